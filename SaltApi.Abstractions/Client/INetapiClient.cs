@@ -1,0 +1,36 @@
+namespace SaltApi.Abstractions.Client;
+
+/// <summary>
+/// Salt's <c>salt.netapi.NetapiClient</c>: runs one lowstate chunk against the master.
+/// Values in and out are plain JSON-ready trees: <c>null</c>, <c>bool</c>, <c>long</c>,
+/// <c>ulong</c>, <c>double</c>, <c>string</c>, <c>byte[]</c> (bytes that are not UTF-8),
+/// <c>IReadOnlyList&lt;object?&gt;</c> and <c>IReadOnlyDictionary&lt;string, object?&gt;</c>
+/// whose enumeration order is Salt's key order.
+/// </summary>
+public interface INetapiClient
+{
+    /// <summary>Every client name Salt knows, in Salt's order (rest_cherrypy <c>GET /</c> lists them).</summary>
+    IReadOnlyList<string> Clients { get; }
+
+    /// <summary>
+    /// Runs one lowstate chunk. The result is a list of items to append to the HTTP
+    /// <c>return</c> list: one item for every client but <c>local_batch</c>, which yields one per minion.
+    /// Throws a <see cref="Errors.SaltApiException"/> subclass for every failure Salt reports.
+    /// </summary>
+    Task<IReadOnlyList<object?>> RunAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken cancellationToken);
+
+    /// <summary>Master <c>mk_token</c>: authenticates with eauth and mints a Salt token; null when refused.</summary>
+    Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken);
+
+    /// <summary>Master <c>get_token</c>: the stored token when it exists and has not expired, else null.</summary>
+    Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Salt's <c>sum_permissions</c> + <c>sorted_permissions</c> for a token (rest_cherrypy <c>/login</c>).
+    /// Null when the user has none.
+    /// </summary>
+    IReadOnlyList<object?>? Permissions(SaltToken token);
+
+    /// <summary>Fires one event onto the master bus (<c>master_event_pull.ipc</c>), as <c>/hook</c> does.</summary>
+    Task<bool> FireEventAsync(string tag, IReadOnlyDictionary<string, object?> data, CancellationToken cancellationToken);
+}

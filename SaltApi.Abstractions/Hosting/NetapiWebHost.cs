@@ -1,0 +1,89 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Modules;
+
+namespace SaltApi.Abstractions.Hosting;
+
+/// <summary>Where and how a module's Kestrel listener binds.</summary>
+/// <param name="Host">Address to bind: an IP literal, <c>localhost</c>, <c>0.0.0.0</c> or <c>::</c>.</param>
+/// <param name="Port">TCP port (0 picks a free one).</param>
+/// <param name="MaxRequestBodySize">Bodies above this many bytes are refused with 413; null = no limit.</param>
+/// <param name="Certificate">Serve HTTPS with this certificate; null = plain HTTP.</param>
+/// <param name="MinimumTls">Lowest TLS version accepted when <paramref name="Certificate"/> is set.</param>
+/// <param name="MaxConnections">Concurrent connection bound; null = Kestrel's default (none).</param>
+public sealed record ListenerOptions(
+    string Host,
+    int Port,
+    long? MaxRequestBodySize = 100 * 1024 * 1024,
+    X509Certificate2? Certificate = null,
+    SslProtocols MinimumTls = SslProtocols.Tls12 | SslProtocols.Tls13,
+    long? MaxConnections = null);
+
+/// <summary>Builds a minimal Kestrel web application for a module, logging through the module's logger.</summary>
+public static class NetapiWebHost
+{
+    /// <summary>Creates a builder bound as <paramref name="listener"/> says; add routes after <c>Build()</c>.</summary>
+    public static WebApplicationBuilder CreateBuilder(NetapiModuleContext context, ListenerOptions listener)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(listener);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = "Production",
+        });
+        builder.Logging.AddProvider(new ModuleLoggerProvider(context.Logger));
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = listener.MaxRequestBodySize;
+            k.Limits.MaxConcurrentConnections = listener.MaxConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = listener.MaxConnections;
+            k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            foreach (var address in Addresses(listener.Host))
+            {
+                k.Listen(address, listener.Port, o =>
+                {
+                    o.Protocols = HttpProtocols.Http1;
+                    if (listener.Certificate is { } cert)
+                    {
+                        o.UseHttps(h =>
+                        {
+                            h.ServerCertificate = cert;
+                            h.SslProtocols = listener.MinimumTls;
+                        });
+                    }
+                });
+            }
+        });
+        return builder;
+    }
+
+    private static IPAddress[] Addresses(string host) => host switch
+    {
+        "localhost" => [IPAddress.Loopback],
+        "0.0.0.0" or "" => [IPAddress.Any],
+        "::" => [IPAddress.IPv6Any],
+        _ when IPAddress.TryParse(host.Trim('[', ']'), out var ip) => [ip],
+        _ => Dns.GetHostAddresses(host),
+    };
+
+    private sealed class ModuleLoggerProvider(ILogger logger) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => logger;
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,395 @@
+using System.Collections;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace SaltApi.Abstractions.Json;
+
+/// <summary>
+/// JSON as Salt's netapi modules write and read it: Python's <c>json.dumps(..., ensure_ascii=False)</c>
+/// (separators <c>", "</c> and <c>": "</c>, key order kept, raw UTF-8, shortest float repr), and
+/// request bodies parsed into the plain value trees <see cref="Client.INetapiClient"/> takes.
+/// </summary>
+public static class SaltJson
+{
+    /// <summary>The deepest nesting a request body may have; deeper input is a 400, never a stack overflow.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Serializes a value tree the way Python's json.dumps does.</summary>
+    public static string Serialize(object? value)
+    {
+        var sb = new StringBuilder(256);
+        Write(sb, value, 0);
+        return sb.ToString();
+    }
+
+    /// <summary>Serializes to UTF-8 bytes.</summary>
+    public static byte[] SerializeToUtf8(object? value) => Encoding.UTF8.GetBytes(Serialize(value));
+
+    private static void Write(StringBuilder sb, object? value, int depth)
+    {
+        if (depth > 512)
+        {
+            throw new InvalidOperationException("value nested too deeply to serialize");
+        }
+
+        switch (value)
+        {
+            case null:
+                sb.Append("null");
+                break;
+            case string s:
+                WriteString(sb, s);
+                break;
+            case bool b:
+                sb.Append(b ? "true" : "false");
+                break;
+            case double d:
+                sb.Append(FormatFloat(d));
+                break;
+            case float f:
+                sb.Append(FormatFloat(f));
+                break;
+            case long or int or short or sbyte or ulong or uint or ushort or byte or System.Numerics.BigInteger:
+                sb.Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
+            case decimal m:
+                sb.Append(FormatFloat((double)m));
+                break;
+            case byte[] bytes:
+                // Python's json cannot encode bytes at all (a 500 in salt-api); we never fail on them.
+                WriteString(sb, Encoding.UTF8.GetString(bytes));
+                break;
+            case DateTime dt:
+                WriteString(sb, dt.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture));
+                break;
+            case IEnumerable<KeyValuePair<string, object?>> map:
+                WriteMap(sb, map, depth);
+                break;
+            case IDictionary dict:
+                sb.Append('{');
+                var firstKey = true;
+                foreach (DictionaryEntry e in dict)
+                {
+                    if (!firstKey)
+                    {
+                        sb.Append(", ");
+                    }
+
+                    firstKey = false;
+                    WriteString(sb, KeyText(e.Key));
+                    sb.Append(": ");
+                    Write(sb, e.Value, depth + 1);
+                }
+
+                sb.Append('}');
+                break;
+            case IEnumerable list:
+                sb.Append('[');
+                var first = true;
+                foreach (var item in list)
+                {
+                    if (!first)
+                    {
+                        sb.Append(", ");
+                    }
+
+                    first = false;
+                    Write(sb, item, depth + 1);
+                }
+
+                sb.Append(']');
+                break;
+            default:
+                WriteString(sb, Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
+                break;
+        }
+    }
+
+    private static void WriteMap(StringBuilder sb, IEnumerable<KeyValuePair<string, object?>> map, int depth)
+    {
+        sb.Append('{');
+        var first = true;
+        foreach (var (k, v) in map)
+        {
+            if (!first)
+            {
+                sb.Append(", ");
+            }
+
+            first = false;
+            WriteString(sb, k);
+            sb.Append(": ");
+            Write(sb, v, depth + 1);
+        }
+
+        sb.Append('}');
+    }
+
+    /// <summary>Python's json turns non-string keys into text: <c>1</c> → "1", True → "true", None → "null".</summary>
+    public static string KeyText(object? key) => key switch
+    {
+        null => "null",
+        string s => s,
+        bool b => b ? "true" : "false",
+        double d => FormatFloat(d),
+        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        _ => Convert.ToString(key, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static void WriteString(StringBuilder sb, string s)
+    {
+        sb.Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                default:
+                    if (c < 0x20)
+                    {
+                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        sb.Append('"');
+    }
+
+    /// <summary>Python's <c>repr(float)</c> as json.dumps writes it (NaN and Infinity bare).</summary>
+    public static string FormatFloat(double d)
+    {
+        if (double.IsNaN(d))
+        {
+            return "NaN";
+        }
+
+        if (double.IsInfinity(d))
+        {
+            return d > 0 ? "Infinity" : "-Infinity";
+        }
+
+        if (d == 0)
+        {
+            return double.IsNegative(d) ? "-0.0" : "0.0";
+        }
+
+        // Shortest round-trip digits and decimal exponent, then Python's layout rules.
+        var shortest = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        string mantissa;
+        var exp = 0;
+        var ePos = shortest.IndexOf('E', StringComparison.Ordinal);
+        if (ePos >= 0)
+        {
+            mantissa = shortest[..ePos];
+            exp = int.Parse(shortest[(ePos + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            mantissa = shortest;
+        }
+
+        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        var intPart = dot >= 0 ? mantissa[..dot] : mantissa;
+        var fracPart = dot >= 0 ? mantissa[(dot + 1)..] : "";
+        var digits = (intPart + fracPart).TrimStart('0');
+        var leadingZeros = (intPart + fracPart).Length - digits.Length;
+        // value = 0.<intPart+fracPart> * 10^(intPart.Length + exp); normalise to d.ddd * 10^e10
+        var e10 = intPart.Length + exp - 1 - leadingZeros;
+        digits = digits.TrimEnd('0');
+        if (digits.Length == 0)
+        {
+            digits = "0";
+        }
+
+        var sb = new StringBuilder(32);
+        if (d < 0)
+        {
+            sb.Append('-');
+        }
+
+        if (e10 is >= -4 and < 16)
+        {
+            if (e10 >= 0)
+            {
+                var whole = digits.Length > e10 + 1 ? digits[..(e10 + 1)] : digits.PadRight(e10 + 1, '0');
+                var frac = digits.Length > e10 + 1 ? digits[(e10 + 1)..] : "0";
+                sb.Append(whole).Append('.').Append(frac);
+            }
+            else
+            {
+                sb.Append("0.").Append('0', -e10 - 1).Append(digits);
+            }
+        }
+        else
+        {
+            sb.Append(digits[0]);
+            if (digits.Length > 1)
+            {
+                sb.Append('.').Append(digits, 1, digits.Length - 1);
+            }
+
+            sb.Append('e').Append(e10 < 0 ? '-' : '+').Append(Math.Abs(e10).ToString("00", CultureInfo.InvariantCulture));
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Parses a request body into plain values (ordered maps, lists, long/double, strings, bools, null).
+    /// Throws <see cref="SaltJsonException"/> with a message in the form Python's json module uses.
+    /// </summary>
+    public static object? Parse(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.StartsWith("\uFEFF"u8))
+        {
+            utf8 = utf8[3..];
+        }
+
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            if (!reader.Read())
+            {
+                throw new SaltJsonException("Expecting value: line 1 column 1 (char 0)");
+            }
+
+            var value = ReadValue(ref reader);
+            if (reader.Read())
+            {
+                var pos = (int)reader.TokenStartIndex;
+                throw new SaltJsonException($"Extra data: {Where(utf8, pos)}");
+            }
+
+            return value;
+        }
+        catch (JsonException e)
+        {
+            var pos = OffsetOf(utf8, e.LineNumber ?? 0, e.BytePositionInLine ?? 0);
+            throw new SaltJsonException($"{PythonReason(e.Message, utf8, pos)}: {Where(utf8, pos)}");
+        }
+    }
+
+    private static object? ReadValue(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                {
+                    var key = reader.GetString()!;
+                    reader.Read();
+                    map[key] = ReadValue(ref reader);
+                }
+
+                return map;
+            case JsonTokenType.StartArray:
+                var list = new List<object?>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    list.Add(ReadValue(ref reader));
+                }
+
+                return list;
+            case JsonTokenType.String:
+                return reader.GetString();
+            case JsonTokenType.Number:
+                if (reader.TryGetInt64(out var l))
+                {
+                    return l;
+                }
+
+                if (reader.TryGetUInt64(out var ul))
+                {
+                    return ul;
+                }
+
+                return reader.GetDouble();
+            case JsonTokenType.True:
+                return true;
+            case JsonTokenType.False:
+                return false;
+            case JsonTokenType.Null:
+                return null;
+            default:
+                throw new SaltJsonException("Expecting value: line 1 column 1 (char 0)");
+        }
+    }
+
+    private static int OffsetOf(ReadOnlySpan<byte> utf8, long line, long byteInLine)
+    {
+        var offset = 0;
+        for (var l = 0; l < line && offset < utf8.Length; offset++)
+        {
+            if (utf8[offset] == (byte)'\n')
+            {
+                l++;
+            }
+        }
+
+        return (int)Math.Min(utf8.Length, offset + byteInLine);
+    }
+
+    private static string Where(ReadOnlySpan<byte> utf8, int byteOffset)
+    {
+        var prefix = Encoding.UTF8.GetString(utf8[..Math.Min(byteOffset, utf8.Length)]);
+        var line = 1;
+        var lineStart = 0;
+        for (var i = 0; i < prefix.Length; i++)
+        {
+            if (prefix[i] == '\n')
+            {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+
+        return $"line {line} column {prefix.Length - lineStart + 1} (char {prefix.Length})";
+    }
+
+    private static string PythonReason(string message, ReadOnlySpan<byte> utf8, int pos)
+    {
+        if (message.Contains("invalid start of a property name", StringComparison.Ordinal))
+        {
+            return "Expecting property name enclosed in double quotes";
+        }
+
+        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return "Nesting too deep";
+        }
+
+        if (message.Contains("after a property name", StringComparison.Ordinal))
+        {
+            return "Expecting ':' delimiter";
+        }
+
+        if (message.Contains("after a value", StringComparison.Ordinal) || message.Contains("Expected depth to be zero", StringComparison.Ordinal))
+        {
+            return pos >= utf8.Length ? "Expecting value" : "Expecting ',' delimiter";
+        }
+
+        if (message.Contains("invalid within a JSON string", StringComparison.Ordinal) || message.Contains("end of data", StringComparison.Ordinal) && message.Contains("string", StringComparison.OrdinalIgnoreCase))
+        {
+            return "Unterminated string starting at";
+        }
+
+        return "Expecting value";
+    }
+}
+
+/// <summary>A request body that is not valid JSON; the message is Python's json error text.</summary>
+public sealed class SaltJsonException(string message) : Exception(message);

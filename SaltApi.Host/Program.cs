@@ -1,0 +1,2 @@
+await Console.Error.WriteLineAsync("salt-api: not implemented yet");
+return 1;

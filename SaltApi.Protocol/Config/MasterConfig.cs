@@ -1,0 +1,137 @@
+namespace SaltApi.Protocol.Config;
+
+/// <summary>
+/// The master options that both sides of the wire need (spec/06 §3): where the request channel and
+/// the event bus are, and the timeouts and auth settings salt-api uses. Bound from the master config;
+/// unknown keys are ignored, as Salt does.
+/// </summary>
+public sealed record MasterConfig
+{
+    /// <summary><c>interface</c>: the address the master binds.</summary>
+    public string Interface { get; init; } = "0.0.0.0";
+
+    /// <summary><c>ret_port</c>: the request channel port.</summary>
+    public int RetPort { get; init; } = 4506;
+
+    /// <summary><c>sock_dir</c> after Salt's length guard.</summary>
+    public string SockDir { get; init; } = "/var/run/salt/master";
+
+    /// <summary><c>cachedir</c>.</summary>
+    public string CacheDir { get; init; } = "/var/cache/salt/master";
+
+    /// <summary><c>ipc_mode</c>: <c>ipc</c> (unix sockets) or <c>tcp</c>.</summary>
+    public string IpcMode { get; init; } = "ipc";
+
+    /// <summary><c>tcp_master_pub_port</c>: the bus publish port when <c>ipc_mode: tcp</c>.</summary>
+    public int TcpMasterPubPort { get; init; } = 4512;
+
+    /// <summary><c>tcp_master_pull_port</c>: the bus pull port when <c>ipc_mode: tcp</c>.</summary>
+    public int TcpMasterPullPort { get; init; } = 4513;
+
+    /// <summary><c>transport</c>.</summary>
+    public string Transport { get; init; } = "zeromq";
+
+    /// <summary><c>timeout</c>: seconds before a local job's stragglers are pinged.</summary>
+    public int Timeout { get; init; } = 5;
+
+    /// <summary><c>gather_job_timeout</c>.</summary>
+    public int GatherJobTimeout { get; init; } = 10;
+
+    /// <summary><c>rest_timeout</c>: seconds a sync runner call waits.</summary>
+    public double RestTimeout { get; init; } = 300;
+
+    /// <summary><c>netapi_enable_clients</c>: empty means every client is disabled (3006).</summary>
+    public IReadOnlyList<string> NetapiEnableClients { get; init; } = [];
+
+    /// <summary><c>netapi_allow_raw_shell</c>.</summary>
+    public bool NetapiAllowRawShell { get; init; }
+
+    /// <summary><c>external_auth</c> as written.</summary>
+    public IReadOnlyDictionary<string, object?> ExternalAuth { get; init; } = ConfigValues.Empty;
+
+    /// <summary><c>token_expire</c> in seconds.</summary>
+    public double TokenExpire { get; init; } = 43200;
+
+    /// <summary><c>hash_type</c>, lower-cased.</summary>
+    public string HashType { get; init; } = "sha256";
+
+    /// <summary><c>keep_jobs</c>: hours a job stays in the job cache.</summary>
+    public double KeepJobs { get; init; } = 24;
+
+    /// <summary><c>detect_mode</c>: forces 1 s request timeouts.</summary>
+    public bool DetectMode { get; init; }
+
+    /// <summary><c>max_event_size</c>.</summary>
+    public int MaxEventSize { get; init; } = 1048576;
+
+    /// <summary><c>nodegroups</c>.</summary>
+    public IReadOnlyDictionary<string, object?> Nodegroups { get; init; } = ConfigValues.Empty;
+
+    /// <summary>The host a client connects to: <c>0.0.0.0</c> → 127.0.0.1, <c>::</c> → ::1 (spec/01 §1).</summary>
+    public string ClientHost => Interface switch
+    {
+        "0.0.0.0" or "" => "127.0.0.1",
+        "::" => "::1",
+        var other => other,
+    };
+
+    /// <summary><c>master_uri</c>: <c>tcp://host:ret_port</c>, IPv6 literals bracketed.</summary>
+    public string MasterUri => ClientHost.Contains(':', StringComparison.Ordinal)
+        ? $"tcp://[{ClientHost}]:{RetPort}"
+        : $"tcp://{ClientHost}:{RetPort}";
+
+    /// <summary>The bus socket readers connect to.</summary>
+    public string EventPubPath => Path.Combine(SockDir, "master_event_pub.ipc");
+
+    /// <summary>The bus socket firers write to.</summary>
+    public string EventPullPath => Path.Combine(SockDir, "master_event_pull.ipc");
+
+    /// <summary>Whose existence says the master runs (NetapiClient's check).</summary>
+    public string WorkersPath => Path.Combine(SockDir, "workers.ipc");
+
+    /// <summary>The token store of the localfs backend.</summary>
+    public string TokenDir => Path.Combine(CacheDir, "tokens");
+
+    /// <summary>Binds the options from a loaded master config.</summary>
+    public static MasterConfig From(IReadOnlyDictionary<string, object?> opts)
+    {
+        var cachedir = ConfigValues.GetString(opts, "cachedir", "/var/cache/salt/master");
+        var sockDir = ConfigValues.GetString(opts, "sock_dir", "/var/run/salt/master");
+        // Salt's unix-socket path guard (salt/config apply_master_config).
+        if (sockDir.Length > cachedir.Length + 10)
+        {
+            sockDir = Path.Combine(cachedir, ".salt-unix");
+        }
+
+        var nodegroups = opts.TryGetValue("nodegroups", out var ng) && ng is null ? ConfigValues.Empty : ConfigValues.GetMap(opts, "nodegroups");
+        var c = new MasterConfig
+        {
+            Interface = ConfigValues.GetString(opts, "interface", "0.0.0.0"),
+            RetPort = ConfigValues.GetInt(opts, "ret_port", 4506),
+            SockDir = sockDir,
+            CacheDir = cachedir,
+            IpcMode = ConfigValues.GetString(opts, "ipc_mode", "ipc"),
+            TcpMasterPubPort = ConfigValues.GetInt(opts, "tcp_master_pub_port", 4512),
+            TcpMasterPullPort = ConfigValues.GetInt(opts, "tcp_master_pull_port", 4513),
+            Transport = ConfigValues.GetString(opts, "transport", "zeromq"),
+            Timeout = ConfigValues.GetInt(opts, "timeout", 5),
+            GatherJobTimeout = ConfigValues.GetInt(opts, "gather_job_timeout", 10),
+            RestTimeout = ConfigValues.GetSeconds(opts, "rest_timeout", 300),
+            NetapiEnableClients = ConfigValues.GetStringList(opts, "netapi_enable_clients"),
+            NetapiAllowRawShell = ConfigValues.GetBool(opts, "netapi_allow_raw_shell", false),
+            ExternalAuth = ConfigValues.GetMap(opts, "external_auth"),
+            TokenExpire = ConfigValues.GetSeconds(opts, "token_expire", 43200),
+            HashType = ConfigValues.GetString(opts, "hash_type", "sha256").ToLowerInvariant(),
+            KeepJobs = ConfigValues.GetSeconds(opts, "keep_jobs", 24),
+            DetectMode = ConfigValues.GetBool(opts, "detect_mode", false),
+            MaxEventSize = ConfigValues.GetInt(opts, "max_event_size", 1048576),
+            Nodegroups = nodegroups,
+        };
+        if (c.RetPort is < 0 or > 65535)
+        {
+            throw new ConfigException("ret_port", "must be a TCP port (0-65535)");
+        }
+
+        return c;
+    }
+}

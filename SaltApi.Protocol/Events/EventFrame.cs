@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using MessagePack;
+using SaltApi.Protocol.Msgpack;
+
+namespace SaltApi.Protocol.Events;
+
+/// <summary>One event read from or written to the master bus.</summary>
+/// <param name="Tag">The event tag, e.g. <c>salt/job/&lt;jid&gt;/ret/&lt;id&gt;</c>.</param>
+/// <param name="Data">The data map.</param>
+public sealed record BusEvent(string Tag, OrderedDictionary<string, object?> Data);
+
+/// <summary>
+/// The bus frame (spec/02 §2–3): <c>{"head": {}, "body": bin(tag + "\n\n" + msgpack(data))}</c>,
+/// back to back on the stream. Older Salt put a 4-byte big-endian length before each frame; both read.
+/// </summary>
+public static class EventFrame
+{
+    private static readonly byte[] Separator = "\n\n"u8.ToArray();
+
+    /// <summary>The largest frame we accept from the bus (Salt's max_event_size default is 1 MiB; leave room).</summary>
+    public const int MaxFrameBytes = 64 * 1024 * 1024;
+
+    /// <summary>Encodes a whole frame as a Python firer does (<c>_stamp</c> added when missing).</summary>
+    public static byte[] Encode(string tag, IEnumerable<KeyValuePair<string, object?>> data, bool addStamp = true)
+    {
+        if (string.IsNullOrEmpty(tag) || tag.Contains("\n\n", StringComparison.Ordinal))
+        {
+            throw new ArgumentException("an event tag must be non-empty and free of blank lines", nameof(tag));
+        }
+
+        var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (k, v) in data)
+        {
+            map[k] = v;
+        }
+
+        if (addStamp && !map.ContainsKey("_stamp"))
+        {
+            map["_stamp"] = Stamp(DateTime.UtcNow);
+        }
+
+        var body = new ArrayBufferWriter<byte>(256);
+        body.Write(Encoding.UTF8.GetBytes(tag));
+        body.Write(Separator);
+        SaltMsgpack.Serialize(body, map, MsgpackDialect.Bus);
+
+        var frame = new ArrayBufferWriter<byte>(body.WrittenCount + 16);
+        var w = new MessagePackWriter(frame);
+        w.WriteMapHeader(2);
+        w.Write("head");
+        w.WriteMapHeader(0);
+        w.Write("body");
+        w.Write(body.WrittenSpan);
+        w.Flush();
+        return frame.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Python's <c>datetime.utcnow().isoformat()</c>: microseconds dropped when zero.</summary>
+    public static string Stamp(DateTime utc) =>
+        utc.Ticks % TimeSpan.TicksPerSecond / 10 == 0
+            ? utc.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)
+            : utc.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Takes one whole frame off the front of <paramref name="buffer"/>. Returns false when more bytes
+    /// are needed. Throws <see cref="SaltProtocolException"/> for bytes that can never be a frame.
+    /// </summary>
+    public static bool TryRead(ref ReadOnlySequence<byte> buffer, out BusEvent? evt)
+    {
+        evt = null;
+        if (buffer.IsEmpty)
+        {
+            return false;
+        }
+
+        var first = buffer.FirstSpan[0];
+        var isMap = first is >= 0x80 and <= 0x8f or 0xde or 0xdf;
+        ReadOnlySequence<byte> frame;
+        if (isMap)
+        {
+            var reader = new MessagePackReader(buffer);
+            try
+            {
+                reader.Skip();
+            }
+            catch (EndOfStreamException)
+            {
+                if (buffer.Length > MaxFrameBytes)
+                {
+                    throw new SaltProtocolException("event frame larger than the bound");
+                }
+
+                return false;
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw new SaltProtocolException("malformed event frame", e);
+            }
+
+            frame = buffer.Slice(0, reader.Consumed);
+            buffer = buffer.Slice(reader.Consumed);
+        }
+        else
+        {
+            // Length-prefixed form: 4-byte big-endian size, then the msgpack frame.
+            if (buffer.Length < 4)
+            {
+                return false;
+            }
+
+            Span<byte> len = stackalloc byte[4];
+            buffer.Slice(0, 4).CopyTo(len);
+            var size = BinaryPrimitives.ReadUInt32BigEndian(len);
+            if (size > MaxFrameBytes)
+            {
+                throw new SaltProtocolException("event frame larger than the bound");
+            }
+
+            if (buffer.Length < 4 + size)
+            {
+                return false;
+            }
+
+            frame = buffer.Slice(4, size);
+            buffer = buffer.Slice(4 + size);
+        }
+
+        evt = Decode(frame);
+        return true;
+    }
+
+    /// <summary>Decodes one whole frame. Frames that are not events yield null (skipped, as Salt does).</summary>
+    public static BusEvent? Decode(ReadOnlySequence<byte> frame)
+    {
+        byte[]? body = null;
+        try
+        {
+            var r = new MessagePackReader(frame);
+            if (r.NextMessagePackType != MessagePackType.Map)
+            {
+                return null;
+            }
+
+            var count = r.ReadMapHeader();
+            for (var i = 0; i < count; i++)
+            {
+                var key = r.NextMessagePackType == MessagePackType.String ? r.ReadString() : null;
+                if (key == "body" && r.NextMessagePackType is MessagePackType.Binary or MessagePackType.String)
+                {
+                    body = (r.NextMessagePackType == MessagePackType.Binary ? r.ReadBytes() : r.ReadStringSequence())?.ToArray();
+                }
+                else
+                {
+                    r.Skip();
+                }
+            }
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException)
+        {
+            throw new SaltProtocolException("malformed event frame", e);
+        }
+
+        if (body is null)
+        {
+            return null;
+        }
+
+        var sep = body.AsSpan().IndexOf(Separator);
+        if (sep <= 0)
+        {
+            return null;
+        }
+
+        var tag = Encoding.UTF8.GetString(body, 0, sep);
+        var data = SaltMsgpack.Deserialize(body.AsMemory(sep + 2)) as OrderedDictionary<string, object?>;
+        return data is null ? null : new BusEvent(tag, data);
+    }
+}
