@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace SaltApi.Testing;
+
+/// <summary>
+/// The real daemon (<c>salt-api.dll</c> with its plugins) started as a child process on a
+/// throw-away config: the embedded master on free loopback ports, rest_wsgi and rest_cherrypy
+/// on free ports, sockets and caches in a temporary folder. Dispose stops it with SIGTERM.
+/// </summary>
+public sealed partial class Daemon : IAsyncDisposable
+{
+    /// <summary>Password of every user in the test users file.</summary>
+    public const string Password = "saltdev";
+
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private Daemon(Process process, string dir, int wsgiPort, int cherrypyPort, int retPort)
+    {
+        this.process = process;
+        Dir = dir;
+        WsgiPort = wsgiPort;
+        CherrypyPort = cherrypyPort;
+        RetPort = retPort;
+        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>The temporary folder: <c>master</c>, <c>users</c>, <c>sock/</c>, <c>cache/</c>.</summary>
+    public string Dir { get; }
+
+    /// <summary>rest_wsgi's port.</summary>
+    public int WsgiPort { get; }
+
+    /// <summary>rest_cherrypy's port (plain HTTP).</summary>
+    public int CherrypyPort { get; }
+
+    /// <summary>The embedded master's request port.</summary>
+    public int RetPort { get; }
+
+    /// <summary>rest_wsgi's base URL.</summary>
+    public Uri Wsgi => new($"http://127.0.0.1:{WsgiPort}/");
+
+    /// <summary>rest_cherrypy's base URL.</summary>
+    public Uri Cherrypy => new($"http://127.0.0.1:{CherrypyPort}/");
+
+    /// <summary>The master's sock_dir.</summary>
+    public string SockDir => Path.Combine(Dir, "sock");
+
+    /// <summary>The master's cachedir.</summary>
+    public string CacheDir => Path.Combine(Dir, "cache");
+
+    /// <summary>A client for the test's requests.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>Whether the process has exited.</summary>
+    public bool HasExited => process.HasExited;
+
+    /// <summary>The exit code once exited.</summary>
+    public int ExitCode => process.ExitCode;
+
+    /// <summary>Everything the daemon wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The default test config. <paramref name="extraYaml"/> is appended (top-level keys replace).</summary>
+    public static string MasterYaml(string dir, int retPort, int wsgiPort, int cherrypyPort, string extraYaml = "") => $"""
+        interface: 127.0.0.1
+        ret_port: {retPort}
+        sock_dir: {dir}/sock
+        cachedir: {dir}/cache
+        timeout: 2
+        gather_job_timeout: 2
+        netapi_enable_clients: [local, local_async, local_batch, local_subset, runner, runner_async, wheel, wheel_async]
+        external_auth:
+          file:
+            ^filename: {dir}/users
+            ^filetype: text
+            saltdev: ['.*', '@runner', '@wheel', '@jobs']
+            limited:
+              - test.*
+        embedded_master:
+          minions: 5
+        rest_wsgi:
+          port: {wsgiPort}
+        rest_cherrypy:
+          port: {cherrypyPort}
+          host: 127.0.0.1
+          disable_ssl: true
+        {extraYaml}
+        """;
+
+    /// <summary>Starts the daemon and waits until both HTTP modules accept connections.</summary>
+    /// <param name="extraYaml">YAML appended to the test config.</param>
+    /// <param name="configure">Called with the folder before start, to add files (master.d/*.conf, ...).</param>
+    /// <param name="args">Extra command-line arguments.</param>
+    /// <param name="waitForPorts">Ports that must accept connections before this returns; default both modules.</param>
+    public static async Task<Daemon> StartAsync(string extraYaml = "", Action<string>? configure = null, string[]? args = null, int[]? waitForPorts = null)
+    {
+        var dir = Directory.CreateTempSubdirectory("saltapi-").FullName;
+        var (wsgi, cherrypy, ret) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
+        await File.WriteAllTextAsync(Path.Combine(dir, "users"), "saltdev:saltdev\nlimited:saltdev\n");
+        await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, extraYaml));
+        configure?.Invoke(dir);
+
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = dir,
+        };
+        psi.ArgumentList.Add(HostDll);
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(dir);
+        psi.ArgumentList.Add("-l");
+        psi.ArgumentList.Add("info");
+        foreach (var a in args ?? [])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment.Remove("SALT_CONFIG_DIR");
+        psi.Environment.Remove("SALT_MASTER_CONFIG");
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the daemon");
+        var daemon = new Daemon(process, dir, wsgi, cherrypy, ret);
+        process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            foreach (var port in waitForPorts ?? [wsgi, cherrypy])
+            {
+                await daemon.WaitForPortAsync(port, TimeSpan.FromSeconds(60));
+            }
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
+        }
+
+        return daemon;
+    }
+
+    /// <summary>Waits until something accepts TCP connections on the loopback port.</summary>
+    public async Task WaitForPortAsync(int port, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the daemon exited with {process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync("127.0.0.1", port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+            catch (SocketException e)
+            {
+                throw new TimeoutException($"port {port} did not open in {limit}:\n{Output}", e);
+            }
+        }
+    }
+
+    /// <summary>Sends SIGTERM (or another signal) to the daemon.</summary>
+    public void Signal(int signal = 15) => _ = Kill(process.Id, signal);
+
+    /// <summary>Waits for the process to exit; false if it did not within the limit.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan limit)
+    {
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The full path of the built daemon.</summary>
+    public static string HostDll
+    {
+        get
+        {
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            var dll = Path.Combine(Shared.RepoRoot, "SaltApi.Host", "bin", configuration, "net10.0", "salt-api.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException("build the solution first", dll);
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            if (output.Length < 4 * 1024 * 1024)
+            {
+                output.AppendLine(line);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!process.HasExited)
+        {
+            Signal();
+            if (!await WaitForExitAsync(TimeSpan.FromSeconds(15)))
+            {
+                process.Kill(entireProcessTree: true);
+                await WaitForExitAsync(TimeSpan.FromSeconds(5));
+            }
+        }
+
+        process.Dispose();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int sig);
+}
