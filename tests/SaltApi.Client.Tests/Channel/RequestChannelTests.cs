@@ -90,7 +90,7 @@ public sealed class RequestChannelTests
         using var peer = new RouterPeer((_, _) => false);
         using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
 
-        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(200), 3, CancellationToken.None));
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
         Assert.Equal(3, peer.Received.Count);
     }
 
