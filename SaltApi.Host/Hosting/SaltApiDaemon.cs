@@ -9,7 +9,7 @@ using SaltApi.Host.Logging;
 using SaltApi.Host.Modules;
 using SaltApi.Host.Plugins;
 
-namespace SaltApi.Host.Daemon;
+namespace SaltApi.Host.Hosting;
 
 /// <summary>salt-api's main: command line, config, logging, plugins, pidfile, then the host until a stop signal.</summary>
 internal static class SaltApiDaemon
