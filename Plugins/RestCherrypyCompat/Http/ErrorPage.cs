@@ -32,7 +32,7 @@ internal static class ErrorPage
         sb.Append("        <pre id=\"traceback\">").Append(Escape(traceback)).Append("</pre>\n");
         sb.Append("    <div id=\"powered_by\">\n      <span>\n");
         sb.Append("        Powered by <a href=\"http://www.cherrypy.dev\">CherryPy ").Append(CherryPyVersion).Append("</a>\n");
-        sb.Append("      </span>\n    </div>\n    </body>\n</html>");
+        sb.Append("      </span>\n    </div>\n    </body>\n</html>\n");
         return sb.ToString();
     }
 
