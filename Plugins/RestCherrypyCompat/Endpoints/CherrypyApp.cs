@@ -91,6 +91,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         var req = call.Request;
         var resp = call.Response;
         resp.Headers["X-Salt-Version"] = SaltVersion;
+        resp.Headers.Vary = "Accept-Encoding";
 
         var path = req.Path.Value ?? "/";
         if (options.RootPrefix != "/")
@@ -137,7 +138,6 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             throw new HttpError(404, $"The path '{path}' was not found.");
         }
 
-        resp.Headers.Vary = "Accept-Encoding";
         call.GenericErrorAsData = r is not (Resource.Events or Resource.WebSocket or Resource.App) && !(r == Resource.Keys && req.Method == "POST");
         call.MapSaltErrors = !(r == Resource.Keys && req.Method == "POST");
 
