@@ -400,6 +400,8 @@ public sealed class ModuleHttpTests : IAsyncLifetime
         var apps = (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)SaltJson.Parse(Encoding.UTF8.GetBytes(body))!)["CherryPy Applications"]!;
         Assert.True(apps["Total Requests"] is long n && n >= 1);
         Assert.Equal(true, apps["Enabled"]);
+        var recorded = (OrderedDictionary<string, object?>)EndToEnd.Shape.Fixture("salt-netapi-client/stats_response.json")!;
+        EndToEnd.Shape.AssertLike(recorded["CherryPy Applications"], apps);
     }
 
     [Fact]

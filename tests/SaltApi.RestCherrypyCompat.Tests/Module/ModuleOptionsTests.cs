@@ -144,4 +144,57 @@ public class ModuleOptionsTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public async Task Static_app_favicon_and_html_override()
+    {
+        var dir = Directory.CreateTempSubdirectory("cherrypy-static-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "www"));
+            await File.WriteAllTextAsync(Path.Combine(dir, "www", "a.js"), "var a;");
+            await File.WriteAllTextAsync(Path.Combine(dir, "secret"), "no");
+            await File.WriteAllTextAsync(Path.Combine(dir, "index.html"), "<html>mine</html>");
+            await File.WriteAllBytesAsync(Path.Combine(dir, "fav.ico"), [1, 2, 3]);
+            await using var host = await ModuleHost.StartAsync(("static", Path.Combine(dir, "www")), ("static_path", "/assets"), ("app", Path.Combine(dir, "index.html")), ("app_path", "/ui"), ("favicon", Path.Combine(dir, "fav.ico")));
+            using (var resp = await host.Http.GetAsync("assets/a.js"))
+            {
+                Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+                Assert.Equal("var a;", await resp.Content.ReadAsStringAsync());
+            }
+
+            using (var resp = await host.Http.GetAsync("assets/..%2Fsecret"))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, resp.StatusCode);
+            }
+
+            using (var resp = await host.Http.GetAsync("ui/whatever"))
+            {
+                Assert.Equal("<html>mine</html>", await resp.Content.ReadAsStringAsync());
+            }
+
+            using (var resp = await host.Http.GetAsync("favicon.ico"))
+            {
+                Assert.Equal([1, 2, 3], await resp.Content.ReadAsByteArrayAsync());
+            }
+
+            // A browser asking for HTML anywhere else gets the app (Salt's html_override).
+            using var browser = new HttpRequestMessage(HttpMethod.Get, "minions");
+            browser.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml;q=0.9");
+            using (var resp = await host.Http.SendAsync(browser))
+            {
+                Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+                Assert.Equal("<html>mine</html>", await resp.Content.ReadAsStringAsync());
+            }
+
+            using (var resp = await host.Http.GetAsync("minions"))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, resp.StatusCode);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
