@@ -1,13 +1,179 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Hosting;
+using SaltApi.Abstractions.Json;
 using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.Plugins.RestWsgi;
 
-/// <summary>Salt's rest_wsgi module.</summary>
+/// <summary>
+/// Salt's rest_wsgi (salt/netapi/rest_wsgi.py): POST a JSON list of lowstate chunks to any path,
+/// get <c>{"return": [...]}</c>. Bound to localhost only, as Salt's <c>make_server("localhost", port)</c>.
+/// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in the README.
+/// </summary>
 public sealed class RestWsgiModule : INetapiModule
 {
+    // As rest_wsgi's GET: the app returns a str that wsgiref iterates into characters.
+    private const string Marty = "They found me. I don't know how, but they found me. Run for it, Marty!";
+
     /// <inheritdoc/>
     public string ConfigKey => "rest_wsgi";
 
     /// <inheritdoc/>
-    public Task RunAsync(NetapiModuleContext context) => throw new NotImplementedException("rest_wsgi is not implemented yet");
+    public async Task RunAsync(NetapiModuleContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = RestWsgiOptions.From(context.Section);
+        var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize));
+        builder.WebHost.UseShutdownTimeout(options.DrainTimeout);
+        await using var app = builder.Build();
+        var handler = new LowstateHandler(context);
+        app.Run(handler.HandleAsync);
+
+        await app.StartAsync(context.Stopping);
+        context.Logger.LogInformation("rest_wsgi listening on {Host}:{Port}", options.Host, options.Port);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.Stopping);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Graceful stop: Kestrel stops accepting and lets in-flight requests finish within the drain bound.
+        using var drain = new CancellationTokenSource(options.DrainTimeout);
+        await app.StopAsync(drain.Token);
+    }
+
+    private sealed class LowstateHandler(NetapiModuleContext context)
+    {
+        public async Task HandleAsync(HttpContext http)
+        {
+            var (status, body) = await AnswerAsync(http);
+            http.Response.StatusCode = status;
+            http.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = Reason(status);
+            http.Response.ContentType = "application/json";
+            // Deliberate difference: Content-Length is the byte length (Salt counts characters, #59272).
+            var bytes = SaltJson.SerializeToUtf8(new Dictionary<string, object?> { ["return"] = body });
+            http.Response.ContentLength = bytes.Length;
+            await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
+        }
+
+        private async Task<(int Status, object? Body)> AnswerAsync(HttpContext http)
+        {
+            var request = http.Request;
+            if (HttpMethods.IsGet(request.Method))
+            {
+                return (200, Marty.Select(c => (object?)c.ToString()).ToList());
+            }
+
+            if (!HttpMethods.IsPost(request.Method))
+            {
+                return (405, "405: Method Not Allowed");
+            }
+
+            // Deliberate difference: Salt compares the whole header with "application/json", so
+            // "application/json; charset=utf-8" is a 406 there; parameters are accepted here.
+            var mediaType = request.ContentType?.Split(';', 2)[0].Trim();
+            if (!string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+            {
+                return (406, "406: JSON required");
+            }
+
+            byte[] raw;
+            try
+            {
+                raw = await ReadBodyAsync(request, http.RequestAborted);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return (413, "413: Request Entity Too Large");
+            }
+
+            object? parsed;
+            try
+            {
+                parsed = SaltJson.Parse(raw);
+            }
+            catch (SaltJsonException e)
+            {
+                return (400, "400: " + e.Message);
+            }
+
+            // Deliberate difference: Salt iterates whatever it got and answers 500
+            // ("'str' object has no attribute 'get'"); a body that is not a list of maps is a 400 here.
+            if (parsed is not List<object?> chunks)
+            {
+                return (400, "400: Lowstate must be a JSON list of objects");
+            }
+
+            if (chunks.Any(c => c is not IReadOnlyDictionary<string, object?>))
+            {
+                return (400, "400: Each lowstate chunk must be a JSON object");
+            }
+
+            var results = new List<object?>(chunks.Count);
+            try
+            {
+                // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
+                foreach (var chunk in chunks.Cast<IReadOnlyDictionary<string, object?>>())
+                {
+                    results.AddRange(await context.Client.RunAsync(chunk, http.RequestAborted));
+                }
+            }
+            catch (SaltApiException e)
+            {
+                return (StatusOf(e), e.Message);
+            }
+            catch (NotImplementedException e)
+            {
+                return (501, e.Message);
+            }
+
+            return (200, results);
+        }
+
+        private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+        {
+            using var buffer = new MemoryStream(request.ContentLength is > 0 and < 1 << 20 ? (int)request.ContentLength : 4096);
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+            return buffer.ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Status for a client-layer error. Deliberate difference: Salt's rest_wsgi answers 401 only for
+    /// EauthAuthenticationError and 500 for everything else; here authentication and authorization
+    /// failures are 401, a bad lowstate 400, a master that is down 503, a timeout 504 (as rest_cherrypy).
+    /// </summary>
+    internal static int StatusOf(SaltApiException e) => e.Kind switch
+    {
+        SaltErrorKind.Authentication or SaltErrorKind.Authorization => 401,
+        SaltErrorKind.Invocation => 400,
+        SaltErrorKind.MasterUnavailable => 503,
+        SaltErrorKind.Timeout => 504,
+        _ => 500,
+    };
+
+    // rest_wsgi's own upper-case reason phrases (its H dict).
+    private static string Reason(int status) => status switch
+    {
+        200 => "OK",
+        400 => "BAD REQUEST",
+        401 => "UNAUTHORIZED",
+        404 => "NOT FOUND",
+        405 => "METHOD NOT ALLOWED",
+        406 => "NOT ACCEPTABLE",
+        413 => "REQUEST ENTITY TOO LARGE",
+        500 => "INTERNAL SERVER ERROR",
+        501 => "NOT IMPLEMENTED",
+        503 => "SERVICE UNAVAILABLE",
+        504 => "GATEWAY TIMEOUT",
+        _ => status.ToString(CultureInfo.InvariantCulture),
+    };
 }

@@ -269,16 +269,14 @@ public static class SaltJson
             var value = ReadValue(ref reader);
             if (reader.Read())
             {
-                var pos = (int)reader.TokenStartIndex;
-                throw new SaltJsonException($"Extra data: {Where(utf8, pos)}");
+                throw new JsonException("extra data");
             }
 
             return value;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            var pos = OffsetOf(utf8, e.LineNumber ?? 0, e.BytePositionInLine ?? 0);
-            throw new SaltJsonException($"{PythonReason(e.Message, utf8, pos)}: {Where(utf8, pos)}");
+            throw new SaltJsonException(PythonJsonErrors.Describe(utf8));
         }
     }
 
@@ -327,67 +325,6 @@ public static class SaltJson
             default:
                 throw new SaltJsonException("Expecting value: line 1 column 1 (char 0)");
         }
-    }
-
-    private static int OffsetOf(ReadOnlySpan<byte> utf8, long line, long byteInLine)
-    {
-        var offset = 0;
-        for (var l = 0; l < line && offset < utf8.Length; offset++)
-        {
-            if (utf8[offset] == (byte)'\n')
-            {
-                l++;
-            }
-        }
-
-        return (int)Math.Min(utf8.Length, offset + byteInLine);
-    }
-
-    private static string Where(ReadOnlySpan<byte> utf8, int byteOffset)
-    {
-        var prefix = Encoding.UTF8.GetString(utf8[..Math.Min(byteOffset, utf8.Length)]);
-        var line = 1;
-        var lineStart = 0;
-        for (var i = 0; i < prefix.Length; i++)
-        {
-            if (prefix[i] == '\n')
-            {
-                line++;
-                lineStart = i + 1;
-            }
-        }
-
-        return $"line {line} column {prefix.Length - lineStart + 1} (char {prefix.Length})";
-    }
-
-    private static string PythonReason(string message, ReadOnlySpan<byte> utf8, int pos)
-    {
-        if (message.Contains("invalid start of a property name", StringComparison.Ordinal))
-        {
-            return "Expecting property name enclosed in double quotes";
-        }
-
-        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
-        {
-            return "Nesting too deep";
-        }
-
-        if (message.Contains("after a property name", StringComparison.Ordinal))
-        {
-            return "Expecting ':' delimiter";
-        }
-
-        if (message.Contains("after a value", StringComparison.Ordinal) || message.Contains("Expected depth to be zero", StringComparison.Ordinal))
-        {
-            return pos >= utf8.Length ? "Expecting value" : "Expecting ',' delimiter";
-        }
-
-        if (message.Contains("invalid within a JSON string", StringComparison.Ordinal) || message.Contains("end of data", StringComparison.Ordinal) && message.Contains("string", StringComparison.OrdinalIgnoreCase))
-        {
-            return "Unterminated string starting at";
-        }
-
-        return "Expecting value";
     }
 }
 
