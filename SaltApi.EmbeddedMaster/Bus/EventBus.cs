@@ -43,7 +43,10 @@ internal sealed class EventBus : IAsyncDisposable
     {
         pubListener = Listen(pubPath, pubWorldWritable ? Values.UnixFiles.World : Values.UnixFiles.Owner);
         pullListener = Listen(pullPath, Values.UnixFiles.Owner);
-        loops.Add(Task.Run(() => AcceptPubAsync(pubListener)));
+        // A dedicated thread accepts readers, so a reader that connected is registered at once, even when
+        // the thread pool is busy: events fired after that are never lost for it.
+        var acceptThread = new Thread(() => AcceptPub(pubListener)) { IsBackground = true, Name = "salt-master event pub accept" };
+        acceptThread.Start();
         loops.Add(Task.Run(() => AcceptPullAsync(pullListener)));
     }
 
@@ -103,16 +106,16 @@ internal sealed class EventBus : IAsyncDisposable
         }
     }
 
-    private async Task AcceptPubAsync(Socket listener)
+    private void AcceptPub(Socket listener)
     {
         while (!stop.IsCancellationRequested)
         {
             Socket conn;
             try
             {
-                conn = await listener.AcceptAsync(stop.Token);
+                conn = listener.Accept();
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is ObjectDisposedException or SocketException or InvalidOperationException)
             {
                 if (stop.IsCancellationRequested)
                 {

@@ -93,7 +93,20 @@ public sealed class MasterHarness : IAsyncDisposable
 
     public Task<object?> SendAsync(OrderedDictionary<string, object?> load) => Task.Run(() => Send(load));
 
-    public BusReader Reader() => new(Path.Combine(SockDir, "master_event_pub.ipc"));
+    /// <summary>A bus reader, returned once the master has registered it (events fired later all reach it).</summary>
+    public BusReader Reader()
+    {
+        var bus = Master.Context!.Bus;
+        var before = bus.ReaderCount;
+        var reader = new BusReader(Path.Combine(SockDir, "master_event_pub.ipc"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (bus.ReaderCount <= before && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(1);
+        }
+
+        return reader;
+    }
 
     public async ValueTask DisposeAsync()
     {
