@@ -73,7 +73,15 @@ internal sealed class EventBus : IAsyncDisposable
     }
 
     /// <summary>Fires one event (data is encoded as is; add <c>_stamp</c> yourself where its position matters).</summary>
-    public void Fire(string tag, IEnumerable<KeyValuePair<string, object?>> data) => Publish(EventFrame.Encode(tag, data));
+    public void Fire(string tag, IEnumerable<KeyValuePair<string, object?>> data)
+    {
+        if (readers.IsEmpty)
+        {
+            return; // nobody listens: as Salt's publisher, the event is simply gone
+        }
+
+        Publish(EventFrame.Encode(tag, data));
+    }
 
     /// <summary>Sends one whole frame to every reader.</summary>
     public void Publish(byte[] frame)

@@ -119,10 +119,20 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                     await Task.Delay(TimeSpan.FromMilliseconds(latencyMs), stop);
                 }
 
-                var tasks = new List<Task>(targets.Count);
-                foreach (var m in targets)
+                var tasks = new List<Task>();
+                for (var i = 0; i < targets.Count; i++)
                 {
-                    tasks.Add(RunOneAsync(m, pub, jobStop));
+                    var t = RunOneAsync(targets[i], pub, jobStop);
+                    if (!t.IsCompleted)
+                    {
+                        tasks.Add(t);
+                    }
+
+                    // Many minions: let other work (requests, bus writers) run between slices.
+                    if (i % 128 == 127)
+                    {
+                        await Task.Yield();
+                    }
                 }
 
                 await Task.WhenAll(tasks);
