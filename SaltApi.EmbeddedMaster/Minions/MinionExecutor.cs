@@ -215,7 +215,25 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
             var fun = Py.Str(funName);
             if (!MinionFunctions.All.TryGetValue(fun, out var func))
             {
-                ret["return"] = $"'{fun}' is not available.";
+                // As the minion: sys.doc("<fun>*") first; when it finds functions, the docs come back
+                // with the missing function's text added.
+                var missingText = $"'{fun}' is not available.";
+                var docs = Py.Map();
+                foreach (var name in MinionFunctions.FunctionsMatching([fun + "*"]))
+                {
+                    docs[name] = MinionFunctions.All[name].Doc;
+                }
+
+                if (docs.Count > 0)
+                {
+                    docs[fun] = missingText;
+                    ret["return"] = docs;
+                }
+                else
+                {
+                    ret["return"] = missingText;
+                }
+
                 ret["success"] = false;
                 ret["retcode"] = 1L;
                 ret["out"] = "nested";

@@ -136,6 +136,9 @@ public sealed class JobsRunnerTests : IAsyncLifetime
         }
 
         Assert.Equal("3006.0", await One("test.version"));
+        var near = (OrderedDictionary<string, object?>)(await One("test.pin"))!;
+        Assert.Equal(["test.ping", "test.pin"], near.Keys);
+        Assert.Equal("'test.pin' is not available.", near["test.pin"]);
         Assert.Equal("héllo ☃", await One("test.echo", "héllo ☃"));
         Assert.Equal(Map(("a", "1")), Strip((OrderedDictionary<string, object?>)(await One("test.kwarg", "a=1"))!));
         Assert.Equal(new List<object?> { 55L }, ((List<object?>)(await One("test.fib", 10L))!).Take(1).ToList());
