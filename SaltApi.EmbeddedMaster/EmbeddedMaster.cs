@@ -191,6 +191,8 @@ public sealed class EmbeddedMaster : IAsyncDisposable
             await server.DisposeAsync();
         }
 
+        Context?.Jobs.Complete();
+
         if (bus is not null)
         {
             await bus.DisposeAsync();
