@@ -10,7 +10,7 @@ using SaltApi.Protocol.Msgpack;
 namespace SaltApi.EmbeddedMaster.Jobs;
 
 /// <summary>One job in the cache: its saved load, targeted minions and the returns in arrival order.</summary>
-internal sealed class Job(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
+internal sealed class Job(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions, Action<int>? counted = null)
 {
     public string Jid { get; } = jid;
 
@@ -26,10 +26,28 @@ internal sealed class Job(string jid, OrderedDictionary<string, object?> load, I
     /// <summary>Adds a minion's return load (the ret event's data); a later return from the same minion replaces it.</summary>
     public void AddReturn(string id, OrderedDictionary<string, object?> ret)
     {
+        bool added;
         lock (returns)
         {
-            returns.Remove(id);
+            added = !returns.Remove(id);
             returns[id] = ret;
+        }
+
+        if (added)
+        {
+            counted?.Invoke(1);
+        }
+    }
+
+    /// <summary>How many minions have returned.</summary>
+    public int ReturnCount
+    {
+        get
+        {
+            lock (returns)
+            {
+                return returns.Count;
+            }
         }
     }
 
@@ -72,11 +90,14 @@ internal sealed class JobCache
     private readonly string hashType;
     private readonly double keepJobsHours;
     private readonly int maxJobs;
+    private readonly long maxReturns;
     private readonly bool writeToDisk;
+    private long totalReturns;
     private readonly ILogger log;
 
-    public JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, bool writeToDisk, ILogger log)
+    public JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, long maxReturns, bool writeToDisk, ILogger log)
     {
+        this.maxReturns = maxReturns;
         this.cachedir = cachedir;
         this.hashType = hashType;
         this.keepJobsHours = keepJobsHours;
@@ -111,14 +132,20 @@ internal sealed class JobCache
     /// <summary>Saves a job's load (Salt's save_load), evicting the oldest when over the bounds.</summary>
     public Job Save(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
     {
-        var job = new Job(jid, load, minions);
+        var job = new Job(jid, load, minions, n => Interlocked.Add(ref totalReturns, n));
         if (jobs.TryAdd(jid, job))
         {
             order.Enqueue(jid);
         }
         else
         {
-            jobs[jid] = job; // a passed jid that already exists is reused, as Salt's prep_jid does
+            // A passed jid that already exists is reused, as Salt's prep_jid does.
+            if (jobs.TryGetValue(jid, out var old))
+            {
+                Interlocked.Add(ref totalReturns, -old.ReturnCount);
+            }
+
+            jobs[jid] = job;
         }
 
         Evict();
@@ -136,7 +163,7 @@ internal sealed class JobCache
         while (order.TryPeek(out var oldest))
         {
             var job = Get(oldest);
-            var tooMany = jobs.Count > maxJobs;
+            var tooMany = jobs.Count > maxJobs || (Interlocked.Read(ref totalReturns) > maxReturns && jobs.Count > 1);
             var tooOld = job is not null && keepJobsHours > 0 && job.Started < cutoff;
             if (job is not null && !tooMany && !tooOld)
             {
@@ -145,7 +172,11 @@ internal sealed class JobCache
 
             if (order.TryDequeue(out var jid))
             {
-                jobs.TryRemove(jid, out _);
+                if (jobs.TryRemove(jid, out var gone))
+                {
+                    Interlocked.Add(ref totalReturns, -gone.ReturnCount);
+                }
+
                 if (writeToDisk)
                 {
                     background.Writer.TryWrite(() => DeleteDir(jid));

@@ -94,6 +94,28 @@ public sealed class JobsRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_cache_is_also_bounded_by_the_number_of_returns()
+    {
+        await using var small = await StartAsync(c => ((OrderedDictionary<string, object?>)c["embedded_master"]!)["max_cached_returns"] = 7L);
+        using var bus = small.Reader();
+        var jids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var jid = (string)((OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)(await small.SendAsync(CapturedRequests.Load("req-publish-publish-eauth")))!)["load"]!)["jid"]!;
+            for (var n = 0; n < 5; n++)
+            {
+                await bus.NextAsync(t => t.StartsWith($"salt/job/{jid}/ret/", StringComparison.Ordinal));
+            }
+
+            jids.Add(jid);
+        }
+
+        // 5 returns per job and at most 7 kept: the first job is gone, the newest kept.
+        Assert.Null(small.Master.Context!.Jobs.Get(jids[0]));
+        Assert.NotNull(small.Master.Context!.Jobs.Get(jids[2]));
+    }
+
+    [Fact]
     public async Task Find_job_and_jobs_active_see_a_running_sleep()
     {
         using var bus = h.Reader();
