@@ -51,15 +51,18 @@ internal sealed record LocalCall
     /// <summary>Everything else, in lowstate order: goes into the publish <c>kwargs</c> (credentials and <c>client</c> too).</summary>
     public required OrderedDictionary<string, object?> Kwargs { get; init; }
 
+    private static readonly string[] Required = ["tgt", "fun"];
+
     /// <summary>Binds the lowstate as Python binds <c>cmd(tgt, fun, arg=(), timeout=None, tgt_type="glob", ret="", jid="", full_return=False, kwarg=None, **kwargs)</c>.</summary>
-    public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate)
+    public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate, string method = "cmd")
     {
         var low = Lowstate.Copy(lowstate);
-        if (!low.ContainsKey("tgt") || !low.ContainsKey("fun"))
+        var missing = Required.Where(k => !low.ContainsKey(k)).Select(k => $"'{k}'").ToList();
+        if (missing.Count > 0)
         {
-            // Python: TypeError from the call (500 in rest_cherrypy).
-            var missing = !low.ContainsKey("tgt") ? "tgt" : "fun";
-            throw new SaltClientException($"cmd() missing 1 required positional argument: '{missing}'", "TypeError");
+            // Python: a TypeError from the LocalClient method (500 in rest_cherrypy).
+            var what = missing.Count == 1 ? $"1 required positional argument: {missing[0]}" : $"2 required positional arguments: {missing[0]} and {missing[1]}";
+            throw new SaltClientException($"{method}() missing {what}", "TypeError");
         }
 
         var call = new LocalCall
