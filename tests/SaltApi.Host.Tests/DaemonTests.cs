@@ -137,7 +137,7 @@ public sealed class DaemonTests
 
             // SIGTERM during a slow request: the request completes, then the daemon exits 0 and removes its pidfile.
             var slow = daemon.Http.GetAsync(new Uri($"http://127.0.0.1:{probe}/slow?ms=2500"));
-            await Task.Delay(500);
+            await Task.Delay(1000);
             daemon.Signal();
             using var slowResponse = await slow;
             Assert.Equal(HttpStatusCode.OK, slowResponse.StatusCode);
@@ -175,5 +175,22 @@ public sealed class DaemonTests
         Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, daemon.ExitCode);
         Assert.Contains("The salt-api is shutting down..", File.ReadAllText(log));
+    }
+
+    [Fact]
+    public async Task Sigterm_during_a_slow_local_call_returns_its_result_before_exit()
+    {
+        // The harness's config: embedded master with ms--0 ... ms--4, rest_wsgi (rest_cherrypy may have no plugin here).
+        await using var daemon = await Daemon.StartAsync(waitForPorts: []);
+        await daemon.WaitForPortAsync(daemon.WsgiPort, TimeSpan.FromSeconds(60));
+        var body = $$"""[{"client": "local", "tgt": "ms--0", "fun": "test.sleep", "arg": [3], "username": "saltdev", "password": "{{Daemon.Password}}", "eauth": "file"}]""";
+        var call = daemon.Http.PostAsync(daemon.Wsgi, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        await Task.Delay(1500);
+        daemon.Signal();
+        using var response = await call;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("{\"return\": [{\"ms--0\": true}]}", await response.Content.ReadAsStringAsync());
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)), daemon.Output);
+        Assert.Equal(0, daemon.ExitCode);
     }
 }
