@@ -591,12 +591,39 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
     private async Task LogoutAsync(Call call, SaltToken session)
     {
         sessions.Revoke(session);
+        await DeleteTokenAsync(session, call.Aborted);
         var past = time.GetUtcNow().AddYears(-1);
         call.Response.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
         await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["return"] = "Your token has been cleared",
         });
+    }
+
+    // Deliberate difference: Salt's logout leaves the token valid on the master. We also delete it
+    // there (runner auth.del_token) when the user may run it, so every daemon refuses it at once;
+    // otherwise this daemon alone refuses it until it expires.
+    private async Task DeleteTokenAsync(SaltToken session, CancellationToken aborted)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        bounded.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["client"] = "runner",
+                ["fun"] = "auth.del_token",
+                ["token"] = session.Token,
+                ["kwarg"] = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["token"] = session.Token },
+            }, bounded.Token);
+        }
+        catch (Exception e) when (e is SaltApiException or OperationCanceledException)
+        {
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug("token not deleted on the master at logout: {Message}", e.Message);
+            }
+        }
     }
 
     private async Task TokenAsync(Call call)

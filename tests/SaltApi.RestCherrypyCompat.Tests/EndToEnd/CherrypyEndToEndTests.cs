@@ -240,6 +240,17 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         Shape.AssertLike(Shape.Fixture("salt-netapi-client/logout_response.json"), Shape.Parse(body));
         (status, _, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"ms--0\", \"fun\": \"test.ping\"}]"), token);
         Assert.Equal(HttpStatusCode.Unauthorized, status);
+
+        // The token is deleted on the master too: it no longer works anywhere.
+        (status, _, _) = await SendAsync(HttpMethod.Post, "run", Json($"[{{\"client\": \"local\", \"tgt\": \"ms--0\", \"fun\": \"test.ping\", \"token\": \"{token}\"}}]"));
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+
+        // A user without runner rights is logged out of this daemon all the same.
+        var limited = await LoginAsync("limited");
+        (status, _, _) = await SendAsync(HttpMethod.Post, "logout", token: limited);
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, _, _) = await SendAsync(HttpMethod.Get, "jobs", token: limited);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
     }
 
     [Fact]
