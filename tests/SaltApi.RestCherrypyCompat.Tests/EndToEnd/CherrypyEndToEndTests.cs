@@ -261,4 +261,13 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         Assert.Contains("\"local_batch\"", body, StringComparison.Ordinal);
         Assert.True(resp.Headers.Contains("X-Salt-Version"));
     }
+
+    [Fact]
+    public async Task Hook_without_a_body_as_the_go_client_sends_it()
+    {
+        var token = await LoginAsync();
+        var (status, body, _) = await SendAsync(HttpMethod.Post, "hook/test", token: token);
+        Assert.True(status == HttpStatusCode.OK, body);
+        Assert.Equal("{\"success\": true}", body);
+    }
 }
