@@ -394,6 +394,11 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             return null;
         }
 
+        if (req.ContentLength > options.MaxRequestBodySize)
+        {
+            throw new HttpError(413);
+        }
+
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
         using var ms = new MemoryStream();
         var buffer = new byte[16 * 1024];

@@ -140,7 +140,7 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         Assert.Equal(Minions, ((List<object?>)Map(Map(wheel["data"])["return"])["minions"]!).Cast<string>().Order());
     }
 
-    [Fact(Skip = "local_batch is not implemented in the client layer yet (SaltApi.Client/Batch)")]
+    [Fact]
     public async Task Local_batch_is_flattened_one_item_per_minion()
     {
         var token = await LoginAsync();
