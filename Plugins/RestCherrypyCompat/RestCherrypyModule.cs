@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -42,6 +41,11 @@ public sealed class RestCherrypyModule : INetapiModule
             }
 
             certificate = LoadCertificate(options);
+            if (!string.IsNullOrEmpty(options.SslChain))
+            {
+                // ListenerOptions carries no chain: Kestrel sends the chain the system trust store can build.
+                context.Logger.LogWarning("ssl_chain is not sent as given: intermediates come from the system trust store");
+            }
         }
 
         var listener = new ListenerOptions(
@@ -50,12 +54,13 @@ public sealed class RestCherrypyModule : INetapiModule
             MaxRequestBodySize: options.MaxRequestBodySize,
             Certificate: certificate,
             MinimumTls: options.SslMinVersion,
-            // CherryPy serves thread_pool requests at once with queue_size more waiting to be accepted.
-            MaxConnections: options.ThreadPool + options.QueueSize);
+            // Requests are bounded by the gate (thread_pool running + queue_size waiting); connections
+            // (idle keep-alives, event streams) by a generous multiple of that.
+            MaxConnections: Math.Max(1000, 10L * (options.ThreadPool + options.QueueSize)));
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         await using var web = builder.Build();
-        var app = new CherrypyApp(options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
+        using var app = new CherrypyApp(options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         web.Run(app.HandleAsync);
         await web.StartAsync(context.Stopping);
@@ -70,23 +75,7 @@ public sealed class RestCherrypyModule : INetapiModule
 
     private static X509Certificate2 LoadCertificate(CherrypyOptions options)
     {
-        var cert = X509Certificate2.CreateFromPemFile(options.SslCrt!, options.SslKey);
-        // Kestrel sends the chain it can build; ssl_chain certificates are offered to it here.
-        if (!string.IsNullOrEmpty(options.SslChain) && File.Exists(options.SslChain))
-        {
-            var chain = new X509Certificate2Collection();
-            chain.ImportFromPemFile(options.SslChain);
-            using var store = new X509Store(StoreName.CertificateAuthority, StoreLocation.CurrentUser);
-            try
-            {
-                store.Open(OpenFlags.ReadWrite);
-                store.AddRange(chain);
-            }
-            catch (CryptographicException)
-            {
-            }
-        }
-
+        using var cert = X509Certificate2.CreateFromPemFile(options.SslCrt!, options.SslKey);
         // Export/re-import so the private key is usable by SslStream on every platform.
         return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
     }
