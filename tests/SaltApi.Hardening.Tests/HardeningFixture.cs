@@ -27,7 +27,9 @@ public class HardeningFixture : IAsyncLifetime
     /// <summary>rest_cherrypy keys: a static folder whose parent holds the users file (traversal target).</summary>
     protected virtual string CherrypyKeys(string dir) => $"  static: {dir}/static\n  max_request_body_size: 1048576\n";
 
-    public virtual async Task InitializeAsync() => daemon = await Daemon.StartAsync(ExtraYaml, configure: Configure);
+    public virtual Task InitializeAsync() => InitializeAsync(null);
+
+    protected async Task InitializeAsync(string[]? args) => daemon = await Daemon.StartAsync(ExtraYaml, configure: Configure, args: args);
 
     protected virtual void Configure(string dir)
     {
