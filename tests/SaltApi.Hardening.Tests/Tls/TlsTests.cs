@@ -83,9 +83,9 @@ public sealed class TlsTests(TlsFixture fixture) : IClassFixture<TlsFixture>
             using var tcp = new TcpClient();
             await tcp.ConnectAsync("127.0.0.1", Port);
             await using var ssl = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
-#pragma warning disable SYSLIB0039 // the obsolete versions are the point of the test
+#pragma warning disable SYSLIB0039, CA5397 // the obsolete versions are the point of the test
             var old = version == "-tls1" ? SslProtocols.Tls : SslProtocols.Tls11;
-#pragma warning restore SYSLIB0039
+#pragma warning restore SYSLIB0039, CA5397
             await Assert.ThrowsAnyAsync<Exception>(() => ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1", EnabledSslProtocols = old }));
             return;
         }
