@@ -22,7 +22,7 @@ public sealed class AuthFixture : HardeningFixture
 
     public static readonly string[] Clients = ["local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "wheel", "wheel_async", "ssh"];
 
-    protected override string ExtraYaml => $"token_expire: {TokenExpire}\nnetapi_enable_clients: [{string.Join(", ", Clients)}]\n";
+    protected override string ExtraYaml => $"token_expire: {TokenExpire}\n";
 
     public override async Task InitializeAsync()
     {
@@ -36,6 +36,7 @@ public sealed class AuthFixture : HardeningFixture
         var path = Path.Combine(dir, "master");
         var text = File.ReadAllText(path);
         text = Regex.Replace(text, @"(?m)^(\s+)saltdev: \[.*\]\n", m => m.Value + m.Groups[1].Value + SecretUser + ": ['.*', '@runner', '@wheel', '@jobs']\n");
+        text = Regex.Replace(text, @"(?m)^netapi_enable_clients: .*$", $"netapi_enable_clients: [{string.Join(", ", Clients)}]");
         File.WriteAllText(path, text);
     }
 

@@ -22,6 +22,9 @@ public sealed record BadCase(string Name, Func<string?, byte[]> Build, int[] Exp
     /// <summary>Extra checks on the response.</summary>
     public Action<RawResponse>? Check { get; init; }
 
+    /// <summary>A product bug this case shows (the case runs in the skipped known-bug theory until fixed).</summary>
+    public string? Bug { get; init; }
+
     /// <summary>How long the answer may take before it counts as a hang.</summary>
     public TimeSpan Limit { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -38,11 +41,11 @@ public static class Summary
         Results[module + " " + name] = outcome;
         var lines = Results.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => r.Key + "\t" + r.Value).ToList();
         var cases = lines.Count;
-        var fivexx = Results.Values.Count(v => v.StartsWith('5'));
+        var fivexx = Results.Values.Count(v => v.StartsWith('5') && v != "505");
         var hangs = Results.Values.Count(v => v == "hang");
         lock (Results)
         {
-            File.WriteAllLines(Path.Combine(AppContext.BaseDirectory, "bad-input-summary.txt"), [$"cases {cases} 5xx {fivexx} hangs {hangs}", .. lines]);
+            File.WriteAllLines(Path.Combine(AppContext.BaseDirectory, "bad-input-summary.txt"), [$"cases {cases} 5xx {fivexx} (not counting 505 for HTTP/9.9) hangs {hangs}", .. lines]);
         }
     }
 }
@@ -64,7 +67,8 @@ public static class CaseRunner
         }
 
         Summary.Record(module, c.Name, response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.False(response.Status >= 500, $"{c.Name}: a 5xx for bad input: {response}");
+        // The one 5xx a case may list is 505 for an HTTP version that does not exist (RFC 9110 §15.6.6).
+        Assert.False(response.Status >= 500 && !(response.Status == 505 && c.Expect.Contains(505)), $"{c.Name}: a 5xx for bad input: {response}");
         Assert.True(c.Expect.Contains(response.Status), $"{c.Name}: expected {string.Join("/", c.Expect)}, got {response}");
         if (c.Message is not null)
         {
