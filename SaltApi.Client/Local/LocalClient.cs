@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
-using SaltApi.Client.Channel;
+using SaltApi.Client.Request;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Events;
@@ -13,16 +13,19 @@ namespace SaltApi.Client.Local;
 internal sealed record PubData(string Jid, List<string> Minions);
 
 /// <summary>A publish with its job's events routed to the caller.</summary>
-internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent> events) : IDisposable
+internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent>? events) : IDisposable
 {
     public PubData Pub { get; } = pub;
 
-    public ChannelReader<BusEvent> Events => events.Reader;
+    public ChannelReader<BusEvent> Events => (events ?? throw new InvalidOperationException("published without listening")).Reader;
 
-    public Channel<BusEvent> Sink => events;
+    public Channel<BusEvent> Sink => events ?? throw new InvalidOperationException("published without listening");
 
     public void Dispose() => watch?.Dispose();
 }
+
+/// <summary>One item of get_iter_returns: a minion's return (or, with <c>raw</c>, the whole event), or a <c>failed</c> minion.</summary>
+internal readonly record struct MinionReturn(string Id, OrderedDictionary<string, object?> Data, bool Failed);
 
 /// <summary>The arguments of LocalClient.cmd / run_job, split from a lowstate chunk.</summary>
 internal sealed record LocalCall
@@ -48,15 +51,18 @@ internal sealed record LocalCall
     /// <summary>Everything else, in lowstate order: goes into the publish <c>kwargs</c> (credentials and <c>client</c> too).</summary>
     public required OrderedDictionary<string, object?> Kwargs { get; init; }
 
+    private static readonly string[] Required = ["tgt", "fun"];
+
     /// <summary>Binds the lowstate as Python binds <c>cmd(tgt, fun, arg=(), timeout=None, tgt_type="glob", ret="", jid="", full_return=False, kwarg=None, **kwargs)</c>.</summary>
-    public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate)
+    public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate, string method = "cmd")
     {
         var low = Lowstate.Copy(lowstate);
-        if (!low.ContainsKey("tgt") || !low.ContainsKey("fun"))
+        var missing = Required.Where(k => !low.ContainsKey(k)).Select(k => $"'{k}'").ToList();
+        if (missing.Count > 0)
         {
-            // Python: TypeError from the call (500 in rest_cherrypy).
-            var missing = !low.ContainsKey("tgt") ? "tgt" : "fun";
-            throw new SaltClientException($"cmd() missing 1 required positional argument: '{missing}'", "TypeError");
+            // Python: a TypeError from the LocalClient method (500 in rest_cherrypy).
+            var what = missing.Count == 1 ? $"1 required positional argument: {missing[0]}" : $"2 required positional arguments: {missing[0]} and {missing[1]}";
+            throw new SaltClientException($"{method}() missing {what}", "TypeError");
         }
 
         var call = new LocalCall
@@ -69,7 +75,8 @@ internal sealed record LocalCall
             TgtType = Lowstate.Pop(low, "tgt_type") is string t ? t : "glob",
             Ret = Lowstate.Pop(low, "ret", ""),
             Jid = Lowstate.Pop(low, "jid", ""),
-            FullReturn = Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
+            // run_job (local_async) has no full_return parameter: there it is one more publish kwarg.
+            FullReturn = method != "run_job" && Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
             Kwargs = low,
         };
 
@@ -110,7 +117,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             return result;
         }
 
-        await foreach (var (id, data) in CollectAsync(call, job, timeout, ct).ConfigureAwait(false))
+        await foreach (var (id, data, _) in CollectAsync(call, job, timeout, ct).ConfigureAwait(false))
         {
             result[id] = call.FullReturn ? data : data.GetValueOrDefault("ret", new OrderedDictionary<string, object?>());
         }
@@ -163,7 +170,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
         load["user"] = "root";
 
-        var sink = into ?? System.Threading.Channels.Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        var sink = !listen ? null : into ?? Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var pending = listen ? bus.BeginJob() : null;
         try
         {
@@ -185,7 +192,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             }
 
             // local_async never reads the bus.
-            return new JobStream(pub, pending?.Claim(pub.Jid, sink.Writer), sink);
+            return new JobStream(pub, pending?.Claim(pub.Jid, sink!.Writer), sink);
         }
         finally
         {
@@ -257,11 +264,12 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
     /// <c>gather_job_timeout</c> later. The job-cache check of "Note A" is skipped: on the master's host
     /// it always passes.
     /// </summary>
-    public async IAsyncEnumerable<(string Id, OrderedDictionary<string, object?> Data)> CollectAsync(
+    public async IAsyncEnumerable<MinionReturn> CollectAsync(
         LocalCall call, JobStream job, int timeout, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var gatherJobTimeout = Lowstate.LocalTimeout(call.Kwargs.GetValueOrDefault("gather_job_timeout"), options.Master.GatherJobTimeout);
         var expectMinions = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("expect_minions"));
+        var rawEvents = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("raw"));
         var jid = job.Pub.Jid;
         var jobPrefix = "salt/job/" + jid;
         var minions = new HashSet<string>(job.Pub.Minions, StringComparer.Ordinal);
@@ -301,6 +309,12 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
                         var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
                         found.Add(id);
+                        if (rawEvents)
+                        {
+                            yield return new MinionReturn(id, new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["data"] = data, ["tag"] = raw.Tag }, false);
+                            continue;
+                        }
+
                         var ret = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["ret"] = value };
                         foreach (var key in (string[])["out", "retcode", "jid"])
                         {
@@ -310,7 +324,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                             }
                         }
 
-                        yield return (id, ret);
+                        yield return new MinionReturn(id, ret, false);
                     }
                     else if (jinfoJid is not null && raw.Tag.StartsWith("salt/job/" + jinfoJid, StringComparison.Ordinal))
                     {
@@ -394,12 +408,12 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         foreach (var id in failed.Distinct(StringComparer.Ordinal).Where(m => !found.Contains(m)).ToList())
         {
             found.Add(id);
-            yield return (id, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            yield return new MinionReturn(id, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["out"] = "no_return",
                 ["ret"] = NoResponse + jid,
                 ["retcode"] = 1L,
-            });
+            }, true);
         }
     }
 

@@ -104,7 +104,7 @@ public sealed class EventBusTests : IDisposable
             await Within(sub.Reader.ReadAsync());
         }
 
-        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        var sink = Channel.CreateUnbounded<BusEvent>();
         using var watch = pending.Claim(jid, sink.Writer);
         peer.Write(Frame($"salt/job/{jid}/ret/m2", ("id", "m2"), ("return", false)));
 
@@ -131,7 +131,7 @@ public sealed class EventBusTests : IDisposable
         peer.Write(Frame($"salt/job/{jid}/ret/m1", ("id", "m1"), ("return", true)));
         await Within(sub.Reader.ReadAsync());
         using var pending = bus.BeginJob();
-        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        var sink = Channel.CreateUnbounded<BusEvent>();
         using var watch = pending.Claim(jid, sink.Writer);
 
         Assert.False(sink.Reader.TryRead(out _));
@@ -172,7 +172,7 @@ public sealed class EventBusTests : IDisposable
         await using var bus = new EventBus(Options(), NullLogger.Instance);
         using var sub = bus.Subscribe();
         await peer.WaitReaderAsync();
-        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        var sink = Channel.CreateUnbounded<BusEvent>();
         using var watch = bus.Watch("20261126190000000004", sink.Writer);
 
         peer.DropReaders();
@@ -184,6 +184,25 @@ public sealed class EventBusTests : IDisposable
         peer.Write(Frame("after/reconnect", ("ok", true)));
         var e = await Within(sub.Reader.ReadAsync());
         Assert.Equal("after/reconnect", e.Tag);
+    }
+
+    [Fact]
+    public async Task A_call_pending_across_a_bus_drop_learns_that_its_events_may_be_lost()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+
+        using var pending = bus.BeginJob();
+        peer.DropReaders();
+        await peer.WaitReaderAsync();
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+
+        var sink = Channel.CreateUnbounded<BusEvent>();
+        using var watch = pending.Claim("20261126190000000006", sink.Writer);
+        Assert.IsType<BusLostException>(watch.Error);
+        await Assert.ThrowsAsync<BusLostException>(async () => await sink.Reader.WaitToReadAsync());
     }
 
     [Fact]
