@@ -86,8 +86,8 @@ public sealed class RestWsgiBadInputTests(HardeningFixture fixture) : IClassFixt
         new("token-path", _ => Post("/", """[{"client": "wheel", "fun": "key.list_all", "token": "../../../../etc/passwd"}]"""), Unauthorized),
         new("runner-fun-no-dot", _ => Post("/", $$"""[{"client": "runner", "fun": "nodot", {{Creds}}}]"""), OkOr4xx),
         new("wheel-fun-list", _ => Post("/", $$"""[{"client": "wheel", "fun": ["key.list_all"], {{Creds}}}]"""), OkOr4xx),
-        new("batch-garbage", _ => Post("/", $$"""[{"client": "local_batch", "tgt": "*", "fun": "test.ping", "batch": "lots", {{Creds}}}]"""), OkOr4xx) { Bug = "local_batch not implemented: 500" },
-        new("subset-negative", _ => Post("/", $$"""[{"client": "local_subset", "tgt": "*", "fun": "test.ping", "subset": -1, {{Creds}}}]"""), OkOr4xx) { Bug = "local_subset not implemented: 500" },
+        new("batch-garbage", _ => Post("/", $$"""[{"client": "local_batch", "tgt": "*", "fun": "test.ping", "batch": "lots", {{Creds}}}]"""), OkOr4xx),
+        new("subset-negative", _ => Post("/", $$"""[{"client": "local_subset", "tgt": "*", "fun": "test.ping", "subset": -1, {{Creds}}}]"""), OkOr4xx),
 
         // Nesting.
         new("nested-10k-arg", _ => Post("/", Local("\"tgt\": \"ms--0\", \"fun\": \"test.arg\", \"arg\": " + Deep(10_000))), BadRequest, "400: "),
