@@ -224,17 +224,21 @@ internal static class MinionFunctions
         ("Dependency Versions", Py.Map(("msgpack", "1.0.2"), ("pyzmq", "23.2.0"), ("ZMQ", "4.3.4"), ("Jinja2", "3.1.2"), ("PyYAML", "6.0.1"))),
         ("System Versions", Py.Map(("dist", "debian 12 bookworm"), ("locale", "utf-8"), ("machine", "x86_64"), ("release", "6.1.0-13-amd64"), ("system", "Linux"), ("version", "Debian GNU/Linux 12 bookworm"))));
 
+    // salt.version.versions_report: one padding for every section (the longest dependency or system
+    // name, at least len("Not Installed"), plus one), names sorted case-insensitively, " " after each section.
     private static List<object?> VersionsReport()
     {
+        var info = VersionsReportMap();
+        var deps = (OrderedDictionary<string, object?>)info["Dependency Versions"]!;
+        var sys = (OrderedDictionary<string, object?>)info["System Versions"]!;
+        var pad = Math.Max(Math.Max(deps.Keys.Max(k => k.Length), sys.Keys.Max(k => k.Length)), "Not Installed".Length) + 1;
         var lines = new List<object?>();
-        foreach (var (section, values) in VersionsReportMap())
+        foreach (var (section, values) in info)
         {
             lines.Add(section + ":");
-            var map = (OrderedDictionary<string, object?>)values!;
-            var width = map.Keys.Max(k => k.Length);
-            foreach (var (k, v) in map)
+            foreach (var (k, v) in ((OrderedDictionary<string, object?>)values!).OrderBy(kv => kv.Key.ToLowerInvariant(), StringComparer.Ordinal))
             {
-                lines.Add($"{k.PadLeft(width)}: {v}");
+                lines.Add($"{k.PadLeft(pad)}: {v ?? "Not Installed"}");
             }
 
             lines.Add(" ");
