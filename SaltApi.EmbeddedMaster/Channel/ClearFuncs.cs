@@ -25,7 +25,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         {
             decoded = SaltMsgpack.Deserialize(payload);
         }
-        catch (SaltProtocolException)
+        catch (Exception e) when (e is SaltProtocolException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
             // Salt's worker never answers undecodable bytes; the client times out and retries.
             ctx.Log.LogWarning("request channel: undecodable payload ({Bytes} bytes); not answering, as Salt", payload.Length);
