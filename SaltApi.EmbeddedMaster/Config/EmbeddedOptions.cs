@@ -33,11 +33,17 @@ internal sealed record EmbeddedOptions
     /// <summary><c>max_jobs</c>: the job cache never holds more jobs than this (oldest dropped first).</summary>
     public int MaxJobs { get; init; } = 10000;
 
+    /// <summary><c>max_cached_returns</c>: minion returns kept in the job cache in all (oldest jobs dropped first).</summary>
+    public long MaxCachedReturns { get; init; } = 2_000_000;
+
     /// <summary><c>max_pending_requests</c>: requests queued beyond this are dropped (the client retries).</summary>
     public int MaxPendingRequests { get; init; } = 10000;
 
     /// <summary><c>max_concurrent_requests</c>: requests handled at once.</summary>
     public int MaxConcurrentRequests { get; init; } = 256;
+
+    /// <summary><c>max_request_bytes</c>: the largest request the ret port accepts (ZeroMQ drops the peer's larger messages).</summary>
+    public long MaxRequestBytes { get; init; } = 100L * 1024 * 1024;
 
     /// <summary><c>reader_queue</c>: frames a bus reader may fall behind before it is disconnected.</summary>
     public int ReaderQueue { get; init; } = 100_000;
@@ -88,15 +94,17 @@ internal sealed record EmbeddedOptions
             Grains = ConfigValues.GetMap(map, "grains", P),
             AuthFailureDelay = ConfigValues.GetSeconds(map, "auth_failure_delay", 1.0, P),
             MaxJobs = ConfigValues.GetInt(map, "max_jobs", 10000, P),
+            MaxCachedReturns = (long)ConfigValues.GetSeconds(map, "max_cached_returns", 2_000_000, P),
             MaxPendingRequests = ConfigValues.GetInt(map, "max_pending_requests", 10000, P),
             MaxConcurrentRequests = ConfigValues.GetInt(map, "max_concurrent_requests", 256, P),
             ReaderQueue = ConfigValues.GetInt(map, "reader_queue", 100_000, P),
+            MaxRequestBytes = (long)ConfigValues.GetSeconds(map, "max_request_bytes", 100L * 1024 * 1024, P),
             MaxBusReaders = ConfigValues.GetInt(map, "max_bus_readers", 1024, P),
             WriteJobCache = ConfigValues.GetBool(map, "write_job_cache", true),
         };
-        if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1)
+        if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024 || o.MaxCachedReturns < 1)
         {
-            throw new ConfigException(P, "latency_ms and auth_failure_delay must be >= 0; max_jobs, max_pending_requests, max_concurrent_requests, reader_queue and max_bus_readers >= 1");
+            throw new ConfigException(P, "latency_ms and auth_failure_delay must be >= 0; max_jobs, max_pending_requests, max_concurrent_requests, reader_queue and max_bus_readers >= 1; max_request_bytes >= 1024");
         }
 
         return o;
