@@ -89,7 +89,19 @@ internal sealed class NetapiClient(
         {
             throw new SaltAuthenticationException("Raw shell option not allowed.");
         }
+
+        // Deliberate difference: Salt forwards a token or password of any type and the master answers
+        // "Some exception handling minion payload" (500). Credentials that are not strings are refused here.
+        foreach (var key in CredentialKeys)
+        {
+            if (low.TryGetValue(key, out var value) && value is not string)
+            {
+                throw new SaltAuthenticationException($"Invalid credentials: '{key}' must be a string");
+            }
+        }
     }
+
+    private static readonly string[] CredentialKeys = ["token", "eauth", "username", "password"];
 
     /// <summary>
     /// NetapiClient._is_master_running. Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails
@@ -97,11 +109,16 @@ internal sealed class NetapiClient(
     /// </summary>
     private bool IsMasterRunning() => options.MasterRunningFile is not { } file || File.Exists(file);
 
+    // The same "master running?" check as run(): a master that is down is a 503 at once, not after 3 × 60 s.
     public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken) =>
-        tokens.MakeTokenAsync(eauth, username, password, cancellationToken);
+        IsMasterRunning()
+            ? tokens.MakeTokenAsync(eauth, username, password, cancellationToken)
+            : throw new SaltMasterUnavailableException("Salt Master is not available.");
 
     public Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken) =>
-        tokens.GetTokenAsync(token, cancellationToken);
+        IsMasterRunning()
+            ? tokens.GetTokenAsync(token, cancellationToken)
+            : throw new SaltMasterUnavailableException("Salt Master is not available.");
 
     public IReadOnlyList<object?>? Permissions(SaltToken token)
     {

@@ -44,7 +44,7 @@ internal sealed class WheelClient(MasterCalls master, ILogger log)
         var load = Lowstate.Copy(lowstate);
         if (!load.Remove("fun", out var fun))
         {
-            throw new SaltClientException("wheel() missing 1 required positional argument: 'fun'", "TypeError");
+            throw new SaltInvocationException("wheel() missing 1 required positional argument: 'fun'"); // Salt: a TypeError, 500
         }
 
         load.Remove("auth_list");
