@@ -54,9 +54,11 @@ internal sealed class NetapiClient(
             case "wheel":
                 return [await wheel.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)];
             case "wheel_async":
-                return [wheel.CmdAsync(lowstate)];
+                return [await wheel.CmdAsync(lowstate, cancellationToken).ConfigureAwait(false)];
             default:
                 // ssh: salt-ssh runs inside Python salt-api (roster, keys, thin tarball); not provided here.
+                // As Salt (NetapiClient.ssh authenticates in the API process), bad credentials are a 401 first.
+                await AuthenticateAsync(lowstate, cancellationToken).ConfigureAwait(false);
                 throw new SaltClientException("The 'ssh' client is not available in this salt-api: salt-ssh is not supported.", "SaltClientError");
         }
     }
@@ -98,6 +100,19 @@ internal sealed class NetapiClient(
             {
                 throw new SaltAuthenticationException($"Invalid credentials: '{key}' must be a string");
             }
+        }
+    }
+
+    /// <summary>Checks the lowstate's token or eauth credentials with the master, for clients that run nothing there.</summary>
+    private async Task AuthenticateAsync(IReadOnlyDictionary<string, object?> low, CancellationToken cancellationToken)
+    {
+        var ok = low.GetValueOrDefault("token") is string token
+            ? await tokens.GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is not null
+            : low.GetValueOrDefault("eauth") is string eauth
+              && await tokens.MakeTokenAsync(eauth, low.GetValueOrDefault("username") as string ?? "", low.GetValueOrDefault("password") as string ?? "", cancellationToken).ConfigureAwait(false) is not null;
+        if (!ok)
+        {
+            throw new SaltAuthenticationException("Authentication error occurred.", "AuthenticationError");
         }
     }
 

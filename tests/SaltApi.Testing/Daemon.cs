@@ -82,6 +82,7 @@ public sealed partial class Daemon : IAsyncDisposable
         ret_port: {retPort}
         sock_dir: {dir}/sock
         cachedir: {dir}/cache
+        pki_dir: {dir}/pki
         api_pidfile: {dir}/salt-api.pid
         api_logfile: {dir}/api.log
         timeout: 2

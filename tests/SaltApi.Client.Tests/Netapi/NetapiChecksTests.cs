@@ -84,15 +84,6 @@ public sealed class NetapiChecksTests : IDisposable
     }
 
     [Fact]
-    public async Task Ssh_is_refused_not_silently_ignored()
-    {
-        await using var layer = Layer();
-
-        var e = await Assert.ThrowsAsync<SaltClientException>(() => layer.Client.RunAsync(Low(("client", "ssh"), ("token", "x"), ("tgt", "*"), ("fun", "test.ping")), CancellationToken.None));
-        Assert.Contains("ssh", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Clients_are_Salts_nine_in_order()
     {
         await using var layer = Layer();
