@@ -999,7 +999,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
                         ["tgt_type"] = "list",
                         ["fun"] = "grains.items",
                         ["token"] = token.Token,
-                    }, stop.Token);
+                    }, stop.Token).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }
             }
         }
