@@ -13,13 +13,13 @@ namespace SaltApi.Client.Local;
 internal sealed record PubData(string Jid, List<string> Minions);
 
 /// <summary>A publish with its job's events routed to the caller.</summary>
-internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent> events) : IDisposable
+internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent>? events) : IDisposable
 {
     public PubData Pub { get; } = pub;
 
-    public ChannelReader<BusEvent> Events => events.Reader;
+    public ChannelReader<BusEvent> Events => (events ?? throw new InvalidOperationException("published without listening")).Reader;
 
-    public Channel<BusEvent> Sink => events;
+    public Channel<BusEvent> Sink => events ?? throw new InvalidOperationException("published without listening");
 
     public void Dispose() => watch?.Dispose();
 }
@@ -75,7 +75,8 @@ internal sealed record LocalCall
             TgtType = Lowstate.Pop(low, "tgt_type") is string t ? t : "glob",
             Ret = Lowstate.Pop(low, "ret", ""),
             Jid = Lowstate.Pop(low, "jid", ""),
-            FullReturn = Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
+            // run_job (local_async) has no full_return parameter: there it is one more publish kwarg.
+            FullReturn = method != "run_job" && Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
             Kwargs = low,
         };
 
@@ -169,7 +170,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
         load["user"] = "root";
 
-        var sink = into ?? Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        var sink = !listen ? null : into ?? Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var pending = listen ? bus.BeginJob() : null;
         try
         {
@@ -183,6 +184,10 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                 // Deliberate difference: Salt wraps this into a generic SaltClientError (500); we report the master as unavailable (503).
                 throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut, e);
             }
+            catch (MasterGoneException e)
+            {
+                throw new SaltMasterUnavailableException(e.Message, e);
+            }
 
             var pub = CheckPubData(reply);
             if (pub is null)
@@ -191,7 +196,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             }
 
             // local_async never reads the bus.
-            return new JobStream(pub, pending?.Claim(pub.Jid, sink.Writer), sink);
+            return new JobStream(pub, pending?.Claim(pub.Jid, sink!.Writer), sink);
         }
         finally
         {

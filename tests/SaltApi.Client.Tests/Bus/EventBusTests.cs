@@ -145,9 +145,18 @@ public sealed class EventBusTests : IDisposable
         using var slow = bus.Subscribe();
         await peer.WaitReaderAsync();
 
+        // A job watch (unbounded) sees the same stream in order: once it has the last frame, so was the subscriber offered every one.
+        const string jid = "20261126190000000009";
+        var probe = Channel.CreateUnbounded<BusEvent>();
+        using var watch = bus.Watch(jid, probe.Writer);
         for (var i = 0; i < 20; i++)
         {
-            peer.Write(Frame("t/" + i, ("i", (long)i)));
+            peer.Write(Frame($"salt/job/{jid}/t/{i}", ("i", (long)i)));
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            await Within(probe.Reader.ReadAsync());
         }
 
         var drained = 0;
@@ -162,7 +171,14 @@ public sealed class EventBusTests : IDisposable
 
         using var next = bus.Subscribe();
         peer.Write(Frame("after", ("ok", true)));
-        Assert.Equal("after", (await Within(next.Reader.ReadAsync())).Tag);
+        // Frames still in dispatch when it subscribed may come first.
+        string tag;
+        do
+        {
+            tag = (await Within(next.Reader.ReadAsync())).Tag;
+        }
+        while (tag.StartsWith("salt/job/", StringComparison.Ordinal));
+        Assert.Equal("after", tag);
     }
 
     [Fact]
@@ -184,6 +200,25 @@ public sealed class EventBusTests : IDisposable
         peer.Write(Frame("after/reconnect", ("ok", true)));
         var e = await Within(sub.Reader.ReadAsync());
         Assert.Equal("after/reconnect", e.Tag);
+    }
+
+    [Fact]
+    public async Task A_call_pending_across_a_bus_drop_learns_that_its_events_may_be_lost()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+
+        using var pending = bus.BeginJob();
+        peer.DropReaders();
+        await peer.WaitReaderAsync();
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+
+        var sink = Channel.CreateUnbounded<BusEvent>();
+        using var watch = pending.Claim("20261126190000000006", sink.Writer);
+        Assert.IsType<BusLostException>(watch.Error);
+        await Assert.ThrowsAsync<BusLostException>(async () => await sink.Reader.WaitToReadAsync());
     }
 
     [Fact]

@@ -222,6 +222,23 @@ public sealed class ClientsTests(MasterFixture m) : IClassFixture<MasterFixture>
     }
 
     [Fact]
+    public async Task Local_batch_with_batch_wait_still_runs_every_minion()
+    {
+        var result = await m.Run(Low(("client", "local_batch"), ("tgt", "ms--0,ms--1"), ("tgt_type", "list"), ("fun", "test.ping"), ("batch", "1"), ("batch_wait", 1L)));
+
+        Assert.Equal(["ms--0", "ms--1"], result.Select(r => Assert.Single((OrderedDictionary<string, object?>)r!).Key).Order());
+    }
+
+    [Fact]
+    public async Task Local_batch_munges_retcode_into_map_returns()
+    {
+        var result = await m.Run(Low(("client", "local_batch"), ("tgt", "ms--0"), ("fun", "test.arg"), ("arg", new List<object?> { "x" }), ("batch", "100%")));
+
+        var ret = (OrderedDictionary<string, object?>)Assert.Single((OrderedDictionary<string, object?>)Assert.Single(result)!).Value!;
+        Assert.Equal(0L, ret["retcode"]);
+    }
+
+    [Fact]
     public async Task Local_batch_with_an_invalid_batch_runs_nothing()
     {
         var result = await m.Run(Low(("client", "local_batch"), ("tgt", "ms--0"), ("fun", "test.ping"), ("batch", "lots")));
