@@ -90,9 +90,6 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         /// <summary>Unexpected errors answer the negotiated JSON/YAML body (hypermedia_out); off for raw outputs.</summary>
         public bool GenericErrorAsData { get; set; }
 
-        /// <summary>Salt's exceptions map to statuses (hypermedia_handler); off where Salt has no mapper.</summary>
-        public bool MapSaltErrors { get; set; } = true;
-
         public string? RawBody { get; set; }
     }
 
@@ -174,7 +171,6 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         var req = call.Request;
         var resp = call.Response;
         call.GenericErrorAsData = r is not (Resource.Events or Resource.WebSocket or Resource.App) && !(r == Resource.Keys && req.Method == "POST");
-        call.MapSaltErrors = !(r == Resource.Keys && req.Method == "POST");
 
         // Session tool: X-Auth-Token, when present, replaces the cookie.
         SaltToken? session = null;
@@ -220,8 +216,9 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
                 await LogoutAsync(call, session!);
                 break;
             case Resource.Logout:
-                // As Salt 3006: the inherited GET crashes there (auth tool on, sessions off).
-                throw new HttpError(500);
+                // Deliberate difference: Salt 3006's inherited GET crashes here (a 500); only POST logs out.
+                call.Response.Headers.Allow = "POST";
+                throw new HttpError(405);
             case Resource.Token:
                 await TokenAsync(call);
                 break;
@@ -484,7 +481,6 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             HttpError h => (h.Status, h.Message),
             BadHttpRequestException b when b.StatusCode == 413 => (413, ErrorPage.DefaultMessage(413)),
             BadHttpRequestException b => (b.StatusCode, b.Message),
-            SaltApiException when !call.MapSaltErrors => (500, ErrorPage.DefaultMessage(500)),
             SaltApiException s => s.Kind switch
             {
                 SaltErrorKind.Authentication or SaltErrorKind.Authorization => (401, s.Message),
@@ -569,8 +565,8 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         var creds = data is List<object?> { Count: > 0 } list ? list[0] : data;
         if (creds is not OrderedDictionary<string, object?> map)
         {
-            // As Salt: a body-less login is an AttributeError there, the generic 500.
-            throw new InvalidOperationException("login without credentials");
+            // Deliberate difference: a body-less login is an AttributeError in Salt (the generic 500).
+            throw new HttpError(401, "Could not authenticate using provided credentials");
         }
 
         var username = map.GetValueOrDefault("username");
@@ -802,11 +798,12 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             return;
         }
 
-        // As Salt's Keys.POST: no output negotiation, so every failure is CherryPy's generic 500 page.
+        // As Salt's Keys.POST: no output negotiation (the answer is a tarball); errors are HTML pages.
+        // Deliberate difference: Salt turns every failure there, bad credentials included, into a 500 page.
         var lowstate = Lowstate.RequireList(await ReadLowstateAsync(call));
         if (lowstate.Count == 0 || lowstate[0] is not OrderedDictionary<string, object?> first)
         {
-            throw new InvalidOperationException("no key request");
+            throw new HttpError(400, "A key request needs \"mid\" and credentials");
         }
 
         first["client"] = "wheel";
@@ -816,7 +813,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             first["id_"] = mid;
         }
 
-        var id = Lowstate.Text(first.GetValueOrDefault("id_") ?? throw new InvalidOperationException("mid is required"));
+        var id = Lowstate.Text(first.GetValueOrDefault("id_") ?? throw new HttpError(400, "A key request needs \"mid\""));
         var results = await ExecAsync(call, new List<object?> { first }, null, null);
         var keys = results.Count > 0 ? Get(Get(results[0], "data"), "return") : null;
         var tar = KeyTarball.Build(Lowstate.Text(Get(keys, "pub")), Lowstate.Text(Get(keys, "priv")));

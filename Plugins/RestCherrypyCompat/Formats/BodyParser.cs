@@ -38,8 +38,9 @@ internal static class BodyParser
                 }
                 catch (YamlLoadException)
                 {
-                    // As Salt: only ValueError is caught there, a YAML syntax error is CherryPy's 500 page.
-                    throw new HttpError(500);
+                    // Deliberate difference: Salt catches only ValueError, so a YAML syntax error is CherryPy's
+                    // 500 page there; a body the client got wrong is a 400, as for JSON.
+                    throw new HttpError(400, "Invalid YAML document");
                 }
 
             case "text/plain":

@@ -295,8 +295,10 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("<p>Invalid client specified: 'foo'</p>", body, StringComparison.Ordinal);
 
+        // Deliberate difference: Salt's TypeError is a 500; a lowstate without fun is the caller's error.
         (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"*\"}]"), token);
-        Assert.Equal((HttpStatusCode.InternalServerError, "{\"status\": 500, \"return\": \"An unexpected error occurred\"}"), (status, body));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("<p>cmd() missing 1 required positional argument: 'fun'</p>", body, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -350,7 +352,8 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
                     }
                 }
 
-                Assert.Equal(Enumerable.Range(0, 5).Select(n => $"tag: salt/netapi/hook/fanout/{n}"), seen);
+                // Each hook is its own connection to the master's pull socket, so their order is not fixed.
+                Assert.Equal(Enumerable.Range(0, 5).Select(n => $"tag: salt/netapi/hook/fanout/{n}"), seen.Order(StringComparer.Ordinal));
             }
         }
         finally

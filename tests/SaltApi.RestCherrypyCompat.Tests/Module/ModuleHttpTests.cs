@@ -117,11 +117,11 @@ public sealed class ModuleHttpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Login_without_body_is_the_generic_500()
+    public async Task Login_without_body_is_a_401_not_salts_500()
     {
         var (status, body, _) = await SendAsync(Req(HttpMethod.Post, "login", new ByteArrayContent([])));
-        Assert.Equal(HttpStatusCode.InternalServerError, status);
-        Assert.Equal("{\"status\": 500, \"return\": \"An unexpected error occurred\"}", body);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("Could not authenticate using provided credentials", PageMessage(body));
     }
 
     [Fact]
@@ -286,10 +286,9 @@ public sealed class ModuleHttpTests : IAsyncLifetime
         Assert.Equal(10240, tar.Length);
         Assert.Equal("jerry", host.Client.Lowstates.Last()["id_"]);
 
-        // Every failure of POST /keys is CherryPy's generic 500 page, as in Salt.
+        // Salt answers every failure of POST /keys with a 500 page; bad credentials are a 401 here.
         (s, body, _) = await SendAsync(Req(HttpMethod.Post, "keys", new StringContent("mid=x&username=saltdev&password=bad&eauth=pam", Encoding.UTF8, "application/x-www-form-urlencoded")));
-        Assert.Equal(HttpStatusCode.InternalServerError, s);
-        Assert.Equal(ErrorPage.DefaultMessage(500), PageMessage(body));
+        Assert.Equal(HttpStatusCode.Unauthorized, s);
     }
 
     [Fact]
