@@ -113,20 +113,26 @@ public sealed partial class Daemon : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, extraYaml));
         configure?.Invoke(dir);
 
+        string[] cli = ["-c", dir, "-l", "info", .. args ?? []];
+        return await LaunchAsync(dir, dir, cli, wsgi, cherrypy, ret, waitForPorts ?? [wsgi, cherrypy]);
+    }
+
+    /// <summary>
+    /// Starts <c>salt-api.dll</c> with exactly <paramref name="args"/> in <paramref name="workingDir"/>,
+    /// and waits for <paramref name="waitForPorts"/>. <paramref name="dir"/> is deleted on dispose.
+    /// </summary>
+    public static async Task<Daemon> LaunchAsync(string dir, string workingDir, IEnumerable<string> args, int wsgiPort, int cherrypyPort, int retPort, int[] waitForPorts)
+    {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = dir,
+            WorkingDirectory = workingDir,
         };
         psi.ArgumentList.Add(HostDll);
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(dir);
-        psi.ArgumentList.Add("-l");
-        psi.ArgumentList.Add("info");
-        foreach (var a in args ?? [])
+        foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
         }
@@ -134,7 +140,7 @@ public sealed partial class Daemon : IAsyncDisposable
         psi.Environment.Remove("SALT_CONFIG_DIR");
         psi.Environment.Remove("SALT_MASTER_CONFIG");
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the daemon");
-        var daemon = new Daemon(process, dir, wsgi, cherrypy, ret);
+        var daemon = new Daemon(process, dir, wsgiPort, cherrypyPort, retPort);
         process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
         process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
         process.BeginOutputReadLine();
@@ -142,7 +148,7 @@ public sealed partial class Daemon : IAsyncDisposable
 
         try
         {
-            foreach (var port in waitForPorts ?? [wsgi, cherrypy])
+            foreach (var port in waitForPorts)
             {
                 await daemon.WaitForPortAsync(port, TimeSpan.FromSeconds(60));
             }
