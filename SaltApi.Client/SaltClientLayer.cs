@@ -1,6 +1,15 @@
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Events;
+using SaltApi.Client.Auth;
+using SaltApi.Client.Batch;
+using SaltApi.Client.Bus;
+using SaltApi.Client.Channel;
+using SaltApi.Client.Config;
+using SaltApi.Client.Local;
+using SaltApi.Client.Netapi;
+using SaltApi.Client.Runner;
+using SaltApi.Client.Wheel;
 
 namespace SaltApi.Client;
 
@@ -10,10 +19,15 @@ namespace SaltApi.Client;
 /// </summary>
 public sealed class SaltClientLayer : IAsyncDisposable
 {
-    private SaltClientLayer(INetapiClient client, IEventStream events)
+    private readonly RequestChannel channel;
+    private readonly EventBus bus;
+
+    private SaltClientLayer(INetapiClient client, EventBus bus, RequestChannel channel)
     {
         Client = client;
-        Events = events;
+        Events = bus;
+        this.bus = bus;
+        this.channel = channel;
     }
 
     /// <summary>Salt's NetapiClient.</summary>
@@ -23,13 +37,32 @@ public sealed class SaltClientLayer : IAsyncDisposable
     public IEventStream Events { get; }
 
     /// <summary>Builds the layer from the loaded master config. Connects lazily; never blocks.</summary>
+    /// <exception cref="SaltApi.Protocol.Config.ConfigException">An option has the wrong type or range.</exception>
     public static SaltClientLayer Create(IReadOnlyDictionary<string, object?> masterConfig, ILoggerFactory logging)
     {
-        _ = masterConfig;
-        _ = logging;
-        throw new NotImplementedException("SaltClientLayer is not implemented yet");
+        ArgumentNullException.ThrowIfNull(masterConfig);
+        ArgumentNullException.ThrowIfNull(logging);
+        var options = ClientOptions.From(masterConfig);
+        var channel = new RequestChannel(options, logging.CreateLogger("SaltApi.Client.RequestChannel"));
+        var bus = new EventBus(options, logging.CreateLogger("SaltApi.Client.EventBus"));
+        bus.Start();
+        var master = new MasterCalls(channel, options);
+        var local = new LocalClient(master, bus, options);
+        var client = new NetapiClient(
+            options,
+            local,
+            new BatchClient(local, options),
+            new RunnerClient(master, bus, options),
+            new WheelClient(master, logging.CreateLogger("SaltApi.Client.Wheel")),
+            new TokenClient(master),
+            new EventFirer(options, logging.CreateLogger("SaltApi.Client.EventFirer")));
+        return new SaltClientLayer(client, bus, channel);
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        await bus.DisposeAsync().ConfigureAwait(false);
+        channel.Dispose();
+    }
 }

@@ -1,2 +1,3 @@
-await Console.Error.WriteLineAsync("salt-api: not implemented yet");
-return 1;
+using SaltApi.Host.Daemon;
+
+return await SaltApiDaemon.RunAsync(args);

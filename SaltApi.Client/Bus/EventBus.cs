@@ -1,0 +1,374 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Events;
+using SaltApi.Client.Config;
+using SaltApi.Protocol;
+using SaltApi.Protocol.Events;
+using SaltApi.Protocol.Msgpack;
+
+namespace SaltApi.Client.Bus;
+
+/// <summary>The bus connection went away while a call was waiting for its job's events.</summary>
+internal sealed class BusLostException() : Exception("The master event bus connection was lost.");
+
+/// <summary>
+/// The ONE reader of the master event bus for the whole daemon (spec/02 §1–4): a stream socket on
+/// <c>{sock_dir}/master_event_pub.ipc</c> (or 127.0.0.1:<c>tcp_master_pub_port</c> with
+/// <c>ipc_mode: tcp</c>), reconnected with backoff when it goes away. Every event is fanned out to
+/// the <see cref="IEventStream"/> subscribers and routed by jid to the calls waiting on that job.
+/// </summary>
+internal sealed partial class EventBus : IEventStream, IAsyncDisposable
+{
+    private const int ReadChunk = 64 * 1024;
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
+
+    private readonly ClientOptions options;
+    private readonly ILogger log;
+    private readonly CancellationTokenSource stop = new();
+    private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly Lock subscribersLock = new();
+    private Subscription[] subscribers = [];
+    private TaskCompletionSource connected = NewSignal();
+    private Task? loop;
+    private int started;
+
+    public EventBus(ClientOptions options, ILogger log)
+    {
+        this.options = options;
+        this.log = log;
+    }
+
+    /// <summary>True while the socket is connected.</summary>
+    public bool IsConnected => Volatile.Read(ref connected).Task.IsCompleted;
+
+    /// <summary>Starts the reader loop (idempotent; never blocks).</summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref started, 1) == 0)
+        {
+            loop = Task.Run(RunAsync);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the bus is connected, as LocalClient/RunnerClient connect their reader before they
+    /// send (the bus does not replay). False when it does not connect within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitConnectedAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Start();
+        var signal = Volatile.Read(ref connected).Task;
+        if (signal.IsCompleted)
+        {
+            return true;
+        }
+
+        Nudge();
+        try
+        {
+            await signal.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc/>
+    public IEventSubscription Subscribe()
+    {
+        Start();
+        var sub = new Subscription(this, options.EventQueue);
+        lock (subscribersLock)
+        {
+            subscribers = [.. subscribers, sub];
+        }
+
+        return sub;
+    }
+
+    private void Unsubscribe(Subscription sub)
+    {
+        lock (subscribersLock)
+        {
+            subscribers = Array.FindAll(subscribers, s => !ReferenceEquals(s, sub));
+        }
+    }
+
+    private void Nudge()
+    {
+        try
+        {
+            wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // already nudged
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task RunAsync()
+    {
+        var backoff = MinBackoff;
+        var buffer = new byte[ReadChunk];
+        while (!stop.IsCancellationRequested)
+        {
+            Socket? socket = null;
+            try
+            {
+                socket = await ConnectAsync(stop.Token).ConfigureAwait(false);
+                backoff = MinBackoff;
+                log.LogDebug("connected to the master event bus");
+                Volatile.Read(ref connected).TrySetResult();
+                buffer = await ReadAsync(socket, buffer, stop.Token).ConfigureAwait(false);
+                log.LogInformation("the master event bus closed; reconnecting");
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is SocketException or IOException or SaltProtocolException or ObjectDisposedException)
+            {
+                if (IsConnected)
+                {
+                    log.LogWarning("the master event bus failed ({Error}); reconnecting", e.Message);
+                }
+                else
+                {
+                    LogCannotConnect(log, e.Message);
+                }
+            }
+            finally
+            {
+                socket?.Dispose();
+            }
+
+            if (IsConnected)
+            {
+                Interlocked.Exchange(ref connected, NewSignal());
+                FailWatches();
+            }
+
+            try
+            {
+                await wake.WaitAsync(backoff, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    private async Task<Socket> ConnectAsync(CancellationToken ct)
+    {
+        Socket socket;
+        EndPoint endpoint;
+        if (string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase))
+        {
+            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            endpoint = new IPEndPoint(IPAddress.Loopback, options.Master.TcpMasterPubPort);
+        }
+        else
+        {
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            endpoint = new UnixDomainSocketEndPoint(options.Master.EventPubPath);
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            return socket;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new SocketException((int)SocketError.TimedOut);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads frames until EOF; returns the (possibly grown) buffer for the next connection.</summary>
+    private async Task<byte[]> ReadAsync(Socket socket, byte[] buffer, CancellationToken ct)
+    {
+        var start = 0;
+        var end = 0;
+        while (true)
+        {
+            if (end == buffer.Length)
+            {
+                if (start > 0)
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                    end -= start;
+                    start = 0;
+                }
+                else
+                {
+                    // One frame larger than the buffer: grow, bounded by the largest frame we accept.
+                    if (buffer.Length >= EventFrame.MaxFrameBytes + 4)
+                    {
+                        throw new SaltProtocolException("event frame larger than the bound");
+                    }
+
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, EventFrame.MaxFrameBytes + 4));
+                }
+            }
+
+            var n = await socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return buffer;
+            }
+
+            end += n;
+            var seq = new ReadOnlySequence<byte>(buffer, start, end - start);
+            while (EventFrame.TryRead(ref seq, out var evt))
+            {
+                if (evt is not null)
+                {
+                    Dispatch(evt);
+                }
+            }
+
+            start = end - (int)seq.Length;
+            if (start == end)
+            {
+                start = end = 0;
+            }
+        }
+    }
+
+    private void Dispatch(BusEvent evt)
+    {
+        var subs = Volatile.Read(ref subscribers);
+        if (subs.Length > 0)
+        {
+            var e = new SaltEvent(evt.Tag, evt.Data);
+            foreach (var s in subs)
+            {
+                if (!s.Post(e))
+                {
+                    LogSubscriberDropped(log, options.EventQueue);
+                    Unsubscribe(s);
+                }
+            }
+        }
+
+        Route(evt);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "cannot connect to the master event bus: {Error}")]
+    private static partial void LogCannotConnect(ILogger log, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "an event subscriber fell {Count} events behind and was disconnected")]
+    private static partial void LogSubscriberDropped(ILogger log, int count);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        if (loop is not null)
+        {
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping
+            }
+        }
+
+        foreach (var s in Volatile.Read(ref subscribers))
+        {
+            s.Complete(null);
+        }
+
+        FailWatches();
+        stop.Dispose();
+        wake.Dispose();
+    }
+
+    /// <summary>One <see cref="IEventStream"/> subscriber: a bounded queue, completed on overflow.</summary>
+    private sealed class Subscription(EventBus bus, int capacity) : IEventSubscription
+    {
+        private readonly Channel<SaltEvent> channel = System.Threading.Channels.Channel.CreateBounded<SaltEvent>(new BoundedChannelOptions(capacity)
+        {
+            SingleWriter = true,
+            SingleReader = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        public ChannelReader<SaltEvent> Reader => channel.Reader;
+
+        public bool Post(SaltEvent e)
+        {
+            if (channel.Writer.TryWrite(e))
+            {
+                return true;
+            }
+
+            // Full (or already completed): drop the subscriber rather than silently losing events.
+            channel.Writer.TryComplete(new EventStreamOverflowException());
+            return false;
+        }
+
+        public void Complete(Exception? error) => channel.Writer.TryComplete(error);
+
+        public void Dispose()
+        {
+            bus.Unsubscribe(this);
+            channel.Writer.TryComplete();
+        }
+    }
+}
+
+/// <summary>Helpers over a bus event's data.</summary>
+internal static class BusData
+{
+    /// <summary>The jid a tag names: <c>salt/job|run|wheel/&lt;jid&gt;/…</c> or a bare jid tag.</summary>
+    public static string? JidOf(string tag)
+    {
+        ReadOnlySpan<char> rest;
+        if (tag.StartsWith("salt/job/", StringComparison.Ordinal))
+        {
+            rest = tag.AsSpan(9);
+        }
+        else if (tag.StartsWith("salt/run/", StringComparison.Ordinal))
+        {
+            rest = tag.AsSpan(9);
+        }
+        else if (tag.StartsWith("salt/wheel/", StringComparison.Ordinal))
+        {
+            rest = tag.AsSpan(11);
+        }
+        else
+        {
+            return tag.Length >= 20 && !tag.Contains('/', StringComparison.Ordinal) && Protocol.Jobs.Jid.IsJid(tag) ? tag : null;
+        }
+
+        var slash = rest.IndexOf('/');
+        var jid = slash < 0 ? rest : rest[..slash];
+        return jid.IsEmpty ? null : jid.ToString();
+    }
+}

@@ -1,0 +1,76 @@
+using SaltApi.Protocol.Config;
+
+namespace SaltApi.Client.Config;
+
+/// <summary>
+/// What the client layer reads from the master config: Salt's own options through
+/// <see cref="MasterConfig"/>, plus a few of ours under <c>saltapi_client</c> (a key Salt does not have).
+/// </summary>
+internal sealed record ClientOptions
+{
+    /// <summary>The master config key of our own options.</summary>
+    public const string ConfigKey = "saltapi_client";
+
+    /// <summary>Salt's options.</summary>
+    public required MasterConfig Master { get; init; }
+
+    /// <summary><c>saltapi_client.request_threads</c>: threads that own the REQ sockets.</summary>
+    public int RequestThreads { get; init; } = Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
+
+    /// <summary><c>saltapi_client.request_sockets</c>: REQ sockets in flight at once, over all threads.</summary>
+    public int RequestSockets { get; init; } = 256;
+
+    /// <summary><c>saltapi_client.event_queue</c>: events a subscriber may fall behind before it is dropped.</summary>
+    public int EventQueue { get; init; } = 10_000;
+
+    /// <summary><c>saltapi_client.job_event_queue</c>: events one waiting call may hold unread.</summary>
+    public int JobEventQueue { get; init; } = 100_000;
+
+    /// <summary><c>tcp_keepalive</c>, copied to every REQ socket as Salt does when present (null = OS default).</summary>
+    public bool? TcpKeepalive { get; init; }
+
+    /// <summary><c>tcp_keepalive_idle</c>.</summary>
+    public int TcpKeepaliveIdle { get; init; } = -1;
+
+    /// <summary><c>tcp_keepalive_intvl</c>.</summary>
+    public int TcpKeepaliveIntvl { get; init; } = -1;
+
+    /// <summary>Per-attempt timeout of runner / wheel / mk_token / get_token (Salt's master_call: 60 s; detect_mode: 1 s).</summary>
+    public TimeSpan MasterCallTimeout => Master.DetectMode ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60);
+
+    /// <summary>Binds and validates the options.</summary>
+    public static ClientOptions From(IReadOnlyDictionary<string, object?> opts)
+    {
+        var own = ConfigValues.GetMap(opts, ConfigKey);
+        var o = new ClientOptions
+        {
+            Master = MasterConfig.From(opts),
+            TcpKeepalive = opts.TryGetValue("tcp_keepalive", out var ka) && ka is not null ? ConfigValues.Truthy(ka) : null,
+            TcpKeepaliveIdle = ConfigValues.GetInt(opts, "tcp_keepalive_idle", -1),
+            TcpKeepaliveIntvl = ConfigValues.GetInt(opts, "tcp_keepalive_intvl", -1),
+        };
+        o = o with
+        {
+            RequestThreads = ConfigValues.GetInt(own, "request_threads", o.RequestThreads, ConfigKey),
+            RequestSockets = ConfigValues.GetInt(own, "request_sockets", o.RequestSockets, ConfigKey),
+            EventQueue = ConfigValues.GetInt(own, "event_queue", o.EventQueue, ConfigKey),
+            JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
+        };
+        if (o.RequestThreads is < 1 or > 64)
+        {
+            throw new ConfigException($"{ConfigKey}.request_threads", "must be between 1 and 64");
+        }
+
+        if (o.RequestSockets is < 1 or > 65536)
+        {
+            throw new ConfigException($"{ConfigKey}.request_sockets", "must be between 1 and 65536");
+        }
+
+        if (o.EventQueue < 16 || o.JobEventQueue < 16)
+        {
+            throw new ConfigException(ConfigKey, "event queues must hold at least 16 events");
+        }
+
+        return o;
+    }
+}

@@ -1,0 +1,511 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Client.Bus;
+using SaltApi.Client.Channel;
+using SaltApi.Client.Config;
+using SaltApi.Client.Netapi;
+using SaltApi.Protocol.Events;
+
+namespace SaltApi.Client.Local;
+
+/// <summary>What a publish got back: Salt's <c>pub_data</c> (null when LocalClient returns <c>{}</c>).</summary>
+internal sealed record PubData(string Jid, List<string> Minions);
+
+/// <summary>A publish with its job's events routed to the caller.</summary>
+internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent> events) : IDisposable
+{
+    public PubData Pub { get; } = pub;
+
+    public ChannelReader<BusEvent> Events => events.Reader;
+
+    public Channel<BusEvent> Sink => events;
+
+    public void Dispose() => watch?.Dispose();
+}
+
+/// <summary>The arguments of LocalClient.cmd / run_job, split from a lowstate chunk.</summary>
+internal sealed record LocalCall
+{
+    public required object? Tgt { get; init; }
+
+    public required object? Fun { get; init; }
+
+    public required List<object?> Arg { get; init; }
+
+    public object? Kwarg { get; init; }
+
+    public object? Timeout { get; init; }
+
+    public string TgtType { get; init; } = "glob";
+
+    public object? Ret { get; init; } = "";
+
+    public object? Jid { get; init; } = "";
+
+    public bool FullReturn { get; init; }
+
+    /// <summary>Everything else, in lowstate order: goes into the publish <c>kwargs</c> (credentials and <c>client</c> too).</summary>
+    public required OrderedDictionary<string, object?> Kwargs { get; init; }
+
+    /// <summary>Binds the lowstate as Python binds <c>cmd(tgt, fun, arg=(), timeout=None, tgt_type="glob", ret="", jid="", full_return=False, kwarg=None, **kwargs)</c>.</summary>
+    public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate)
+    {
+        var low = Lowstate.Copy(lowstate);
+        if (!low.ContainsKey("tgt") || !low.ContainsKey("fun"))
+        {
+            // Python: TypeError from the call (500 in rest_cherrypy).
+            var missing = !low.ContainsKey("tgt") ? "tgt" : "fun";
+            throw new SaltClientException($"cmd() missing 1 required positional argument: '{missing}'", "TypeError");
+        }
+
+        var call = new LocalCall
+        {
+            Tgt = Lowstate.Pop(low, "tgt"),
+            Fun = Lowstate.Pop(low, "fun"),
+            Arg = Lowstate.ArgList(Lowstate.Pop(low, "arg")),
+            Kwarg = Lowstate.Pop(low, "kwarg"),
+            Timeout = Lowstate.Pop(low, "timeout"),
+            TgtType = Lowstate.Pop(low, "tgt_type") is string t ? t : "glob",
+            Ret = Lowstate.Pop(low, "ret", ""),
+            Jid = Lowstate.Pop(low, "jid", ""),
+            FullReturn = Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
+            Kwargs = low,
+        };
+
+        // Never forward a caller-supplied ACL: with the root key it would replace the master's (spec/01 §7).
+        low.Remove("auth_list");
+        return call;
+    }
+}
+
+/// <summary>
+/// Salt's LocalClient as NetapiClient uses it: <c>local</c> (cmd), <c>local_async</c> (run_job),
+/// and the publish they share (spec/01 §5.3, spec/02 §7, spec/03 §5.1–5.2).
+/// </summary>
+internal sealed partial class LocalClient(MasterCalls master, EventBus bus, ClientOptions options)
+{
+    private const string NoResponse =
+        "Minion did not return. [No response]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nsalt-run jobs.lookup_jid ";
+
+    private static readonly TimeSpan Spin = TimeSpan.FromMilliseconds(500);
+
+    /// <summary><c>local_async</c>: <c>{jid, minions}</c>, or <c>{}</c> when nothing matched.</summary>
+    public async Task<object?> RunJobAsync(LocalCall call, CancellationToken ct)
+    {
+        var pub = await PublishAsync(call, listen: false, ct).ConfigureAwait(false);
+        return pub is null
+            ? new OrderedDictionary<string, object?>()
+            : new OrderedDictionary<string, object?> { ["jid"] = pub.Pub.Jid, ["minions"] = pub.Pub.Minions.Cast<object?>().ToList() };
+    }
+
+    /// <summary><c>local</c>: LocalClient.cmd — publish, then collect the returns as get_iter_returns does.</summary>
+    public async Task<object?> CmdAsync(LocalCall call, CancellationToken ct)
+    {
+        var timeout = Lowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
+        var result = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        using var job = await PublishAsync(call, listen: true, ct).ConfigureAwait(false);
+        if (job is null)
+        {
+            return result;
+        }
+
+        await foreach (var (id, data) in CollectAsync(call, job, timeout, ct).ConfigureAwait(false))
+        {
+            result[id] = call.FullReturn ? data : data.GetValueOrDefault("ret", new OrderedDictionary<string, object?>());
+        }
+
+        foreach (var id in job.Pub.Minions)
+        {
+            result.TryAdd(id, false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// LocalClient.pub + run_job + _check_pub_data. With <paramref name="listen"/> the bus is connected
+    /// first and the job's events are routed to the returned stream (subscribe before publish).
+    /// Null when Salt's LocalClient would return <c>{}</c> (nothing matched, no jid).
+    /// </summary>
+    public async Task<JobStream?> PublishAsync(LocalCall call, bool listen, CancellationToken ct, Channel<BusEvent>? into = null)
+    {
+        var timeout = Lowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
+        var perAttempt = TimeSpan.FromSeconds(Math.Max(1, timeout));
+        if (!string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase)
+            && !File.Exists(Path.Combine(options.Master.SockDir, "publish_pull.ipc")))
+        {
+            // Deliberate difference: Salt wraps this into a generic SaltClientError (500); it means the master is down (503).
+            throw new SaltMasterUnavailableException("The salt master could not be contacted. Is master running?");
+        }
+
+        if (listen && !await bus.WaitConnectedAsync(perAttempt, ct).ConfigureAwait(false))
+        {
+            throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut);
+        }
+
+        var load = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["cmd"] = "publish",
+            ["tgt"] = call.Tgt,
+            ["fun"] = call.Fun,
+            ["arg"] = Lowstate.ConditionInput(call.Arg, call.Kwarg),
+            // The root key is never read nor sent (spec/01 §7): eauth or a token always rides in kwargs.
+            ["key"] = "",
+            ["tgt_type"] = call.TgtType,
+            ["ret"] = call.Ret,
+            ["jid"] = call.Jid,
+        };
+        if (call.Kwargs.Count > 0)
+        {
+            load["kwargs"] = call.Kwargs;
+        }
+
+        load["user"] = "root";
+
+        var sink = into ?? System.Threading.Channels.Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        var pending = listen ? bus.BeginJob() : null;
+        try
+        {
+            object? reply;
+            try
+            {
+                reply = await master.Channel.SendAsync(load, perAttempt, MasterCalls.Tries, ct).ConfigureAwait(false);
+            }
+            catch (RequestTimeoutException e)
+            {
+                // Deliberate difference: Salt wraps this into a generic SaltClientError (500); we report the master as unavailable (503).
+                throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut, e);
+            }
+
+            var pub = CheckPubData(reply);
+            if (pub is null)
+            {
+                return null;
+            }
+
+            // local_async never reads the bus.
+            return new JobStream(pub, pending?.Claim(pub.Jid, sink.Writer), sink);
+        }
+        finally
+        {
+            pending?.Dispose();
+        }
+    }
+
+    /// <summary>LocalClient.pub's reply handling and run_job's _check_pub_data.</summary>
+    private static PubData? CheckPubData(object? reply)
+    {
+        switch (reply)
+        {
+            case "":
+                throw new SaltAuthenticationException(
+                    "Failed to authenticate! This is most likely because this user is not permitted to execute commands, but there is a small possibility that a disk error occurred (check disk/inode usage).");
+            case OrderedDictionary<string, object?> { Count: 0 }:
+                return null;
+            case OrderedDictionary<string, object?> map:
+            {
+                if (map.TryGetValue("error", out var error))
+                {
+                    if (error is OrderedDictionary<string, object?> e)
+                    {
+                        var name = e.GetValueOrDefault("name") as string;
+                        var message = Lowstate.PyStr(e.GetValueOrDefault("message", ""));
+                        if (name == "AuthenticationError")
+                        {
+                            throw new SaltAuthenticationException(message, "AuthenticationError");
+                        }
+
+                        if (name == "AuthorizationError")
+                        {
+                            throw new SaltAuthorizationException(message);
+                        }
+                    }
+
+                    throw new SaltClientException(Lowstate.PyStr(error), "PublishError");
+                }
+
+                if (map.GetValueOrDefault("load") is not OrderedDictionary<string, object?> load)
+                {
+                    throw new SaltClientException("'load'", "KeyError");
+                }
+
+                if (load.GetValueOrDefault("jid") is not string jid || jid.Length == 0 || jid == "0")
+                {
+                    return null;
+                }
+
+                var minions = (load.GetValueOrDefault("minions") as List<object?> ?? []).Select(m => Lowstate.PyStr(m)).ToList();
+                if (minions.Count == 0)
+                {
+                    // "No minions matched the target. No command was sent, no jid was assigned."
+                    return null;
+                }
+
+                return new PubData(jid, minions);
+            }
+
+            default:
+                // Bare strings such as "bad load": Python fails on them and run_job wraps that into SaltClientError.
+                throw new SaltClientException(Lowstate.PyStr(reply), "SaltClientError");
+        }
+    }
+
+    /// <summary>
+    /// LocalClient.get_iter_returns + get_cli_event_returns (spec/02 §7): yields <c>(id, {ret, out?, retcode?, jid?})</c>
+    /// per return; stragglers are pinged once with <c>saltutil.find_job</c> at <c>timeout</c>; gives up
+    /// <c>gather_job_timeout</c> later. The job-cache check of "Note A" is skipped: on the master's host
+    /// it always passes.
+    /// </summary>
+    public async IAsyncEnumerable<(string Id, OrderedDictionary<string, object?> Data)> CollectAsync(
+        LocalCall call, JobStream job, int timeout, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var gatherJobTimeout = Lowstate.LocalTimeout(call.Kwargs.GetValueOrDefault("gather_job_timeout"), options.Master.GatherJobTimeout);
+        var expectMinions = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("expect_minions"));
+        var jid = job.Pub.Jid;
+        var jobPrefix = "salt/job/" + jid;
+        var minions = new HashSet<string>(job.Pub.Minions, StringComparer.Ordinal);
+        var order = new List<string>(job.Pub.Minions);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        var minionTimeouts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var timeoutAt = Now() + Ticks(timeout);
+        var minionsRunning = true;
+        string? jinfoJid = null;
+        JobStream? jinfo = null;
+        var events = job.Events;
+        try
+        {
+            while (true)
+            {
+                while (TryRead(events, out var raw))
+                {
+                    if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal))
+                    {
+                        var data = raw.Data;
+                        if (data.TryGetValue("minions", out var more))
+                        {
+                            AddAll(minions, order, more);
+                            if (data.TryGetValue("missing", out var miss) && miss is List<object?> ml)
+                            {
+                                missing.AddRange(ml.Select(m => Lowstate.PyStr(m)));
+                            }
+
+                            continue;
+                        }
+
+                        if (!data.TryGetValue("return", out var value))
+                        {
+                            continue;
+                        }
+
+                        var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
+                        found.Add(id);
+                        var ret = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["ret"] = value };
+                        foreach (var key in (string[])["out", "retcode", "jid"])
+                        {
+                            if (data.TryGetValue(key, out var v))
+                            {
+                                ret[key] = v;
+                            }
+                        }
+
+                        yield return (id, ret);
+                    }
+                    else if (jinfoJid is not null && raw.Tag.StartsWith("salt/job/" + jinfoJid, StringComparison.Ordinal))
+                    {
+                        if (JinfoEvent(raw.Data, minions, order, minionTimeouts, timeout))
+                        {
+                            minionsRunning = true;
+                        }
+                    }
+                }
+
+                if (minions.IsSubsetOf(found))
+                {
+                    break;
+                }
+
+                var now = Now();
+                foreach (var id in minions)
+                {
+                    if (!found.Contains(id))
+                    {
+                        minionTimeouts.TryAdd(id, now + Ticks(timeout));
+                    }
+                }
+
+                if (now > timeoutAt && minionsRunning)
+                {
+                    // gather_job_info: one saltutil.find_job publish to the stragglers, same kwargs (creds, client, ...).
+                    var stragglers = order.Where(m => minions.Contains(m) && !found.Contains(m)).Cast<object?>().ToList();
+                    var findJob = call with
+                    {
+                        Tgt = stragglers,
+                        Fun = "saltutil.find_job",
+                        Arg = [jid],
+                        Kwarg = null,
+                        TgtType = "list",
+                        Ret = "",
+                        Jid = "",
+                        Timeout = (long)gatherJobTimeout,
+                        Kwargs = FindJobKwargs(call.Kwargs),
+                    };
+                    jinfo?.Dispose();
+                    // Its events go to the job's own reader, so one wait serves both.
+                    jinfo = await PublishAsync(findJob, listen: true, ct, job.Sink).ConfigureAwait(false);
+                    jinfoJid = jinfo?.Pub.Jid;
+                    minionsRunning = false;
+                    timeoutAt = Now() + Ticks(gatherJobTimeout);
+                }
+
+                now = Now();
+                var done = now > timeoutAt && !minionsRunning;
+                var nextWake = timeoutAt > now ? timeoutAt : long.MaxValue;
+                foreach (var id in minions)
+                {
+                    if (!found.Contains(id) && minionTimeouts.TryGetValue(id, out var at) && now < at)
+                    {
+                        done = false;
+                        nextWake = Math.Min(nextWake, at);
+                    }
+                }
+
+                if (done)
+                {
+                    break;
+                }
+
+                // Instead of Salt's 10 ms spin: sleep until an event arrives or the next deadline passes.
+                var wait = nextWake == long.MaxValue
+                    ? Spin
+                    : TimeSpan.FromTicks(Math.Clamp((nextWake - now) * TimeSpan.TicksPerSecond / Stopwatch.Frequency + TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerMillisecond, Spin.Ticks));
+                await WaitAsync(events, wait, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            jinfo?.Dispose();
+        }
+
+        // Minions the master reported missing (list targets without a key) get the "[No response]" text,
+        // as get_cli_event_returns shapes {"failed": true}; with expect_minions, every straggler too.
+        var failed = expectMinions ? order.Where(m => minions.Contains(m) && !found.Contains(m)).Concat(missing) : missing;
+        foreach (var id in failed.Distinct(StringComparer.Ordinal).Where(m => !found.Contains(m)).ToList())
+        {
+            found.Add(id);
+            yield return (id, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["out"] = "no_return",
+                ["ret"] = NoResponse + jid,
+                ["retcode"] = 1L,
+            });
+        }
+    }
+
+    /// <summary>One find_job return: true when the job still runs on that minion.</summary>
+    private static bool JinfoEvent(OrderedDictionary<string, object?> data, HashSet<string> minions, List<string> order, Dictionary<string, long> minionTimeouts, int timeout)
+    {
+        if (data.GetValueOrDefault("retcode") is long rc && rc > 0 && data.GetValueOrDefault("id") is { } bad)
+        {
+            minions.Remove(Lowstate.PyStr(bad));
+            return false;
+        }
+
+        if (data.TryGetValue("minions", out var more))
+        {
+            AddAll(minions, order, more);
+            return false;
+        }
+
+        if (!data.TryGetValue("return", out var ret))
+        {
+            return false;
+        }
+
+        switch (ret)
+        {
+            case OrderedDictionary<string, object?> { Count: 0 }:
+            case string:
+            case OrderedDictionary<string, object?> r when r.GetValueOrDefault("return") is OrderedDictionary<string, object?> { Count: 0 }:
+                return false;
+        }
+
+        var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
+        if (minions.Add(id))
+        {
+            order.Add(id);
+        }
+
+        minionTimeouts[id] = Now() + Ticks(timeout);
+        return true;
+    }
+
+    private static OrderedDictionary<string, object?> FindJobKwargs(OrderedDictionary<string, object?> kwargs)
+    {
+        var k = new OrderedDictionary<string, object?>(kwargs, StringComparer.Ordinal);
+        foreach (var name in (string[])["expect_minions", "verbose", "progress", "show_timeout", "show_jid"])
+        {
+            k.Remove(name);
+        }
+
+        return k;
+    }
+
+    private static void AddAll(HashSet<string> minions, List<string> order, object? more)
+    {
+        if (more is not List<object?> list)
+        {
+            return;
+        }
+
+        foreach (var m in list)
+        {
+            var id = Lowstate.PyStr(m);
+            if (minions.Add(id))
+            {
+                order.Add(id);
+            }
+        }
+    }
+
+    private static bool TryRead(ChannelReader<BusEvent> reader, out BusEvent evt)
+    {
+        try
+        {
+            return reader.TryRead(out evt!);
+        }
+        catch (ChannelClosedException)
+        {
+            evt = null!;
+            return false;
+        }
+    }
+
+    private static async Task WaitAsync(ChannelReader<BusEvent> reader, TimeSpan wait, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(wait);
+        try
+        {
+            await reader.WaitToReadAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // deadline
+        }
+        catch (ChannelClosedException e) when (e.InnerException is BusLostException)
+        {
+            throw new SaltMasterUnavailableException("Salt Master is not available.", e);
+        }
+        catch (BusLostException e)
+        {
+            // Deliberate difference: Salt would wait out its timeouts on a dead bus; the master is gone (503).
+            throw new SaltMasterUnavailableException("Salt Master is not available.", e);
+        }
+    }
+
+    private static long Now() => Stopwatch.GetTimestamp();
+
+    private static long Ticks(int seconds) => seconds * Stopwatch.Frequency;
+}

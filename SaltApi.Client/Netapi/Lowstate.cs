@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using SaltApi.Abstractions.Json;
+using SaltApi.Protocol.Jobs;
+
+namespace SaltApi.Client.Netapi;
+
+/// <summary>Reading lowstate values the way Salt's Python code reads them.</summary>
+internal static class Lowstate
+{
+    /// <summary>A mutable copy in the caller's key order.</summary>
+    public static OrderedDictionary<string, object?> Copy(IReadOnlyDictionary<string, object?> low)
+    {
+        var copy = new OrderedDictionary<string, object?>(low.Count, StringComparer.Ordinal);
+        foreach (var (k, v) in low)
+        {
+            copy[k] = v;
+        }
+
+        return copy;
+    }
+
+    /// <summary>Removes and returns a key (Python's <c>dict.pop(key, default)</c>).</summary>
+    public static object? Pop(OrderedDictionary<string, object?> low, string key, object? fallback = null) =>
+        low.Remove(key, out var v) ? v : fallback;
+
+    /// <summary>LocalClient._get_timeout: an int, or an int-looking string; anything else is the config value.</summary>
+    public static int LocalTimeout(object? value, int configTimeout) => value switch
+    {
+        long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
+        bool b => b ? 1 : 0, // a Python bool is an int
+        string s when int.TryParse(s.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i) => i,
+        _ => configTimeout,
+    };
+
+    /// <summary>A wait in seconds as given (runner <c>timeout</c>); null when not a number.</summary>
+    public static double? Seconds(object? value) => value switch
+    {
+        long l => l,
+        ulong u => u,
+        double d when double.IsFinite(d) => d,
+        bool b => b ? 1 : 0,
+        string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => d,
+        _ => null,
+    };
+
+    /// <summary>
+    /// <c>arg</c> as a list: absent → empty; a scalar is wrapped, as rest_cherrypy does before it calls
+    /// NetapiClient. (Deliberate difference for rest_wsgi, which would iterate a string char by char.)
+    /// </summary>
+    public static List<object?> ArgList(object? arg) => arg switch
+    {
+        null => [],
+        List<object?> l => [.. l],
+        IEnumerable<object?> e when arg is not string && arg is not IReadOnlyDictionary<string, object?> => [.. e],
+        _ => [arg],
+    };
+
+    /// <summary>salt.utils.args.condition_input: jid-looking ints to strings, kwarg appended as a <c>__kwarg__</c> map.</summary>
+    public static List<object?> ConditionInput(List<object?> args, object? kwarg)
+    {
+        var ret = new List<object?>(args.Count + 1);
+        foreach (var a in args)
+        {
+            ret.Add(JidLookingInt(a) is { } s ? s : a);
+        }
+
+        if (kwarg is IReadOnlyDictionary<string, object?> kw && kw.Count > 0)
+        {
+            var map = new OrderedDictionary<string, object?>(kw.Count + 1, StringComparer.Ordinal) { ["__kwarg__"] = true };
+            foreach (var (k, v) in kw)
+            {
+                map[k] = v;
+            }
+
+            ret.Add(map);
+        }
+
+        return ret;
+    }
+
+    private static string? JidLookingInt(object? v)
+    {
+        var text = v switch
+        {
+            long l => l.ToString(CultureInfo.InvariantCulture),
+            ulong u => u.ToString(CultureInfo.InvariantCulture),
+            BigInteger b => b.ToString(CultureInfo.InvariantCulture),
+            _ => null,
+        };
+        return text is not null && Jid.IsJid(text) ? text : null;
+    }
+
+    /// <summary>Python's <c>str(value)</c> for our value model.</summary>
+    public static string PyStr(object? v) => v switch
+    {
+        string s => s,
+        byte[] b => PyRepr(b),
+        _ => PyRepr(v),
+    };
+
+    /// <summary>Python's <c>repr(value)</c> for our value model.</summary>
+    public static string PyRepr(object? v)
+    {
+        switch (v)
+        {
+            case null:
+                return "None";
+            case bool b:
+                return b ? "True" : "False";
+            case string s:
+                return QuoteString(s);
+            case double d:
+                return SaltJson.FormatFloat(d) switch
+                {
+                    "NaN" => "nan",
+                    "Infinity" => "inf",
+                    "-Infinity" => "-inf",
+                    var f => f,
+                };
+            case byte[] bytes:
+            {
+                var sb = new StringBuilder("b'");
+                foreach (var c in bytes)
+                {
+                    sb.Append(c switch
+                    {
+                        (byte)'\\' => "\\\\",
+                        (byte)'\'' => "\\'",
+                        (byte)'\n' => "\\n",
+                        (byte)'\r' => "\\r",
+                        (byte)'\t' => "\\t",
+                        >= 0x20 and < 0x7f => ((char)c).ToString(),
+                        _ => $"\\x{c:x2}",
+                    });
+                }
+
+                return sb.Append('\'').ToString();
+            }
+
+            case IReadOnlyDictionary<string, object?> map:
+                return "{" + string.Join(", ", map.Select(kv => QuoteString(kv.Key) + ": " + PyRepr(kv.Value))) + "}";
+            case IEnumerable<object?> list:
+                return "[" + string.Join(", ", list.Select(PyRepr)) + "]";
+            case DateTime dt:
+                return dt.ToString("'datetime.datetime('yyyy, M, d, H, m, s')'", CultureInfo.InvariantCulture);
+            default:
+                return Convert.ToString(v, CultureInfo.InvariantCulture) ?? "";
+        }
+    }
+
+    private static string QuoteString(string s)
+    {
+        var quote = s.Contains('\'', StringComparison.Ordinal) && !s.Contains('"', StringComparison.Ordinal) ? '"' : '\'';
+        var sb = new StringBuilder(s.Length + 2).Append(quote);
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c == quote)
+                    {
+                        sb.Append('\\');
+                    }
+
+                    if (c < 0x20 || c == 0x7f)
+                    {
+                        sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        return sb.Append(quote).ToString();
+    }
+}

@@ -1,0 +1,77 @@
+using SaltApi.Abstractions.Errors;
+using SaltApi.Client.Channel;
+using SaltApi.Client.Config;
+
+namespace SaltApi.Client.Netapi;
+
+/// <summary>
+/// Salt's <c>master_call</c> (runner, wheel) and the Resolver's <c>mk_token</c>/<c>get_token</c>:
+/// one clear load, 60 s per attempt (1 s with <c>detect_mode</c>), 3 attempts, and an
+/// <c>{"error": {...}}</c> reply raised as the named exception (spec/01 §5.7).
+/// </summary>
+internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
+{
+    /// <summary>Salt's message when the request channel got no reply (SaltReqTimeoutError).</summary>
+    public const string MessageTimedOut = "Message timed out";
+
+    /// <summary>LocalClient.pub's message when the publish got no reply.</summary>
+    public const string PublishTimedOut =
+        "Salt request timed out. The master is not responding. You may need to run your command with `--async` in order to bypass the congested event bus. With `--async`, the CLI tool will print the job id (jid) and exit immediately without listening for responses. You can then use `salt-run jobs.lookup_jid` to look up the results of the job in the job cache later.";
+
+    public const int Tries = 3;
+
+    public RequestChannel Channel => channel;
+
+    /// <summary>master_call: the reply, with error maps raised.</summary>
+    public async Task<object?> CallAsync(IEnumerable<KeyValuePair<string, object?>> load, CancellationToken ct)
+    {
+        object? reply;
+        try
+        {
+            reply = await channel.SendAsync(load, options.MasterCallTimeout, Tries, ct).ConfigureAwait(false);
+        }
+        catch (RequestTimeoutException e)
+        {
+            // Deliberate difference: Salt raises SaltReqTimeoutError (503 in rest_cherrypy); same status, typed.
+            throw new SaltMasterUnavailableException(MessageTimedOut, e);
+        }
+
+        if (reply is OrderedDictionary<string, object?> map && map.TryGetValue("error", out var error))
+        {
+            throw FromErrorMap(error);
+        }
+
+        return reply;
+    }
+
+    /// <summary>salt.utils.error.raise_error: the exception class named by the master.</summary>
+    public static SaltApiException FromErrorMap(object? error)
+    {
+        if (error is not OrderedDictionary<string, object?> e)
+        {
+            return new SaltClientException(Lowstate.PyStr(error), "SaltException");
+        }
+
+        var name = e.GetValueOrDefault("name") as string ?? "SaltException";
+        var message = ErrorMessage(e);
+        return name switch
+        {
+            "EauthAuthenticationError" or "TokenAuthenticationError" or "UserAuthenticationError" or "AuthenticationError"
+                => new SaltAuthenticationException(message, name),
+            "AuthorizationError" => new SaltAuthorizationException(message),
+            "SaltInvocationError" => new SaltInvocationException(message),
+            _ => new SaltClientException(message, name),
+        };
+    }
+
+    // raise_error builds the exception from error.args when present, else error.message; str() of it.
+    private static string ErrorMessage(OrderedDictionary<string, object?> e)
+    {
+        if (e.TryGetValue("args", out var args) && args is List<object?> list && list.Count > 0)
+        {
+            return list.Count == 1 ? Lowstate.PyStr(list[0]) : "(" + string.Join(", ", list.Select(Lowstate.PyRepr)) + ")";
+        }
+
+        return Lowstate.PyStr(e.GetValueOrDefault("message"));
+    }
+}

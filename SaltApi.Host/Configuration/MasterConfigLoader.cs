@@ -1,0 +1,553 @@
+using System.Collections;
+using System.Text.RegularExpressions;
+
+namespace SaltApi.Host.Configuration;
+
+/// <summary>The master config as the daemon sees it, plus where every key came from.</summary>
+/// <param name="Options">Salt's <c>opts</c>: the files merged, defaults and derived values applied.</param>
+/// <param name="Locations">File and line of each written key, for error messages.</param>
+/// <param name="MainFile">The main file read (it may not exist: then only defaults apply).</param>
+/// <param name="Files">Every file read, in order.</param>
+/// <param name="Warnings">Things Salt logs while loading (an include matching nothing, ...); logged once logging is up.</param>
+internal sealed record LoadedConfig(
+    OrderedDictionary<string, object?> Options,
+    ConfigLocations Locations,
+    string MainFile,
+    IReadOnlyList<string> Files,
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>"file, line N" of a key, or "(default)" when the key was not written in any file.</summary>
+    public string Where(string dottedKey) => Locations.Find(dottedKey) is { } p ? $"{p.File}, line {p.Line}" : "(default)";
+
+    /// <summary>A <see cref="ConfigFileException"/> naming the key's file and line.</summary>
+    public ConfigFileException Error(string dottedKey, string problem)
+    {
+        var place = Locations.Find(dottedKey);
+        return new ConfigFileException(place?.File ?? MainFile, place?.Line ?? 0, dottedKey, problem);
+    }
+}
+
+/// <summary>
+/// Salt's <c>salt.config.api_config</c> → <c>client_config</c> → <c>master_config</c> for the daemon
+/// (spec/06 §3): the main file, <c>default_include</c> then <c>include</c> merged shallowly on top,
+/// defaults for every option the API uses, derived values, then <c>~/.saltrc</c>.
+/// </summary>
+internal static partial class MasterConfigLoader
+{
+    /// <summary>Salt's default config file: <c>/etc/salt/master</c>.</summary>
+    public const string DefaultConfigDir = "/etc/salt";
+
+    /// <summary>The file `dotnet run` and a plain start use when no -c is given (ours).</summary>
+    public const string DevConfigFile = "salt-master.yaml";
+
+    /// <summary>Options of ours; Salt has none of these names.</summary>
+    public const string PluginDirsKey = "netapi_plugin_dirs";
+
+    /// <summary>
+    /// Which file to read: <c>-c DIR</c> → <c>DIR/master</c>; else <c>$SALT_CONFIG_DIR/master</c>;
+    /// else <c>./salt-master.yaml</c> when present (ours); else <c>/etc/salt/master</c>, where
+    /// <c>$SALT_MASTER_CONFIG</c> may name another file (Salt's load_config: only for the default path).
+    /// </summary>
+    public static string ResolveMainFile(string? configDir, Func<string, string?> env, string workingDirectory)
+    {
+        if (!string.IsNullOrEmpty(configDir))
+        {
+            return Path.GetFullPath(Path.Combine(ExpandUser(configDir, env), "master"), workingDirectory);
+        }
+
+        if (env("SALT_CONFIG_DIR") is { Length: > 0 } saltConfigDir)
+        {
+            return Path.GetFullPath(Path.Combine(ExpandUser(saltConfigDir, env), "master"), workingDirectory);
+        }
+
+        var dev = Path.Combine(workingDirectory, DevConfigFile);
+        if (File.Exists(dev))
+        {
+            return dev;
+        }
+
+        var main = Path.Combine(DefaultConfigDir, "master");
+        if (env("SALT_MASTER_CONFIG") is { Length: > 0 } named && File.Exists(named))
+        {
+            return Path.GetFullPath(named, workingDirectory);
+        }
+
+        return main;
+    }
+
+    /// <summary>Loads and merges the config; throws <see cref="ConfigFileException"/> with the file and line of an error.</summary>
+    public static LoadedConfig Load(string mainFile, Func<string, string?> env)
+    {
+        var locations = new ConfigLocations();
+        var files = new List<string>();
+        var warnings = new List<string>();
+
+        // salt.config.load_config: a missing file is not an error, the defaults apply.
+        var overrides = File.Exists(mainFile) ? SaltYaml.LoadFile(mainFile, locations) : [];
+        if (File.Exists(mainFile))
+        {
+            files.Add(mainFile);
+        }
+
+        overrides["conf_file"] = mainFile;
+        IdToString(overrides);
+
+        // master_config: default_include (quietly), then include (warns on no match); each result is
+        // applied with a SHALLOW top-level update (spec/06 §3.4).
+        var defaultInclude = overrides.TryGetValue("default_include", out var di) ? di : "master.d/*.conf";
+        var include = overrides.TryGetValue("include", out var inc) ? inc : null;
+        foreach (var (spec, verbose, key) in new[] { (defaultInclude, false, "default_include"), (include, true, "include") })
+        {
+            var includedLocations = new ConfigLocations();
+            var included = IncludeConfig(spec, key, mainFile, verbose, includedLocations, locations, files, warnings, env);
+            foreach (var (k, v) in included)
+            {
+                overrides[k] = v;
+                locations.RemoveTree(k);
+                locations.OverlayTree(includedLocations, k);
+            }
+        }
+
+        var opts = ApplyDefaults(overrides, Path.GetDirectoryName(mainFile) ?? "/", env);
+
+        // client_config: ~/.saltrc (or $XDG_CONFIG_HOME/salt/saltrc, or $SALT_CLIENT_CONFIG) on top.
+        var saltrc = SaltrcPath(env);
+        if (saltrc is not null && File.Exists(saltrc))
+        {
+            var rcLocations = new ConfigLocations();
+            foreach (var (k, v) in SaltYaml.LoadFile(saltrc, rcLocations))
+            {
+                opts[k] = v;
+                locations.RemoveTree(k);
+                locations.OverlayTree(rcLocations, k);
+            }
+
+            files.Add(saltrc);
+        }
+
+        // client_config: the address a client connects to.
+        if (opts.TryGetValue("interface", out var iface) && iface is string s)
+        {
+            opts["interface"] = s switch
+            {
+                "0.0.0.0" => "127.0.0.1",
+                "::" => "::1",
+                _ => s,
+            };
+        }
+
+        if (!opts.ContainsKey("master_uri") && opts["interface"] is string host)
+        {
+            var h = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+            opts["master_uri"] = $"tcp://{h}:{SaltApi.Protocol.Config.ConfigValues.GetString(opts, "ret_port", "4506")}";
+        }
+
+        // api_config: the daemon's own pid and log files.
+        opts["pidfile"] = opts["api_pidfile"];
+        opts["log_file"] = opts["api_logfile"];
+        return new LoadedConfig(opts, locations, mainFile, files, warnings);
+    }
+
+    /// <summary>Salt's include_config: globbed, sorted, deep-merged files; nested includes honoured.</summary>
+    private static OrderedDictionary<string, object?> IncludeConfig(
+        object? spec,
+        string key,
+        string origPath,
+        bool verbose,
+        ConfigLocations into,
+        ConfigLocations parentLocations,
+        List<string> files,
+        List<string> warnings,
+        Func<string, string?> env)
+    {
+        var configuration = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        var patterns = spec switch
+        {
+            null => [],
+            string one when one.Length == 0 => [],
+            string one => [one],
+            IList list when list.Cast<object?>().All(i => i is string) => list.Cast<string>().ToList(),
+            _ => throw new ConfigFileException(
+                parentLocations.Find(key)?.File ?? origPath,
+                parentLocations.Find(key)?.Line ?? 0,
+                key,
+                "expected a file name or glob, or a list of them"),
+        };
+
+        foreach (var raw in patterns)
+        {
+            var pattern = ExpandUser(raw, env);
+            if (!Path.IsPathRooted(pattern))
+            {
+                pattern = Path.Combine(Path.GetDirectoryName(origPath) ?? "/", pattern);
+            }
+
+            var matches = Glob(pattern);
+            if (matches.Count == 0 && verbose)
+            {
+                warnings.Add($"Warning parsing configuration file: \"include\" path/glob '{pattern}' matches no files");
+            }
+
+            foreach (var file in matches)
+            {
+                // Deliberate difference: Salt logs a broken include file and goes on without it; a
+                // daemon that silently drops half its config is worse than one that refuses to start.
+                var fileLocations = new ConfigLocations();
+                var opts = SaltYaml.LoadFile(file, fileLocations);
+                files.Add(file);
+                IdToString(opts);
+                if (opts.TryGetValue("include", out var nested) && nested is not null && !(nested is string { Length: 0 }))
+                {
+                    var nestedLocations = new ConfigLocations();
+                    foreach (var (k, v) in IncludeConfig(nested, "include", file, verbose, nestedLocations, fileLocations, files, warnings, env))
+                    {
+                        opts[k] = v;
+                        fileLocations.RemoveTree(k);
+                        fileLocations.OverlayTree(nestedLocations, k);
+                    }
+                }
+
+                DeepUpdate(configuration, opts);
+                into.Overlay(fileLocations);
+            }
+        }
+
+        return configuration;
+    }
+
+    /// <summary>salt.utils.dictupdate.update(dest, upd, recursive_update=True, merge_lists=True).</summary>
+    internal static void DeepUpdate(OrderedDictionary<string, object?> dest, OrderedDictionary<string, object?> upd)
+    {
+        foreach (var (key, val) in upd)
+        {
+            dest.TryGetValue(key, out var current);
+            if (current is OrderedDictionary<string, object?> destMap && val is OrderedDictionary<string, object?> updMap)
+            {
+                DeepUpdate(destMap, updMap);
+            }
+            else if (current is List<object?> destList && val is List<object?> updList)
+            {
+                var merged = new List<object?>(destList);
+                merged.AddRange(updList.Where(x => !merged.Any(m => PythonEquals(m, x))));
+                dest[key] = merged;
+            }
+            else
+            {
+                dest[key] = val;
+            }
+        }
+    }
+
+    /// <summary>Python's <c>==</c> on plain values (1 == 1.0 == True).</summary>
+    internal static bool PythonEquals(object? a, object? b) => (a, b) switch
+    {
+        (null, null) => true,
+        (null, _) or (_, null) => false,
+        (string x, string y) => x == y,
+        (byte[] x, byte[] y) => x.AsSpan().SequenceEqual(y),
+        (IReadOnlyDictionary<string, object?> x, IReadOnlyDictionary<string, object?> y) =>
+            x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var o) && PythonEquals(kv.Value, o)),
+        (IList x, IList y) => x.Count == y.Count && Enumerable.Range(0, x.Count).All(i => PythonEquals(x[i], y[i])),
+        _ when Number(a) is { } na && Number(b) is { } nb => na == nb,
+        _ => false,
+    };
+
+    private static double? Number(object? v) => v switch
+    {
+        bool b => b ? 1 : 0,
+        long l => l,
+        ulong u => u,
+        double d => d,
+        _ => null,
+    };
+
+    private static void IdToString(OrderedDictionary<string, object?> opts)
+    {
+        // salt.config._read_conf_file: "allow using numeric ids: convert int to string"
+        if (opts.TryGetValue("id", out var id) && id is not string && id is not null)
+        {
+            opts["id"] = SaltYaml.KeyText(id);
+        }
+    }
+
+    /// <summary>Salt's defaults for every option the API uses (spec/06 §3 table), then derived values.</summary>
+    private static OrderedDictionary<string, object?> ApplyDefaults(OrderedDictionary<string, object?> overrides, string configDir, Func<string, string?> env)
+    {
+        var opts = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (k, v) in Defaults(env))
+        {
+            opts[k] = v;
+        }
+
+        foreach (var (k, v) in overrides)
+        {
+            opts[k] = v;
+        }
+
+        // apply_master_config
+        if (opts["nodegroups"] is null)
+        {
+            opts["nodegroups"] = new OrderedDictionary<string, object?>();
+        }
+
+        if (opts["hash_type"] is string hashType)
+        {
+            opts["hash_type"] = hashType.ToLowerInvariant();
+        }
+
+        if (opts["external_auth"] is IReadOnlyDictionary<string, object?> eauth && eauth.ContainsKey("rest"))
+        {
+            opts["keep_acl_in_token"] = true;
+        }
+
+        if (opts["id"] is null)
+        {
+            opts["id"] = System.Net.Dns.GetHostName() + "_master";
+        }
+
+        // Paths: root_dir prepended as salt.config.prepend_root_dir does. Deliberate difference: a
+        // relative path is taken relative to the main config file's directory (Salt joins it to
+        // root_dir, "/"), so a config beside a checkout works wherever the daemon is started.
+        var rootDir = opts["root_dir"] as string ?? "/";
+        foreach (var option in PathOptions)
+        {
+            if (opts.TryGetValue(option, out var value) && value is string path && path.Length > 0)
+            {
+                opts[option] = RootPath(ExpandUser(path, env), rootDir, configDir);
+            }
+        }
+
+        if (opts[PluginDirsKey] is string oneDir)
+        {
+            opts[PluginDirsKey] = new List<object?> { oneDir };
+        }
+
+        if (opts[PluginDirsKey] is List<object?> dirs)
+        {
+            opts[PluginDirsKey] = dirs.Select(d => d is string p ? RootPath(ExpandUser(p, env), "/", configDir) : d).ToList();
+        }
+
+        // Derived as apply_master_config does (after root_dir).
+        var cachedir = (string)opts["cachedir"]!;
+        opts["token_dir"] = Path.Combine(cachedir, "tokens");
+        opts["syndic_dir"] = Path.Combine(cachedir, "syndics");
+        if (opts["extension_modules"] is null)
+        {
+            opts["extension_modules"] = Path.Combine(cachedir, "extmods");
+        }
+
+        if (opts["sock_dir"] is string sockDir && sockDir.Length > cachedir.Length + 10)
+        {
+            // Salt's unix-socket path guard (spec/02 §1).
+            opts["sock_dir"] = Path.Combine(cachedir, ".salt-unix");
+        }
+
+        return opts;
+    }
+
+    private static readonly string[] PathOptions =
+    [
+        "api_pidfile", "api_logfile", "pki_dir", "cachedir", "sock_dir", "extension_modules", "key_logfile",
+    ];
+
+    private static string RootPath(string path, string rootDir, string configDir)
+    {
+        if (!Path.IsPathRooted(path))
+        {
+            path = Path.GetFullPath(Path.Combine(configDir, path));
+        }
+
+        if (rootDir is "/" or "")
+        {
+            return path;
+        }
+
+        var root = Path.GetFullPath(rootDir, configDir).TrimEnd('/');
+        return path == root || path.StartsWith(root + "/", StringComparison.Ordinal) ? path : root + path;
+    }
+
+    /// <summary>DEFAULT_API_OPTS + the DEFAULT_MASTER_OPTS the daemon and its modules read.</summary>
+    internal static IEnumerable<KeyValuePair<string, object?>> Defaults(Func<string, string?> env)
+    {
+        static KeyValuePair<string, object?> D(string k, object? v) => new(k, v);
+        return
+        [
+            D("root_dir", "/"),
+            D("interface", "0.0.0.0"),
+            D("ret_port", 4506L),
+            D("publish_port", 4505L),
+            D("ipv6", null),
+            D("user", env("USER") is { Length: > 0 } u ? u : Environment.UserName),
+            D("pki_dir", "/etc/salt/pki/master"),
+            D("cachedir", "/var/cache/salt/master"),
+            D("sock_dir", "/var/run/salt/master"),
+            D("extension_modules", null),
+            D("ipc_mode", "ipc"),
+            D("tcp_master_pub_port", 4512L),
+            D("tcp_master_pull_port", 4513L),
+            D("transport", "zeromq"),
+            D("timeout", 5L),
+            D("gather_job_timeout", 10L),
+            D("rest_timeout", 300L),
+            D("keep_jobs", 24L),
+            D("netapi_enable_clients", new List<object?>()),
+            D("netapi_allow_raw_shell", false),
+            D("external_auth", new OrderedDictionary<string, object?>()),
+            D("token_expire", 43200L),
+            D("token_expire_user_override", false),
+            D("keep_acl_in_token", false),
+            D("eauth_tokens", "localfs"),
+            D("hash_type", "sha256"),
+            D("order_masters", false),
+            D("syndic_wait", 5L),
+            D("nodegroups", new OrderedDictionary<string, object?>()),
+            D("ext_job_cache", ""),
+            D("master_job_cache", "local_cache"),
+            D("minion_data_cache", true),
+            D("detect_mode", false),
+            D("max_event_size", 1048576L),
+            D("event_match_type", "startswith"),
+            D("id", null),
+            D("default_include", "master.d/*.conf"),
+            D("api_pidfile", "/var/run/salt-api.pid"),
+            D("api_logfile", "/var/log/salt/api"),
+            D("log_level", "warning"),
+            D("log_level_logfile", null),
+            D("log_fmt_console", "[%(levelname)-8s] %(message)s"),
+            D("log_fmt_logfile", "%(asctime)s,%(msecs)03d [%(name)-17s:%(lineno)-4d][%(levelname)-8s][%(process)d] %(message)s"),
+            D("log_datefmt", "%H:%M:%S"),
+            D("log_datefmt_logfile", "%Y-%m-%d %H:%M:%S"),
+            D("log_granular_levels", new OrderedDictionary<string, object?>()),
+            D(PluginDirsKey, new List<object?>()),
+        ];
+    }
+
+    private static string? SaltrcPath(Func<string, string?> env)
+    {
+        if (env("SALT_CLIENT_CONFIG") is { Length: > 0 } named)
+        {
+            return named;
+        }
+
+        var home = env("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (string.IsNullOrEmpty(home))
+        {
+            return null;
+        }
+
+        var xdg = Path.Combine(env("XDG_CONFIG_HOME") is { Length: > 0 } x ? x : Path.Combine(home, ".config"), "salt");
+        return Directory.Exists(xdg) ? Path.Combine(xdg, "saltrc") : Path.Combine(home, ".saltrc");
+    }
+
+    /// <summary>Python's os.path.expanduser for <c>~</c> and <c>~/...</c>.</summary>
+    internal static string ExpandUser(string path, Func<string, string?> env)
+    {
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+        {
+            var home = env("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            return home + path[1..];
+        }
+
+        return path;
+    }
+
+    /// <summary>Python's glob.glob for an absolute pattern (<c>*</c>, <c>?</c>, <c>[...]</c>), sorted; files only.</summary>
+    internal static List<string> Glob(string pattern)
+    {
+        var parts = pattern.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var current = new List<string> { "/" };
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var part = parts[i];
+            var last = i == parts.Length - 1;
+            var next = new List<string>();
+            foreach (var dir in current)
+            {
+                if (!HasMagic(part))
+                {
+                    var candidate = Path.Combine(dir, part);
+                    if (last ? File.Exists(candidate) : Directory.Exists(candidate))
+                    {
+                        next.Add(candidate);
+                    }
+
+                    continue;
+                }
+
+                if (!Directory.Exists(dir))
+                {
+                    continue;
+                }
+
+                var regex = new Regex(GlobToRegex(part));
+                IEnumerable<string> entries;
+                try
+                {
+                    entries = last ? Directory.EnumerateFiles(dir) : Directory.EnumerateDirectories(dir);
+                    entries = entries.ToList();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    continue;
+                }
+
+                foreach (var entry in entries)
+                {
+                    var name = Path.GetFileName(entry);
+                    // glob skips dot files unless the pattern itself starts with a dot.
+                    if (name.StartsWith('.') && !part.StartsWith('.'))
+                    {
+                        continue;
+                    }
+
+                    if (regex.IsMatch(name))
+                    {
+                        next.Add(entry);
+                    }
+                }
+            }
+
+            current = next;
+        }
+
+        current.Sort(StringComparer.Ordinal);
+        return current;
+    }
+
+    private static bool HasMagic(string s) => s.IndexOfAny(['*', '?', '[']) >= 0;
+
+    private static string GlobToRegex(string part)
+    {
+        var sb = new System.Text.StringBuilder("^");
+        for (var i = 0; i < part.Length; i++)
+        {
+            var c = part[i];
+            switch (c)
+            {
+                case '*':
+                    sb.Append(".*");
+                    break;
+                case '?':
+                    sb.Append('.');
+                    break;
+                case '[':
+                    var close = part.IndexOf(']', i + 2);
+                    if (close < 0)
+                    {
+                        sb.Append("\\[");
+                        break;
+                    }
+
+                    var set = part[(i + 1)..close];
+                    sb.Append('[').Append(set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
+                    i = close;
+                    break;
+                default:
+                    sb.Append(Regex.Escape(c.ToString()));
+                    break;
+            }
+        }
+
+        return sb.Append('$').ToString();
+    }
+}

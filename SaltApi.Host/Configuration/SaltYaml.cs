@@ -1,0 +1,483 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace SaltApi.Host.Configuration;
+
+/// <summary>
+/// Loads a YAML config file into plain values the way Salt's <c>SaltYamlSafeLoader</c> (PyYAML's
+/// SafeLoader, YAML 1.1) does: maps become <see cref="OrderedDictionary{TKey, TValue}"/>, sequences
+/// <see cref="List{T}"/>, plain scalars are resolved to null, bool, long, double or string, quoted
+/// scalars stay strings. Every map key's file and line is remembered for error messages.
+/// </summary>
+internal static partial class SaltYaml
+{
+    /// <summary>Reads one file: its single document must be a map (or empty).</summary>
+    public static OrderedDictionary<string, object?> LoadFile(string path, ConfigLocations locations)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigFileException(path, 0, null, e.Message, e);
+        }
+
+        return Load(text, path, locations);
+    }
+
+    /// <summary>Parses YAML text; <paramref name="file"/> names it in errors and locations.</summary>
+    public static OrderedDictionary<string, object?> Load(string text, string file, ConfigLocations locations)
+    {
+        var reader = new Reader(file, locations);
+        object? doc;
+        try
+        {
+            doc = reader.ReadStream(new Parser(new StringReader(text)));
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this on some malformed input; the reader knows the last good line.
+            throw new ConfigFileException(file, reader.LastLine, null, "invalid YAML after this line", e);
+        }
+        catch (YamlException e)
+        {
+            // PyYAML: "Error parsing configuration file: <path> - <problem> in <path>, line N, column M"
+            throw new ConfigFileException(file, (int)e.Start.Line, null, $"{Problem(e)} (column {e.Start.Column})", e);
+        }
+
+        return doc switch
+        {
+            // salt.config._read_conf_file: `safe_load(f) or {}`
+            null => [],
+            OrderedDictionary<string, object?> map => map,
+            string { Length: 0 } => [],
+            _ => throw new ConfigFileException(file, 1, null, $"conf should be a document, not {PythonTypeName(doc)}."),
+        };
+    }
+
+    private static string Problem(YamlException e)
+    {
+        // YamlDotNet prepends "(Line: 3, Col: 5, Idx: 20) - (Line: 3, Col: 6, Idx: 21): "; the line is reported separately.
+        var m = e.Message;
+        var i = m.IndexOf("): ", StringComparison.Ordinal);
+        return i >= 0 && m.StartsWith('(') ? m[(i + 3)..] : m;
+    }
+
+    /// <summary>Python's name of a value's type, as Salt's messages show it.</summary>
+    public static string PythonTypeName(object? value) => value switch
+    {
+        null => "<class 'NoneType'>",
+        bool => "<class 'bool'>",
+        long or ulong or BigInteger => "<class 'int'>",
+        double => "<class 'float'>",
+        string => "<class 'str'>",
+        byte[] => "<class 'bytes'>",
+        System.Collections.IDictionary or IReadOnlyDictionary<string, object?> => "<class 'dict'>",
+        System.Collections.IList => "<class 'list'>",
+        _ => $"<class '{value.GetType().Name}'>",
+    };
+
+    /// <summary>Python's <c>str()</c> of a scalar used as a map key.</summary>
+    public static string KeyText(object? key) => key switch
+    {
+        null => "None",
+        bool b => b ? "True" : "False",
+        double d => PythonFloat(d),
+        string s => s,
+        byte[] bytes => "b'" + System.Text.Encoding.Latin1.GetString(bytes) + "'",
+        _ => Convert.ToString(key, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static string PythonFloat(double d) => d switch
+    {
+        double.PositiveInfinity => "inf",
+        double.NegativeInfinity => "-inf",
+        _ when double.IsNaN(d) => "nan",
+        _ when d == Math.Floor(d) && Math.Abs(d) < 1e16 => d.ToString("0.0", CultureInfo.InvariantCulture),
+        _ => d.ToString("R", CultureInfo.InvariantCulture),
+    };
+
+    // PyYAML's implicit resolvers (resolver.py, YAML 1.1), tried in this order.
+    [GeneratedRegex(@"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")]
+    private static partial Regex BoolPattern();
+
+    [GeneratedRegex(@"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")]
+    private static partial Regex FloatPattern();
+
+    [GeneratedRegex(@"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$")]
+    private static partial Regex IntPattern();
+
+    [GeneratedRegex(@"^(?:~|null|Null|NULL|)$")]
+    private static partial Regex NullPattern();
+
+    private const string TagPrefix = "tag:yaml.org,2002:";
+
+    /// <summary>Resolves a plain scalar as PyYAML's SafeLoader would.</summary>
+    internal static object? ResolvePlain(string value)
+    {
+        if (NullPattern().IsMatch(value))
+        {
+            return null;
+        }
+
+        if (BoolPattern().IsMatch(value))
+        {
+            return ConstructBool(value);
+        }
+
+        if (FloatPattern().IsMatch(value))
+        {
+            return ConstructFloat(value);
+        }
+
+        if (IntPattern().IsMatch(value))
+        {
+            return ConstructInt(value);
+        }
+
+        // Timestamps stay strings (Salt registers construct_scalar for them); '=' and '<<' are strings here.
+        return value;
+    }
+
+    private static bool ConstructBool(string value) => value.ToLowerInvariant() is "yes" or "true" or "on";
+
+    /// <summary>PyYAML construct_yaml_int after Salt's construct_scalar strips leading zeros (so 0755 is 755).</summary>
+    internal static object ConstructInt(string raw)
+    {
+        if (raw != "0" && raw.StartsWith('0') && !raw.StartsWith("0b", StringComparison.Ordinal) && !raw.StartsWith("0x", StringComparison.Ordinal))
+        {
+            raw = raw.TrimStart('0');
+            if (raw.Length == 0)
+            {
+                raw = "0";
+            }
+        }
+
+        var value = raw.Replace("_", "", StringComparison.Ordinal);
+        var sign = BigInteger.One;
+        if (value.StartsWith('-'))
+        {
+            sign = BigInteger.MinusOne;
+        }
+
+        if (value.Length > 0 && value[0] is '+' or '-')
+        {
+            value = value[1..];
+        }
+
+        BigInteger result;
+        if (value == "0" || value.Length == 0)
+        {
+            result = BigInteger.Zero;
+        }
+        else if (value.StartsWith("0b", StringComparison.Ordinal))
+        {
+            result = ParseBase(value[2..], 2);
+        }
+        else if (value.StartsWith("0x", StringComparison.Ordinal))
+        {
+            result = ParseBase(value[2..], 16);
+        }
+        else if (value[0] == '0')
+        {
+            result = ParseBase(value, 8);
+        }
+        else if (value.Contains(':', StringComparison.Ordinal))
+        {
+            result = BigInteger.Zero;
+            foreach (var part in value.Split(':'))
+            {
+                result = (result * 60) + BigInteger.Parse(part, CultureInfo.InvariantCulture);
+            }
+        }
+        else
+        {
+            result = BigInteger.Parse(value, CultureInfo.InvariantCulture);
+        }
+
+        result *= sign;
+        if (result >= long.MinValue && result <= long.MaxValue)
+        {
+            return (long)result;
+        }
+
+        return result >= 0 && result <= ulong.MaxValue ? (object)(ulong)result : (object)(double)result;
+    }
+
+    private static BigInteger ParseBase(string digits, int radix)
+    {
+        var r = BigInteger.Zero;
+        foreach (var c in digits)
+        {
+            var d = c switch
+            {
+                >= '0' and <= '9' => c - '0',
+                >= 'a' and <= 'f' => c - 'a' + 10,
+                >= 'A' and <= 'F' => c - 'A' + 10,
+                _ => radix,
+            };
+            if (d >= radix)
+            {
+                throw new FormatException($"invalid digit '{c}' for base {radix}");
+            }
+
+            r = (r * radix) + d;
+        }
+
+        return r;
+    }
+
+    /// <summary>PyYAML construct_yaml_float.</summary>
+    internal static double ConstructFloat(string raw)
+    {
+        var value = raw.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+        var sign = 1.0;
+        if (value.StartsWith('-'))
+        {
+            sign = -1.0;
+        }
+
+        if (value.Length > 0 && value[0] is '+' or '-')
+        {
+            value = value[1..];
+        }
+
+        if (value == ".inf")
+        {
+            return sign * double.PositiveInfinity;
+        }
+
+        if (value == ".nan")
+        {
+            return double.NaN;
+        }
+
+        if (value.Contains(':', StringComparison.Ordinal))
+        {
+            var parts = value.Split(':');
+            var result = 0.0;
+            foreach (var part in parts)
+            {
+                result = (result * 60) + double.Parse(part, NumberStyles.Float, CultureInfo.InvariantCulture);
+            }
+
+            return sign * result;
+        }
+
+        return sign * double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Builds values from parser events (aliases share the anchored value, as in Python).</summary>
+    private sealed class Reader(string file, ConfigLocations locations)
+    {
+        private readonly Dictionary<string, object?> anchors = new(StringComparer.Ordinal);
+
+        /// <summary>The line of the last event read.</summary>
+        public int LastLine { get; private set; }
+
+        public object? ReadStream(IParser parser)
+        {
+            parser.Consume<StreamStart>();
+            object? doc = null;
+            var documents = 0;
+            while (!parser.TryConsume<StreamEnd>(out _))
+            {
+                var start = parser.Consume<DocumentStart>();
+                documents++;
+                if (documents > 1)
+                {
+                    // PyYAML get_single_node: "expected a single document in the stream"
+                    throw new ConfigFileException(file, (int)start.Start.Line, null, "expected a single document in the stream");
+                }
+
+                doc = ReadNode(parser, "");
+                parser.Consume<DocumentEnd>();
+                anchors.Clear();
+            }
+
+            return doc;
+        }
+
+        private object? ReadNode(IParser parser, string path)
+        {
+            if (parser.Current is { } current)
+            {
+                LastLine = (int)current.Start.Line;
+            }
+
+            if (parser.TryConsume<AnchorAlias>(out var alias))
+            {
+                return anchors.TryGetValue(alias.Value.Value, out var v)
+                    ? v
+                    : throw new ConfigFileException(file, (int)alias.Start.Line, NullIfEmpty(path), $"found undefined alias '{alias.Value.Value}'");
+            }
+
+            if (parser.TryConsume<Scalar>(out var scalar))
+            {
+                var value = ScalarValue(scalar, path);
+                Remember(scalar.Anchor, value);
+                return value;
+            }
+
+            if (parser.TryConsume<SequenceStart>(out var seqStart))
+            {
+                CheckCollectionTag(seqStart.Tag, "seq", seqStart.Start, path);
+                var list = new List<object?>();
+                Remember(seqStart.Anchor, list);
+                while (!parser.TryConsume<SequenceEnd>(out _))
+                {
+                    list.Add(ReadNode(parser, path));
+                }
+
+                return list;
+            }
+
+            if (parser.TryConsume<MappingStart>(out var mapStart))
+            {
+                CheckCollectionTag(mapStart.Tag, "map", mapStart.Start, path);
+                var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+                Remember(mapStart.Anchor, map);
+                ReadMapping(parser, map, path);
+                return map;
+            }
+
+            var unexpected = parser.Current;
+            throw new ConfigFileException(file, (int)(unexpected?.Start.Line ?? 0), NullIfEmpty(path), $"unexpected YAML event {unexpected?.GetType().Name}");
+        }
+
+        private void ReadMapping(IParser parser, OrderedDictionary<string, object?> map, string path)
+        {
+            // As SaltYamlSafeLoader.flatten_mapping: merged entries come first, explicit keys win.
+            var merged = new List<KeyValuePair<string, object?>>();
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var keyEvent = parser.Current!;
+                var line = (int)keyEvent.Start.Line;
+                if (keyEvent is Scalar { Style: ScalarStyle.Plain, Value: "<<" } mergeKey && mergeKey.Tag.IsEmpty)
+                {
+                    parser.MoveNext();
+                    var mergeValue = ReadNode(parser, path);
+                    switch (mergeValue)
+                    {
+                        case OrderedDictionary<string, object?> one:
+                            merged.AddRange(one);
+                            break;
+                        case List<object?> many:
+                            // Later maps in the list are overridden by earlier ones.
+                            foreach (var item in many)
+                            {
+                                if (item is not OrderedDictionary<string, object?> m)
+                                {
+                                    throw new ConfigFileException(file, line, NullIfEmpty(path), $"expected a mapping for merging, but found {PythonTypeName(item)}");
+                                }
+
+                                merged.AddRange(m.Where(kv => !merged.Any(x => x.Key == kv.Key)));
+                            }
+
+                            break;
+                        default:
+                            throw new ConfigFileException(file, line, NullIfEmpty(path), "expected a mapping or list of mappings for merging");
+                    }
+
+                    continue;
+                }
+
+                var keyValue = ReadNode(parser, path);
+                if (keyValue is System.Collections.ICollection)
+                {
+                    // PyYAML: "found unacceptable key" (unhashable dict or list)
+                    throw new ConfigFileException(file, line, NullIfEmpty(path), $"found unacceptable key {PythonTypeName(keyValue)}");
+                }
+
+                var key = KeyText(keyValue);
+                var childPath = path.Length == 0 ? key : path + "." + key;
+                if (map.ContainsKey(key))
+                {
+                    // SaltYamlSafeLoader.construct_mapping refuses duplicate keys.
+                    throw new ConfigFileException(file, line, childPath, $"found conflicting ID '{key}'");
+                }
+
+                locations.Set(childPath, file, line);
+                map[key] = ReadNode(parser, childPath);
+            }
+
+            if (merged.Count > 0)
+            {
+                var explicitEntries = map.ToList();
+                map.Clear();
+                foreach (var kv in merged.Where(kv => !explicitEntries.Any(e => e.Key == kv.Key)))
+                {
+                    map.TryAdd(kv.Key, kv.Value);
+                }
+
+                foreach (var kv in explicitEntries)
+                {
+                    map[kv.Key] = kv.Value;
+                }
+            }
+        }
+
+        private object? ScalarValue(Scalar scalar, string path)
+        {
+            var tag = scalar.Tag;
+            if (tag.IsEmpty)
+            {
+                return scalar.Style == ScalarStyle.Plain ? ResolvePlain(scalar.Value) : scalar.Value;
+            }
+
+            if (tag.IsNonSpecific)
+            {
+                // "!" (non-specific) on any scalar means str.
+                return scalar.Value;
+            }
+
+            var name = tag.Value.StartsWith(TagPrefix, StringComparison.Ordinal) ? tag.Value[TagPrefix.Length..] : tag.Value;
+            try
+            {
+                return name switch
+                {
+                    "str" or "timestamp" or "python/unicode" or "value" => scalar.Value,
+                    "null" => null,
+                    "bool" when BoolPattern().IsMatch(scalar.Value) => ConstructBool(scalar.Value),
+                    "int" => ConstructInt(scalar.Value),
+                    "float" => ConstructFloat(scalar.Value),
+                    "binary" => Convert.FromBase64String(string.Concat(scalar.Value.Where(c => !char.IsWhiteSpace(c)))),
+                    _ => throw new ConfigFileException(file, (int)scalar.Start.Line, NullIfEmpty(path), $"could not determine a constructor for the tag '{tag.Value}'"),
+                };
+            }
+            catch (FormatException e)
+            {
+                throw new ConfigFileException(file, (int)scalar.Start.Line, NullIfEmpty(path), $"invalid value for tag '{tag.Value}': '{scalar.Value}'", e);
+            }
+        }
+
+        private void CheckCollectionTag(TagName tag, string expected, Mark start, string path)
+        {
+            if (tag.IsEmpty || tag.IsNonSpecific)
+            {
+                return;
+            }
+
+            var name = tag.Value.StartsWith(TagPrefix, StringComparison.Ordinal) ? tag.Value[TagPrefix.Length..] : tag.Value;
+            if (name != expected && !(expected == "map" && name == "omap"))
+            {
+                throw new ConfigFileException(file, (int)start.Line, NullIfEmpty(path), $"could not determine a constructor for the tag '{tag.Value}'");
+            }
+        }
+
+        private void Remember(AnchorName anchor, object? value)
+        {
+            if (!anchor.IsEmpty)
+            {
+                anchors[anchor.Value] = value;
+            }
+        }
+
+        private static string? NullIfEmpty(string path) => path.Length == 0 ? null : path;
+    }
+}

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Logging;
+using SaltApi.Host.Cli;
+using SaltApi.Host.Configuration;
+using SaltApi.Host.Logging;
+using SaltApi.Protocol.Config;
+
+namespace SaltApi.Host.Daemon;
+
+/// <summary>
+/// The daemon's own settings, bound from the loaded master config and the command line
+/// (a flag given explicitly wins, then the config, then the default: spec/06 §1).
+/// </summary>
+internal sealed record DaemonOptions
+{
+    public required string PidFile { get; init; }
+
+    public required string LogFile { get; init; }
+
+    public required LogLevel ConsoleLevel { get; init; }
+
+    public required LogLevel FileLevel { get; init; }
+
+    public required string ConsoleFormat { get; init; }
+
+    public required string FileFormat { get; init; }
+
+    public required string ConsoleDateFormat { get; init; }
+
+    public required string FileDateFormat { get; init; }
+
+    public required IReadOnlyDictionary<string, LogLevel> GranularLevels { get; init; }
+
+    public required IReadOnlyList<string> PluginDirs { get; init; }
+
+    public required string User { get; init; }
+
+    public required bool EmbeddedMaster { get; init; }
+
+    public required MasterConfig Master { get; init; }
+
+    /// <summary>Binds and validates; a wrong value throws <see cref="ConfigFileException"/> naming its file, line and key.</summary>
+    public static DaemonOptions From(LoadedConfig config, CommandLine cli)
+    {
+        var opts = config.Options;
+        try
+        {
+            var consoleLevelName = cli.LogLevel ?? ConfigValues.GetString(opts, "log_level", "warning");
+            if (!SaltLogLevels.TryParse(consoleLevelName, out var consoleLevel))
+            {
+                throw config.Error("log_level", $"unknown log level '{consoleLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
+            }
+
+            var fileLevelName = cli.LogFileLevel ?? ConfigValues.GetString(opts, "log_level_logfile", consoleLevelName);
+            if (!SaltLogLevels.TryParse(fileLevelName, out var fileLevel))
+            {
+                throw config.Error("log_level_logfile", $"unknown log level '{fileLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
+            }
+
+            var granular = new Dictionary<string, LogLevel>(StringComparer.Ordinal);
+            foreach (var (name, value) in ConfigValues.GetMap(opts, "log_granular_levels"))
+            {
+                granular[name] = value is string s && SaltLogLevels.TryParse(s, out var l)
+                    ? l
+                    : throw config.Error("log_granular_levels." + name, "expected a log level name");
+            }
+
+            var pluginDirs = ConfigValues.GetStringList(opts, MasterConfigLoader.PluginDirsKey);
+            var embedded = opts.TryGetValue(SaltApi.EmbeddedMaster.EmbeddedMaster.ConfigKey, out var em) && em is not false;
+            if (embedded && em is not null and not true and not IReadOnlyDictionary<string, object?>)
+            {
+                throw config.Error(SaltApi.EmbeddedMaster.EmbeddedMaster.ConfigKey, "expected a map of embedded master options");
+            }
+
+            return new DaemonOptions
+            {
+                PidFile = Absolute(cli.PidFile) ?? ConfigValues.GetString(opts, "api_pidfile", "/var/run/salt-api.pid"),
+                LogFile = Absolute(cli.LogFile) ?? ConfigValues.GetString(opts, "api_logfile", "/var/log/salt/api"),
+                ConsoleLevel = consoleLevel,
+                FileLevel = fileLevel,
+                ConsoleFormat = ConfigValues.GetString(opts, "log_fmt_console", "[%(levelname)-8s] %(message)s"),
+                FileFormat = ConfigValues.GetString(opts, "log_fmt_logfile", "%(asctime)s,%(msecs)03d [%(name)-17s:%(lineno)-4d][%(levelname)-8s][%(process)d] %(message)s"),
+                ConsoleDateFormat = ConfigValues.GetString(opts, "log_datefmt", "%H:%M:%S"),
+                FileDateFormat = ConfigValues.GetString(opts, "log_datefmt_logfile", "%Y-%m-%d %H:%M:%S"),
+                GranularLevels = granular,
+                PluginDirs = pluginDirs,
+                User = ConfigValues.GetString(opts, "user", Environment.UserName),
+                EmbeddedMaster = embedded,
+                Master = MasterConfig.From(opts),
+            };
+        }
+        catch (ConfigException e)
+        {
+            throw config.Error(e.Key, e.Message[(e.Key.Length + 2)..]);
+        }
+    }
+
+    // spec/06 §1: "a bare file name means ./name".
+    private static string? Absolute(string? path) => path is null ? null : Path.GetFullPath(path);
+}

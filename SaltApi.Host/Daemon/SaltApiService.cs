@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SaltApi.Client;
+using SaltApi.Host.Modules;
+
+namespace SaltApi.Host.Daemon;
+
+/// <summary>
+/// The daemon's run: the embedded master (when configured), the shared client layer, then every enabled
+/// module under the supervisor; stopping reverses it, draining modules within the stop bound.
+/// </summary>
+internal sealed class SaltApiService(
+    IReadOnlyDictionary<string, object?> opts,
+    DaemonOptions options,
+    IReadOnlyList<EnabledModule> enabled,
+    SupervisorOptions supervision,
+    ILoggerFactory loggers,
+    SignalState signals) : IHostedService, IAsyncDisposable
+{
+    private readonly ILogger log = loggers.CreateLogger("salt-api");
+    private EmbeddedMaster.EmbeddedMaster? master;
+    private SaltClientLayer? layer;
+    private ModuleSupervisor? supervisor;
+
+    /// <summary>Why start failed, already logged; the daemon exits non-zero.</summary>
+    public Exception? StartFailure { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (options.EmbeddedMaster)
+            {
+                log.LogInformation("Starting the embedded master on {Uri}", options.Master.MasterUri);
+                master = await EmbeddedMaster.EmbeddedMaster.StartAsync(opts, loggers, cancellationToken);
+            }
+
+            layer = SaltClientLayer.Create(opts, loggers);
+            supervisor = new ModuleSupervisor(enabled, opts, layer.Client, layer.Events, loggers, supervision);
+            supervisor.Start();
+        }
+        catch (Exception e)
+        {
+            StartFailure = e;
+            log.LogCritical(e, "The salt-api could not start: {Message}", e.Message);
+            await DisposeAllAsync();
+            throw;
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // As salt-api: "The salt-api is shutting down.." then "The salt-api is shutdown. ... received a SIGTERM. Exited."
+        log.LogInformation("The salt-api is shutting down..");
+        await DisposeAllAsync();
+        log.LogInformation("The salt-api is shutdown. salt-api received a {Signal}. Exited.", signals.Received ?? "stop request");
+    }
+
+    public async ValueTask DisposeAsync() => await DisposeAllAsync();
+
+    private async Task DisposeAllAsync()
+    {
+        if (supervisor is not null)
+        {
+            await supervisor.StopAsync();
+            await supervisor.DisposeAsync();
+            supervisor = null;
+        }
+
+        if (layer is not null)
+        {
+            await layer.DisposeAsync();
+            layer = null;
+        }
+
+        if (master is not null)
+        {
+            await master.DisposeAsync();
+            master = null;
+        }
+    }
+}
+
+/// <summary>The last stop signal received, for the shutdown message.</summary>
+internal sealed class SignalState
+{
+    public string? Received { get; set; }
+}

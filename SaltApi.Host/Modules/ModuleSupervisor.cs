@@ -1,0 +1,141 @@
+using System.Collections.ObjectModel;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Modules;
+using SaltApi.Host.Plugins;
+
+namespace SaltApi.Host.Modules;
+
+/// <summary>A module the config enables: its type and its config section.</summary>
+internal sealed record EnabledModule(NetapiModuleType Type, IReadOnlyDictionary<string, object?> Section);
+
+/// <summary>How the supervisor restarts and stops modules.</summary>
+/// <param name="FirstBackoff">Delay before the first restart of a failed module.</param>
+/// <param name="MaxBackoff">The backoff doubles up to this.</param>
+/// <param name="StableAfter">A module that ran this long before failing restarts after <paramref name="FirstBackoff"/> again.</param>
+/// <param name="StopTimeout">How long stopping waits for modules to drain their requests.</param>
+internal sealed record SupervisorOptions(TimeSpan FirstBackoff, TimeSpan MaxBackoff, TimeSpan StableAfter, TimeSpan StopTimeout)
+{
+    public static SupervisorOptions Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10));
+}
+
+/// <summary>
+/// Runs every enabled module on its own task and restarts one that throws, with exponential backoff,
+/// while the others keep serving. Salt's ProcessManager restarts a dead module process every 10 s
+/// without backoff; here modules share one process, so isolation is per task and a crash loop backs off.
+/// </summary>
+internal sealed class ModuleSupervisor(
+    IReadOnlyList<EnabledModule> enabled,
+    IReadOnlyDictionary<string, object?> masterConfig,
+    INetapiClient client,
+    IEventStream events,
+    ILoggerFactory loggers,
+    SupervisorOptions options) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource stopping = new();
+    private readonly ILogger log = loggers.CreateLogger("salt-api");
+    private readonly List<Task> running = [];
+
+    /// <summary>Starts every module's loop; returns at once.</summary>
+    public void Start()
+    {
+        foreach (var module in enabled)
+        {
+            running.Add(Task.Run(() => SuperviseAsync(module)));
+        }
+    }
+
+    /// <summary>Cancels the modules' stop token and waits up to the stop bound for them to drain.</summary>
+    public async Task StopAsync()
+    {
+        await stopping.CancelAsync();
+        var all = Task.WhenAll(running);
+        var finished = await Task.WhenAny(all, Task.Delay(options.StopTimeout));
+        if (finished != all)
+        {
+            log.LogWarning("Netapi modules did not stop within {Seconds} s; exiting anyway", options.StopTimeout.TotalSeconds);
+        }
+    }
+
+    private async Task SuperviseAsync(EnabledModule module)
+    {
+        var key = module.Type.ConfigKey;
+        var moduleLog = loggers.CreateLogger(key);
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            var started = DateTime.UtcNow;
+            try
+            {
+                var instance = module.Type.Create();
+                var context = new NetapiModuleContext(ReadOnly(module.Section), ReadOnly(masterConfig), client, events, moduleLog, stopping.Token);
+                log.LogInformation("Starting netapi module '{Key}' ({Plugin} {Version})", key, module.Type.Plugin, module.Type.Version);
+                await Task.Run(() => instance.RunAsync(context), CancellationToken.None);
+                if (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                log.LogError("Netapi module '{Key}' stopped serving on its own", key);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                if (stopping.IsCancellationRequested)
+                {
+                    log.LogWarning(e, "Netapi module '{Key}' failed while stopping", key);
+                    break;
+                }
+
+                log.LogError(e, "Netapi module '{Key}' died: {Message}", key, e.Message);
+            }
+
+            failures = DateTime.UtcNow - started >= options.StableAfter ? 1 : failures + 1;
+            var delay = Backoff(failures, options);
+            // As Salt's ProcessManager: "Process <target> died ..., restarting..."
+            log.LogInformation("Restarting netapi module '{Key}' in {Seconds} s", key, delay.TotalSeconds);
+            try
+            {
+                await Task.Delay(delay, stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>The delay before restart number <paramref name="failures"/> (1-based): first, 2×first, 4×first, ... up to the max.</summary>
+    internal static TimeSpan Backoff(int failures, SupervisorOptions options)
+    {
+        var factor = Math.Pow(2, Math.Min(failures - 1, 30));
+        var ticks = Math.Min(options.FirstBackoff.Ticks * factor, options.MaxBackoff.Ticks);
+        return TimeSpan.FromTicks((long)ticks);
+    }
+
+    /// <summary>A deep copy, so one module cannot change what another sees.</summary>
+    internal static IReadOnlyDictionary<string, object?> ReadOnly(IReadOnlyDictionary<string, object?> map) =>
+        new ReadOnlyDictionary<string, object?>((IDictionary<string, object?>)DeepCopy(map)!);
+
+    private static object? DeepCopy(object? value) => value switch
+    {
+        IReadOnlyDictionary<string, object?> map => new OrderedDictionary<string, object?>(map.Select(kv => KeyValuePair.Create(kv.Key, DeepCopy(kv.Value))), StringComparer.Ordinal),
+        List<object?> list => list.Select(DeepCopy).ToList(),
+        byte[] bytes => bytes.ToArray(),
+        _ => value,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!stopping.IsCancellationRequested)
+        {
+            await StopAsync();
+        }
+
+        stopping.Dispose();
+    }
+}

@@ -1,0 +1,285 @@
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using McMaster.NETCore.Plugins;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Hosting;
+using SaltApi.Abstractions.Json;
+using SaltApi.Abstractions.Modules;
+
+namespace SaltApi.Host.Plugins;
+
+/// <summary>A netapi module found in a plugin: its type and the config key it claims.</summary>
+/// <param name="Plugin">The plugin's name (its folder and main assembly).</param>
+/// <param name="AssemblyPath">The plugin's main assembly.</param>
+/// <param name="Version">The plugin assembly's informational version.</param>
+/// <param name="ModuleType">The <see cref="INetapiModule"/> class.</param>
+/// <param name="ConfigKey">The master-config key the module claims.</param>
+internal sealed record NetapiModuleType(string Plugin, string AssemblyPath, string Version, Type ModuleType, string ConfigKey)
+{
+    /// <summary>A fresh instance (a restarted module starts from a clean object).</summary>
+    public INetapiModule Create() => (INetapiModule)Activator.CreateInstance(ModuleType)!;
+}
+
+/// <summary>A plugin (or one module of it) that was skipped, and why.</summary>
+internal sealed record PluginFailure(string Plugin, string Path, string Reason);
+
+/// <summary>
+/// Finds plugins — <c>&lt;dir&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c> under <c>plugins/</c> beside the host and under
+/// every <c>netapi_plugin_dirs</c> entry — and loads each into its own load context with McMaster.NETCore.Plugins,
+/// sharing only the SaltApi.Abstractions contract (and what it exposes) with the host. The .NET counterpart of
+/// Salt's netapi loader over <c>salt/netapi</c> and <c>netapi_dirs</c>.
+/// </summary>
+internal sealed class PluginCatalog
+{
+    /// <summary>The types whose assemblies are shared with every plugin: the contract and its dependencies.</summary>
+    private static readonly Type[] SharedTypes =
+    [
+        typeof(INetapiModule), typeof(NetapiModuleContext), typeof(INetapiClient), typeof(SaltToken),
+        typeof(IEventStream), typeof(SaltEvent), typeof(SaltApiException), typeof(SaltJson), typeof(NetapiWebHost),
+        typeof(ILogger),
+    ];
+
+    private readonly List<NetapiModuleType> modules = [];
+    private readonly List<PluginFailure> failures = [];
+    private readonly List<PluginLoader> loaders = [];
+
+    private PluginCatalog()
+    {
+    }
+
+    /// <summary>Modules in search order; no two claim the same config key.</summary>
+    public IReadOnlyList<NetapiModuleType> Modules => modules;
+
+    /// <summary>Plugins that were skipped, each with the reason (already logged at error).</summary>
+    public IReadOnlyList<PluginFailure> Failures => failures;
+
+    /// <summary>The contract version this host provides.</summary>
+    public static Version ContractVersion { get; } = typeof(INetapiModule).Assembly.GetName().Version!;
+
+    /// <summary>The folders searched, in order: <c>plugins/</c> beside the host, then <c>netapi_plugin_dirs</c>.</summary>
+    public static IReadOnlyList<string> SearchDirs(IEnumerable<string> configured) =>
+        [Path.Combine(AppContext.BaseDirectory, "plugins"), .. configured];
+
+    /// <summary>Loads every plugin found in <paramref name="dirs"/>; failures are logged and skipped.</summary>
+    public static PluginCatalog Load(IReadOnlyList<string> dirs, ILogger log)
+    {
+        var catalog = new PluginCatalog();
+        var builtIn = dirs.Count > 0 ? dirs[0] : null;
+        foreach (var dir in dirs)
+        {
+            if (!Directory.Exists(dir))
+            {
+                if (dir != builtIn)
+                {
+                    log.LogWarning("netapi_plugin_dirs: the directory {Dir} does not exist", dir);
+                }
+
+                continue;
+            }
+
+            foreach (var (name, dll) in Candidates(dir))
+            {
+                catalog.LoadPlugin(name, dll, log);
+            }
+        }
+
+        return catalog;
+    }
+
+    /// <summary>
+    /// <c>dir/Name/Name.dll</c> for each sub-folder, sorted by name; a folder that is itself a plugin
+    /// (<c>dir/Name.dll</c> where dir is named Name) also counts.
+    /// </summary>
+    private static IEnumerable<(string Name, string Dll)> Candidates(string dir)
+    {
+        var self = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
+        var selfDll = Path.Combine(dir, self + ".dll");
+        if (File.Exists(selfDll))
+        {
+            yield return (self, selfDll);
+            yield break;
+        }
+
+        foreach (var sub in Directory.EnumerateDirectories(dir).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(sub);
+            var dll = Path.Combine(sub, name + ".dll");
+            if (File.Exists(dll))
+            {
+                yield return (name, dll);
+            }
+        }
+    }
+
+    private void Fail(string plugin, string path, string reason, ILogger log, Exception? e = null)
+    {
+        failures.Add(new PluginFailure(plugin, path, reason));
+        log.LogError(e is null || log.IsEnabled(LogLevel.Debug) ? e : null, "Not loading netapi plugin '{Plugin}' ({Path}): {Reason}", plugin, path, reason);
+    }
+
+    private void LoadPlugin(string name, string dll, ILogger log)
+    {
+        // The contract version is read from metadata before anything is loaded: a plugin built against
+        // another major version of SaltApi.Abstractions would otherwise fail with type-load errors later.
+        var contract = ReferencedContract(dll, out var metadataError);
+        if (metadataError is not null)
+        {
+            Fail(name, dll, $"not a .NET assembly ({metadataError})", log);
+            return;
+        }
+
+        if (contract is null)
+        {
+            Fail(name, dll, "it does not reference SaltApi.Abstractions, so it has no netapi module", log);
+            return;
+        }
+
+        if (contract.Major != ContractVersion.Major || contract > ContractVersion)
+        {
+            Fail(name, dll, $"it was built against SaltApi.Abstractions {contract}; this salt-api provides {ContractVersion} (same major version, not newer, required)", log);
+            return;
+        }
+
+        PluginLoader loader;
+        Assembly assembly;
+        try
+        {
+            // Only the contract is shared (PreferSharedTypes off): every other dependency of the plugin
+            // loads from its own folder, in its own version, even when the host uses another one.
+            loader = PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, c =>
+            {
+                c.PreferSharedTypes = false;
+                c.IsUnloadable = false;
+            });
+            assembly = loader.LoadDefaultAssembly();
+        }
+        catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or InvalidOperationException)
+        {
+            Fail(name, dll, e.Message, log, e);
+            return;
+        }
+
+        loaders.Add(loader);
+        var missing = MissingDependencies(assembly, loader);
+        if (missing.Count > 0)
+        {
+            Fail(name, dll, "missing dependency " + string.Join(", ", missing), log);
+            return;
+        }
+
+        Type[] types;
+        try
+        {
+            types = assembly.GetExportedTypes();
+        }
+        catch (Exception e) when (e is ReflectionTypeLoadException or FileNotFoundException or FileLoadException or TypeLoadException)
+        {
+            Fail(name, dll, "its types cannot be loaded: " + e.Message, log, e);
+            return;
+        }
+
+        var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            ?? assembly.GetName().Version?.ToString() ?? "0";
+        var found = 0;
+        foreach (var type in types.Where(t => typeof(INetapiModule).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false }))
+        {
+            found++;
+            var label = $"{name}:{type.FullName}";
+            if (type.GetConstructor(Type.EmptyTypes) is null)
+            {
+                Fail(label, dll, "a netapi module needs a public parameterless constructor", log);
+                continue;
+            }
+
+            string key;
+            try
+            {
+                key = ((INetapiModule)Activator.CreateInstance(type)!).ConfigKey;
+            }
+            catch (Exception e)
+            {
+                var inner = e is TargetInvocationException { InnerException: { } i } ? i : e;
+                Fail(label, dll, "its constructor or ConfigKey threw: " + inner.Message, log, inner);
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(key))
+            {
+                Fail(label, dll, "its ConfigKey is empty", log);
+                continue;
+            }
+
+            if (modules.FirstOrDefault(m => m.ConfigKey == key) is { } owner)
+            {
+                // The first claimant in search order keeps the key: built-in plugins beside the host
+                // come before netapi_plugin_dirs, so a third-party folder cannot take over rest_wsgi.
+                Fail(label, dll, $"config key '{key}' is already claimed by {owner.Plugin}:{owner.ModuleType.FullName} ({owner.AssemblyPath})", log);
+                continue;
+            }
+
+            modules.Add(new NetapiModuleType(name, dll, version, type, key));
+            log.LogDebug("Found netapi module '{Key}' ({Type}) in plugin {Plugin} {Version}", key, type.FullName, name, version);
+        }
+
+        if (found == 0)
+        {
+            Fail(name, dll, "it has no public class implementing INetapiModule", log);
+        }
+    }
+
+    /// <summary>The SaltApi.Abstractions version the assembly references, read from its metadata.</summary>
+    internal static Version? ReferencedContract(string dll, out string? error)
+    {
+        error = null;
+        try
+        {
+            using var stream = File.OpenRead(dll);
+            using var pe = new PEReader(stream);
+            if (!pe.HasMetadata)
+            {
+                error = "no metadata";
+                return null;
+            }
+
+            var md = pe.GetMetadataReader();
+            foreach (var handle in md.AssemblyReferences)
+            {
+                var reference = md.GetAssemblyReference(handle);
+                if (md.GetString(reference.Name) == "SaltApi.Abstractions")
+                {
+                    return reference.Version;
+                }
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is BadImageFormatException or IOException or InvalidOperationException)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>Direct references of the plugin that its load context cannot resolve.</summary>
+    private static List<string> MissingDependencies(Assembly assembly, PluginLoader loader)
+    {
+        var missing = new List<string>();
+        foreach (var reference in assembly.GetReferencedAssemblies())
+        {
+            try
+            {
+                loader.LoadAssembly(reference);
+            }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+            {
+                missing.Add($"{reference.Name} {reference.Version}");
+            }
+        }
+
+        return missing;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Buffers.Binary;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
+using SaltApi.Abstractions.Events;
+using SaltApi.Client.Bus;
+using SaltApi.Client.Config;
+using SaltApi.Client.Tests.Support;
+using SaltApi.Protocol.Events;
+
+namespace SaltApi.Client.Tests.Bus;
+
+public sealed class EventBusTests : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    private ClientOptions Options(int eventQueue = 10_000) => ClientOptions.From(new Dictionary<string, object?>
+    {
+        ["sock_dir"] = dir.Path,
+        ["cachedir"] = dir.Path,
+        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["event_queue"] = (long)eventQueue },
+    });
+
+    private static byte[] Frame(string tag, params (string Key, object? Value)[] data) =>
+        EventFrame.Encode(tag, data.Select(d => new KeyValuePair<string, object?>(d.Key, d.Value)));
+
+    private static byte[] LengthPrefixed(byte[] frame)
+    {
+        var b = new byte[frame.Length + 4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, (uint)frame.Length);
+        frame.CopyTo(b, 4);
+        return b;
+    }
+
+    private static async Task<T> Within<T>(Task<T> t) => await t.WaitAsync(TimeSpan.FromSeconds(20));
+
+    private static async Task<T> Within<T>(ValueTask<T> t) => await t.AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+    [Fact]
+    public async Task Subscribers_get_every_event_in_order_in_both_frame_forms_even_split_across_reads()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        using var sub = bus.Subscribe();
+        await peer.WaitReaderAsync();
+
+        var a = Frame("salt/auth", ("act", "accept"));
+        var b = LengthPrefixed(Frame("salt/key", ("id", "m1")));
+        var c = Frame("custom/tag", ("n", 3L));
+        var all = a.Concat(b).Concat(c).ToArray();
+        // Byte by byte for the first frame, then the rest in one write.
+        foreach (var x in all.AsSpan(0, a.Length).ToArray())
+        {
+            peer.Write([x]);
+        }
+
+        peer.Write(all[a.Length..]);
+
+        var e1 = await Within(sub.Reader.ReadAsync());
+        var e2 = await Within(sub.Reader.ReadAsync());
+        var e3 = await Within(sub.Reader.ReadAsync());
+        Assert.Equal(["salt/auth", "salt/key", "custom/tag"], new[] { e1.Tag, e2.Tag, e3.Tag });
+        Assert.Equal("accept", e1.Data["act"]);
+        Assert.Equal(3L, e3.Data["n"]);
+        Assert.True(e1.Data.ContainsKey("_stamp"));
+    }
+
+    [Fact]
+    public async Task Reads_the_captured_vector_frame()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        using var sub = bus.Subscribe();
+        await peer.WaitReaderAsync();
+
+        peer.Write(SaltApi.Testing.Shared.VectorBytes("event-salt-job-ret--publish-eauth"));
+
+        var e = await Within(sub.Reader.ReadAsync());
+        Assert.StartsWith("salt/job/", e.Tag);
+        Assert.Contains("/ret/", e.Tag);
+        Assert.Equal("_return", e.Data["cmd"]);
+    }
+
+    [Fact]
+    public async Task Events_that_come_before_the_jid_is_known_reach_the_pending_call()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        using var sub = bus.Subscribe();
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+
+        using var pending = bus.BeginJob();
+        const string jid = "20261126190000000001";
+        const string other = "20261126190000000002";
+        // The returns of our job arrive before its publish reply is read, with another job's between.
+        peer.Write(Frame($"salt/job/{jid}/new", ("jid", jid), ("minions", new List<object?> { "m1" })));
+        peer.Write(Frame($"salt/job/{other}/ret/m9", ("id", "m9"), ("return", true)));
+        peer.Write(Frame($"salt/job/{jid}/ret/m1", ("id", "m1"), ("return", true)));
+        // Wait until the bus has dispatched them (the subscriber sees the same stream).
+        for (var i = 0; i < 3; i++)
+        {
+            await Within(sub.Reader.ReadAsync());
+        }
+
+        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        using var watch = pending.Claim(jid, sink.Writer);
+        peer.Write(Frame($"salt/job/{jid}/ret/m2", ("id", "m2"), ("return", false)));
+
+        var tags = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            tags.Add((await Within(sink.Reader.ReadAsync())).Tag);
+        }
+
+        Assert.Equal([$"salt/job/{jid}/new", $"salt/job/{jid}/ret/m1", $"salt/job/{jid}/ret/m2"], tags);
+        Assert.False(sink.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Events_of_unwatched_jobs_are_not_kept_when_no_call_is_pending()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        using var sub = bus.Subscribe();
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+        const string jid = "20261126190000000003";
+
+        peer.Write(Frame($"salt/job/{jid}/ret/m1", ("id", "m1"), ("return", true)));
+        await Within(sub.Reader.ReadAsync());
+        using var pending = bus.BeginJob();
+        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        using var watch = pending.Claim(jid, sink.Writer);
+
+        Assert.False(sink.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_falls_behind_is_completed_with_overflow_and_the_bus_goes_on()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(eventQueue: 16), NullLogger.Instance);
+        using var slow = bus.Subscribe();
+        await peer.WaitReaderAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            peer.Write(Frame("t/" + i, ("i", (long)i)));
+        }
+
+        var drained = 0;
+        await Assert.ThrowsAsync<EventStreamOverflowException>(async () =>
+        {
+            await foreach (var _ in slow.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
+            {
+                drained++;
+            }
+        });
+        Assert.Equal(16, drained);
+
+        using var next = bus.Subscribe();
+        peer.Write(Frame("after", ("ok", true)));
+        Assert.Equal("after", (await Within(next.Reader.ReadAsync())).Tag);
+    }
+
+    [Fact]
+    public async Task Reconnects_when_the_bus_goes_away_and_fails_waiting_calls()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        using var sub = bus.Subscribe();
+        await peer.WaitReaderAsync();
+        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        using var watch = bus.Watch("20261126190000000004", sink.Writer);
+
+        peer.DropReaders();
+        var closed = await Assert.ThrowsAsync<ChannelClosedException>(async () => await Within(sink.Reader.ReadAsync()));
+        Assert.IsType<BusLostException>(closed.InnerException);
+
+        await peer.WaitReaderAsync();
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        peer.Write(Frame("after/reconnect", ("ok", true)));
+        var e = await Within(sub.Reader.ReadAsync());
+        Assert.Equal("after/reconnect", e.Tag);
+    }
+
+    [Fact]
+    public async Task WaitConnected_reports_false_when_there_is_no_bus()
+    {
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+
+        Assert.False(await bus.WaitConnectedAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData("salt/job/20261126190000000005/ret/m1", "20261126190000000005")]
+    [InlineData("salt/run/20261126190000000005/ret", "20261126190000000005")]
+    [InlineData("salt/wheel/20261126190000000005/new", "20261126190000000005")]
+    [InlineData("20261126190000000005", "20261126190000000005")]
+    [InlineData("salt/job/20261126190000000005_123/ret/m1", "20261126190000000005_123")]
+    [InlineData("salt/auth", null)]
+    [InlineData("salt/job/error", "error")]
+    [InlineData("salt/netapi/hook", null)]
+    public void Jid_of_a_tag(string tag, string? jid) => Assert.Equal(jid, BusData.JidOf(tag));
+}

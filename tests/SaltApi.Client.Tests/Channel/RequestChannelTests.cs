@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using SaltApi.Client.Channel;
+using SaltApi.Client.Config;
+using SaltApi.Client.Tests.Support;
+using SaltApi.Testing;
+
+namespace SaltApi.Client.Tests.Channel;
+
+public sealed class RequestChannelTests
+{
+    private static ClientOptions Options(int port, int threads = 2) => ClientOptions.From(new Dictionary<string, object?>
+    {
+        ["interface"] = "127.0.0.1",
+        ["ret_port"] = (long)port,
+        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_threads"] = (long)threads },
+    });
+
+    private static OrderedDictionary<string, object?> Ping(int i) => new() { ["cmd"] = "ping", ["n"] = (long)i };
+
+    [Fact]
+    public async Task Sends_Salt_envelope_and_returns_the_decoded_reply()
+    {
+        using var peer = new RouterPeer((_, _) => true);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+
+        var reply = await channel.SendAsync(Ping(7), TimeSpan.FromSeconds(10), 3, CancellationToken.None);
+
+        var env = Assert.IsType<OrderedDictionary<string, object?>>(reply);
+        Assert.Equal(["enc", "load", "version"], env.Keys);
+        Assert.Equal("clear", env["enc"]);
+        Assert.Equal(2L, env["version"]);
+        Assert.Equal(7L, ((OrderedDictionary<string, object?>)env["load"]!)["n"]);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_are_all_on_the_wire_before_any_reply()
+    {
+        // The peer answers nothing until it holds all N requests at once: if any request waited for
+        // another's round trip, this would never complete (and the test would time out).
+        const int n = 64;
+        var held = new List<RouterPeer.Request>();
+        var gate = new object();
+        using var peer = new RouterPeer((p, r) =>
+        {
+            lock (gate)
+            {
+                held.Add(r);
+                if (held.Count == n)
+                {
+                    foreach (var h in held)
+                    {
+                        p.Reply(h, h.Envelope);
+                    }
+                }
+            }
+
+            return false;
+        });
+        using var channel = new RequestChannel(Options(peer.Port, threads: 3), NullLogger.Instance);
+
+        var tasks = Enumerable.Range(0, n).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 1, CancellationToken.None)).ToArray();
+        var replies = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(30));
+
+        for (var i = 0; i < n; i++)
+        {
+            var load = (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)replies[i]!)["load"]!;
+            Assert.Equal((long)i, load["n"]);
+        }
+    }
+
+    [Fact]
+    public async Task A_request_without_reply_is_resent_on_a_fresh_socket()
+    {
+        var seen = 0;
+        using var peer = new RouterPeer((_, _) => Interlocked.Increment(ref seen) > 1);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+
+        var reply = await channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(300), 3, CancellationToken.None);
+
+        Assert.NotNull(reply);
+        var received = peer.Received.ToArray();
+        Assert.Equal(2, received.Length);
+        // Lazy pirate: the retry came from another socket (another ZeroMQ identity).
+        Assert.NotEqual(Convert.ToHexString(received[0].Identity), Convert.ToHexString(received[1].Identity));
+    }
+
+    [Fact]
+    public async Task A_master_that_never_answers_fails_after_every_try()
+    {
+        using var peer = new RouterPeer((_, _) => false);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
+        Assert.Equal(3, peer.Received.Count);
+    }
+
+    [Fact]
+    public async Task Nothing_listening_fails_with_a_timeout_not_a_hang()
+    {
+        using var channel = new RequestChannel(Options(FreePort.Next()), NullLogger.Instance);
+
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(150), 2, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Cancellation_completes_the_call_and_the_channel_keeps_working()
+    {
+        var seen = 0;
+        using var peer = new RouterPeer((_, _) => Interlocked.Increment(ref seen) > 1);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+
+        var first = channel.SendAsync(Ping(1), TimeSpan.FromSeconds(30), 1, cts.Token);
+        while (peer.Received.IsEmpty)
+        {
+            await Task.Delay(10);
+        }
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+
+        var second = await channel.SendAsync(Ping(2), TimeSpan.FromSeconds(10), 1, CancellationToken.None);
+        Assert.NotNull(second);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using NetMQ;
+using NetMQ.Sockets;
+using SaltApi.Protocol.Channel;
+using SaltApi.Protocol.Msgpack;
+
+namespace SaltApi.Client.Tests.Support;
+
+/// <summary>
+/// A bare ROUTER socket on loopback, the socket type the master binds on ret_port: lets channel
+/// tests hold, drop or answer requests over real ZeroMQ.
+/// </summary>
+internal sealed class RouterPeer : IDisposable
+{
+    private readonly RouterSocket router = new();
+    private readonly NetMQPoller poller;
+    private readonly Func<RouterPeer, Request, bool> onRequest;
+
+    public RouterPeer(Func<RouterPeer, Request, bool> onRequest)
+    {
+        this.onRequest = onRequest;
+        router.Options.Linger = TimeSpan.Zero;
+        Port = router.BindRandomPort("tcp://127.0.0.1");
+        router.ReceiveReady += (_, _) =>
+        {
+            var msg = new NetMQMessage();
+            while (router.TryReceiveMultipartMessage(TimeSpan.Zero, ref msg))
+            {
+                var r = new Request(msg[0].ToByteArray(), ClearEnvelope.DecodeReply(msg.Last.ToByteArray()));
+                Received.Enqueue(r);
+                if (this.onRequest(this, r))
+                {
+                    Reply(r, r.Envelope);
+                }
+
+                msg = new NetMQMessage();
+            }
+        };
+        poller = [router];
+        poller.RunAsync("router-peer", true);
+    }
+
+    public int Port { get; }
+
+    public ConcurrentQueue<Request> Received { get; } = new();
+
+    /// <summary>Answers a request (thread-safe: runs on the poller thread).</summary>
+    public void Reply(Request r, object? value)
+    {
+        var bytes = SaltMsgpack.Serialize(value, MsgpackDialect.Request);
+        void Send()
+        {
+            var m = new NetMQMessage();
+            m.Append(r.Identity);
+            m.AppendEmptyFrame();
+            m.Append(bytes);
+            router.SendMultipartMessage(m);
+        }
+
+        if (poller.CanExecuteTaskInline)
+        {
+            Send();
+        }
+        else
+        {
+            var t = new Task(Send);
+            t.Start(poller);
+            t.Wait();
+        }
+    }
+
+    public void Dispose()
+    {
+        poller.Stop();
+        poller.Dispose();
+        router.Dispose();
+    }
+
+    internal sealed record Request(byte[] Identity, object? Envelope)
+    {
+        public OrderedDictionary<string, object?> Load => (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)Envelope!)["load"]!;
+    }
+}

@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SaltApi.Host.Plugins;
+
+namespace SaltApi.Host.Tests;
+
+public sealed class PluginCatalogTests
+{
+    private static PluginCatalog Load(params string[] dirs) => PluginCatalog.Load(dirs, NullLogger.Instance);
+
+    [Fact]
+    public void The_built_in_plugins_beside_the_host_are_found()
+    {
+        var catalog = Load(TestPlugins.HostPlugins);
+        var wsgi = Assert.Single(catalog.Modules, m => m.ConfigKey == "rest_wsgi");
+        Assert.Equal("RestWsgi", wsgi.Plugin);
+        Assert.Empty(catalog.Failures);
+    }
+
+    [Fact]
+    public void A_plugin_gets_its_own_version_of_a_package_the_host_also_uses()
+    {
+        var dir = TestPlugins.Folder("VersionProbe");
+        try
+        {
+            var catalog = Load(dir);
+            var probe = Assert.Single(catalog.Modules);
+            Assert.Equal("version_probe", probe.ConfigKey);
+            var seen = (string)probe.ModuleType.GetProperty("YamlVersion")!.GetValue(null)!;
+            Assert.StartsWith("15.3.", seen);
+            Assert.StartsWith("16.", typeof(YamlDotNet.Serialization.Deserializer).Assembly.GetName().Version!.ToString());
+            // ...while the contract is the host's own: the module is an INetapiModule here.
+            Assert.IsAssignableFrom<SaltApi.Abstractions.Modules.INetapiModule>(probe.Create());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_plugin_folder_can_be_listed_directly()
+    {
+        var dir = TestPlugins.Folder("VersionProbe");
+        try
+        {
+            Assert.Equal("version_probe", Assert.Single(Load(Path.Combine(dir, "VersionProbe")).Modules).ConfigKey);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_second_claim_of_a_config_key_is_skipped_by_name()
+    {
+        var dir = TestPlugins.Folder("DuplicateKey", "CrashingModule");
+        try
+        {
+            var catalog = Load(TestPlugins.HostPlugins, dir);
+            Assert.Equal("RestWsgi", Assert.Single(catalog.Modules, m => m.ConfigKey == "rest_wsgi").Plugin);
+            Assert.Contains(catalog.Modules, m => m.ConfigKey == "crashing_module");
+            var failure = Assert.Single(catalog.Failures);
+            Assert.StartsWith("DuplicateKey:", failure.Plugin);
+            Assert.Contains("'rest_wsgi' is already claimed by RestWsgi", failure.Reason);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_missing_dependency_is_reported_by_name_and_the_rest_load()
+    {
+        var dir = TestPlugins.Folder("MissingDependency", "CrashingModule");
+        try
+        {
+            File.Delete(Path.Combine(dir, "MissingDependency", "MissingDependencyLib.dll"));
+            var catalog = Load(dir);
+            var failure = Assert.Single(catalog.Failures);
+            Assert.Equal("MissingDependency", failure.Plugin);
+            Assert.Contains("missing dependency MissingDependencyLib", failure.Reason);
+            Assert.Equal("crashing_module", Assert.Single(catalog.Modules).ConfigKey);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_plugin_built_against_another_contract_major_version_is_skipped()
+    {
+        var dir = TestPlugins.Folder("CrashingModule");
+        try
+        {
+            var dll = Path.Combine(dir, "CrashingModule", "CrashingModule.dll");
+            Assert.Equal(1, PluginCatalog.ReferencedContract(dll, out _)!.Major);
+            TestPlugins.PatchContractMajor(dll, 2);
+            Assert.Equal(2, PluginCatalog.ReferencedContract(dll, out _)!.Major);
+            var catalog = Load(dir);
+            Assert.Empty(catalog.Modules);
+            var failure = Assert.Single(catalog.Failures);
+            Assert.Equal("CrashingModule", failure.Plugin);
+            Assert.Contains("built against SaltApi.Abstractions 2.0.0.0", failure.Reason);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Files_that_are_not_plugins_are_reported()
+    {
+        var dir = Directory.CreateTempSubdirectory("saltapi-plugins-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "Junk"));
+            File.WriteAllText(Path.Combine(dir, "Junk", "Junk.dll"), "not an assembly");
+            Directory.CreateDirectory(Path.Combine(dir, "Empty"));
+            var catalog = Load(dir);
+            Assert.Empty(catalog.Modules);
+            Assert.Equal("Junk", Assert.Single(catalog.Failures).Plugin);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Missing_plugin_dirs_are_not_fatal()
+    {
+        var catalog = PluginCatalog.Load([TestPlugins.HostPlugins, "/nonexistent/plugins"], NullLogger.Instance);
+        Assert.Contains(catalog.Modules, m => m.ConfigKey == "rest_wsgi");
+    }
+}
