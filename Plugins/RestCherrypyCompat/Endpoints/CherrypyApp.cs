@@ -1,0 +1,1094 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Json;
+using SaltApi.Plugins.RestCherrypyCompat.Config;
+using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.Plugins.RestCherrypyCompat.Formats;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+using SaltApi.Plugins.RestCherrypyCompat.Keys;
+using SaltApi.Plugins.RestCherrypyCompat.Sessions;
+using SaltApi.Plugins.RestCherrypyCompat.Stats;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+
+/// <summary>
+/// The rest_cherrypy application: one terminal request handler that walks Salt's pipeline
+/// (spec/05 §3) and dispatches to the resources of §6.
+/// </summary>
+internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, bool tls)
+{
+    /// <summary>The Salt release whose rest_cherrypy this module reproduces; sent as <c>X-Salt-Version</c> (pepper reads it).</summary>
+    public const string SaltVersion = "3006.0";
+
+    private const string SessionCookie = "session_id";
+    private static readonly string[] HookTagBase = ["salt", "netapi", "hook"];
+    private const int MaxWebSocketMessage = 64 * 1024;
+
+    private readonly SessionValidator sessions = new(client, time);
+    private readonly RequestStats stats = new(time);
+
+    /// <summary>The validator, for tests.</summary>
+    internal SessionValidator Sessions => sessions;
+
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        var watch = Stopwatch.StartNew();
+        stats.Begin();
+        var call = new Call(ctx);
+        try
+        {
+            await DispatchAsync(call);
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            await FailAsync(call, e);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            // The client went away mid-stream: nothing left to answer.
+        }
+        finally
+        {
+            stats.End(ctx.Request.ContentLength ?? 0, ctx.Response.ContentLength ?? 0, watch.Elapsed);
+        }
+    }
+
+    private sealed class ConnectionAbortedException : Exception;
+
+    private sealed class Call(HttpContext ctx)
+    {
+        public HttpContext Ctx { get; } = ctx;
+
+        public HttpRequest Request => Ctx.Request;
+
+        public HttpResponse Response => Ctx.Response;
+
+        public CancellationToken Aborted => Ctx.RequestAborted;
+
+        /// <summary>Unexpected errors answer the negotiated JSON/YAML body (hypermedia_out); off for raw outputs.</summary>
+        public bool GenericErrorAsData { get; set; }
+
+        public string? RawBody { get; set; }
+    }
+
+    // ------------------------------------------------------------ pipeline
+
+    private async Task DispatchAsync(Call call)
+    {
+        var req = call.Request;
+        var resp = call.Response;
+        resp.Headers["X-Salt-Version"] = SaltVersion;
+
+        var path = req.Path.Value ?? "/";
+        if (options.RootPrefix != "/")
+        {
+            if (!(path == options.RootPrefix || path.StartsWith(options.RootPrefix + "/", StringComparison.Ordinal)))
+            {
+                throw new HttpError(404, $"The path '{path}' was not found.");
+            }
+
+            path = path[options.RootPrefix.Length..];
+        }
+
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        AddCors(call);
+
+        if (req.Method == "OPTIONS")
+        {
+            // Deliberate difference: Salt answers the preflight with a 500 on every resource that has
+            // sessions on (Salt issue #14058); we answer 200 everywhere.
+            await PreflightAsync(call);
+            return;
+        }
+
+        if (await TryStaticAsync(call, segments))
+        {
+            return;
+        }
+
+        var (resource, args) = Route(segments);
+        if (resource is null)
+        {
+            throw new HttpError(404, $"The path '{path}' was not found.");
+        }
+
+        var r = resource.Value;
+        resp.Headers.Allow = Resources.Allow(r);
+        if (!Resources.Allows(r, req.Method))
+        {
+            throw new HttpError(405);
+        }
+
+        if (args.Length > Resources.MaxArgs(r, req.Method))
+        {
+            throw new HttpError(404, $"The path '{path}' was not found.");
+        }
+
+        resp.Headers.Vary = "Accept-Encoding";
+        call.GenericErrorAsData = r is not (Resource.Events or Resource.WebSocket or Resource.App) && !(r == Resource.Keys && req.Method == "POST");
+
+        // Session tool: X-Auth-Token, when present, replaces the cookie.
+        SaltToken? session = null;
+        if (Resources.HasSession(r, req.Method) && r is not (Resource.Events or Resource.WebSocket))
+        {
+            session = await sessions.ValidateAsync(SessionId(req), call.Aborted);
+            if (session is not null)
+            {
+                SetSessionCookie(resp, session);
+            }
+        }
+
+        if (NeedsSessionAuth(r, req.Method))
+        {
+            if (session is null)
+            {
+                throw new HttpError(401);
+            }
+
+            resp.Headers.CacheControl = "private";
+        }
+
+        CheckAuthorizedIp(call);
+
+        switch (r)
+        {
+            case Resource.Root when req.Method == "POST":
+            case Resource.Jobs when req.Method == "POST":
+                await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["return"] = await ExecAsync(call, await ReadLowstateAsync(call), session!.Token, null),
+                });
+                break;
+            case Resource.Root:
+            case Resource.Token when req.Method != "POST":
+            case Resource.Run when req.Method != "POST":
+                await RespondAsync(call, Welcome());
+                break;
+            case Resource.Login:
+                await LoginAsync(call);
+                break;
+            case Resource.Logout when req.Method == "POST":
+                await LogoutAsync(call, session!);
+                break;
+            case Resource.Logout:
+                // As Salt 3006: the inherited GET crashes there (auth tool on, sessions off).
+                throw new HttpError(500);
+            case Resource.Token:
+                await TokenAsync(call);
+                break;
+            case Resource.Run:
+                await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["return"] = await ExecAsync(call, await ReadLowstateAsync(call), null, null),
+                });
+                break;
+            case Resource.Minions:
+                await MinionsAsync(call, session!, args);
+                break;
+            case Resource.Jobs:
+                await JobsAsync(call, session!, args);
+                break;
+            case Resource.Keys:
+                await KeysAsync(call, session, args);
+                break;
+            case Resource.Events:
+                await EventsAsync(call);
+                break;
+            case Resource.WebSocket:
+                await WebSocketAsync(call, args);
+                break;
+            case Resource.Hook:
+                await HookAsync(call, args);
+                break;
+            case Resource.Stats:
+                await RespondAsync(call, stats.Snapshot(options.CollectStats));
+                break;
+            case Resource.App:
+                await AppAsync(call);
+                break;
+        }
+    }
+
+    private (Resource? Resource, string[] Args) Route(string[] segments)
+    {
+        if (segments.Length == 0)
+        {
+            return (Resource.Root, []);
+        }
+
+        var name = segments[0];
+        var args = segments[1..];
+        Resource? r = name switch
+        {
+            "login" or "logout" or "minions" or "jobs" when !options.EnableSessions => null,
+            "login" => Resource.Login,
+            "logout" => Resource.Logout,
+            "token" => Resource.Token,
+            "run" => Resource.Run,
+            "minions" => Resource.Minions,
+            "jobs" => Resource.Jobs,
+            "keys" => Resource.Keys,
+            "events" => Resource.Events,
+            "ws" => Resource.WebSocket,
+            "stats" => Resource.Stats,
+            _ => null,
+        };
+        if (r is null)
+        {
+            var hook = options.WebhookUrl.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (hook.Length > 0 && segments.Length >= hook.Length && segments.Take(hook.Length).SequenceEqual(hook, StringComparer.Ordinal))
+            {
+                return (Resource.Hook, segments[hook.Length..]);
+            }
+
+            var app = options.AppPath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (app.Length > 0 && segments.Length >= app.Length && segments.Take(app.Length).SequenceEqual(app, StringComparer.Ordinal))
+            {
+                return (Resource.App, segments[app.Length..]);
+            }
+        }
+
+        return (r, args);
+    }
+
+    private bool NeedsSessionAuth(Resource r, string method) => r switch
+    {
+        Resource.Root or Resource.Jobs => method == "POST" || r == Resource.Jobs,
+        Resource.Logout or Resource.Minions => true,
+        Resource.Hook => !options.WebhookDisableAuth,
+        Resource.Stats => !options.StatsDisableAuth,
+        _ => false,
+    };
+
+    private static string? SessionId(HttpRequest req)
+    {
+        var header = req.Headers["X-Auth-Token"].ToString();
+        if (header.Length > 0)
+        {
+            return header.Trim();
+        }
+
+        return req.Cookies.TryGetValue(SessionCookie, out var cookie) ? cookie : null;
+    }
+
+    private void SetSessionCookie(HttpResponse resp, SaltToken session)
+    {
+        // The session lives as long as the Salt token: never longer (Salt #42622, #49993).
+        var seconds = (long)Math.Max(0, session.Expire - sessions.Now);
+        var expires = time.GetUtcNow().AddSeconds(seconds);
+        resp.Headers.SetCookie = $"{SessionCookie}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
+    }
+
+    private void CheckAuthorizedIp(Call call)
+    {
+        if (options.AuthorizedIps.Count == 0)
+        {
+            return;
+        }
+
+        var ip = RemoteIp(call.Ctx);
+        if (!options.AuthorizedIps.Contains(ip, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new HttpError(403, "Bad IP");
+        }
+    }
+
+    private static string RemoteIp(HttpContext ctx)
+    {
+        var ip = ctx.Connection.RemoteIpAddress;
+        if (ip is null)
+        {
+            return "";
+        }
+
+        return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
+    }
+
+    // ------------------------------------------------------------ CORS
+
+    private bool OriginAllowed(string origin) =>
+        origin.Length > 0 && options.CorsOrigins.Any(o => o == "*" || string.Equals(o.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+
+    // Deliberate difference: Salt reflects every Origin with credentials allowed; we send CORS
+    // headers only for origins listed in our `cors_origin` option (none by default).
+    private void AddCors(Call call)
+    {
+        var origin = call.Request.Headers.Origin.ToString();
+        if (!OriginAllowed(origin))
+        {
+            return;
+        }
+
+        var h = call.Response.Headers;
+        h.AccessControlAllowOrigin = origin;
+        h.AccessControlExposeHeaders = "X-Auth-Token, X-Salt-Version";
+        h.AccessControlAllowCredentials = "true";
+        h.Append("Vary", "Origin");
+    }
+
+    private async Task PreflightAsync(Call call)
+    {
+        var h = call.Response.Headers;
+        var method = call.Request.Headers.AccessControlRequestMethod.ToString();
+        if (OriginAllowed(call.Request.Headers.Origin.ToString()) && method is "GET" or "POST" or "HEAD")
+        {
+            h.AccessControlAllowMethods = "GET, POST";
+            h.AccessControlAllowHeaders = "Content-Type, X-Auth-Token, X-Requested-With";
+            h.AccessControlMaxAge = "1400";
+        }
+
+        call.Response.StatusCode = 200;
+        call.Response.ContentType = "text/html";
+        call.Response.ContentLength = 0;
+        await Task.CompletedTask;
+    }
+
+    // ------------------------------------------------------------ input / output
+
+    private async Task<byte[]?> ReadBodyAsync(Call call)
+    {
+        var req = call.Request;
+        if (req.ContentLength == 0)
+        {
+            return null;
+        }
+
+        // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
+        using var ms = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int n;
+        while ((n = await req.Body.ReadAsync(buffer, call.Aborted)) > 0)
+        {
+            if (ms.Length + n > options.MaxRequestBodySize)
+            {
+                throw new HttpError(413);
+            }
+
+            ms.Write(buffer, 0, n);
+        }
+
+        return ms.Length == 0 ? null : ms.ToArray();
+    }
+
+    private async Task<object?> ReadDataAsync(Call call)
+    {
+        var body = await ReadBodyAsync(call);
+        var data = BodyParser.Parse(call.Request.ContentType, body);
+        var media = BodyParser.MediaType(call.Request.ContentType);
+        call.RawBody = body is null || media == "application/x-www-form-urlencoded" ? "" : Encoding.UTF8.GetString(body);
+        return data;
+    }
+
+    private async Task<object?> ReadLowstateAsync(Call call) => Lowstate.Shape(await ReadDataAsync(call));
+
+    private async Task<List<object?>> ExecAsync(Call call, object? lowstate, string? token, string? forceClient)
+    {
+        var chunks = Lowstate.RequireList(lowstate);
+        var results = new List<object?>();
+        foreach (var chunk in chunks)
+        {
+            var low = Lowstate.PrepareChunk(chunk, token, forceClient);
+            results.AddRange(await client.RunAsync(low, call.Aborted));
+        }
+
+        return results;
+    }
+
+    private static async Task RespondAsync(Call call, object? value, int status = 200)
+    {
+        var accept = call.Request.Headers.Accept.ToString();
+        var format = MediaNegotiation.Choose(accept) ?? throw new HttpError(406, MediaNegotiation.NotAcceptableMessage(accept));
+        byte[] bytes;
+        try
+        {
+            bytes = Encoding.UTF8.GetBytes(format == OutputFormat.Json ? SaltJson.Serialize(value) : Yaml.Dump(value));
+        }
+        catch (InvalidOperationException)
+        {
+            throw new HttpError(500, "Could not serialize the return data from Salt.");
+        }
+
+        await WriteAsync(call, status, MediaNegotiation.ContentType(format), bytes);
+    }
+
+    private static async Task WriteAsync(Call call, int status, string contentType, byte[] bytes)
+    {
+        var resp = call.Response;
+        resp.StatusCode = status;
+        resp.ContentType = contentType;
+        resp.ContentLength = bytes.Length;
+        if (!HttpMethods.IsHead(call.Request.Method))
+        {
+            await resp.Body.WriteAsync(bytes, call.Aborted);
+        }
+    }
+
+    private async Task FailAsync(Call call, Exception e)
+    {
+        var (status, message) = e switch
+        {
+            HttpError h => (h.Status, h.Message),
+            BadHttpRequestException b when b.StatusCode == 413 => (413, ErrorPage.DefaultMessage(413)),
+            BadHttpRequestException b => (b.StatusCode, b.Message),
+            SaltApiException s => s.Kind switch
+            {
+                SaltErrorKind.Authentication or SaltErrorKind.Authorization => (401, s.Message),
+                SaltErrorKind.Invocation => (400, s.Message),
+                SaltErrorKind.MasterUnavailable => (503, s.Message),
+                SaltErrorKind.Timeout => (504, ErrorPage.DefaultMessage(504)),
+                _ => (0, s.Message),
+            },
+            _ => (0, e.Message),
+        };
+
+        if (status == 0 || (status == 500 && e is not HttpError))
+        {
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug(e, "Error while processing request for: {Path}", call.Request.Path.Value);
+            }
+
+            if (call.GenericErrorAsData)
+            {
+                // As Salt's hypermedia_handler: the generic 500 is data, negotiated like a result.
+                var body = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["status"] = 500L,
+                    ["return"] = options.Debug ? e.ToString() : "An unexpected error occurred",
+                };
+                try
+                {
+                    await RespondAsync(call, body, 500);
+                    return;
+                }
+                catch (HttpError h)
+                {
+                    (status, message) = (h.Status, h.Message);
+                }
+            }
+            else
+            {
+                (status, message) = (500, ErrorPage.DefaultMessage(500));
+            }
+        }
+
+        if (status >= 500 && logger.IsEnabled(LogLevel.Warning))
+        {
+            logger.LogWarning("{Status} for {Method} {Path}: {Message}", status, call.Request.Method, call.Request.Path.Value, message);
+        }
+
+        var page = Encoding.UTF8.GetBytes(ErrorPage.Render(status, message, options.Debug ? e.ToString() : ""));
+        await WriteAsync(call, status, ErrorPage.ContentType, page);
+    }
+
+    // ------------------------------------------------------------ handlers
+
+    private OrderedDictionary<string, object?> Welcome() => new(StringComparer.Ordinal)
+    {
+        ["return"] = "Welcome",
+        ["clients"] = client.Clients.Cast<object?>().ToList(),
+    };
+
+    private async Task LoginAsync(Call call)
+    {
+        if (call.Request.Method != "POST")
+        {
+            call.Response.Headers.WWWAuthenticate = "Session";
+            await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["status"] = null,
+                ["return"] = "Please log in",
+            });
+            return;
+        }
+
+        var data = Lowstate.Shape(await ReadDataAsync(call));
+        var creds = data is List<object?> { Count: > 0 } list ? list[0] : data;
+        if (creds is not OrderedDictionary<string, object?> map)
+        {
+            // As Salt: a body-less login is an AttributeError there, the generic 500.
+            throw new InvalidOperationException("login without credentials");
+        }
+
+        var username = map.GetValueOrDefault("username");
+        if (!ApiAclAllows(username as string, RemoteIp(call.Ctx)))
+        {
+            throw new HttpError(401);
+        }
+
+        SaltToken? token = null;
+        if (map.GetValueOrDefault("eauth") is string eauth && username is string user && map.GetValueOrDefault("password") is { } pw)
+        {
+            token = await client.MakeTokenAsync(eauth, user, Lowstate.Text(pw), call.Aborted);
+        }
+
+        if (token is null)
+        {
+            throw new HttpError(401, "Could not authenticate using provided credentials");
+        }
+
+        sessions.Remember(token);
+        call.Response.Headers["X-Auth-Token"] = token.Token;
+        SetSessionCookie(call.Response, token);
+        IReadOnlyList<object?>? perms = null;
+        try
+        {
+            perms = client.Permissions(token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug(e, "permissions of a token could not be computed");
+        }
+
+        await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["return"] = new List<object?>
+            {
+                new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["token"] = token.Token,
+                    ["expire"] = token.Expire,
+                    ["start"] = token.Start,
+                    ["user"] = token.Name,
+                    ["eauth"] = token.Eauth,
+                    ["perms"] = perms is { Count: > 0 } ? perms : new OrderedDictionary<string, object?>(),
+                },
+            },
+        });
+    }
+
+    // As Salt's salt_api_acl_tool (checked at /login only).
+    private bool ApiAclAllows(string? username, string ip)
+    {
+        if (options.ApiAclUsers is not { } users)
+        {
+            return true;
+        }
+
+        if (username is not null && users.TryGetValue(username, out var ips))
+        {
+            return ips.Contains(ip) || ips.Contains("*");
+        }
+
+        return users.TryGetValue("*", out var any) && (any.Contains(ip) || any.Contains("*"));
+    }
+
+    private async Task LogoutAsync(Call call, SaltToken session)
+    {
+        sessions.Revoke(session);
+        var past = time.GetUtcNow().AddYears(-1);
+        call.Response.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
+        await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["return"] = "Your token has been cleared",
+        });
+    }
+
+    private async Task TokenAsync(Call call)
+    {
+        var lowstate = await ReadLowstateAsync(call);
+        var chunks = lowstate as List<object?> ?? throw new InvalidOperationException("lowstate is not a list");
+        var tokens = new List<object?>();
+        foreach (var chunk in chunks)
+        {
+            if (chunk is not OrderedDictionary<string, object?> creds ||
+                !creds.TryGetValue("username", out var user) || !creds.TryGetValue("password", out var pw) || !creds.TryGetValue("eauth", out var eauth))
+            {
+                throw new HttpError(400, "Require \"username\", \"password\", and \"eauth\" params");
+            }
+
+            // Salt runs the runner auth.mk_token here (needing @runner rights); the master's
+            // mk_token gives the same token without them, as /login does.
+            var token = await client.MakeTokenAsync(Lowstate.Text(eauth), Lowstate.Text(user), Lowstate.Text(pw), call.Aborted)
+                ?? throw new SaltAuthenticationException($"Authentication failure of type \"eauth\" occurred for user {Lowstate.Text(user)}.");
+            var entry = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["start"] = token.Start,
+                ["expire"] = token.Expire,
+                ["name"] = token.Name,
+                ["eauth"] = token.Eauth,
+            };
+            if (token.Groups is { } groups)
+            {
+                entry["groups"] = groups.Cast<object?>().ToList();
+            }
+
+            entry["token"] = token.Token;
+            tokens.Add(entry);
+        }
+
+        await RespondAsync(call, tokens);
+    }
+
+    private async Task MinionsAsync(Call call, SaltToken session, string[] args)
+    {
+        if (call.Request.Method != "POST")
+        {
+            var low = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["client"] = "local",
+                ["tgt"] = args.Length > 0 ? args[0] : "*",
+                ["fun"] = "grains.items",
+            };
+            await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["return"] = await ExecAsync(call, new List<object?> { low }, session.Token, null),
+            });
+            return;
+        }
+
+        var jobs = await ExecAsync(call, await ReadLowstateAsync(call), session.Token, "local_async");
+        var links = jobs
+            .OfType<IEnumerable<KeyValuePair<string, object?>>>()
+            .Select(j => j.FirstOrDefault(kv => kv.Key == "jid").Value)
+            .Where(jid => jid is not null)
+            .Select(jid => (object?)new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["href"] = "/jobs/" + Lowstate.Text(jid) })
+            .ToList();
+        await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["return"] = jobs,
+            ["_links"] = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["jobs"] = links },
+        }, 202);
+    }
+
+    private async Task JobsAsync(Call call, SaltToken session, string[] args)
+    {
+        var low = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["client"] = "runner" };
+        if (args.Length > 0)
+        {
+            low["fun"] = "jobs.list_job";
+            low["jid"] = args[0];
+        }
+        else
+        {
+            low["fun"] = "jobs.list_jobs";
+        }
+
+        var result = await ExecAsync(call, new List<object?> { low }, session.Token, null);
+        var first = result.Count > 0 ? result[0] : null;
+        var ret = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        if (args.Length > 0)
+        {
+            ret["info"] = new List<object?> { first };
+            var minionRet = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+            if (AsMap(first)?.GetValueOrDefault("Result") is { } returns && AsMap(returns) is { } byMinion)
+            {
+                foreach (var (mid, r) in byMinion)
+                {
+                    minionRet[mid] = AsMap(r)?.GetValueOrDefault("return");
+                }
+            }
+
+            ret["return"] = new List<object?> { minionRet };
+        }
+        else
+        {
+            ret["return"] = new List<object?> { first };
+        }
+
+        await RespondAsync(call, ret);
+    }
+
+    private static Dictionary<string, object?>? AsMap(object? v) => CherrypyOptions.Map(v) is { } m ? m : null;
+
+    private static IEnumerable<KeyValuePair<string, object?>>? Ordered(object? v) => v as IEnumerable<KeyValuePair<string, object?>>;
+
+    private static object? Get(object? map, string key) =>
+        Ordered(map)?.FirstOrDefault(kv => kv.Key == key).Value;
+
+    private async Task KeysAsync(Call call, SaltToken? session, string[] args)
+    {
+        if (call.Request.Method != "POST")
+        {
+            var low = args.Length > 0
+                ? new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["client"] = "wheel", ["fun"] = "key.finger", ["match"] = args[0] }
+                : new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["client"] = "wheel", ["fun"] = "key.list_all" };
+            var result = await ExecAsync(call, new List<object?> { low }, session?.Token, null);
+            var ret = result.Count > 0 ? Get(Get(result[0], "data"), "return") : null;
+            await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["return"] = ret ?? new OrderedDictionary<string, object?>(),
+            });
+            return;
+        }
+
+        // As Salt's Keys.POST: no output negotiation, so every failure is CherryPy's generic 500 page.
+        var lowstate = Lowstate.RequireList(await ReadLowstateAsync(call));
+        if (lowstate.Count == 0 || lowstate[0] is not OrderedDictionary<string, object?> first)
+        {
+            throw new InvalidOperationException("no key request");
+        }
+
+        first["client"] = "wheel";
+        first["fun"] = "key.gen_accept";
+        if (first.Remove("mid", out var mid))
+        {
+            first["id_"] = mid;
+        }
+
+        var id = Lowstate.Text(first.GetValueOrDefault("id_") ?? throw new InvalidOperationException("mid is required"));
+        var results = await ExecAsync(call, new List<object?> { first }, null, null);
+        var keys = results.Count > 0 ? Get(Get(results[0], "data"), "return") : null;
+        var tar = KeyTarball.Build(Lowstate.Text(Get(keys, "pub")), Lowstate.Text(Get(keys, "priv")));
+        var h = call.Response.Headers;
+        h.ContentDisposition = $"attachment; filename=\"saltkeys-{id.Replace("\"", "", StringComparison.Ordinal)}.tar\"";
+        h.CacheControl = "no-cache";
+        await WriteAsync(call, 200, "application/x-tar", tar);
+    }
+
+    private async Task<SaltToken?> EventTokenAsync(Call call)
+    {
+        var q = call.Request.Query;
+        var candidate = new[] { q["token"].ToString(), q["salt_token"].ToString(), SessionId(call.Request) ?? "" }
+            .FirstOrDefault(s => s.Length > 0);
+        return await sessions.ValidateAsync(candidate, call.Aborted);
+    }
+
+    private async Task EventsAsync(Call call)
+    {
+        var token = await EventTokenAsync(call) ?? throw new HttpError(401);
+        var resp = call.Response;
+        resp.StatusCode = 200;
+        resp.ContentType = "text/event-stream;charset=utf-8";
+        resp.Headers.CacheControl = "no-cache";
+        resp.Headers.Connection = "keep-alive";
+        if (HttpMethods.IsHead(call.Request.Method))
+        {
+            return;
+        }
+
+        // Every event to every client: each stream has its own subscription (Salt issue #35798).
+        using var sub = events.Subscribe();
+        await resp.WriteAsync(Sse.Preamble, call.Aborted);
+        await resp.Body.FlushAsync(call.Aborted);
+        var sb = new StringBuilder(4096);
+        var reader = sub.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(call.Aborted))
+            {
+                // Write what is queued, then flush once: streamed as it happens, no per-event sleep.
+                while (sb.Length < 256 * 1024 && reader.TryRead(out var e))
+                {
+                    if (token.Expire <= sessions.Now || await sessions.ValidateAsync(token.Token, call.Aborted) is null)
+                    {
+                        await FlushAsync(resp, sb, call.Aborted);
+                        return;
+                    }
+
+                    Sse.Append(sb, e);
+                }
+
+                await FlushAsync(resp, sb, call.Aborted);
+            }
+        }
+        catch (EventStreamOverflowException)
+        {
+            logger.LogWarning("an /events client fell behind the bus and was disconnected");
+        }
+        catch (SaltApiException e)
+        {
+            logger.LogWarning("/events stream ended: {Message}", e.Message);
+        }
+    }
+
+    private static async Task FlushAsync(HttpResponse resp, StringBuilder sb, CancellationToken ct)
+    {
+        if (sb.Length == 0)
+        {
+            return;
+        }
+
+        await resp.WriteAsync(sb.ToString(), ct);
+        sb.Clear();
+        await resp.Body.FlushAsync(ct);
+    }
+
+    private async Task WebSocketAsync(Call call, string[] args)
+    {
+        SaltToken? token = null;
+        if (args.Length > 0)
+        {
+            token = await sessions.ValidateAsync(args[0], call.Aborted);
+        }
+
+        token ??= await sessions.ValidateAsync(SessionId(call.Request), call.Aborted);
+        if (token is null)
+        {
+            throw new HttpError(401);
+        }
+
+        if (!call.Ctx.WebSockets.IsWebSocketRequest)
+        {
+            throw new HttpError(400, "WebSocket upgrade required");
+        }
+
+        var formatEvents = call.Request.Query.ContainsKey("format_events");
+        using var ws = await call.Ctx.WebSockets.AcceptWebSocketAsync();
+        using var sendLock = new SemaphoreSlim(1, 1);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(call.Aborted);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task SendAsync(string text)
+        {
+            await sendLock.WaitAsync(stop.Token);
+            try
+            {
+                await ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, stop.Token);
+            }
+            finally
+            {
+                sendLock.Release();
+            }
+        }
+
+        async Task ReceiveAsync()
+        {
+            var buffer = new byte[MaxWebSocketMessage];
+            while (ws.State == WebSocketState.Open)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult r;
+                do
+                {
+                    if (count >= buffer.Length)
+                    {
+                        await ws.CloseAsync(WebSocketCloseStatus.MessageTooBig, "message too big", stop.Token);
+                        return;
+                    }
+
+                    r = await ws.ReceiveAsync(buffer.AsMemory(count), stop.Token);
+                    count += r.Count;
+                }
+                while (!r.EndOfMessage);
+
+                if (r.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                // As Salt's SynchronizingWebsocket.received_message.
+                if (Encoding.UTF8.GetString(buffer, 0, count) == "websocket client ready")
+                {
+                    ready.TrySetResult();
+                }
+
+                await SendAsync("server received message");
+            }
+        }
+
+        async Task PumpAsync()
+        {
+            await ready.Task.WaitAsync(stop.Token);
+            using var sub = events.Subscribe();
+            var info = formatEvents ? new SaltInfo() : null;
+            await foreach (var e in sub.Reader.ReadAllAsync(stop.Token))
+            {
+                if (token.Expire <= sessions.Now)
+                {
+                    return;
+                }
+
+                if (info is null)
+                {
+                    await SendAsync(Sse.WebSocketFrame(e));
+                    continue;
+                }
+
+                foreach (var frame in info.Process(e))
+                {
+                    await SendAsync(frame);
+                }
+
+                if (info.PendingGrainsTarget is { } tgt)
+                {
+                    _ = client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                    {
+                        ["client"] = "local_async",
+                        ["tgt"] = tgt,
+                        ["tgt_type"] = "list",
+                        ["fun"] = "grains.items",
+                        ["token"] = token.Token,
+                    }, stop.Token);
+                }
+            }
+        }
+
+        var receive = ReceiveAsync();
+        var pump = PumpAsync();
+        try
+        {
+            await Task.WhenAny(receive, pump);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await Task.WhenAll(receive, pump);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or EventStreamOverflowException or SaltApiException)
+            {
+            }
+
+            if (ws.State == WebSocketState.Open)
+            {
+                try
+                {
+                    using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "", closing.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+                {
+                }
+            }
+        }
+    }
+
+    private async Task HookAsync(Call call, string[] args)
+    {
+        var data = await ReadDataAsync(call);
+        if (data is OrderedDictionary<string, object?> map && map.Count > 0)
+        {
+            data = ((List<object?>)Lowstate.Shape(map)!)[0];
+        }
+
+        if (data is null || (data is OrderedDictionary<string, object?> { Count: 0 }))
+        {
+            data = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        }
+
+        var headers = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["Remote-Addr"] = RemoteIp(call.Ctx) };
+        foreach (var (name, value) in call.Request.Headers)
+        {
+            headers[TitleCase(name)] = value.ToString();
+        }
+
+        var tag = string.Join('/', HookTagBase.Concat(args));
+        var ok = await client.FireEventAsync(tag, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["body"] = call.RawBody ?? "",
+            ["post"] = data,
+            ["headers"] = headers,
+        }, call.Aborted);
+        await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["success"] = ok });
+    }
+
+    /// <summary>CherryPy's header names: each dash-separated part capitalised.</summary>
+    internal static string TitleCase(string name) =>
+        string.Join('-', name.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..].ToLowerInvariant()));
+
+    // ------------------------------------------------------------ app, static, favicon
+
+    private async Task AppAsync(Call call)
+    {
+        byte[] bytes;
+        if (options.App is { } file)
+        {
+            if (!File.Exists(file))
+            {
+                throw new HttpError(404, $"The path '{call.Request.Path.Value}' was not found.");
+            }
+
+            bytes = await File.ReadAllBytesAsync(file, call.Aborted);
+        }
+        else
+        {
+            bytes = Encoding.UTF8.GetBytes(DefaultApp);
+        }
+
+        await WriteAsync(call, 200, "text/html", bytes);
+    }
+
+    private async Task<bool> TryStaticAsync(Call call, string[] segments)
+    {
+        var req = call.Request;
+        if (!HttpMethods.IsGet(req.Method) && !HttpMethods.IsHead(req.Method))
+        {
+            return false;
+        }
+
+        if (segments is ["favicon.ico"] && options.Favicon is { } favicon && File.Exists(favicon))
+        {
+            await WriteAsync(call, 200, "image/x-icon", await File.ReadAllBytesAsync(favicon, call.Aborted));
+            return true;
+        }
+
+        var staticPath = options.StaticPath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (options.Static is { } root && staticPath.Length > 0 && segments.Length > staticPath.Length &&
+            segments.Take(staticPath.Length).SequenceEqual(staticPath, StringComparer.Ordinal))
+        {
+            var full = Path.GetFullPath(Path.Combine([root, .. segments[staticPath.Length..]]));
+            var rootFull = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+            if (!full.StartsWith(rootFull, StringComparison.Ordinal) || !File.Exists(full))
+            {
+                throw new HttpError(404, $"The path '{req.Path.Value}' was not found.");
+            }
+
+            await WriteAsync(call, 200, ContentTypeOf(full), await File.ReadAllBytesAsync(full, call.Aborted));
+            return true;
+        }
+
+        // As Salt's html_override_tool: a browser asking for HTML anywhere but the app/static gets the app.
+        if (options.App is not null && HttpMethods.IsGet(req.Method))
+        {
+            var accept = req.Headers.Accept.ToString();
+            var appPath = options.AppPath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var underApp = appPath.Length > 0 && segments.Length >= appPath.Length && segments.Take(appPath.Length).SequenceEqual(appPath, StringComparer.Ordinal);
+            if (accept != "*/*" && PrefersHtml(accept) && !underApp)
+            {
+                await AppAsync(call);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool PrefersHtml(string accept)
+    {
+        var best = accept.Split(',')
+            .Select(p => p.Split(';'))
+            .Select(p => (Value: p[0].Trim().ToLowerInvariant(), Q: p.Skip(1).Select(x => x.Trim()).Where(x => x.StartsWith("q=", StringComparison.Ordinal))
+                .Select(x => double.TryParse(x[2..], NumberStyles.Float, CultureInfo.InvariantCulture, out var q) ? q : 1.0).DefaultIfEmpty(1.0).First()))
+            .OrderByDescending(p => p.Q)
+            .FirstOrDefault();
+        return best.Value == "text/html";
+    }
+
+    private static string ContentTypeOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".html" or ".htm" => "text/html",
+        ".js" => "application/javascript",
+        ".css" => "text/css",
+        ".json" => "application/json",
+        ".png" => "image/png",
+        ".svg" => "image/svg+xml",
+        ".ico" => "image/x-icon",
+        ".txt" => "text/plain",
+        _ => "application/octet-stream",
+    };
+
+    private const string DefaultApp = """
+        <!DOCTYPE html>
+        <html>
+        <head><meta charset="utf-8"><title>salt-api</title></head>
+        <body>
+        <h1>salt-api</h1>
+        <p>This is the rest_cherrypy-compatible API. Log in with <code>POST /login</code>,
+        then send lowstate to <code>POST /</code> with the <code>X-Auth-Token</code> header,
+        and watch the event bus at <code>GET /events</code>.</p>
+        </body>
+        </html>
+        """;
+}

@@ -1,0 +1,35 @@
+using System.Text;
+using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Json;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Events;
+
+/// <summary>rest_cherrypy's <c>/events</c> wire format (spec/05 §6.9).</summary>
+internal static class Sse
+{
+    /// <summary>The first chunk of every stream: no blank line after it.</summary>
+    public const string Preamble = "retry: 400\n";
+
+    /// <summary>The <c>{"data": …, "tag": …}</c> map Salt serializes for an event.</summary>
+    public static OrderedDictionary<string, object?> Envelope(SaltEvent e) => new(StringComparer.Ordinal)
+    {
+        ["data"] = e.Data,
+        ["tag"] = e.Tag,
+    };
+
+    /// <summary>One event: <c>tag: …\n</c> then <c>data: {json}\n\n</c>.</summary>
+    public static void Append(StringBuilder sb, SaltEvent e) =>
+        sb.Append("tag: ").Append(e.Tag).Append('\n')
+          .Append("data: ").Append(SaltJson.Serialize(Envelope(e))).Append("\n\n");
+
+    /// <summary>One event as text.</summary>
+    public static string Format(SaltEvent e)
+    {
+        var sb = new StringBuilder(256);
+        Append(sb, e);
+        return sb.ToString();
+    }
+
+    /// <summary>The raw <c>/ws</c> text frame: <c>data: {json}\n\n</c>.</summary>
+    public static string WebSocketFrame(SaltEvent e) => "data: " + SaltJson.Serialize(Envelope(e)) + "\n\n";
+}

@@ -1,0 +1,158 @@
+using System.Text;
+using SaltApi.Abstractions.Json;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Formats;
+
+/// <summary>rest_cherrypy's <c>hypermedia_in</c>: request bodies by Content-Type (spec/05 §4.1).</summary>
+internal static class BodyParser
+{
+    /// <summary>
+    /// Parses a body. <paramref name="body"/> is null or empty when there is none: the result is then null.
+    /// Throws <see cref="HttpError"/> 400 for bad JSON, 406 for unsupported types, 500 for bad YAML (as Salt).
+    /// </summary>
+    public static object? Parse(string? contentType, byte[]? body)
+    {
+        if (body is null || body.Length == 0)
+        {
+            return null;
+        }
+
+        var media = MediaType(contentType);
+        switch (media)
+        {
+            case "application/json":
+                try
+                {
+                    return SaltJson.Parse(body);
+                }
+                catch (SaltJsonException)
+                {
+                    throw new HttpError(400, "Invalid JSON document");
+                }
+
+            case "application/x-yaml" or "text/yaml":
+                try
+                {
+                    return Yaml.Load(Utf8(body));
+                }
+                catch (YamlLoadException)
+                {
+                    // As Salt: only ValueError is caught there, a YAML syntax error is CherryPy's 500 page.
+                    throw new HttpError(500);
+                }
+
+            case "text/plain":
+                try
+                {
+                    return SaltJson.Parse(body);
+                }
+                catch (SaltJsonException)
+                {
+                    return Utf8(body);
+                }
+
+            case "application/x-www-form-urlencoded":
+                return Form(Utf8(body));
+
+            default:
+                throw new HttpError(406, "Content type not supported");
+        }
+    }
+
+    /// <summary>The media type without parameters, lower case.</summary>
+    public static string MediaType(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return "";
+        }
+
+        var semi = contentType.IndexOf(';', StringComparison.Ordinal);
+        return (semi >= 0 ? contentType[..semi] : contentType).Trim().ToLowerInvariant();
+    }
+
+    private static string Utf8(byte[] body) => Encoding.UTF8.GetString(body);
+
+    /// <summary>
+    /// CherryPy's urlencoded processor then Salt's: pairs with empty values dropped, a repeated key
+    /// becomes a list; <c>kwarg</c> yamlified; every <c>arg</c> yamlified and <c>arg</c> always a list.
+    /// </summary>
+    public static OrderedDictionary<string, object?> Form(string text)
+    {
+        var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var pair in text.Split('&', ';'))
+        {
+            if (pair.Length == 0)
+            {
+                continue;
+            }
+
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = Unquote(eq < 0 ? pair : pair[..eq]);
+            var value = eq < 0 ? "" : Unquote(pair[(eq + 1)..]);
+            if (value.Length == 0)
+            {
+                continue;
+            }
+
+            if (map.TryGetValue(key, out var existing))
+            {
+                if (existing is List<object?> list)
+                {
+                    list.Add(value);
+                }
+                else
+                {
+                    map[key] = new List<object?> { existing, value };
+                }
+            }
+            else
+            {
+                map[key] = value;
+            }
+        }
+
+        if (map.TryGetValue("kwarg", out var kwarg))
+        {
+            map["kwarg"] = kwarg is List<object?> kl ? kl.Select(Yamlify.Arg).ToList() : Yamlify.Arg(kwarg);
+        }
+
+        if (map.TryGetValue("arg", out var arg))
+        {
+            map["arg"] = arg is List<object?> al ? al.Select(Yamlify.Arg).ToList() : new List<object?> { Yamlify.Arg(arg) };
+        }
+
+        return map;
+    }
+
+    // Python's unquote_plus: '+' is a space, %XX decoded as UTF-8 with replacement.
+    private static string Unquote(string s)
+    {
+        if (s.IndexOfAny(['+', '%']) < 0)
+        {
+            return s;
+        }
+
+        var bytes = new List<byte>(s.Length);
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (c == '+')
+            {
+                bytes.Add((byte)' ');
+            }
+            else if (c == '%' && i + 2 < s.Length && Uri.IsHexDigit(s[i + 1]) && Uri.IsHexDigit(s[i + 2]))
+            {
+                bytes.Add(Convert.ToByte(s.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
+            }
+        }
+
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+}

@@ -1,0 +1,118 @@
+using System.Collections;
+using System.Globalization;
+using System.Numerics;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Formats;
+
+/// <summary>rest_cherrypy's <c>lowdata_fmt</c> and the per-chunk checks of <c>exec_lowstate</c> (spec/05 §4.2).</summary>
+internal static class Lowstate
+{
+    /// <summary>A non-empty map becomes a one-chunk lowstate (with a scalar <c>arg</c> wrapped); anything else as is.</summary>
+    public static object? Shape(object? data)
+    {
+        if (data is OrderedDictionary<string, object?> map && map.Count > 0)
+        {
+            WrapArg(map);
+            return new List<object?> { map };
+        }
+
+        return data;
+    }
+
+    /// <summary>The lowstate as a list of chunks, or 400 <c>Lowstates must be a list</c>.</summary>
+    public static List<object?> RequireList(object? lowstate) =>
+        lowstate as List<object?> ?? throw new HttpError(400, "Lowstates must be a list");
+
+    /// <summary>
+    /// Prepares one chunk for the client: the session token (when given) replaces the body's,
+    /// a non-hex token is 401 <c>Invalid token</c>, a forced client is set, a scalar arg wrapped.
+    /// A chunk that is not a map is Python's AttributeError: the generic 500.
+    /// </summary>
+    public static OrderedDictionary<string, object?> PrepareChunk(object? chunk, string? sessionToken, string? forceClient)
+    {
+        if (chunk is not OrderedDictionary<string, object?> map)
+        {
+            throw new InvalidOperationException("lowstate chunk is not a map");
+        }
+
+        var copy = new OrderedDictionary<string, object?>(map, StringComparer.Ordinal);
+        if (sessionToken is not null)
+        {
+            copy["token"] = sessionToken;
+        }
+
+        if (copy.TryGetValue("token", out var token) && !IsHexToken(token))
+        {
+            throw new HttpError(401, "Invalid token");
+        }
+
+        if (forceClient is not null)
+        {
+            copy["client"] = forceClient;
+        }
+
+        WrapArg(copy);
+        return copy;
+    }
+
+    private static void WrapArg(OrderedDictionary<string, object?> map)
+    {
+        if (map.TryGetValue("arg", out var arg) && arg is not IList)
+        {
+            map["arg"] = new List<object?> { arg };
+        }
+    }
+
+    /// <summary>Python's <c>int(token, 16)</c> succeeds: optional sign, 0x prefix, single underscores, surrounding whitespace.</summary>
+    public static bool IsHexToken(object? token)
+    {
+        if (token is not string s)
+        {
+            return false;
+        }
+
+        s = s.Trim();
+        if (s.StartsWith('+') || s.StartsWith('-'))
+        {
+            s = s[1..];
+        }
+
+        if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            s = s[2..];
+            if (s.StartsWith('_'))
+            {
+                s = s[1..];
+            }
+        }
+
+        if (s.Length == 0 || s[0] == '_' || s[^1] == '_' || s.Contains("__", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var c in s)
+        {
+            if (c != '_' && !Uri.IsHexDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A token usable as a session id: plain hex only, bounded length.</summary>
+    public static bool IsSessionId(string? s) =>
+        s is { Length: > 0 and <= 256 } && s.All(Uri.IsHexDigit);
+
+    /// <summary>Integer text for a value (used for ids in URLs).</summary>
+    public static string Text(object? v) => v switch
+    {
+        null => "",
+        string s => s,
+        BigInteger b => b.ToString(CultureInfo.InvariantCulture),
+        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+    };
+}

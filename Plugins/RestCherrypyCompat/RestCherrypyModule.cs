@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Hosting;
+using SaltApi.Abstractions.Modules;
+using SaltApi.Plugins.RestCherrypyCompat.Config;
+using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+
+namespace SaltApi.Plugins.RestCherrypyCompat;
+
+/// <summary>Salt's rest_cherrypy module, wire-compatible, on Kestrel.</summary>
+public sealed class RestCherrypyModule : INetapiModule
+{
+    /// <inheritdoc/>
+    public string ConfigKey => "rest_cherrypy";
+
+    /// <inheritdoc/>
+    public async Task RunAsync(NetapiModuleContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = CherrypyOptions.Bind(context.Section);
+        X509Certificate2? certificate = null;
+        if (!options.DisableSsl)
+        {
+            if (string.IsNullOrEmpty(options.SslCrt) || string.IsNullOrEmpty(options.SslKey))
+            {
+                // As Salt's rest_cherrypy: TLS is on by default and needs a certificate.
+                context.Logger.LogError("Not starting '{Module}'. Options 'ssl_crt' and 'ssl_key' are required if SSL is not disabled.", ConfigKey);
+                await WaitForStopAsync(context.Stopping);
+                return;
+            }
+
+            foreach (var file in new[] { options.SslCrt, options.SslKey })
+            {
+                if (!File.Exists(file))
+                {
+                    context.Logger.LogError("Could not find a certificate: {Path}\nIf you want to quickly generate a self-signed certificate, use the tls.create_self_signed_cert function in Salt", file);
+                    await WaitForStopAsync(context.Stopping);
+                    return;
+                }
+            }
+
+            certificate = LoadCertificate(options);
+        }
+
+        var listener = new ListenerOptions(
+            options.Host,
+            options.Port,
+            MaxRequestBodySize: options.MaxRequestBodySize,
+            Certificate: certificate,
+            MinimumTls: options.SslMinVersion,
+            // CherryPy serves thread_pool requests at once with queue_size more waiting to be accepted.
+            MaxConnections: options.ThreadPool + options.QueueSize);
+        var builder = NetapiWebHost.CreateBuilder(context, listener);
+        builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
+        await using var web = builder.Build();
+        var app = new CherrypyApp(options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
+        web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        web.Run(app.HandleAsync);
+        await web.StartAsync(context.Stopping);
+        if (context.Logger.IsEnabled(LogLevel.Information))
+        {
+            context.Logger.LogInformation("rest_cherrypy listening on {Urls}", string.Join(", ", web.Urls));
+        }
+        await WaitForStopAsync(context.Stopping);
+        using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await web.StopAsync(drain.Token);
+    }
+
+    private static X509Certificate2 LoadCertificate(CherrypyOptions options)
+    {
+        var cert = X509Certificate2.CreateFromPemFile(options.SslCrt!, options.SslKey);
+        // Kestrel sends the chain it can build; ssl_chain certificates are offered to it here.
+        if (!string.IsNullOrEmpty(options.SslChain) && File.Exists(options.SslChain))
+        {
+            var chain = new X509Certificate2Collection();
+            chain.ImportFromPemFile(options.SslChain);
+            using var store = new X509Store(StoreName.CertificateAuthority, StoreLocation.CurrentUser);
+            try
+            {
+                store.Open(OpenFlags.ReadWrite);
+                store.AddRange(chain);
+            }
+            catch (CryptographicException)
+            {
+            }
+        }
+
+        // Export/re-import so the private key is usable by SslStream on every platform.
+        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static async Task WaitForStopAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stopping);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
