@@ -45,6 +45,8 @@ internal sealed class BenchDaemon : IAsyncDisposable
         sock_dir: {dir}/sock
         cachedir: {dir}/cache
         log_level: warning
+        api_logfile: {dir}/api.log
+        api_pidfile: {dir}/salt-api.pid
         timeout: {timeout}
         gather_job_timeout: {timeout}
         netapi_enable_clients: [local, local_async, local_batch, local_subset, runner, runner_async, wheel, wheel_async]

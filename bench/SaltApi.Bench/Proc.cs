@@ -87,7 +87,9 @@ internal sealed partial class Proc : IAsyncDisposable
             using var s = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             using var r = new StreamReader(s);
             var all = r.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            return string.Join(" | ", all.TakeLast(lines)).Trim();
+            // The first critical or error line says most; else the last lines.
+            var first = all.FirstOrDefault(l => l.Contains("[CRITICAL", StringComparison.Ordinal) || l.Contains("[ERROR", StringComparison.Ordinal));
+            return first is not null ? first.Trim() : string.Join(" | ", all.TakeLast(lines)).Trim();
         }
         catch (IOException)
         {
