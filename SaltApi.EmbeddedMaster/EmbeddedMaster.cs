@@ -1,4 +1,15 @@
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using SaltApi.EmbeddedMaster.Auth;
+using SaltApi.EmbeddedMaster.Bus;
+using SaltApi.EmbeddedMaster.Channel;
+using SaltApi.EmbeddedMaster.Config;
+using SaltApi.EmbeddedMaster.Jobs;
+using SaltApi.EmbeddedMaster.Minions;
+using SaltApi.EmbeddedMaster.Targeting;
+using SaltApi.EmbeddedMaster.Values;
+using SaltApi.EmbeddedMaster.Wheel;
+using SaltApi.Protocol.Config;
 
 namespace SaltApi.EmbeddedMaster;
 
@@ -12,6 +23,13 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     /// <summary>The master-config key that enables the embedded master (ours; Salt has no such key).</summary>
     public const string ConfigKey = "embedded_master";
 
+    private readonly CancellationTokenSource stop = new();
+    private readonly List<string> createdFiles = [];
+    private RequestServer? server;
+    private EventBus? bus;
+    private Timer? cleaner;
+    private int disposed;
+
     private EmbeddedMaster()
     {
     }
@@ -19,15 +37,161 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     /// <summary>The port the request channel is bound to (useful when <c>ret_port</c> is 0).</summary>
     public int RetPort { get; private set; }
 
+    internal MasterContext? Context { get; private set; }
+
     /// <summary>Binds every socket and starts the minions. Throws when a socket cannot be bound.</summary>
-    public static Task<EmbeddedMaster> StartAsync(IReadOnlyDictionary<string, object?> masterConfig, ILoggerFactory logging, CancellationToken cancellationToken = default)
+    public static async Task<EmbeddedMaster> StartAsync(IReadOnlyDictionary<string, object?> masterConfig, ILoggerFactory logging, CancellationToken cancellationToken = default)
     {
-        _ = masterConfig;
-        _ = logging;
-        _ = cancellationToken;
-        throw new NotImplementedException("EmbeddedMaster is not implemented yet");
+        ArgumentNullException.ThrowIfNull(masterConfig);
+        ArgumentNullException.ThrowIfNull(logging);
+        cancellationToken.ThrowIfCancellationRequested();
+        var log = logging.CreateLogger("SaltApi.EmbeddedMaster");
+        var config = MasterConfig.From(masterConfig);
+        var options = EmbeddedOptions.From(masterConfig.TryGetValue(ConfigKey, out var section) ? section : null);
+        if (config.IpcMode != "ipc")
+        {
+            // Deliberate difference: the embedded master serves the bus on unix sockets only.
+            log.LogWarning("embedded master: ipc_mode {Mode} is not supported; serving the event bus on unix sockets in {SockDir}", config.IpcMode, config.SockDir);
+        }
+
+        var master = new EmbeddedMaster();
+        try
+        {
+            await master.StartCoreAsync(masterConfig, config, options, log);
+        }
+        catch
+        {
+            await master.DisposeAsync();
+            throw;
+        }
+
+        return master;
+    }
+
+    private Task StartCoreAsync(IReadOnlyDictionary<string, object?> opts, MasterConfig config, EmbeddedOptions options, ILogger log)
+    {
+        Directory.CreateDirectory(config.SockDir);
+        Directory.CreateDirectory(config.CacheDir);
+        Directory.CreateDirectory(config.TokenDir);
+
+        bus = new EventBus(log, options.ReaderQueue, options.MaxBusReaders);
+        var pubOpen = config.ExternalAuth.Count > 0 || opts.Get("publisher_acl") is not null and not false;
+        bus.Start(config.EventPubPath, config.EventPullPath, pubOpen);
+        createdFiles.Add(config.EventPubPath);
+        createdFiles.Add(config.EventPullPath);
+
+        var registry = new MinionRegistry(options);
+        var ck = new CheckMinions(registry, config.Nodegroups);
+        var externalAuth = config.ExternalAuth;
+        var loadAuth = new LoadAuth(
+            externalAuth,
+            new EauthModules(externalAuth, opts, log),
+            new TokenStore(config.TokenDir, config.HashType),
+            new FailureDelay(options.AuthFailureDelay),
+            opts,
+            log);
+        var jobs = new JobCache(config.CacheDir, config.HashType, config.KeepJobs, options.MaxJobs, options.WriteJobCache, log);
+        var running = new RunningJobs();
+        var executor = new MinionExecutor(registry, bus, jobs, running, options.LatencyMs, log);
+        var pki = opts.Get("pki_dir") as string ?? Path.Combine(config.CacheDir, "pki");
+        var keys = new KeyStore(pki, registry, bus, config.HashType, log);
+        keys.Load();
+        var rootKeys = WriteRootKeys(opts, config.CacheDir);
+        Context = new MasterContext(opts, config, options, bus, registry, ck, new Acl(ck), loadAuth, jobs, running, executor, keys, rootKeys, log, stop.Token);
+
+        var clear = new ClearFuncs(Context);
+        server = new RequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests);
+        server.Bind(config.Interface, config.RetPort);
+        RetPort = server.Port;
+
+        // The files whose existence salt-api takes as "the master runs" (NetapiClient, LocalClient).
+        foreach (var marker in new[] { config.WorkersPath, Path.Combine(config.SockDir, "publish_pull.ipc") })
+        {
+            UnixFiles.WriteAtomic(marker, []);
+            createdFiles.Add(marker);
+        }
+
+        cleaner = new Timer(_ => jobs.Clean(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        if (log.IsEnabled(LogLevel.Information))
+        {
+            log.LogInformation("embedded master listening on tcp://{Interface}:{Port}, event bus in {SockDir}, {Count} simulated minions", config.Interface, RetPort, config.SockDir, options.Minions.Count);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    // Salt's SMaster.__prep_key: a fresh random key per trusted local user in {cachedir}/.{user}_key (0400).
+    private Dictionary<string, string> WriteRootKeys(IReadOnlyDictionary<string, object?> opts, string cachedir)
+    {
+        var users = new HashSet<string>(StringComparer.Ordinal) { opts.Get("user") as string ?? "root", Environment.UserName };
+        foreach (var (u, _) in Py.AsMap(opts.Get("publisher_acl")) ?? Py.Map())
+        {
+            if (!u.Contains('*', StringComparison.Ordinal))
+            {
+                users.Add(u);
+            }
+        }
+
+        var keys = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var user in users)
+        {
+            if (!EmbeddedOptions.ValidId(user))
+            {
+                continue;
+            }
+
+            var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(56));
+            var path = Path.Combine(cachedir, $".{user}_key");
+            try
+            {
+                File.Delete(path);
+                UnixFiles.WriteAtomic(path, System.Text.Encoding.ASCII.GetBytes(key), UnixFileMode.UserRead);
+                createdFiles.Add(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            keys[user] = key;
+        }
+
+        return keys;
     }
 
     /// <summary>Stops serving and releases the sockets; the job cache and tokens stay on disk.</summary>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await stop.CancelAsync();
+        if (cleaner is not null)
+        {
+            await cleaner.DisposeAsync();
+        }
+
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+
+        if (bus is not null)
+        {
+            await bus.DisposeAsync();
+        }
+
+        foreach (var f in createdFiles)
+        {
+            try
+            {
+                File.Delete(f);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
 }

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SaltApi.EmbeddedMaster.Values;
+
+namespace SaltApi.EmbeddedMaster.Auth;
+
+/// <summary>One eauth backend (a Salt <c>salt/auth/*.py</c> module).</summary>
+internal interface IEauthBackend
+{
+    /// <summary>The module's <c>auth(username, password)</c>.</summary>
+    bool Authenticate(string username, string password);
+
+    /// <summary>The module's optional <c>groups(username)</c>; null when it has none.</summary>
+    IReadOnlyList<string>? Groups(string username) => null;
+}
+
+/// <summary>The eauth modules this master knows, by the name used under <c>external_auth</c>.</summary>
+internal sealed class EauthModules(IReadOnlyDictionary<string, object?> externalAuth, IReadOnlyDictionary<string, object?> masterConfig, ILogger log)
+{
+    /// <summary>The backend for a name, or null when Salt has no such module (or we do not implement it).</summary>
+    public IEauthBackend? Get(string name) => name switch
+    {
+        "auto" => new AutoEauth(),
+        "sharedsecret" => new SharedSecretEauth(masterConfig.Get("sharedsecret") as string),
+        "file" => new FileEauth(Py.AsMap(externalAuth.Get("file")) ?? Py.Map(), log),
+        "pam" => new PamEauth(masterConfig.Get("auth.pam.service") as string ?? "login", log),
+        _ => null,
+    };
+
+    /// <summary>Constant-time comparison of two secrets.</summary>
+    public static bool SecretEquals(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+}
+
+/// <summary>salt/auth/auto.py: accepts any username and password (for tests).</summary>
+internal sealed class AutoEauth : IEauthBackend
+{
+    public bool Authenticate(string username, string password) => true;
+}
+
+/// <summary>salt/auth/sharedsecret.py: the password must equal the master option <c>sharedsecret</c>.</summary>
+internal sealed class SharedSecretEauth(string? secret) : IEauthBackend
+{
+    public bool Authenticate(string username, string password) => secret is not null && EauthModules.SecretEquals(password, secret);
+}
+
+/// <summary>
+/// salt/auth/file.py: a text file (<c>user:password</c> lines, <c>^hashtype</c> plaintext or a hashlib
+/// name, <c>^field_separator</c>, <c>^username_field</c>, <c>^password_field</c>, 1-based) or an
+/// htpasswd file. A relative <c>^filename</c> is relative to the working directory, as in Salt.
+/// </summary>
+internal sealed class FileEauth(OrderedDictionary<string, object?> options, ILogger log) : IEauthBackend
+{
+    public bool Authenticate(string username, string password)
+    {
+        if (options.Get("^filename") is not string filename)
+        {
+            log.LogError("eauth file: ^filename is not set");
+            return false;
+        }
+
+        var filetype = options.Get("^filetype") as string ?? "text";
+        if (!File.Exists(filename))
+        {
+            log.LogError("eauth file: {File} does not exist", filename);
+            return false;
+        }
+
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(filename);
+        }
+        catch (IOException e)
+        {
+            log.LogError("eauth file: cannot read {File}: {Error}", filename, e.Message);
+            return false;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            log.LogError("eauth file: cannot read {File}: {Error}", filename, e.Message);
+            return false;
+        }
+
+        return filetype switch
+        {
+            "text" => Text(lines, username, password),
+            "htpasswd" => Htpasswd(lines, username, password),
+            _ => Unsupported(filetype),
+        };
+    }
+
+    private bool Unsupported(string filetype)
+    {
+        log.LogError("eauth file: ^filetype {Type} is not supported", filetype);
+        return false;
+    }
+
+    private bool Text(string[] lines, string username, string password)
+    {
+        var hashtype = options.Get("^hashtype") as string ?? "plaintext";
+        var sep = options.Get("^field_separator") as string ?? ":";
+        var userField = Field("^username_field", 1) - 1;
+        var passField = Field("^password_field", 2) - 1;
+        foreach (var raw in lines)
+        {
+            // As Salt: line.strip().split(separator), so a password cannot contain the separator.
+            var fields = raw.Trim().Split(sep);
+            if (userField < 0 || userField >= fields.Length || passField < 0 || passField >= fields.Length)
+            {
+                log.LogError("eauth file: a line has fewer fields than ^username_field/^password_field need");
+                return false;
+            }
+
+            if (fields[userField] != username)
+            {
+                continue;
+            }
+
+            if (hashtype == "plaintext")
+            {
+                return EauthModules.SecretEquals(fields[passField], password);
+            }
+
+            var digest = Digest(password, hashtype);
+            return digest is not null && EauthModules.SecretEquals(fields[passField], digest);
+        }
+
+        return false;
+    }
+
+    private int Field(string key, int fallback) => options.Get(key) switch
+    {
+        long l => (int)l,
+        string s when int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) => i,
+        _ => fallback,
+    };
+
+#pragma warning disable CA5350, CA5351 // Salt's file eauth lets the operator choose md5/sha1 (hashutil.digest); we must read such files
+    private string? Digest(string password, string hashtype)
+    {
+        var b = Encoding.UTF8.GetBytes(password);
+        byte[]? h = hashtype.ToLowerInvariant() switch
+        {
+            "md5" => MD5.HashData(b),
+            "sha1" => SHA1.HashData(b),
+            "sha256" => SHA256.HashData(b),
+            "sha384" => SHA384.HashData(b),
+            "sha512" => SHA512.HashData(b),
+            _ => null,
+        };
+        if (h is null)
+        {
+            log.LogError("eauth file: ^hashtype {Type} is not supported", hashtype);
+        }
+
+        return h is null ? null : Convert.ToHexStringLower(h);
+    }
+
+    private bool Htpasswd(string[] lines, string username, string password)
+    {
+        foreach (var raw in lines)
+        {
+            var line = raw.TrimEnd('\r', '\n');
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || line[..colon] != username)
+            {
+                continue;
+            }
+
+            var hash = line[(colon + 1)..].Trim();
+            if (hash.StartsWith("{SHA}", StringComparison.Ordinal))
+            {
+                return EauthModules.SecretEquals(hash[5..], Convert.ToBase64String(SHA1.HashData(Encoding.UTF8.GetBytes(password))));
+            }
+#pragma warning restore CA5350, CA5351
+
+            if (hash.StartsWith("$apr1$", StringComparison.Ordinal) || hash.StartsWith("$1$", StringComparison.Ordinal))
+            {
+                var magic = hash.StartsWith("$apr1$", StringComparison.Ordinal) ? "$apr1$" : "$1$";
+                var rest = hash[magic.Length..];
+                var salt = rest.Split('$')[0];
+                return EauthModules.SecretEquals(hash, Md5Crypt.Hash(password, salt, magic));
+            }
+
+            if (hash.StartsWith("$5$", StringComparison.Ordinal) || hash.StartsWith("$6$", StringComparison.Ordinal))
+            {
+                return ShaCrypt.Verify(password, hash);
+            }
+
+            if (hash.StartsWith("$2", StringComparison.Ordinal))
+            {
+                log.LogError("eauth file: bcrypt htpasswd entries are not supported; use $apr1$, {{SHA}}, $5$ or $6$");
+                return false;
+            }
+
+            // passlib's htpasswd context accepts plaintext on POSIX hosts.
+            return EauthModules.SecretEquals(hash, password);
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Security.Cryptography;
+using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Msgpack;
+
+namespace SaltApi.EmbeddedMaster.Auth;
+
+/// <summary>
+/// Salt's <c>localfs</c> token backend (spec/03 §9): one msgpack file per token under
+/// <c>{cachedir}/tokens</c>, mode 0600, written to <c>.tmp</c> then renamed; expired or corrupt
+/// tokens are deleted when looked up.
+/// </summary>
+internal sealed class TokenStore(string dir, string hashType)
+{
+    public string Dir { get; } = dir;
+
+    /// <summary>Creates and stores a token for the data (start, expire, name, eauth, [auth_list], [groups]).</summary>
+    public OrderedDictionary<string, object?> Make(OrderedDictionary<string, object?> tdata)
+    {
+        Directory.CreateDirectory(Dir);
+        while (true)
+        {
+            var tok = NewToken();
+            var path = Path.Combine(Dir, tok);
+            if (File.Exists(path))
+            {
+                continue; // as Salt: a collision draws again
+            }
+
+            tdata["token"] = tok;
+            UnixFiles.WriteAtomic(path, SaltMsgpack.Serialize(tdata, MsgpackDialect.Request));
+            return tdata;
+        }
+    }
+
+    private string NewToken()
+    {
+        var random = RandomNumberGenerator.GetBytes(512);
+        var digest = hashType switch
+        {
+            "md5" => MD5Hash(random),
+            "sha1" => SHA1Hash(random),
+            "sha384" => SHA384.HashData(random),
+            "sha512" => SHA512.HashData(random),
+            "sha224" => SHA256.HashData(random)[..28],
+            _ => SHA256.HashData(random),
+        };
+        return Convert.ToHexStringLower(digest);
+    }
+
+#pragma warning disable CA5350, CA5351 // token values only need to be random text of Salt's length, not a secure hash
+    private static byte[] MD5Hash(byte[] b) => MD5.HashData(b);
+
+    private static byte[] SHA1Hash(byte[] b) => SHA1.HashData(b);
+#pragma warning restore CA5350, CA5351
+
+    /// <summary>Salt's get_tok: the token map, or null when unknown, outside the store, corrupt or expired.</summary>
+    public OrderedDictionary<string, object?>? Get(string tok)
+    {
+        if (tok.Length == 0 || tok.Length > 256 || tok.IndexOfAny(['/', '\\', '\0']) >= 0 || tok is "." or "..")
+        {
+            return null;
+        }
+
+        var path = Path.Combine(Dir, tok);
+        var full = Path.GetFullPath(path);
+        if (!full.StartsWith(Path.GetFullPath(Dir) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full))
+        {
+            return null;
+        }
+
+        OrderedDictionary<string, object?>? tdata;
+        try
+        {
+            var info = new FileInfo(full);
+            if (info.Length > 1024 * 1024)
+            {
+                Remove(tok);
+                return null;
+            }
+
+            tdata = SaltMsgpack.Deserialize(File.ReadAllBytes(full)) as OrderedDictionary<string, object?>;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+        catch (SaltProtocolException)
+        {
+            Remove(tok);
+            return null;
+        }
+
+        if (tdata is null || tdata.Count == 0)
+        {
+            Remove(tok);
+            return null;
+        }
+
+        var expire = tdata.Get("expire") switch
+        {
+            double d => d,
+            long l => l,
+            _ => 0,
+        };
+        if (expire < Now())
+        {
+            Remove(tok);
+            return null;
+        }
+
+        return tdata;
+    }
+
+    /// <summary>Deletes a token file.</summary>
+    public void Remove(string tok)
+    {
+        try
+        {
+            File.Delete(Path.Combine(Dir, tok));
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Python's <c>time.time()</c>.</summary>
+    public static double Now() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / (double)TimeSpan.TicksPerSecond;
+}

@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Jobs;
+using SaltApi.Protocol.Msgpack;
+
+namespace SaltApi.EmbeddedMaster.Jobs;
+
+/// <summary>One job in the cache: its saved load, targeted minions and the returns in arrival order.</summary>
+internal sealed class Job(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
+{
+    public string Jid { get; } = jid;
+
+    /// <summary>The publish load as saved (credentials removed).</summary>
+    public OrderedDictionary<string, object?> Load { get; } = load;
+
+    public IReadOnlyList<string> Minions { get; } = minions;
+
+    public DateTime Started { get; } = Protocol.Jobs.Jid.ToTime(jid) ?? DateTime.UtcNow;
+
+    private readonly List<(string Id, OrderedDictionary<string, object?> Ret)> returns = [];
+
+    /// <summary>Adds a minion's return load (the ret event's data).</summary>
+    public void AddReturn(string id, OrderedDictionary<string, object?> ret)
+    {
+        lock (returns)
+        {
+            returns.RemoveAll(r => r.Id == id);
+            returns.Add((id, ret));
+        }
+    }
+
+    /// <summary>The returns so far.</summary>
+    public List<(string Id, OrderedDictionary<string, object?> Ret)> Returns
+    {
+        get
+        {
+            lock (returns)
+            {
+                return [.. returns];
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The master job cache (Salt's local_cache, in memory): loads and returns by jid, bounded by
+/// <c>keep_jobs</c> hours and a job count. Each job's load is also written to
+/// <c>{cachedir}/jobs/&lt;h[:2]&gt;/&lt;h[2:]&gt;/.load.p</c> as local_cache does, because LocalClient checks that
+/// file before it waits for returns (spec/02 §7 note A).
+/// </summary>
+internal sealed class JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, bool writeToDisk, ILogger log)
+{
+    private readonly ConcurrentDictionary<string, Job> jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> order = new();
+
+    public Job? Get(string jid) => jobs.TryGetValue(jid, out var j) ? j : null;
+
+    public IEnumerable<Job> All => jobs.Values;
+
+    /// <summary>Saves a job's load (Salt's save_load), evicting the oldest when over the bounds.</summary>
+    public Job Save(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
+    {
+        var job = new Job(jid, load, minions);
+        if (jobs.TryAdd(jid, job))
+        {
+            order.Enqueue(jid);
+        }
+        else
+        {
+            jobs[jid] = job; // a passed jid that already exists is reused, as Salt's prep_jid does
+        }
+
+        Evict();
+        if (writeToDisk)
+        {
+            WriteLoad(jid, load, minions);
+        }
+
+        return job;
+    }
+
+    private void Evict()
+    {
+        var cutoff = keepJobsHours > 0 ? DateTime.UtcNow.AddHours(-keepJobsHours) : DateTime.MinValue;
+        while (order.TryPeek(out var oldest))
+        {
+            var job = Get(oldest);
+            var tooMany = jobs.Count > maxJobs;
+            var tooOld = job is not null && keepJobsHours > 0 && job.Started < cutoff;
+            if (job is not null && !tooMany && !tooOld)
+            {
+                break;
+            }
+
+            if (order.TryDequeue(out var jid))
+            {
+                jobs.TryRemove(jid, out _);
+                if (writeToDisk)
+                {
+                    DeleteDir(jid);
+                }
+            }
+        }
+    }
+
+    /// <summary>Drops jobs older than keep_jobs (Salt's clean_old_jobs).</summary>
+    public void Clean() => Evict();
+
+    /// <summary>The job directory as local_cache names it: sha256(jid) split after two characters.</summary>
+    public string JobDir(string jid)
+    {
+        var bytes = Encoding.UTF8.GetBytes(jid);
+#pragma warning disable CA5351, CA5350 // Salt's hash_type names the directory; not a security use
+        var h = Convert.ToHexStringLower(hashType switch
+        {
+            "md5" => MD5.HashData(bytes),
+            "sha1" => SHA1.HashData(bytes),
+            "sha512" => SHA512.HashData(bytes),
+            "sha384" => SHA384.HashData(bytes),
+            _ => SHA256.HashData(bytes),
+        });
+#pragma warning restore CA5351, CA5350
+        return Path.Combine(cachedir, "jobs", h[..2], h[2..]);
+    }
+
+    private void WriteLoad(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
+    {
+        try
+        {
+            var dir = JobDir(jid);
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "jid"), jid);
+            var tmp = Path.Combine(dir, ".load.p.tmp");
+            File.WriteAllBytes(tmp, SaltMsgpack.Serialize(load, MsgpackDialect.Request));
+            File.Move(tmp, Path.Combine(dir, ".load.p"), overwrite: true);
+            var mtmp = Path.Combine(dir, ".minions.p.tmp");
+            File.WriteAllBytes(mtmp, SaltMsgpack.Serialize(minions.ToList(), MsgpackDialect.Request));
+            File.Move(mtmp, Path.Combine(dir, ".minions.p"), overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("job cache: cannot write the load of {Jid}: {Error}", jid, e.Message);
+        }
+    }
+
+    private void DeleteDir(string jid)
+    {
+        try
+        {
+            var dir = JobDir(jid);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static readonly string[] Months = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+    /// <summary>Salt's <c>jid_to_time</c>: <c>2026, Nov 26 17:13:52.452203</c>.</summary>
+    public static string JidToTime(string jid)
+    {
+        if (!Jid.IsJid(jid))
+        {
+            return "";
+        }
+
+        var month = int.Parse(jid.AsSpan(4, 2), CultureInfo.InvariantCulture);
+        return $"{jid[..4]}, {(month is >= 1 and <= 12 ? Months[month] : "")} {jid[6..8]} {jid[8..10]}:{jid[10..12]}:{jid[12..14]}.{jid[14..20]}";
+    }
+
+    /// <summary>Salt's <c>_format_job_instance</c> (+ StartTime, as <c>_format_jid_instance</c>).</summary>
+    public static OrderedDictionary<string, object?> FormatJid(string jid, OrderedDictionary<string, object?>? load, bool withMinions)
+    {
+        if (load is null)
+        {
+            return Py.Map(("Error", "Cannot contact returner or no job with this jid"), ("StartTime", JidToTime(jid)));
+        }
+
+        var r = Py.Map(
+            ("Function", load.Get("fun") ?? "unknown-function"),
+            ("Arguments", Py.AsList(load.Get("arg")).ToList()),
+            ("Target", load.Get("tgt") ?? "unknown-target"),
+            ("Target-type", load.Get("tgt_type") ?? "list"),
+            ("User", load.Get("user") ?? "root"));
+        if (load.ContainsKey("metadata"))
+        {
+            r["Metadata"] = load.Get("metadata");
+        }
+        else if (Py.AsMap(load.Get("kwargs")) is { } kw && kw.ContainsKey("metadata"))
+        {
+            r["Metadata"] = kw.Get("metadata");
+        }
+
+        if (withMinions && load.ContainsKey("Minions"))
+        {
+            r["Minions"] = load.Get("Minions");
+        }
+
+        r["StartTime"] = JidToTime(jid);
+        return r;
+    }
+}

@@ -1,0 +1,372 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using SaltApi.EmbeddedMaster.Bus;
+using SaltApi.EmbeddedMaster.Jobs;
+using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Events;
+
+namespace SaltApi.EmbeddedMaster.Minions;
+
+/// <summary>Jobs running on the simulated minions (what each minion's proc dir would list).</summary>
+internal sealed class RunningJobs
+{
+    private readonly ConcurrentDictionary<string, Entry> jobs = new(StringComparer.Ordinal);
+
+    private sealed class Entry(OrderedDictionary<string, object?> data, CancellationTokenSource cancel)
+    {
+        public OrderedDictionary<string, object?> Data { get; } = data;
+
+        public ConcurrentDictionary<string, long> Pids { get; } = new(StringComparer.Ordinal);
+
+        public CancellationTokenSource Cancel { get; } = cancel;
+    }
+
+    public CancellationToken Start(string jid, OrderedDictionary<string, object?> pub, CancellationToken stop)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        jobs[jid] = new Entry(pub, cts);
+        return cts.Token;
+    }
+
+    public void Add(string jid, string minion, long pid)
+    {
+        if (jobs.TryGetValue(jid, out var e))
+        {
+            e.Pids[minion] = pid;
+        }
+    }
+
+    public void Done(string jid, string minion)
+    {
+        if (jobs.TryGetValue(jid, out var e))
+        {
+            e.Pids.TryRemove(minion, out _);
+        }
+    }
+
+    public void End(string jid)
+    {
+        if (jobs.TryRemove(jid, out var e))
+        {
+            e.Cancel.Dispose();
+        }
+    }
+
+    /// <summary>The proc data of a job running on a minion (saltutil.find_job), or null.</summary>
+    public OrderedDictionary<string, object?>? Find(string minion, string jid) =>
+        jobs.TryGetValue(jid, out var e) && e.Pids.TryGetValue(minion, out var pid) ? WithPid(e.Data, pid) : null;
+
+    /// <summary>Every job running on a minion (saltutil.running).</summary>
+    public IEnumerable<OrderedDictionary<string, object?>> For(string minion) =>
+        jobs.Values.Where(e => e.Pids.ContainsKey(minion)).Select(e => WithPid(e.Data, e.Pids.TryGetValue(minion, out var p) ? p : 0));
+
+    /// <summary>Jobs running anywhere: jid → (pub data, minion → pid).</summary>
+    public IEnumerable<(string Jid, OrderedDictionary<string, object?> Data, IReadOnlyDictionary<string, long> Pids)> Snapshot() =>
+        jobs.Select(kv => (kv.Key, kv.Value.Data, (IReadOnlyDictionary<string, long>)new Dictionary<string, long>(kv.Value.Pids)));
+
+    public bool Kill(string minion, string jid)
+    {
+        if (jobs.TryGetValue(jid, out var e) && e.Pids.ContainsKey(minion))
+        {
+            // One job runs on all its minions with one timer here, so a kill stops it everywhere.
+            e.Cancel.Cancel();
+            return true;
+        }
+
+        return false;
+    }
+
+    private static OrderedDictionary<string, object?> WithPid(OrderedDictionary<string, object?> data, long pid)
+    {
+        var m = Py.Copy(data);
+        m["pid"] = pid;
+        return m;
+    }
+}
+
+/// <summary>
+/// Runs a published job on the simulated minions and fires each return as the master does on
+/// receipt (<c>salt/job/&lt;jid&gt;/ret/&lt;id&gt;</c>) with Salt's field order, storing it in the job cache.
+/// One timer per job, not per minion, so 10,000 minions cost a loop, not 10,000 tasks.
+/// </summary>
+internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus bus, JobCache cache, RunningJobs running, double latencyMs, ILogger log)
+{
+    private static long nextPid = 10000;
+
+    /// <summary>Starts the job on the targeted minions that are simulated and connected.</summary>
+    public void Publish(OrderedDictionary<string, object?> pub, IReadOnlyList<string> minions, CancellationToken stop)
+    {
+        var targets = minions.Select(registry.Sim).Where(m => m is { Connected: true }).Cast<SimMinion>().ToList();
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        var jid = (string)pub["jid"]!;
+        var jobStop = running.Start(jid, pub, stop);
+        foreach (var m in targets)
+        {
+            running.Add(jid, m.Id, Interlocked.Increment(ref nextPid));
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (latencyMs > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(latencyMs), stop);
+                }
+
+                var tasks = new List<Task>(targets.Count);
+                foreach (var m in targets)
+                {
+                    tasks.Add(RunOneAsync(m, pub, jobStop));
+                }
+
+                await Task.WhenAll(tasks);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "job {Jid} failed on the simulated minions", jid);
+            }
+            finally
+            {
+                running.End(jid);
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task RunOneAsync(SimMinion minion, OrderedDictionary<string, object?> pub, CancellationToken jobStop)
+    {
+        var jid = (string)pub["jid"]!;
+        try
+        {
+            // Each minion gets its own copy of the publish data, as each receives its own message.
+            var data = DeepCopy(pub);
+            var ret = await ExecuteAsync(minion, data, jobStop);
+            var load = Py.Map(("cmd", "_return"), ("id", minion.Id));
+            foreach (var (k, v) in ret)
+            {
+                load[k] = v;
+            }
+
+            cache.Get(jid)?.AddReturn(minion.Id, load);
+            var evt = Py.Copy(load);
+            evt["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+            bus.Fire($"salt/job/{jid}/ret/{minion.Id}", evt);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            running.Done(jid, minion.Id);
+        }
+    }
+
+    /// <summary>
+    /// Salt's minion <c>_thread_return</c>: parse args (load_args_and_kwargs), run, and build the
+    /// return map in Salt's key order: success, return, retcode, [out], jid, fun, fun_args, [metadata].
+    /// </summary>
+    public async Task<OrderedDictionary<string, object?>> ExecuteAsync(SimMinion minion, OrderedDictionary<string, object?> data, CancellationToken ct)
+    {
+        var ret = Py.Map(("success", false));
+        var funName = data.Get("fun");
+        if (funName is List<object?> multi)
+        {
+            // A compound job (fun is a list): one return per function, keyed by name.
+            var rets = Py.Map();
+            var retcodes = Py.Map();
+            var success = Py.Map();
+            var argLists = Py.AsList(data.Get("arg"));
+            for (var i = 0; i < multi.Count; i++)
+            {
+                var one = Py.Copy(data);
+                one["fun"] = multi[i];
+                one["arg"] = i < argLists.Count ? Py.AsList(argLists[i]) : new List<object?>();
+                var r = await ExecuteAsync(minion, one, ct);
+                var name = Py.Str(multi[i]);
+                rets[name] = r.Get("return");
+                retcodes[name] = r.Get("retcode");
+                success[name] = r.Get("success");
+            }
+
+            ret["return"] = rets;
+            ret["retcode"] = retcodes;
+            ret["success"] = success;
+        }
+        else
+        {
+            var fun = Py.Str(funName);
+            if (!MinionFunctions.All.TryGetValue(fun, out var func))
+            {
+                ret["return"] = $"'{fun}' is not available.";
+                ret["success"] = false;
+                ret["retcode"] = 1L;
+                ret["out"] = "nested";
+            }
+            else
+            {
+                await RunFunctionAsync(minion, data, func, fun, ret, ct);
+            }
+        }
+
+        ret["jid"] = data.Get("jid");
+        ret["fun"] = data.Get("fun");
+        ret["fun_args"] = data.Get("arg");
+        if (data.ContainsKey("metadata"))
+        {
+            ret["metadata"] = data.Get("metadata");
+        }
+
+        return ret;
+    }
+
+    private async Task RunFunctionAsync(SimMinion minion, OrderedDictionary<string, object?> data, MinionFunction func, string fun, OrderedDictionary<string, object?> ret, CancellationToken ct)
+    {
+        try
+        {
+            var (args, kwargs) = LoadArgsAndKwargs(func.Signature, Py.AsList(data.Get("arg")), data);
+            var bound = func.Signature.Bind(args, kwargs);
+            var value = await func.Run(new MinionCall(minion, data, registry, running, ct), bound);
+            long retcode = 0;
+            if (value is RetcodeResult rc)
+            {
+                retcode = rc.Retcode;
+                value = rc.Value;
+            }
+            else if (Py.AsMap(value) is { } m && (m.TryGetValue("result", out var r) && !Py.Truthy(r) || m.TryGetValue("success", out var s) && !Py.Truthy(s)))
+            {
+                retcode = 1; // as Salt: a dict return with a false result/success key is a failure
+            }
+
+            ret["return"] = value;
+            ret["retcode"] = retcode;
+            ret["success"] = retcode == 0;
+        }
+        catch (SaltInvocationError e)
+        {
+            ret["return"] = $"ERROR executing '{fun}': {e.Message}";
+            ret["out"] = "nested";
+            ret["retcode"] = 1L;
+        }
+        catch (PyTypeError e)
+        {
+            ret["return"] = $"Passed invalid arguments to {fun}: {e.Message}\n{func.Doc}";
+            ret["out"] = "nested";
+            ret["retcode"] = 1L;
+        }
+        catch (PyException e)
+        {
+            ret["return"] = "The minion function caused an exception: " + Traceback(fun, e);
+            ret["out"] = "nested";
+            ret["retcode"] = 1L;
+        }
+    }
+
+    // The same text shape as Python's traceback.format_exc() for a module function that raised.
+    private static string Traceback(string fun, PyException e)
+    {
+        var mod = fun.Split('.')[0];
+        var name = fun.Split('.')[1];
+        return "Traceback (most recent call last):\n"
+            + "  File \"/opt/saltstack/salt/lib/python3.10/site-packages/salt/minion.py\", line 1935, in _thread_return\n"
+            + "    return_data = minion_instance._execute_job_function(\n"
+            + "  File \"/opt/saltstack/salt/lib/python3.10/site-packages/salt/minion.py\", line 1894, in _execute_job_function\n"
+            + "    return_data = self.executors[fname](opts, data, func, args, kwargs)\n"
+            + "  File \"/opt/saltstack/salt/lib/python3.10/site-packages/salt/executors/direct_call.py\", line 10, in execute\n"
+            + "    return func(*args, **kwargs)\n"
+            + $"  File \"/opt/saltstack/salt/lib/python3.10/site-packages/salt/modules/{mod}.py\", line 1, in {name}\n"
+            + $"{e.PyClass}: {e.Message}\n";
+    }
+
+    [GeneratedRegex(@"^([^\d\W][\w.-]*)=(?!=)(.*)$", RegexOptions.Singleline)]
+    private static partial Regex KwargPattern();
+
+    /// <summary>
+    /// Salt's <c>load_args_and_kwargs</c>: a trailing <c>{"__kwarg__": true}</c> map (popped in place, so
+    /// fun_args shows it without the marker) and <c>k=v</c> strings become kwargs; a function with
+    /// <c>**kwargs</c> also gets the publish data as <c>__pub_*</c>.
+    /// </summary>
+    public static (List<object?> Args, OrderedDictionary<string, object?> Kwargs) LoadArgsAndKwargs(PySignature sig, List<object?> args, OrderedDictionary<string, object?> data)
+    {
+        var pos = new List<object?>();
+        var kw = Py.Map();
+        var invalid = new List<string>();
+        foreach (var arg in args)
+        {
+            if (arg is OrderedDictionary<string, object?> map && map.Get("__kwarg__") is true)
+            {
+                map.Remove("__kwarg__");
+                foreach (var (k, v) in map)
+                {
+                    if (sig.AcceptsKwargs || sig.HasParam(k))
+                    {
+                        kw[k] = v;
+                    }
+                    else
+                    {
+                        invalid.Add($"{k}={Py.Str(v)}");
+                    }
+                }
+
+                continue;
+            }
+
+            if (arg is string s && KwargPattern().Match(s) is { Success: true } m)
+            {
+                var k = m.Groups[1].Value;
+                if (sig.AcceptsKwargs || sig.HasParam(k))
+                {
+                    kw[k] = m.Groups[2].Value;
+                }
+                else
+                {
+                    invalid.Add($"{k}={m.Groups[2].Value}");
+                }
+
+                continue;
+            }
+
+            pos.Add(arg);
+        }
+
+        if (invalid.Count > 0)
+        {
+            throw new SaltInvocationError("The following keyword arguments are not valid: " + string.Join(", ", invalid));
+        }
+
+        if (sig.AcceptsKwargs)
+        {
+            foreach (var (k, v) in data)
+            {
+                kw["__pub_" + k] = v;
+            }
+        }
+
+        return (pos, kw);
+    }
+
+    private static OrderedDictionary<string, object?> DeepCopy(OrderedDictionary<string, object?> m)
+    {
+        var r = Py.Map();
+        foreach (var (k, v) in m)
+        {
+            r[k] = DeepCopyValue(v);
+        }
+
+        return r;
+    }
+
+    private static object? DeepCopyValue(object? v) => v switch
+    {
+        OrderedDictionary<string, object?> m => DeepCopy(m),
+        List<object?> l => l.Select(DeepCopyValue).ToList(),
+        _ => v,
+    };
+}

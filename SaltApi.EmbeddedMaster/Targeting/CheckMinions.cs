@@ -1,0 +1,437 @@
+using System.Globalization;
+using System.Net;
+using SaltApi.EmbeddedMaster.Minions;
+using SaltApi.EmbeddedMaster.Values;
+
+namespace SaltApi.EmbeddedMaster.Targeting;
+
+/// <summary>The result of expanding a target: matched minions and <c>list</c> names without a key.</summary>
+internal sealed record TargetResult(List<string> Minions, List<string> Missing);
+
+/// <summary>
+/// Salt's <c>CkMinions.check_minions</c> for the master side of targeting: glob, pcre, list, grain,
+/// grain_pcre, pillar*, ipcidr, compound (and/or/not, parentheses, G@ E@ P@ L@ I@ J@ S@ N@), nodegroup.
+/// Only accepted keys are candidates. Grain matching is greedy as Salt's: a key whose minion left no
+/// grains in the data cache stays in the match.
+/// </summary>
+internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<string, object?> nodegroups)
+{
+    public const string DefaultDelimiter = ":";
+
+    public TargetResult Check(object? expr, string tgtType, string delimiter = DefaultDelimiter)
+    {
+        try
+        {
+            return tgtType switch
+            {
+                "glob" => new(Glob(Str(expr)), []),
+                "pcre" => new(Pcre(Str(expr)), []),
+                "list" => ListMatch(expr),
+                "grain" => new(Cache(Str(expr), delimiter, regex: false, exact: false, pillar: false), []),
+                "grain_pcre" => new(Cache(Str(expr), delimiter, regex: true, exact: false, pillar: false), []),
+                "pillar" => new(Cache(Str(expr), delimiter, regex: false, exact: false, pillar: true), []),
+                "pillar_pcre" => new(Cache(Str(expr), delimiter, regex: true, exact: false, pillar: true), []),
+                "pillar_exact" => new(Cache(Str(expr), delimiter, regex: false, exact: true, pillar: true), []),
+                "ipcidr" => new(IpCidr(Str(expr)), []),
+                "compound" or "compound_pillar_exact" => Compound(expr, delimiter, 0),
+                "nodegroup" => Compound(NodegroupExpression(Str(expr), 0), delimiter, 1),
+                _ => new([], []), // range and unknown types match nothing here
+            };
+        }
+        catch (TargetException)
+        {
+            return new([], []);
+        }
+    }
+
+    private static string Str(object? expr) => expr switch
+    {
+        string s => s,
+        null => "",
+        IEnumerable<object?> list => string.Join(",", list.Select(Py.Str)),
+        _ => Py.Str(expr),
+    };
+
+    private List<string> Glob(string expr) => registry.Accepted.Where(m => Py.FnMatch(m, expr)).ToList();
+
+    private List<string> Pcre(string expr) => Py.Compile(expr) is null ? [] : registry.Accepted.Where(m => Py.ReMatch(expr, m)).ToList();
+
+    private TargetResult ListMatch(object? expr)
+    {
+        var names = expr switch
+        {
+            string s => s.Split(',').Where(x => x.Length > 0).ToList(),
+            IEnumerable<object?> list => list.Select(Py.Str).ToList(),
+            _ => [],
+        };
+        var minions = new List<string>();
+        var missing = new List<string>();
+        foreach (var n in names)
+        {
+            (registry.IsAccepted(n) ? minions : missing).Add(n);
+        }
+
+        return new(minions, missing);
+    }
+
+    private List<string> Cache(string expr, string delimiter, bool regex, bool exact, bool pillar)
+    {
+        var result = new List<string>();
+        foreach (var id in registry.Accepted)
+        {
+            var grains = registry.Grains(id);
+            if (grains is null)
+            {
+                result.Add(id); // greedy: no cached data, keep it
+                continue;
+            }
+
+            var data = pillar ? Py.Map() : grains;
+            if (SubdictMatch.Match(data, expr, delimiter, regex, exact))
+            {
+                result.Add(id);
+            }
+        }
+
+        return result;
+    }
+
+    private List<string> IpCidr(string expr)
+    {
+        var result = new List<string>();
+        IPNetwork? net = null;
+        IPAddress? single = null;
+        if (expr.Contains('/', StringComparison.Ordinal))
+        {
+            if (!IPNetwork.TryParse(expr, out var n))
+            {
+                return result;
+            }
+
+            net = n;
+        }
+        else if (!IPAddress.TryParse(expr, out single))
+        {
+            return result;
+        }
+
+        foreach (var id in registry.Accepted)
+        {
+            var grains = registry.Grains(id);
+            if (grains is null)
+            {
+                result.Add(id);
+                continue;
+            }
+
+            var addrs = Py.AsList(grains.Get("ipv4")).Concat(Py.AsList(grains.Get("ipv6"))).Select(Py.Str);
+            foreach (var a in addrs)
+            {
+                if (IPAddress.TryParse(a, out var ip) && (net is { } nw ? nw.Contains(ip) : ip.Equals(single)))
+                {
+                    result.Add(id);
+                    break;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private string NodegroupExpression(string name, int depth)
+    {
+        if (depth > 16 || !nodegroups.TryGetValue(name, out var def))
+        {
+            throw new TargetException();
+        }
+
+        // A list nodegroup is a list of minion ids; a string is a compound expression.
+        return def switch
+        {
+            string s => s,
+            IEnumerable<object?> list => "L@" + string.Join(",", list.Select(Py.Str)),
+            _ => throw new TargetException(),
+        };
+    }
+
+    private TargetResult Compound(object? expr, string delimiter, int depth)
+    {
+        if (depth > 16)
+        {
+            throw new TargetException();
+        }
+
+        var words = expr switch
+        {
+            string s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList(),
+            IEnumerable<object?> list => list.Select(Py.Str).ToList(),
+            _ => [],
+        };
+        if (words.Count == 0)
+        {
+            return new([], []);
+        }
+
+        // Parentheses may be glued to words: "( G@os:Debian and web* )" or "(G@os:Debian".
+        var tokens = new List<string>();
+        foreach (var w in words)
+        {
+            var word = w;
+            while (word.StartsWith('(') && word.Length > 0)
+            {
+                tokens.Add("(");
+                word = word[1..];
+            }
+
+            var closing = 0;
+            while (word.EndsWith(')') && !word.Contains("@(", StringComparison.Ordinal) && word.Length > 0)
+            {
+                closing++;
+                word = word[..^1];
+            }
+
+            if (word.Length > 0)
+            {
+                tokens.Add(word);
+            }
+
+            tokens.AddRange(Enumerable.Repeat(")", closing));
+        }
+
+        var missing = new List<string>();
+        var all = new HashSet<string>(registry.Accepted, StringComparer.Ordinal);
+        var pos = 0;
+        var set = ParseOr(tokens, ref pos, all, missing, delimiter, depth);
+        if (pos != tokens.Count)
+        {
+            throw new TargetException();
+        }
+
+        var ordered = registry.Accepted.Where(set.Contains).ToList();
+        return new(ordered, missing);
+    }
+
+    private HashSet<string> ParseOr(List<string> t, ref int pos, HashSet<string> all, List<string> missing, string delimiter, int depth)
+    {
+        var left = ParseAnd(t, ref pos, all, missing, delimiter, depth);
+        while (pos < t.Count && t[pos] == "or")
+        {
+            pos++;
+            var right = ParseAnd(t, ref pos, all, missing, delimiter, depth);
+            left.UnionWith(right);
+        }
+
+        return left;
+    }
+
+    private HashSet<string> ParseAnd(List<string> t, ref int pos, HashSet<string> all, List<string> missing, string delimiter, int depth)
+    {
+        var left = ParseNot(t, ref pos, all, missing, delimiter, depth);
+        while (pos < t.Count && (t[pos] == "and" || (t[pos] == "not")))
+        {
+            // "a not b" is read by Salt as "a and not b".
+            if (t[pos] == "and")
+            {
+                pos++;
+            }
+
+            var right = ParseNot(t, ref pos, all, missing, delimiter, depth);
+            left.IntersectWith(right);
+        }
+
+        return left;
+    }
+
+    private HashSet<string> ParseNot(List<string> t, ref int pos, HashSet<string> all, List<string> missing, string delimiter, int depth)
+    {
+        if (pos < t.Count && t[pos] == "not")
+        {
+            pos++;
+            var inner = ParseNot(t, ref pos, all, missing, delimiter, depth);
+            var r = new HashSet<string>(all, StringComparer.Ordinal);
+            r.ExceptWith(inner);
+            return r;
+        }
+
+        return ParseAtom(t, ref pos, all, missing, delimiter, depth);
+    }
+
+    private HashSet<string> ParseAtom(List<string> t, ref int pos, HashSet<string> all, List<string> missing, string delimiter, int depth)
+    {
+        if (pos >= t.Count)
+        {
+            throw new TargetException();
+        }
+
+        var word = t[pos++];
+        if (word == "(")
+        {
+            var inner = ParseOr(t, ref pos, all, missing, delimiter, depth);
+            if (pos >= t.Count || t[pos] != ")")
+            {
+                throw new TargetException();
+            }
+
+            pos++;
+            return inner;
+        }
+
+        if (word is ")" or "and" or "or")
+        {
+            throw new TargetException();
+        }
+
+        List<string> matched;
+        if (word.Length > 2 && word[1] == '@' && char.IsLetter(word[0]))
+        {
+            var engine = word[0];
+            var rest = word[2..];
+            // An engine may carry its own delimiter: G@key|value with "G@|@" syntax is rare; use the job's.
+            switch (engine)
+            {
+                case 'G': matched = Cache(rest, delimiter, false, false, false); break;
+                case 'P': matched = Cache(rest, delimiter, true, false, false); break;
+                case 'I': matched = Cache(rest, delimiter, false, false, true); break;
+                case 'J': matched = Cache(rest, delimiter, true, false, true); break;
+                case 'E': matched = Pcre(rest); break;
+                case 'S': matched = IpCidr(rest); break;
+                case 'L':
+                    var l = ListMatch(rest);
+                    missing.AddRange(l.Missing.Where(m => !missing.Contains(m)));
+                    matched = l.Minions;
+                    break;
+                case 'N':
+                    var n = Compound(NodegroupExpression(rest, depth), delimiter, depth + 1);
+                    missing.AddRange(n.Missing.Where(m => !missing.Contains(m)));
+                    matched = n.Minions;
+                    break;
+                case 'R': matched = []; break;
+                default: throw new TargetException();
+            }
+        }
+        else
+        {
+            matched = Glob(word);
+        }
+
+        return new HashSet<string>(matched, StringComparer.Ordinal);
+    }
+
+    private sealed class TargetException : Exception
+    {
+    }
+}
+
+/// <summary>Salt's <c>salt.utils.data.subdict_match</c>: <c>key:sub:value</c> against nested data.</summary>
+internal static class SubdictMatch
+{
+    public static bool Match(OrderedDictionary<string, object?> data, string expr, string delimiter, bool regex, bool exact)
+    {
+        var splits = expr.Split(delimiter);
+        if (splits.Length == 1)
+        {
+            return false;
+        }
+
+        for (var idx = splits.Length - 1; idx > 0; idx--)
+        {
+            var key = string.Join(delimiter, splits[..idx]);
+            object? match;
+            string matchstr;
+            if (key == "*")
+            {
+                matchstr = expr;
+                match = data;
+            }
+            else
+            {
+                matchstr = string.Join(delimiter, splits[idx..]);
+                if (!Traverse(data, key, delimiter, out match))
+                {
+                    continue;
+                }
+            }
+
+            if (match is IEnumerable<KeyValuePair<string, object?>> dict)
+            {
+                if (matchstr == "*")
+                {
+                    return true;
+                }
+
+                // Salt matches the keys of a dict.
+                if (dict.Any(kv => One(kv.Key, matchstr, regex, exact)))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            if (match is List<object?> list)
+            {
+                foreach (var item in list)
+                {
+                    if (item is IEnumerable<KeyValuePair<string, object?>> m2 && m2 is OrderedDictionary<string, object?> od)
+                    {
+                        if (Match(od, matchstr, delimiter, regex, exact))
+                        {
+                            return true;
+                        }
+                    }
+                    else if (One(item, matchstr, regex, exact))
+                    {
+                        return true;
+                    }
+                }
+
+                continue;
+            }
+
+            if (One(match, matchstr, regex, exact))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool One(object? target, string pattern, bool regex, bool exact)
+    {
+        var t = Py.Str(target);
+        if (regex)
+        {
+            return Py.ReMatch(pattern.ToLowerInvariant(), t.ToLowerInvariant());
+        }
+
+        if (exact)
+        {
+            return t == pattern;
+        }
+
+        return Py.FnMatch(t.ToLowerInvariant(), pattern.ToLowerInvariant());
+    }
+
+    private static bool Traverse(object? data, string key, string delimiter, out object? value)
+    {
+        value = data;
+        foreach (var part in key.Split(delimiter))
+        {
+            switch (value)
+            {
+                case OrderedDictionary<string, object?> m when m.TryGetValue(part, out var v):
+                    value = v;
+                    break;
+                case List<object?> l when int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < l.Count:
+                    value = l[i];
+                    break;
+                default:
+                    value = null;
+                    return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,292 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SaltApi.EmbeddedMaster.Bus;
+using SaltApi.EmbeddedMaster.Config;
+using SaltApi.EmbeddedMaster.Minions;
+using SaltApi.EmbeddedMaster.Values;
+
+namespace SaltApi.EmbeddedMaster.Wheel;
+
+/// <summary>
+/// The master's pki dir (Salt's <c>salt.key.Key</c>): <c>minions</c>, <c>minions_pre</c>,
+/// <c>minions_rejected</c>, <c>minions_denied</c> holding public keys, and <c>master.pem</c>/<c>master.pub</c>.
+/// Real RSA keys (PEM, as Salt writes them); a simulated minion's key is made on first use and kept.
+/// Key changes fire <c>salt/key</c> events.
+/// </summary>
+internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus bus, string hashType, ILogger log)
+{
+    public static readonly (KeyState State, string Dir)[] Dirs =
+    [
+        (KeyState.Accepted, "minions"),
+        (KeyState.Pending, "minions_pre"),
+        (KeyState.Rejected, "minions_rejected"),
+        (KeyState.Denied, "minions_denied"),
+    ];
+
+    private readonly Lock gate = new();
+
+    public string PkiDir { get; } = pkiDir;
+
+    /// <summary>Loads the key lists kept on disk from an earlier run (they override the defaults).</summary>
+    public void Load()
+    {
+        foreach (var (state, dir) in Dirs)
+        {
+            Directory.CreateDirectory(Path.Combine(PkiDir, dir));
+        }
+
+        foreach (var (state, dir) in Dirs)
+        {
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(PkiDir, dir)))
+            {
+                var id = Path.GetFileName(file);
+                if (EmbeddedOptions.ValidId(id) && !id.EndsWith(".tmp", StringComparison.Ordinal))
+                {
+                    registry.SetState(id, state);
+                }
+            }
+        }
+    }
+
+    public static string DirOf(KeyState s) => Dirs.First(d => d.State == s).Dir;
+
+    /// <summary>Ids by state matching a glob (Salt's glob_match), as {dir: [ids]} for non-empty lists.</summary>
+    public OrderedDictionary<string, object?> GlobMatch(string match, bool full = false)
+    {
+        var ret = Py.Map();
+        foreach (var (state, dir) in Dirs)
+        {
+            var ids = registry.Keys.Where(k => k.Value == state && Py.FnMatch(k.Key, match)).Select(k => k.Key).Order(StringComparer.Ordinal).Cast<object?>().ToList();
+            if (ids.Count > 0)
+            {
+                ret[dir] = ids;
+            }
+        }
+
+        if (full && (Py.FnMatch("master.pem", match) || Py.FnMatch("master.pub", match)))
+        {
+            ret["local"] = new List<object?> { "master.pem", "master.pub" }.Where(n => Py.FnMatch(Py.Str(n), match)).ToList();
+        }
+
+        return ret;
+    }
+
+    /// <summary>Salt's list_keys: every list, always present.</summary>
+    public OrderedDictionary<string, object?> ListAll()
+    {
+        var ret = Py.Map();
+        foreach (var (state, dir) in Dirs)
+        {
+            ret[dir] = registry.Keys.Where(k => k.Value == state).Select(k => k.Key).Order(StringComparer.Ordinal).Cast<object?>().ToList();
+        }
+
+        ret["local"] = new List<object?> { "master.pem", "master.pub" };
+        return ret;
+    }
+
+    /// <summary>Moves matching keys to a new state (accept / reject), firing salt/key for each.</summary>
+    public OrderedDictionary<string, object?> Move(string match, KeyState to, IReadOnlyCollection<KeyState> from, string act)
+    {
+        var moved = new List<object?>();
+        lock (gate)
+        {
+            foreach (var (id, state) in registry.Keys.ToList())
+            {
+                if (!from.Contains(state) || !Py.FnMatch(id, match))
+                {
+                    continue;
+                }
+
+                var pub = ReadPub(id, state) ?? PublicPem(id);
+                DeleteFile(id, state);
+                WriteFile(Path.Combine(PkiDir, DirOf(to), id), pub);
+                registry.SetState(id, to);
+                moved.Add(id);
+                bus.Fire("salt/key", Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+            }
+        }
+
+        moved.Sort((a, b) => string.CompareOrdinal((string)a!, (string)b!));
+        return moved.Count == 0 ? Py.Map() : Py.Map((DirOf(to), moved));
+    }
+
+    /// <summary>Deletes matching keys (any state), returning what matched before, as Salt's delete_key.</summary>
+    public OrderedDictionary<string, object?> DeleteMatching(string match)
+    {
+        lock (gate)
+        {
+            var matched = GlobMatch(match);
+            foreach (var (_, ids) in matched)
+            {
+                foreach (var id in Py.AsList(ids).Select(Py.Str))
+                {
+                    Delete(id);
+                }
+            }
+
+            return matched;
+        }
+    }
+
+    /// <summary>Deletes one key.</summary>
+    public void Delete(string id)
+    {
+        if (registry.StateOf(id) is { } state)
+        {
+            DeleteFile(id, state);
+            registry.Delete(id);
+            bus.Fire("salt/key", Py.Map(("result", true), ("act", "delete"), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+        }
+    }
+
+    /// <summary>Fingerprints of matching keys, {dir: {id: finger}}.</summary>
+    public OrderedDictionary<string, object?> Finger(string match, string? sumType)
+    {
+        var ret = Py.Map();
+        foreach (var (dir, ids) in GlobMatch(match, full: true))
+        {
+            var m = Py.Map();
+            foreach (var id in Py.AsList(ids).Select(Py.Str))
+            {
+                var pem = dir == "local" ? (id == "master.pem" ? MasterPrivatePem() : MasterPublicPem()) : ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
+                m[id] = PemFinger(pem, sumType ?? hashType);
+            }
+
+            ret[dir] = m;
+        }
+
+        return ret;
+    }
+
+    /// <summary>The public keys of matching minions, {dir: {id: pem}}.</summary>
+    public OrderedDictionary<string, object?> KeyStr(string match)
+    {
+        var ret = Py.Map();
+        foreach (var (dir, ids) in GlobMatch(match, full: true))
+        {
+            var m = Py.Map();
+            foreach (var id in Py.AsList(ids).Select(Py.Str))
+            {
+                m[id] = dir == "local" ? (id == "master.pem" ? MasterPrivatePem() : MasterPublicPem()) : ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
+            }
+
+            ret[dir] = m;
+        }
+
+        return ret;
+    }
+
+    public string MasterPublicPem() => EnsureMaster().Pub;
+
+    public string MasterPrivatePem() => EnsureMaster().Priv;
+
+    private (string Priv, string Pub) EnsureMaster()
+    {
+        lock (gate)
+        {
+            var pemPath = Path.Combine(PkiDir, "master.pem");
+            var pubPath = Path.Combine(PkiDir, "master.pub");
+            if (File.Exists(pemPath) && File.Exists(pubPath))
+            {
+                return (File.ReadAllText(pemPath), File.ReadAllText(pubPath));
+            }
+
+            var (priv, pub) = Generate(2048);
+            Directory.CreateDirectory(PkiDir);
+            WriteFile(pemPath, priv, UnixFileMode.UserRead);
+            WriteFile(pubPath, pub);
+            return (priv, pub);
+        }
+    }
+
+    /// <summary>A minion's public key: from its key file, or made now for a simulated minion and kept.</summary>
+    private string PublicPem(string id)
+    {
+        lock (gate)
+        {
+            var state = registry.StateOf(id) ?? KeyState.Accepted;
+            if (ReadPub(id, state) is { } existing)
+            {
+                return existing;
+            }
+
+            var (_, pub) = Generate(2048);
+            WriteFile(Path.Combine(PkiDir, DirOf(state), id), pub);
+            return pub;
+        }
+    }
+
+    private string? ReadPub(string id, KeyState state)
+    {
+        var path = Path.Combine(PkiDir, DirOf(state), id);
+        try
+        {
+            return File.Exists(path) ? File.ReadAllText(path) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private void DeleteFile(string id, KeyState state)
+    {
+        try
+        {
+            File.Delete(Path.Combine(PkiDir, DirOf(state), id));
+        }
+        catch (IOException e)
+        {
+            log.LogWarning("pki: cannot delete the key of {Id}: {Error}", id, e.Message);
+        }
+    }
+
+    private static void WriteFile(string path, string text, UnixFileMode mode = UnixFiles.Readable)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        UnixFiles.WriteAtomic(path, Encoding.ASCII.GetBytes(text), mode);
+    }
+
+    /// <summary>A new RSA key pair as Salt's gen_keys writes it: PKCS#1 private, SubjectPublicKeyInfo public.</summary>
+    public static (string Priv, string Pub) Generate(int bits)
+    {
+        using var rsa = RSA.Create(bits);
+        return (PemEncoding.WriteString("RSA PRIVATE KEY", rsa.ExportRSAPrivateKey()) + "\n", PemEncoding.WriteString("PUBLIC KEY", rsa.ExportSubjectPublicKeyInfo()) + "\n");
+    }
+
+    /// <summary>Salt's pem_finger: the hash of the PEM body lines (newlines included), hex pairs joined by colons.</summary>
+    public static string PemFinger(string pem, string sumType)
+    {
+        var lines = pem.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Where(l => l.Trim().Length > 0).ToList();
+        var body = string.Concat(lines.Skip(1).Take(lines.Count - 2).Select(l => l + "\n"));
+        var bytes = Encoding.ASCII.GetBytes(body);
+#pragma warning disable CA5350, CA5351 // Salt's fingerprints may use md5/sha1 (hash_type); display only
+        var digest = sumType switch
+        {
+            "md5" => MD5.HashData(bytes),
+            "sha1" => SHA1.HashData(bytes),
+            "sha384" => SHA384.HashData(bytes),
+            "sha512" => SHA512.HashData(bytes),
+            _ => SHA256.HashData(bytes),
+        };
+#pragma warning restore CA5350, CA5351
+        var hex = Convert.ToHexStringLower(digest);
+        return string.Join(":", Enumerable.Range(0, hex.Length / 2).Select(i => hex.Substring(i * 2, 2)));
+    }
+
+    /// <summary>Writes a generated public key as an accepted minion key (key.gen_accept).</summary>
+    public void AcceptPub(string id, string pub)
+    {
+        lock (gate)
+        {
+            if (registry.StateOf(id) is { } old)
+            {
+                DeleteFile(id, old);
+            }
+
+            WriteFile(Path.Combine(PkiDir, "minions", id), pub);
+            registry.SetState(id, KeyState.Accepted);
+        }
+    }
+}
