@@ -4,7 +4,7 @@ using SaltApi.Abstractions.Events;
 using SaltApi.Client.Auth;
 using SaltApi.Client.Batch;
 using SaltApi.Client.Bus;
-using SaltApi.Client.Channel;
+using SaltApi.Client.Request;
 using SaltApi.Client.Config;
 using SaltApi.Client.Local;
 using SaltApi.Client.Netapi;

@@ -312,7 +312,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
     /// <summary>One <see cref="IEventStream"/> subscriber: a bounded queue, completed on overflow.</summary>
     private sealed class Subscription(EventBus bus, int capacity) : IEventSubscription
     {
-        private readonly Channel<SaltEvent> channel = System.Threading.Channels.Channel.CreateBounded<SaltEvent>(new BoundedChannelOptions(capacity)
+        private readonly Channel<SaltEvent> channel = Channel.CreateBounded<SaltEvent>(new BoundedChannelOptions(capacity)
         {
             SingleWriter = true,
             SingleReader = false,

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
-using SaltApi.Client.Channel;
+using SaltApi.Client.Request;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Events;
@@ -23,6 +23,9 @@ internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<B
 
     public void Dispose() => watch?.Dispose();
 }
+
+/// <summary>One item of get_iter_returns: a minion's return (or, with <c>raw</c>, the whole event), or a <c>failed</c> minion.</summary>
+internal readonly record struct MinionReturn(string Id, OrderedDictionary<string, object?> Data, bool Failed);
 
 /// <summary>The arguments of LocalClient.cmd / run_job, split from a lowstate chunk.</summary>
 internal sealed record LocalCall
@@ -110,7 +113,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             return result;
         }
 
-        await foreach (var (id, data) in CollectAsync(call, job, timeout, ct).ConfigureAwait(false))
+        await foreach (var (id, data, _) in CollectAsync(call, job, timeout, ct).ConfigureAwait(false))
         {
             result[id] = call.FullReturn ? data : data.GetValueOrDefault("ret", new OrderedDictionary<string, object?>());
         }
@@ -163,7 +166,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
         load["user"] = "root";
 
-        var sink = into ?? System.Threading.Channels.Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        var sink = into ?? Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var pending = listen ? bus.BeginJob() : null;
         try
         {
@@ -257,11 +260,12 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
     /// <c>gather_job_timeout</c> later. The job-cache check of "Note A" is skipped: on the master's host
     /// it always passes.
     /// </summary>
-    public async IAsyncEnumerable<(string Id, OrderedDictionary<string, object?> Data)> CollectAsync(
+    public async IAsyncEnumerable<MinionReturn> CollectAsync(
         LocalCall call, JobStream job, int timeout, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var gatherJobTimeout = Lowstate.LocalTimeout(call.Kwargs.GetValueOrDefault("gather_job_timeout"), options.Master.GatherJobTimeout);
         var expectMinions = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("expect_minions"));
+        var rawEvents = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("raw"));
         var jid = job.Pub.Jid;
         var jobPrefix = "salt/job/" + jid;
         var minions = new HashSet<string>(job.Pub.Minions, StringComparer.Ordinal);
@@ -301,6 +305,12 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
                         var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
                         found.Add(id);
+                        if (rawEvents)
+                        {
+                            yield return new MinionReturn(id, new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["data"] = data, ["tag"] = raw.Tag }, false);
+                            continue;
+                        }
+
                         var ret = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["ret"] = value };
                         foreach (var key in (string[])["out", "retcode", "jid"])
                         {
@@ -310,7 +320,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                             }
                         }
 
-                        yield return (id, ret);
+                        yield return new MinionReturn(id, ret, false);
                     }
                     else if (jinfoJid is not null && raw.Tag.StartsWith("salt/job/" + jinfoJid, StringComparison.Ordinal))
                     {
@@ -394,12 +404,12 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         foreach (var id in failed.Distinct(StringComparer.Ordinal).Where(m => !found.Contains(m)).ToList())
         {
             found.Add(id);
-            yield return (id, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            yield return new MinionReturn(id, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["out"] = "no_return",
                 ["ret"] = NoResponse + jid,
                 ["retcode"] = 1L,
-            });
+            }, true);
         }
     }
 

@@ -1,5 +1,5 @@
 using SaltApi.Abstractions.Errors;
-using SaltApi.Client.Channel;
+using SaltApi.Client.Request;
 using SaltApi.Client.Config;
 
 namespace SaltApi.Client.Netapi;

@@ -32,7 +32,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
             throw new SaltMasterUnavailableException(MasterCalls.MessageTimedOut);
         }
 
-        var sink = System.Threading.Channels.Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.DropOldest });
+        var sink = Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.DropOldest });
         EventBus.JobWatch? watch = null;
         using (var pending = bus.BeginJob())
         {

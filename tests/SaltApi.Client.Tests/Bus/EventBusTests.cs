@@ -104,7 +104,7 @@ public sealed class EventBusTests : IDisposable
             await Within(sub.Reader.ReadAsync());
         }
 
-        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        var sink = Channel.CreateUnbounded<BusEvent>();
         using var watch = pending.Claim(jid, sink.Writer);
         peer.Write(Frame($"salt/job/{jid}/ret/m2", ("id", "m2"), ("return", false)));
 
@@ -131,7 +131,7 @@ public sealed class EventBusTests : IDisposable
         peer.Write(Frame($"salt/job/{jid}/ret/m1", ("id", "m1"), ("return", true)));
         await Within(sub.Reader.ReadAsync());
         using var pending = bus.BeginJob();
-        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        var sink = Channel.CreateUnbounded<BusEvent>();
         using var watch = pending.Claim(jid, sink.Writer);
 
         Assert.False(sink.Reader.TryRead(out _));
@@ -172,7 +172,7 @@ public sealed class EventBusTests : IDisposable
         await using var bus = new EventBus(Options(), NullLogger.Instance);
         using var sub = bus.Subscribe();
         await peer.WaitReaderAsync();
-        var sink = System.Threading.Channels.Channel.CreateUnbounded<BusEvent>();
+        var sink = Channel.CreateUnbounded<BusEvent>();
         using var watch = bus.Watch("20261126190000000004", sink.Writer);
 
         peer.DropReaders();

@@ -5,7 +5,7 @@ using NetMQ.Sockets;
 using SaltApi.Client.Config;
 using SaltApi.Protocol.Channel;
 
-namespace SaltApi.Client.Channel;
+namespace SaltApi.Client.Request;
 
 /// <summary>No reply after every attempt (Salt's SaltReqTimeoutError).</summary>
 internal sealed class RequestTimeoutException() : Exception("Message timed out");

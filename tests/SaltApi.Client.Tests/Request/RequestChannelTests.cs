@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using SaltApi.Client.Channel;
+using SaltApi.Client.Request;
 using SaltApi.Client.Config;
 using SaltApi.Client.Tests.Support;
 using SaltApi.Testing;
 
-namespace SaltApi.Client.Tests.Channel;
+namespace SaltApi.Client.Tests.Request;
 
 public sealed class RequestChannelTests
 {

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Client.Tests.Support;
+using SaltApi.Testing;
+
+namespace SaltApi.Client.Tests.Netapi;
+
+/// <summary>NetapiClient.run's checks (spec/03 §1), in Salt's order, with Salt's messages.</summary>
+public sealed class NetapiChecksTests : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    private SaltClientLayer Layer(bool masterUp = true, bool rawShell = false)
+    {
+        if (masterUp)
+        {
+            File.WriteAllText(Path.Combine(dir.Path, "workers.ipc"), "");
+        }
+
+        return SaltClientLayer.Create(new Dictionary<string, object?>
+        {
+            ["interface"] = "127.0.0.1",
+            ["ret_port"] = (long)FreePort.Next(),
+            ["sock_dir"] = dir.Path,
+            ["cachedir"] = dir.Path,
+            ["netapi_enable_clients"] = new List<object?> { "local", "runner", "ssh" },
+            ["netapi_allow_raw_shell"] = rawShell,
+        }, NullLoggerFactory.Instance);
+    }
+
+    private static Dictionary<string, object?> Low(params (string Key, object? Value)[] kv) => kv.ToDictionary(k => k.Key, k => k.Value);
+
+    [Fact]
+    public async Task Master_not_running_comes_first()
+    {
+        await using var layer = Layer(masterUp: false);
+
+        var e = await Assert.ThrowsAsync<SaltMasterUnavailableException>(() => layer.Client.RunAsync(Low(("client", "nope")), CancellationToken.None));
+        Assert.Equal("Salt Master is not available.", e.Message);
+        Assert.Equal(SaltErrorKind.MasterUnavailable, e.Kind);
+    }
+
+    [Theory]
+    [InlineData(null, "Invalid client specified: 'None'")]
+    [InlineData("nope", "Invalid client specified: 'nope'")]
+    [InlineData(5L, "Invalid client specified: '5'")]
+    public async Task Invalid_client(object? client, string message)
+    {
+        await using var layer = Layer();
+        var low = client is null ? Low(("token", "x")) : Low(("client", client), ("token", "x"));
+
+        var e = await Assert.ThrowsAsync<SaltInvocationException>(() => layer.Client.RunAsync(low, CancellationToken.None));
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public async Task Disabled_client()
+    {
+        await using var layer = Layer();
+
+        var e = await Assert.ThrowsAsync<SaltInvocationException>(() => layer.Client.RunAsync(Low(("client", "wheel"), ("token", "x")), CancellationToken.None));
+        Assert.Equal("Client disabled: 'wheel'. Add to 'netapi_enable_clients' master config option to enable.", e.Message);
+    }
+
+    [Fact]
+    public async Task Credentials_must_be_present()
+    {
+        await using var layer = Layer();
+
+        var e = await Assert.ThrowsAsync<SaltAuthenticationException>(() => layer.Client.RunAsync(Low(("client", "local"), ("username", "u"), ("password", "p")), CancellationToken.None));
+        Assert.Equal("No authentication credentials given", e.Message);
+        Assert.Equal("EauthAuthenticationError", e.SaltName);
+    }
+
+    [Fact]
+    public async Task Raw_shell_refused_unless_allowed()
+    {
+        await using var layer = Layer();
+
+        var e = await Assert.ThrowsAsync<SaltAuthenticationException>(() => layer.Client.RunAsync(Low(("client", "local"), ("token", "x"), ("raw_shell", true)), CancellationToken.None));
+        Assert.Equal("Raw shell option not allowed.", e.Message);
+    }
+
+    [Fact]
+    public async Task Ssh_is_refused_not_silently_ignored()
+    {
+        await using var layer = Layer();
+
+        var e = await Assert.ThrowsAsync<SaltClientException>(() => layer.Client.RunAsync(Low(("client", "ssh"), ("token", "x"), ("tgt", "*"), ("fun", "test.ping")), CancellationToken.None));
+        Assert.Contains("ssh", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Clients_are_Salts_nine_in_order()
+    {
+        await using var layer = Layer();
+
+        Assert.Equal(["local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "ssh", "wheel", "wheel_async"], layer.Client.Clients);
+    }
+}
