@@ -1,3 +1,3 @@
-using SaltApi.Host.Daemon;
+using SaltApi.Host.Hosting;
 
 return await SaltApiDaemon.RunAsync(args);

@@ -5,7 +5,7 @@ using SaltApi.Abstractions.Modules;
 
 namespace VersionProbe;
 
-/// <summary>Answers GET / with the YamlDotNet version its own code sees.</summary>
+/// <summary>Answers GET / with the YamlDotNet version its own code sees; GET /slow?ms=N answers after N ms.</summary>
 public sealed class VersionProbeModule : INetapiModule
 {
     /// <summary>The YamlDotNet version loaded for this plugin.</summary>
@@ -20,6 +20,12 @@ public sealed class VersionProbeModule : INetapiModule
         var port = Convert.ToInt32(context.Section["port"], System.Globalization.CultureInfo.InvariantCulture);
         var app = NetapiWebHost.CreateBuilder(context, new ListenerOptions("127.0.0.1", port)).Build();
         app.MapGet("/", () => Results.Text(YamlVersion));
+        // A slow request, to prove that stopping the daemon drains it: /slow?ms=3000
+        app.MapGet("/slow", async (int ms) =>
+        {
+            await Task.Delay(ms, CancellationToken.None);
+            return Results.Text("slept " + ms);
+        });
         await app.StartAsync(CancellationToken.None);
         try
         {
@@ -29,7 +35,8 @@ public sealed class VersionProbeModule : INetapiModule
         {
         }
 
-        await app.StopAsync(CancellationToken.None);
+        using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+        await app.StopAsync(drain.Token);
         await app.DisposeAsync();
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Client;
 using SaltApi.Host.Modules;
 
-namespace SaltApi.Host.Daemon;
+namespace SaltApi.Host.Hosting;
 
 /// <summary>
 /// The daemon's run: the embedded master (when configured), the shared client layer, then every enabled

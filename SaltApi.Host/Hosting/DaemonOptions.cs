@@ -4,7 +4,7 @@ using SaltApi.Host.Configuration;
 using SaltApi.Host.Logging;
 using SaltApi.Protocol.Config;
 
-namespace SaltApi.Host.Daemon;
+namespace SaltApi.Host.Hosting;
 
 /// <summary>
 /// The daemon's own settings, bound from the loaded master config and the command line

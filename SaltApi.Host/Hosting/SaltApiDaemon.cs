@@ -9,7 +9,7 @@ using SaltApi.Host.Logging;
 using SaltApi.Host.Modules;
 using SaltApi.Host.Plugins;
 
-namespace SaltApi.Host.Daemon;
+namespace SaltApi.Host.Hosting;
 
 /// <summary>salt-api's main: command line, config, logging, plugins, pidfile, then the host until a stop signal.</summary>
 internal static class SaltApiDaemon
@@ -135,6 +135,7 @@ internal static class SaltApiDaemon
             // systemd Type=notify: READY=1 once every module task is started, STOPPING=1 on stop.
             builder.Services.AddSystemd();
             using var host = builder.Build();
+            NotifyOutsideSystemd(host);
             try
             {
                 await host.RunAsync();
@@ -153,6 +154,23 @@ internal static class SaltApiDaemon
                 RemovePidFile(options.PidFile);
             }
         }
+    }
+
+    /// <summary>
+    /// AddSystemd notifies only when systemd is the parent. As Salt's notify_systemd, also notify whenever
+    /// $NOTIFY_SOCKET is set (a supervisor speaking the sd_notify protocol, or systemd-run --pipe).
+    /// </summary>
+    private static void NotifyOutsideSystemd(IHost host)
+    {
+        if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService() || string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+        {
+            return;
+        }
+
+        var notifier = new Microsoft.Extensions.Hosting.Systemd.SystemdNotifier();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() => notifier.Notify(Microsoft.Extensions.Hosting.Systemd.ServiceState.Ready));
+        lifetime.ApplicationStopping.Register(() => notifier.Notify(Microsoft.Extensions.Hosting.Systemd.ServiceState.Stopping));
     }
 
     private static List<(string Name, string Version)> BuiltInPlugins()

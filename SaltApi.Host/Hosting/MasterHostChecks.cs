@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
-namespace SaltApi.Host.Daemon;
+namespace SaltApi.Host.Hosting;
 
 /// <summary>
 /// Checks made when the daemon runs beside a real master (no embedded one): the master's user and the

@@ -1,0 +1,179 @@
+using System.Net;
+using SaltApi.Testing;
+
+namespace SaltApi.Host.Tests;
+
+/// <summary>The built daemon as a process: command line, config errors, plugins, supervision, signals.</summary>
+public sealed class DaemonTests
+{
+    private static Task<Daemon> LaunchAsync(string dir, int[] ports, params string[] extraArgs) =>
+        Daemon.LaunchAsync(dir, dir, ["-c", dir, "-l", "info", .. extraArgs], ports.FirstOrDefault(), 0, 0, ports);
+
+    [Fact]
+    public async Task Help_version_and_versions_report()
+    {
+        var help = await HostProcess.RunAsync(Path.GetTempPath(), null, "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.StartsWith("Usage: salt-api [options]\n", help.Stdout);
+        Assert.Contains("--log-file-level=LOG_LEVEL_LOGFILE", help.Stdout);
+
+        var version = await HostProcess.RunAsync(Path.GetTempPath(), null, "--version");
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^salt-api \d+\.\d+\.\d+\S* \(SaltApi\)\n$", version.Stdout);
+
+        var report = await HostProcess.RunAsync(Path.GetTempPath(), null, "-V");
+        Assert.Equal(0, report.ExitCode);
+        Assert.StartsWith("Salt Version:\n", report.Stdout);
+        Assert.Contains("Dependency Versions:\n", report.Stdout);
+        Assert.Contains(" NetMQ: 4.0.4.5\n", report.Stdout);
+        Assert.Contains(" RestWsgi: ", report.Stdout);
+    }
+
+    [Fact]
+    public async Task Usage_errors_and_daemon_mode_exit_2()
+    {
+        var bogus = await HostProcess.RunAsync(Path.GetTempPath(), null, "--bogus");
+        Assert.Equal(2, bogus.ExitCode);
+        Assert.Equal("Usage: salt-api [options]\n\nsalt-api: error: no such option: --bogus\n", bogus.Stderr);
+
+        var daemon = await HostProcess.RunAsync(Path.GetTempPath(), null, "-d");
+        Assert.Equal(2, daemon.ExitCode);
+        Assert.Contains("systemd", daemon.Stderr);
+    }
+
+    [Fact]
+    public async Task A_bad_config_prints_the_file_line_and_key_and_exits_non_zero()
+    {
+        var dir = HostProcess.ConfigDir("rest_wsgi:\n  port: 8001\n");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "master.d"));
+            File.WriteAllText(Path.Combine(dir, "master.d", "api.conf"), "timeout: 5\nrest_wsgi:\n  port: [1, 2\n");
+            var syntax = await HostProcess.RunAsync(dir, null, "-c", dir);
+            Assert.Equal(1, syntax.ExitCode);
+            Assert.Contains($"[ERROR   ] Error parsing configuration file: {dir}/master.d/api.conf, line ", syntax.Stderr);
+
+            File.WriteAllText(Path.Combine(dir, "master.d", "api.conf"), "timeout: 5\nret_port: many\n");
+            var type = await HostProcess.RunAsync(dir, null, "-c", dir);
+            Assert.Equal(1, type.ExitCode);
+            Assert.Contains($"{dir}/master.d/api.conf, line 2, key 'ret_port': expected an integer", type.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task No_module_enabled_is_an_error()
+    {
+        // rest_wsgi without port: not started (silently in Salt); nothing else configured.
+        var dir = HostProcess.ConfigDir("rest_wsgi:\n  host: 127.0.0.1\n");
+        try
+        {
+            var r = await HostProcess.RunAsync(dir, null, "-c", dir);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("[ERROR   ] Not loading 'rest_wsgi'. 'port' not specified in config", r.Stderr);
+            Assert.Contains("[ERROR   ] Did not find any netapi configurations, nothing to start", r.Stderr);
+            Assert.False(File.Exists(Path.Combine(dir, "salt-api.pid")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Salt_master_yaml_in_the_working_directory_is_the_default_config()
+    {
+        var dir = Directory.CreateTempSubdirectory("saltapi-dev-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "salt-master.yaml"), "api_pidfile: pid\napi_logfile: api.log\nlog_level: info\nrest_wsgi: {host: 127.0.0.1}\n");
+            var r = await HostProcess.RunAsync(dir, null);
+            Assert.Equal(1, r.ExitCode);
+            // log_level came from the file; the module section from the file too.
+            Assert.Contains("[INFO    ] The salt-api is starting up", r.Stderr);
+            Assert.Contains($"{dir}/salt-master.yaml, line 4", r.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Split_config_plugins_from_netapi_plugin_dirs_a_crashing_module_and_a_clean_stop()
+    {
+        var wsgi = FreePort.Next();
+        var probe = FreePort.Next();
+        var plugins = TestPlugins.Folder("VersionProbe", "CrashingModule");
+        var dir = HostProcess.ConfigDir($"netapi_plugin_dirs: [{plugins}]\nrest_wsgi:\n  port: 1\n");
+        var marker = Path.Combine(dir, "crashes");
+        Directory.CreateDirectory(Path.Combine(dir, "master.d"));
+        // master.d replaces rest_wsgi's block (shallow merge) and adds the test modules.
+        File.WriteAllText(Path.Combine(dir, "master.d", "10-api.conf"), $"rest_wsgi:\n  port: {wsgi}\n  host: 127.0.0.1\n");
+        File.WriteAllText(Path.Combine(dir, "master.d", "20-plugins.conf"), $"version_probe:\n  port: {probe}\ncrashing_module:\n  marker: {marker}\n");
+        try
+        {
+            await using var daemon = await LaunchAsync(dir, [wsgi, probe]);
+            // salt.utils.process.set_pidfile: the decimal pid, no newline.
+            Assert.Matches("^[0-9]+$", File.ReadAllText(Path.Combine(dir, "salt-api.pid")));
+
+            // The plugin sees its own YamlDotNet (15.3.0) while the host runs 16.3.0.
+            Assert.StartsWith("15.3.", await daemon.Http.GetStringAsync(new Uri($"http://127.0.0.1:{probe}/")));
+
+            // The crashing module is restarted (with backoff) while rest_wsgi keeps serving.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((!File.Exists(marker) || File.ReadAllLines(marker).Length < 2) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(File.ReadAllLines(marker).Length >= 2, daemon.Output);
+            Assert.Contains("Netapi module 'crashing_module' died: crashing_module always fails to start", daemon.Output);
+            using var response = await daemon.Http.PostAsync(daemon.Wsgi, new StringContent("[]", System.Text.Encoding.UTF8, "application/json"));
+            Assert.NotEqual(0, (int)response.StatusCode);
+
+            // SIGTERM during a slow request: the request completes, then the daemon exits 0 and removes its pidfile.
+            var slow = daemon.Http.GetAsync(new Uri($"http://127.0.0.1:{probe}/slow?ms=2500"));
+            await Task.Delay(500);
+            daemon.Signal();
+            using var slowResponse = await slow;
+            Assert.Equal(HttpStatusCode.OK, slowResponse.StatusCode);
+            Assert.Equal("slept 2500", await slowResponse.Content.ReadAsStringAsync());
+            Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)), daemon.Output);
+            Assert.Equal(0, daemon.ExitCode);
+            Assert.False(File.Exists(Path.Combine(dir, "salt-api.pid")));
+            Assert.Contains("The salt-api is shutdown. salt-api received a SIGTERM. Exited.", daemon.Output);
+        }
+        finally
+        {
+            Directory.Delete(plugins, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Sighup_reopens_the_log_file()
+    {
+        var wsgi = FreePort.Next();
+        var dir = HostProcess.ConfigDir($"log_level_logfile: info\nrest_wsgi:\n  port: {wsgi}\n  host: 127.0.0.1\n");
+        await using var daemon = await LaunchAsync(dir, [wsgi]);
+        var log = Path.Combine(dir, "api.log");
+        Assert.Contains("The salt-api is starting up", File.ReadAllText(log));
+        File.Move(log, log + ".1");
+        daemon.Signal(1);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(log) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(log), daemon.Output);
+        Assert.False(daemon.HasExited);
+        daemon.Signal();
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, daemon.ExitCode);
+        Assert.Contains("The salt-api is shutting down..", File.ReadAllText(log));
+    }
+}
