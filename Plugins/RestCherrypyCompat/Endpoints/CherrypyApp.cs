@@ -78,6 +78,9 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         /// <summary>Unexpected errors answer the negotiated JSON/YAML body (hypermedia_out); off for raw outputs.</summary>
         public bool GenericErrorAsData { get; set; }
 
+        /// <summary>Salt's exceptions map to statuses (hypermedia_handler); off where Salt has no mapper.</summary>
+        public bool MapSaltErrors { get; set; } = true;
+
         public string? RawBody { get; set; }
     }
 
@@ -88,6 +91,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         var req = call.Request;
         var resp = call.Response;
         resp.Headers["X-Salt-Version"] = SaltVersion;
+        resp.Headers.Vary = "Accept-Encoding";
 
         var path = req.Path.Value ?? "/";
         if (options.RootPrefix != "/")
@@ -134,8 +138,8 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             throw new HttpError(404, $"The path '{path}' was not found.");
         }
 
-        resp.Headers.Vary = "Accept-Encoding";
         call.GenericErrorAsData = r is not (Resource.Events or Resource.WebSocket or Resource.App) && !(r == Resource.Keys && req.Method == "POST");
+        call.MapSaltErrors = !(r == Resource.Keys && req.Method == "POST");
 
         // Session tool: X-Auth-Token, when present, replaces the cookie.
         SaltToken? session = null;
@@ -440,6 +444,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             HttpError h => (h.Status, h.Message),
             BadHttpRequestException b when b.StatusCode == 413 => (413, ErrorPage.DefaultMessage(413)),
             BadHttpRequestException b => (b.StatusCode, b.Message),
+            SaltApiException when !call.MapSaltErrors => (500, ErrorPage.DefaultMessage(500)),
             SaltApiException s => s.Kind switch
             {
                 SaltErrorKind.Authentication or SaltErrorKind.Authorization => (401, s.Message),
@@ -941,7 +946,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             {
             }
 
-            if (ws.State == WebSocketState.Open)
+            if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 try
                 {
