@@ -57,6 +57,7 @@ internal sealed class BenchDaemon : IAsyncDisposable
             {User}: ['.*', '@runner', '@wheel', '@jobs']
         embedded_master:
         {embeddedYaml}
+        {Environment.GetEnvironmentVariable("BENCH_EMBEDDED_EXTRA") ?? ""}
         rest_wsgi:
           port: {wsgiPort}
         rest_cherrypy:
