@@ -64,6 +64,8 @@ internal sealed class BenchDaemon : IAsyncDisposable
           port: {cherrypyPort}
           host: 127.0.0.1
           disable_ssl: true
+          # As an operator serving many clients raises it (Salt's default 100 + socket_queue_size 30 caps connections at 130).
+          thread_pool: 512
         {Environment.GetEnvironmentVariable("BENCH_MASTER_EXTRA") ?? ""}
         """;
 

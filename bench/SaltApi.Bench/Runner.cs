@@ -386,7 +386,7 @@ internal sealed class Runner(Settings s)
         }
 
         var load = new HttpLoad(d.Wsgi, LowstateWsgi("local_async"), [Json, AcceptJson]);
-        var limit = TimeSpan.FromSeconds(s.MemoryRequests >= 100_000 ? 60 : 20);
+        var limit = TimeSpan.FromSeconds(s.MemoryRequests >= 100_000 ? 40 : 15);
         if (daemonRequests < s.MemoryRequests)
         {
             var pre = await Wrk.AtLeastAsync(load, 64, s.MemoryRequests - daemonRequests, 5, limit);
@@ -527,7 +527,7 @@ internal sealed class Runner(Settings s)
         var cores = (d.Proc.CpuTime() - cpu).TotalSeconds / sw.Elapsed.TotalSeconds;
         daemonRequests += total;
         double? ratio = ceiling.TryGetValue(c, out var ceil) ? r.Rps / ceil : null;
-        note = (note.Length > 0 ? note + "; " : "") + $"daemon CPU {cores:0.00} cores";
+        note = (note.Length > 0 ? note + "; " : "") + $"daemon CPU {cores:0.00} cores" + (r.ErrorKinds.Length > 0 ? $"; errors: {r.ErrorKinds}" : "");
         table.Add(new Row(name, C(c), r.Rps, r.P50, r.P99, r.Errors, d.Proc.Memory().RssMb, ratio, note));
         return r;
     }

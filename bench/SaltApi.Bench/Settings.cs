@@ -17,7 +17,7 @@ internal sealed record Settings(
         var quick = args.Contains("--quick");
         var s = quick
             ? new Settings(1, 2, 1, 2, 30_000, TimeSpan.FromMinutes(5), new HashSet<string>())
-            : new Settings(1, 3, 3, 5, 100_000, TimeSpan.FromMinutes(8), new HashSet<string>());
+            : new Settings(1, 2, 3, 5, 100_000, TimeSpan.FromMinutes(8), new HashSet<string>());
         for (var i = 0; i < args.Length - 1; i++)
         {
             switch (args[i])

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace SaltApi.Bench;
 
 /// <summary>One wrk run's figures (latencies in milliseconds).</summary>
-internal sealed record WrkResult(long Requests, double Seconds, long Errors, double P50, double P90, double P99, double Max)
+internal sealed record WrkResult(long Requests, double Seconds, long Errors, double P50, double P90, double P99, double Max, string ErrorKinds = "")
 {
     public double Rps => Seconds > 0 ? Requests / Seconds : 0;
 }
@@ -15,6 +15,8 @@ internal sealed record HttpLoad(string Url, string? Body, IReadOnlyList<string> 
 /// <summary>Runs Debian's wrk with bench/lua/post.lua; every run is bounded by its duration plus a kill.</summary>
 internal static class Wrk
 {
+    private static readonly string[] ErrorNames = ["connect", "read", "write", "status", "timeout"];
+
     public static async Task<WrkResult> RunAsync(HttpLoad load, int connections, int seconds)
     {
         var bodyFile = Path.Combine(Paths.Out, "body.json");
@@ -72,7 +74,8 @@ internal static class Wrk
             Ms("p50"),
             Ms("p90"),
             Ms("p99"),
-            Ms("max"));
+            Ms("max"),
+            string.Join(", ", ErrorNames.Where(k => L(k) > 0).Select(k => $"{k} {L(k)}")));
     }
 
     /// <summary>A warm-up run, then <paramref name="repeats"/> runs; figures are the medians, errors the sum.</summary>
@@ -94,7 +97,8 @@ internal static class Wrk
             Stats.Median(runs.Select(r => r.P50)),
             Stats.Median(runs.Select(r => r.P90)),
             Stats.Median(runs.Select(r => r.P99)),
-            runs.Max(r => r.Max));
+            runs.Max(r => r.Max),
+            string.Join("; ", runs.Select(r => r.ErrorKinds).Where(k => k.Length > 0)));
         // Requests/s is the median of the runs' rates, not a ratio of medians.
         var rps = Stats.Median(runs.Select(r => r.Rps));
         return (median with { Requests = (long)Math.Round(rps * median.Seconds) }, total);
