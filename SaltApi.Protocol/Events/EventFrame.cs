@@ -94,8 +94,9 @@ public static class EventFrame
 
                 return false;
             }
-            catch (MessagePackSerializationException e)
+            catch (Exception e) when (e is MessagePackSerializationException or ArgumentException or OverflowException or InvalidOperationException)
             {
+                // A header announcing 2^31 bytes or more lands here: never an untyped error from the bus.
                 throw new SaltProtocolException("malformed event frame", e);
             }
 
@@ -157,7 +158,7 @@ public static class EventFrame
                 }
             }
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException)
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or ArgumentException or OverflowException or InvalidOperationException)
         {
             throw new SaltProtocolException("malformed event frame", e);
         }

@@ -207,15 +207,18 @@ public static class SaltMsgpack
             case MessagePackType.Extension:
             {
                 var ext = r.ReadExtensionFormat();
+                if (ext.TypeCode == ConstantExt)
+                {
+                    // The payload is a msgpack document of its own: read it in place, one level deeper.
+                    var inner = new MessagePackReader(ext.Data);
+                    var constant = Read(ref inner, depth + 1);
+                    return inner.End ? constant : throw new SaltProtocolException("trailing bytes in an ext 79 payload");
+                }
+
                 var data = ext.Data.ToArray();
                 if (ext.TypeCode == DateTimeExt && TryParseDateTime(Encoding.ASCII.GetString(data), out var dt))
                 {
                     return dt;
-                }
-
-                if (ext.TypeCode == ConstantExt)
-                {
-                    return Deserialize(data);
                 }
 
                 return data;
