@@ -28,6 +28,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     private RequestServer? server;
     private EventBus? bus;
     private Timer? cleaner;
+    private Timer? presenceTimer;
     private int disposed;
 
     private EmbeddedMaster()
@@ -100,7 +101,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
         Context = new MasterContext(opts, config, options, bus, registry, ck, new Acl(ck), loadAuth, jobs, running, executor, keys, rootKeys, log, stop.Token);
 
         var clear = new ClearFuncs(Context);
-        server = new RequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests);
+        server = new RequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes);
         server.Bind(config.Interface, config.RetPort);
         RetPort = server.Port;
 
@@ -112,6 +113,13 @@ public sealed class EmbeddedMaster : IAsyncDisposable
         }
 
         cleaner = new Timer(_ => jobs.Clean(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        var presence = new Presence(registry, bus);
+        presence.FireStartEvents();
+        if (Py.Truthy(opts.Get("presence_events")))
+        {
+            var interval = TimeSpan.FromSeconds(Math.Max(0.05, ConfigValues.GetSeconds(opts, "loop_interval", 60)));
+            presenceTimer = new Timer(_ => presence.Tick(), null, interval, interval);
+        }
         if (log.IsEnabled(LogLevel.Information))
         {
             log.LogInformation("embedded master listening on tcp://{Interface}:{Port}, event bus in {SockDir}, {Count} simulated minions", config.Interface, RetPort, config.SockDir, options.Minions.Count);
@@ -171,6 +179,11 @@ public sealed class EmbeddedMaster : IAsyncDisposable
         if (cleaner is not null)
         {
             await cleaner.DisposeAsync();
+        }
+
+        if (presenceTimer is not null)
+        {
+            await presenceTimer.DisposeAsync();
         }
 
         if (server is not null)

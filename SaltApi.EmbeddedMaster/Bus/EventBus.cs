@@ -43,7 +43,10 @@ internal sealed class EventBus : IAsyncDisposable
     {
         pubListener = Listen(pubPath, pubWorldWritable ? Values.UnixFiles.World : Values.UnixFiles.Owner);
         pullListener = Listen(pullPath, Values.UnixFiles.Owner);
-        loops.Add(Task.Run(() => AcceptPubAsync(pubListener)));
+        // A dedicated thread accepts readers, so a reader that connected is registered at once, even when
+        // the thread pool is busy: events fired after that are never lost for it.
+        var acceptThread = new Thread(() => AcceptPub(pubListener)) { IsBackground = true, Name = "salt-master event pub accept" };
+        acceptThread.Start();
         loops.Add(Task.Run(() => AcceptPullAsync(pullListener)));
     }
 
@@ -70,7 +73,15 @@ internal sealed class EventBus : IAsyncDisposable
     }
 
     /// <summary>Fires one event (data is encoded as is; add <c>_stamp</c> yourself where its position matters).</summary>
-    public void Fire(string tag, IEnumerable<KeyValuePair<string, object?>> data) => Publish(EventFrame.Encode(tag, data));
+    public void Fire(string tag, IEnumerable<KeyValuePair<string, object?>> data)
+    {
+        if (readers.IsEmpty)
+        {
+            return; // nobody listens: as Salt's publisher, the event is simply gone
+        }
+
+        Publish(EventFrame.Encode(tag, data));
+    }
 
     /// <summary>Sends one whole frame to every reader.</summary>
     public void Publish(byte[] frame)
@@ -103,16 +114,16 @@ internal sealed class EventBus : IAsyncDisposable
         }
     }
 
-    private async Task AcceptPubAsync(Socket listener)
+    private void AcceptPub(Socket listener)
     {
         while (!stop.IsCancellationRequested)
         {
             Socket conn;
             try
             {
-                conn = await listener.AcceptAsync(stop.Token);
+                conn = listener.Accept();
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is ObjectDisposedException or SocketException or InvalidOperationException)
             {
                 if (stop.IsCancellationRequested)
                 {

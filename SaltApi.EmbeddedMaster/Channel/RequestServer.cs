@@ -23,7 +23,7 @@ internal sealed class RequestServer : IAsyncDisposable
     private readonly Task dispatcher;
     private int inFlight;
 
-    public RequestServer(ILogger log, Func<byte[], Task<byte[]?>> handler, int maxPending, int maxConcurrent)
+    public RequestServer(ILogger log, Func<byte[], Task<byte[]?>> handler, int maxPending, int maxConcurrent, long maxMessageBytes)
     {
         this.log = log;
         this.handler = handler;
@@ -31,6 +31,8 @@ internal sealed class RequestServer : IAsyncDisposable
         concurrency = new SemaphoreSlim(maxConcurrent, maxConcurrent);
         router.Options.Linger = TimeSpan.Zero;
         router.Options.Backlog = 1000;
+        // Deliberate difference: Salt accepts requests of any size; a larger one is dropped by ZeroMQ here.
+        router.Options.MaxMsgSize = maxMessageBytes;
         router.ReceiveReady += OnReceive;
         replies.ReceiveReady += OnReply;
         poller = new NetMQPoller { router, replies };

@@ -39,6 +39,9 @@ internal sealed record EmbeddedOptions
     /// <summary><c>max_concurrent_requests</c>: requests handled at once.</summary>
     public int MaxConcurrentRequests { get; init; } = 256;
 
+    /// <summary><c>max_request_bytes</c>: the largest request the ret port accepts (ZeroMQ drops the peer's larger messages).</summary>
+    public long MaxRequestBytes { get; init; } = 100L * 1024 * 1024;
+
     /// <summary><c>reader_queue</c>: frames a bus reader may fall behind before it is disconnected.</summary>
     public int ReaderQueue { get; init; } = 100_000;
 
@@ -91,12 +94,13 @@ internal sealed record EmbeddedOptions
             MaxPendingRequests = ConfigValues.GetInt(map, "max_pending_requests", 10000, P),
             MaxConcurrentRequests = ConfigValues.GetInt(map, "max_concurrent_requests", 256, P),
             ReaderQueue = ConfigValues.GetInt(map, "reader_queue", 100_000, P),
+            MaxRequestBytes = (long)ConfigValues.GetSeconds(map, "max_request_bytes", 100L * 1024 * 1024, P),
             MaxBusReaders = ConfigValues.GetInt(map, "max_bus_readers", 1024, P),
             WriteJobCache = ConfigValues.GetBool(map, "write_job_cache", true),
         };
-        if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1)
+        if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024)
         {
-            throw new ConfigException(P, "latency_ms and auth_failure_delay must be >= 0; max_jobs, max_pending_requests, max_concurrent_requests, reader_queue and max_bus_readers >= 1");
+            throw new ConfigException(P, "latency_ms and auth_failure_delay must be >= 0; max_jobs, max_pending_requests, max_concurrent_requests, reader_queue and max_bus_readers >= 1; max_request_bytes >= 1024");
         }
 
         return o;

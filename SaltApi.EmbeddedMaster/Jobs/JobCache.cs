@@ -21,26 +21,35 @@ internal sealed class Job(string jid, OrderedDictionary<string, object?> load, I
 
     public DateTime Started { get; } = Protocol.Jobs.Jid.ToTime(jid) ?? DateTime.UtcNow;
 
-    private readonly List<(string Id, OrderedDictionary<string, object?> Ret)> returns = [];
+    private readonly OrderedDictionary<string, OrderedDictionary<string, object?>> returns = new(StringComparer.Ordinal);
 
-    /// <summary>Adds a minion's return load (the ret event's data).</summary>
+    /// <summary>Adds a minion's return load (the ret event's data); a later return from the same minion replaces it.</summary>
     public void AddReturn(string id, OrderedDictionary<string, object?> ret)
     {
         lock (returns)
         {
-            returns.RemoveAll(r => r.Id == id);
-            returns.Add((id, ret));
+            returns.Remove(id);
+            returns[id] = ret;
         }
     }
 
-    /// <summary>The returns so far.</summary>
+    /// <summary>Whether a minion has returned.</summary>
+    public bool HasReturn(string id)
+    {
+        lock (returns)
+        {
+            return returns.ContainsKey(id);
+        }
+    }
+
+    /// <summary>The returns so far, in arrival order.</summary>
     public List<(string Id, OrderedDictionary<string, object?> Ret)> Returns
     {
         get
         {
             lock (returns)
             {
-                return [.. returns];
+                return returns.Select(kv => (kv.Key, kv.Value)).ToList();
             }
         }
     }

@@ -119,10 +119,20 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                     await Task.Delay(TimeSpan.FromMilliseconds(latencyMs), stop);
                 }
 
-                var tasks = new List<Task>(targets.Count);
-                foreach (var m in targets)
+                var tasks = new List<Task>();
+                for (var i = 0; i < targets.Count; i++)
                 {
-                    tasks.Add(RunOneAsync(m, pub, jobStop));
+                    var t = RunOneAsync(targets[i], pub, jobStop);
+                    if (!t.IsCompleted)
+                    {
+                        tasks.Add(t);
+                    }
+
+                    // Many minions: let other work (requests, bus writers) run between slices.
+                    if (i % 128 == 127)
+                    {
+                        await Task.Yield();
+                    }
                 }
 
                 await Task.WhenAll(tasks);
@@ -205,7 +215,25 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
             var fun = Py.Str(funName);
             if (!MinionFunctions.All.TryGetValue(fun, out var func))
             {
-                ret["return"] = $"'{fun}' is not available.";
+                // As the minion: sys.doc("<fun>*") first; when it finds functions, the docs come back
+                // with the missing function's text added.
+                var missingText = $"'{fun}' is not available.";
+                var docs = Py.Map();
+                foreach (var name in MinionFunctions.FunctionsMatching([fun + "*"]))
+                {
+                    docs[name] = MinionFunctions.All[name].Doc;
+                }
+
+                if (docs.Count > 0)
+                {
+                    docs[fun] = missingText;
+                    ret["return"] = docs;
+                }
+                else
+                {
+                    ret["return"] = missingText;
+                }
+
                 ret["success"] = false;
                 ret["retcode"] = 1L;
                 ret["out"] = "nested";

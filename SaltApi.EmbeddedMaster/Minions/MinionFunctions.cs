@@ -153,7 +153,7 @@ internal static class MinionFunctions
             (prev, curr) = (curr, prev + curr);
         }
 
-        object value = curr <= long.MaxValue ? (long)curr : curr;
+        object value = curr <= long.MaxValue ? (object)(long)curr : curr;
         return [value, watch.Elapsed.TotalSeconds];
     }
 

@@ -61,9 +61,10 @@ internal static class RunnerFunctions
             var ret = Py.Map();
             if (job is not null)
             {
+                var returns = job.Returns.ToDictionary(r => r.Id, r => r.Ret, StringComparer.Ordinal);
                 foreach (var id in job.Minions)
                 {
-                    ret[id] = job.Returns.Any(r => r.Id == id && Py.Truthy(r.Ret.Get("success")));
+                    ret[id] = returns.TryGetValue(id, out var r) && Py.Truthy(r.Get("success"));
                 }
             }
 
@@ -185,7 +186,7 @@ internal static class RunnerFunctions
         {
             foreach (var id in job.Minions)
             {
-                if (!job.Returns.Any(r => r.Id == id))
+                if (!job.HasReturn(id))
                 {
                     ret[id] = "Minion did not return";
                 }

@@ -51,22 +51,31 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
 
     public static string DirOf(KeyState s) => Dirs.First(d => d.State == s).Dir;
 
-    /// <summary>Ids by state matching a glob (Salt's glob_match), as {dir: [ids]} for non-empty lists.</summary>
+    /// <summary>
+    /// Salt's name_match: ids by state matching a glob (a comma-separated match is several globs), as
+    /// {dir: [ids]} for the non-empty lists; with <paramref name="full"/> the master's own keys under <c>local</c>.
+    /// </summary>
     public OrderedDictionary<string, object?> GlobMatch(string match, bool full = false)
     {
+        var globs = match.Contains(',', StringComparison.Ordinal) ? match.Split(',') : [match];
+        bool Matches(string id) => globs.Any(g => Py.FnMatch(id, g));
         var ret = Py.Map();
         foreach (var (state, dir) in Dirs)
         {
-            var ids = registry.Keys.Where(k => k.Value == state && Py.FnMatch(k.Key, match)).Select(k => k.Key).Order(StringComparer.Ordinal).Cast<object?>().ToList();
+            var ids = registry.Keys.Where(k => k.Value == state && Matches(k.Key)).Select(k => k.Key).Order(StringComparer.Ordinal).Cast<object?>().ToList();
             if (ids.Count > 0)
             {
                 ret[dir] = ids;
             }
         }
 
-        if (full && (Py.FnMatch("master.pem", match) || Py.FnMatch("master.pub", match)))
+        if (full)
         {
-            ret["local"] = new List<object?> { "master.pem", "master.pub" }.Where(n => Py.FnMatch(Py.Str(n), match)).ToList();
+            var local = new List<object?> { "master.pem", "master.pub" }.Where(n => Matches((string)n!)).ToList();
+            if (local.Count > 0)
+            {
+                ret["local"] = local;
+            }
         }
 
         return ret;
@@ -85,15 +94,18 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
         return ret;
     }
 
-    /// <summary>Moves matching keys to a new state (accept / reject), firing salt/key for each.</summary>
+    /// <summary>
+    /// Moves matching keys to a new state (accept / reject), firing salt/key for each; answers Salt's
+    /// name_match of the match afterwards (every matching key, moved or not).
+    /// </summary>
     public OrderedDictionary<string, object?> Move(string match, KeyState to, IReadOnlyCollection<KeyState> from, string act)
     {
-        var moved = new List<object?>();
+        var globs = match.Contains(',', StringComparison.Ordinal) ? match.Split(',') : [match];
         lock (gate)
         {
             foreach (var (id, state) in registry.Keys.ToList())
             {
-                if (!from.Contains(state) || !Py.FnMatch(id, match))
+                if (!from.Contains(state) || !globs.Any(g => Py.FnMatch(id, g)))
                 {
                     continue;
                 }
@@ -102,16 +114,14 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
                 DeleteFile(id, state);
                 WriteFile(Path.Combine(PkiDir, DirOf(to), id), pub);
                 registry.SetState(id, to);
-                moved.Add(id);
                 bus.Fire("salt/key", Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
             }
         }
 
-        moved.Sort((a, b) => string.CompareOrdinal((string)a!, (string)b!));
-        return moved.Count == 0 ? Py.Map() : Py.Map((DirOf(to), moved));
+        return GlobMatch(match);
     }
 
-    /// <summary>Deletes matching keys (any state), returning what matched before, as Salt's delete_key.</summary>
+    /// <summary>Deletes matching keys (any state); as Salt's delete_key, answers the name_match afterwards (so usually {}).</summary>
     public OrderedDictionary<string, object?> DeleteMatching(string match)
     {
         lock (gate)
@@ -125,7 +135,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
                 }
             }
 
-            return matched;
+            return GlobMatch(match);
         }
     }
 

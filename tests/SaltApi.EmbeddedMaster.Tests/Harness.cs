@@ -93,7 +93,20 @@ public sealed class MasterHarness : IAsyncDisposable
 
     public Task<object?> SendAsync(OrderedDictionary<string, object?> load) => Task.Run(() => Send(load));
 
-    public BusReader Reader() => new(Path.Combine(SockDir, "master_event_pub.ipc"));
+    /// <summary>A bus reader, returned once the master has registered it (events fired later all reach it).</summary>
+    public BusReader Reader()
+    {
+        var bus = Master.Context!.Bus;
+        var before = bus.ReaderCount;
+        var reader = new BusReader(Path.Combine(SockDir, "master_event_pub.ipc"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (bus.ReaderCount <= before && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(1);
+        }
+
+        return reader;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -123,21 +136,13 @@ public sealed class BusReader : IDisposable
 
     private async Task ReadLoopAsync()
     {
-        var pending = new List<byte>();
-        var buf = new byte[65536];
+        var pipe = System.IO.Pipelines.PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
         try
         {
             while (true)
             {
-                var n = await socket.ReceiveAsync(buf, SocketFlags.None, stop.Token);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                pending.AddRange(buf.AsSpan(0, n).ToArray());
-                var seq = new ReadOnlySequence<byte>(pending.ToArray());
-                var consumed = 0L;
+                var result = await pipe.ReadAsync(stop.Token);
+                var seq = result.Buffer;
                 while (true)
                 {
                     var before = seq;
@@ -146,18 +151,20 @@ public sealed class BusReader : IDisposable
                         break;
                     }
 
-                    var raw = before.Slice(0, before.Length - seq.Length).ToArray();
-                    consumed += raw.Length;
                     if (evt is not null)
                     {
-                        events.Writer.TryWrite((evt, raw));
+                        events.Writer.TryWrite((evt, before.Slice(0, before.Length - seq.Length).ToArray()));
                     }
                 }
 
-                pending.RemoveRange(0, (int)consumed);
+                pipe.AdvanceTo(seq.Start, seq.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
         }
 
