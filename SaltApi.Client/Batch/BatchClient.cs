@@ -24,7 +24,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
         var subset = Lowstate.LocalTimeout(subsetValue, 3);
         low.Remove("cli");
         var progress = low.Remove("progress", out var pv) && ConfigValues.Truthy(pv);
-        var call = LocalCall.From(low);
+        var call = LocalCall.From(low, "cmd_subset");
 
         // cmd(tgt, "sys.list_functions", tgt_type=tgt_type, **kwargs): no arg, kwarg, ret or full_return.
         var listCall = call with { Fun = "sys.list_functions", Arg = [], Kwarg = null, Ret = "", Jid = "", FullReturn = false };
@@ -59,7 +59,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
     {
         var low = Lowstate.Copy(lowstate);
         var batchSpec = low.Remove("batch", out var b) ? b : "10%";
-        var call = LocalCall.From(low);
+        var call = LocalCall.From(low, "cmd_batch");
         var kwargs = call.Kwargs;
         var raw = ConfigValues.Truthy(kwargs.GetValueOrDefault("raw"));
         var failhard = kwargs.TryGetValue("failhard", out var fh) ? ConfigValues.Truthy(fh) : false;

@@ -23,6 +23,7 @@ internal sealed partial class EventBus
     private readonly SortedSet<long> pending = [];
     private long pendingSeq;
     private int unclaimedCount;
+    private long generation;
 
     /// <summary>Opens a pending job: call before sending the request whose events are needed.</summary>
     public PendingJob BeginJob()
@@ -31,7 +32,7 @@ internal sealed partial class EventBus
         {
             var id = ++pendingSeq;
             pending.Add(id);
-            return new PendingJob(this, id);
+            return new PendingJob(this, id, generation);
         }
     }
 
@@ -57,12 +58,20 @@ internal sealed partial class EventBus
         list.Add(w);
     }
 
-    private JobWatch Claim(long pendingId, string jid, ChannelWriter<BusEvent> sink)
+    private JobWatch Claim(long pendingId, long since, string jid, ChannelWriter<BusEvent> sink)
     {
         var w = new JobWatch(this, jid, sink);
         lock (routeLock)
         {
             pending.Remove(pendingId);
+            if (since != generation)
+            {
+                // The bus dropped after this call began: its first events may be lost.
+                PruneUnclaimed();
+                w.Fail(new BusLostException());
+                return w;
+            }
+
             AddWatch(w);
             if (unclaimed.Remove(jid, out var kept))
             {
@@ -184,6 +193,7 @@ internal sealed partial class EventBus
         List<JobWatch> all;
         lock (routeLock)
         {
+            generation++;
             all = [.. watches.Values.SelectMany(l => l)];
             unclaimed.Clear();
             unclaimedCount = 0;
@@ -203,7 +213,7 @@ internal sealed partial class EventBus
     }
 
     /// <summary>A call that will learn its jid from the master's reply.</summary>
-    internal sealed class PendingJob(EventBus bus, long id) : IDisposable
+    internal sealed class PendingJob(EventBus bus, long id, long generation) : IDisposable
     {
         private int done;
 
@@ -211,7 +221,7 @@ internal sealed partial class EventBus
         public JobWatch Claim(string jid, ChannelWriter<BusEvent> sink)
         {
             Interlocked.Exchange(ref done, 1);
-            return bus.Claim(id, jid, sink);
+            return bus.Claim(id, generation, jid, sink);
         }
 
         /// <summary>Gives up without claiming (the request failed).</summary>

@@ -13,13 +13,13 @@ namespace SaltApi.Client.Local;
 internal sealed record PubData(string Jid, List<string> Minions);
 
 /// <summary>A publish with its job's events routed to the caller.</summary>
-internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent> events) : IDisposable
+internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent>? events) : IDisposable
 {
     public PubData Pub { get; } = pub;
 
-    public ChannelReader<BusEvent> Events => events.Reader;
+    public ChannelReader<BusEvent> Events => (events ?? throw new InvalidOperationException("published without listening")).Reader;
 
-    public Channel<BusEvent> Sink => events;
+    public Channel<BusEvent> Sink => events ?? throw new InvalidOperationException("published without listening");
 
     public void Dispose() => watch?.Dispose();
 }
@@ -51,15 +51,18 @@ internal sealed record LocalCall
     /// <summary>Everything else, in lowstate order: goes into the publish <c>kwargs</c> (credentials and <c>client</c> too).</summary>
     public required OrderedDictionary<string, object?> Kwargs { get; init; }
 
+    private static readonly string[] Required = ["tgt", "fun"];
+
     /// <summary>Binds the lowstate as Python binds <c>cmd(tgt, fun, arg=(), timeout=None, tgt_type="glob", ret="", jid="", full_return=False, kwarg=None, **kwargs)</c>.</summary>
-    public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate)
+    public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate, string method = "cmd")
     {
         var low = Lowstate.Copy(lowstate);
-        if (!low.ContainsKey("tgt") || !low.ContainsKey("fun"))
+        var missing = Required.Where(k => !low.ContainsKey(k)).Select(k => $"'{k}'").ToList();
+        if (missing.Count > 0)
         {
-            // Python: TypeError from the call (500 in rest_cherrypy).
-            var missing = !low.ContainsKey("tgt") ? "tgt" : "fun";
-            throw new SaltClientException($"cmd() missing 1 required positional argument: '{missing}'", "TypeError");
+            // Python: a TypeError from the LocalClient method (500 in rest_cherrypy).
+            var what = missing.Count == 1 ? $"1 required positional argument: {missing[0]}" : $"2 required positional arguments: {missing[0]} and {missing[1]}";
+            throw new SaltClientException($"{method}() missing {what}", "TypeError");
         }
 
         var call = new LocalCall
@@ -72,7 +75,8 @@ internal sealed record LocalCall
             TgtType = Lowstate.Pop(low, "tgt_type") is string t ? t : "glob",
             Ret = Lowstate.Pop(low, "ret", ""),
             Jid = Lowstate.Pop(low, "jid", ""),
-            FullReturn = Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
+            // run_job (local_async) has no full_return parameter: there it is one more publish kwarg.
+            FullReturn = method != "run_job" && Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
             Kwargs = low,
         };
 
@@ -166,7 +170,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
         load["user"] = "root";
 
-        var sink = into ?? Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        var sink = !listen ? null : into ?? Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var pending = listen ? bus.BeginJob() : null;
         try
         {
@@ -188,7 +192,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             }
 
             // local_async never reads the bus.
-            return new JobStream(pub, pending?.Claim(pub.Jid, sink.Writer), sink);
+            return new JobStream(pub, pending?.Claim(pub.Jid, sink!.Writer), sink);
         }
         finally
         {

@@ -31,12 +31,18 @@ internal sealed class NetapiClient(
         ArgumentNullException.ThrowIfNull(lowstate);
         Check(lowstate);
         var client = (string)lowstate["client"]!;
+        if (client is "runner" or "runner_async" or "wheel" or "wheel_async" && !lowstate.ContainsKey("fun"))
+        {
+            // salt.utils.args.format_call on NetapiClient.<client>(self, fun, ...).
+            throw new SaltInvocationException($"{client} takes at least 1 argument (0 given)");
+        }
+
         switch (client)
         {
             case "local":
                 return [await local.CmdAsync(LocalCall.From(lowstate), cancellationToken).ConfigureAwait(false)];
             case "local_async":
-                return [await local.RunJobAsync(LocalCall.From(lowstate), cancellationToken).ConfigureAwait(false)];
+                return [await local.RunJobAsync(LocalCall.From(lowstate, "run_job"), cancellationToken).ConfigureAwait(false)];
             case "local_subset":
                 return [await batch.SubsetAsync(lowstate, cancellationToken).ConfigureAwait(false)];
             case "local_batch":

@@ -187,6 +187,25 @@ public sealed class EventBusTests : IDisposable
     }
 
     [Fact]
+    public async Task A_call_pending_across_a_bus_drop_learns_that_its_events_may_be_lost()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+
+        using var pending = bus.BeginJob();
+        peer.DropReaders();
+        await peer.WaitReaderAsync();
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+
+        var sink = Channel.CreateUnbounded<BusEvent>();
+        using var watch = pending.Claim("20261126190000000006", sink.Writer);
+        Assert.IsType<BusLostException>(watch.Error);
+        await Assert.ThrowsAsync<BusLostException>(async () => await sink.Reader.WaitToReadAsync());
+    }
+
+    [Fact]
     public async Task WaitConnected_reports_false_when_there_is_no_bus()
     {
         await using var bus = new EventBus(Options(), NullLogger.Instance);

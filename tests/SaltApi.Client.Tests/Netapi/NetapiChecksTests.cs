@@ -100,3 +100,44 @@ public sealed class NetapiChecksTests : IDisposable
         Assert.Equal(["local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "ssh", "wheel", "wheel_async"], layer.Client.Clients);
     }
 }
+
+public sealed class MissingArgumentsTests : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    [Theory]
+    [InlineData("runner")]
+    [InlineData("runner_async")]
+    [InlineData("wheel")]
+    [InlineData("wheel_async")]
+    public async Task Runner_and_wheel_without_fun_are_invocation_errors(string client)
+    {
+        File.WriteAllText(Path.Combine(dir.Path, "workers.ipc"), "");
+        await using var layer = SaltClientLayer.Create(new Dictionary<string, object?>
+        {
+            ["sock_dir"] = dir.Path,
+            ["cachedir"] = dir.Path,
+            ["netapi_enable_clients"] = new List<object?> { client },
+        }, NullLoggerFactory.Instance);
+
+        var e = await Assert.ThrowsAsync<SaltInvocationException>(() => layer.Client.RunAsync(new Dictionary<string, object?> { ["client"] = client, ["token"] = "t" }, CancellationToken.None));
+        Assert.Equal($"{client} takes at least 1 argument (0 given)", e.Message);
+    }
+
+    [Fact]
+    public async Task Local_without_tgt_and_fun_is_a_client_error()
+    {
+        File.WriteAllText(Path.Combine(dir.Path, "workers.ipc"), "");
+        await using var layer = SaltClientLayer.Create(new Dictionary<string, object?>
+        {
+            ["sock_dir"] = dir.Path,
+            ["cachedir"] = dir.Path,
+            ["netapi_enable_clients"] = new List<object?> { "local" },
+        }, NullLoggerFactory.Instance);
+
+        var e = await Assert.ThrowsAsync<SaltClientException>(() => layer.Client.RunAsync(new Dictionary<string, object?> { ["client"] = "local", ["token"] = "t" }, CancellationToken.None));
+        Assert.Equal("cmd() missing 2 required positional arguments: 'tgt' and 'fun'", e.Message);
+    }
+}

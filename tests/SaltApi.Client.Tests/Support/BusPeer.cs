@@ -15,7 +15,6 @@ internal sealed class BusPeer : IDisposable
 
     public BusPeer(string path)
     {
-        Path = path;
         File.Delete(path);
         listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
@@ -23,7 +22,35 @@ internal sealed class BusPeer : IDisposable
         _ = AcceptLoop();
     }
 
-    public string Path { get; }
+    /// <summary>The <c>ipc_mode: tcp</c> form: a loopback TCP listener on <paramref name="port"/>.</summary>
+    public BusPeer(int port)
+    {
+        listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+        listener.Listen(16);
+        _ = AcceptLoop();
+    }
+
+    /// <summary>Everything readers wrote to us (the pull side: fired events).</summary>
+    public async Task<byte[]> ReadFromFirstReaderAsync()
+    {
+        await WaitReaderAsync();
+        Socket s;
+        lock (readers)
+        {
+            s = readers[0];
+        }
+
+        using var ms = new MemoryStream();
+        var buf = new byte[4096];
+        int n;
+        while ((n = await s.ReceiveAsync(buf, SocketFlags.None)) > 0)
+        {
+            ms.Write(buf, 0, n);
+        }
+
+        return ms.ToArray();
+    }
 
     private async Task AcceptLoop()
     {
