@@ -137,7 +137,7 @@ public sealed class DaemonTests
 
             // SIGTERM during a slow request: the request completes, then the daemon exits 0 and removes its pidfile.
             var slow = daemon.Http.GetAsync(new Uri($"http://127.0.0.1:{probe}/slow?ms=2500"));
-            await Task.Delay(500);
+            await Task.Delay(1000);
             daemon.Signal();
             using var slowResponse = await slow;
             Assert.Equal(HttpStatusCode.OK, slowResponse.StatusCode);
@@ -175,5 +175,74 @@ public sealed class DaemonTests
         Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, daemon.ExitCode);
         Assert.Contains("The salt-api is shutting down..", File.ReadAllText(log));
+    }
+
+    [Fact]
+    public async Task Sigterm_during_a_slow_local_call_returns_its_result_before_exit()
+    {
+        // The harness's config: embedded master with ms--0 ... ms--4, rest_wsgi (rest_cherrypy may have no plugin here).
+        await using var daemon = await Daemon.StartAsync(waitForPorts: []);
+        await daemon.WaitForPortAsync(daemon.WsgiPort, TimeSpan.FromSeconds(60));
+        var body = $$"""[{"client": "local", "tgt": "ms--0", "fun": "test.sleep", "arg": [3], "username": "saltdev", "password": "{{Daemon.Password}}", "eauth": "file"}]""";
+        var call = daemon.Http.PostAsync(daemon.Wsgi, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        await Task.Delay(1500);
+        daemon.Signal();
+        using var response = await call;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("{\"return\": [{\"ms--0\": true}]}", await response.Content.ReadAsStringAsync());
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)), daemon.Output);
+        Assert.Equal(0, daemon.ExitCode);
+    }
+
+    [Fact]
+    public async Task An_unknown_user_exits_67_with_salts_message()
+    {
+        var dir = HostProcess.ConfigDir("user: no-such-salt-user\nrest_wsgi:\n  port: 1\n");
+        try
+        {
+            var r = await HostProcess.RunAsync(dir, null, "-c", dir);
+            Assert.Equal(67, r.ExitCode);
+            Assert.Contains("Failed to prepare the Salt environment for user no-such-salt-user. The user is not available.", r.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Beside_a_real_master_a_missing_sock_dir_is_reported_clearly()
+    {
+        var wsgi = FreePort.Next();
+        var dir = HostProcess.ConfigDir($"rest_wsgi:\n  port: {wsgi}\n  host: 127.0.0.1\n");
+        await using var daemon = await LaunchAsync(dir, [wsgi]);
+        Assert.Contains($"[WARNING ] sock_dir {dir}/sock does not exist: no salt-master with this config runs on this host yet", daemon.Output);
+
+        // The module answers; the master is not there: Salt's 503 comes from the client layer.
+        var body = """[{"client": "local", "tgt": "*", "fun": "test.ping", "username": "u", "password": "p", "eauth": "pam"}]""";
+        using var response = await daemon.Http.PostAsync(daemon.Wsgi, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Log_file_options_from_the_command_line_win_over_the_config()
+    {
+        var dir = HostProcess.ConfigDir("log_level: info\nrest_wsgi: {}\n");
+        try
+        {
+            var log = Path.Combine(dir, "cli.log");
+            var r = await HostProcess.RunAsync(dir, null, "-c", dir, "-l", "quiet", "--log-file", log, "--log-file-level", "debug");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal("", r.Stderr);
+            var text = File.ReadAllText(log);
+            Assert.Matches(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[salt-api +:0   \]\[DEBUG   \]\[\d+\] Reading configuration from ", text);
+            Assert.Contains("[ERROR   ]", text);
+            Assert.Contains("Did not find any netapi configurations, nothing to start", text);
+            Assert.False(File.Exists(Path.Combine(dir, "api.log")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
