@@ -50,12 +50,13 @@ public sealed class RestCherrypyModule : INetapiModule
             MaxRequestBodySize: options.MaxRequestBodySize,
             Certificate: certificate,
             MinimumTls: options.SslMinVersion,
-            // CherryPy serves thread_pool requests at once with queue_size more waiting to be accepted.
-            MaxConnections: options.ThreadPool + options.QueueSize);
+            // Requests are bounded by the gate (thread_pool running + queue_size waiting); connections
+            // (idle keep-alives, event streams) by a generous multiple of that.
+            MaxConnections: Math.Max(1000, 10L * (options.ThreadPool + options.QueueSize)));
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         await using var web = builder.Build();
-        var app = new CherrypyApp(options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
+        using var app = new CherrypyApp(options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         web.Run(app.HandleAsync);
         await web.StartAsync(context.Stopping);

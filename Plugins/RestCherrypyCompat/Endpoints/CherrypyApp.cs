@@ -24,7 +24,7 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 /// The rest_cherrypy application: one terminal request handler that walks Salt's pipeline
 /// (spec/05 §3) and dispatches to the resources of §6.
 /// </summary>
-internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, bool tls)
+internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, bool tls) : IDisposable
 {
     /// <summary>The Salt release whose rest_cherrypy this module reproduces; sent as <c>X-Salt-Version</c> (pepper reads it).</summary>
     public const string SaltVersion = "3006.0";
@@ -35,6 +35,10 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
     private readonly SessionValidator sessions = new(client, time);
     private readonly RequestStats stats = new(time);
+    private readonly RequestGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
+
+    /// <inheritdoc/>
+    public void Dispose() => gate.Dispose();
 
     /// <summary>The validator, for tests.</summary>
     internal SessionValidator Sessions => sessions;
@@ -138,6 +142,29 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             throw new HttpError(404, $"The path '{path}' was not found.");
         }
 
+        var gated = r is not (Resource.Events or Resource.WebSocket);
+        if (gated && !await gate.EnterAsync(call.Aborted))
+        {
+            throw new HttpError(503);
+        }
+
+        try
+        {
+            await ServeAsync(call, r, args);
+        }
+        finally
+        {
+            if (gated)
+            {
+                gate.Exit();
+            }
+        }
+    }
+
+    private async Task ServeAsync(Call call, Resource r, string[] args)
+    {
+        var req = call.Request;
+        var resp = call.Response;
         call.GenericErrorAsData = r is not (Resource.Events or Resource.WebSocket or Resource.App) && !(r == Resource.Keys && req.Method == "POST");
         call.MapSaltErrors = !(r == Resource.Keys && req.Method == "POST");
 
@@ -367,6 +394,11 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             return null;
         }
 
+        if (req.ContentLength > options.MaxRequestBodySize)
+        {
+            throw new HttpError(413);
+        }
+
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
         using var ms = new MemoryStream();
         var buffer = new byte[16 * 1024];
@@ -460,7 +492,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         {
             if (logger.IsEnabled(LogLevel.Debug))
             {
-                logger.LogDebug(e, "Error while processing request for: {Path}", call.Request.Path.Value);
+                logger.LogDebug(e, "Error while processing request for: {Path}", LogPath(call.Request));
             }
 
             if (call.GenericErrorAsData)
@@ -489,11 +521,19 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
         if (status >= 500 && logger.IsEnabled(LogLevel.Warning))
         {
-            logger.LogWarning("{Status} for {Method} {Path}: {Message}", status, call.Request.Method, call.Request.Path.Value, message);
+            logger.LogWarning("{Status} for {Method} {Path}: {Message}", status, call.Request.Method, LogPath(call.Request), message);
         }
 
         var page = Encoding.UTF8.GetBytes(ErrorPage.Render(status, message, options.Debug ? e.ToString() : ""));
         await WriteAsync(call, status, ErrorPage.ContentType, page);
+    }
+
+    /// <summary>The request path for logs, with the token of <c>/ws/&lt;token&gt;</c> left out.</summary>
+    internal static string LogPath(HttpRequest req)
+    {
+        var path = req.Path.Value ?? "/";
+        var ws = path.IndexOf("/ws/", StringComparison.Ordinal);
+        return ws >= 0 ? path[..(ws + 4)] + "***" : path;
     }
 
     // ------------------------------------------------------------ handlers
@@ -591,12 +631,39 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
     private async Task LogoutAsync(Call call, SaltToken session)
     {
         sessions.Revoke(session);
+        await DeleteTokenAsync(session, call.Aborted);
         var past = time.GetUtcNow().AddYears(-1);
         call.Response.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
         await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["return"] = "Your token has been cleared",
         });
+    }
+
+    // Deliberate difference: Salt's logout leaves the token valid on the master. We also delete it
+    // there (runner auth.del_token) when the user may run it, so every daemon refuses it at once;
+    // otherwise this daemon alone refuses it until it expires.
+    private async Task DeleteTokenAsync(SaltToken session, CancellationToken aborted)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        bounded.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["client"] = "runner",
+                ["fun"] = "auth.del_token",
+                ["token"] = session.Token,
+                ["kwarg"] = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["token"] = session.Token },
+            }, bounded.Token);
+        }
+        catch (Exception e) when (e is SaltApiException or OperationCanceledException)
+        {
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug("token not deleted on the master at logout: {Message}", e.Message);
+            }
+        }
     }
 
     private async Task TokenAsync(Call call)
