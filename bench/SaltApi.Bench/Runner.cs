@@ -450,8 +450,8 @@ internal sealed class Runner(Settings s)
             var mem = daemon.Proc.Memory();
             var median = Stats.Median(times);
             var missing = 10_000 - returns.Min();
-            table.Add(new Row(Name, "1", 1000 / median, median, times.Max(), missing, mem.RssMb, null,
-                $"p50 = median call time of {times.Count}; errors = minions missing in the worst call; daemon+embedded master peak {mem.PeakMb:0} MB; start {startTime.TotalSeconds:0.0} s"));
+            table.Add(new Row(Name, "1", null, median, times.Max(), missing, mem.RssMb, null,
+                $"p50 = median call time of {times.Count}, p99 = the slowest; errors = minions missing in the worst call; daemon+embedded master peak {mem.PeakMb:0} MB; start {startTime.TotalSeconds:0.0} s"));
             table.Check("10,000 minions: all return in < 3 s", $"{median / 1000:0.00} s median, {missing} missing", missing == 0 && median < 3000);
             table.Check("10,000 minions: daemon + embedded master < 500 MB", $"{mem.RssMb:0} MB (peak {mem.PeakMb:0} MB)", mem.PeakMb < 500);
         }
