@@ -528,6 +528,13 @@ internal sealed class Runner(Settings s)
         daemonRequests += total;
         double? ratio = ceiling.TryGetValue(c, out var ceil) ? r.Rps / ceil : null;
         note = (note.Length > 0 ? note + "; " : "") + $"daemon CPU {cores:0.00} cores" + (r.ErrorKinds.Length > 0 ? $"; errors: {r.ErrorKinds}" : "");
+        if (r.Requests == 0)
+        {
+            note += "; no request completed within the runs";
+            table.Add(new Row(name, C(c), 0, null, null, r.Errors, d.Proc.Memory().RssMb, ratio, note));
+            return r;
+        }
+
         table.Add(new Row(name, C(c), r.Rps, r.P50, r.P99, r.Errors, d.Proc.Memory().RssMb, ratio, note));
         return r;
     }
