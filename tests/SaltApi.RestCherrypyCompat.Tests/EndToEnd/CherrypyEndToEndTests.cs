@@ -270,4 +270,45 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         Assert.True(status == HttpStatusCode.OK, body);
         Assert.Equal("{\"success\": true}", body);
     }
+
+    [Fact]
+    public async Task Nothing_matched_and_unknown_jobs_answer_as_salt()
+    {
+        var token = await LoginAsync();
+        var (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[]"), token);
+        Assert.Equal((HttpStatusCode.OK, "{\"return\": []}"), (status, body));
+
+        (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"nosuchminion\", \"fun\": \"test.ping\"}]"), token);
+        Assert.Equal((HttpStatusCode.OK, "{\"return\": [{}]}"), (status, body));
+
+        (status, body, _) = await SendAsync(HttpMethod.Get, "minions/nosuch", token: token);
+        Assert.Equal((HttpStatusCode.OK, "{\"return\": [{}]}"), (status, body));
+
+        (status, body, _) = await SendAsync(HttpMethod.Get, "jobs/20000101000000000000", token: token);
+        Assert.True(status == HttpStatusCode.OK, body);
+        var job = Map(Shape.Parse(body));
+        var info = Map(((List<object?>)job["info"]!)[0]);
+        Assert.Equal("20000101000000000000", info["jid"]);
+        Assert.Equal("{}", SaltJson.Serialize(((List<object?>)job["return"]!)[0]));
+
+        (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"foo\", \"fun\": \"test.ping\"}]"), token);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("<p>Invalid client specified: 'foo'</p>", body, StringComparison.Ordinal);
+
+        (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"*\"}]"), token);
+        Assert.Equal((HttpStatusCode.InternalServerError, "{\"status\": 500, \"return\": \"An unexpected error occurred\"}"), (status, body));
+    }
+
+    [Fact]
+    public async Task Yaml_in_and_out()
+    {
+        var token = await LoginAsync();
+        var r = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent("- client: local\n  tgt: ms--0\n  fun: test.ping\n", Encoding.UTF8, "application/x-yaml") };
+        r.Headers.Add("Accept", "application/x-yaml");
+        r.Headers.Add("X-Auth-Token", token);
+        using var resp = await http.SendAsync(r);
+        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        Assert.Equal("application/x-yaml", resp.Content.Headers.ContentType!.ToString());
+        Assert.Equal("return:\n- ms--0: true\n", await resp.Content.ReadAsStringAsync());
+    }
 }

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Bounded load/soak of the real daemon on loopback (issue 8): it stops by itself.
+#   - CONNECTIONS (default 1000) concurrent clients with wrk for DURATION seconds (default 60; 600 for the
+#     10-minute soak) on rest_cherrypy GET / and, at the same time, on rest_wsgi POST / local test.ping;
+#   - SUBSCRIBERS (default 100) /events streams held open for the whole run;
+#   - a long run of local calls (LOCAL_CALLS sequential rest_cherrypy /run local test.ping, default 2000).
+# Reports RSS at start and end, errors (must be 0) and p99. Writes the report to bench/results/.
+# Usage: bench/soak/soak.sh [DURATION]   (env: CONNECTIONS, SUBSCRIBERS, LOCAL_CALLS, CONFIGURATION)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+DURATION="${1:-${DURATION:-60}}"
+CONNECTIONS="${CONNECTIONS:-1000}"
+SUBSCRIBERS="${SUBSCRIBERS:-100}"
+LOCAL_CALLS="${LOCAL_CALLS:-2000}"
+CONFIGURATION="${CONFIGURATION:-Release}"
+THREADS="${THREADS:-2}"
+# rest_cherrypy's thread_pool (+ queue_size) is also its connection bound: room for every client and subscriber.
+THREAD_POOL="${THREAD_POOL:-1200}"
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+dll="$root/SaltApi.Host/bin/$CONFIGURATION/net10.0/salt-api.dll"
+if [[ ! -f "$dll" || -n "${REBUILD:-}" ]]; then
+  dotnet build "$root/SaltApi.Host" -c "$CONFIGURATION" -v q -nologo >/dev/null
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+dir="$(mktemp -d /tmp/saltapi-soak-XXXXXX)"
+wsgi=$(free_port); cherry=$(free_port); ret=$(free_port)
+printf 'saltdev:saltdev\n' > "$dir/users"
+cat > "$dir/master" <<YAML
+interface: 127.0.0.1
+ret_port: $ret
+sock_dir: $dir/sock
+cachedir: $dir/cache
+timeout: 5
+gather_job_timeout: 5
+netapi_enable_clients: [local, local_async, runner, wheel]
+external_auth:
+  file:
+    ^filename: $dir/users
+    ^filetype: text
+    saltdev: ['.*', '@runner', '@wheel', '@jobs']
+embedded_master:
+  minions: 5
+  write_job_cache: false
+rest_wsgi:
+  port: $wsgi
+rest_cherrypy:
+  port: $cherry
+  host: 127.0.0.1
+  disable_ssl: true
+  thread_pool: $THREAD_POOL
+YAML
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [[ -n "${daemon:-}" ]]; then kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+dotnet "$dll" -c "$dir" -l warning > "$dir/daemon.log" 2>&1 &
+daemon=$!
+for port in "$wsgi" "$cherry"; do
+  for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+done
+rss() { awk '/VmRSS/ {print $2}' "/proc/$daemon/status"; }
+
+# A Salt token: the session id of rest_cherrypy and the token of rest_wsgi lowstates.
+token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"saltdev","password":"saltdev","eauth":"file"}' "http://127.0.0.1:$cherry/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["token"])')
+ping='[{"client":"local","tgt":"ms--0","fun":"test.ping","token":"'"$token"'"}]'
+curl -sf -H 'Content-Type: application/json' -d "$ping" "http://127.0.0.1:$wsgi/" | grep -q '"ms--0": true'
+# Warm up, then the baseline.
+for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$cherry/"; done
+rss_start=$(rss)
+
+# /events subscribers, held for the whole run.
+mkdir -p "$dir/events"
+for i in $(seq 1 "$SUBSCRIBERS"); do
+  curl -sN --max-time $((DURATION + 120)) -H "X-Auth-Token: $token" "http://127.0.0.1:$cherry/events" > "$dir/events/$i" 2>/dev/null &
+  pids+=($!)
+done
+sleep 2
+
+cat > "$dir/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '$ping'
+LUA
+
+# 1,000 clients: 3/4 on the HTTP stack (GET /), 1/4 running local jobs through rest_wsgi, at once.
+get_conns=$(( CONNECTIONS * 3 / 4 )); post_conns=$(( CONNECTIONS - get_conns ))
+wrk -t"$THREADS" -c"$get_conns" -d"${DURATION}s" --timeout 30s --latency "http://127.0.0.1:$cherry/" > "$dir/wrk-get.txt" 2>&1 &
+wget_pid=$!
+wrk -t"$THREADS" -c"$post_conns" -d"${DURATION}s" --timeout 30s --latency -s "$dir/post.lua" "http://127.0.0.1:$wsgi/" > "$dir/wrk-post.txt" 2>&1 &
+wpost_pid=$!
+wait "$wget_pid" "$wpost_pid"
+
+# A long run of local calls through rest_cherrypy /run, one after the other.
+local_errors=0
+local_start=$(date +%s.%N)
+for _ in $(seq 1 "$LOCAL_CALLS"); do
+  out=$(curl -s -m 30 -H 'Content-Type: application/json' -d "$ping" "http://127.0.0.1:$cherry/run") || true
+  if [[ "$out" != '{"return": [{"ms--0": true}]}' ]]; then
+    local_errors=$((local_errors + 1))
+    [[ -n "${first_local_error:-}" ]] || first_local_error="$out"
+  fi
+done
+local_secs=$(python3 -c "import time; print(round(time.time() - $local_start, 1))")
+
+subs_alive=0
+for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && subs_alive=$((subs_alive + 1)); done
+subs_with_events=$(grep -l '^tag: ' "$dir"/events/* 2>/dev/null | wc -l)
+sleep 2
+rss_end=$(rss)
+
+errors_of() { # socket errors + non-2xx + timeouts reported by wrk
+  awk '/Socket errors/ { for (i=1;i<=NF;i++) if ($i ~ /^[0-9]+,?$/) s += $i+0 } /Non-2xx or 3xx/ { s += $NF } END { print s+0 }' "$1"
+}
+p99_of() { awk '/ 99%/ {print $2}' "$1"; }
+rps_of() { awk '/Requests\/sec/ {print $2}' "$1"; }
+get_err=$(errors_of "$dir/wrk-get.txt"); post_err=$(errors_of "$dir/wrk-post.txt")
+total_err=$((get_err + post_err + local_errors))
+daemon_alive=yes; kill -0 "$daemon" 2>/dev/null || daemon_alive=no
+
+mkdir -p "$root/bench/results"
+report="$root/bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ).txt"
+{
+  echo "soak: ${DURATION}s, thread_pool ${THREAD_POOL}, ${CONNECTIONS} connections (${get_conns} GET / rest_cherrypy, ${post_conns} POST local test.ping rest_wsgi), ${SUBSCRIBERS} /events subscribers, ${LOCAL_CALLS} sequential local calls"
+  echo "rss_start_kib $rss_start"
+  echo "rss_end_kib $rss_end"
+  echo "get_rps $(rps_of "$dir/wrk-get.txt") get_p99 $(p99_of "$dir/wrk-get.txt") get_errors $get_err"
+  echo "local_rps $(rps_of "$dir/wrk-post.txt") local_p99 $(p99_of "$dir/wrk-post.txt") local_errors $post_err"
+  echo "sequential_local_calls $LOCAL_CALLS in ${local_secs}s errors $local_errors${first_local_error:+ (first: ${first_local_error:0:300})}"
+  echo "events_subscribers_alive $subs_alive/$SUBSCRIBERS with_events $subs_with_events"
+  echo "daemon_alive $daemon_alive"
+  echo "errors_total $total_err"
+  echo "--- wrk GET /"; cat "$dir/wrk-get.txt"
+  echo "--- wrk POST / local"; cat "$dir/wrk-post.txt"
+  echo "--- daemon log (tail)"; tail -n 20 "$dir/daemon.log"
+} | tee "$report"
+[[ "$total_err" == 0 && "$daemon_alive" == yes && "$subs_alive" == "$SUBSCRIBERS" ]]
