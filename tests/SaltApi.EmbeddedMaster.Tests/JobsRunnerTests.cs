@@ -172,6 +172,8 @@ public sealed class JobsRunnerTests : IAsyncLifetime
         Assert.Equal(Map(("a", "1")), Strip((OrderedDictionary<string, object?>)(await One("test.kwarg", "a=1"))!));
         Assert.Equal(new List<object?> { 55L }, ((List<object?>)(await One("test.fib", 10L))!).Take(1).ToList());
         Assert.Equal("ms--1", await One("grains.get", "id"));
+        Assert.Equal(Map(), await One("pillar.items"));
+        Assert.Equal("fallback", await One("pillar.get", "nosuch", "fallback"));
         Assert.Equal(Map(("os", "Debian"), ("nosuch", "")), await One("grains.item", "os", "nosuch"));
         Assert.Contains("test.ping", (List<object?>)(await One("sys.list_functions", "test"))!);
         Assert.StartsWith("The minion function caused an exception: ", (string)(await One("test.exception", "boom"))!, StringComparison.Ordinal);
