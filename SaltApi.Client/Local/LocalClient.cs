@@ -184,6 +184,10 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                 // Deliberate difference: Salt wraps this into a generic SaltClientError (500); we report the master as unavailable (503).
                 throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut, e);
             }
+            catch (MasterGoneException e)
+            {
+                throw new SaltMasterUnavailableException(e.Message, e);
+            }
 
             var pub = CheckPubData(reply);
             if (pub is null)

@@ -92,20 +92,10 @@ internal sealed class NetapiClient(
     }
 
     /// <summary>
-    /// NetapiClient._is_master_running: <c>workers.ipc</c> (<c>publish_pull.ipc</c> with <c>transport: tcp</c>) in sock_dir.
-    /// Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails on Linux (no such file is
-    /// created); we skip it there and let the request channel report an unreachable master.
+    /// NetapiClient._is_master_running. Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails
+    /// on Linux (no such file is created); we skip it there and let the request channel report an unreachable master.
     /// </summary>
-    private bool IsMasterRunning()
-    {
-        if (OperatingSystem.IsWindows() || string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        var file = string.Equals(options.Master.Transport, "tcp", StringComparison.OrdinalIgnoreCase) ? "publish_pull.ipc" : "workers.ipc";
-        return File.Exists(Path.Combine(options.Master.SockDir, file));
-    }
+    private bool IsMasterRunning() => options.MasterRunningFile is not { } file || File.Exists(file);
 
     public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken) =>
         tokens.MakeTokenAsync(eauth, username, password, cancellationToken);
