@@ -311,4 +311,55 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         Assert.Equal("application/x-yaml", resp.Content.Headers.ContentType!.ToString());
         Assert.Equal("return:\n- ms--0: true\n", await resp.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Every_event_reaches_every_events_client()
+    {
+        var token = await LoginAsync();
+        var readers = new List<(HttpResponseMessage Resp, StreamReader Reader)>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var r = new HttpRequestMessage(HttpMethod.Get, "events");
+                r.Headers.Add("X-Auth-Token", token);
+                var resp = await http.SendAsync(r, HttpCompletionOption.ResponseHeadersRead);
+                Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+                var reader = new StreamReader(await resp.Content.ReadAsStreamAsync());
+                Assert.Equal("retry: 400", await reader.ReadLineAsync());
+                readers.Add((resp, reader));
+            }
+
+            for (var n = 0; n < 5; n++)
+            {
+                var (status, body, _) = await SendAsync(HttpMethod.Post, $"hook/fanout/{n}", Json("{}"), token);
+                Assert.True(status == HttpStatusCode.OK, body);
+            }
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            foreach (var (_, reader) in readers)
+            {
+                var seen = new List<string>();
+                while (seen.Count < 5)
+                {
+                    var line = await reader.ReadLineAsync(cts.Token);
+                    Assert.NotNull(line);
+                    if (line.StartsWith("tag: salt/netapi/hook/fanout/", StringComparison.Ordinal))
+                    {
+                        seen.Add(line);
+                    }
+                }
+
+                Assert.Equal(Enumerable.Range(0, 5).Select(n => $"tag: salt/netapi/hook/fanout/{n}"), seen);
+            }
+        }
+        finally
+        {
+            foreach (var (resp, reader) in readers)
+            {
+                reader.Dispose();
+                resp.Dispose();
+            }
+        }
+    }
 }
