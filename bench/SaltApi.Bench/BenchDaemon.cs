@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace SaltApi.Bench;
+
+/// <summary>
+/// The daemon from its build output (<c>dotnet SaltApi.Host/bin/Release/net10.0/salt-api.dll -c dir</c>) on a
+/// throw-away config: the embedded master on free loopback ports, rest_wsgi and rest_cherrypy on free ports,
+/// file eauth saltdev/saltdev.
+/// </summary>
+internal sealed class BenchDaemon : IAsyncDisposable
+{
+    public const string User = "saltdev";
+    public const string Password = "saltdev";
+
+    private BenchDaemon(Proc proc, string dir, int wsgi, int cherrypy)
+    {
+        Proc = proc;
+        Dir = dir;
+        WsgiPort = wsgi;
+        CherrypyPort = cherrypy;
+    }
+
+    public Proc Proc { get; }
+
+    public string Dir { get; }
+
+    public int WsgiPort { get; }
+
+    public int CherrypyPort { get; }
+
+    public bool WsgiUp { get; private set; }
+
+    public bool CherrypyUp { get; private set; }
+
+    public string Wsgi => $"http://127.0.0.1:{WsgiPort}/";
+
+    public string Cherrypy => $"http://127.0.0.1:{CherrypyPort}/";
+
+    public string SockDir => Path.Combine(Dir, "sock");
+
+    public static string MasterYaml(string dir, int retPort, int wsgiPort, int cherrypyPort, string embeddedYaml, int timeout) => $"""
+        interface: 127.0.0.1
+        ret_port: {retPort}
+        sock_dir: {dir}/sock
+        cachedir: {dir}/cache
+        log_level: warning
+        api_logfile: {dir}/api.log
+        api_pidfile: {dir}/salt-api.pid
+        timeout: {timeout}
+        gather_job_timeout: {timeout}
+        netapi_enable_clients: [local, local_async, local_batch, local_subset, runner, runner_async, wheel, wheel_async]
+        external_auth:
+          file:
+            ^filename: {dir}/users
+            ^filetype: text
+            {User}: ['.*', '@runner', '@wheel', '@jobs']
+        embedded_master:
+        {embeddedYaml}
+        {Environment.GetEnvironmentVariable("BENCH_EMBEDDED_EXTRA") ?? ""}
+        rest_wsgi:
+          port: {wsgiPort}
+        rest_cherrypy:
+          port: {cherrypyPort}
+          host: 127.0.0.1
+          disable_ssl: true
+          # As an operator serving many clients raises it (Salt's default 100 + socket_queue_size 30 caps connections at 130).
+          thread_pool: 512
+        {Environment.GetEnvironmentVariable("BENCH_MASTER_EXTRA") ?? ""}
+        """;
+
+    /// <summary>
+    /// Starts the daemon and waits for its HTTP ports. Returns null (with the reason) when it cannot run.
+    /// <paramref name="embeddedYaml"/> is the body of <c>embedded_master:</c>, indented two spaces.
+    /// </summary>
+    public static async Task<(BenchDaemon? Daemon, string Why, TimeSpan StartTime)> StartAsync(string name, string embeddedYaml, int timeout, TimeSpan wait)
+    {
+        if (!File.Exists(Paths.HostDll))
+        {
+            return (null, "daemon not built (" + Path.GetRelativePath(Paths.RepoRoot, Paths.HostDll) + " missing)", TimeSpan.Zero);
+        }
+
+        var dir = Directory.CreateTempSubdirectory("saltapi-bench-").FullName;
+        var (wsgi, cherrypy, ret) = (FreePort(), FreePort(), FreePort());
+        await File.WriteAllTextAsync(Path.Combine(dir, "users"), $"{User}:{Password}\n");
+        await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, embeddedYaml, timeout));
+        var started = DateTime.UtcNow;
+        var proc = Proc.Start("dotnet", [Paths.HostDll, "-c", dir, "-l", "warning"], Path.Combine(Paths.Out, $"daemon-{name}.log"), dir);
+        var daemon = new BenchDaemon(proc, dir, wsgi, cherrypy);
+        daemon.WsgiUp = await proc.WaitForPortAsync(wsgi, wait);
+        var startTime = DateTime.UtcNow - started;
+        daemon.CherrypyUp = !proc.HasExited && await proc.WaitForPortAsync(cherrypy, daemon.WsgiUp ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1));
+        if (proc.HasExited || (!daemon.WsgiUp && !daemon.CherrypyUp))
+        {
+            var why = proc.HasExited ? "daemon exited: " + proc.Tail(3) : "no HTTP port opened in " + wait.TotalSeconds + " s: " + proc.Tail(3);
+            await daemon.DisposeAsync();
+            return (null, why, startTime);
+        }
+
+        return (daemon, "", startTime);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Proc.DisposeAsync();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

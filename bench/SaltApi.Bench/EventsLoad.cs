@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using SaltApi.Protocol.Events;
+
+namespace SaltApi.Bench;
+
+/// <summary>The /events figures: deliveries per second, delivery latency (ms), lost and duplicated events.</summary>
+internal sealed record EventsResult(int Subscribers, int Fired, double FireSeconds, long Delivered, long Lost, long Duplicates, double P50, double P99, double Max);
+
+/// <summary>
+/// Many SSE subscribers on rest_cherrypy's GET /events while a firer writes frames to the master's
+/// <c>master_event_pull.ipc</c> (as Salt's event firers do) at a fixed rate. Each event carries its
+/// sequence number and the firer's clock, so every subscriber counts what it lost and how late it was.
+/// </summary>
+internal static class EventsLoad
+{
+    private const string Tag = "bench/events/run";
+    private const string WarmTag = "bench/events/warm";
+
+    public static async Task<EventsResult> RunAsync(string baseUrl, string token, string sockDir, int subscribers, int rate, double seconds)
+    {
+        var total = (int)(rate * seconds);
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = subscribers + 10, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 40));
+        var subs = Enumerable.Range(0, subscribers).Select(_ => new Subscriber(total)).ToArray();
+        var tasks = subs.Select(s => s.RunAsync(http, new Uri(baseUrl + "events?token=" + Uri.EscapeDataString(token)), stop.Token)).ToArray();
+
+        using var pull = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await pull.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(sockDir, "master_event_pull.ipc")));
+
+        // Warm-up: fire until every subscriber has seen one event (the stream is live end to end).
+        var warmLimit = Stopwatch.StartNew();
+        while (subs.Any(s => s.Warm == 0))
+        {
+            if (warmLimit.Elapsed > TimeSpan.FromSeconds(15) || tasks.All(t => t.IsCompleted))
+            {
+                await stop.CancelAsync();
+                var failed = tasks.FirstOrDefault(t => t.IsFaulted)?.Exception?.InnerException?.Message;
+                throw new InvalidOperationException($"{subs.Count(s => s.Warm == 0)} of {subscribers} subscribers saw no event in 15 s{(failed is null ? "" : ": " + failed)}");
+            }
+
+            await pull.SendAsync(EventFrame.Encode(WarmTag, [new("warm", true)]));
+            await Task.Delay(50);
+        }
+
+        // Fire `rate` events per second, paced against the clock.
+        var fire = Stopwatch.StartNew();
+        var sent = 0;
+        while (sent < total)
+        {
+            var due = Math.Min(total, (int)(fire.Elapsed.TotalSeconds * rate) + 1);
+            for (; sent < due; sent++)
+            {
+                var frame = EventFrame.Encode(Tag, [
+                    new("seq", (long)sent),
+                    new("ts", Stopwatch.GetTimestamp()),
+                    new("fun", "test.ping"),
+                    new("id", "ms--0"),
+                    new("return", true),
+                ]);
+                await pull.SendAsync(frame);
+            }
+
+            await Task.Delay(1);
+        }
+
+        var fireSeconds = fire.Elapsed.TotalSeconds;
+
+        // Stragglers: wait until everyone has everything, at most 5 s.
+        var drain = Stopwatch.StartNew();
+        while (drain.Elapsed < TimeSpan.FromSeconds(5) && subs.Any(s => s.Received < total))
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+        var latencies = subs.SelectMany(s => s.LatencyMs).ToArray();
+        var delivered = subs.Sum(s => (long)s.Received);
+        return new EventsResult(
+            subscribers,
+            total,
+            fireSeconds,
+            delivered,
+            ((long)total * subscribers) - delivered,
+            subs.Sum(s => (long)s.Duplicates),
+            Stats.Percentile(latencies, 50),
+            Stats.Percentile(latencies, 99),
+            latencies.Length > 0 ? latencies.Max() : double.NaN);
+    }
+
+    private sealed class Subscriber(int total)
+    {
+        private readonly bool[] seen = new bool[total];
+
+        public int Warm;
+
+        public int Received;
+
+        public int Duplicates;
+
+        public List<double> LatencyMs { get; } = new(total);
+
+        public async Task RunAsync(HttpClient http, Uri url, CancellationToken ct)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response.EnsureSuccessStatusCode();
+            await using var stream = await response.Content.ReadAsStreamAsync(ct);
+            using var reader = new StreamReader(stream);
+            while (await reader.ReadLineAsync(ct) is { } line)
+            {
+                if (!line.StartsWith("data:", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (line.Contains(WarmTag, StringComparison.Ordinal))
+                {
+                    Warm++;
+                    continue;
+                }
+
+                if (!line.Contains(Tag, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var now = Stopwatch.GetTimestamp();
+                var seq = Number(line, "\"seq\"");
+                var ts = Number(line, "\"ts\"");
+                if (seq < 0 || seq >= seen.Length)
+                {
+                    continue;
+                }
+
+                if (seen[seq])
+                {
+                    Duplicates++;
+                    continue;
+                }
+
+                seen[seq] = true;
+                Received++;
+                LatencyMs.Add((now - ts) * 1000.0 / Stopwatch.Frequency);
+            }
+        }
+
+        private static long Number(string line, string key)
+        {
+            var i = line.IndexOf(key, StringComparison.Ordinal);
+            if (i < 0)
+            {
+                return -1;
+            }
+
+            i += key.Length;
+            while (i < line.Length && (line[i] == ':' || line[i] == ' '))
+            {
+                i++;
+            }
+
+            var j = i;
+            while (j < line.Length && char.IsAsciiDigit(line[j]))
+            {
+                j++;
+            }
+
+            return j > i ? long.Parse(line.AsSpan(i, j - i), CultureInfo.InvariantCulture) : -1;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+namespace SaltApi.Bench;
+
+/// <summary>Where things are: the repository, its build output, the shared reference material, our output.</summary>
+internal static class Paths
+{
+    public static string RepoRoot { get; } = FindUp("SaltApi.sln") ?? throw new InvalidOperationException("SaltApi.sln not found above " + AppContext.BaseDirectory);
+
+    public static string Bench => Path.Combine(RepoRoot, "bench");
+
+    public static string Out { get; } = Directory.CreateDirectory(Path.Combine(RepoRoot, "bench", "out")).FullName;
+
+    public static string Lua => Path.Combine(Bench, "lua", "post.lua");
+
+    public static string HostDll => Path.Combine(RepoRoot, "SaltApi.Host", "bin", "Release", "net10.0", "salt-api.dll");
+
+    public static string CeilingDll => Path.Combine(Bench, "SaltApi.Bench.Ceiling", "bin", "Release", "net10.0", "SaltApi.Bench.Ceiling.dll");
+
+    public static string CodecDll => Path.Combine(Bench, "SaltApi.Bench.Codec", "bin", "Release", "net10.0", "SaltApi.Bench.Codec.dll");
+
+    /// <summary><c>../shared</c> beside the repository, or <c>$SALTAPI_SHARED</c>.</summary>
+    public static string Shared { get; } = Environment.GetEnvironmentVariable("SALTAPI_SHARED") is { Length: > 0 } env
+        ? env
+        : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+
+    public static string Vectors => Path.Combine(Shared, "vectors");
+
+    private static string? FindUp(string file)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, file)))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,637 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace SaltApi.Bench;
+
+/// <summary>Runs every scenario in order on loopback and prints the table.</summary>
+internal sealed class Runner(Settings s)
+{
+    private const string Json = "Content-Type: application/json";
+    private const string AcceptJson = "Accept: application/json";
+    private const string Eauth = "\"eauth\": \"file\", \"username\": \"saltdev\", \"password\": \"saltdev\"";
+    private static readonly int[] Concurrencies = [1, 16, 64, 256];
+    private static readonly Dictionary<string, string> DaemonGroups = new()
+    {
+        ["memory"] = "daemon RSS idle and after requests",
+        ["runner"] = RunnerName,
+        ["wsgi"] = "rest_wsgi local_async test.ping, 5 minions",
+        ["cherrypy"] = "rest_cherrypy local_async test.ping, 5 minions",
+        ["sync"] = SyncName,
+        ["login"] = LoginName,
+        ["events"] = EventsName,
+    };
+
+    private const string RunnerName = "rest_wsgi runner jobs.lookup_jid, 10,000 jobs cached";
+    private const string SyncName = "rest_wsgi local test.ping (sync), 5 minions";
+    private const string LoginName = "rest_cherrypy POST /login (eauth file)";
+    private const string EventsName = "rest_cherrypy /events: 100 subscribers, 1,000 events/s fired";
+    private const string TenKName = "rest_wsgi local test.ping → 10,000 minions";
+
+    // The simulated minions' return latency we configure (embedded_master latency_ms), for the sync target.
+    private const double MinionLatencyMs = 5;
+
+    private readonly Table table = new();
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly Dictionary<int, double> ceiling = [];
+    private readonly Dictionary<(string Module, int C), (double Rps, double P99)> asyncRuns = [];
+    private long daemonRequests;
+
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30) }) { Timeout = TimeSpan.FromSeconds(60) };
+
+    private bool OverBudget => clock.Elapsed > s.Budget;
+
+    public async Task<int> RunAsync()
+    {
+        var header = Header();
+        Console.Error.WriteLine(header);
+        if (!WrkAvailable())
+        {
+            Console.Error.WriteLine("wrk is missing: bench/run.sh installs it (apt-get install wrk)");
+            return 2;
+        }
+
+        if (s.Runs("ceiling") || s.Runs("wsgi") || s.Runs("cherrypy"))
+        {
+            await Guard("ceiling", CeilingAsync);
+        }
+
+        await Guard("daemon (5 minions)", FiveMinionsAsync);
+        if (s.Runs("10k"))
+        {
+            await Guard("10,000 minions", TenThousandAsync);
+        }
+
+        if (s.Runs("codec"))
+        {
+            await Guard("codec", CodecAsync);
+        }
+
+        var text = table.Render(header + $"\nWhole run: {clock.Elapsed.TotalSeconds:0} s; load average at the end {LoadAverage()}.");
+        Console.WriteLine();
+        Console.WriteLine(text);
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-" + stamp + ".md"), text);
+        await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-latest.md"), text);
+        await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-latest.json"), JsonSerializer.Serialize(table.Rows));
+        Console.Error.WriteLine($"written: {Path.Combine(Paths.Out, "results-latest.md")}");
+        return 0;
+    }
+
+    private async Task Guard(string what, Func<Task> scenario)
+    {
+        if (OverBudget)
+        {
+            table.NotRun(what, $"time budget of {s.Budget.TotalMinutes:0} min used up");
+            return;
+        }
+
+        Console.Error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {what}");
+        try
+        {
+            await scenario();
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong, the table says so and the run goes on.
+            table.NotRun(what, e.GetType().Name + ": " + e.Message.ReplaceLineEndings(" "));
+        }
+    }
+
+    // ---- the ceiling ------------------------------------------------------------------------------
+
+    private async Task CeilingAsync()
+    {
+        if (!File.Exists(Paths.CeilingDll))
+        {
+            table.NotRun("ceiling (bare Kestrel, fixed JSON)", "not built");
+            return;
+        }
+
+        var port = FreePort();
+        await using var proc = Proc.Start("dotnet", [Paths.CeilingDll, port.ToString(CultureInfo.InvariantCulture)], Path.Combine(Paths.Out, "ceiling.log"));
+        if (!await proc.WaitForPortAsync(port, TimeSpan.FromSeconds(20)))
+        {
+            table.NotRun("ceiling (bare Kestrel, fixed JSON)", "did not start: " + proc.Tail());
+            return;
+        }
+
+        var load = new HttpLoad($"http://127.0.0.1:{port}/", LowstateWsgi("local_async"), [Json, AcceptJson]);
+        foreach (var c in Concurrencies)
+        {
+            var (r, _) = await Wrk.MeasureAsync(load, c, s);
+            ceiling[c] = r.Rps;
+            table.Add(new Row("ceiling: bare Kestrel, fixed JSON", C(c), r.Rps, r.P50, r.P99, r.Errors, proc.Memory().RssMb, 1));
+        }
+    }
+
+    // ---- the daemon with 5 minions ----------------------------------------------------------------
+
+    private async Task FiveMinionsAsync()
+    {
+        var (daemon, why, _) = await BenchDaemon.StartAsync("5-minions", $"  minions: 5\n  latency_ms: {MinionLatencyMs}", 5, TimeSpan.FromSeconds(60));
+        if (daemon is null)
+        {
+            foreach (var (group, name) in DaemonGroups)
+            {
+                if (s.Runs(group))
+                {
+                    table.NotRun(name, why);
+                }
+            }
+
+            return;
+        }
+
+        await using (daemon)
+        {
+            await Task.Delay(3000);
+            var idle = daemon.Proc.Memory().RssMb;
+            if (s.Runs("memory"))
+            {
+                table.Add(new Row("daemon RSS idle (5 minions, after start)", RssMb: idle));
+                table.Check("daemon RSS idle < 80 MB", $"{idle:0} MB", idle < 80);
+            }
+
+            var token = daemon.CherrypyUp ? await LoginAsync(daemon) : null;
+            if (s.Runs("runner"))
+            {
+                await Guard("runner jobs.lookup_jid", () => RunnerAsync(daemon));
+            }
+
+            if (s.Runs("wsgi"))
+            {
+                await Guard("rest_wsgi local_async", () => AsyncAsync(daemon, "rest_wsgi", token));
+            }
+
+            if (s.Runs("cherrypy"))
+            {
+                await Guard("rest_cherrypy local_async", () => AsyncAsync(daemon, "rest_cherrypy", token));
+            }
+
+            if (s.Runs("sync"))
+            {
+                await Guard("rest_wsgi local test.ping", () => SyncAsync(daemon));
+            }
+
+            if (s.Runs("login"))
+            {
+                await Guard("rest_cherrypy /login", () => LoginLoadAsync(daemon));
+            }
+
+            if (s.Runs("events"))
+            {
+                await Guard("rest_cherrypy /events", () => EventsAsync(daemon, token));
+            }
+
+            if (s.Runs("memory"))
+            {
+                await Guard("daemon RSS after requests", () => MemoryAsync(daemon, idle));
+            }
+
+            if (daemon.Proc.HasExited)
+            {
+                table.NotRun("daemon", "the daemon died during the run: " + daemon.Proc.Tail(3));
+            }
+        }
+    }
+
+    private static async Task<string?> LoginAsync(BenchDaemon d)
+    {
+        var (status, body) = await ProbeAsync(d.Cherrypy + "login", "{\"username\": \"saltdev\", \"password\": \"saltdev\", \"eauth\": \"file\"}");
+        if (status != 200)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.GetProperty("return")[0].GetProperty("token").GetString();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private async Task RunnerAsync(BenchDaemon d)
+    {
+        const string Name = RunnerName;
+        if (!d.WsgiUp)
+        {
+            table.NotRun(Name, "rest_wsgi did not start");
+            return;
+        }
+
+        // At least 10,000 jobs in the job cache (the embedded master keeps max_jobs: 10000 by default),
+        // then the job to look up: the newest, so that no eviction removes it.
+        var fill = await Wrk.AtLeastAsync(new HttpLoad(d.Wsgi, LowstateWsgi("local_async"), [Json, AcceptJson]), 64, 10_000, 1, TimeSpan.FromSeconds(40));
+        daemonRequests += fill.Requests + 1;
+        var (status, body) = await ProbeAsync(d.Wsgi, LowstateWsgi("local_async"));
+        if (status != 200 || !body.Contains("\"jid\"", StringComparison.Ordinal))
+        {
+            table.NotRun(Name, $"local_async answered {status}: {Short(body)}");
+            return;
+        }
+
+        string jid;
+        using (var doc = JsonDocument.Parse(body))
+        {
+            jid = doc.RootElement.GetProperty("return")[0].GetProperty("jid").GetString() ?? "";
+        }
+
+        await Task.Delay(500); // the minions' returns reach the job cache
+        var lookup = $"[{{\"client\": \"runner\", \"fun\": \"jobs.lookup_jid\", \"jid\": \"{jid}\", {Eauth}}}]";
+        (status, body) = await ProbeAsync(d.Wsgi, lookup);
+        if (status != 200 || !body.Contains("ms--0", StringComparison.Ordinal))
+        {
+            table.NotRun(Name, $"jobs.lookup_jid answered {status}: {Short(body)}");
+            return;
+        }
+
+        var note = $"{fill.Requests + 1:N0} jobs put in the cache ({fill.Errors} errors filling it)";
+        await HttpRowAsync(Name, 16, new HttpLoad(d.Wsgi, lookup, [Json, AcceptJson]), d, note);
+    }
+
+    private async Task AsyncAsync(BenchDaemon d, string module, string? token)
+    {
+        var name = $"{module} local_async test.ping, 5 minions";
+        HttpLoad load;
+        if (module == "rest_wsgi")
+        {
+            if (!d.WsgiUp)
+            {
+                table.NotRun(name, "rest_wsgi did not start");
+                return;
+            }
+
+            load = new HttpLoad(d.Wsgi, LowstateWsgi("local_async"), [Json, AcceptJson]);
+        }
+        else
+        {
+            if (!d.CherrypyUp || token is null)
+            {
+                table.NotRun(name, d.CherrypyUp ? "POST /login gave no token" : "rest_cherrypy did not start");
+                return;
+            }
+
+            load = new HttpLoad(d.Cherrypy, "[{\"client\": \"local_async\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]", [Json, AcceptJson, "X-Auth-Token: " + token]);
+        }
+
+        var (status, body) = await ProbeAsync(load.Url, load.Body!, load.Headers);
+        if (status != 200 || !body.Contains("\"jid\"", StringComparison.Ordinal))
+        {
+            table.NotRun(name, $"answered {status}: {Short(body)}");
+            return;
+        }
+
+        foreach (var c in Concurrencies)
+        {
+            var r = await HttpRowAsync(name, c, load, d);
+            asyncRuns[(module, c)] = (r.Rps, r.P99);
+        }
+
+        if (asyncRuns.TryGetValue((module, 1), out var one) && asyncRuns.TryGetValue((module, 64), out var many))
+        {
+            var x = many.Rps / one.Rps;
+            table.Check($"{module}: c=64 throughput ≥ 8× c=1 (no request waits on another's round trip)", $"{x:0.0}× ({many.Rps:N0} vs {one.Rps:N0} req/s)", x >= 8);
+        }
+
+        if (module == "rest_wsgi" && asyncRuns.TryGetValue((module, 64), out var w) && ceiling.TryGetValue(64, out var ceil))
+        {
+            table.Check("rest_wsgi local_async c=64 ≥ 40% of the ceiling, p99 < 20 ms", $"{w.Rps / ceil:P0} of {ceil:N0} req/s, p99 {w.P99:0.0} ms", w.Rps / ceil >= 0.4 && w.P99 < 20);
+        }
+    }
+
+    private async Task SyncAsync(BenchDaemon d)
+    {
+        const string Name = SyncName;
+        if (!d.WsgiUp)
+        {
+            table.NotRun(Name, "rest_wsgi did not start");
+            return;
+        }
+
+        var load = new HttpLoad(d.Wsgi, LowstateWsgi("local"), [Json, AcceptJson]);
+        var (status, body) = await ProbeAsync(load.Url, load.Body!);
+        if (status != 200 || !body.Contains("\"ms--4\": true", StringComparison.Ordinal))
+        {
+            table.NotRun(Name, $"answered {status}: {Short(body)}");
+            return;
+        }
+
+        var one = await HttpRowAsync(Name, 1, load, d);
+        await HttpRowAsync(Name, 16, load, d);
+        var many = await HttpRowAsync(Name, 64, load, d);
+        var x = many.Rps / one.Rps;
+        table.Check("sync local: c=64 throughput ≥ 8× c=1 (requests overlap their waits for the minions)", $"{x:0.0}× ({many.Rps:N0} vs {one.Rps:N0} req/s)", x >= 8);
+        table.Check("sync local test.ping: p50 < minion latency + 2 ms", $"p50 {one.P50:0.00} ms at c=1 (minion latency {MinionLatencyMs} ms)", one.P50 < MinionLatencyMs + 2);
+    }
+
+    private async Task LoginLoadAsync(BenchDaemon d)
+    {
+        const string Name = LoginName;
+        if (!d.CherrypyUp)
+        {
+            table.NotRun(Name, "rest_cherrypy did not start");
+            return;
+        }
+
+        var load = new HttpLoad(d.Cherrypy + "login", "{\"username\": \"saltdev\", \"password\": \"saltdev\", \"eauth\": \"file\"}", [Json, AcceptJson]);
+        var (status, body) = await ProbeAsync(load.Url, load.Body!);
+        if (status != 200 || !body.Contains("\"token\"", StringComparison.Ordinal))
+        {
+            table.NotRun(Name, $"answered {status}: {Short(body)}");
+            return;
+        }
+
+        await HttpRowAsync(Name, 16, load, d);
+    }
+
+    private async Task EventsAsync(BenchDaemon d, string? token)
+    {
+        const string Name = EventsName;
+        if (!d.CherrypyUp || token is null)
+        {
+            table.NotRun(Name, d.CherrypyUp ? "POST /login gave no token" : "rest_cherrypy did not start");
+            return;
+        }
+
+        var before = d.Proc.CpuTime();
+        EventsResult r;
+        try
+        {
+            r = await EventsLoad.RunAsync(d.Cherrypy, token, d.SockDir, 100, 1000, s.EventSeconds);
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or System.Net.Sockets.SocketException or IOException)
+        {
+            table.NotRun(Name, e.Message.ReplaceLineEndings(" "));
+            return;
+        }
+
+        var cpu = (d.Proc.CpuTime() - before).TotalSeconds / r.FireSeconds;
+        table.Add(new Row(Name, "100", r.Delivered / r.FireSeconds, r.P50, r.P99, r.Lost, d.Proc.Memory().RssMb, null,
+            $"req/s = deliveries/s; errors = lost of {(long)r.Fired * r.Subscribers:N0} ({r.Duplicates} dup); latency max {r.Max:0.0} ms; daemon CPU {cpu:0.00} cores"));
+        table.Check("/events: 0 lost, p99 delivery < 50 ms", $"{r.Lost} lost, p99 {r.P99:0.0} ms", r.Lost == 0 && r.P99 < 50);
+    }
+
+    private async Task MemoryAsync(BenchDaemon d, double idle)
+    {
+        if (!d.WsgiUp)
+        {
+            table.NotRun("daemon RSS after requests", "rest_wsgi did not start");
+            return;
+        }
+
+        var load = new HttpLoad(d.Wsgi, LowstateWsgi("local_async"), [Json, AcceptJson]);
+        var limit = TimeSpan.FromSeconds(s.MemoryRequests >= 100_000 ? 40 : 15);
+        if (daemonRequests < s.MemoryRequests)
+        {
+            var pre = await Wrk.AtLeastAsync(load, 64, s.MemoryRequests - daemonRequests, 5, limit);
+            daemonRequests += pre.Requests;
+        }
+
+        await Task.Delay(2000);
+        var after = d.Proc.Memory();
+        table.Add(new Row($"daemon RSS after {daemonRequests:N0} requests", RssMb: after.RssMb, Note: $"peak {after.PeakMb:0} MB"));
+
+        var more = await Wrk.AtLeastAsync(load, 64, s.MemoryRequests, 5, limit);
+        daemonRequests += more.Requests;
+        await Task.Delay(2000);
+        var final = d.Proc.Memory();
+        var growth = final.RssMb - after.RssMb;
+        table.Add(new Row($"daemon RSS after {more.Requests:N0} more (local_async c=64)", "64", more.Requests / more.Seconds, null, null, more.Errors, final.RssMb,
+            Note: $"growth {growth:+0;-0} MB over those requests; peak {final.PeakMb:0} MB; idle was {idle:0} MB"));
+        table.Check($"daemon RSS not growing over {more.Requests:N0} more requests", $"{after.RssMb:0} → {final.RssMb:0} MB ({growth:+0;-0} MB)", growth <= Math.Max(8, after.RssMb * 0.1));
+    }
+
+    // ---- 10,000 minions ---------------------------------------------------------------------------
+
+    private async Task TenThousandAsync()
+    {
+        const string Name = TenKName;
+        var (daemon, why, startTime) = await BenchDaemon.StartAsync("10k-minions", $"  minions: 10000\n  latency_ms: {MinionLatencyMs}", 10, TimeSpan.FromSeconds(90));
+        if (daemon is null)
+        {
+            table.NotRun(Name, why);
+            return;
+        }
+
+        await using (daemon)
+        {
+            if (!daemon.WsgiUp)
+            {
+                table.NotRun(Name, "rest_wsgi did not start");
+                return;
+            }
+
+            var body = LowstateWsgi("local");
+            var times = new List<double>();
+            var returns = new List<int>();
+            for (var i = 0; i < 3 && !OverBudget; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                var (status, text) = await ProbeAsync(daemon.Wsgi, body);
+                sw.Stop();
+                if (status != 200)
+                {
+                    table.NotRun(Name, $"answered {status}: {Short(text)}");
+                    return;
+                }
+
+                times.Add(sw.Elapsed.TotalMilliseconds);
+                using var doc = JsonDocument.Parse(text);
+                var ret = doc.RootElement.GetProperty("return")[0];
+                returns.Add(ret.ValueKind == JsonValueKind.Object ? ret.EnumerateObject().Count(p => p.Value.ValueKind == JsonValueKind.True) : 0);
+            }
+
+            var mem = daemon.Proc.Memory();
+            var median = Stats.Median(times);
+            var missing = 10_000 - returns.Min();
+            table.Add(new Row(Name, "1", null, median, times.Max(), missing, mem.RssMb, null,
+                $"p50 = median call time of {times.Count}, p99 = the slowest; errors = minions missing in the worst call; daemon+embedded master peak {mem.PeakMb:0} MB; start {startTime.TotalSeconds:0.0} s"));
+            table.Check("10,000 minions: all return in < 3 s", $"{median / 1000:0.00} s median, {missing} missing", missing == 0 && median < 3000);
+            table.Check("10,000 minions: daemon + embedded master < 500 MB", $"{mem.RssMb:0} MB (peak {mem.PeakMb:0} MB)", mem.PeakMb < 500);
+        }
+    }
+
+    // ---- codec --------------------------------------------------------------------------------------
+
+    private async Task CodecAsync()
+    {
+        if (!Directory.Exists(Paths.Vectors))
+        {
+            table.NotRun("codec (BenchmarkDotNet)", "vectors not found at " + Paths.Vectors + " (set SALTAPI_SHARED)");
+            return;
+        }
+
+        if (!File.Exists(Paths.CodecDll))
+        {
+            table.NotRun("codec (BenchmarkDotNet)", "not built");
+            return;
+        }
+
+        var log = Path.Combine(Paths.Out, "codec.log");
+        await using (var proc = Proc.Start("dotnet", [Paths.CodecDll, Paths.Vectors, Path.Combine(Paths.Out, "codec")], log))
+        {
+            var sw = Stopwatch.StartNew();
+            while (!proc.HasExited && sw.Elapsed < TimeSpan.FromSeconds(150))
+            {
+                await Task.Delay(200);
+            }
+
+            if (!proc.HasExited)
+            {
+                table.NotRun("codec (BenchmarkDotNet)", "did not finish in 150 s");
+                return;
+            }
+        }
+
+        var names = new Dictionary<string, string>
+        {
+            ["RequestDecode"] = "codec: request channel decode (req/rep vectors)",
+            ["RequestEncode"] = "codec: request channel encode (old-spec)",
+            ["BusDecode"] = "codec: event bus frame decode (event vectors)",
+            ["BusEncode"] = "codec: event bus frame encode (EventFrame.Encode)",
+        };
+        var found = 0;
+        foreach (var line in await File.ReadAllLinesAsync(log))
+        {
+            var f = line.Split(' ');
+            if (f.Length != 6 || f[0] != "CODEC")
+            {
+                continue;
+            }
+
+            found++;
+            var ns = double.Parse(f[3], CultureInfo.InvariantCulture);
+            table.Add(new Row(names.GetValueOrDefault(f[1], f[1]), "1", 1e9 / ns, ns / 1e6, null, 0, null, null,
+                $"{f[2]} messages; {ns / 1000:0.00} µs/msg median, {double.Parse(f[4], CultureInfo.InvariantCulture) / 1000:0.00} µs p95; {f[5]} B allocated/msg; req/s = messages/s"));
+        }
+
+        if (found == 0)
+        {
+            table.NotRun("codec (BenchmarkDotNet)", "no result; see bench/out/codec.log");
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------
+
+    private async Task<WrkResult> HttpRowAsync(string name, int c, HttpLoad load, BenchDaemon d, string note = "")
+    {
+        var cpu = d.Proc.CpuTime();
+        var sw = Stopwatch.StartNew();
+        var (r, total) = await Wrk.MeasureAsync(load, c, s);
+        var cores = (d.Proc.CpuTime() - cpu).TotalSeconds / sw.Elapsed.TotalSeconds;
+        daemonRequests += total;
+        double? ratio = ceiling.TryGetValue(c, out var ceil) ? r.Rps / ceil : null;
+        note = (note.Length > 0 ? note + "; " : "") + $"daemon CPU {cores:0.00} cores" + (r.ErrorKinds.Length > 0 ? $"; errors: {r.ErrorKinds}" : "");
+        if (r.Requests == 0)
+        {
+            note += "; no request completed within the runs";
+            table.Add(new Row(name, C(c), 0, null, null, r.Errors, d.Proc.Memory().RssMb, ratio, note));
+            return r;
+        }
+
+        table.Add(new Row(name, C(c), r.Rps, r.P50, r.P99, r.Errors, d.Proc.Memory().RssMb, ratio, note));
+        return r;
+    }
+
+    private static string LowstateWsgi(string client) =>
+        $"[{{\"client\": \"{client}\", \"tgt\": \"*\", \"fun\": \"test.ping\", {Eauth}}}]";
+
+    private static async Task<(int Status, string Body)> ProbeAsync(string url, string body, IEnumerable<string>? headers = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Accept.ParseAdd("application/json");
+        foreach (var h in headers ?? [])
+        {
+            var (k, v) = (h[..h.IndexOf(':', StringComparison.Ordinal)], h[(h.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim());
+            if (!k.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && !k.Equals("Accept", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.TryAddWithoutValidation(k, v);
+            }
+        }
+
+        using var response = await Http.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    private static string Short(string body) => body.Length > 160 ? body[..160].ReplaceLineEndings(" ") + "…" : body.ReplaceLineEndings(" ");
+
+    private static string C(int c) => c.ToString(CultureInfo.InvariantCulture);
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static bool WrkAvailable()
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("wrk", "--version") { RedirectStandardOutput = true, RedirectStandardError = true });
+            p?.WaitForExit(5000);
+            return p is not null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private string Header()
+    {
+        string Read(string path, string prefix)
+        {
+            try
+            {
+                return File.ReadLines(path).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+            }
+            catch (IOException)
+            {
+                return "?";
+            }
+        }
+
+        string Commit()
+        {
+            try
+            {
+                using var p = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Paths.RepoRoot });
+                var c = p?.StandardOutput.ReadToEnd().Trim();
+                p?.WaitForExit(5000);
+                return string.IsNullOrEmpty(c) ? "?" : c;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return "?";
+            }
+        }
+
+        var mem = Read("/proc/meminfo", "MemTotal") is var m && m.EndsWith("kB", StringComparison.Ordinal)
+            ? (double.Parse(m[..^2].Trim(), CultureInfo.InvariantCulture) / 1024 / 1024).ToString("0", CultureInfo.InvariantCulture) + " GiB"
+            : "?";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"SaltApi benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Commit()}. Machine: {Environment.ProcessorCount} cores ({Read("/proc/cpuinfo", "model name")}), {mem} RAM, Linux {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}. " +
+            $"Load average at the start {LoadAverage()} (other work on the machine skews every figure; the ratios are measured in the same run). " +
+            $"Loopback only; wrk (Debian) with bench/lua/post.lua, {s.Repeats}× {s.Duration} s runs after a {s.Warmup} s warm-up, medians; latencies in ms; RSS of the daemon process (embedded master included).");
+    }
+}

@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace SaltApi.Bench;
+
+/// <summary>How long and how often: the defaults keep the whole run well under ten minutes.</summary>
+internal sealed record Settings(
+    int Warmup,
+    int Duration,
+    int Repeats,
+    double EventSeconds,
+    long MemoryRequests,
+    TimeSpan Budget,
+    IReadOnlySet<string> Only)
+{
+    public static Settings From(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var s = quick
+            ? new Settings(1, 2, 1, 2, 30_000, TimeSpan.FromMinutes(5), new HashSet<string>())
+            : new Settings(1, 2, 3, 5, 100_000, TimeSpan.FromMinutes(8), new HashSet<string>());
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            switch (args[i])
+            {
+                case "--duration":
+                    s = s with { Duration = int.Parse(args[i + 1], CultureInfo.InvariantCulture) };
+                    break;
+                case "--repeats":
+                    s = s with { Repeats = int.Parse(args[i + 1], CultureInfo.InvariantCulture) };
+                    break;
+                case "--only":
+                    s = s with { Only = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase) };
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return s;
+    }
+
+    /// <summary>Whether a group of scenarios is selected (<c>--only ceiling,wsgi,cherrypy,sync,runner,login,events,memory,10k,codec</c>).</summary>
+    public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
+}
