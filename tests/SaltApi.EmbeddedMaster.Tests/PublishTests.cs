@@ -193,6 +193,13 @@ public sealed class PublishTests : IAsyncLifetime
         var returns = Assert.IsType<OrderedDictionary<string, object?>>(ret.Data["return"]);
         Assert.Equal(5, returns.Count);
         Assert.All(returns.Values, v => Assert.Equal(true, v));
-        Assert.True(File.Exists(Path.Combine(h.Master.Context!.Jobs.JobDir(jid), ".load.p")));
+        // The job cache files are written in the background, off the publish path.
+        var load = Path.Combine(h.Master.Context!.Jobs.JobDir(jid), ".load.p");
+        for (var i = 0; i < 100 && !File.Exists(load); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(load));
     }
 }
