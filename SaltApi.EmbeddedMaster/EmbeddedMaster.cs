@@ -91,7 +91,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
             new FailureDelay(options.AuthFailureDelay),
             opts,
             log);
-        var jobs = new JobCache(config.CacheDir, config.HashType, config.KeepJobs, options.MaxJobs, options.WriteJobCache, log);
+        var jobs = new JobCache(config.CacheDir, config.HashType, config.KeepJobs, options.MaxJobs, options.MaxCachedReturns, options.WriteJobCache, log);
         var running = new RunningJobs();
         var executor = new MinionExecutor(registry, bus, jobs, running, options.LatencyMs, log);
         var pki = opts.Get("pki_dir") as string ?? Path.Combine(config.CacheDir, "pki");
@@ -190,6 +190,8 @@ public sealed class EmbeddedMaster : IAsyncDisposable
         {
             await server.DisposeAsync();
         }
+
+        Context?.Jobs.Complete();
 
         if (bus is not null)
         {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -42,6 +41,11 @@ public sealed class RestCherrypyModule : INetapiModule
             }
 
             certificate = LoadCertificate(options);
+            if (!string.IsNullOrEmpty(options.SslChain))
+            {
+                // ListenerOptions carries no chain: Kestrel sends the chain the system trust store can build.
+                context.Logger.LogWarning("ssl_chain is not sent as given: intermediates come from the system trust store");
+            }
         }
 
         var listener = new ListenerOptions(
@@ -71,23 +75,7 @@ public sealed class RestCherrypyModule : INetapiModule
 
     private static X509Certificate2 LoadCertificate(CherrypyOptions options)
     {
-        var cert = X509Certificate2.CreateFromPemFile(options.SslCrt!, options.SslKey);
-        // Kestrel sends the chain it can build; ssl_chain certificates are offered to it here.
-        if (!string.IsNullOrEmpty(options.SslChain) && File.Exists(options.SslChain))
-        {
-            var chain = new X509Certificate2Collection();
-            chain.ImportFromPemFile(options.SslChain);
-            using var store = new X509Store(StoreName.CertificateAuthority, StoreLocation.CurrentUser);
-            try
-            {
-                store.Open(OpenFlags.ReadWrite);
-                store.AddRange(chain);
-            }
-            catch (CryptographicException)
-            {
-            }
-        }
-
+        using var cert = X509Certificate2.CreateFromPemFile(options.SslCrt!, options.SslKey);
         // Export/re-import so the private key is usable by SslStream on every platform.
         return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 using System.Globalization;
 using System.Text;
@@ -313,6 +314,14 @@ public static class SaltJson
                 if (reader.TryGetUInt64(out var ul))
                 {
                     return ul;
+                }
+
+                // Python keeps big integers exact (a 20-digit jid sent as a number, for one).
+                var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray();
+                if (raw.AsSpan().IndexOfAny(".eE"u8) < 0
+                    && System.Numerics.BigInteger.TryParse(Encoding.ASCII.GetString(raw), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+                {
+                    return big;
                 }
 
                 return reader.GetDouble();

@@ -262,7 +262,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
             var e = new SaltEvent(evt.Tag, evt.Data);
             foreach (var s in subs)
             {
-                if (!s.Post(e))
+                if (!s.Post(e) && !s.Disposed)
                 {
                     LogSubscriberDropped(log, options.EventQueue);
                     Unsubscribe(s);
@@ -321,6 +321,8 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
 
         public ChannelReader<SaltEvent> Reader => channel.Reader;
 
+        public bool Disposed { get; private set; }
+
         public bool Post(SaltEvent e)
         {
             if (channel.Writer.TryWrite(e))
@@ -337,6 +339,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
 
         public void Dispose()
         {
+            Disposed = true;
             bus.Unsubscribe(this);
             channel.Writer.TryComplete();
         }

@@ -38,6 +38,15 @@ internal sealed record ClientOptions
     /// <summary>Per-attempt timeout of runner / wheel / mk_token / get_token (Salt's master_call: 60 s; detect_mode: 1 s).</summary>
     public TimeSpan MasterCallTimeout => Master.DetectMode ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// NetapiClient._is_master_running's file: <c>workers.ipc</c> (<c>publish_pull.ipc</c> with <c>transport: tcp</c>)
+    /// in sock_dir; null where Salt's check cannot work (Windows, and <c>ipc_mode: tcp</c> where the master creates no such file).
+    /// </summary>
+    public string? MasterRunningFile =>
+        OperatingSystem.IsWindows() || string.Equals(Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : Path.Combine(Master.SockDir, string.Equals(Master.Transport, "tcp", StringComparison.OrdinalIgnoreCase) ? "publish_pull.ipc" : "workers.ipc");
+
     /// <summary>Binds and validates the options.</summary>
     public static ClientOptions From(IReadOnlyDictionary<string, object?> opts)
     {

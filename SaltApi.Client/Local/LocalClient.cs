@@ -60,9 +60,10 @@ internal sealed record LocalCall
         var missing = Required.Where(k => !low.ContainsKey(k)).Select(k => $"'{k}'").ToList();
         if (missing.Count > 0)
         {
-            // Python: a TypeError from the LocalClient method (500 in rest_cherrypy).
+            // Salt's text (a TypeError from the LocalClient method). Deliberate difference: Salt answers 500;
+            // a lowstate without tgt or fun is the caller's mistake, so it is an invocation error (400).
             var what = missing.Count == 1 ? $"1 required positional argument: {missing[0]}" : $"2 required positional arguments: {missing[0]} and {missing[1]}";
-            throw new SaltClientException($"{method}() missing {what}", "TypeError");
+            throw new SaltInvocationException($"{method}() missing {what}");
         }
 
         var call = new LocalCall
@@ -183,6 +184,10 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             {
                 // Deliberate difference: Salt wraps this into a generic SaltClientError (500); we report the master as unavailable (503).
                 throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut, e);
+            }
+            catch (MasterGoneException e)
+            {
+                throw new SaltMasterUnavailableException(e.Message, e);
             }
 
             var pub = CheckPubData(reply);

@@ -32,8 +32,12 @@ internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
         }
         catch (RequestTimeoutException e)
         {
-            // Deliberate difference: Salt raises SaltReqTimeoutError (503 in rest_cherrypy); same status, typed.
+            // Salt raises SaltReqTimeoutError (503 in rest_cherrypy).
             throw new SaltMasterUnavailableException(MessageTimedOut, e);
+        }
+        catch (MasterGoneException e)
+        {
+            throw new SaltMasterUnavailableException(e.Message, e);
         }
 
         if (reply is OrderedDictionary<string, object?> map && map.TryGetValue("error", out var error))

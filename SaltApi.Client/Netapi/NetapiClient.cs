@@ -54,9 +54,11 @@ internal sealed class NetapiClient(
             case "wheel":
                 return [await wheel.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)];
             case "wheel_async":
-                return [wheel.CmdAsync(lowstate)];
+                return [await wheel.CmdAsync(lowstate, cancellationToken).ConfigureAwait(false)];
             default:
                 // ssh: salt-ssh runs inside Python salt-api (roster, keys, thin tarball); not provided here.
+                // As Salt (NetapiClient.ssh authenticates in the API process), bad credentials are a 401 first.
+                await AuthenticateAsync(lowstate, cancellationToken).ConfigureAwait(false);
                 throw new SaltClientException("The 'ssh' client is not available in this salt-api: salt-ssh is not supported.", "SaltClientError");
         }
     }
@@ -89,29 +91,49 @@ internal sealed class NetapiClient(
         {
             throw new SaltAuthenticationException("Raw shell option not allowed.");
         }
+
+        // Deliberate difference: Salt forwards a token or password of any type and the master answers
+        // "Some exception handling minion payload" (500). Credentials that are not strings are refused here.
+        foreach (var key in CredentialKeys)
+        {
+            if (low.TryGetValue(key, out var value) && value is not string)
+            {
+                throw new SaltAuthenticationException($"Invalid credentials: '{key}' must be a string");
+            }
+        }
     }
+
+    /// <summary>Checks the lowstate's token or eauth credentials with the master, for clients that run nothing there.</summary>
+    private async Task AuthenticateAsync(IReadOnlyDictionary<string, object?> low, CancellationToken cancellationToken)
+    {
+        var ok = low.GetValueOrDefault("token") is string token
+            ? await tokens.GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is not null
+            : low.GetValueOrDefault("eauth") is string eauth
+              && await tokens.MakeTokenAsync(eauth, low.GetValueOrDefault("username") as string ?? "", low.GetValueOrDefault("password") as string ?? "", cancellationToken).ConfigureAwait(false) is not null;
+        if (!ok)
+        {
+            throw new SaltAuthenticationException("Authentication error occurred.", "AuthenticationError");
+        }
+    }
+
+    private static readonly string[] CredentialKeys = ["token", "eauth", "username", "password"];
 
     /// <summary>
-    /// NetapiClient._is_master_running: <c>workers.ipc</c> (<c>publish_pull.ipc</c> with <c>transport: tcp</c>) in sock_dir.
-    /// Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails on Linux (no such file is
-    /// created); we skip it there and let the request channel report an unreachable master.
+    /// NetapiClient._is_master_running. Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails
+    /// on Linux (no such file is created); we skip it there and let the request channel report an unreachable master.
     /// </summary>
-    private bool IsMasterRunning()
-    {
-        if (OperatingSystem.IsWindows() || string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
+    private bool IsMasterRunning() => options.MasterRunningFile is not { } file || File.Exists(file);
 
-        var file = string.Equals(options.Master.Transport, "tcp", StringComparison.OrdinalIgnoreCase) ? "publish_pull.ipc" : "workers.ipc";
-        return File.Exists(Path.Combine(options.Master.SockDir, file));
-    }
-
+    // The same "master running?" check as run(): a master that is down is a 503 at once, not after 3 × 60 s.
     public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken) =>
-        tokens.MakeTokenAsync(eauth, username, password, cancellationToken);
+        IsMasterRunning()
+            ? tokens.MakeTokenAsync(eauth, username, password, cancellationToken)
+            : throw new SaltMasterUnavailableException("Salt Master is not available.");
 
     public Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken) =>
-        tokens.GetTokenAsync(token, cancellationToken);
+        IsMasterRunning()
+            ? tokens.GetTokenAsync(token, cancellationToken)
+            : throw new SaltMasterUnavailableException("Salt Master is not available.");
 
     public IReadOnlyList<object?>? Permissions(SaltToken token)
     {

@@ -10,6 +10,9 @@ namespace SaltApi.Client.Request;
 /// <summary>No reply after every attempt (Salt's SaltReqTimeoutError).</summary>
 internal sealed class RequestTimeoutException() : Exception("Message timed out");
 
+/// <summary>The master's "running" file went away while the request waited: no reply will come.</summary>
+internal sealed class MasterGoneException() : Exception("Salt Master is not available.");
+
 /// <summary>
 /// The master's request channel (spec/01 §1, §6): clear loads over ZeroMQ REQ sockets to
 /// <c>master_uri</c>. Salt's client opens one REQ socket per attempt; we keep a bounded pool of
@@ -26,12 +29,14 @@ internal sealed partial class RequestChannel : IDisposable
     private readonly Worker[] workers;
     private readonly SemaphoreSlim slots;
     private readonly ILogger log;
+    private readonly string? runningFile;
     private int next;
     private volatile bool disposed;
 
     public RequestChannel(ClientOptions options, ILogger log)
     {
         this.log = log;
+        runningFile = options.MasterRunningFile;
         slots = new SemaphoreSlim(options.RequestSockets, options.RequestSockets);
         var idlePerThread = Math.Max(1, options.RequestSockets / options.RequestThreads);
         workers = new Worker[options.RequestThreads];
@@ -50,7 +55,10 @@ internal sealed partial class RequestChannel : IDisposable
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var work = new Work(payload, timeout, tries);
+            var work = new Work(payload, timeout, tries)
+            {
+                MasterFileSeen = runningFile is not null && File.Exists(runningFile),
+            };
             var worker = workers[(int)((uint)Interlocked.Increment(ref next) % (uint)workers.Length)];
             worker.Enqueue(work);
             using (cancellationToken.Register(static w => ((Work)w!).Reply.TrySetCanceled(), work))
@@ -91,6 +99,9 @@ internal sealed partial class RequestChannel : IDisposable
 
         public int Attempt { get; set; }
 
+        /// <summary>The master's running file existed when the request was made.</summary>
+        public bool MasterFileSeen { get; init; }
+
         public long Deadline { get; set; }
 
         public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -109,6 +120,7 @@ internal sealed partial class RequestChannel : IDisposable
         private readonly Dictionary<RequestSocket, Work> inflight = [];
         private readonly Stack<RequestSocket> idle = new();
         private readonly List<RequestSocket> expired = [];
+        private int sweeps;
 
         public Worker(ClientOptions options, int maxIdle, int index, ILogger log)
         {
@@ -218,6 +230,21 @@ internal sealed partial class RequestChannel : IDisposable
 
         private void SweepExpired()
         {
+            // Deliberate difference: Salt waits out every attempt (60 s x 3 for runner/wheel) when the master
+            // dies mid-request. When its "running" file, present when the request was made, is gone, no reply
+            // can come: fail at once (503).
+            if (inflight.Count > 0 && ++sweeps % 10 == 0 && options.MasterRunningFile is { } file && !File.Exists(file))
+            {
+                // The loop below then throws their sockets away.
+                foreach (var w in inflight.Values)
+                {
+                    if (w.MasterFileSeen)
+                    {
+                        w.Reply.TrySetException(new MasterGoneException());
+                    }
+                }
+            }
+
             var now = Stopwatch.GetTimestamp();
             foreach (var (socket, w) in inflight)
             {

@@ -105,7 +105,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
     {
         if (!low.Remove("fun", out var fun))
         {
-            throw new SaltClientException("runner() missing 1 required positional argument: 'fun'", "TypeError");
+            throw new SaltInvocationException("runner() missing 1 required positional argument: 'fun'"); // Salt: a TypeError, 500
         }
 
         var creds = new OrderedDictionary<string, object?>(StringComparer.Ordinal);

@@ -1,11 +1,13 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace SaltApi.Client.Runner;
 
 /// <summary>
-/// salt.utils.args.yamlify_arg for the scalar cases (spec/03 §4.2): text that YAML 1.1 reads as null,
-/// a bool, an int or a float becomes that value; everything else stays the original string.
+/// salt.utils.args.yamlify_arg for scalars (spec/03 §4.2): text that YAML 1.1 (PyYAML safe_load) reads as
+/// null, a bool, an int or a float becomes that value, a quoted scalar loses its quotes, a trailing
+/// <c># comment</c> is dropped when the rest is not text; everything else stays the original string.
 /// Deliberate difference: flow maps and lists (<c>{...}</c>, <c>[...]</c>) stay strings (no YAML parser here).
 /// </summary>
 internal static partial class Yamlify
@@ -34,34 +36,71 @@ internal static partial class Yamlify
 
         if (s.Contains('#', StringComparison.Ordinal))
         {
-            return s;
+            // YAML drops "# ..." after whitespace; Salt keeps the load only when it is not text or null.
+            var cut = CommentStart(s);
+            if (cut < 0)
+            {
+                return s;
+            }
+
+            var loaded = Scalar(s[..cut]);
+            return loaded is null or string ? s : loaded;
         }
 
-        var t = s.Trim();
+        return Scalar(s);
+    }
+
+    private static int CommentStart(string s)
+    {
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '#' && (i == 0 || s[i - 1] is ' ' or '\t'))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>PyYAML's plain-scalar resolution of one line.</summary>
+    private static object? Scalar(string s)
+    {
+        var t = s.Trim(' ');
         switch (t)
         {
-            case "~" or "null" or "Null" or "NULL":
-                return s.StartsWith('!') ? s : null;
-            case "true" or "True" or "TRUE" or "yes" or "Yes" or "YES" or "on" or "On" or "ON" or "y" or "Y":
-                return t is "y" or "Y" ? s : true;
-            case "false" or "False" or "FALSE" or "no" or "No" or "NO" or "off" or "Off" or "OFF" or "n" or "N":
-                return t is "n" or "N" ? s : false;
+            case "" or "~" or "null" or "Null" or "NULL":
+                return null;
+            case "true" or "True" or "TRUE" or "yes" or "Yes" or "YES" or "on" or "On" or "ON":
+                return true;
+            case "false" or "False" or "FALSE" or "no" or "No" or "NO" or "off" or "Off" or "OFF":
+                return false;
+            case ".inf" or ".Inf" or ".INF" or "+.inf" or "+.Inf" or "+.INF":
+                return double.PositiveInfinity;
+            case "-.inf" or "-.Inf" or "-.INF":
+                return double.NegativeInfinity;
+            case ".nan" or ".NaN" or ".NAN":
+                return double.NaN;
         }
 
-        if (IntRegex().IsMatch(t))
+        if (t.Length >= 2 && t[0] == '\'' && t[^1] == '\'' && !t[1..^1].Replace("''", "", StringComparison.Ordinal).Contains('\'', StringComparison.Ordinal))
         {
-            var clean = t.Replace("_", "", StringComparison.Ordinal);
-            if (long.TryParse(clean, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+            return t[1..^1].Replace("''", "'", StringComparison.Ordinal);
+        }
+
+        if (t.Length >= 2 && t[0] == '"' && t[^1] == '"' && DoubleQuoted(t[1..^1]) is { } dq)
+        {
+            return dq;
+        }
+
+        if (Int(t) is { } i)
+        {
+            if (i >= long.MinValue && i <= long.MaxValue)
             {
-                return l;
+                return (long)i;
             }
 
-            if (ulong.TryParse(clean.TrimStart('+'), NumberStyles.None, CultureInfo.InvariantCulture, out var u))
-            {
-                return u;
-            }
-
-            return s;
+            return i >= 0 && i <= ulong.MaxValue ? (ulong)i : i;
         }
 
         if (FloatRegex().IsMatch(t) && double.TryParse(t.Replace("_", "", StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
@@ -72,10 +111,103 @@ internal static partial class Yamlify
         return s;
     }
 
-    [GeneratedRegex(@"^[-+]?(0|[1-9][0-9_]*)$", RegexOptions.CultureInvariant)]
+    // PyYAML's YAML 1.1 int forms: decimal, 0b binary, 0 octal, 0x hex (underscores allowed), sign optional.
+    private static System.Numerics.BigInteger? Int(string t)
+    {
+        var m = IntRegex().Match(t);
+        if (!m.Success)
+        {
+            return null;
+        }
+
+        var negative = t.StartsWith('-');
+        var body = m.Groups["body"].Value.Replace("_", "", StringComparison.Ordinal);
+        System.Numerics.BigInteger value;
+        if (body.StartsWith("0b", StringComparison.Ordinal))
+        {
+            value = 0;
+            foreach (var c in body[2..])
+            {
+                value = (value * 2) + (c - '0');
+            }
+        }
+        else if (body.StartsWith("0x", StringComparison.Ordinal))
+        {
+            value = System.Numerics.BigInteger.Parse("0" + body[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        }
+        else if (body.Length > 1 && body[0] == '0')
+        {
+            value = 0;
+            foreach (var c in body[1..])
+            {
+                value = (value * 8) + (c - '0');
+            }
+        }
+        else
+        {
+            value = System.Numerics.BigInteger.Parse(body, CultureInfo.InvariantCulture);
+        }
+
+        if (negative)
+        {
+            value = -value;
+        }
+
+        return value;
+    }
+
+    private static string? DoubleQuoted(string inner)
+    {
+        var sb = new StringBuilder(inner.Length);
+        for (var i = 0; i < inner.Length; i++)
+        {
+            var c = inner[i];
+            if (c == '"')
+            {
+                return null;
+            }
+
+            if (c != '\\')
+            {
+                sb.Append(c);
+                continue;
+            }
+
+            if (++i >= inner.Length)
+            {
+                return null;
+            }
+
+            switch (inner[i])
+            {
+                case 'n': sb.Append('\n'); break;
+                case 't': sb.Append('\t'); break;
+                case 'r': sb.Append('\r'); break;
+                case '0': sb.Append('\0'); break;
+                case '\\': sb.Append('\\'); break;
+                case '"': sb.Append('"'); break;
+                case '/': sb.Append('/'); break;
+                case ' ': sb.Append(' '); break;
+                case 'x' when i + 2 < inner.Length && int.TryParse(inner.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var x):
+                    sb.Append((char)x);
+                    i += 2;
+                    break;
+                case 'u' when i + 4 < inner.Length && int.TryParse(inner.AsSpan(i + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var u):
+                    sb.Append((char)u);
+                    i += 4;
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    [GeneratedRegex(@"^[-+]?(?<body>0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*)$", RegexOptions.CultureInvariant)]
     private static partial Regex IntRegex();
 
-    // YAML 1.1 float (PyYAML's resolver, without the sexagesimal and .inf/.nan forms).
-    [GeneratedRegex(@"^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$", RegexOptions.CultureInvariant)]
+    // YAML 1.1 float as PyYAML resolves it (a dot is required; the exponent needs a sign).
+    [GeneratedRegex(@"^[-+]?(([0-9][0-9_]*)\.[0-9_]*([eE][-+][0-9]+)?|\.[0-9_]+([eE][-+][0-9]+)?)$", RegexOptions.CultureInvariant)]
     private static partial Regex FloatRegex();
 }

@@ -12,30 +12,36 @@ internal sealed class WheelClient(MasterCalls master, ILogger log)
     public Task<object?> CmdSyncAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct) =>
         master.CallAsync(Load(lowstate, null), ct);
 
+    /// <summary>How long <c>wheel_async</c> waits for the master to accept or refuse the call before answering.</summary>
+    internal static readonly TimeSpan AuthWindow = TimeSpan.FromSeconds(5);
+
     /// <summary>
-    /// <c>wheel_async</c>: as Python salt-api, the jid is made here, <c>{tag, jid}</c> is answered at once and
-    /// the wheel request runs in the background with <c>__jid__</c>, <c>__tag__</c> and <c>__user__</c>.
+    /// <c>wheel_async</c>: as Python salt-api, the jid is made here and the wheel request carries
+    /// <c>__jid__</c>, <c>__tag__</c> and <c>__user__</c>. Deliberate difference: Salt answers <c>{tag, jid}</c>
+    /// before the master has looked at the credentials (the path of CVE-2021-25281); here the answer waits until
+    /// the master has replied or <see cref="AuthWindow"/> has passed, so bad credentials are a 401 as for every
+    /// other client. A call still running after the window goes on in the background.
     /// </summary>
-    public object? CmdAsync(IReadOnlyDictionary<string, object?> lowstate)
+    public async Task<object?> CmdAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken cancellationToken)
     {
         var jid = Jid.New();
         var tag = "salt/wheel/" + jid;
         var load = Load(lowstate, (jid, tag));
-        _ = Task.Run(async () =>
+        var call = master.CallAsync(load, CancellationToken.None);
+        await Task.WhenAny(call, Task.Delay(AuthWindow, cancellationToken)).ConfigureAwait(false);
+        if (call.IsCompleted)
         {
-            try
-            {
-                await master.CallAsync(load, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (SaltApiException e)
-            {
-                log.LogWarning("wheel_async job {Jid} failed: {Error}", jid, e.Message);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                log.LogError(e, "wheel_async job {Jid} failed", jid);
-            }
-        });
+            await call.ConfigureAwait(false); // a refusal surfaces as the caller's error
+        }
+        else
+        {
+            _ = call.ContinueWith(
+                t => log.LogWarning("wheel_async job {Jid} failed: {Error}", jid, t.Exception?.GetBaseException().Message),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted,
+                TaskScheduler.Default);
+        }
+
         return new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["tag"] = tag, ["jid"] = jid };
     }
 
@@ -44,7 +50,7 @@ internal sealed class WheelClient(MasterCalls master, ILogger log)
         var load = Lowstate.Copy(lowstate);
         if (!load.Remove("fun", out var fun))
         {
-            throw new SaltClientException("wheel() missing 1 required positional argument: 'fun'", "TypeError");
+            throw new SaltInvocationException("wheel() missing 1 required positional argument: 'fun'"); // Salt: a TypeError, 500
         }
 
         load.Remove("auth_list");

@@ -266,7 +266,7 @@ internal sealed class EventBus : IAsyncDisposable
                             break;
                         }
                     }
-                    catch (SaltApi.Protocol.Msgpack.SaltProtocolException e)
+                    catch (Exception e) when (e is SaltApi.Protocol.Msgpack.SaltProtocolException or ArgumentException or InvalidOperationException or OverflowException)
                     {
                         log.LogWarning("event bus: dropping a firer that sent bytes that are not an event frame: {Error}", e.Message);
                         return;

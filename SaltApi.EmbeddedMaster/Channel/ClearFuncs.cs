@@ -25,7 +25,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         {
             decoded = SaltMsgpack.Deserialize(payload);
         }
-        catch (SaltProtocolException)
+        catch (Exception e) when (e is SaltProtocolException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
             // Salt's worker never answers undecodable bytes; the client times out and retries.
             ctx.Log.LogWarning("request channel: undecodable payload ({Bytes} bytes); not answering, as Salt", payload.Length);
@@ -550,8 +550,33 @@ internal static class ClientLow
             data["success"] = false;
         }
 
+        if (client == "runner")
+        {
+            StoreJob(ctx, jid, data);
+        }
+
         Fire(ctx, $"{tag}/ret", data);
         return data;
+    }
+
+    // Salt's store_job for a runner: the job is cached under the master's id, its load taken from the return data.
+    private static void StoreJob(MasterContext ctx, string jid, OrderedDictionary<string, object?> data)
+    {
+        if (!Jid.IsJid(jid))
+        {
+            return;
+        }
+
+        var masterId = ctx.Opts.Get("id") as string ?? Environment.MachineName + "_master";
+        var load = Py.Map(
+            ("id", masterId),
+            ("tgt", masterId),
+            ("jid", jid),
+            ("fun", data.Get("fun")),
+            ("user", data.Get("user")),
+            ("arg", data.Get("fun_args") ?? new List<object?>()));
+        var job = ctx.Jobs.Save(jid, load, [masterId]);
+        job.AddReturn(masterId, Py.Map(("return", Py.Copy(data)), ("retcode", 0L), ("success", data.Get("success"))));
     }
 
     private static void Fire(MasterContext ctx, string tag, OrderedDictionary<string, object?> data)

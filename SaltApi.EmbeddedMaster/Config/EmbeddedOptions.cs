@@ -33,6 +33,9 @@ internal sealed record EmbeddedOptions
     /// <summary><c>max_jobs</c>: the job cache never holds more jobs than this (oldest dropped first).</summary>
     public int MaxJobs { get; init; } = 10000;
 
+    /// <summary><c>max_cached_returns</c>: minion returns kept in the job cache in all (oldest jobs dropped first).</summary>
+    public long MaxCachedReturns { get; init; } = 2_000_000;
+
     /// <summary><c>max_pending_requests</c>: requests queued beyond this are dropped (the client retries).</summary>
     public int MaxPendingRequests { get; init; } = 10000;
 
@@ -91,6 +94,7 @@ internal sealed record EmbeddedOptions
             Grains = ConfigValues.GetMap(map, "grains", P),
             AuthFailureDelay = ConfigValues.GetSeconds(map, "auth_failure_delay", 1.0, P),
             MaxJobs = ConfigValues.GetInt(map, "max_jobs", 10000, P),
+            MaxCachedReturns = (long)ConfigValues.GetSeconds(map, "max_cached_returns", 2_000_000, P),
             MaxPendingRequests = ConfigValues.GetInt(map, "max_pending_requests", 10000, P),
             MaxConcurrentRequests = ConfigValues.GetInt(map, "max_concurrent_requests", 256, P),
             ReaderQueue = ConfigValues.GetInt(map, "reader_queue", 100_000, P),
@@ -98,7 +102,7 @@ internal sealed record EmbeddedOptions
             MaxBusReaders = ConfigValues.GetInt(map, "max_bus_readers", 1024, P),
             WriteJobCache = ConfigValues.GetBool(map, "write_job_cache", true),
         };
-        if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024)
+        if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024 || o.MaxCachedReturns < 1)
         {
             throw new ConfigException(P, "latency_ms and auth_failure_delay must be >= 0; max_jobs, max_pending_requests, max_concurrent_requests, reader_queue and max_bus_readers >= 1; max_request_bytes >= 1024");
         }

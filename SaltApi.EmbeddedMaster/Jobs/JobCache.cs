@@ -10,7 +10,7 @@ using SaltApi.Protocol.Msgpack;
 namespace SaltApi.EmbeddedMaster.Jobs;
 
 /// <summary>One job in the cache: its saved load, targeted minions and the returns in arrival order.</summary>
-internal sealed class Job(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
+internal sealed class Job(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions, Action<int>? counted = null)
 {
     public string Jid { get; } = jid;
 
@@ -26,10 +26,28 @@ internal sealed class Job(string jid, OrderedDictionary<string, object?> load, I
     /// <summary>Adds a minion's return load (the ret event's data); a later return from the same minion replaces it.</summary>
     public void AddReturn(string id, OrderedDictionary<string, object?> ret)
     {
+        bool added;
         lock (returns)
         {
-            returns.Remove(id);
+            added = !returns.Remove(id);
             returns[id] = ret;
+        }
+
+        if (added)
+        {
+            counted?.Invoke(1);
+        }
+    }
+
+    /// <summary>How many minions have returned.</summary>
+    public int ReturnCount
+    {
+        get
+        {
+            lock (returns)
+            {
+                return returns.Count;
+            }
         }
     }
 
@@ -61,10 +79,51 @@ internal sealed class Job(string jid, OrderedDictionary<string, object?> load, I
 /// <c>{cachedir}/jobs/&lt;h[:2]&gt;/&lt;h[2:]&gt;/.load.p</c> as local_cache does, because LocalClient checks that
 /// file before it waits for returns (spec/02 §7 note A).
 /// </summary>
-internal sealed class JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, bool writeToDisk, ILogger log)
+internal sealed class JobCache
 {
     private readonly ConcurrentDictionary<string, Job> jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> order = new();
+    private readonly System.Threading.Channels.Channel<Action> background = System.Threading.Channels.Channel.CreateBounded<Action>(
+        new System.Threading.Channels.BoundedChannelOptions(100_000) { SingleReader = true, FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+
+    private readonly string cachedir;
+    private readonly string hashType;
+    private readonly double keepJobsHours;
+    private readonly int maxJobs;
+    private readonly long maxReturns;
+    private readonly bool writeToDisk;
+    private long totalReturns;
+    private readonly ILogger log;
+
+    public JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, long maxReturns, bool writeToDisk, ILogger log)
+    {
+        this.maxReturns = maxReturns;
+        this.cachedir = cachedir;
+        this.hashType = hashType;
+        this.keepJobsHours = keepJobsHours;
+        this.maxJobs = maxJobs;
+        this.writeToDisk = writeToDisk;
+        this.log = log;
+        // Disk work that nothing waits for (the jid and minions files, removing evicted jobs) runs here,
+        // off the request path.
+        _ = Task.Run(async () =>
+        {
+            await foreach (var work in background.Reader.ReadAllAsync())
+            {
+                try
+                {
+                    work();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    log.LogWarning("job cache: {Error}", e.Message);
+                }
+            }
+        });
+    }
+
+    /// <summary>Stops the background disk work.</summary>
+    public void Complete() => background.Writer.TryComplete();
 
     public Job? Get(string jid) => jobs.TryGetValue(jid, out var j) ? j : null;
 
@@ -73,14 +132,20 @@ internal sealed class JobCache(string cachedir, string hashType, double keepJobs
     /// <summary>Saves a job's load (Salt's save_load), evicting the oldest when over the bounds.</summary>
     public Job Save(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
     {
-        var job = new Job(jid, load, minions);
+        var job = new Job(jid, load, minions, n => Interlocked.Add(ref totalReturns, n));
         if (jobs.TryAdd(jid, job))
         {
             order.Enqueue(jid);
         }
         else
         {
-            jobs[jid] = job; // a passed jid that already exists is reused, as Salt's prep_jid does
+            // A passed jid that already exists is reused, as Salt's prep_jid does.
+            if (jobs.TryGetValue(jid, out var old))
+            {
+                Interlocked.Add(ref totalReturns, -old.ReturnCount);
+            }
+
+            jobs[jid] = job;
         }
 
         Evict();
@@ -98,7 +163,7 @@ internal sealed class JobCache(string cachedir, string hashType, double keepJobs
         while (order.TryPeek(out var oldest))
         {
             var job = Get(oldest);
-            var tooMany = jobs.Count > maxJobs;
+            var tooMany = jobs.Count > maxJobs || (Interlocked.Read(ref totalReturns) > maxReturns && jobs.Count > 1);
             var tooOld = job is not null && keepJobsHours > 0 && job.Started < cutoff;
             if (job is not null && !tooMany && !tooOld)
             {
@@ -107,10 +172,14 @@ internal sealed class JobCache(string cachedir, string hashType, double keepJobs
 
             if (order.TryDequeue(out var jid))
             {
-                jobs.TryRemove(jid, out _);
+                if (jobs.TryRemove(jid, out var gone))
+                {
+                    Interlocked.Add(ref totalReturns, -gone.ReturnCount);
+                }
+
                 if (writeToDisk)
                 {
-                    DeleteDir(jid);
+                    background.Writer.TryWrite(() => DeleteDir(jid));
                 }
             }
         }
@@ -136,19 +205,24 @@ internal sealed class JobCache(string cachedir, string hashType, double keepJobs
         return Path.Combine(cachedir, "jobs", h[..2], h[2..]);
     }
 
+    // .load.p is written before the publish is answered (LocalClient checks it, spec/02 §7 note A); the
+    // other files follow in the background. Written in place, as local_cache writes them.
     private void WriteLoad(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
     {
         try
         {
             var dir = JobDir(jid);
             Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, "jid"), jid);
-            var tmp = Path.Combine(dir, ".load.p.tmp");
-            File.WriteAllBytes(tmp, SaltMsgpack.Serialize(load, MsgpackDialect.Request));
-            File.Move(tmp, Path.Combine(dir, ".load.p"), overwrite: true);
-            var mtmp = Path.Combine(dir, ".minions.p.tmp");
-            File.WriteAllBytes(mtmp, SaltMsgpack.Serialize(minions.ToList(), MsgpackDialect.Request));
-            File.Move(mtmp, Path.Combine(dir, ".minions.p"), overwrite: true);
+            File.WriteAllBytes(Path.Combine(dir, ".load.p"), SaltMsgpack.Serialize(load, MsgpackDialect.Request));
+            var minionList = minions.Cast<object?>().ToList();
+            background.Writer.TryWrite(() =>
+            {
+                if (Directory.Exists(dir))
+                {
+                    File.WriteAllText(Path.Combine(dir, "jid"), jid);
+                    File.WriteAllBytes(Path.Combine(dir, ".minions.p"), SaltMsgpack.Serialize(minionList, MsgpackDialect.Request));
+                }
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

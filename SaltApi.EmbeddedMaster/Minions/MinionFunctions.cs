@@ -81,6 +81,26 @@ internal static class MinionFunctions
         Add("grains.ls", [], [], false, false, "Return a list of all available grains\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' grains.ls\n", (c, _) => V((c.Registry.Grains(c.Minion.Id) ?? Py.Map()).Keys.Order(StringComparer.Ordinal).Cast<object?>().ToList()));
         Add("grains.has_value", ["key"], [], false, false, "Determine whether a key exists in the grains dictionary.\n", (c, a) => V(Py.Truthy(Traverse(c.Registry.Grains(c.Minion.Id) ?? Py.Map(), Py.Str(a["key"]), false, ":"))));
 
+        // The simulated minions have no pillar, schedule or beacons: Salt's empty answers.
+        Add("pillar.items", [], [], true, true, "Calls the master for a fresh pillar and generates the pillar data on the\nfly\n", (_, _) => V(Py.Map()));
+        Add("pillar.raw", [], [("key", null)], false, false, "Return the raw pillar data that is currently loaded into the minion.\n", (_, _) => V(Py.Map()));
+        Add("pillar.get", ["key"], [("default", ""), ("merge", false), ("merge_nested_lists", null), ("delimiter", ":"), ("pillarenv", null), ("saltenv", null)], false, false, "Attempt to retrieve the named value from pillar, if the named value is not\navailable return the passed default. The default return is an empty string.\n", (_, a) => V(a["default"]));
+        Add("pillar.item", [], [], true, true, "Return one or more pillar entries from the in-memory pillar data.\n", (_, a) =>
+        {
+            var ret = Py.Map();
+            foreach (var k in a.VarArgs)
+            {
+                ret[Py.Str(k)] = a.VarKwargs.Get("default") ?? "";
+            }
+
+            return V(ret);
+        });
+        Add("pillar.ls", [], [], true, true, "Calls the master for a fresh pillar, generates the pillar data on the\nfly, and returns a list of the pillar keys\n", (_, _) => V(new List<object?>()));
+        Add("saltutil.refresh_pillar", [], [("wait", false), ("timeout", 30L), ("clean_cache", true)], false, true, "Signal the minion to refresh the in-memory pillar data.\n", (_, _) => V(true));
+        Add("saltutil.sync_grains", [], [("saltenv", null), ("refresh", true), ("extmod_whitelist", null), ("extmod_blacklist", null), ("clean_pillar_cache", false)], false, false, "Sync grains modules from salt://_grains to the minion\n", (_, _) => V(new List<object?>()));
+        Add("schedule.list", [], [("show_all", false), ("where", null), ("return_yaml", true)], false, false, "List the jobs currently scheduled on the minion\n", (_, a) => V(Py.Truthy(a["return_yaml"]) ? "schedule: {}\n" : Py.Map()));
+        Add("beacons.list", [], [("return_yaml", true), ("include_pillar", true), ("include_opts", true)], false, true, "List the beacons currently configured on the minion.\n", (_, a) => V(Py.Truthy(a["return_yaml"]) ? "beacons: {}\n" : Py.Map()));
+
         Add("sys.list_functions", [], [], true, true, "List the functions for all modules. Optionally, specify a module or modules\nfrom which to list.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' sys.list_functions\n", (_, a) => V(FunctionsMatching(a.VarArgs).Cast<object?>().ToList()));
         Add("sys.list_modules", [], [], true, false, "List the modules loaded on the minion\n", (_, a) => V(All.Keys.Select(k => k.Split('.')[0]).Distinct().Where(m => a.VarArgs.Count == 0 || a.VarArgs.Any(p => Py.FnMatch(m, Py.Str(p)))).Order(StringComparer.Ordinal).Cast<object?>().ToList()));
         Add("sys.doc", [], [], true, false, "Return the docstrings for all modules. Optionally, specify a module or a\nfunction to narrow the selection.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' sys.doc\n", (_, a) =>
@@ -224,17 +244,21 @@ internal static class MinionFunctions
         ("Dependency Versions", Py.Map(("msgpack", "1.0.2"), ("pyzmq", "23.2.0"), ("ZMQ", "4.3.4"), ("Jinja2", "3.1.2"), ("PyYAML", "6.0.1"))),
         ("System Versions", Py.Map(("dist", "debian 12 bookworm"), ("locale", "utf-8"), ("machine", "x86_64"), ("release", "6.1.0-13-amd64"), ("system", "Linux"), ("version", "Debian GNU/Linux 12 bookworm"))));
 
+    // salt.version.versions_report: one padding for every section (the longest dependency or system
+    // name, at least len("Not Installed"), plus one), names sorted case-insensitively, " " after each section.
     private static List<object?> VersionsReport()
     {
+        var info = VersionsReportMap();
+        var deps = (OrderedDictionary<string, object?>)info["Dependency Versions"]!;
+        var sys = (OrderedDictionary<string, object?>)info["System Versions"]!;
+        var pad = Math.Max(Math.Max(deps.Keys.Max(k => k.Length), sys.Keys.Max(k => k.Length)), "Not Installed".Length) + 1;
         var lines = new List<object?>();
-        foreach (var (section, values) in VersionsReportMap())
+        foreach (var (section, values) in info)
         {
             lines.Add(section + ":");
-            var map = (OrderedDictionary<string, object?>)values!;
-            var width = map.Keys.Max(k => k.Length);
-            foreach (var (k, v) in map)
+            foreach (var (k, v) in ((OrderedDictionary<string, object?>)values!).OrderBy(kv => kv.Key.ToLowerInvariant(), StringComparer.Ordinal))
             {
-                lines.Add($"{k.PadLeft(width)}: {v}");
+                lines.Add($"{k.PadLeft(pad)}: {v ?? "Not Installed"}");
             }
 
             lines.Add(" ");

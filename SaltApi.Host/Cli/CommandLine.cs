@@ -40,19 +40,19 @@ internal static class CommandLineParser
 {
     public const string Prog = "salt-api";
 
-    private sealed record Option(string? Short, string Long, string? Metavar, Func<CommandLine, string?, CommandLine> Apply);
+    private sealed record Option(string? Short, string Long, string? Metavar, Func<CommandLine, string?, string, CommandLine> Apply);
 
     private static readonly Option[] Options =
     [
-        new(null, "--version", null, (c, _) => c with { Version = true }),
-        new("-V", "--versions-report", null, (c, _) => c with { VersionsReport = true }),
-        new("-h", "--help", null, (c, _) => c with { Help = true }),
-        new("-c", "--config-dir", "CONFIG_DIR", (c, v) => c with { ConfigDir = v }),
-        new("-d", "--daemon", null, (c, _) => c with { Daemon = true }),
-        new(null, "--pid-file", "PIDFILE", (c, v) => c with { PidFile = v }),
-        new("-l", "--log-level", "LOG_LEVEL", (c, v) => c with { LogLevel = CheckLevel("-l/--log-level", v!) }),
-        new(null, "--log-file", "API_LOGFILE", (c, v) => c with { LogFile = v }),
-        new(null, "--log-file-level", "LOG_LEVEL_LOGFILE", (c, v) => c with { LogFileLevel = CheckLevel("--log-file-level", v!) }),
+        new(null, "--version", null, (c, _, _) => c with { Version = true }),
+        new("-V", "--versions-report", null, (c, _, _) => c with { VersionsReport = true }),
+        new("-h", "--help", null, (c, _, _) => c with { Help = true }),
+        new("-c", "--config-dir", "CONFIG_DIR", (c, v, _) => c with { ConfigDir = v }),
+        new("-d", "--daemon", null, (c, _, _) => c with { Daemon = true }),
+        new(null, "--pid-file", "PIDFILE", (c, v, _) => c with { PidFile = v }),
+        new("-l", "--log-level", "LOG_LEVEL", (c, v, typed) => c with { LogLevel = CheckLevel(typed, v!) }),
+        new(null, "--log-file", "API_LOGFILE", (c, v, _) => c with { LogFile = v }),
+        new(null, "--log-file-level", "LOG_LEVEL_LOGFILE", (c, v, typed) => c with { LogFileLevel = CheckLevel(typed, v!) }),
     ];
 
     /// <summary>Parses the arguments; throws <see cref="CommandLineException"/> as optparse would error.</summary>
@@ -95,7 +95,7 @@ internal static class CommandLineParser
                     throw new CommandLineException($"{option.Long} option does not take a value");
                 }
 
-                result = option.Apply(result, value);
+                result = option.Apply(result, value, option.Long);
                 continue;
             }
 
@@ -108,7 +108,7 @@ internal static class CommandLineParser
                     var option = Options.FirstOrDefault(o => o.Short == flag) ?? throw new CommandLineException($"no such option: {flag}");
                     if (option.Metavar is null)
                     {
-                        result = option.Apply(result, null);
+                        result = option.Apply(result, null, flag);
                         continue;
                     }
 
@@ -126,7 +126,7 @@ internal static class CommandLineParser
                         throw new CommandLineException($"{flag} option requires 1 argument");
                     }
 
-                    result = option.Apply(result, value);
+                    result = option.Apply(result, value, flag);
                     break;
                 }
 

@@ -13,7 +13,10 @@ internal static class VersionReport
     /// <summary>This daemon's version (informational, without the source hash).</summary>
     public static string Version { get; } = VersionOf(typeof(VersionReport).Assembly) ?? "0";
 
-    /// <summary>What <c>--version</c> prints: <c>salt-api 0.1.0 (SaltApi)</c>, as <c>salt-api 3006.0 (Sulfur)</c>.</summary>
+    /// <summary>
+    /// What <c>--version</c> prints: <c>salt-api 0.1.0 (SaltApi)</c>, in the form of <c>salt-api 3006.0 (Sulfur)</c>.
+    /// Deliberate difference: our own version, not Salt's; <c>-V</c> names the Salt release we mirror.
+    /// </summary>
     public static string VersionLine => $"{CommandLineParser.Prog} {Version} (SaltApi)";
 
     /// <summary>The <c>-V</c> text: sections of right-aligned <c>name: version</c> lines, each followed by a " " line.</summary>

@@ -52,6 +52,7 @@ internal static partial class MasterHostChecks
         if (master.IpcMode == "tcp")
         {
             log.LogDebug("ipc_mode tcp: the event bus is on 127.0.0.1:{Pub} (pub) and :{Pull} (pull)", master.TcpMasterPubPort, master.TcpMasterPullPort);
+            CheckAlive(master, log);
             return;
         }
 
@@ -80,10 +81,21 @@ internal static partial class MasterHostChecks
                 master.SockDir);
         }
 
+        CheckAlive(master, log);
         var pull = master.EventPullPath;
         if (File.Exists(pull) && Access(pull, WriteOk) != 0)
         {
             log.LogWarning("Permission denied on {Path}: firing events (/hook) will fail; run salt-api as the salt-master's user (\"{User}\")", pull, user);
+        }
+    }
+
+    /// <summary>NetapiClient's liveness check (spec/03 §1): every request answers 503 while this file is missing.</summary>
+    private static void CheckAlive(Protocol.Config.MasterConfig master, ILogger log)
+    {
+        var alive = master.Transport == "tcp" ? Path.Combine(master.SockDir, "publish_pull.ipc") : master.WorkersPath;
+        if (!File.Exists(alive))
+        {
+            log.LogWarning("{Path} does not exist: requests will answer \"Salt Master is not available.\" until the salt-master creates it", alive);
         }
     }
 

@@ -133,6 +133,7 @@ internal static class SaltApiDaemon
                 o.StartupTimeout = TimeSpan.FromMinutes(2);
             });
             // systemd Type=notify: READY=1 once every module task is started, STOPPING=1 on stop.
+            // Deliberate difference: salt-api notifies READY=1 before anything is started.
             builder.Services.AddSystemd();
             using var host = builder.Build();
             NotifyOutsideSystemd(host);

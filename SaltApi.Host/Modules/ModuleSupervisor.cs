@@ -22,8 +22,9 @@ internal sealed record SupervisorOptions(TimeSpan FirstBackoff, TimeSpan MaxBack
 
 /// <summary>
 /// Runs every enabled module on its own task and restarts one that throws, with exponential backoff,
-/// while the others keep serving. Salt's ProcessManager restarts a dead module process every 10 s
-/// without backoff; here modules share one process, so isolation is per task and a crash loop backs off.
+/// while the others keep serving. Deliberate difference: Salt's ProcessManager restarts a dead module
+/// process every 10 s without backoff; here modules share one process, so isolation is per task and a
+/// crash loop backs off (1, 2, 4 ... 60 s).
 /// </summary>
 internal sealed class ModuleSupervisor(
     IReadOnlyList<EnabledModule> enabled,

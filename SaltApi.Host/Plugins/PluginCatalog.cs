@@ -215,7 +215,7 @@ internal sealed class PluginCatalog
 
             if (modules.FirstOrDefault(m => m.ConfigKey == key) is { } owner)
             {
-                // The first claimant in search order keeps the key: built-in plugins beside the host
+                // Deliberate difference (Salt's loader has no such case): the first claimant in search order keeps the key: built-in plugins beside the host
                 // come before netapi_plugin_dirs, so a third-party folder cannot take over rest_wsgi.
                 Fail(label, dll, $"config key '{key}' is already claimed by {owner.Plugin}:{owner.ModuleType.FullName} ({owner.AssemblyPath})", log);
                 continue;

@@ -61,4 +61,12 @@ public class SaltJsonTests
         Assert.Equal(1L, chunk["b"]);
         Assert.Equal(new List<object?> { 2.5, true, null, ulong.MaxValue }, chunk["a"]);
     }
+
+    [Fact]
+    public void Integers_beyond_64_bits_stay_exact()
+    {
+        var v = Assert.IsType<List<object?>>(SaltJson.Parse("[20261126194917252515, -99999999999999999999]"u8));
+        Assert.Equal(System.Numerics.BigInteger.Parse("20261126194917252515", System.Globalization.CultureInfo.InvariantCulture), v[0]);
+        Assert.Equal("[20261126194917252515, -99999999999999999999]", SaltJson.Serialize(v));
+    }
 }

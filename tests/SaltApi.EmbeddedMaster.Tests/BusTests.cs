@@ -60,6 +60,24 @@ public sealed class BusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_firer_sending_garbage_is_dropped_and_the_bus_keeps_working()
+    {
+        using var reader = h.Reader();
+        using (var bad = Connect("master_event_pull.ipc"))
+        {
+            bad.Send([0x82, 0xa4, 0x68, 0x65, 0x61, 0x64, 0xdb, 0x80, 0x00, 0x00, 0x00, 0xc1, 0xc1]);
+            bad.Send([0xc1, 0xc1, 0xc1, 0xc1, 0xc1]);
+        }
+
+        using (var good = Connect("master_event_pull.ipc"))
+        {
+            good.Send(EventFrame.Encode("after/garbage", Map(("ok", true))));
+        }
+
+        Assert.Equal(true, (await reader.NextAsync(t => t == "after/garbage")).Data["ok"]);
+    }
+
+    [Fact]
     public async Task A_reader_that_falls_behind_is_disconnected_and_the_others_keep_reading()
     {
         using var stalled = Connect("master_event_pub.ipc");

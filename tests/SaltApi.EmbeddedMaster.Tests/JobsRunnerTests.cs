@@ -75,7 +75,14 @@ public sealed class JobsRunnerTests : IAsyncLifetime
 
         var all = (OrderedDictionary<string, object?>)(await RunnerAsync(bus, "jobs.list_jobs", Map()))!;
         Assert.Equal(jids.Skip(1), all.Keys);
-        Assert.False(Directory.Exists(h.Master.Context!.Jobs.JobDir(jids[0])));
+        // The evicted job's directory is removed in the background.
+        var evicted = h.Master.Context!.Jobs.JobDir(jids[0]);
+        for (var i = 0; i < 200 && Directory.Exists(evicted); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.False(Directory.Exists(evicted));
         var entry = (OrderedDictionary<string, object?>)all[jids[4]]!;
         Assert.Equal(["Function", "Arguments", "Target", "Target-type", "User", "StartTime"], entry.Keys);
         var version = (OrderedDictionary<string, object?>)(await RunnerAsync(bus, "jobs.list_jobs", Map(("search_function", "test.v*"))))!;
@@ -84,6 +91,28 @@ public sealed class JobsRunnerTests : IAsyncLifetime
         Assert.Empty(none);
         var future = (OrderedDictionary<string, object?>)(await RunnerAsync(bus, "jobs.list_jobs", Map(("start_time", "2100-01-01T00:00:00"))))!;
         Assert.Empty(future);
+    }
+
+    [Fact]
+    public async Task The_cache_is_also_bounded_by_the_number_of_returns()
+    {
+        await using var small = await StartAsync(c => ((OrderedDictionary<string, object?>)c["embedded_master"]!)["max_cached_returns"] = 7L);
+        using var bus = small.Reader();
+        var jids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var jid = (string)((OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)(await small.SendAsync(CapturedRequests.Load("req-publish-publish-eauth")))!)["load"]!)["jid"]!;
+            for (var n = 0; n < 5; n++)
+            {
+                await bus.NextAsync(t => t.StartsWith($"salt/job/{jid}/ret/", StringComparison.Ordinal));
+            }
+
+            jids.Add(jid);
+        }
+
+        // 5 returns per job and at most 7 kept: the first job is gone, the newest kept.
+        Assert.Null(small.Master.Context!.Jobs.Get(jids[0]));
+        Assert.NotNull(small.Master.Context!.Jobs.Get(jids[2]));
     }
 
     [Fact]
@@ -143,6 +172,8 @@ public sealed class JobsRunnerTests : IAsyncLifetime
         Assert.Equal(Map(("a", "1")), Strip((OrderedDictionary<string, object?>)(await One("test.kwarg", "a=1"))!));
         Assert.Equal(new List<object?> { 55L }, ((List<object?>)(await One("test.fib", 10L))!).Take(1).ToList());
         Assert.Equal("ms--1", await One("grains.get", "id"));
+        Assert.Equal(Map(), await One("pillar.items"));
+        Assert.Equal("fallback", await One("pillar.get", "nosuch", "fallback"));
         Assert.Equal(Map(("os", "Debian"), ("nosuch", "")), await One("grains.item", "os", "nosuch"));
         Assert.Contains("test.ping", (List<object?>)(await One("sys.list_functions", "test"))!);
         Assert.StartsWith("The minion function caused an exception: ", (string)(await One("test.exception", "boom"))!, StringComparison.Ordinal);

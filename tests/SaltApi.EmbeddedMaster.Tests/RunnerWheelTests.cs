@@ -35,6 +35,19 @@ public sealed class RunnerWheelTests : IAsyncLifetime
         Assert.Equal(capturedRet.Data["return"], ret.Data["return"]);
         Assert.Equal(true, ret.Data["success"]);
         Assert.Equal("saltdev", ret.Data["user"]);
+
+        // As Salt's store_job: the runner job is in the job cache under the master's id.
+        var list = CapturedRequests.Load("req-runner-runner-eauth");
+        list["fun"] = "jobs.list_job";
+        list["kwarg"] = Map(("jid", jid));
+        var ljid = (string)((OrderedDictionary<string, object?>)(await h.SendAsync(list))!)["jid"]!;
+        var info = (OrderedDictionary<string, object?>)(await bus.NextAsync(t => t == $"salt/run/{ljid}/ret")).Data["return"]!;
+        Assert.Equal("runner.test.arg", info["Function"]);
+        Assert.Equal(capturedNew.Data["fun_args"], info["Arguments"]);
+        Assert.Equal("list", info["Target-type"]);
+        var result = (OrderedDictionary<string, object?>)info["Result"]!;
+        var only = (OrderedDictionary<string, object?>)Assert.Single(result).Value!;
+        Assert.Equal(capturedRet.Data["return"], ((OrderedDictionary<string, object?>)only["return"]!)["return"]);
     }
 
     [Fact]

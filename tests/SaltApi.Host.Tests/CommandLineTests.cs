@@ -51,7 +51,8 @@ public class CommandLineTests
     [InlineData("no such option: --bogus", "--bogus")]
     [InlineData("no such option: -x", "-x")]
     [InlineData("-c option requires 1 argument", "-c")]
-    [InlineData("invalid choice: 'loud'", "-l", "loud")]
+    [InlineData("option -l: invalid choice: 'loud' (choose from 'all', ", "-l", "loud")]
+    [InlineData("option --log-file-level: invalid choice: 'x'", "--log-file-l=x")]
     [InlineData("ambiguous option: --ver", "--ver")]
     public void Errors_in_optparse_words(string expected, params string[] args)
     {

@@ -82,9 +82,19 @@ public sealed class DaemonOptionsTests : IDisposable
         MasterHostChecks.CheckSockDir(noSocket, "salt", log);
         Assert.Contains(logged, l => l.Contains("master_event_pub.ipc does not exist: is the salt-master running?", StringComparison.Ordinal));
 
-        // ipc_mode tcp: the bus is on 4512/4513, sock_dir is not used.
+        // The bus socket is there, but not the file NetapiClient checks for liveness.
         logged.Clear();
-        var tcp = DaemonOptions.From(Load($"sock_dir: {dir}/nope\nipc_mode: tcp\n"), new CommandLine()).Master;
+        File.WriteAllText(Path.Combine(dir, "sock", "master_event_pub.ipc"), "");
+        MasterHostChecks.CheckSockDir(noSocket, "salt", log);
+        Assert.Contains(logged, l => l.StartsWith($"Warning: {dir}/sock/workers.ipc does not exist: requests will answer \"Salt Master is not available.\"", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(dir, "sock", "workers.ipc"), "");
+        logged.Clear();
+        MasterHostChecks.CheckSockDir(noSocket, "salt", log);
+        Assert.DoesNotContain(logged, l => l.StartsWith("Warning", StringComparison.Ordinal));
+
+        // ipc_mode tcp: the bus is on 4512/4513, sock_dir is not used for it.
+        logged.Clear();
+        var tcp = DaemonOptions.From(Load($"sock_dir: {dir}/sock\nipc_mode: tcp\n"), new CommandLine()).Master;
         MasterHostChecks.CheckSockDir(tcp, "salt", log);
         Assert.DoesNotContain(logged, l => l.StartsWith("Warning", StringComparison.Ordinal));
     }

@@ -154,11 +154,14 @@ public sealed class DaemonTests
     }
 
     [Fact]
-    public async Task Sighup_reopens_the_log_file()
+    public async Task Sighup_reopens_the_log_file_and_sigint_stops_cleanly()
     {
         var wsgi = FreePort.Next();
         var dir = HostProcess.ConfigDir($"log_level_logfile: info\nrest_wsgi:\n  port: {wsgi}\n  host: 127.0.0.1\n");
-        await using var daemon = await LaunchAsync(dir, [wsgi]);
+        var pidFile = Path.Combine(dir, "run", "cli.pid");
+        await using var daemon = await LaunchAsync(dir, [wsgi], "--pid-file", pidFile);
+        Assert.True(File.Exists(pidFile));
+        Assert.False(File.Exists(Path.Combine(dir, "salt-api.pid")));
         var log = Path.Combine(dir, "api.log");
         Assert.Contains("The salt-api is starting up", File.ReadAllText(log));
         File.Move(log, log + ".1");
@@ -171,10 +174,11 @@ public sealed class DaemonTests
 
         Assert.True(File.Exists(log), daemon.Output);
         Assert.False(daemon.HasExited);
-        daemon.Signal();
+        daemon.Signal(2);
         Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, daemon.ExitCode);
-        Assert.Contains("The salt-api is shutting down..", File.ReadAllText(log));
+        Assert.Contains("The salt-api is shutdown. salt-api received a SIGINT. Exited.", File.ReadAllText(log));
+        Assert.False(File.Exists(pidFile));
     }
 
     [Fact]

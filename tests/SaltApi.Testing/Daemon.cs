@@ -73,12 +73,18 @@ public sealed partial class Daemon : IAsyncDisposable
         }
     }
 
-    /// <summary>The default test config. <paramref name="extraYaml"/> is appended (top-level keys replace).</summary>
+    /// <summary>
+    /// The default test config. <paramref name="extraYaml"/> is appended: it may add top-level keys but not
+    /// repeat one (a duplicate key is a config error, as in Salt); replace a block through master.d instead.
+    /// </summary>
     public static string MasterYaml(string dir, int retPort, int wsgiPort, int cherrypyPort, string extraYaml = "") => $"""
         interface: 127.0.0.1
         ret_port: {retPort}
         sock_dir: {dir}/sock
         cachedir: {dir}/cache
+        pki_dir: {dir}/pki
+        api_pidfile: {dir}/salt-api.pid
+        api_logfile: {dir}/api.log
         timeout: 2
         gather_job_timeout: 2
         netapi_enable_clients: [local, local_async, local_batch, local_subset, runner, runner_async, wheel, wheel_async]

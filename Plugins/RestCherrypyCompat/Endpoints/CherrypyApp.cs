@@ -57,17 +57,25 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         {
             await FailAsync(call, e);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionAbortedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The client went away mid-stream: nothing left to answer.
+        }
+        catch (Exception e)
+        {
+            // As CherryPy for a streamed response: an error after the headers just closes the connection.
+            if (logger.IsEnabled(LogLevel.Warning))
+            {
+                logger.LogWarning("{Path}: stream ended by an error: {Message}", LogPath(ctx.Request), e.Message);
+            }
+
+            ctx.Abort();
         }
         finally
         {
             stats.End(ctx.Request.ContentLength ?? 0, ctx.Response.ContentLength ?? 0, watch.Elapsed);
         }
     }
-
-    private sealed class ConnectionAbortedException : Exception;
 
     private sealed class Call(HttpContext ctx)
     {
@@ -392,6 +400,11 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         if (req.ContentLength == 0)
         {
             return null;
+        }
+
+        if (req.ContentLength > options.MaxRequestBodySize)
+        {
+            throw new HttpError(413);
         }
 
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
@@ -986,7 +999,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
                         ["tgt_type"] = "list",
                         ["fun"] = "grains.items",
                         ["token"] = token.Token,
-                    }, stop.Token);
+                    }, stop.Token).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }
             }
         }

@@ -291,4 +291,23 @@ public sealed class ClientsTests(MasterFixture m) : IClassFixture<MasterFixture>
             }
         }
     }
+
+    [Theory]
+    [InlineData("wheel_async")]
+    [InlineData("ssh")]
+    public async Task Clients_that_answer_before_running_still_refuse_bad_credentials(string client)
+    {
+        // wheel_async answers {tag, jid} in Salt before the master checked anything (CVE-2021-25281's path).
+        var e = await Assert.ThrowsAsync<SaltAuthenticationException>(() => m.Run(("client", client), ("tgt", "*"), ("fun", "key.list_all"), ("eauth", "file"), ("username", "saltdev"), ("password", "wrong")));
+        Assert.Contains("Authentication", e.Message, StringComparison.Ordinal);
+        var t = await Assert.ThrowsAsync<SaltAuthenticationException>(() => m.Run(("client", client), ("tgt", "*"), ("fun", "key.list_all"), ("token", new string('b', 64))));
+        Assert.Contains("Authentication", t.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ssh_with_good_credentials_is_refused_not_silently_ignored()
+    {
+        var e = await Assert.ThrowsAsync<SaltClientException>(() => m.Run(Low(("client", "ssh"), ("tgt", "*"), ("fun", "test.ping"))));
+        Assert.Contains("ssh", e.Message, StringComparison.Ordinal);
+    }
 }

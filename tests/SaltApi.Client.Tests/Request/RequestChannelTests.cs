@@ -75,7 +75,7 @@ public sealed class RequestChannelTests
         using var peer = new RouterPeer((_, _) => Interlocked.Increment(ref seen) > 1);
         using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
 
-        var reply = await channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(300), 3, CancellationToken.None);
+        var reply = await channel.SendAsync(Ping(1), TimeSpan.FromSeconds(1), 3, CancellationToken.None);
 
         Assert.NotNull(reply);
         var received = peer.Received.ToArray();
@@ -92,6 +92,32 @@ public sealed class RequestChannelTests
 
         await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
         Assert.Equal(3, peer.Received.Count);
+    }
+
+    [Fact]
+    public async Task Requests_in_flight_fail_at_once_when_the_masters_running_file_goes_away()
+    {
+        using var dir = new TempDir();
+        var running = Path.Combine(dir.Path, "workers.ipc");
+        File.WriteAllText(running, "");
+        using var peer = new RouterPeer((_, _) => false);
+        var options = ClientOptions.From(new Dictionary<string, object?>
+        {
+            ["interface"] = "127.0.0.1",
+            ["ret_port"] = (long)peer.Port,
+            ["sock_dir"] = dir.Path,
+            ["cachedir"] = dir.Path,
+        });
+        using var channel = new RequestChannel(options, NullLogger.Instance);
+
+        var call = channel.SendAsync(Ping(1), TimeSpan.FromSeconds(60), 3, CancellationToken.None);
+        while (peer.Received.IsEmpty)
+        {
+            await Task.Delay(10);
+        }
+
+        File.Delete(running);
+        await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class MasterFixture : IAsyncLifetime, IDisposable
             ("cachedir", Path.Combine(root, "c")),
             ("timeout", 1L),
             ("gather_job_timeout", 1L),
-            ("netapi_enable_clients", new List<object?> { "local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "wheel", "wheel_async" }),
+            ("netapi_enable_clients", new List<object?> { "local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "ssh", "wheel", "wheel_async" }),
             ("external_auth", Map(
                 ("file", Map(
                     ("^filename", Path.Combine(root, "users")),

@@ -140,7 +140,7 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         Assert.Equal(Minions, ((List<object?>)Map(Map(wheel["data"])["return"])["minions"]!).Cast<string>().Order());
     }
 
-    [Fact(Skip = "local_batch is not implemented in the client layer yet (SaltApi.Client/Batch)")]
+    [Fact]
     public async Task Local_batch_is_flattened_one_item_per_minion()
     {
         var token = await LoginAsync();
@@ -269,5 +269,97 @@ public sealed class CherrypyEndToEndTests(DaemonFixture fixture) : IClassFixture
         var (status, body, _) = await SendAsync(HttpMethod.Post, "hook/test", token: token);
         Assert.True(status == HttpStatusCode.OK, body);
         Assert.Equal("{\"success\": true}", body);
+    }
+
+    [Fact]
+    public async Task Nothing_matched_and_unknown_jobs_answer_as_salt()
+    {
+        var token = await LoginAsync();
+        var (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[]"), token);
+        Assert.Equal((HttpStatusCode.OK, "{\"return\": []}"), (status, body));
+
+        (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"nosuchminion\", \"fun\": \"test.ping\"}]"), token);
+        Assert.Equal((HttpStatusCode.OK, "{\"return\": [{}]}"), (status, body));
+
+        (status, body, _) = await SendAsync(HttpMethod.Get, "minions/nosuch", token: token);
+        Assert.Equal((HttpStatusCode.OK, "{\"return\": [{}]}"), (status, body));
+
+        (status, body, _) = await SendAsync(HttpMethod.Get, "jobs/20000101000000000000", token: token);
+        Assert.True(status == HttpStatusCode.OK, body);
+        var job = Map(Shape.Parse(body));
+        var info = Map(((List<object?>)job["info"]!)[0]);
+        Assert.Equal("20000101000000000000", info["jid"]);
+        Assert.Equal("{}", SaltJson.Serialize(((List<object?>)job["return"]!)[0]));
+
+        (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"foo\", \"fun\": \"test.ping\"}]"), token);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("<p>Invalid client specified: 'foo'</p>", body, StringComparison.Ordinal);
+
+        (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"*\"}]"), token);
+        Assert.Equal((HttpStatusCode.InternalServerError, "{\"status\": 500, \"return\": \"An unexpected error occurred\"}"), (status, body));
+    }
+
+    [Fact]
+    public async Task Yaml_in_and_out()
+    {
+        var token = await LoginAsync();
+        var r = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent("- client: local\n  tgt: ms--0\n  fun: test.ping\n", Encoding.UTF8, "application/x-yaml") };
+        r.Headers.Add("Accept", "application/x-yaml");
+        r.Headers.Add("X-Auth-Token", token);
+        using var resp = await http.SendAsync(r);
+        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        Assert.Equal("application/x-yaml", resp.Content.Headers.ContentType!.ToString());
+        Assert.Equal("return:\n- ms--0: true\n", await resp.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Every_event_reaches_every_events_client()
+    {
+        var token = await LoginAsync();
+        var readers = new List<(HttpResponseMessage Resp, StreamReader Reader)>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var r = new HttpRequestMessage(HttpMethod.Get, "events");
+                r.Headers.Add("X-Auth-Token", token);
+                var resp = await http.SendAsync(r, HttpCompletionOption.ResponseHeadersRead);
+                Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+                var reader = new StreamReader(await resp.Content.ReadAsStreamAsync());
+                Assert.Equal("retry: 400", await reader.ReadLineAsync());
+                readers.Add((resp, reader));
+            }
+
+            for (var n = 0; n < 5; n++)
+            {
+                var (status, body, _) = await SendAsync(HttpMethod.Post, $"hook/fanout/{n}", Json("{}"), token);
+                Assert.True(status == HttpStatusCode.OK, body);
+            }
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            foreach (var (_, reader) in readers)
+            {
+                var seen = new List<string>();
+                while (seen.Count < 5)
+                {
+                    var line = await reader.ReadLineAsync(cts.Token);
+                    Assert.NotNull(line);
+                    if (line.StartsWith("tag: salt/netapi/hook/fanout/", StringComparison.Ordinal))
+                    {
+                        seen.Add(line);
+                    }
+                }
+
+                Assert.Equal(Enumerable.Range(0, 5).Select(n => $"tag: salt/netapi/hook/fanout/{n}"), seen);
+            }
+        }
+        finally
+        {
+            foreach (var (resp, reader) in readers)
+            {
+                reader.Dispose();
+                resp.Dispose();
+            }
+        }
     }
 }

@@ -409,7 +409,10 @@ public sealed class ModuleHttpTests : IAsyncLifetime
     {
         var token = await host.LoginAsync();
         var big = "[{\"client\": \"local\", \"tgt\": \"*\", \"fun\": \"test.echo\", \"arg\": [\"" + new string('x', 1_100_000) + "\"]}]";
-        var (s, body, _) = await SendAsync(Req(HttpMethod.Post, "/", Json(big), token));
+        // As curl does for large bodies: Expect: 100-continue, so the 413 comes before the upload.
+        var r = Req(HttpMethod.Post, "/", Json(big), token);
+        r.Headers.ExpectContinue = true;
+        var (s, body, _) = await SendAsync(r);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, s);
         Assert.Contains("413 Request Entity Too Large", body, StringComparison.Ordinal);
     }

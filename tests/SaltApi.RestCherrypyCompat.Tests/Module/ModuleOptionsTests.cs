@@ -197,4 +197,18 @@ public class ModuleOptionsTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public async Task Debug_puts_the_error_text_in_the_generic_500()
+    {
+        await using var host = await ModuleHost.StartAsync(("debug", true));
+        var token = await host.LoginAsync();
+        using var r = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent("[{\"client\": \"local\", \"tgt\": \"*\"}]", Encoding.UTF8, "application/json") };
+        r.Headers.Add("X-Auth-Token", token);
+        using var resp = await host.Http.SendAsync(r);
+        Assert.Equal(HttpStatusCode.InternalServerError, resp.StatusCode);
+        var body = await resp.Content.ReadAsStringAsync();
+        Assert.StartsWith("{\"status\": 500, \"return\": \"", body, StringComparison.Ordinal);
+        Assert.Contains("missing fun", body, StringComparison.Ordinal);
+    }
 }
