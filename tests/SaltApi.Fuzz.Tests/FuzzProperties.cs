@@ -34,7 +34,7 @@ public static class FuzzArbitraries
 public sealed class FuzzProperties
 {
     // Bounded for CI: about a second per property on two cores.
-    private const int Tests = 3000;
+    private const int Tests = 1500;
 
     private static void Check(string target, FuzzInput input)
     {
