@@ -6,8 +6,8 @@ using SaltApi.Testing;
 namespace SaltApi.Hardening.Tests;
 
 /// <summary>
-/// One daemon for a test class, on the default test config with bounded bodies (1 MiB on rest_wsgi,
-/// our option; rest_cherrypy keeps Salt's 100 MiB) and a rest_cherrypy session logged in as saltdev.
+/// One daemon for a test class, on the default test config with bounded bodies (max_request_body_size
+/// 1 MiB on both modules), a static folder for rest_cherrypy, and a session logged in as saltdev.
 /// </summary>
 public class HardeningFixture : IAsyncLifetime
 {
