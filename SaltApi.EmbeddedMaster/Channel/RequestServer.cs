@@ -57,7 +57,21 @@ internal sealed class RequestServer : IAsyncDisposable
         }
         else
         {
-            router.Bind($"tcp://{host}:{port}");
+            // A master restarted at once finds its old listener still closing on NetMQ's I/O thread:
+            // wait for the port a little, as a restarted salt-master would retry its bind.
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    router.Bind($"tcp://{host}:{port}");
+                    break;
+                }
+                catch (AddressAlreadyInUseException) when (attempt < 50)
+                {
+                    Thread.Sleep(100);
+                }
+            }
+
             Port = port;
         }
 

@@ -20,6 +20,12 @@ internal static partial class Yaml
 {
     private const int MaxNodes = 200_000;
 
+    // The tags SafeLoader constructs; any other (!!python/..., !custom) is refused.
+    private static readonly HashSet<string> SafeTags = new(
+        new[] { "str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "merge", "value", "omap", "pairs", "set" }
+            .Select(t => "tag:yaml.org,2002:" + t),
+        StringComparer.Ordinal);
+
     /// <summary>Loads the first document into plain values; an empty document is null.</summary>
     public static object? Load(string text)
     {
@@ -47,6 +53,13 @@ internal static partial class Yaml
         if (depth > SaltJson.MaxDepth || --budget < 0)
         {
             throw new YamlLoadException("document nested too deeply or too large");
+        }
+
+        // As PyYAML's safe_load: a tag outside YAML's own (!!python/object..., !custom) has no constructor.
+        var tag = node.Tag.IsEmpty ? null : node.Tag.Value;
+        if (tag is not null && tag != "!" && !SafeTags.Contains(tag))
+        {
+            throw new YamlLoadException($"could not determine a constructor for the tag '{tag}'");
         }
 
         switch (node)

@@ -22,9 +22,6 @@ public sealed record BadCase(string Name, Func<string?, byte[]> Build, int[] Exp
     /// <summary>Extra checks on the response.</summary>
     public Action<RawResponse>? Check { get; init; }
 
-    /// <summary>A product bug this case shows (the case runs in the skipped known-bug theory until fixed).</summary>
-    public string? Bug { get; init; }
-
     /// <summary>How long the answer may take before it counts as a hang.</summary>
     public TimeSpan Limit { get; init; } = TimeSpan.FromSeconds(15);
 
