@@ -361,34 +361,51 @@ internal sealed class ClearFuncs(MasterContext ctx)
         return (check, authType, errName, sensitive);
     }
 
-    private async Task<object?> RunnerAsync(OrderedDictionary<string, object?> clearLoad)
+    /// <summary>
+    /// The common start of Salt's ClearFuncs.runner and .wheel: authenticate, then spec_check the function
+    /// against the user's ACL for <paramref name="form"/>. A refusal is the reply to send.
+    /// </summary>
+    private async Task<(object? Refusal, string? Username, string AuthType)> AuthorizeAsync(OrderedDictionary<string, object?> clearLoad, string form)
     {
         var (check, authType, errName, sensitive) = await AuthenticateClientAsync(clearLoad);
         if (check.Error is not null)
         {
-            return Py.Map(("error", check.Error));
+            return (Py.Map(("error", check.Error)), null, authType);
         }
 
-        var username = check.Username;
-        if (authType != "user")
+        if (authType == "user")
         {
-            var spec = Acl.SpecCheck(check.AuthList, Py.Str(Required(clearLoad, "fun")), clearLoad.Get("kwarg") ?? Py.Map(), "runner");
-            if (spec is false)
-            {
-                return Py.Map(("error", Py.Map(("name", errName), ("message", $"Authentication failure of type \"{authType}\" occurred for user {username}."))));
-            }
-
-            if (spec is OrderedDictionary<string, object?> error)
-            {
-                return error;
-            }
-
-            foreach (var k in sensitive)
-            {
-                clearLoad.Remove(k);
-            }
+            return (null, check.Username, authType);
         }
-        else
+
+        var spec = Acl.SpecCheck(check.AuthList, Py.Str(Required(clearLoad, "fun")), clearLoad.Get("kwarg") ?? Py.Map(), form);
+        if (spec is false)
+        {
+            return (Py.Map(("error", Py.Map(("name", errName), ("message", $"Authentication failure of type \"{authType}\" occurred for user {check.Username}.")))), null, authType);
+        }
+
+        if (spec is OrderedDictionary<string, object?> error)
+        {
+            return (error, null, authType);
+        }
+
+        foreach (var k in sensitive)
+        {
+            clearLoad.Remove(k);
+        }
+
+        return (null, check.Username, authType);
+    }
+
+    private async Task<object?> RunnerAsync(OrderedDictionary<string, object?> clearLoad)
+    {
+        var (refusal, username, authType) = await AuthorizeAsync(clearLoad, "runner");
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (authType == "user")
         {
             username = clearLoad.Get("user") is string u ? (u.StartsWith("sudo_", StringComparison.Ordinal) ? ctx.Opts.Get("user") as string ?? "root" : u) : Environment.UserName;
         }
@@ -407,32 +424,13 @@ internal sealed class ClearFuncs(MasterContext ctx)
 
     private async Task<object?> WheelAsync(OrderedDictionary<string, object?> clearLoad)
     {
-        var (check, authType, errName, sensitive) = await AuthenticateClientAsync(clearLoad);
-        if (check.Error is not null)
+        var (refusal, username, authType) = await AuthorizeAsync(clearLoad, "wheel");
+        if (refusal is not null)
         {
-            return Py.Map(("error", check.Error));
+            return refusal;
         }
 
-        var username = check.Username;
-        if (authType != "user")
-        {
-            var spec = Acl.SpecCheck(check.AuthList, Py.Str(Required(clearLoad, "fun")), clearLoad.Get("kwarg") ?? Py.Map(), "wheel");
-            if (spec is false)
-            {
-                return Py.Map(("error", Py.Map(("name", errName), ("message", $"Authentication failure of type \"{authType}\" occurred for user {username}."))));
-            }
-
-            if (spec is OrderedDictionary<string, object?> error)
-            {
-                return error;
-            }
-
-            foreach (var k in sensitive)
-            {
-                clearLoad.Remove(k);
-            }
-        }
-        else
+        if (authType == "user")
         {
             username = clearLoad.Get("user") is string u ? u : Environment.UserName;
         }
