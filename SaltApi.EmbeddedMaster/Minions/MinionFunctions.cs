@@ -216,27 +216,9 @@ internal static class MinionFunctions
             p.Contains('*', StringComparison.Ordinal) ? Py.FnMatch(n, p) : n == p || n.StartsWith(p + ".", StringComparison.Ordinal)));
     }
 
-    /// <summary>Salt's <c>traverse_dict_and_list</c> with a delimiter.</summary>
-    public static object? Traverse(OrderedDictionary<string, object?> data, string key, object? def, string delimiter)
-    {
-        object? cur = data;
-        foreach (var part in key.Split(delimiter))
-        {
-            switch (cur)
-            {
-                case OrderedDictionary<string, object?> m when m.TryGetValue(part, out var v):
-                    cur = v;
-                    break;
-                case List<object?> l when int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < l.Count:
-                    cur = l[i];
-                    break;
-                default:
-                    return def;
-            }
-        }
-
-        return cur;
-    }
+    /// <summary>Salt's <c>traverse_dict_and_list</c> with a default.</summary>
+    public static object? Traverse(OrderedDictionary<string, object?> data, string key, object? def, string delimiter) =>
+        Py.TryTraverse(data, key, delimiter, out var value) ? value : def;
 
     private static OrderedDictionary<string, object?> VersionsReportMap() => Py.Map(
         ("Salt Version", Py.Map(("Salt", SaltVersion))),

@@ -346,7 +346,7 @@ internal static class SubdictMatch
             else
             {
                 matchstr = string.Join(delimiter, splits[idx..]);
-                if (!Traverse(data, key, delimiter, out match))
+                if (!Py.TryTraverse(data, key, delimiter, out match))
                 {
                     continue;
                 }
@@ -411,27 +411,5 @@ internal static class SubdictMatch
         }
 
         return Py.FnMatch(t.ToLowerInvariant(), pattern.ToLowerInvariant());
-    }
-
-    private static bool Traverse(object? data, string key, string delimiter, out object? value)
-    {
-        value = data;
-        foreach (var part in key.Split(delimiter))
-        {
-            switch (value)
-            {
-                case OrderedDictionary<string, object?> m when m.TryGetValue(part, out var v):
-                    value = v;
-                    break;
-                case List<object?> l when int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < l.Count:
-                    value = l[i];
-                    break;
-                default:
-                    value = null;
-                    return false;
-            }
-        }
-
-        return true;
     }
 }

@@ -349,4 +349,27 @@ internal static class Py
         IEnumerable<KeyValuePair<string, object?>> e => Copy(e),
         _ => null,
     };
+
+    /// <summary>Salt's <c>traverse_dict_and_list</c>: follows <paramref name="key"/> split at <paramref name="delimiter"/> through maps and list indexes.</summary>
+    public static bool TryTraverse(object? data, string key, string delimiter, out object? value)
+    {
+        value = data;
+        foreach (var part in key.Split(delimiter))
+        {
+            switch (value)
+            {
+                case OrderedDictionary<string, object?> m when m.TryGetValue(part, out var v):
+                    value = v;
+                    break;
+                case List<object?> l when int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < l.Count:
+                    value = l[i];
+                    break;
+                default:
+                    value = null;
+                    return false;
+            }
+        }
+
+        return true;
+    }
 }
