@@ -5,6 +5,7 @@ namespace SaltApi.Bench;
 /// <summary>How long and how often: the defaults keep the whole run well under ten minutes.</summary>
 internal sealed record Settings(
     int Warmup,
+    int JitWarmup,
     int Duration,
     int Repeats,
     double EventSeconds,
@@ -16,8 +17,8 @@ internal sealed record Settings(
     {
         var quick = args.Contains("--quick");
         var s = quick
-            ? new Settings(1, 2, 1, 2, 30_000, TimeSpan.FromMinutes(5), new HashSet<string>())
-            : new Settings(1, 2, 3, 5, 100_000, TimeSpan.FromMinutes(8), new HashSet<string>());
+            ? new Settings(1, 3, 2, 1, 2, 30_000, TimeSpan.FromMinutes(5), new HashSet<string>())
+            : new Settings(1, 10, 2, 3, 5, 100_000, TimeSpan.FromMinutes(8), new HashSet<string>());
         for (var i = 0; i < args.Length - 1; i++)
         {
             switch (args[i])
