@@ -100,6 +100,80 @@ internal sealed class BenchDaemon : IAsyncDisposable
         return (daemon, "", startTime);
     }
 
+    /// <summary>
+    /// Two daemons on one config: the master process (embedded master, rest_cherrypy only, because a
+    /// salt-api with no module exits) and the API process (no <c>embedded_master:</c>, rest_wsgi only), which
+    /// talks to the first over its ret_port and sock_dir as it would to a real salt-master on the host.
+    /// Separates the API's own CPU per request from the master's and the simulated minions'.
+    /// </summary>
+    public static async Task<(BenchDaemon? Master, BenchDaemon? Api, string Why)> StartSplitAsync(string embeddedYaml, int timeout)
+    {
+        if (!File.Exists(Paths.HostDll))
+        {
+            return (null, null, "daemon not built");
+        }
+
+        var (wsgi, cherrypy, ret) = (FreePort(), FreePort(), FreePort());
+        var masterDir = Directory.CreateTempSubdirectory("saltapi-bench-master-").FullName;
+        var apiDir = Directory.CreateTempSubdirectory("saltapi-bench-api-").FullName;
+        var yaml = MasterYaml(masterDir, ret, wsgi, cherrypy, embeddedYaml, timeout);
+        await File.WriteAllTextAsync(Path.Combine(masterDir, "users"), $"{User}:{Password}\n");
+        await File.WriteAllTextAsync(Path.Combine(masterDir, "master"), Without(yaml, "rest_wsgi:"));
+        var apiYaml = Without(Without(yaml, "rest_cherrypy:"), "embedded_master:")
+            .Replace(masterDir + "/api.log", apiDir + "/api.log", StringComparison.Ordinal)
+            .Replace(masterDir + "/salt-api.pid", apiDir + "/salt-api.pid", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(apiDir, "master"), apiYaml);
+
+        var masterProc = Proc.Start("dotnet", [Paths.HostDll, "-c", masterDir, "-l", "warning"], Path.Combine(Paths.Out, "daemon-split-master.log"), masterDir);
+        var master = new BenchDaemon(masterProc, masterDir, wsgi, cherrypy);
+        master.CherrypyUp = await masterProc.WaitForPortAsync(cherrypy, TimeSpan.FromSeconds(60));
+        if (!master.CherrypyUp)
+        {
+            var why = "master process did not start: " + masterProc.Tail(3);
+            await master.DisposeAsync();
+            return (null, null, why);
+        }
+
+        var apiProc = Proc.Start("dotnet", [Paths.HostDll, "-c", apiDir, "-l", "warning"], Path.Combine(Paths.Out, "daemon-split-api.log"), apiDir);
+        var api = new BenchDaemon(apiProc, apiDir, wsgi, cherrypy);
+        api.WsgiUp = await apiProc.WaitForPortAsync(wsgi, TimeSpan.FromSeconds(60));
+        if (!api.WsgiUp)
+        {
+            var why = "API process did not start: " + apiProc.Tail(3);
+            await api.DisposeAsync();
+            await master.DisposeAsync();
+            return (null, null, why);
+        }
+
+        return (master, api, "");
+    }
+
+    /// <summary>The YAML without one top-level section (its key line and the indented lines under it).</summary>
+    private static string Without(string yaml, string key)
+    {
+        var lines = yaml.Split('\n');
+        var kept = new List<string>();
+        var skipping = false;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith(key, StringComparison.Ordinal))
+            {
+                skipping = true;
+                continue;
+            }
+
+            if (skipping && (line.StartsWith(' ') || line.Length == 0))
+            {
+                continue;
+            }
+
+            skipping = false;
+            kept.Add(line);
+        }
+
+        return string.Join('\n', kept);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -27,6 +27,7 @@ internal sealed class Runner(Settings s)
     private const string SyncName = "rest_wsgi local test.ping (sync), 5 minions";
     private const string LoginName = "rest_cherrypy POST /login (eauth file)";
     private const string EventsName = "rest_cherrypy /events: 100 subscribers, 1,000 events/s fired";
+    private const string SplitName = "rest_wsgi local_async, master in its own process (API daemon alone)";
     private const string TenKName = "rest_wsgi local test.ping → 10,000 minions";
 
     // The simulated minions' return latency we configure (embedded_master latency_ms), for the sync target.
@@ -58,6 +59,11 @@ internal sealed class Runner(Settings s)
         }
 
         await Guard("daemon (5 minions)", FiveMinionsAsync);
+        if (s.Runs("split"))
+        {
+            await Guard(SplitName, SplitAsync);
+        }
+
         if (s.Runs("10k"))
         {
             await Guard("10,000 minions", TenThousandAsync);
@@ -436,6 +442,54 @@ internal sealed class Runner(Settings s)
     }
 
     // ---- 10,000 minions ---------------------------------------------------------------------------
+
+    /// <summary>
+    /// The same local_async load with the embedded master and its minions in a second process: the rows give
+    /// the API daemon's own RSS and CPU per request, the note the master process's, so the API's cost is
+    /// not mixed with the master's (in production a real salt-master does that work).
+    /// </summary>
+    private async Task SplitAsync()
+    {
+        var (master, api, why) = await BenchDaemon.StartSplitAsync($"  minions: 5\n  latency_ms: {MinionLatencyMs}", 5);
+        if (master is null || api is null)
+        {
+            table.NotRun(SplitName, why);
+            return;
+        }
+
+        await using (master)
+        await using (api)
+        {
+            var load = new HttpLoad(api.Wsgi, LowstateWsgi("local_async"), [Json, AcceptJson]);
+            var (status, body) = await ProbeAsync(load.Url, load.Body!);
+            if (status != 200 || !body.Contains("\"jid\"", StringComparison.Ordinal))
+            {
+                table.NotRun(SplitName, $"answered {status}: {Short(body)}");
+                return;
+            }
+
+            await Wrk.RunAsync(load, 16, s.JitWarmup);
+            var rps = new Dictionary<int, double>();
+            foreach (var c in Concurrencies)
+            {
+                var (apiCpu, masterCpu) = (api.Proc.CpuTime(), master.Proc.CpuTime());
+                var sw = Stopwatch.StartNew();
+                var (r, total) = await Wrk.MeasureAsync(load, c, s);
+                var seconds = sw.Elapsed.TotalSeconds;
+                var (apiUsed, masterUsed) = (api.Proc.CpuTime() - apiCpu, master.Proc.CpuTime() - masterCpu);
+                rps[c] = r.Rps;
+                double? ratio = ceiling.TryGetValue(c, out var ceil) ? r.Rps / ceil : null;
+                var note = $"API daemon CPU {apiUsed.TotalSeconds / seconds:0.00} cores, {apiUsed.TotalMicroseconds / Math.Max(1, total):0} µs/request; "
+                    + $"master process {masterUsed.TotalSeconds / seconds:0.00} cores, {masterUsed.TotalMicroseconds / Math.Max(1, total):0} µs/request, RSS {master.Proc.Memory().RssMb:0} MB";
+                table.Add(new Row(SplitName, C(c), r.Rps, r.P50, r.P99, r.Errors, api.Proc.Memory().RssMb, ratio, note));
+            }
+
+            if (rps.TryGetValue(1, out var one) && rps.TryGetValue(64, out var many) && one > 0)
+            {
+                table.Add(new Row(SplitName + ": c=64 / c=1", Note: $"{many / one:0.0}× ({many:N0} vs {one:N0} req/s)"));
+            }
+        }
+    }
 
     private async Task TenThousandAsync()
     {
