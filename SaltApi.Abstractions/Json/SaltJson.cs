@@ -13,6 +13,9 @@ namespace SaltApi.Abstractions.Json;
 /// </summary>
 public static class SaltJson
 {
+    // Python's default int_max_str_digits.
+    private const int MaxIntDigits = 4300;
+
     /// <summary>The deepest nesting a request body may have; deeper input is a 400, never a stack overflow.</summary>
     public const int MaxDepth = 64;
 
@@ -318,7 +321,17 @@ public static class SaltJson
 
                 // Python keeps big integers exact (a 20-digit jid sent as a number, for one).
                 var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray();
-                if (raw.AsSpan().IndexOfAny(".eE"u8) < 0
+                var integer = raw.AsSpan().IndexOfAny(".eE"u8) < 0;
+                var digits = raw.Length - (raw.Length > 0 && raw[0] == (byte)'-' ? 1 : 0);
+                if (integer && digits > MaxIntDigits)
+                {
+                    // As Python's json.loads (int_max_str_digits, Python 3.10.7+): a ValueError, which the
+                    // netapi modules answer as invalid JSON. It also bounds the parse: BigInteger parsing of a
+                    // 1 MB number costs tens of seconds of CPU.
+                    throw new SaltJsonException($"Exceeds the limit ({MaxIntDigits} digits) for integer string conversion: value has {digits} digits; use sys.set_int_max_str_digits() to increase the limit");
+                }
+
+                if (integer
                     && System.Numerics.BigInteger.TryParse(Encoding.ASCII.GetString(raw), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
                 {
                     return big;

@@ -69,4 +69,16 @@ public class SaltJsonTests
         Assert.Equal(System.Numerics.BigInteger.Parse("20261126194917252515", System.Globalization.CultureInfo.InvariantCulture), v[0]);
         Assert.Equal("[20261126194917252515, -99999999999999999999]", SaltJson.Serialize(v));
     }
+
+    [Fact]
+    public void Integers_longer_than_Pythons_digit_limit_are_refused_as_Python_refuses_them()
+    {
+        var atLimit = Assert.IsType<System.Numerics.BigInteger>(SaltJson.Parse(System.Text.Encoding.ASCII.GetBytes("-" + new string('9', 4300))));
+        Assert.True(atLimit < 0);
+        var e = Assert.Throws<SaltJsonException>(() => SaltJson.Parse(System.Text.Encoding.ASCII.GetBytes("[" + new string('9', 4301) + "]")));
+        Assert.StartsWith("Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits", e.Message, StringComparison.Ordinal);
+
+        // A float of any length is parsed, as Python's float() does.
+        Assert.IsType<double>(SaltJson.Parse(System.Text.Encoding.ASCII.GetBytes(new string('9', 5000) + ".5")));
+    }
 }
