@@ -75,9 +75,9 @@ internal sealed class Job(string jid, OrderedDictionary<string, object?> load, I
 
 /// <summary>
 /// The master job cache (Salt's local_cache, in memory): loads and returns by jid, bounded by
-/// <c>keep_jobs</c> hours and a job count. Each job's load is also written to
-/// <c>{cachedir}/jobs/&lt;h[:2]&gt;/&lt;h[2:]&gt;/.load.p</c> as local_cache does, because LocalClient checks that
-/// file before it waits for returns (spec/02 §7 note A).
+/// <c>keep_jobs</c> hours and a job count. With <c>write_job_cache: true</c> each job's load is also written to
+/// <c>{cachedir}/jobs/&lt;h[:2]&gt;/&lt;h[2:]&gt;/.load.p</c> as local_cache does, for a Salt LocalClient that checks
+/// that file before it waits for returns (spec/02 §7 note A; our client skips that check).
 /// </summary>
 internal sealed class JobCache
 {

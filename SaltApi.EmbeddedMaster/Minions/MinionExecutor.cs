@@ -88,16 +88,24 @@ internal sealed class RunningJobs
 /// <summary>
 /// Runs a published job on the simulated minions and fires each return as the master does on
 /// receipt (<c>salt/job/&lt;jid&gt;/ret/&lt;id&gt;</c>) with Salt's field order, storing it in the job cache.
-/// One timer per job, not per minion, so 10,000 minions cost a loop, not 10,000 tasks.
+/// One clock entry per job, not per minion, so 10,000 minions cost a loop, not 10,000 tasks.
 /// </summary>
-internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus bus, JobCache cache, RunningJobs running, double latencyMs, ILogger log)
+internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus bus, JobCache cache, RunningJobs running, MinionClock clock, double latencyMs, ILogger log)
 {
     private static long nextPid = 10000;
 
     /// <summary>Starts the job on the targeted minions that are simulated and connected.</summary>
     public void Publish(OrderedDictionary<string, object?> pub, IReadOnlyList<string> minions, CancellationToken stop)
     {
-        var targets = minions.Select(registry.Sim).Where(m => m is { Connected: true }).Cast<SimMinion>().ToList();
+        var targets = new List<SimMinion>(minions.Count);
+        foreach (var id in minions)
+        {
+            if (registry.Sim(id) is { Connected: true } m)
+            {
+                targets.Add(m);
+            }
+        }
+
         if (targets.Count == 0)
         {
             return;
@@ -110,45 +118,59 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
             running.Add(jid, m.Id, Interlocked.Increment(ref nextPid));
         }
 
-        _ = Task.Run(async () =>
+        var job = new PublishedJob(this, jid, pub, targets, jobStop, stop);
+        var latency = TimeSpan.FromMilliseconds(latencyMs);
+        if (!clock.Schedule(latency, job))
         {
-            try
+            // The clock is full: this job waits on a coarse timer instead of being lost.
+            _ = Task.Delay(latency, stop).ContinueWith(static (_, s) => ((PublishedJob)s!).Execute(), job, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>A job whose minion latency is over: the clock hands it to the thread pool.</summary>
+    private sealed class PublishedJob(MinionExecutor owner, string jid, OrderedDictionary<string, object?> pub, List<SimMinion> targets, CancellationToken jobStop, CancellationToken stop) : IThreadPoolWorkItem
+    {
+        public void Execute() => _ = owner.RunJobAsync(jid, pub, targets, jobStop, stop);
+    }
+
+    private async Task RunJobAsync(string jid, OrderedDictionary<string, object?> pub, List<SimMinion> targets, CancellationToken jobStop, CancellationToken stop)
+    {
+        try
+        {
+            // The master stopped while the job waited (as a cancelled Task.Delay did): no returns.
+            stop.ThrowIfCancellationRequested();
+            List<Task>? tasks = null;
+            for (var i = 0; i < targets.Count; i++)
             {
-                if (latencyMs > 0)
+                var t = RunOneAsync(targets[i], pub, jobStop);
+                if (!t.IsCompleted)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(latencyMs), stop);
+                    (tasks ??= []).Add(t);
                 }
 
-                var tasks = new List<Task>();
-                for (var i = 0; i < targets.Count; i++)
+                // Many minions: let other work (requests, bus writers) run between slices.
+                if (i % 128 == 127)
                 {
-                    var t = RunOneAsync(targets[i], pub, jobStop);
-                    if (!t.IsCompleted)
-                    {
-                        tasks.Add(t);
-                    }
-
-                    // Many minions: let other work (requests, bus writers) run between slices.
-                    if (i % 128 == 127)
-                    {
-                        await Task.Yield();
-                    }
+                    await Task.Yield();
                 }
+            }
 
+            if (tasks is not null)
+            {
                 await Task.WhenAll(tasks);
             }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "job {Jid} failed on the simulated minions", jid);
-            }
-            finally
-            {
-                running.End(jid);
-            }
-        }, CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "job {Jid} failed on the simulated minions", jid);
+        }
+        finally
+        {
+            running.End(jid);
+        }
     }
 
     private async Task RunOneAsync(SimMinion minion, OrderedDictionary<string, object?> pub, CancellationToken jobStop)
