@@ -135,14 +135,19 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
 
     private async Task RunJobAsync(string jid, OrderedDictionary<string, object?> pub, List<SimMinion> targets, CancellationToken jobStop, CancellationToken stop)
     {
+        // For speed: the returns that are ready at once go to the bus as one write per slice of minions.
+        var batch = new ReturnBatch();
         try
         {
             // The master stopped while the job waited (as a cancelled Task.Delay did): no returns.
             stop.ThrowIfCancellationRequested();
+            // Each minion gets its own copy of the publish data, as each receives its own message; the
+            // minion only changes maps inside arg (load_args_and_kwargs), so flat data is shared, not copied.
+            var shared = IsFlat(pub);
             List<Task>? tasks = null;
             for (var i = 0; i < targets.Count; i++)
             {
-                var t = RunOneAsync(targets[i], pub, jobStop);
+                var t = RunOneAsync(targets[i], jid, shared ? pub : DeepCopy(pub), batch, jobStop);
                 if (!t.IsCompleted)
                 {
                     (tasks ??= []).Add(t);
@@ -151,10 +156,12 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                 // Many minions: let other work (requests, bus writers) run between slices.
                 if (i % 128 == 127)
                 {
+                    batch.Flush(bus, close: false);
                     await Task.Yield();
                 }
             }
 
+            batch.Flush(bus, close: true);
             if (tasks is not null)
             {
                 await Task.WhenAll(tasks);
@@ -169,28 +176,28 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         }
         finally
         {
+            batch.Flush(bus, close: true);
             running.End(jid);
         }
     }
 
-    private async Task RunOneAsync(SimMinion minion, OrderedDictionary<string, object?> pub, CancellationToken jobStop)
+    private async Task RunOneAsync(SimMinion minion, string jid, OrderedDictionary<string, object?> data, ReturnBatch batch, CancellationToken jobStop)
     {
-        var jid = (string)pub["jid"]!;
         try
         {
-            // Each minion gets its own copy of the publish data, as each receives its own message.
-            var data = DeepCopy(pub);
-            var ret = await ExecuteAsync(minion, data, jobStop);
-            var load = Py.Map(("cmd", "_return"), ("id", minion.Id));
-            foreach (var (k, v) in ret)
-            {
-                load[k] = v;
-            }
+            // The return load as the master receives it: cmd, id, then the minion's return in Salt's order.
+            var load = new OrderedDictionary<string, object?>(ReturnKeys, StringComparer.Ordinal) { ["cmd"] = "_return", ["id"] = minion.Id };
+            await ExecuteAsync(minion, data, load, jobStop);
 
+            // The event is the load plus _stamp, encoded before the load goes to the job cache without it.
+            load["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+            var frame = FrameEncoder.Encode($"salt/job/{jid}/ret/{minion.Id}", load);
+            load.Remove("_stamp");
             cache.Get(jid)?.AddReturn(minion.Id, load);
-            var evt = Py.Copy(load);
-            evt["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-            bus.Fire($"salt/job/{jid}/ret/{minion.Id}", evt);
+            if (!batch.TryAdd(frame))
+            {
+                bus.Publish(frame);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -201,13 +208,60 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         }
     }
 
+    // cmd, id, success, return, retcode, out, jid, fun, fun_args, metadata, _stamp: never resized.
+    private const int ReturnKeys = 11;
+
+    /// <summary>
+    /// Return frames of one job waiting to go to the bus together. A return that completes after its slice
+    /// was flushed (a function that waits) is published on its own.
+    /// </summary>
+    private sealed class ReturnBatch
+    {
+        private readonly List<byte[]> frames = [];
+        private bool closed;
+
+        public bool TryAdd(byte[] frame)
+        {
+            lock (frames)
+            {
+                if (closed)
+                {
+                    return false;
+                }
+
+                frames.Add(frame);
+                return true;
+            }
+        }
+
+        public void Flush(EventBus bus, bool close)
+        {
+            byte[][] ready;
+            lock (frames)
+            {
+                closed |= close;
+                if (frames.Count == 0)
+                {
+                    return;
+                }
+
+                ready = [.. frames];
+                frames.Clear();
+            }
+
+            bus.Publish(ready);
+        }
+    }
+
     /// <summary>
     /// Salt's minion <c>_thread_return</c>: parse args (load_args_and_kwargs), run, and build the
     /// return map in Salt's key order: success, return, retcode, [out], jid, fun, fun_args, [metadata].
+    /// The keys are added to <paramref name="into"/> when given (after what it holds), else to a new map.
     /// </summary>
-    public async Task<OrderedDictionary<string, object?>> ExecuteAsync(SimMinion minion, OrderedDictionary<string, object?> data, CancellationToken ct)
+    public async Task<OrderedDictionary<string, object?>> ExecuteAsync(SimMinion minion, OrderedDictionary<string, object?> data, OrderedDictionary<string, object?>? into, CancellationToken ct)
     {
-        var ret = Py.Map(("success", false));
+        var ret = into ?? Py.Map();
+        ret["success"] = false;
         var funName = data.Get("fun");
         if (funName is List<object?> multi)
         {
@@ -221,7 +275,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                 var one = Py.Copy(data);
                 one["fun"] = multi[i];
                 one["arg"] = i < argLists.Count ? Py.AsList(argLists[i]) : new List<object?>();
-                var r = await ExecuteAsync(minion, one, ct);
+                var r = await ExecuteAsync(minion, one, null, ct);
                 var name = Py.Str(multi[i]);
                 rets[name] = r.Get("return");
                 retcodes[name] = r.Get("retcode");
@@ -402,9 +456,34 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         return (pos, kw);
     }
 
+    // True when no value holds a map, and lists hold plain values only: nothing a minion changes in place.
+    private static bool IsFlat(OrderedDictionary<string, object?> m)
+    {
+        foreach (var (_, v) in m)
+        {
+            if (v is OrderedDictionary<string, object?>)
+            {
+                return false;
+            }
+
+            if (v is List<object?> l)
+            {
+                foreach (var item in l)
+                {
+                    if (item is OrderedDictionary<string, object?> or List<object?>)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        return true;
+    }
+
     private static OrderedDictionary<string, object?> DeepCopy(OrderedDictionary<string, object?> m)
     {
-        var r = Py.Map();
+        var r = new OrderedDictionary<string, object?>(m.Count, StringComparer.Ordinal);
         foreach (var (k, v) in m)
         {
             r[k] = DeepCopyValue(v);
@@ -413,10 +492,22 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         return r;
     }
 
-    private static object? DeepCopyValue(object? v) => v switch
+    private static object? DeepCopyValue(object? v)
     {
-        OrderedDictionary<string, object?> m => DeepCopy(m),
-        List<object?> l => l.Select(DeepCopyValue).ToList(),
-        _ => v,
-    };
+        switch (v)
+        {
+            case OrderedDictionary<string, object?> m:
+                return DeepCopy(m);
+            case List<object?> l:
+                var copy = new List<object?>(l.Count);
+                foreach (var item in l)
+                {
+                    copy.Add(DeepCopyValue(item));
+                }
+
+                return copy;
+            default:
+                return v;
+        }
+    }
 }
