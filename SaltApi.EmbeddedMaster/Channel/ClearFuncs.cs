@@ -246,9 +246,23 @@ internal sealed class ClearFuncs(MasterContext ctx)
         }
 
         var jid = Py.Truthy(clearLoad.Get("jid")) ? Py.Str(clearLoad.Get("jid")) : Jid.New();
-        var pub = PrepPub(minions, missing, jid, clearLoad, extra, delimiter);
+        // One list each for the events, the job cache and the reply: they are only read.
+        var minionList = Values(minions);
+        var missingList = Values(missing);
+        var pub = PrepPub(minions, minionList, missingList, jid, clearLoad, extra, delimiter);
         ctx.Executor.Publish(pub, minions, ctx.Stop);
-        return Py.Map(("enc", "clear"), ("load", Py.Map(("jid", jid), ("minions", minions.Cast<object?>().ToList()), ("missing", missing.Cast<object?>().ToList()))));
+        return Py.Map(("enc", "clear"), ("load", Py.Map(("jid", jid), ("minions", minionList), ("missing", missingList))));
+    }
+
+    private static List<object?> Values(List<string> ids)
+    {
+        var list = new List<object?>(ids.Count);
+        foreach (var id in ids)
+        {
+            list.Add(id);
+        }
+
+        return list;
     }
 
     // The failed publish fires salt/job/error (or salt/job/<jid>/error) with the whole load, as Salt does.
@@ -282,10 +296,9 @@ internal sealed class ClearFuncs(MasterContext ctx)
     }
 
     // Salt's _prep_pub: the events, the job cache, and the load the minions receive.
-    private OrderedDictionary<string, object?> PrepPub(List<string> minions, List<string> missing, string jid, OrderedDictionary<string, object?> clearLoad, OrderedDictionary<string, object?> extra, string delimiter)
+    private OrderedDictionary<string, object?> PrepPub(List<string> minions, List<object?> minionList, List<object?> missingList, string jid, OrderedDictionary<string, object?> clearLoad, OrderedDictionary<string, object?> extra, string delimiter)
     {
         clearLoad["jid"] = jid;
-        var minionList = minions.Cast<object?>().ToList();
         ctx.Bus.Fire(jid, Py.Map(("minions", minionList), ("_stamp", EventFrame.Stamp(DateTime.UtcNow))));
         var newJob = Py.Map(
             ("jid", jid),
@@ -295,7 +308,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
             ("fun", clearLoad["fun"]),
             ("arg", Required(clearLoad, "arg")),
             ("minions", minionList),
-            ("missing", missing.Cast<object?>().ToList()),
+            ("missing", missingList),
             ("_stamp", EventFrame.Stamp(DateTime.UtcNow)));
         ctx.Bus.Fire($"salt/job/{jid}/new", newJob);
 
