@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SaltApi.EmbeddedMaster.Auth;
+using SaltApi.EmbeddedMaster.Bus;
 using SaltApi.EmbeddedMaster.Runners;
 using SaltApi.EmbeddedMaster.Values;
 using SaltApi.EmbeddedMaster.Wheel;
@@ -16,6 +17,9 @@ namespace SaltApi.EmbeddedMaster.Channel;
 internal sealed class ClearFuncs(MasterContext ctx)
 {
     private const string SomeException = "Some exception handling minion payload";
+
+    // The publish kwargs _prep_pub copies into the load the minions receive, in Salt's order.
+    private static readonly string[] PassedToMinions = ["ret_config", "metadata", "module_executors", "executor_opts", "ret_kwargs"];
 
     /// <summary>Handles one request payload; null means no reply at all (undecodable bytes, as Salt).</summary>
     public async Task<byte[]?> HandleAsync(byte[] payload)
@@ -271,7 +275,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var err = Py.Map(("error", Py.Map(("name", name), ("message", message))));
         var data = Py.Copy(clearLoad);
         data["error"] = err["error"];
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
         var jidPart = clearLoad.TryGetValue("jid", out var j) ? Py.Str(j) : "";
         ctx.Bus.Fire(jidPart.Length > 0 ? $"salt/job/{jidPart}/error" : "salt/job/error", data);
         return err;
@@ -299,7 +303,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
     private OrderedDictionary<string, object?> PrepPub(List<string> minions, List<object?> minionList, List<object?> missingList, string jid, OrderedDictionary<string, object?> clearLoad, OrderedDictionary<string, object?> extra, string delimiter)
     {
         clearLoad["jid"] = jid;
-        ctx.Bus.Fire(jid, Py.Map(("minions", minionList), ("_stamp", EventFrame.Stamp(DateTime.UtcNow))));
+        ctx.Bus.Fire(jid, Py.Map(("minions", minionList), ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow))));
         var newJob = Py.Map(
             ("jid", jid),
             ("tgt_type", Required(clearLoad, "tgt_type")),
@@ -309,7 +313,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
             ("arg", Required(clearLoad, "arg")),
             ("minions", minionList),
             ("missing", missingList),
-            ("_stamp", EventFrame.Stamp(DateTime.UtcNow)));
+            ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
         ctx.Bus.Fire($"salt/job/{jid}/new", newJob);
 
         // Deliberate difference: Salt's job cache keeps the whole load, eauth password and root key included;
@@ -326,12 +330,14 @@ internal sealed class ClearFuncs(MasterContext ctx)
 
         ctx.Jobs.Save(jid, saved, minions);
 
-        var load = Py.Map(
-            ("fun", clearLoad["fun"]),
-            ("arg", clearLoad["arg"]),
-            ("tgt", clearLoad["tgt"]),
-            ("jid", jid),
-            ("ret", Required(clearLoad, "ret")));
+        var load = new OrderedDictionary<string, object?>(14, StringComparer.Ordinal)
+        {
+            ["fun"] = clearLoad["fun"],
+            ["arg"] = clearLoad["arg"],
+            ["tgt"] = clearLoad["tgt"],
+            ["jid"] = jid,
+            ["ret"] = Required(clearLoad, "ret"),
+        };
         if (extra.TryGetValue("master_id", out var masterId))
         {
             load["master_id"] = masterId;
@@ -353,7 +359,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
             load["to"] = to;
         }
 
-        foreach (var k in new[] { "ret_config", "metadata", "module_executors", "executor_opts", "ret_kwargs" })
+        foreach (var k in PassedToMinions)
         {
             if (extra.TryGetValue(k, out var v))
             {
@@ -466,7 +472,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
     // Salt's fire_event mutates the data: _stamp is set (kept in place when it exists) before each fire.
     private void Fire(string tag, OrderedDictionary<string, object?> data)
     {
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
         ctx.Bus.Fire(tag, data);
     }
 }
@@ -592,7 +598,7 @@ internal static class ClientLow
 
     private static void Fire(MasterContext ctx, string tag, OrderedDictionary<string, object?> data)
     {
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
         ctx.Bus.Fire(tag, data);
     }
 

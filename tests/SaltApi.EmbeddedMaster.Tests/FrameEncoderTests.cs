@@ -33,6 +33,26 @@ public sealed class FrameEncoderTests
     }
 
     [Fact]
+    public void Stamps_are_those_of_EventFrame_Stamp()
+    {
+        var times = new List<DateTime>
+        {
+            new(2026, 11, 26, 17, 13, 52, DateTimeKind.Utc),
+            new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).AddTicks(1230),
+            new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).AddTicks(9),
+            new DateTime(1999, 12, 31, 23, 59, 59, DateTimeKind.Utc).AddTicks(9_999_999),
+            DateTime.UtcNow,
+        };
+        var random = new Random(7);
+        for (var i = 0; i < 1000; i++)
+        {
+            times.Add(new DateTime(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc));
+        }
+
+        Assert.All(times, t => Assert.Equal(EventFrame.Stamp(t), FrameEncoder.Stamp(t)));
+    }
+
+    [Fact]
     public void Bad_tags_are_refused_as_EventFrame_Encode_refuses_them()
     {
         Assert.Throws<ArgumentException>(() => FrameEncoder.Encode("", Data(1)));
