@@ -119,7 +119,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         }
 
         var job = new PublishedJob(this, jid, pub, targets, jobStop, stop);
-        var latency = TimeSpan.FromMilliseconds(latencyMs);
+        var latency = TimeSpan.FromMilliseconds(Math.Min(latencyMs, int.MaxValue)); // Task.Delay's bound, ~24 days
         if (!clock.Schedule(latency, job))
         {
             // The clock is full: this job waits on a coarse timer instead of being lost.

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.EmbeddedMaster.Minions;
 using static SaltApi.EmbeddedMaster.Tests.MasterHarness;
 
@@ -111,6 +112,40 @@ public sealed class MinionClockTests
         Assert.Equal(0, clock.Pending);
         Assert.True(clock.Schedule(Hour, new Item("after")));
         Assert.Equal("after", rec.Next());
+    }
+
+    [Fact]
+    public async Task When_the_clock_is_full_a_job_still_runs_on_every_minion()
+    {
+        var dir = Directory.CreateTempSubdirectory("saltem-clock-").FullName;
+        using var cts = new CancellationTokenSource();
+        var bus = new SaltApi.EmbeddedMaster.Bus.EventBus(NullLogger.Instance, 100, 10);
+        var cache = new SaltApi.EmbeddedMaster.Jobs.JobCache(dir, "sha256", 24, 100, 1000, false, NullLogger.Instance);
+        try
+        {
+            using var clock = new MinionClock(1, cts.Token);
+            Assert.True(clock.Schedule(Hour, new Item("the only place")));
+            var registry = new MinionRegistry(SaltApi.EmbeddedMaster.Config.EmbeddedOptions.From(Map(("minions", 3L))));
+            var executor = new MinionExecutor(registry, bus, cache, new RunningJobs(), clock, 10, NullLogger.Instance);
+            var jid = SaltApi.Protocol.Jobs.Jid.New();
+            var pub = Map(("fun", "test.ping"), ("arg", new List<object?>()), ("tgt", "*"), ("jid", jid), ("ret", ""), ("tgt_type", "glob"), ("user", "saltdev"));
+            var job = cache.Save(jid, pub, ["ms--0", "ms--1", "ms--2"]);
+            executor.Publish(pub, ["ms--0", "ms--1", "ms--2"], cts.Token);
+            for (var i = 0; i < 400 && job.ReturnCount < 3; i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(["ms--0", "ms--1", "ms--2"], job.Returns.Select(r => r.Id));
+            Assert.Equal(1, clock.Pending);
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            cache.Complete();
+            await bus.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
