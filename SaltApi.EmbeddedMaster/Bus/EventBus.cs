@@ -84,6 +84,24 @@ internal sealed class EventBus : IAsyncDisposable
         Publish(data is OrderedDictionary<string, object?> map && map.ContainsKey("_stamp") ? FrameEncoder.Encode(tag, map) : EventFrame.Encode(tag, data));
     }
 
+    /// <summary>Fires events in order as one queue entry per reader (so, mostly, one socket write).</summary>
+    public void Fire(params ReadOnlySpan<(string Tag, OrderedDictionary<string, object?> Data)> events)
+    {
+        if (readers.IsEmpty)
+        {
+            return;
+        }
+
+        var frames = new byte[events.Length][];
+        for (var i = 0; i < events.Length; i++)
+        {
+            var (tag, data) = events[i];
+            frames[i] = data.ContainsKey("_stamp") ? FrameEncoder.Encode(tag, data) : EventFrame.Encode(tag, data);
+        }
+
+        Publish(frames);
+    }
+
     /// <summary>Sends one whole frame to every reader.</summary>
     public void Publish(byte[] frame) => Publish(frame, 1);
 

@@ -303,18 +303,29 @@ internal sealed class ClearFuncs(MasterContext ctx)
     private OrderedDictionary<string, object?> PrepPub(List<string> minions, List<object?> minionList, List<object?> missingList, string jid, OrderedDictionary<string, object?> clearLoad, OrderedDictionary<string, object?> extra, string delimiter)
     {
         clearLoad["jid"] = jid;
-        ctx.Bus.Fire(jid, Py.Map(("minions", minionList), ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow))));
-        var newJob = Py.Map(
-            ("jid", jid),
-            ("tgt_type", Required(clearLoad, "tgt_type")),
-            ("tgt", clearLoad["tgt"]),
-            ("user", clearLoad["user"]),
-            ("fun", clearLoad["fun"]),
-            ("arg", Required(clearLoad, "arg")),
-            ("minions", minionList),
-            ("missing", missingList),
-            ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
-        ctx.Bus.Fire($"salt/job/{jid}/new", newJob);
+        var jidEvent = Py.Map(("minions", minionList), ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
+        OrderedDictionary<string, object?> newJob;
+        try
+        {
+            newJob = Py.Map(
+                ("jid", jid),
+                ("tgt_type", Required(clearLoad, "tgt_type")),
+                ("tgt", clearLoad["tgt"]),
+                ("user", clearLoad["user"]),
+                ("fun", clearLoad["fun"]),
+                ("arg", Required(clearLoad, "arg")),
+                ("minions", minionList),
+                ("missing", missingList),
+                ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
+        }
+        catch (KeyNotFoundException)
+        {
+            ctx.Bus.Fire(jid, jidEvent); // as Salt: the jid event is out before the load turns out incomplete
+            throw;
+        }
+
+        // For speed, both events go to the bus together (one write per reader); the order is Salt's.
+        ctx.Bus.Fire((jid, jidEvent), ($"salt/job/{jid}/new", newJob));
 
         // Deliberate difference: Salt's job cache keeps the whole load, eauth password and root key included;
         // we drop the secrets before saving.
