@@ -29,7 +29,11 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     private EventBus? bus;
     private Timer? cleaner;
     private Timer? presenceTimer;
+    private MinionClock? clock;
     private int disposed;
+
+    // Jobs waiting for their minion latency at once; beyond this a job waits on a coarse timer instead.
+    private const int MinionClockCapacity = 100_000;
 
     private EmbeddedMaster()
     {
@@ -93,7 +97,8 @@ public sealed class EmbeddedMaster : IAsyncDisposable
             log);
         var jobs = new JobCache(config.CacheDir, config.HashType, config.KeepJobs, options.MaxJobs, options.MaxCachedReturns, options.WriteJobCache, log);
         var running = new RunningJobs();
-        var executor = new MinionExecutor(registry, bus, jobs, running, options.LatencyMs, log);
+        clock = new MinionClock(MinionClockCapacity, stop.Token);
+        var executor = new MinionExecutor(registry, bus, jobs, running, clock, options.LatencyMs, log);
         var pki = opts.Get("pki_dir") as string ?? Path.Combine(config.CacheDir, "pki");
         var keys = new KeyStore(pki, registry, bus, config.HashType, log);
         keys.Load();
@@ -176,6 +181,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
         }
 
         await stop.CancelAsync();
+        clock?.Dispose();
         if (cleaner is not null)
         {
             await cleaner.DisposeAsync();

@@ -14,17 +14,22 @@ internal interface IEauthBackend
 
     /// <summary>The module's optional <c>groups(username)</c>; null when it has none.</summary>
     IReadOnlyList<string>? Groups(string username) => null;
+
+    /// <summary>Whether <see cref="Authenticate"/> may wait on something slow (PAM); such calls run off the request's thread.</summary>
+    bool MayBlock => true;
 }
 
 /// <summary>The eauth modules this master knows, by the name used under <c>external_auth</c>.</summary>
 internal sealed class EauthModules(IReadOnlyDictionary<string, object?> externalAuth, IReadOnlyDictionary<string, object?> masterConfig, ILogger log)
 {
+    private readonly UsersFileCache usersFile = new();
+
     /// <summary>The backend for a name, or null when Salt has no such module (or we do not implement it).</summary>
     public IEauthBackend? Get(string name) => name switch
     {
         "auto" => new AutoEauth(),
         "sharedsecret" => new SharedSecretEauth(masterConfig.Get("sharedsecret") as string),
-        "file" => new FileEauth(Py.AsMap(externalAuth.Get("file")) ?? Py.Map(), log),
+        "file" => new FileEauth(Py.AsMap(externalAuth.Get("file")) ?? Py.Map(), usersFile, log),
         "pam" => new PamEauth(masterConfig.Get("auth.pam.service") as string ?? "login", log),
         _ => null,
     };
@@ -37,12 +42,16 @@ internal sealed class EauthModules(IReadOnlyDictionary<string, object?> external
 /// <summary>salt/auth/auto.py: accepts any username and password (for tests).</summary>
 internal sealed class AutoEauth : IEauthBackend
 {
+    public bool MayBlock => false;
+
     public bool Authenticate(string username, string password) => true;
 }
 
 /// <summary>salt/auth/sharedsecret.py: the password must equal the master option <c>sharedsecret</c>.</summary>
 internal sealed class SharedSecretEauth(string? secret) : IEauthBackend
 {
+    public bool MayBlock => false;
+
     public bool Authenticate(string username, string password) => secret is not null && EauthModules.SecretEquals(password, secret);
 }
 
@@ -51,8 +60,16 @@ internal sealed class SharedSecretEauth(string? secret) : IEauthBackend
 /// name, <c>^field_separator</c>, <c>^username_field</c>, <c>^password_field</c>, 1-based) or an
 /// htpasswd file. A relative <c>^filename</c> is relative to the working directory, as in Salt.
 /// </summary>
-internal sealed class FileEauth(OrderedDictionary<string, object?> options, ILogger log) : IEauthBackend
+internal sealed class FileEauth(OrderedDictionary<string, object?> options, UsersFileCache cache, ILogger log) : IEauthBackend
 {
+    public FileEauth(OrderedDictionary<string, object?> options, ILogger log)
+        : this(options, new UsersFileCache(), log)
+    {
+    }
+
+    // A stat per call (a read only when the file changed): not worth a thread-pool hop.
+    public bool MayBlock => false;
+
     public bool Authenticate(string username, string password)
     {
         if (options.Get("^filename") is not string filename)
@@ -62,16 +79,10 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, ILog
         }
 
         var filetype = options.Get("^filetype") as string ?? "text";
-        if (!File.Exists(filename))
-        {
-            log.LogError("eauth file: {File} does not exist", filename);
-            return false;
-        }
-
-        string[] lines;
+        UsersFileCache.Snapshot? file;
         try
         {
-            lines = File.ReadAllLines(filename);
+            file = cache.Read(filename);
         }
         catch (IOException e)
         {
@@ -84,10 +95,16 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, ILog
             return false;
         }
 
+        if (file is null)
+        {
+            log.LogError("eauth file: {File} does not exist", filename);
+            return false;
+        }
+
         return filetype switch
         {
-            "text" => Text(lines, username, password),
-            "htpasswd" => Htpasswd(lines, username, password),
+            "text" => Text(file.Fields(options.Get("^field_separator") as string ?? ":"), username, password),
+            "htpasswd" => Htpasswd(file.Lines, username, password),
             _ => Unsupported(filetype),
         };
     }
@@ -98,16 +115,13 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, ILog
         return false;
     }
 
-    private bool Text(string[] lines, string username, string password)
+    private bool Text(string[][] lines, string username, string password)
     {
         var hashtype = options.Get("^hashtype") as string ?? "plaintext";
-        var sep = options.Get("^field_separator") as string ?? ":";
         var userField = Field("^username_field", 1) - 1;
         var passField = Field("^password_field", 2) - 1;
-        foreach (var raw in lines)
+        foreach (var fields in lines)
         {
-            // As Salt: line.strip().split(separator), so a password cannot contain the separator.
-            var fields = raw.Trim().Split(sep);
             if (userField < 0 || userField >= fields.Length || passField < 0 || passField >= fields.Length)
             {
                 log.LogError("eauth file: a line has fewer fields than ^username_field/^password_field need");
@@ -201,5 +215,75 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, ILog
         }
 
         return false;
+    }
+}
+
+/// <summary>
+/// The eauth users file as last read. salt/auth/file.py reads and parses the file on every call; here a
+/// call costs one stat while the file's last write time and length are unchanged (it was the largest part
+/// of an eauth request). A changed file is read again at once.
+/// </summary>
+internal sealed class UsersFileCache
+{
+    // File times come from the kernel's coarse clock (and some file systems keep whole seconds), so a file
+    // rewritten twice within one tick with the same length would look unchanged: a file that changed this
+    // recently before it was read is read again on the next call instead of being kept.
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
+    private Snapshot? last;
+
+    /// <summary>The file's lines (read again when it changed), or null when it does not exist.</summary>
+    public Snapshot? Read(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        var (written, length) = (info.LastWriteTimeUtc, info.Length);
+        var cached = Volatile.Read(ref last);
+        if (cached is not null && cached.Path == path && cached.Written == written && cached.Length == length)
+        {
+            return cached;
+        }
+
+        var readAt = DateTime.UtcNow;
+        var fresh = new Snapshot(path, written, length, File.ReadAllLines(path));
+        if (written < readAt - Settle)
+        {
+            Volatile.Write(ref last, fresh);
+        }
+
+        return fresh;
+    }
+
+    /// <summary>One reading of the file.</summary>
+    internal sealed class Snapshot(string path, DateTime written, long length, string[] lines)
+    {
+        private Tuple<string, string[][]>? split; // a reference, so a reader never sees half of an update
+
+        public string Path { get; } = path;
+
+        public DateTime Written { get; } = written;
+
+        public long Length { get; } = length;
+
+        public string[] Lines { get; } = lines;
+
+        /// <summary>Every line split as Salt does: <c>line.strip().split(separator)</c> (kept for the last separator asked for).</summary>
+        public string[][] Fields(string separator)
+        {
+            var done = Volatile.Read(ref split);
+            if (done is not null && done.Item1 == separator)
+            {
+                return done.Item2;
+            }
+
+            // As Salt: a password cannot contain the separator.
+            var fields = Array.ConvertAll(Lines, l => l.Trim().Split(separator));
+            Volatile.Write(ref split, Tuple.Create(separator, fields));
+            return fields;
+        }
     }
 }

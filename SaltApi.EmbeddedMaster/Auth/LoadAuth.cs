@@ -46,7 +46,7 @@ internal sealed class LoadAuth(
             var password = load.Get("password") is string p ? p : Py.Str(load.Get("password"));
             try
             {
-                ok = await Task.Run(() => backend.Authenticate(user, password));
+                ok = backend.MayBlock ? await Task.Run(() => backend.Authenticate(user, password)) : backend.Authenticate(user, password);
             }
             catch (Exception e)
             {

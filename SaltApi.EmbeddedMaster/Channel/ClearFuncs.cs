@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SaltApi.EmbeddedMaster.Auth;
+using SaltApi.EmbeddedMaster.Bus;
 using SaltApi.EmbeddedMaster.Runners;
 using SaltApi.EmbeddedMaster.Values;
 using SaltApi.EmbeddedMaster.Wheel;
@@ -16,6 +17,9 @@ namespace SaltApi.EmbeddedMaster.Channel;
 internal sealed class ClearFuncs(MasterContext ctx)
 {
     private const string SomeException = "Some exception handling minion payload";
+
+    // The publish kwargs _prep_pub copies into the load the minions receive, in Salt's order.
+    private static readonly string[] PassedToMinions = ["ret_config", "metadata", "module_executors", "executor_opts", "ret_kwargs"];
 
     /// <summary>Handles one request payload; null means no reply at all (undecodable bytes, as Salt).</summary>
     public async Task<byte[]?> HandleAsync(byte[] payload)
@@ -246,9 +250,23 @@ internal sealed class ClearFuncs(MasterContext ctx)
         }
 
         var jid = Py.Truthy(clearLoad.Get("jid")) ? Py.Str(clearLoad.Get("jid")) : Jid.New();
-        var pub = PrepPub(minions, missing, jid, clearLoad, extra, delimiter);
+        // One list each for the events, the job cache and the reply: they are only read.
+        var minionList = Values(minions);
+        var missingList = Values(missing);
+        var pub = PrepPub(minions, minionList, missingList, jid, clearLoad, extra, delimiter);
         ctx.Executor.Publish(pub, minions, ctx.Stop);
-        return Py.Map(("enc", "clear"), ("load", Py.Map(("jid", jid), ("minions", minions.Cast<object?>().ToList()), ("missing", missing.Cast<object?>().ToList()))));
+        return Py.Map(("enc", "clear"), ("load", Py.Map(("jid", jid), ("minions", minionList), ("missing", missingList))));
+    }
+
+    private static List<object?> Values(List<string> ids)
+    {
+        var list = new List<object?>(ids.Count);
+        foreach (var id in ids)
+        {
+            list.Add(id);
+        }
+
+        return list;
     }
 
     // The failed publish fires salt/job/error (or salt/job/<jid>/error) with the whole load, as Salt does.
@@ -257,7 +275,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var err = Py.Map(("error", Py.Map(("name", name), ("message", message))));
         var data = Py.Copy(clearLoad);
         data["error"] = err["error"];
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
         var jidPart = clearLoad.TryGetValue("jid", out var j) ? Py.Str(j) : "";
         ctx.Bus.Fire(jidPart.Length > 0 ? $"salt/job/{jidPart}/error" : "salt/job/error", data);
         return err;
@@ -282,22 +300,32 @@ internal sealed class ClearFuncs(MasterContext ctx)
     }
 
     // Salt's _prep_pub: the events, the job cache, and the load the minions receive.
-    private OrderedDictionary<string, object?> PrepPub(List<string> minions, List<string> missing, string jid, OrderedDictionary<string, object?> clearLoad, OrderedDictionary<string, object?> extra, string delimiter)
+    private OrderedDictionary<string, object?> PrepPub(List<string> minions, List<object?> minionList, List<object?> missingList, string jid, OrderedDictionary<string, object?> clearLoad, OrderedDictionary<string, object?> extra, string delimiter)
     {
         clearLoad["jid"] = jid;
-        var minionList = minions.Cast<object?>().ToList();
-        ctx.Bus.Fire(jid, Py.Map(("minions", minionList), ("_stamp", EventFrame.Stamp(DateTime.UtcNow))));
-        var newJob = Py.Map(
-            ("jid", jid),
-            ("tgt_type", Required(clearLoad, "tgt_type")),
-            ("tgt", clearLoad["tgt"]),
-            ("user", clearLoad["user"]),
-            ("fun", clearLoad["fun"]),
-            ("arg", Required(clearLoad, "arg")),
-            ("minions", minionList),
-            ("missing", missing.Cast<object?>().ToList()),
-            ("_stamp", EventFrame.Stamp(DateTime.UtcNow)));
-        ctx.Bus.Fire($"salt/job/{jid}/new", newJob);
+        var jidEvent = Py.Map(("minions", minionList), ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
+        OrderedDictionary<string, object?> newJob;
+        try
+        {
+            newJob = Py.Map(
+                ("jid", jid),
+                ("tgt_type", Required(clearLoad, "tgt_type")),
+                ("tgt", clearLoad["tgt"]),
+                ("user", clearLoad["user"]),
+                ("fun", clearLoad["fun"]),
+                ("arg", Required(clearLoad, "arg")),
+                ("minions", minionList),
+                ("missing", missingList),
+                ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
+        }
+        catch (KeyNotFoundException)
+        {
+            ctx.Bus.Fire(jid, jidEvent); // as Salt: the jid event is out before the load turns out incomplete
+            throw;
+        }
+
+        // For speed, both events go to the bus together (one write per reader); the order is Salt's.
+        ctx.Bus.Fire((jid, jidEvent), ($"salt/job/{jid}/new", newJob));
 
         // Deliberate difference: Salt's job cache keeps the whole load, eauth password and root key included;
         // we drop the secrets before saving.
@@ -313,12 +341,14 @@ internal sealed class ClearFuncs(MasterContext ctx)
 
         ctx.Jobs.Save(jid, saved, minions);
 
-        var load = Py.Map(
-            ("fun", clearLoad["fun"]),
-            ("arg", clearLoad["arg"]),
-            ("tgt", clearLoad["tgt"]),
-            ("jid", jid),
-            ("ret", Required(clearLoad, "ret")));
+        var load = new OrderedDictionary<string, object?>(14, StringComparer.Ordinal)
+        {
+            ["fun"] = clearLoad["fun"],
+            ["arg"] = clearLoad["arg"],
+            ["tgt"] = clearLoad["tgt"],
+            ["jid"] = jid,
+            ["ret"] = Required(clearLoad, "ret"),
+        };
         if (extra.TryGetValue("master_id", out var masterId))
         {
             load["master_id"] = masterId;
@@ -340,7 +370,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
             load["to"] = to;
         }
 
-        foreach (var k in new[] { "ret_config", "metadata", "module_executors", "executor_opts", "ret_kwargs" })
+        foreach (var k in PassedToMinions)
         {
             if (extra.TryGetValue(k, out var v))
             {
@@ -453,7 +483,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
     // Salt's fire_event mutates the data: _stamp is set (kept in place when it exists) before each fire.
     private void Fire(string tag, OrderedDictionary<string, object?> data)
     {
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
         ctx.Bus.Fire(tag, data);
     }
 }
@@ -579,7 +609,7 @@ internal static class ClientLow
 
     private static void Fire(MasterContext ctx, string tag, OrderedDictionary<string, object?> data)
     {
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
         ctx.Bus.Fire(tag, data);
     }
 

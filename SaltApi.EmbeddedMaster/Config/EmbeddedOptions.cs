@@ -51,8 +51,12 @@ internal sealed record EmbeddedOptions
     /// <summary><c>max_bus_readers</c>: connections accepted on each bus socket.</summary>
     public int MaxBusReaders { get; init; } = 1024;
 
-    /// <summary><c>write_job_cache</c>: also write each job's load under <c>{cachedir}/jobs</c> as Salt's local_cache does.</summary>
-    public bool WriteJobCache { get; init; } = true;
+    /// <summary>
+    /// <c>write_job_cache</c>: also write each job's load under <c>{cachedir}/jobs</c> as Salt's local_cache does.
+    /// Off by default: the job cache is kept in memory, and the files cost more than the rest of a publish
+    /// (four files created and removed per job). Deliberate difference: Salt always writes them.
+    /// </summary>
+    public bool WriteJobCache { get; init; }
 
     /// <summary>Binds the options from the <c>embedded_master</c> value (a map, or null/empty for defaults).</summary>
     public static EmbeddedOptions From(object? section)
@@ -100,7 +104,7 @@ internal sealed record EmbeddedOptions
             ReaderQueue = ConfigValues.GetInt(map, "reader_queue", 100_000, P),
             MaxRequestBytes = (long)ConfigValues.GetSeconds(map, "max_request_bytes", 100L * 1024 * 1024, P),
             MaxBusReaders = ConfigValues.GetInt(map, "max_bus_readers", 1024, P),
-            WriteJobCache = ConfigValues.GetBool(map, "write_job_cache", true),
+            WriteJobCache = ConfigValues.GetBool(map, "write_job_cache", false),
         };
         if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024 || o.MaxCachedReturns < 1)
         {

@@ -75,9 +75,9 @@ internal sealed class Job(string jid, OrderedDictionary<string, object?> load, I
 
 /// <summary>
 /// The master job cache (Salt's local_cache, in memory): loads and returns by jid, bounded by
-/// <c>keep_jobs</c> hours and a job count. Each job's load is also written to
-/// <c>{cachedir}/jobs/&lt;h[:2]&gt;/&lt;h[2:]&gt;/.load.p</c> as local_cache does, because LocalClient checks that
-/// file before it waits for returns (spec/02 §7 note A).
+/// <c>keep_jobs</c> hours and a job count. With <c>write_job_cache: true</c> each job's load is also written to
+/// <c>{cachedir}/jobs/&lt;h[:2]&gt;/&lt;h[2:]&gt;/.load.p</c> as local_cache does, for a Salt LocalClient that checks
+/// that file before it waits for returns (spec/02 §7 note A; our client skips that check).
 /// </summary>
 internal sealed class JobCache
 {
@@ -95,6 +95,7 @@ internal sealed class JobCache
     private long totalReturns;
     private int jobCount; // ConcurrentDictionary.Count takes every lock; this is read on every save
     private readonly ILogger log;
+    private readonly Action<int> countReturns; // one delegate for every job, not one per save
 
     public JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, long maxReturns, bool writeToDisk, ILogger log)
     {
@@ -105,6 +106,7 @@ internal sealed class JobCache
         this.maxJobs = maxJobs;
         this.writeToDisk = writeToDisk;
         this.log = log;
+        countReturns = n => Interlocked.Add(ref totalReturns, n);
         // Disk work that nothing waits for (the jid and minions files, removing evicted jobs) runs here,
         // off the request path.
         _ = Task.Run(async () =>
@@ -133,7 +135,7 @@ internal sealed class JobCache
     /// <summary>Saves a job's load (Salt's save_load), evicting the oldest when over the bounds.</summary>
     public Job Save(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
     {
-        var job = new Job(jid, load, minions, n => Interlocked.Add(ref totalReturns, n));
+        var job = new Job(jid, load, minions, countReturns);
         if (jobs.TryAdd(jid, job))
         {
             Interlocked.Increment(ref jobCount);

@@ -88,16 +88,24 @@ internal sealed class RunningJobs
 /// <summary>
 /// Runs a published job on the simulated minions and fires each return as the master does on
 /// receipt (<c>salt/job/&lt;jid&gt;/ret/&lt;id&gt;</c>) with Salt's field order, storing it in the job cache.
-/// One timer per job, not per minion, so 10,000 minions cost a loop, not 10,000 tasks.
+/// One clock entry per job, not per minion, so 10,000 minions cost a loop, not 10,000 tasks.
 /// </summary>
-internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus bus, JobCache cache, RunningJobs running, double latencyMs, ILogger log)
+internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus bus, JobCache cache, RunningJobs running, MinionClock clock, double latencyMs, ILogger log)
 {
     private static long nextPid = 10000;
 
     /// <summary>Starts the job on the targeted minions that are simulated and connected.</summary>
     public void Publish(OrderedDictionary<string, object?> pub, IReadOnlyList<string> minions, CancellationToken stop)
     {
-        var targets = minions.Select(registry.Sim).Where(m => m is { Connected: true }).Cast<SimMinion>().ToList();
+        var targets = new List<SimMinion>(minions.Count);
+        foreach (var id in minions)
+        {
+            if (registry.Sim(id) is { Connected: true } m)
+            {
+                targets.Add(m);
+            }
+        }
+
         if (targets.Count == 0)
         {
             return;
@@ -110,65 +118,86 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
             running.Add(jid, m.Id, Interlocked.Increment(ref nextPid));
         }
 
-        _ = Task.Run(async () =>
+        var job = new PublishedJob(this, jid, pub, targets, jobStop, stop);
+        var latency = TimeSpan.FromMilliseconds(Math.Min(latencyMs, int.MaxValue)); // Task.Delay's bound, ~24 days
+        if (!clock.Schedule(latency, job))
         {
-            try
-            {
-                if (latencyMs > 0)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(latencyMs), stop);
-                }
-
-                var tasks = new List<Task>();
-                for (var i = 0; i < targets.Count; i++)
-                {
-                    var t = RunOneAsync(targets[i], pub, jobStop);
-                    if (!t.IsCompleted)
-                    {
-                        tasks.Add(t);
-                    }
-
-                    // Many minions: let other work (requests, bus writers) run between slices.
-                    if (i % 128 == 127)
-                    {
-                        await Task.Yield();
-                    }
-                }
-
-                await Task.WhenAll(tasks);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "job {Jid} failed on the simulated minions", jid);
-            }
-            finally
-            {
-                running.End(jid);
-            }
-        }, CancellationToken.None);
+            // The clock is full: this job waits on a coarse timer instead of being lost.
+            _ = Task.Delay(latency, stop).ContinueWith(static (_, s) => ((PublishedJob)s!).Execute(), job, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
     }
 
-    private async Task RunOneAsync(SimMinion minion, OrderedDictionary<string, object?> pub, CancellationToken jobStop)
+    /// <summary>A job whose minion latency is over: the clock hands it to the thread pool.</summary>
+    private sealed class PublishedJob(MinionExecutor owner, string jid, OrderedDictionary<string, object?> pub, List<SimMinion> targets, CancellationToken jobStop, CancellationToken stop) : IThreadPoolWorkItem
     {
-        var jid = (string)pub["jid"]!;
+        public void Execute() => _ = owner.RunJobAsync(jid, pub, targets, jobStop, stop);
+    }
+
+    private async Task RunJobAsync(string jid, OrderedDictionary<string, object?> pub, List<SimMinion> targets, CancellationToken jobStop, CancellationToken stop)
+    {
+        // For speed: the returns that are ready at once go to the bus as one write per slice of minions.
+        var batch = new ReturnBatch();
         try
         {
-            // Each minion gets its own copy of the publish data, as each receives its own message.
-            var data = DeepCopy(pub);
-            var ret = await ExecuteAsync(minion, data, jobStop);
-            var load = Py.Map(("cmd", "_return"), ("id", minion.Id));
-            foreach (var (k, v) in ret)
+            // The master stopped while the job waited (as a cancelled Task.Delay did): no returns.
+            stop.ThrowIfCancellationRequested();
+            // Each minion gets its own copy of the publish data, as each receives its own message; the
+            // minion only changes maps inside arg (load_args_and_kwargs), so flat data is shared, not copied.
+            var shared = IsFlat(pub);
+            List<Task>? tasks = null;
+            for (var i = 0; i < targets.Count; i++)
             {
-                load[k] = v;
+                var t = RunOneAsync(targets[i], jid, shared ? pub : DeepCopy(pub), batch, jobStop);
+                if (!t.IsCompleted)
+                {
+                    (tasks ??= []).Add(t);
+                }
+
+                // Many minions: let other work (requests, bus writers) run between slices.
+                if (i % 128 == 127)
+                {
+                    batch.Flush(bus, close: false);
+                    await Task.Yield();
+                }
             }
 
+            batch.Flush(bus, close: true);
+            if (tasks is not null)
+            {
+                await Task.WhenAll(tasks);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "job {Jid} failed on the simulated minions", jid);
+        }
+        finally
+        {
+            batch.Flush(bus, close: true);
+            running.End(jid);
+        }
+    }
+
+    private async Task RunOneAsync(SimMinion minion, string jid, OrderedDictionary<string, object?> data, ReturnBatch batch, CancellationToken jobStop)
+    {
+        try
+        {
+            // The return load as the master receives it: cmd, id, then the minion's return in Salt's order.
+            var load = new OrderedDictionary<string, object?>(ReturnKeys, StringComparer.Ordinal) { ["cmd"] = "_return", ["id"] = minion.Id };
+            await ExecuteAsync(minion, data, load, jobStop);
+
+            // The event is the load plus _stamp, encoded before the load goes to the job cache without it.
+            load["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
+            var frame = FrameEncoder.Encode($"salt/job/{jid}/ret/{minion.Id}", load);
+            load.Remove("_stamp");
             cache.Get(jid)?.AddReturn(minion.Id, load);
-            var evt = Py.Copy(load);
-            evt["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-            bus.Fire($"salt/job/{jid}/ret/{minion.Id}", evt);
+            if (!batch.TryAdd(frame))
+            {
+                bus.Publish(frame);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -179,13 +208,60 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         }
     }
 
+    // cmd, id, success, return, retcode, out, jid, fun, fun_args, metadata, _stamp: never resized.
+    private const int ReturnKeys = 11;
+
+    /// <summary>
+    /// Return frames of one job waiting to go to the bus together. A return that completes after its slice
+    /// was flushed (a function that waits) is published on its own.
+    /// </summary>
+    private sealed class ReturnBatch
+    {
+        private readonly List<byte[]> frames = [];
+        private bool closed;
+
+        public bool TryAdd(byte[] frame)
+        {
+            lock (frames)
+            {
+                if (closed)
+                {
+                    return false;
+                }
+
+                frames.Add(frame);
+                return true;
+            }
+        }
+
+        public void Flush(EventBus bus, bool close)
+        {
+            byte[][] ready;
+            lock (frames)
+            {
+                closed |= close;
+                if (frames.Count == 0)
+                {
+                    return;
+                }
+
+                ready = [.. frames];
+                frames.Clear();
+            }
+
+            bus.Publish(ready);
+        }
+    }
+
     /// <summary>
     /// Salt's minion <c>_thread_return</c>: parse args (load_args_and_kwargs), run, and build the
     /// return map in Salt's key order: success, return, retcode, [out], jid, fun, fun_args, [metadata].
+    /// The keys are added to <paramref name="into"/> when given (after what it holds), else to a new map.
     /// </summary>
-    public async Task<OrderedDictionary<string, object?>> ExecuteAsync(SimMinion minion, OrderedDictionary<string, object?> data, CancellationToken ct)
+    public async Task<OrderedDictionary<string, object?>> ExecuteAsync(SimMinion minion, OrderedDictionary<string, object?> data, OrderedDictionary<string, object?>? into, CancellationToken ct)
     {
-        var ret = Py.Map(("success", false));
+        var ret = into ?? Py.Map();
+        ret["success"] = false;
         var funName = data.Get("fun");
         if (funName is List<object?> multi)
         {
@@ -199,7 +275,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                 var one = Py.Copy(data);
                 one["fun"] = multi[i];
                 one["arg"] = i < argLists.Count ? Py.AsList(argLists[i]) : new List<object?>();
-                var r = await ExecuteAsync(minion, one, ct);
+                var r = await ExecuteAsync(minion, one, null, ct);
                 var name = Py.Str(multi[i]);
                 rets[name] = r.Get("return");
                 retcodes[name] = r.Get("retcode");
@@ -380,9 +456,34 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         return (pos, kw);
     }
 
+    // True when no value holds a map, and lists hold plain values only: nothing a minion changes in place.
+    private static bool IsFlat(OrderedDictionary<string, object?> m)
+    {
+        foreach (var (_, v) in m)
+        {
+            if (v is OrderedDictionary<string, object?>)
+            {
+                return false;
+            }
+
+            if (v is List<object?> l)
+            {
+                foreach (var item in l)
+                {
+                    if (item is OrderedDictionary<string, object?> or List<object?>)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        return true;
+    }
+
     private static OrderedDictionary<string, object?> DeepCopy(OrderedDictionary<string, object?> m)
     {
-        var r = Py.Map();
+        var r = new OrderedDictionary<string, object?>(m.Count, StringComparer.Ordinal);
         foreach (var (k, v) in m)
         {
             r[k] = DeepCopyValue(v);
@@ -391,10 +492,22 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         return r;
     }
 
-    private static object? DeepCopyValue(object? v) => v switch
+    private static object? DeepCopyValue(object? v)
     {
-        OrderedDictionary<string, object?> m => DeepCopy(m),
-        List<object?> l => l.Select(DeepCopyValue).ToList(),
-        _ => v,
-    };
+        switch (v)
+        {
+            case OrderedDictionary<string, object?> m:
+                return DeepCopy(m);
+            case List<object?> l:
+                var copy = new List<object?>(l.Count);
+                foreach (var item in l)
+                {
+                    copy.Add(DeepCopyValue(item));
+                }
+
+                return copy;
+            default:
+                return v;
+        }
+    }
 }

@@ -52,7 +52,8 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
         _ => Py.Str(expr),
     };
 
-    private List<string> Glob(string expr) => registry.Accepted.Where(m => Py.FnMatch(m, expr)).ToList();
+    // "*" (nearly every publish) matches every id: no pattern test per minion.
+    private List<string> Glob(string expr) => expr == "*" ? [.. registry.Accepted] : registry.Accepted.Where(m => Py.FnMatch(m, expr)).ToList();
 
     private List<string> Pcre(string expr) => Py.Compile(expr) is null ? [] : registry.Accepted.Where(m => Py.ReMatch(expr, m)).ToList();
 

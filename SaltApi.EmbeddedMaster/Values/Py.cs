@@ -11,10 +11,10 @@ internal static class Py
     /// <summary>A fresh ordered map, the value model's map type.</summary>
     public static OrderedDictionary<string, object?> Map() => new(StringComparer.Ordinal);
 
-    /// <summary>Builds a map from pairs, in order.</summary>
+    /// <summary>Builds a map from pairs, in order (sized for them and a key more, as <c>_stamp</c> is often added).</summary>
     public static OrderedDictionary<string, object?> Map(params (string Key, object? Value)[] pairs)
     {
-        var m = Map();
+        var m = new OrderedDictionary<string, object?>(pairs.Length + 1, StringComparer.Ordinal);
         foreach (var (k, v) in pairs)
         {
             m[k] = v;
@@ -23,10 +23,10 @@ internal static class Py
         return m;
     }
 
-    /// <summary>A shallow copy of a map.</summary>
+    /// <summary>A shallow copy of a map (sized for it and a key more).</summary>
     public static OrderedDictionary<string, object?> Copy(IEnumerable<KeyValuePair<string, object?>> source)
     {
-        var m = Map();
+        var m = source is IReadOnlyCollection<KeyValuePair<string, object?>> c ? new OrderedDictionary<string, object?>(c.Count + 1, StringComparer.Ordinal) : Map();
         foreach (var (k, v) in source)
         {
             m[k] = v;

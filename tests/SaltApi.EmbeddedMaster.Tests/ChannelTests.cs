@@ -48,6 +48,19 @@ public sealed class ChannelTests : IAsyncLifetime
     public void Unknown_cmd_is_an_empty_map() => Assert.Equal(new OrderedDictionary<string, object?>(), h.Send(Map(("cmd", "_pillar"))));
 
     [Fact]
+    public async Task Requests_beyond_max_concurrent_requests_wait_and_are_all_answered_with_their_own_reply()
+    {
+        await using var one = await StartAsync(c => ((OrderedDictionary<string, object?>)c["embedded_master"]!)["max_concurrent_requests"] = 1L);
+        // Each client on its own thread (a blocking REQ socket), so the master's workers are not starved of threads.
+        var replies = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            Task.Factory.StartNew(() => one.Send(Map(("cmd", "ping"), ("n", (long)i))), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+        for (var i = 0; i < replies.Length; i++)
+        {
+            Assert.Equal((long)i, Assert.IsType<OrderedDictionary<string, object?>>(replies[i])["n"]);
+        }
+    }
+
+    [Fact]
     public void Ping_returns_the_load()
     {
         var reply = Assert.IsType<OrderedDictionary<string, object?>>(h.Send(Map(("cmd", "ping"), ("x", 1L))));

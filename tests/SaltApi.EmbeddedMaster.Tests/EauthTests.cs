@@ -26,6 +26,56 @@ public sealed class EauthTests : IDisposable
     }
 
     [Fact]
+    public void The_users_file_is_kept_while_unchanged_and_read_again_at_once_when_it_changes()
+    {
+        var path = Path.Combine(dir, "users");
+        var old = DateTime.UtcNow.AddHours(-1);
+        System.IO.File.WriteAllText(path, "alice:pw1\n");
+        System.IO.File.SetLastWriteTimeUtc(path, old);
+        var cache = new UsersFileCache();
+        var first = cache.Read(path)!;
+        Assert.Same(first, cache.Read(path));
+
+        // Same length, new write time: read again.
+        System.IO.File.WriteAllText(path, "alice:pw2\n");
+        var second = cache.Read(path)!;
+        Assert.NotSame(first, second);
+        Assert.Equal(["alice:pw2"], second.Lines);
+
+        // Same write time, new length: read again.
+        System.IO.File.WriteAllText(path, "alice:pw33\n");
+        System.IO.File.SetLastWriteTimeUtc(path, old);
+        Assert.Equal(["alice:pw33"], cache.Read(path)!.Lines);
+
+        // A file written just now is not kept (its time may not change on the next write): read on every call.
+        System.IO.File.WriteAllText(path, "alice:pw4\n");
+        var recent = cache.Read(path)!;
+        Assert.NotSame(recent, cache.Read(path));
+
+        System.IO.File.Delete(path);
+        Assert.Null(cache.Read(path));
+    }
+
+    [Fact]
+    public void File_eauth_sees_a_changed_password_on_the_next_call()
+    {
+        var path = Path.Combine(dir, "users");
+        System.IO.File.WriteAllText(path, "alice:pw1\nbob:pw2\n");
+        System.IO.File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-1));
+        var f = new FileEauth(Map(("^filename", path)), new UsersFileCache(), NullLogger.Instance);
+        Assert.True(f.Authenticate("alice", "pw1"));
+        Assert.True(f.Authenticate("alice", "pw1"));
+        System.IO.File.WriteAllText(path, "alice:pw9\nbob:pw2\n");
+        Assert.False(f.Authenticate("alice", "pw1"));
+        Assert.True(f.Authenticate("alice", "pw9"));
+        System.IO.File.WriteAllText(path, "bob:pw2\n");
+        Assert.False(f.Authenticate("alice", "pw9"));
+        Assert.True(f.Authenticate("bob", "pw2"));
+        System.IO.File.Delete(path);
+        Assert.False(f.Authenticate("bob", "pw2"));
+    }
+
+    [Fact]
     public void Text_file_plaintext_and_first_matching_user_decides()
     {
         var f = File("alice:pw1\nbob:pw2\nalice:other\n");

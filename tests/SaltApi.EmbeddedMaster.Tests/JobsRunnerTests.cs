@@ -12,6 +12,7 @@ public sealed class JobsRunnerTests : IAsyncLifetime
     {
         var em = (OrderedDictionary<string, object?>)c["embedded_master"]!;
         em["max_jobs"] = 4L;
+        em["write_job_cache"] = true;
         em["silent"] = new List<object?> { "ms--4" };
     });
 

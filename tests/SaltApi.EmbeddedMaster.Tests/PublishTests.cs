@@ -178,8 +178,10 @@ public sealed class PublishTests : IAsyncLifetime
     [Fact]
     public async Task Jobs_lookup_jid_returns_the_cached_returns()
     {
-        using var bus = h.Reader();
-        var jid = (string)Load(await h.SendAsync(CapturedRequests.Load("req-publish-publish-eauth")))["jid"]!;
+        // write_job_cache is off by default; on, the load is also written where Salt's local_cache puts it.
+        await using var disk = await StartAsync(c => ((OrderedDictionary<string, object?>)c["embedded_master"]!)["write_job_cache"] = true);
+        using var bus = disk.Reader();
+        var jid = (string)Load(await disk.SendAsync(CapturedRequests.Load("req-publish-publish-eauth")))["jid"]!;
         for (var i = 0; i < 5; i++)
         {
             await bus.NextAsync(t => t.StartsWith($"salt/job/{jid}/ret/", StringComparison.Ordinal));
@@ -188,18 +190,32 @@ public sealed class PublishTests : IAsyncLifetime
         var runner = CapturedRequests.Load("req-runner-runner-eauth");
         runner["fun"] = "jobs.lookup_jid";
         runner["kwarg"] = Map(("kwarg", Map()), ("arg", new List<object?> { jid }));
-        var rjid = (string)((OrderedDictionary<string, object?>)(await h.SendAsync(runner))!)["jid"]!;
+        var rjid = (string)((OrderedDictionary<string, object?>)(await disk.SendAsync(runner))!)["jid"]!;
         var ret = await bus.NextAsync(t => t == $"salt/run/{rjid}/ret");
         var returns = Assert.IsType<OrderedDictionary<string, object?>>(ret.Data["return"]);
         Assert.Equal(5, returns.Count);
         Assert.All(returns.Values, v => Assert.Equal(true, v));
         // The job cache files are written in the background, off the publish path.
-        var load = Path.Combine(h.Master.Context!.Jobs.JobDir(jid), ".load.p");
+        var load = Path.Combine(disk.Master.Context!.Jobs.JobDir(jid), ".load.p");
         for (var i = 0; i < 100 && !File.Exists(load); i++)
         {
             await Task.Delay(50);
         }
 
         Assert.True(File.Exists(load));
+    }
+
+    [Fact]
+    public async Task By_default_the_job_cache_stays_in_memory()
+    {
+        using var bus = h.Reader();
+        var jid = (string)Load(await h.SendAsync(CapturedRequests.Load("req-publish-publish-eauth")))["jid"]!;
+        for (var i = 0; i < 5; i++)
+        {
+            await bus.NextAsync(t => t.StartsWith($"salt/job/{jid}/ret/", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(5, h.Master.Context!.Jobs.Get(jid)!.ReturnCount);
+        Assert.False(Directory.Exists(Path.Combine(h.CacheDir, "jobs")));
     }
 }

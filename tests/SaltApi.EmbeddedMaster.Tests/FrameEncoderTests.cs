@@ -1,0 +1,61 @@
+using SaltApi.EmbeddedMaster.Bus;
+using SaltApi.Protocol.Events;
+using static SaltApi.EmbeddedMaster.Tests.MasterHarness;
+
+namespace SaltApi.EmbeddedMaster.Tests;
+
+/// <summary>The master's own frame encoder writes exactly the bytes of EventFrame.Encode.</summary>
+public sealed class FrameEncoderTests
+{
+    public static TheoryData<string, int> Shapes() => new()
+    {
+        { "salt/job/20261126171352452203/ret/ms--0", 0 },
+        { "20261126171352452203", 1 },
+        { "salt/auth/ünïcode €", 2 },
+        { "big", 3 },
+    };
+
+    private static OrderedDictionary<string, object?> Data(int shape) => shape switch
+    {
+        0 => Map(("cmd", "_return"), ("id", "ms--0"), ("success", true), ("return", true), ("retcode", 0L), ("jid", "20261126171352452203"), ("fun", "test.ping"), ("fun_args", new List<object?>()), ("_stamp", "2026-11-26T17:13:52.452203")),
+        1 => Map(("minions", new List<object?> { "ms--0", "ms--1" }), ("_stamp", "2026-11-26T17:13:52")),
+        2 => Map(("bytes", new byte[] { 0, 0xff, 0x80 }), ("n", -5L), ("u", ulong.MaxValue), ("d", 1.5), ("none", null), ("nested", Map(("a", new List<object?> { Map(("b", false)) }))), ("_stamp", "x")),
+        _ => Map(("text", new string('x', 300_000)), ("_stamp", "y")),
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Frames_are_byte_for_byte_those_of_EventFrame_Encode(string tag, int shape)
+    {
+        Assert.Equal(EventFrame.Encode(tag, Data(shape)), FrameEncoder.Encode(tag, Data(shape)));
+        // The buffers reused per thread leave nothing behind for the next frame.
+        Assert.Equal(EventFrame.Encode("t", Data(1)), FrameEncoder.Encode("t", Data(1)));
+    }
+
+    [Fact]
+    public void Stamps_are_those_of_EventFrame_Stamp()
+    {
+        var times = new List<DateTime>
+        {
+            new(2026, 11, 26, 17, 13, 52, DateTimeKind.Utc),
+            new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).AddTicks(1230),
+            new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).AddTicks(9),
+            new DateTime(1999, 12, 31, 23, 59, 59, DateTimeKind.Utc).AddTicks(9_999_999),
+            DateTime.UtcNow,
+        };
+        var random = new Random(7);
+        for (var i = 0; i < 1000; i++)
+        {
+            times.Add(new DateTime(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc));
+        }
+
+        Assert.All(times, t => Assert.Equal(EventFrame.Stamp(t), FrameEncoder.Stamp(t)));
+    }
+
+    [Fact]
+    public void Bad_tags_are_refused_as_EventFrame_Encode_refuses_them()
+    {
+        Assert.Throws<ArgumentException>(() => FrameEncoder.Encode("", Data(1)));
+        Assert.Throws<ArgumentException>(() => FrameEncoder.Encode("a\n\nb", Data(1)));
+    }
+}
