@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Sockets;
+using System.Reflection;
 using Microsoft.Extensions.Logging;
 using NetMQ;
 using NetMQ.Sockets;
@@ -128,8 +130,11 @@ internal sealed partial class RequestChannel : IDisposable
         private readonly Lock wakeLock = new();
         private readonly NetMQSelector selector = new();
         private readonly Dictionary<NetMQSocket, Conn> inflight = [];
+        private readonly Dictionary<Socket, Conn> handles = [];
         private readonly Stack<Conn> idle = new();
         private readonly List<Conn> expired = [];
+        private readonly List<Socket> readable = [];
+        private readonly List<Conn> ready = [];
         private NetMQSelector.Item[] items = [];
         private bool itemsDirty = true;
         private int wakePending;
@@ -192,27 +197,30 @@ internal sealed partial class RequestChannel : IDisposable
         private void Run()
         {
             var wakeItem = new NetMQSelector.Item(wakeReader, PollEvents.PollIn);
+            var wakeHandle = MailboxHandle.Of(wakeReader);
             var nextSweep = Environment.TickCount64 + SweepMs;
             try
             {
                 while (!stopped)
                 {
-                    if (itemsDirty)
-                    {
-                        RebuildItems(wakeItem);
-                    }
-
                     var wait = Math.Max(0, nextSweep - Environment.TickCount64);
-                    selector.Select(items, items.Length, wait);
-                    for (var i = 1; i < items.Length; i++)
+                    bool woken;
+                    if (wakeHandle is not null)
                     {
-                        if (items[i].ResultEvent.HasIn())
-                        {
-                            OnReceiveReady(items[i].Socket!);
-                        }
+                        woken = PollHandles(wakeHandle, wait);
+                    }
+                    else
+                    {
+                        woken = PollSelector(wakeItem, wait);
                     }
 
-                    if (wakeItem.ResultEvent.HasIn())
+                    foreach (var c in ready)
+                    {
+                        OnReceiveReady(c.Socket);
+                    }
+
+                    ready.Clear();
+                    if (woken)
                     {
                         while (wakeReader.TrySkipFrame())
                         {
@@ -228,6 +236,25 @@ internal sealed partial class RequestChannel : IDisposable
 
                     if (Environment.TickCount64 >= nextSweep)
                     {
+                        if (wakeHandle is not null)
+                        {
+                            // Safety net for the handle poll: ask every in-flight socket itself, as NetMQ's selector does on every poll.
+                            foreach (var c in inflight.Values)
+                            {
+                                if (c.Socket.HasIn)
+                                {
+                                    ready.Add(c);
+                                }
+                            }
+
+                            foreach (var c in ready)
+                            {
+                                OnReceiveReady(c.Socket);
+                            }
+
+                            ready.Clear();
+                        }
+
                         SweepExpired();
                         nextSweep = Environment.TickCount64 + SweepMs;
                     }
@@ -241,6 +268,58 @@ internal sealed partial class RequestChannel : IDisposable
             {
                 Close();
             }
+        }
+
+        /// <summary>
+        /// One poll(2) over the mailbox handles of the wake socket and the in-flight sockets. A handle turns
+        /// readable when commands reach its socket (a reply arriving is one); every receive drains them, so the
+        /// next reply signals again. NetMQ's selector also asks each socket for its state on every pass (one more
+        /// syscall per socket per pass); for speed we only ask the sockets whose handle is readable.
+        /// </summary>
+        private bool PollHandles(Socket wakeHandle, long waitMs)
+        {
+            readable.Clear();
+            readable.Add(wakeHandle);
+            foreach (var c in inflight.Values)
+            {
+                readable.Add(c.Handle!);
+            }
+
+            Socket.Select(readable, null, null, (int)Math.Min(waitMs * 1000, int.MaxValue));
+            var woken = false;
+            foreach (var h in readable)
+            {
+                if (ReferenceEquals(h, wakeHandle))
+                {
+                    woken = true;
+                }
+                else if (handles.TryGetValue(h, out var c) && c.Work is not null)
+                {
+                    ready.Add(c);
+                }
+            }
+
+            return woken;
+        }
+
+        /// <summary>The portable form: NetMQ's selector (used should the mailbox handles be unavailable).</summary>
+        private bool PollSelector(NetMQSelector.Item wakeItem, long waitMs)
+        {
+            if (itemsDirty)
+            {
+                RebuildItems(wakeItem);
+            }
+
+            selector.Select(items, items.Length, waitMs);
+            for (var i = 1; i < items.Length; i++)
+            {
+                if (items[i].ResultEvent.HasIn())
+                {
+                    ready.Add(inflight[items[i].Socket!]);
+                }
+            }
+
+            return wakeItem.ResultEvent.HasIn();
         }
 
         private void RebuildItems(NetMQSelector.Item wakeItem)
@@ -306,7 +385,23 @@ internal sealed partial class RequestChannel : IDisposable
             }
 
             s.Connect(options.Master.MasterUri);
-            return new Conn(s);
+            var conn = new Conn(s);
+            if (conn.Handle is not null)
+            {
+                handles[conn.Handle] = conn;
+            }
+
+            return conn;
+        }
+
+        private void Discard(Conn c)
+        {
+            if (c.Handle is not null)
+            {
+                handles.Remove(c.Handle);
+            }
+
+            c.Socket.Dispose();
         }
 
         private void OnReceiveReady(NetMQSocket socket)
@@ -324,7 +419,6 @@ internal sealed partial class RequestChannel : IDisposable
 
             if (!inflight.Remove(socket, out var conn))
             {
-                socket.Dispose();
                 return;
             }
 
@@ -338,7 +432,7 @@ internal sealed partial class RequestChannel : IDisposable
             }
             else
             {
-                socket.Dispose();
+                Discard(conn);
             }
         }
 
@@ -372,7 +466,7 @@ internal sealed partial class RequestChannel : IDisposable
             {
                 inflight.Remove(c.Socket);
                 itemsDirty = true;
-                c.Socket.Dispose();
+                Discard(c);
                 var w = c.Work;
                 if (w is null || w.Reply.Task.IsCompleted)
                 {
@@ -447,6 +541,9 @@ internal sealed partial class RequestChannel : IDisposable
 
             public NetMQSelector.Item Item { get; } = new(socket, PollEvents.PollIn);
 
+            /// <summary>The socket's mailbox handle (ZeroMQ's ZMQ_FD), when available.</summary>
+            public Socket? Handle { get; } = MailboxHandle.Of(socket);
+
             public Work? Work { get; set; }
         }
     }
@@ -463,8 +560,16 @@ internal sealed partial class RequestChannel : IDisposable
         // Free slots; below zero, minus the number of callers waiting.
         private int free = count;
 
-        public ValueTask WaitAsync(CancellationToken ct) =>
-            Interlocked.Decrement(ref free) >= 0 ? ValueTask.CompletedTask : WaitSlowAsync(ct);
+        public ValueTask WaitAsync(CancellationToken ct)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                // As SemaphoreSlim.WaitAsync: a caller already cancelled never takes a slot (nor sends).
+                return ValueTask.FromCanceled(ct);
+            }
+
+            return Interlocked.Decrement(ref free) >= 0 ? ValueTask.CompletedTask : WaitSlowAsync(ct);
+        }
 
         private async ValueTask WaitSlowAsync(CancellationToken ct)
         {
@@ -486,6 +591,28 @@ internal sealed partial class RequestChannel : IDisposable
             {
                 waiters.Release();
             }
+        }
+    }
+}
+
+/// <summary>
+/// A NetMQ socket's mailbox handle: what ZeroMQ exposes as ZMQ_FD and NetMQ's own selector polls. NetMQ
+/// keeps it internal; read by reflection, and null (the portable path is used) should that ever fail.
+/// </summary>
+internal static class MailboxHandle
+{
+    private static readonly PropertyInfo? SocketHandle = typeof(NetMQSocket).GetProperty("SocketHandle", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public);
+
+    public static Socket? Of(NetMQSocket socket)
+    {
+        try
+        {
+            var core = SocketHandle?.GetValue(socket);
+            return core?.GetType().GetProperty("Handle", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(core) as Socket;
+        }
+        catch (Exception e) when (e is TargetInvocationException or MemberAccessException or InvalidOperationException)
+        {
+            return null;
         }
     }
 }

@@ -127,6 +127,31 @@ public sealed class RequestChannelTests
     }
 
     [Fact]
+    public async Task A_call_cancelled_before_it_starts_sends_nothing()
+    {
+        using var peer = new RouterPeer((_, _) => true);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => channel.SendAsync(Ping(1), TimeSpan.FromSeconds(10), 1, new CancellationToken(true)));
+        var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(2), TimeSpan.FromSeconds(10), 1, CancellationToken.None))!;
+
+        Assert.Equal(2L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
+        Assert.Equal([2L], peer.Received.Select(r => (long)r.Load["n"]!));
+    }
+
+    [Fact]
+    public void The_mailbox_handle_of_a_NetMQ_socket_is_found_so_the_fast_poll_is_used()
+    {
+        using var socket = new NetMQ.Sockets.RequestSocket();
+        using var other = new NetMQ.Sockets.RequestSocket();
+
+        var handle = MailboxHandle.Of(socket);
+
+        Assert.NotNull(handle);
+        Assert.NotSame(handle, MailboxHandle.Of(other));
+    }
+
+    [Fact]
     public async Task A_request_without_reply_is_resent_on_a_fresh_socket()
     {
         var seen = 0;
