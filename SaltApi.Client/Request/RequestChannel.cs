@@ -120,6 +120,7 @@ internal sealed partial class RequestChannel : IDisposable
     private sealed class Worker : IDisposable
     {
         private const int SweepMs = 20;
+        private const int IdleWaitMs = 1000;
         private readonly ClientOptions options;
         private readonly int maxIdle;
         private readonly ILogger log;
@@ -203,7 +204,8 @@ internal sealed partial class RequestChannel : IDisposable
             {
                 while (!stopped)
                 {
-                    var wait = Math.Max(0, nextSweep - Environment.TickCount64);
+                    // Nothing in flight: nothing can expire, so sleep long (few idle wake-ups; a request wakes us).
+                    var wait = inflight.Count == 0 ? IdleWaitMs : Math.Max(0, nextSweep - Environment.TickCount64);
                     bool woken;
                     if (wakeHandle is not null)
                     {
@@ -238,7 +240,14 @@ internal sealed partial class RequestChannel : IDisposable
                     {
                         if (wakeHandle is not null)
                         {
-                            // Safety net for the handle poll: ask every in-flight socket itself, as NetMQ's selector does on every poll.
+                            // Safety net for the handle poll: take queued requests and ask every in-flight socket
+                            // itself, as NetMQ's selector does on every poll. (A wake still on its way then finds nothing.)
+                            Volatile.Write(ref wakePending, 0);
+                            while (!stopped && incoming.TryDequeue(out var w))
+                            {
+                                Start(w);
+                            }
+
                             foreach (var c in inflight.Values)
                             {
                                 if (c.Socket.HasIn)
