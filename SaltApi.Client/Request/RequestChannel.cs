@@ -366,6 +366,15 @@ internal sealed partial class RequestChannel : IDisposable
             {
                 // Cannot even queue the message: let the sweep treat it as a timed-out attempt.
                 w.Deadline = 0;
+                return;
+            }
+
+            // Asking the socket once after the send is what makes its mailbox handle signal the reply: a pooled
+            // socket's reply pipe is only armed again by a read that finds it empty (the reply's last frame
+            // does not), and without it the reply would wait for the sweep.
+            if (conn.Socket.HasIn)
+            {
+                OnReceiveReady(conn.Socket);
             }
         }
 
