@@ -24,6 +24,7 @@ internal sealed partial class EventBus
     private long pendingSeq;
     private int unclaimedCount;
     private long generation;
+    private int routeInterest;
 
     /// <summary>Opens a pending job: call before sending the request whose events are needed.</summary>
     public PendingJob BeginJob()
@@ -32,6 +33,7 @@ internal sealed partial class EventBus
         {
             var id = ++pendingSeq;
             pending.Add(id);
+            UpdateInterest();
             return new PendingJob(this, id, generation);
         }
     }
@@ -43,6 +45,7 @@ internal sealed partial class EventBus
         lock (routeLock)
         {
             AddWatch(w);
+            UpdateInterest();
         }
 
         return w;
@@ -68,11 +71,13 @@ internal sealed partial class EventBus
             {
                 // The bus dropped after this call began: its first events may be lost.
                 PruneUnclaimed();
+                UpdateInterest();
                 w.Fail(new BusLostException());
                 return w;
             }
 
             AddWatch(w);
+            UpdateInterest();
             if (unclaimed.Remove(jid, out var kept))
             {
                 unclaimedCount -= kept.Events.Count;
@@ -95,6 +100,7 @@ internal sealed partial class EventBus
             if (pending.Remove(pendingId))
             {
                 PruneUnclaimed();
+                UpdateInterest();
             }
         }
     }
@@ -109,6 +115,7 @@ internal sealed partial class EventBus
                 if (list.Count == 0)
                 {
                     watches.Remove(w.Jid);
+                    UpdateInterest();
                 }
             }
         }
@@ -149,14 +156,35 @@ internal sealed partial class EventBus
         }
     }
 
-    private void Route(BusEvent evt)
-    {
-        var jid = BusData.JidOf(evt.Tag);
-        if (jid is null)
-        {
-            return;
-        }
+    /// <summary>
+    /// True when any call watches or is pending (read without the lock by the bus reader). A call opens its
+    /// pending job or watch before it sends, so an event already read while this was false cannot be its own.
+    /// </summary>
+    private bool HasRouteInterest => Volatile.Read(ref routeInterest) > 0;
 
+    private void UpdateInterest() => Volatile.Write(ref routeInterest, watches.Count + pending.Count);
+
+    /// <summary>Whether <see cref="Route"/> would deliver or keep an event of <paramref name="jid"/> (so it is worth decoding).</summary>
+    private bool WantsRoute(string jid)
+    {
+        lock (routeLock)
+        {
+            if (watches.ContainsKey(jid))
+            {
+                return true;
+            }
+
+            if (pending.Count == 0 || unclaimedCount >= MaxUnclaimedEvents)
+            {
+                return false;
+            }
+
+            return !unclaimed.TryGetValue(jid, out var kept) || kept.Events.Count < MaxUnclaimedPerJid;
+        }
+    }
+
+    private void Route(BusEvent evt, string jid)
+    {
         lock (routeLock)
         {
             if (watches.TryGetValue(jid, out var list))

@@ -57,13 +57,9 @@ internal sealed record LocalCall
     public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate, string method = "cmd")
     {
         var low = Lowstate.Copy(lowstate);
-        var missing = Required.Where(k => !low.ContainsKey(k)).Select(k => $"'{k}'").ToList();
-        if (missing.Count > 0)
+        if (!low.ContainsKey("tgt") || !low.ContainsKey("fun"))
         {
-            // Salt's text (a TypeError from the LocalClient method). Deliberate difference: Salt answers 500;
-            // a lowstate without tgt or fun is the caller's mistake, so it is an invocation error (400).
-            var what = missing.Count == 1 ? $"1 required positional argument: {missing[0]}" : $"2 required positional arguments: {missing[0]} and {missing[1]}";
-            throw new SaltInvocationException($"{method}() missing {what}");
+            throw Missing(low, method);
         }
 
         var call = new LocalCall
@@ -85,6 +81,16 @@ internal sealed record LocalCall
         low.Remove("auth_list");
         return call;
     }
+
+    // Apart from From so that its closure is only allocated on this error path.
+    private static SaltInvocationException Missing(OrderedDictionary<string, object?> low, string method)
+    {
+        var missing = Required.Where(k => !low.ContainsKey(k)).Select(k => $"'{k}'").ToList();
+        // Salt's text (a TypeError from the LocalClient method). Deliberate difference: Salt answers 500;
+        // a lowstate without tgt or fun is the caller's mistake, so it is an invocation error (400).
+        var what = missing.Count == 1 ? $"1 required positional argument: {missing[0]}" : $"2 required positional arguments: {missing[0]} and {missing[1]}";
+        return new SaltInvocationException($"{method}() missing {what}");
+    }
 }
 
 /// <summary>
@@ -97,6 +103,8 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         "Minion did not return. [No response]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nsalt-run jobs.lookup_jid ";
 
     private static readonly TimeSpan Spin = TimeSpan.FromMilliseconds(500);
+
+    private readonly string publishPull = Path.Combine(options.Master.SockDir, "publish_pull.ipc");
 
     /// <summary><c>local_async</c>: <c>{jid, minions}</c>, or <c>{}</c> when nothing matched.</summary>
     public async Task<object?> RunJobAsync(LocalCall call, CancellationToken ct)
@@ -141,7 +149,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         var timeout = Lowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
         var perAttempt = TimeSpan.FromSeconds(Math.Max(1, timeout));
         if (!string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase)
-            && !File.Exists(Path.Combine(options.Master.SockDir, "publish_pull.ipc")))
+            && !File.Exists(publishPull))
         {
             // Deliberate difference: Salt wraps this into a generic SaltClientError (500); it means the master is down (503).
             throw new SaltMasterUnavailableException("The salt master could not be contacted. Is master running?");
@@ -152,7 +160,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut);
         }
 
-        var load = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        var load = new OrderedDictionary<string, object?>(10, StringComparer.Ordinal)
         {
             ["cmd"] = "publish",
             ["tgt"] = call.Tgt,

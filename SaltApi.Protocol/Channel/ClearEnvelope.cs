@@ -1,3 +1,4 @@
+using MessagePack;
 using SaltApi.Protocol.Msgpack;
 
 namespace SaltApi.Protocol.Channel;
@@ -14,13 +15,25 @@ public static class ClearEnvelope
     /// <summary><c>{"enc": "clear", "load": load, "version": 2}</c> in Salt's request dialect.</summary>
     public static byte[] Encode(IEnumerable<KeyValuePair<string, object?>> load)
     {
-        var envelope = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        // Written directly rather than through an envelope map (speed): the same bytes.
+        var buffer = SaltMsgpack.RentScratch();
+        try
         {
-            ["enc"] = "clear",
-            ["load"] = load,
-            ["version"] = 2L,
-        };
-        return SaltMsgpack.Serialize(envelope, MsgpackDialect.Request);
+            var w = new MessagePackWriter(buffer) { OldSpec = true };
+            w.WriteMapHeader(3);
+            w.Write("enc");
+            w.Write("clear");
+            w.Write("load");
+            SaltMsgpack.WriteValue(ref w, load, 1);
+            w.Write("version");
+            w.Write(2L);
+            w.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            SaltMsgpack.ReturnScratch(buffer);
+        }
     }
 
     /// <summary>A reply as the master sends it: any msgpack value.</summary>

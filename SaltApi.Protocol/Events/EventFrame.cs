@@ -30,31 +30,63 @@ public static class EventFrame
             throw new ArgumentException("an event tag must be non-empty and free of blank lines", nameof(tag));
         }
 
-        var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var (k, v) in data)
+        var body = SaltMsgpack.RentScratch();
+        var frame = SaltMsgpack.RentScratch();
+        try
         {
-            map[k] = v;
-        }
+            body.Write(Encoding.UTF8.GetBytes(tag));
+            body.Write(Separator);
+            if (data is OrderedDictionary<string, object?> od && (od.Comparer == EqualityComparer<string>.Default || od.Comparer == StringComparer.Ordinal))
+            {
+                // Written straight from the caller's map (speed): the same bytes as the copy below, where
+                // _stamp, when added, comes last.
+                var stamp = addStamp && !od.ContainsKey("_stamp");
+                var bw = new MessagePackWriter(body);
+                bw.WriteMapHeader(od.Count + (stamp ? 1 : 0));
+                foreach (var (k, v) in od)
+                {
+                    bw.Write(k);
+                    SaltMsgpack.WriteValue(ref bw, v, 1);
+                }
 
-        if (addStamp && !map.ContainsKey("_stamp"))
+                if (stamp)
+                {
+                    bw.Write("_stamp");
+                    bw.Write(Stamp(DateTime.UtcNow));
+                }
+
+                bw.Flush();
+            }
+            else
+            {
+                var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+                foreach (var (k, v) in data)
+                {
+                    map[k] = v;
+                }
+
+                if (addStamp && !map.ContainsKey("_stamp"))
+                {
+                    map["_stamp"] = Stamp(DateTime.UtcNow);
+                }
+
+                SaltMsgpack.Serialize(body, map, MsgpackDialect.Bus);
+            }
+
+            var w = new MessagePackWriter(frame);
+            w.WriteMapHeader(2);
+            w.Write("head");
+            w.WriteMapHeader(0);
+            w.Write("body");
+            w.Write(body.WrittenSpan);
+            w.Flush();
+            return frame.WrittenSpan.ToArray();
+        }
+        finally
         {
-            map["_stamp"] = Stamp(DateTime.UtcNow);
+            SaltMsgpack.ReturnScratch(frame);
+            SaltMsgpack.ReturnScratch(body);
         }
-
-        var body = new ArrayBufferWriter<byte>(256);
-        body.Write(Encoding.UTF8.GetBytes(tag));
-        body.Write(Separator);
-        SaltMsgpack.Serialize(body, map, MsgpackDialect.Bus);
-
-        var frame = new ArrayBufferWriter<byte>(body.WrittenCount + 16);
-        var w = new MessagePackWriter(frame);
-        w.WriteMapHeader(2);
-        w.Write("head");
-        w.WriteMapHeader(0);
-        w.Write("body");
-        w.Write(body.WrittenSpan);
-        w.Flush();
-        return frame.WrittenSpan.ToArray();
     }
 
     /// <summary>Python's <c>datetime.utcnow().isoformat()</c>: microseconds dropped when zero.</summary>
@@ -70,6 +102,22 @@ public static class EventFrame
     public static bool TryRead(ref ReadOnlySequence<byte> buffer, out BusEvent? evt)
     {
         evt = null;
+        if (!TryReadFrame(ref buffer, out var frame))
+        {
+            return false;
+        }
+
+        evt = Decode(frame);
+        return true;
+    }
+
+    /// <summary>
+    /// As <see cref="TryRead"/>, without decoding: <paramref name="frame"/> is the frame's bytes (a slice of
+    /// <paramref name="buffer"/>, valid as long as its memory is), for <see cref="TryParse"/>.
+    /// </summary>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
+    {
+        frame = default;
         if (buffer.IsEmpty)
         {
             return false;
@@ -77,7 +125,6 @@ public static class EventFrame
 
         var first = buffer.FirstSpan[0];
         var isMap = first is >= 0x80 and <= 0x8f or 0xde or 0xdf;
-        ReadOnlySequence<byte> frame;
         if (isMap)
         {
             var reader = new MessagePackReader(buffer);
@@ -128,20 +175,38 @@ public static class EventFrame
             buffer = buffer.Slice(4 + size);
         }
 
-        evt = Decode(frame);
         return true;
     }
 
     /// <summary>Decodes one whole frame. Frames that are not events yield null (skipped, as Salt does).</summary>
     public static BusEvent? Decode(ReadOnlySequence<byte> frame)
     {
-        byte[]? body = null;
+        if (!TryParse(frame, out var raw))
+        {
+            return null;
+        }
+
+        var tag = raw.Tag;
+        var data = raw.DecodeData();
+        return data is null ? null : new BusEvent(tag, data);
+    }
+
+    /// <summary>
+    /// Reads a frame's envelope and finds its tag, leaving the data undecoded (the bus reader decodes it
+    /// only when someone wants the event). False for frames that are not events (skipped, as Salt does).
+    /// Throws <see cref="SaltProtocolException"/> for a malformed envelope; a malformed data map is only
+    /// found by <see cref="RawBusEvent.DecodeData"/>.
+    /// </summary>
+    public static bool TryParse(ReadOnlySequence<byte> frame, out RawBusEvent raw)
+    {
+        raw = default;
+        ReadOnlySequence<byte>? body = null;
         try
         {
             var r = new MessagePackReader(frame);
             if (r.NextMessagePackType != MessagePackType.Map)
             {
-                return null;
+                return false;
             }
 
             var count = r.ReadMapHeader();
@@ -150,7 +215,8 @@ public static class EventFrame
                 var key = r.NextMessagePackType == MessagePackType.String ? r.ReadString() : null;
                 if (key == "body" && r.NextMessagePackType is MessagePackType.Binary or MessagePackType.String)
                 {
-                    body = (r.NextMessagePackType == MessagePackType.Binary ? r.ReadBytes() : r.ReadStringSequence())?.ToArray();
+                    // A slice of the frame, not a copy.
+                    body = r.NextMessagePackType == MessagePackType.Binary ? r.ReadBytes() : r.ReadStringSequence();
                 }
                 else
                 {
@@ -163,19 +229,52 @@ public static class EventFrame
             throw new SaltProtocolException("malformed event frame", e);
         }
 
-        if (body is null)
+        if (body is not { } b)
         {
-            return null;
+            return false;
         }
 
-        var sep = body.AsSpan().IndexOf(Separator);
+        var sep = IndexOfSeparator(b);
         if (sep <= 0)
         {
-            return null;
+            return false;
         }
 
-        var tag = Encoding.UTF8.GetString(body, 0, sep);
-        var data = SaltMsgpack.Deserialize(body.AsMemory(sep + 2)) as OrderedDictionary<string, object?>;
-        return data is null ? null : new BusEvent(tag, data);
+        raw = new RawBusEvent(b, sep);
+        return true;
     }
+
+    private static long IndexOfSeparator(ReadOnlySequence<byte> body) =>
+        body.IsSingleSegment ? body.FirstSpan.IndexOf(Separator) : body.ToArray().AsSpan().IndexOf(Separator);
+
+    internal static ReadOnlySpan<byte> SeparatorBytes => Separator;
+}
+
+/// <summary>
+/// An event frame whose envelope is read but whose data is not decoded yet (<see cref="EventFrame.TryParse"/>).
+/// Only valid while the bytes it was parsed from are.
+/// </summary>
+public readonly struct RawBusEvent
+{
+    private readonly ReadOnlySequence<byte> body;
+    private readonly long separator;
+
+    internal RawBusEvent(ReadOnlySequence<byte> body, long separator)
+    {
+        this.body = body;
+        this.separator = separator;
+    }
+
+    /// <summary>The tag's UTF-8 bytes.</summary>
+    public ReadOnlySequence<byte> TagBytes => body.Slice(0, separator);
+
+    /// <summary>The tag (decoded as <see cref="EventFrame.Decode"/> does: invalid UTF-8 replaced).</summary>
+    public string Tag => Encoding.UTF8.GetString(TagBytes);
+
+    /// <summary>
+    /// Decodes the data map; null when it is not a map (the event is skipped, as <see cref="EventFrame.Decode"/> does).
+    /// Throws <see cref="SaltProtocolException"/> for malformed msgpack.
+    /// </summary>
+    public OrderedDictionary<string, object?>? DecodeData() =>
+        SaltMsgpack.Deserialize(body.Slice(separator + EventFrame.SeparatorBytes.Length)) as OrderedDictionary<string, object?>;
 }

@@ -64,6 +64,67 @@ public class VectorTests
         Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(EventFrame.Encode(evt.Tag, evt.Data)));
     }
 
+    [Theory]
+    [MemberData(nameof(Events))]
+    public void Event_vectors_parse_lazily_to_the_same_tag_and_data(string name)
+    {
+        var bytes = Shared.VectorBytes(name);
+        var seq = new System.Buffers.ReadOnlySequence<byte>(bytes);
+        var whole = seq;
+        Assert.True(EventFrame.TryRead(ref whole, out var evt));
+
+        Assert.True(EventFrame.TryReadFrame(ref seq, out var frame));
+        Assert.True(seq.IsEmpty);
+        Assert.True(EventFrame.TryParse(frame, out var raw));
+        Assert.Equal(evt!.Tag, raw.Tag);
+        Assert.Equal(evt.Tag, System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, raw.TagBytes));
+        var data = raw.DecodeData();
+        Assert.NotNull(data);
+        Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(EventFrame.Encode(raw.Tag, data)));
+    }
+
+    private static byte[] RawFrame(byte[] body)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var w = new MessagePack.MessagePackWriter(buffer);
+        w.WriteMapHeader(2);
+        w.Write("head");
+        w.WriteMapHeader(0);
+        w.Write("body");
+        w.Write(body);
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [Fact]
+    public void Malformed_event_data_is_found_only_when_decoded()
+    {
+        byte[] body = [.. "salt/auth\n\n"u8, 0xc1];
+        var frame = new System.Buffers.ReadOnlySequence<byte>(RawFrame(body));
+
+        Assert.True(EventFrame.TryParse(frame, out var raw));
+        Assert.Equal("salt/auth", raw.Tag);
+        Assert.Throws<SaltProtocolException>(() => raw.DecodeData());
+        var copy = frame;
+        Assert.Throws<SaltProtocolException>(() => EventFrame.TryRead(ref copy, out _));
+    }
+
+    [Theory]
+    [InlineData("salt/auth\n\n", "91c3")]    // data that is a list, not a map
+    [InlineData("no separator", "80")]
+    [InlineData("\n\nno tag", "80")]
+    public void Frames_that_are_not_events_are_skipped_by_both_readers(string text, string dataHex)
+    {
+        byte[] body = [.. System.Text.Encoding.UTF8.GetBytes(text), .. Convert.FromHexString(dataHex)];
+        var frame = new System.Buffers.ReadOnlySequence<byte>(RawFrame(body));
+
+        Assert.Null(EventFrame.Decode(frame));
+        if (EventFrame.TryParse(frame, out var raw))
+        {
+            Assert.Null(raw.DecodeData());
+        }
+    }
+
     [Fact]
     public void Spec_request_vector_for_get_token()
     {

@@ -229,6 +229,114 @@ public sealed class EventBusTests : IDisposable
         Assert.False(await bus.WaitConnectedAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None));
     }
 
+    /// <summary>A frame whose data bytes are given as they are (for malformed data).</summary>
+    private static byte[] RawFrame(string tag, byte[] data)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(tag + "\n\n").Concat(data).ToArray();
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var w = new MessagePack.MessagePackWriter(buffer);
+        w.WriteMapHeader(2);
+        w.Write("head");
+        w.WriteMapHeader(0);
+        w.Write("body");
+        w.Write(body);
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [Fact]
+    public async Task Without_subscribers_an_event_nobody_watches_is_skipped_undecoded()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+        const string jid = "20261126190000000010";
+        const string other = "20261126190000000011";
+        var sink = Channel.CreateUnbounded<BusEvent>();
+        using var watch = bus.Watch(jid, sink.Writer);
+
+        // Data that cannot be decoded (0xc1 is never valid msgpack), for a job and a tag nobody wants:
+        // skipped without decoding, so the connection (and the watch) survive it.
+        peer.Write(RawFrame($"salt/job/{other}/ret/m1", [0xc1]));
+        peer.Write(RawFrame("salt/auth", [0xc1]));
+        peer.Write(Frame($"salt/job/{jid}/ret/m1", ("id", "m1"), ("return", true)));
+
+        var e = await Within(sink.Reader.ReadAsync());
+        Assert.Equal($"salt/job/{jid}/ret/m1", e.Tag);
+        Assert.Null(watch.Error);
+        Assert.True(bus.IsConnected);
+    }
+
+    [Fact]
+    public async Task Without_subscribers_an_event_a_watch_wants_arrives_intact()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+        const string jid = "20261126190000000012";
+        var sink = Channel.CreateUnbounded<BusEvent>();
+        using var watch = bus.Watch(jid, sink.Writer);
+
+        var nested = new OrderedDictionary<string, object?> { ["b"] = new List<object?> { 1L, "x", null }, ["a"] = 2.5 };
+        peer.Write(Frame($"salt/job/{jid}/ret/m1", ("id", "m1"), ("return", nested), ("retcode", 0L), ("raw", new byte[] { 0xff, 0 })));
+
+        var e = await Within(sink.Reader.ReadAsync());
+        Assert.Equal($"salt/job/{jid}/ret/m1", e.Tag);
+        Assert.Equal(["id", "return", "retcode", "raw", "_stamp"], e.Data.Keys);
+        Assert.Equal("m1", e.Data["id"]);
+        var ret = Assert.IsType<OrderedDictionary<string, object?>>(e.Data["return"]);
+        Assert.Equal(["b", "a"], ret.Keys);
+        Assert.Equal(new List<object?> { 1L, "x", null }, ret["b"]);
+        Assert.Equal(2.5, ret["a"]);
+        Assert.Equal(0L, e.Data["retcode"]);
+        Assert.Equal(new byte[] { 0xff, 0 }, e.Data["raw"]);
+    }
+
+    [Fact]
+    public async Task A_malformed_event_a_watch_wants_still_fails_the_connection()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+        const string jid = "20261126190000000013";
+        var sink = Channel.CreateUnbounded<BusEvent>();
+        using var watch = bus.Watch(jid, sink.Writer);
+
+        // As before lazy decoding: bytes that are not msgpack end the connection; waiting calls learn it.
+        peer.Write(RawFrame($"salt/job/{jid}/ret/m1", [0xc1]));
+
+        var closed = await Assert.ThrowsAsync<ChannelClosedException>(async () => await Within(sink.Reader.ReadAsync()));
+        Assert.IsType<BusLostException>(closed.InnerException);
+    }
+
+    [Fact]
+    public async Task A_pending_call_keeps_the_events_of_jids_not_yet_claimed_even_without_subscribers()
+    {
+        using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
+        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
+        await peer.WaitReaderAsync();
+        const string jid = "20261126190000000014";
+        const string probeJid = "20261126190000000015";
+        var probe = Channel.CreateUnbounded<BusEvent>();
+        using var probeWatch = bus.Watch(probeJid, probe.Writer);
+
+        using var pending = bus.BeginJob();
+        peer.Write(Frame($"salt/job/{jid}/ret/m1", ("id", "m1"), ("return", "early")));
+        // Frames are dispatched in order: once the probe has its event, the early one was kept.
+        peer.Write(Frame($"salt/job/{probeJid}/x", ("n", 1L)));
+        await Within(probe.Reader.ReadAsync());
+
+        var sink = Channel.CreateUnbounded<BusEvent>();
+        using var watch = pending.Claim(jid, sink.Writer);
+
+        Assert.True(sink.Reader.TryRead(out var e));
+        Assert.Equal("early", e.Data["return"]);
+    }
+
     [Theory]
     [InlineData("salt/job/20261126190000000005/ret/m1", "20261126190000000005")]
     [InlineData("salt/run/20261126190000000005/ret", "20261126190000000005")]

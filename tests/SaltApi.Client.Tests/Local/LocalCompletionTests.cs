@@ -80,6 +80,8 @@ public sealed class LocalCompletionTests : IDisposable
         bus = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
         using var busDispose = bus;
         await using var layer = Layer(master.Port);
+        // The layer connects its bus reader at once; frames written before the peer accepted it would be lost.
+        await bus.WaitReaderAsync();
 
         var result = await layer.Client.RunAsync(
             Map(("client", "local"), ("tgt", "*"), ("fun", "test.ping"), ("timeout", 1L), ("token", "t0k")),
@@ -126,6 +128,8 @@ public sealed class LocalCompletionTests : IDisposable
         bus = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
         using var busDispose = bus;
         await using var layer = Layer(master.Port);
+        // The layer connects its bus reader at once; frames written before the peer accepted it would be lost.
+        await bus.WaitReaderAsync();
 
         var result = await layer.Client.RunAsync(
             Map(("client", "local"), ("tgt", "m1"), ("fun", "test.sleep"), ("timeout", "1"), ("full_return", true), ("eauth", "auto"), ("username", "u"), ("password", "p")),

@@ -69,6 +69,89 @@ public sealed class RequestChannelTests
     }
 
     [Fact]
+    public async Task No_more_than_request_sockets_are_in_flight_and_a_cancelled_waiter_gives_its_turn_back()
+    {
+        var held = new List<RouterPeer.Request>();
+        using var peer = new RouterPeer((_, r) =>
+        {
+            lock (held)
+            {
+                held.Add(r);
+            }
+
+            return false;
+        });
+        var options = ClientOptions.From(new Dictionary<string, object?>
+        {
+            ["interface"] = "127.0.0.1",
+            ["ret_port"] = (long)peer.Port,
+            [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_sockets"] = 2L, ["request_threads"] = 1L },
+        });
+        using var channel = new RequestChannel(options, NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+
+        var first = channel.SendAsync(Ping(1), TimeSpan.FromSeconds(30), 1, CancellationToken.None);
+        var second = channel.SendAsync(Ping(2), TimeSpan.FromSeconds(30), 1, CancellationToken.None);
+        // Both slots are taken: the third waits for one, and gives up.
+        var third = channel.SendAsync(Ping(3), TimeSpan.FromSeconds(30), 1, cts.Token);
+        while (peer.Received.Count < 2)
+        {
+            await Task.Delay(10);
+        }
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third.WaitAsync(TimeSpan.FromSeconds(30)));
+        var fourth = channel.SendAsync(Ping(4), TimeSpan.FromSeconds(30), 1, CancellationToken.None);
+        RouterPeer.Request[] both;
+        lock (held)
+        {
+            both = [.. held];
+        }
+
+        foreach (var h in both)
+        {
+            peer.Reply(h, h.Envelope);
+        }
+
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+        // The slots freed by the replies reach the fourth, past the cancelled third.
+        while (peer.Received.Count < 3)
+        {
+            await Task.Delay(10);
+        }
+
+        peer.Reply(peer.Received.Last(), peer.Received.Last().Envelope);
+        var reply = (OrderedDictionary<string, object?>)(await fourth.WaitAsync(TimeSpan.FromSeconds(30)))!;
+        Assert.Equal(4L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
+        Assert.Equal([1L, 2L, 4L], peer.Received.Select(r => (long)r.Load["n"]!).Order());
+    }
+
+    [Fact]
+    public async Task A_call_cancelled_before_it_starts_sends_nothing()
+    {
+        using var peer = new RouterPeer((_, _) => true);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => channel.SendAsync(Ping(1), TimeSpan.FromSeconds(10), 1, new CancellationToken(true)));
+        var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(2), TimeSpan.FromSeconds(10), 1, CancellationToken.None))!;
+
+        Assert.Equal(2L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
+        Assert.Equal([2L], peer.Received.Select(r => (long)r.Load["n"]!));
+    }
+
+    [Fact]
+    public void The_mailbox_handle_of_a_NetMQ_socket_is_found_so_the_fast_poll_is_used()
+    {
+        using var socket = new NetMQ.Sockets.RequestSocket();
+        using var other = new NetMQ.Sockets.RequestSocket();
+
+        var handle = MailboxHandle.Of(socket);
+
+        Assert.NotNull(handle);
+        Assert.NotSame(handle, MailboxHandle.Of(other));
+    }
+
+    [Fact]
     public async Task A_request_without_reply_is_resent_on_a_fresh_socket()
     {
         var seen = 0;
