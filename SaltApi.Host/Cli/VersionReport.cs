@@ -28,6 +28,7 @@ internal static class VersionReport
             (".NET Version", [(".NET", RuntimeInformation.FrameworkDescription.Replace(".NET ", "", StringComparison.Ordinal))]),
             ("Dependency Versions",
             [
+                ("McMaster.NETCore.Plugins", Dependency("McMaster.NETCore.Plugins")),
                 ("MessagePack", Dependency("MessagePack")),
                 ("Microsoft.AspNetCore", Dependency("Microsoft.AspNetCore")),
                 ("Microsoft.Extensions.Hosting.Systemd", Dependency("Microsoft.Extensions.Hosting.Systemd")),

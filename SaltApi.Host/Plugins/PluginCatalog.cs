@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
@@ -28,8 +29,8 @@ internal sealed record PluginFailure(string Plugin, string Path, string Reason);
 
 /// <summary>
 /// Finds plugins — <c>&lt;dir&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c> under <c>plugins/</c> beside the host and under
-/// every <c>netapi_plugin_dirs</c> entry — and loads each into its own <see cref="PluginLoadContext"/>,
-/// sharing only the SaltApi.Abstractions contract (and what it references) with the host. The .NET counterpart of
+/// every <c>netapi_plugin_dirs</c> entry — and loads each into its own load context with McMaster.NETCore.Plugins,
+/// sharing only the SaltApi.Abstractions contract (and what it exposes) with the host. The .NET counterpart of
 /// Salt's netapi loader over <c>salt/netapi</c> and <c>netapi_dirs</c>.
 /// </summary>
 internal sealed class PluginCatalog
@@ -44,10 +45,7 @@ internal sealed class PluginCatalog
 
     private readonly List<NetapiModuleType> modules = [];
     private readonly List<PluginFailure> failures = [];
-    /// <summary>The shared assemblies' names: the same for every plugin, worked out once.</summary>
-    private static readonly Lazy<HashSet<string>> Shared = new(() => PluginLoadContext.SharedClosure(SharedTypes.Select(t => t.Assembly).Distinct()));
-
-    private readonly List<PluginLoadContext> contexts = [];
+    private readonly List<PluginLoader> loaders = [];
 
     private PluginCatalog()
     {
@@ -146,15 +144,18 @@ internal sealed class PluginCatalog
             return;
         }
 
-        PluginLoadContext context;
+        PluginLoader loader;
         Assembly assembly;
         try
         {
-            // Only the contract is shared: every other dependency of the plugin loads from its own folder,
-            // in its own version, even when the host uses another one.
-            var path = Path.GetFullPath(dll);
-            context = new PluginLoadContext(path, Shared.Value);
-            assembly = context.LoadFromAssemblyPath(path);
+            // Only the contract is shared (PreferSharedTypes off): every other dependency of the plugin
+            // loads from its own folder, in its own version, even when the host uses another one.
+            loader = PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, c =>
+            {
+                c.PreferSharedTypes = false;
+                c.IsUnloadable = false;
+            });
+            assembly = loader.LoadDefaultAssembly();
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or InvalidOperationException)
         {
@@ -162,8 +163,8 @@ internal sealed class PluginCatalog
             return;
         }
 
-        contexts.Add(context);
-        var missing = MissingDependencies(assembly, context);
+        loaders.Add(loader);
+        var missing = MissingDependencies(assembly, loader);
         if (missing.Count > 0)
         {
             Fail(name, dll, "missing dependency " + string.Join(", ", missing), log);
@@ -264,24 +265,14 @@ internal sealed class PluginCatalog
     }
 
     /// <summary>Direct references of the plugin that its load context cannot resolve.</summary>
-    /// <remarks>
-    /// A reference the default context provides (framework or contract, in a version at least the one referenced)
-    /// and the plugin does not ship is checked from metadata, not loaded: loading maps it for the daemon's life,
-    /// used or not. Anything else is loaded, as it will be anyway, so a broken or missing file shows here.
-    /// </remarks>
-    private static List<string> MissingDependencies(Assembly assembly, PluginLoadContext context)
+    private static List<string> MissingDependencies(Assembly assembly, PluginLoader loader)
     {
         var missing = new List<string>();
         foreach (var reference in assembly.GetReferencedAssemblies())
         {
-            if (FromPlatform(reference, context))
-            {
-                continue;
-            }
-
             try
             {
-                context.LoadFromAssemblyName(reference);
+                loader.LoadAssembly(reference);
             }
             catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
             {
@@ -290,24 +281,5 @@ internal sealed class PluginCatalog
         }
 
         return missing;
-    }
-
-    /// <summary>True when the default context will bind the reference for the plugin.</summary>
-    private static bool FromPlatform(AssemblyName reference, PluginLoadContext context)
-    {
-        if (reference.Name is not { } name || !PluginLoadContext.Platform.TryGetValue(name, out var path)
-            || (!context.IsShared(name) && context.ResolvePath(reference) is not null))
-        {
-            return false;
-        }
-
-        try
-        {
-            return reference.Version is null || AssemblyName.GetAssemblyName(path).Version >= reference.Version;
-        }
-        catch (Exception e) when (e is BadImageFormatException or IOException or ArgumentException)
-        {
-            return false;
-        }
     }
 }

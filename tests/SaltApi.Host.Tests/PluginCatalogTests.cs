@@ -39,34 +39,6 @@ public sealed class PluginCatalogTests
     }
 
     [Fact]
-    public void A_plugin_that_ships_its_own_copy_of_the_contract_still_gets_the_hosts()
-    {
-        var dir = TestPlugins.Folder("VersionProbe");
-        try
-        {
-            var contract = typeof(SaltApi.Abstractions.Modules.INetapiModule).Assembly.Location;
-            File.Copy(contract, Path.Combine(dir, "VersionProbe", Path.GetFileName(contract)));
-            var probe = Assert.Single(Load(dir).Modules);
-            Assert.IsAssignableFrom<SaltApi.Abstractions.Modules.INetapiModule>(probe.Create());
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    [Fact]
-    public void The_shared_set_is_the_contracts_reference_closure_read_without_loading_it()
-    {
-        var closure = PluginLoadContext.SharedClosure([typeof(SaltApi.Abstractions.Modules.INetapiModule).Assembly]);
-        Assert.Contains("SaltApi.Abstractions", closure);
-        Assert.Contains("Microsoft.AspNetCore.Server.Kestrel.Core", closure);
-        // Referenced (through Microsoft.AspNetCore's WebHost defaults) but never used by a daemon: named, not loaded.
-        Assert.Contains("Microsoft.AspNetCore.Server.HttpSys", closure);
-        Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "Microsoft.AspNetCore.Server.HttpSys");
-    }
-
-    [Fact]
     public void A_plugin_folder_can_be_listed_directly()
     {
         var dir = TestPlugins.Folder("VersionProbe");
