@@ -154,6 +154,9 @@ internal sealed class PluginCatalog
             {
                 c.PreferSharedTypes = false;
                 c.IsUnloadable = false;
+                // Share the contract's references as they load, not its whole closure up front: eager
+                // sharing loaded ~95 framework assemblies the daemon never runs (IIS, HttpSys, QUIC, ...).
+                c.IsLazyLoaded = true;
             });
             assembly = loader.LoadDefaultAssembly();
         }
