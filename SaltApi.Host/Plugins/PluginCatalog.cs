@@ -1,7 +1,9 @@
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using System.Runtime.Loader;
 using McMaster.NETCore.Plugins;
+using McMaster.NETCore.Plugins.Loader;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
@@ -45,7 +47,7 @@ internal sealed class PluginCatalog
 
     private readonly List<NetapiModuleType> modules = [];
     private readonly List<PluginFailure> failures = [];
-    private readonly List<PluginLoader> loaders = [];
+    private readonly List<AssemblyLoadContext> contexts = [];
 
     private PluginCatalog()
     {
@@ -144,21 +146,13 @@ internal sealed class PluginCatalog
             return;
         }
 
-        PluginLoader loader;
+        AssemblyLoadContext context;
         Assembly assembly;
         try
         {
-            // Only the contract is shared (PreferSharedTypes off): every other dependency of the plugin
-            // loads from its own folder, in its own version, even when the host uses another one.
-            loader = PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, c =>
-            {
-                c.PreferSharedTypes = false;
-                c.IsUnloadable = false;
-                // Share the contract's references as they load, not its whole closure up front: eager
-                // sharing loaded ~95 framework assemblies the daemon never runs (IIS, HttpSys, QUIC, ...).
-                c.IsLazyLoaded = true;
-            });
-            assembly = loader.LoadDefaultAssembly();
+            // Only the contract is shared: every other dependency of the plugin loads from its own folder
+            // (its .deps.json first), in its own version, even when the host uses another one.
+            (context, assembly) = LoadMainAssembly(dll);
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or InvalidOperationException)
         {
@@ -166,8 +160,8 @@ internal sealed class PluginCatalog
             return;
         }
 
-        loaders.Add(loader);
-        var missing = MissingDependencies(assembly, loader);
+        contexts.Add(context);
+        var missing = MissingDependencies(assembly, context);
         if (missing.Count > 0)
         {
             Fail(name, dll, "missing dependency " + string.Join(", ", missing), log);
@@ -234,6 +228,66 @@ internal sealed class PluginCatalog
         }
     }
 
+    /// <summary>
+    /// The plugin's McMaster load context, as <c>PluginLoader</c> builds it with PreferSharedTypes off. For memory,
+    /// the builder is used directly when no runtimeconfig file asks for additional probing paths: PluginLoader
+    /// reads them all with JsonSerializer on every start, ~2 MB of idle RSS for a step that then finds nothing.
+    /// </summary>
+    private static (AssemblyLoadContext Context, Assembly Assembly) LoadMainAssembly(string mainAssembly)
+    {
+        if (AsksForProbingPaths(mainAssembly))
+        {
+            var loader = PluginLoader.CreateFromAssemblyFile(mainAssembly, SharedTypes, c =>
+            {
+                c.PreferSharedTypes = false;
+                c.IsUnloadable = false;
+                c.IsLazyLoaded = true;
+            });
+            var main = loader.LoadDefaultAssembly();
+            return (AssemblyLoadContext.GetLoadContext(main)!, main);
+        }
+
+        // Lazy: the contract's references are shared as they load, not its whole closure up front: eager
+        // sharing loaded ~95 framework assemblies the daemon never runs (IIS, HttpSys, QUIC, ...).
+        var builder = new AssemblyLoadContextBuilder().SetMainAssemblyPath(mainAssembly).IsLazyLoaded(true);
+        foreach (var shared in SharedTypes.Select(t => t.Assembly.GetName()).DistinctBy(n => n.Name))
+        {
+            builder.PreferDefaultLoadContextAssembly(shared);
+        }
+
+        var context = builder.Build();
+        return (context, context.LoadFromAssemblyPath(mainAssembly));
+    }
+
+    /// <summary>
+    /// Whether a runtimeconfig file PluginLoader reads (the plugin's and the host's, with their .dev variants)
+    /// mentions additionalProbingPaths.
+    /// </summary>
+    private static bool AsksForProbingPaths(string mainAssembly)
+    {
+        var dir = Path.GetDirectoryName(mainAssembly)!;
+        IEnumerable<string> configs = [Path.Combine(dir, Path.GetFileNameWithoutExtension(mainAssembly) + ".runtimeconfig.json"),
+            .. Directory.EnumerateFiles(AppContext.BaseDirectory, "*.runtimeconfig.json")];
+        foreach (var config in configs)
+        {
+            foreach (var file in (string[])[config, Path.ChangeExtension(config, ".dev.json")])
+            {
+                try
+                {
+                    if (File.Exists(file) && File.ReadAllText(file).Contains("additionalProbingPaths", StringComparison.OrdinalIgnoreCase))
+                    {
+                        return true;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The SaltApi.Abstractions version the assembly references, read from its metadata.</summary>
     internal static Version? ReferencedContract(string dll, out string? error)
     {
@@ -268,14 +322,14 @@ internal sealed class PluginCatalog
     }
 
     /// <summary>Direct references of the plugin that its load context cannot resolve.</summary>
-    private static List<string> MissingDependencies(Assembly assembly, PluginLoader loader)
+    private static List<string> MissingDependencies(Assembly assembly, AssemblyLoadContext context)
     {
         var missing = new List<string>();
         foreach (var reference in assembly.GetReferencedAssemblies())
         {
             try
             {
-                loader.LoadAssembly(reference);
+                context.LoadFromAssemblyName(reference);
             }
             catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
             {
