@@ -57,7 +57,12 @@ public sealed class RestWsgiModule : INetapiModule
         {
             var (status, body) = await AnswerAsync(http);
             http.Response.StatusCode = status;
-            http.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = Reason(status);
+            if (status != 200)
+            {
+                // Kestrel's own phrase for 200 is rest_wsgi's "OK"; a phrase set here is encoded per response.
+                http.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = Reason(status);
+            }
+
             http.Response.ContentType = "application/json";
             // Deliberate difference: Content-Length is the byte length (Salt counts characters, #59272).
             // For speed, the JSON text is encoded straight into Kestrel's response buffers (no byte[] copy).
