@@ -136,8 +136,9 @@ internal sealed class PluginCatalog
             Fail(name, dll, $"not a .NET assembly ({e.Message})", log);
             return;
         }
-        catch (Exception e) when (e is FileLoadException or FileNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
+            // FileLoadException, FileNotFoundException, an unreadable file.
             Fail(name, dll, e.Message, log, e);
             return;
         }
