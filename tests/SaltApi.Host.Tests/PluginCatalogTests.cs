@@ -39,6 +39,53 @@ public sealed class PluginCatalogTests
     }
 
     [Fact]
+    public void A_plugin_that_ships_its_own_copy_of_the_contract_still_gets_the_hosts()
+    {
+        var dir = TestPlugins.Folder("VersionProbe");
+        try
+        {
+            var contract = typeof(SaltApi.Abstractions.Modules.INetapiModule).Assembly.Location;
+            File.Copy(contract, Path.Combine(dir, "VersionProbe", Path.GetFileName(contract)));
+            var probe = Assert.Single(Load(dir).Modules);
+            Assert.IsAssignableFrom<SaltApi.Abstractions.Modules.INetapiModule>(probe.Create());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_plugin_whose_runtimeconfig_names_probing_paths_loads_with_its_own_version()
+    {
+        var dir = TestPlugins.Folder("VersionProbe");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "VersionProbe", "VersionProbe.runtimeconfig.json"),
+                """{"runtimeOptions": {"additionalProbingPaths": ["/nonexistent/probe"]}}""");
+            var probe = Assert.Single(Load(dir).Modules);
+            Assert.StartsWith("15.3.", (string)probe.ModuleType.GetProperty("YamlVersion")!.GetValue(null)!);
+            Assert.IsAssignableFrom<SaltApi.Abstractions.Modules.INetapiModule>(probe.Create());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Loading_the_built_in_plugins_does_not_load_framework_assemblies_they_never_use()
+    {
+        Assert.NotEmpty(Load(TestPlugins.HostPlugins).Modules);
+        // The contract references Microsoft.AspNetCore, which references every server and feature;
+        // none of these may be loaded just to share the contract.
+        var loaded = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name).ToHashSet();
+        Assert.DoesNotContain("Microsoft.AspNetCore.Server.HttpSys", loaded);
+        Assert.DoesNotContain("Microsoft.AspNetCore.Server.IIS", loaded);
+        Assert.DoesNotContain("Microsoft.AspNetCore.Server.Kestrel.Transport.Quic", loaded);
+    }
+
+    [Fact]
     public void A_plugin_folder_can_be_listed_directly()
     {
         var dir = TestPlugins.Folder("VersionProbe");
@@ -97,9 +144,9 @@ public sealed class PluginCatalogTests
         try
         {
             var dll = Path.Combine(dir, "CrashingModule", "CrashingModule.dll");
-            Assert.Equal(1, PluginCatalog.ReferencedContract(dll, out _)!.Major);
+            Assert.Equal(1, TestPlugins.ReferencedContract(dll)!.Major);
             TestPlugins.PatchContractMajor(dll, 2);
-            Assert.Equal(2, PluginCatalog.ReferencedContract(dll, out _)!.Major);
+            Assert.Equal(2, TestPlugins.ReferencedContract(dll)!.Major);
             var catalog = Load(dir);
             Assert.Empty(catalog.Modules);
             var failure = Assert.Single(catalog.Failures);

@@ -36,6 +36,14 @@ internal static class TestPlugins
         }
     }
 
+    /// <summary>The SaltApi.Abstractions version the assembly file references, read from its metadata.</summary>
+    public static Version? ReferencedContract(string dll)
+    {
+        using var pe = new PEReader(File.OpenRead(dll));
+        var md = pe.GetMetadataReader();
+        return md.AssemblyReferences.Select(md.GetAssemblyReference).Where(r => md.GetString(r.Name) == "SaltApi.Abstractions").Select(r => r.Version).FirstOrDefault();
+    }
+
     /// <summary>Rewrites the major version of the assembly's SaltApi.Abstractions reference in place.</summary>
     public static void PatchContractMajor(string dll, ushort major)
     {
