@@ -66,7 +66,14 @@ public sealed class BusTests : IAsyncLifetime
         using (var bad = Connect("master_event_pull.ipc"))
         {
             bad.Send([0x82, 0xa4, 0x68, 0x65, 0x61, 0x64, 0xdb, 0x80, 0x00, 0x00, 0x00, 0xc1, 0xc1]);
-            bad.Send([0xc1, 0xc1, 0xc1, 0xc1, 0xc1]);
+            try
+            {
+                bad.Send([0xc1, 0xc1, 0xc1, 0xc1, 0xc1]);
+            }
+            catch (SocketException)
+            {
+                // The master may already have dropped this firer after the first garbage frame.
+            }
         }
 
         using (var good = Connect("master_event_pull.ipc"))
