@@ -80,8 +80,7 @@ internal sealed class EventBus : IAsyncDisposable
             return; // nobody listens: as Salt's publisher, the event is simply gone
         }
 
-        // Stamped maps (nearly every event) skip EventFrame.Encode's copy of the data; the bytes are the same.
-        Publish(data is OrderedDictionary<string, object?> map && map.ContainsKey("_stamp") ? FrameEncoder.Encode(tag, map) : EventFrame.Encode(tag, data));
+        Publish(EventFrame.Encode(tag, data));
     }
 
     /// <summary>Fires events in order as one queue entry per reader (so, mostly, one socket write).</summary>
@@ -96,7 +95,7 @@ internal sealed class EventBus : IAsyncDisposable
         for (var i = 0; i < events.Length; i++)
         {
             var (tag, data) = events[i];
-            frames[i] = data.ContainsKey("_stamp") ? FrameEncoder.Encode(tag, data) : EventFrame.Encode(tag, data);
+            frames[i] = EventFrame.Encode(tag, data);
         }
 
         Publish(frames);

@@ -275,7 +275,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var err = Py.Map(("error", Py.Map(("name", name), ("message", message))));
         var data = Py.Copy(clearLoad);
         data["error"] = err["error"];
-        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
+        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
         var jidPart = clearLoad.TryGetValue("jid", out var j) ? Py.Str(j) : "";
         ctx.Bus.Fire(jidPart.Length > 0 ? $"salt/job/{jidPart}/error" : "salt/job/error", data);
         return err;
@@ -303,7 +303,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
     private OrderedDictionary<string, object?> PrepPub(List<string> minions, List<object?> minionList, List<object?> missingList, string jid, OrderedDictionary<string, object?> clearLoad, OrderedDictionary<string, object?> extra, string delimiter)
     {
         clearLoad["jid"] = jid;
-        var jidEvent = Py.Map(("minions", minionList), ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
+        var jidEvent = Py.Map(("minions", minionList), ("_stamp", EventFrame.Stamp(DateTime.UtcNow)));
         OrderedDictionary<string, object?> newJob;
         try
         {
@@ -316,7 +316,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
                 ("arg", Required(clearLoad, "arg")),
                 ("minions", minionList),
                 ("missing", missingList),
-                ("_stamp", FrameEncoder.Stamp(DateTime.UtcNow)));
+                ("_stamp", EventFrame.Stamp(DateTime.UtcNow)));
         }
         catch (KeyNotFoundException)
         {
@@ -483,7 +483,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
     // Salt's fire_event mutates the data: _stamp is set (kept in place when it exists) before each fire.
     private void Fire(string tag, OrderedDictionary<string, object?> data)
     {
-        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
+        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
         ctx.Bus.Fire(tag, data);
     }
 }
@@ -609,7 +609,7 @@ internal static class ClientLow
 
     private static void Fire(MasterContext ctx, string tag, OrderedDictionary<string, object?> data)
     {
-        data["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
+        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
         ctx.Bus.Fire(tag, data);
     }
 

@@ -190,8 +190,8 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
             await ExecuteAsync(minion, data, load, jobStop);
 
             // The event is the load plus _stamp, encoded before the load goes to the job cache without it.
-            load["_stamp"] = FrameEncoder.Stamp(DateTime.UtcNow);
-            var frame = FrameEncoder.Encode($"salt/job/{jid}/ret/{minion.Id}", load);
+            load["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+            var frame = EventFrame.Encode($"salt/job/{jid}/ret/{minion.Id}", load);
             load.Remove("_stamp");
             cache.Get(jid)?.AddReturn(minion.Id, load);
             if (!batch.TryAdd(frame))

@@ -90,10 +90,21 @@ public static class EventFrame
     }
 
     /// <summary>Python's <c>datetime.utcnow().isoformat()</c>: microseconds dropped when zero.</summary>
-    public static string Stamp(DateTime utc) =>
-        utc.Ticks % TimeSpan.TicksPerSecond / 10 == 0
-            ? utc.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)
-            : utc.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
+    /// <remarks>Built from the invariant "s" format and the microseconds: a custom format string is parsed on every call.</remarks>
+    public static string Stamp(DateTime utc)
+    {
+        Span<char> text = stackalloc char[26];
+        utc.TryFormat(text, out _, "s", System.Globalization.CultureInfo.InvariantCulture);
+        var micros = (int)(utc.Ticks % TimeSpan.TicksPerSecond / 10);
+        if (micros == 0)
+        {
+            return new string(text[..19]);
+        }
+
+        text[19] = '.';
+        micros.TryFormat(text[20..], out _, "D6", System.Globalization.CultureInfo.InvariantCulture);
+        return new string(text);
+    }
 
     /// <summary>
     /// Takes one whole frame off the front of <paramref name="buffer"/>. Returns false when more bytes

@@ -85,8 +85,8 @@ internal sealed class BenchDaemon : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(dir, "users"), $"{User}:{Password}\n");
         await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, embeddedYaml, timeout));
         var started = DateTime.UtcNow;
-        var proc = Proc.Start("dotnet", [Paths.HostDll, "-c", dir, "-l", "warning"], Path.Combine(Paths.Out, $"daemon-{name}.log"), dir);
-        var daemon = new BenchDaemon(proc, dir, wsgi, cherrypy);
+        var daemon = Launch(name, dir, wsgi, cherrypy);
+        var proc = daemon.Proc;
         daemon.WsgiUp = await proc.WaitForPortAsync(wsgi, wait);
         var startTime = DateTime.UtcNow - started;
         daemon.CherrypyUp = !proc.HasExited && await proc.WaitForPortAsync(cherrypy, daemon.WsgiUp ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1));
@@ -124,22 +124,20 @@ internal sealed class BenchDaemon : IAsyncDisposable
             .Replace(masterDir + "/salt-api.pid", apiDir + "/salt-api.pid", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(apiDir, "master"), apiYaml);
 
-        var masterProc = Proc.Start("dotnet", [Paths.HostDll, "-c", masterDir, "-l", "warning"], Path.Combine(Paths.Out, "daemon-split-master.log"), masterDir);
-        var master = new BenchDaemon(masterProc, masterDir, wsgi, cherrypy);
-        master.CherrypyUp = await masterProc.WaitForPortAsync(cherrypy, TimeSpan.FromSeconds(60));
+        var master = Launch("split-master", masterDir, wsgi, cherrypy);
+        master.CherrypyUp = await master.Proc.WaitForPortAsync(cherrypy, TimeSpan.FromSeconds(60));
         if (!master.CherrypyUp)
         {
-            var why = "master process did not start: " + masterProc.Tail(3);
+            var why = "master process did not start: " + master.Proc.Tail(3);
             await master.DisposeAsync();
             return (null, null, why);
         }
 
-        var apiProc = Proc.Start("dotnet", [Paths.HostDll, "-c", apiDir, "-l", "warning"], Path.Combine(Paths.Out, "daemon-split-api.log"), apiDir);
-        var api = new BenchDaemon(apiProc, apiDir, wsgi, cherrypy);
-        api.WsgiUp = await apiProc.WaitForPortAsync(wsgi, TimeSpan.FromSeconds(60));
+        var api = Launch("split-api", apiDir, wsgi, cherrypy);
+        api.WsgiUp = await api.Proc.WaitForPortAsync(wsgi, TimeSpan.FromSeconds(60));
         if (!api.WsgiUp)
         {
-            var why = "API process did not start: " + apiProc.Tail(3);
+            var why = "API process did not start: " + api.Proc.Tail(3);
             await api.DisposeAsync();
             await master.DisposeAsync();
             return (null, null, why);
@@ -147,6 +145,10 @@ internal sealed class BenchDaemon : IAsyncDisposable
 
         return (master, api, "");
     }
+
+    /// <summary>Starts <c>salt-api.dll -c dir</c>, its log in bench/out/daemon-NAME.log.</summary>
+    private static BenchDaemon Launch(string name, string dir, int wsgi, int cherrypy) =>
+        new(Proc.Start("dotnet", [Paths.HostDll, "-c", dir, "-l", "warning"], Path.Combine(Paths.Out, $"daemon-{name}.log"), dir), dir, wsgi, cherrypy);
 
     /// <summary>The YAML without one top-level section (its key line and the indented lines under it).</summary>
     private static string Without(string yaml, string key)

@@ -220,7 +220,7 @@ internal sealed class Runner(Settings s)
 
         if (d.CherrypyUp && token is not null)
         {
-            loads.Add(new HttpLoad(d.Cherrypy, "[{\"client\": \"local_async\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]", [Json, AcceptJson, "X-Auth-Token: " + token]));
+            loads.Add(CherrypyAsync(d, token));
         }
 
         var each = Math.Max(1, s.JitWarmup / Math.Max(1, loads.Count));
@@ -311,7 +311,7 @@ internal sealed class Runner(Settings s)
                 return;
             }
 
-            load = new HttpLoad(d.Cherrypy, "[{\"client\": \"local_async\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]", [Json, AcceptJson, "X-Auth-Token: " + token]);
+            load = CherrypyAsync(d, token);
         }
 
         var (status, body) = await ProbeAsync(load.Url, load.Body!, load.Headers);
@@ -622,6 +622,10 @@ internal sealed class Runner(Settings s)
         table.Add(new Row(name, C(c), r.Rps, r.P50, r.P99, r.Errors, d.Proc.Memory().RssMb, ratio, note));
         return r;
     }
+
+    /// <summary>rest_cherrypy <c>POST /</c> local_async test.ping with a session token.</summary>
+    private static HttpLoad CherrypyAsync(BenchDaemon d, string token) =>
+        new HttpLoad(d.Cherrypy, "[{\"client\": \"local_async\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]", [Json, AcceptJson, "X-Auth-Token: " + token]);
 
     private static string LowstateWsgi(string client) =>
         $"[{{\"client\": \"{client}\", \"tgt\": \"*\", \"fun\": \"test.ping\", {Eauth}}}]";

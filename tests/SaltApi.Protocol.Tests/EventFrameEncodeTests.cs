@@ -1,11 +1,10 @@
-using SaltApi.EmbeddedMaster.Bus;
+using System.Globalization;
 using SaltApi.Protocol.Events;
-using static SaltApi.EmbeddedMaster.Tests.MasterHarness;
 
-namespace SaltApi.EmbeddedMaster.Tests;
+namespace SaltApi.Protocol.Tests;
 
-/// <summary>The master's own frame encoder writes exactly the bytes of EventFrame.Encode.</summary>
-public sealed class FrameEncoderTests
+/// <summary>EventFrame.Encode's direct path (an ordered map written as it is) gives the bytes of its copying path.</summary>
+public sealed class EventFrameEncodeTests
 {
     public static TheoryData<string, int> Shapes() => new()
     {
@@ -15,6 +14,17 @@ public sealed class FrameEncoderTests
         { "big", 3 },
     };
 
+    private static OrderedDictionary<string, object?> Map(params (string Key, object? Value)[] pairs)
+    {
+        var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (k, v) in pairs)
+        {
+            map[k] = v;
+        }
+
+        return map;
+    }
+
     private static OrderedDictionary<string, object?> Data(int shape) => shape switch
     {
         0 => Map(("cmd", "_return"), ("id", "ms--0"), ("success", true), ("return", true), ("retcode", 0L), ("jid", "20261126171352452203"), ("fun", "test.ping"), ("fun_args", new List<object?>()), ("_stamp", "2026-11-26T17:13:52.452203")),
@@ -23,17 +33,20 @@ public sealed class FrameEncoderTests
         _ => Map(("text", new string('x', 300_000)), ("_stamp", "y")),
     };
 
+    // The same pairs, not as an OrderedDictionary: EventFrame.Encode copies them into a map first.
+    private static List<KeyValuePair<string, object?>> Pairs(int shape) => [.. Data(shape)];
+
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Frames_are_byte_for_byte_those_of_EventFrame_Encode(string tag, int shape)
+    public void A_map_written_directly_gives_the_bytes_of_the_copy(string tag, int shape)
     {
-        Assert.Equal(EventFrame.Encode(tag, Data(shape)), FrameEncoder.Encode(tag, Data(shape)));
-        // The buffers reused per thread leave nothing behind for the next frame.
-        Assert.Equal(EventFrame.Encode("t", Data(1)), FrameEncoder.Encode("t", Data(1)));
+        Assert.Equal(EventFrame.Encode(tag, Pairs(shape)), EventFrame.Encode(tag, Data(shape)));
+        // The scratch buffers reused per thread leave nothing behind for the next frame.
+        Assert.Equal(EventFrame.Encode("t", Pairs(1)), EventFrame.Encode("t", Data(1)));
     }
 
     [Fact]
-    public void Stamps_are_those_of_EventFrame_Stamp()
+    public void Stamps_are_Pythons_isoformat()
     {
         var times = new List<DateTime>
         {
@@ -49,13 +62,16 @@ public sealed class FrameEncoderTests
             times.Add(new DateTime(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc));
         }
 
-        Assert.All(times, t => Assert.Equal(EventFrame.Stamp(t), FrameEncoder.Stamp(t)));
+        static string Reference(DateTime t) => t.Ticks % TimeSpan.TicksPerSecond / 10 == 0
+            ? t.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)
+            : t.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+        Assert.All(times, t => Assert.Equal(Reference(t), EventFrame.Stamp(t)));
     }
 
     [Fact]
-    public void Bad_tags_are_refused_as_EventFrame_Encode_refuses_them()
+    public void Bad_tags_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => FrameEncoder.Encode("", Data(1)));
-        Assert.Throws<ArgumentException>(() => FrameEncoder.Encode("a\n\nb", Data(1)));
+        Assert.Throws<ArgumentException>(() => EventFrame.Encode("", Data(1)));
+        Assert.Throws<ArgumentException>(() => EventFrame.Encode("a\n\nb", Data(1)));
     }
 }
