@@ -3,7 +3,7 @@ using SaltApi.Protocol.Events;
 
 namespace SaltApi.Bench.Codec;
 
-/// <summary>The captured wire vectors (../shared/vectors beside the repository, or $SALTAPI_SHARED/vectors).</summary>
+/// <summary>The captured wire vectors (tests/data/vectors in the repository).</summary>
 public static class Vectors
 {
     /// <summary>The vectors folder; set by Program from its argument or the environment.</summary>

@@ -1,6 +1,6 @@
 namespace SaltApi.Bench;
 
-/// <summary>Where things are: the repository, its build output, the shared reference material, our output.</summary>
+/// <summary>Where things are: the repository, its build output, the test data, our output.</summary>
 internal static class Paths
 {
     public static string RepoRoot { get; } = FindUp("SaltApi.sln") ?? throw new InvalidOperationException("SaltApi.sln not found above " + AppContext.BaseDirectory);
@@ -17,12 +17,8 @@ internal static class Paths
 
     public static string CodecDll => Path.Combine(Bench, "SaltApi.Bench.Codec", "bin", "Release", "net10.0", "SaltApi.Bench.Codec.dll");
 
-    /// <summary><c>../shared</c> beside the repository, or <c>$SALTAPI_SHARED</c>.</summary>
-    public static string Shared { get; } = Environment.GetEnvironmentVariable("SALTAPI_SHARED") is { Length: > 0 } env
-        ? env
-        : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
-
-    public static string Vectors => Path.Combine(Shared, "vectors");
+    /// <summary>The captured wire vectors committed with the tests.</summary>
+    public static string Vectors => Path.Combine(RepoRoot, "tests", "data", "vectors");
 
     private static string? FindUp(string file)
     {

@@ -545,7 +545,7 @@ internal sealed class Runner(Settings s)
     {
         if (!Directory.Exists(Paths.Vectors))
         {
-            table.NotRun("codec (BenchmarkDotNet)", "vectors not found at " + Paths.Vectors + " (set SALTAPI_SHARED)");
+            table.NotRun("codec (BenchmarkDotNet)", "vectors not found at " + Paths.Vectors);
             return;
         }
 

@@ -25,7 +25,7 @@ public sealed class BusTests : IAsyncLifetime
     {
         using var a = h.Reader();
         using var b = h.Reader();
-        var frame = SaltApi.Testing.Shared.VectorBytes("event-push-salt-netapi-hook-some-tag--hook-fire-event");
+        var frame = SaltApi.Testing.TestData.VectorBytes("event-push-salt-netapi-hook-some-tag--hook-fire-event");
         using (var pull = Connect("master_event_pull.ipc"))
         {
             // Split in two writes: the master must reassemble the frame.

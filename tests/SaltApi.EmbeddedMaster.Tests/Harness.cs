@@ -217,7 +217,7 @@ public sealed class BusReader : IDisposable
 /// <summary>What the captured vectors say a reply looks like.</summary>
 public static class Vectors
 {
-    public static object? Decode(string name) => SaltMsgpack.Deserialize(SaltApi.Testing.Shared.VectorBytes(name));
+    public static object? Decode(string name) => SaltMsgpack.Deserialize(SaltApi.Testing.TestData.VectorBytes(name));
 
     /// <summary>The shape of a value: maps by key order and value shape, lists by element shapes, scalars by type.</summary>
     public static string Shape(object? v) => v switch

@@ -17,7 +17,7 @@ public sealed class PublishTests : IAsyncLifetime
 
     private static string Data(BusEvent e) => string.Join(",", e.Data.Keys);
 
-    private static BusEvent CapturedEvent(string name) => EventFrame.Decode(new System.Buffers.ReadOnlySequence<byte>(SaltApi.Testing.Shared.VectorBytes(name)))!;
+    private static BusEvent CapturedEvent(string name) => EventFrame.Decode(new System.Buffers.ReadOnlySequence<byte>(SaltApi.Testing.TestData.VectorBytes(name)))!;
 
     [Fact]
     public async Task Eauth_publish_replies_like_salt_and_fires_jid_new_and_one_ret_per_minion_in_order()

@@ -14,7 +14,7 @@ public sealed class RunnerWheelTests : IAsyncLifetime
 
     private static string Keys(BusEvent e) => string.Join(",", e.Data.Keys);
 
-    private static BusEvent Captured(string name) => EventFrame.Decode(new System.Buffers.ReadOnlySequence<byte>(SaltApi.Testing.Shared.VectorBytes(name)))!;
+    private static BusEvent Captured(string name) => EventFrame.Decode(new System.Buffers.ReadOnlySequence<byte>(SaltApi.Testing.TestData.VectorBytes(name)))!;
 
     [Fact]
     public async Task Runner_replies_tag_and_jid_then_fires_new_and_ret_like_salt()

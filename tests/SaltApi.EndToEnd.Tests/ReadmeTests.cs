@@ -11,20 +11,20 @@ namespace SaltApi.EndToEnd.Tests;
 /// </summary>
 public partial class ReadmeTests
 {
-    [Fact]
+    [ToolFact("curl", "curl")]
     public async Task Rest_wsgi_examples_work_against_the_default_config()
     {
         var dir = Directory.CreateTempSubdirectory("saltapi-readme-").FullName;
         var (wsgi, cherrypy, ret) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
-        var yaml = await File.ReadAllTextAsync(Path.Combine(Shared.RepoRoot, "salt-master.yaml"));
+        var yaml = await File.ReadAllTextAsync(Path.Combine(TestData.RepoRoot, "salt-master.yaml"));
         yaml = yaml.Replace("port: 8001", $"port: {wsgi}", StringComparison.Ordinal)
                    .Replace("port: 8000", $"port: {cherrypy}", StringComparison.Ordinal)
                    .Replace("ret_port: 4506", $"ret_port: {ret}", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(dir, "salt-master.yaml"), yaml);
-        File.Copy(Path.Combine(Shared.RepoRoot, "salt-master.users"), Path.Combine(dir, "salt-master.users"));
+        File.Copy(Path.Combine(TestData.RepoRoot, "salt-master.users"), Path.Combine(dir, "salt-master.users"));
 
         await using var daemon = await Daemon.LaunchAsync(dir, dir, [], wsgi, cherrypy, ret, [wsgi]);
-        var commands = CurlCommands().Matches(await File.ReadAllTextAsync(Path.Combine(Shared.RepoRoot, "README.md")))
+        var commands = CurlCommands().Matches(await File.ReadAllTextAsync(Path.Combine(TestData.RepoRoot, "README.md")))
             .Select(m => m.Groups["cmd"].Value.Replace("\\\n", " ", StringComparison.Ordinal).Replace("localhost:8001", $"localhost:{wsgi}", StringComparison.Ordinal))
             .Where(c => c.Contains($"localhost:{wsgi}", StringComparison.Ordinal))
             .ToList();

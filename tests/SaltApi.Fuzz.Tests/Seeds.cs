@@ -39,20 +39,11 @@ internal static class Seeds
         }.Select(Encoding.UTF8.GetBytes),
     ];
 
-    private static (string Name, byte[] Bytes)[] LoadWire()
-    {
-        var dir = Shared.Vectors;
-        if (!Directory.Exists(dir))
-        {
-            throw new DirectoryNotFoundException("the captured vectors are missing: " + dir);
-        }
-
-        return
-        [
-            .. Directory.GetFiles(dir, "*.hex")
-                .Where(f => !Path.GetFileName(f).StartsWith("zmtp-", StringComparison.Ordinal))
-                .Order(StringComparer.Ordinal)
-                .Select(f => (Path.GetFileName(f), Convert.FromHexString(File.ReadAllText(f).Trim()))),
-        ];
-    }
+    private static (string Name, byte[] Bytes)[] LoadWire() =>
+    [
+        .. new[] { "req-", "rep-", "event-" }
+            .SelectMany(TestData.VectorNames)
+            .OrderBy(n => n + ".hex", StringComparer.Ordinal)
+            .Select(n => (n + ".hex", TestData.VectorBytes(n))),
+    ];
 }

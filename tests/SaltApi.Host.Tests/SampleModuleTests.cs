@@ -34,14 +34,14 @@ public sealed class SampleModuleTests
     /// <summary><c>dotnet build samples/HelloNetapi -o DIR</c>, bounded in time.</summary>
     private static async Task BuildSampleAsync(string output)
     {
-        var project = Path.Combine(Shared.RepoRoot, "samples", "HelloNetapi", "HelloNetapi.csproj");
+        var project = Path.Combine(TestData.RepoRoot, "samples", "HelloNetapi", "HelloNetapi.csproj");
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Shared.RepoRoot,
+            WorkingDirectory = TestData.RepoRoot,
         };
         // --no-dependencies: SaltApi.Abstractions is already built with the tests; do not rebuild it concurrently.
         foreach (var a in new[] { "build", project, "-c", configuration, "--no-dependencies", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false", "-o", output })

@@ -10,9 +10,9 @@ public class VectorTests
     public static TheoryData<string> Names(string prefix)
     {
         var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Shared.Vectors, prefix + "*.hex").Order(StringComparer.Ordinal))
+        foreach (var name in TestData.VectorNames(prefix))
         {
-            data.Add(Path.GetFileNameWithoutExtension(f));
+            data.Add(name);
         }
 
         return data;
@@ -28,7 +28,7 @@ public class VectorTests
     [MemberData(nameof(Requests))]
     public void Request_vectors_read_and_write_back_byte_for_byte(string name)
     {
-        var bytes = Shared.VectorBytes(name);
+        var bytes = TestData.VectorBytes(name);
         var value = SaltMsgpack.Deserialize(bytes);
         var envelope = Assert.IsType<OrderedDictionary<string, object?>>(value);
         Assert.Equal(["enc", "load", "version"], envelope.Keys);
@@ -44,7 +44,7 @@ public class VectorTests
     [MemberData(nameof(Replies))]
     public void Reply_vectors_read_and_write_back_byte_for_byte(string name)
     {
-        var bytes = Shared.VectorBytes(name);
+        var bytes = TestData.VectorBytes(name);
         var value = ClearEnvelope.DecodeReply(bytes);
         Assert.True(value is string or OrderedDictionary<string, object?>);
         Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(SaltMsgpack.Serialize(value, MsgpackDialect.Request)));
@@ -54,7 +54,7 @@ public class VectorTests
     [MemberData(nameof(Events))]
     public void Event_vectors_decode_to_tag_and_data_and_encode_back(string name)
     {
-        var bytes = Shared.VectorBytes(name);
+        var bytes = TestData.VectorBytes(name);
         var seq = new System.Buffers.ReadOnlySequence<byte>(bytes);
         Assert.True(EventFrame.TryRead(ref seq, out var evt));
         Assert.True(seq.IsEmpty);
@@ -68,7 +68,7 @@ public class VectorTests
     [MemberData(nameof(Events))]
     public void Event_vectors_parse_lazily_to_the_same_tag_and_data(string name)
     {
-        var bytes = Shared.VectorBytes(name);
+        var bytes = TestData.VectorBytes(name);
         var seq = new System.Buffers.ReadOnlySequence<byte>(bytes);
         var whole = seq;
         Assert.True(EventFrame.TryRead(ref whole, out var evt));

@@ -2,12 +2,12 @@ using SaltApi.Testing;
 
 namespace SaltApi.RestCherrypyCompat.Tests;
 
-/// <summary>A response of the real rest_cherrypy from ../shared/reference/rest_cherrypy.</summary>
+/// <summary>A response of the real rest_cherrypy committed in tests/data/reference/rest_cherrypy.</summary>
 internal sealed record Transcript(int Status, IReadOnlyList<(string Name, string Value)> Headers, string Body)
 {
     public static Transcript Load(string name)
     {
-        var text = File.ReadAllText(Path.Combine(Shared.Reference, "rest_cherrypy", name + ".txt"));
+        var text = File.ReadAllText(Path.Combine(TestData.Reference, "rest_cherrypy", name + ".txt"));
         var resp = text[(text.LastIndexOf("<<< RESPONSE\n", StringComparison.Ordinal) + 13)..];
         var split = resp.IndexOf("\n\n", StringComparison.Ordinal);
         var head = split < 0 ? resp : resp[..split];

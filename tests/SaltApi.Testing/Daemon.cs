@@ -220,7 +220,7 @@ public sealed partial class Daemon : IAsyncDisposable
         get
         {
             var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var dll = Path.Combine(Shared.RepoRoot, "SaltApi.Host", "bin", configuration, "net10.0", "salt-api.dll");
+            var dll = Path.Combine(TestData.RepoRoot, "SaltApi.Host", "bin", configuration, "net10.0", "salt-api.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException("build the solution first", dll);
         }
     }

@@ -74,7 +74,7 @@ public sealed class EventBusTests : IDisposable
         using var sub = bus.Subscribe();
         await peer.WaitReaderAsync();
 
-        peer.Write(SaltApi.Testing.Shared.VectorBytes("event-salt-job-ret--publish-eauth"));
+        peer.Write(SaltApi.Testing.TestData.VectorBytes("event-salt-job-ret--publish-eauth"));
 
         var e = await Within(sub.Reader.ReadAsync());
         Assert.StartsWith("salt/job/", e.Tag);

@@ -9,7 +9,7 @@ namespace SaltApi.Client.Tests.Netapi;
 
 /// <summary>
 /// What the client puts on the request channel, byte for byte against the loads the real salt-api
-/// sent (../shared/vectors), and how it reads the replies the real master sent. The master side is a
+/// sent (tests/data/vectors), and how it reads the replies the real master sent. The master side is a
 /// bare ROUTER that answers with the captured reply.
 /// </summary>
 public sealed class WireLoadTests : IDisposable
@@ -38,7 +38,7 @@ public sealed class WireLoadTests : IDisposable
     private static RouterPeer Answering(string replyVector) =>
         new((p, r) =>
         {
-            p.Reply(r, SaltMsgpack.Deserialize(Shared.VectorBytes(replyVector)));
+            p.Reply(r, SaltMsgpack.Deserialize(TestData.VectorBytes(replyVector)));
             return false;
         });
 
@@ -66,7 +66,7 @@ public sealed class WireLoadTests : IDisposable
             ("username", "saltdev"), ("password", "saltdev"), ("eauth", "pam")), CancellationToken.None);
 
         // The capture was a sync runner call; only the client name differs.
-        var expected = (OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(Shared.VectorBytes("req-runner-runner-eauth"))!;
+        var expected = (OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(TestData.VectorBytes("req-runner-runner-eauth"))!;
         ((OrderedDictionary<string, object?>)expected["load"]!)["client"] = "runner_async";
         Assert.Equal(Convert.ToHexString(SaltMsgpack.Serialize(expected, MsgpackDialect.Request)), Convert.ToHexString(Sent(peer)));
         var ret = Assert.IsType<OrderedDictionary<string, object?>>(Assert.Single(result));
@@ -79,11 +79,11 @@ public sealed class WireLoadTests : IDisposable
     {
         using var peer = Answering("rep-wheel-wheel-token");
         await using var layer = Layer(peer.Port, "wheel");
-        var token = (string)((OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(Shared.VectorBytes("req-wheel-wheel-token"))!)["load"]!)["token"]!;
+        var token = (string)((OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(TestData.VectorBytes("req-wheel-wheel-token"))!)["load"]!)["token"]!;
 
         var result = await layer.Client.RunAsync(Low(("token", token), ("client", "wheel"), ("match", "ms-0"), ("fun", "key.finger")), CancellationToken.None);
 
-        Assert.Equal(Convert.ToHexString(Shared.VectorBytes("req-wheel-wheel-token")), Convert.ToHexString(Sent(peer)));
+        Assert.Equal(Convert.ToHexString(TestData.VectorBytes("req-wheel-wheel-token")), Convert.ToHexString(Sent(peer)));
         var ret = Assert.IsType<OrderedDictionary<string, object?>>(Assert.Single(result));
         Assert.Equal(["tag", "data"], ret.Keys);
     }
@@ -101,7 +101,7 @@ public sealed class WireLoadTests : IDisposable
             ("eauth", "pam"), ("username", "saltdev"), ("password", "saltdev"), ("client", "local_async"),
             ("auth_list", new List<object?> { ".*" })), CancellationToken.None);
 
-        var expected = (OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(Shared.VectorBytes("req-publish-publish-arg-kwarg"))!;
+        var expected = (OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(TestData.VectorBytes("req-publish-publish-arg-kwarg"))!;
         var load = (OrderedDictionary<string, object?>)expected["load"]!;
         load["key"] = "";
         ((OrderedDictionary<string, object?>)load["kwargs"]!)["client"] = "local_async";
@@ -184,7 +184,7 @@ public sealed class WireLoadTests : IDisposable
 
         var token = await layer.Client.MakeTokenAsync("pam", "saltdev", "saltdev", CancellationToken.None);
 
-        Assert.Equal(Convert.ToHexString(Shared.VectorBytes("req-mk_token-mk_token-login")), Convert.ToHexString(Sent(peer)));
+        Assert.Equal(Convert.ToHexString(TestData.VectorBytes("req-mk_token-mk_token-login")), Convert.ToHexString(Sent(peer)));
         Assert.NotNull(token);
         Assert.Equal("saltdev", token.Name);
         Assert.Equal("pam", token.Eauth);
@@ -207,11 +207,11 @@ public sealed class WireLoadTests : IDisposable
     {
         using var peer = Answering("rep-get_token-get_token-events");
         await using var layer = Layer(peer.Port);
-        var sent = (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(Shared.VectorBytes("req-get_token-get_token-events"))!)["load"]!;
+        var sent = (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(TestData.VectorBytes("req-get_token-get_token-events"))!)["load"]!;
 
         var token = await layer.Client.GetTokenAsync((string)sent["token"]!, CancellationToken.None);
 
-        Assert.Equal(Convert.ToHexString(Shared.VectorBytes("req-get_token-get_token-events")), Convert.ToHexString(Sent(peer)));
+        Assert.Equal(Convert.ToHexString(TestData.VectorBytes("req-get_token-get_token-events")), Convert.ToHexString(Sent(peer)));
         Assert.Equal(sent["token"], token?.Token);
     }
 
@@ -232,7 +232,7 @@ public sealed class WireLoadTests : IDisposable
     [Fact]
     public void Envelope_of_a_vector_round_trips()
     {
-        var bytes = Shared.VectorBytes("req-get_token-get_token-events");
+        var bytes = TestData.VectorBytes("req-get_token-get_token-events");
         var load = ((OrderedDictionary<string, object?>)ClearEnvelope.DecodeReply(bytes)!)["load"];
         Assert.Equal(bytes, ClearEnvelope.Encode((OrderedDictionary<string, object?>)load!));
     }

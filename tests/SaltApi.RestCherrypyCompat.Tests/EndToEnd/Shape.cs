@@ -2,19 +2,18 @@ using System.Collections;
 using System.Text;
 using System.Text.RegularExpressions;
 using SaltApi.Abstractions.Json;
-using SaltApi.Testing;
 
 namespace SaltApi.RestCherrypyCompat.Tests.EndToEnd;
 
 /// <summary>
-/// Parse-checks a response against a fixture recorded by another client's test suite: the same
-/// keys where the fixture has a fixed schema, the same kinds of values; map keys that are minion
-/// ids or jids are data, not schema, and are compared by their values only.
+/// Parse-checks a response against the body the real rest_cherrypy answered (a committed transcript):
+/// the same keys where the body has a fixed schema, the same kinds of values; map keys that are
+/// minion ids or jids are data, not schema, and are compared by their values only.
 /// </summary>
 internal static partial class Shape
 {
-    public static object? Fixture(string relative) =>
-        SaltJson.Parse(File.ReadAllBytes(Path.Combine(Shared.Fixtures, relative)));
+    /// <summary>The JSON body of a real rest_cherrypy transcript.</summary>
+    public static object? Recorded(string transcript) => Parse(Transcript.Load(transcript).ExactBody);
 
     public static object? Parse(string json) => SaltJson.Parse(Encoding.UTF8.GetBytes(json));
 

@@ -399,8 +399,19 @@ public sealed class ModuleHttpTests : IAsyncLifetime
         var apps = (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)SaltJson.Parse(Encoding.UTF8.GetBytes(body))!)["CherryPy Applications"]!;
         Assert.True(apps["Total Requests"] is long n && n >= 1);
         Assert.Equal(true, apps["Enabled"]);
-        var recorded = (OrderedDictionary<string, object?>)EndToEnd.Shape.Fixture("salt-netapi-client/stats_response.json")!;
-        EndToEnd.Shape.AssertLike(recorded["CherryPy Applications"], apps);
+        // The counters of CherryPy's cpstats "CherryPy Applications" that clients read, with their types.
+        foreach (var key in new[] { "Bytes Read/Request", "Bytes Read/Second", "Bytes Written/Request", "Bytes Written/Second", "Current Time", "Requests/Second", "Start Time", "Total Time", "Uptime" })
+        {
+            Assert.True(apps[key] is double or long, $"{key}: {apps[key]}");
+        }
+
+        foreach (var key in new[] { "Current Requests", "Total Bytes Read", "Total Bytes Written", "Total Requests" })
+        {
+            Assert.True(apps[key] is long, $"{key}: {apps[key]}");
+        }
+
+        Assert.IsType<string>(apps["Server Version"]);
+        Assert.IsType<OrderedDictionary<string, object?>>(apps["Requests"]);
     }
 
     [Fact]
