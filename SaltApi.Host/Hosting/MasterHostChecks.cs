@@ -16,12 +16,14 @@ internal static partial class MasterHostChecks
     private const int ReadOk = 4;
 
     /// <summary>
-    /// The configured <c>user</c>: unknown → Salt's message and exit 67. Deliberate difference: the
-    /// daemon does not switch users itself (a multithreaded .NET process cannot do it safely); when the
-    /// configured user is not the one running it, it says so and keeps the current user.
+    /// The configured <c>user</c>, as Salt's check_user: unknown → Salt's message and exit 67. The user the
+    /// daemon runs as → nothing to do. Root with another user configured → that user, to switch to once the
+    /// logs, the pidfile and the embedded master are set up (<see cref="UserSwitch"/>). Another user that
+    /// cannot switch → Salt's message and exit 1 (salt-api then starts nothing).
     /// </summary>
-    public static int? CheckUser(string user, ILogger log, TextWriter stderr)
+    public static int? CheckUser(string user, ILogger log, TextWriter stderr, out SystemUser? switchTo)
     {
+        switchTo = null;
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
         {
             return null;
@@ -33,17 +35,20 @@ internal static partial class MasterHostChecks
             return ExitNoUser;
         }
 
-        var current = Environment.UserName;
-        if (!string.Equals(current, user, StringComparison.Ordinal))
+        if (string.Equals(Environment.UserName, user, StringComparison.Ordinal))
         {
-            log.LogWarning(
-                "Salt is configured to run as user \"{User}\" but salt-api runs as \"{Current}\"; it does not switch users itself: start it as \"{User}\" (User= in the systemd unit)",
-                user,
-                current,
-                user);
+            return null;
         }
 
-        return null;
+        if (UserSwitch.IsRoot && UserSwitch.Lookup(user) is { } target)
+        {
+            switchTo = target;
+            return null;
+        }
+
+        // As check_user's refusal; deliberate difference: exit 1 instead of exiting 0 having started nothing.
+        log.LogCritical("Salt configured to run as user \"{User}\" but unable to switch.", user);
+        return SaltApiDaemon.ExitError;
     }
 
     /// <summary>The event bus sockets a real master creates in sock_dir, checked before the client layer needs them.</summary>

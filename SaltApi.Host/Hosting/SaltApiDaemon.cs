@@ -83,7 +83,7 @@ internal static class SaltApiDaemon
             log.LogWarning("{Warning}", warning);
         }
 
-        if (MasterHostChecks.CheckUser(options.User, log, Console.Error) is { } userExit)
+        if (MasterHostChecks.CheckUser(options.User, log, Console.Error, out var switchTo) is { } userExit)
         {
             return userExit;
         }
@@ -118,7 +118,11 @@ internal static class SaltApiDaemon
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signals.Received = "SIGTERM");
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signals.Received = "SIGINT");
             var supervision = SupervisorOptions.Default;
-            var service = new SaltApiService(config.Options, options, enabled, supervision, loggers, signals);
+            var service = new SaltApiService(config.Options, options, enabled, supervision, loggers, signals)
+            {
+                SwitchTo = switchTo,
+                OwnedFiles = [.. pidWritten ? [options.PidFile] : Array.Empty<string>(), .. fileSink is null ? [] : new[] { fileSink.Path }],
+            };
             var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
             {
                 ContentRootPath = AppContext.BaseDirectory,

@@ -25,6 +25,12 @@ internal sealed class SaltApiService(
     /// <summary>Why start failed, already logged; the daemon exits non-zero.</summary>
     public Exception? StartFailure { get; private set; }
 
+    /// <summary>The master config's <c>user</c> to drop root for, or null to stay as started.</summary>
+    public SystemUser? SwitchTo { get; init; }
+
+    /// <summary>Files opened as root (pidfile, log file) that are given to <see cref="SwitchTo"/>.</summary>
+    public IReadOnlyList<string> OwnedFiles { get; init; } = [];
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         try
@@ -33,6 +39,11 @@ internal sealed class SaltApiService(
             {
                 log.LogInformation("Starting the embedded master on {Uri}", options.Master.MasterUri);
                 master = await EmbeddedMaster.EmbeddedMaster.StartAsync(opts, loggers, cancellationToken);
+            }
+
+            if (SwitchTo is { } user)
+            {
+                SwitchUser(user);
             }
 
             layer = SaltClientLayer.Create(opts, loggers);
@@ -46,6 +57,29 @@ internal sealed class SaltApiService(
             await DisposeAllAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// As salt-api's start(): check_user before the modules run, so they bind and serve as the master's user
+    /// (ports below 1024 then need CAP_NET_BIND_SERVICE, as for salt-api). The pidfile, the log file and the
+    /// embedded master's folders are given to the user first, as Salt's verify_env does.
+    /// </summary>
+    private void SwitchUser(SystemUser user)
+    {
+        var owned = OwnedFiles.ToList();
+        if (master is not null)
+        {
+            owned.AddRange([options.Master.CacheDir, options.Master.SockDir, opts.TryGetValue("pki_dir", out var pki) && pki is string p ? p : Path.Combine(options.Master.CacheDir, "pki")]);
+        }
+
+        UserSwitch.Chown(user, owned);
+        if (UserSwitch.SwitchTo(user) is { } failure)
+        {
+            // Never keep running as root when another user is configured.
+            throw new InvalidOperationException($"Salt configured to run as user \"{user.Name}\" but unable to switch: {failure}");
+        }
+
+        log.LogInformation("Running as user \"{User}\" (uid {Uid}, gid {Gid})", user.Name, user.Uid, user.Gid);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -55,6 +55,9 @@ public sealed partial class Daemon : IAsyncDisposable
     /// <summary>A client for the test's requests.</summary>
     public HttpClient Http { get; }
 
+    /// <summary>The daemon's process id.</summary>
+    public int Pid => process.Id;
+
     /// <summary>Whether the process has exited.</summary>
     public bool HasExited => process.HasExited;
 
