@@ -18,7 +18,8 @@ internal sealed class NetapiClient(
     RunnerClient runner,
     WheelClient wheel,
     TokenClient tokens,
-    EventFirer firer) : INetapiClient
+    EventFirer firer,
+    ListFunGate listFunGate) : INetapiClient
 {
     /// <summary>salt.netapi.CLIENTS, in Salt's order.</summary>
     public static readonly IReadOnlyList<string> ClientNames =
@@ -35,6 +36,12 @@ internal sealed class NetapiClient(
         {
             // salt.utils.args.format_call on NetapiClient.<client>(self, fun, ...).
             throw new SaltInvocationException($"{client} takes at least 1 argument (0 given)");
+        }
+
+        if (client is "local" or "local_async" or "local_batch" or "local_subset")
+        {
+            // Deliberate difference: every function of a list-valued fun must be allowed (see ListFunGate).
+            await listFunGate.CheckAsync(lowstate, cancellationToken).ConfigureAwait(false);
         }
 
         switch (client)
