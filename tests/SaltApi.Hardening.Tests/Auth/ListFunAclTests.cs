@@ -76,6 +76,21 @@ public sealed class ListFunAclTests(HardeningFixture fixture) : IClassFixture<Ha
     }
 
     [Fact]
+    public async Task Rest_cherrypy_refuses_a_form_with_a_repeated_fun()
+    {
+        using var form = new FormUrlEncodedContent(
+        [
+            new("client", "local"), new("tgt", "ms--0"), new("fun", "test.ping"), new("fun", "cmd.run"), new("arg", "id"),
+            new("eauth", "file"), new("username", "limited"), new("password", "saltdev"),
+        ]);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(fixture.Daemon.Cherrypy, "run")) { Content = form };
+        request.Headers.Accept.ParseAdd("application/json");
+        using var response = await fixture.Daemon.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{(int)response.StatusCode} {body}");
+    }
+
+    [Fact]
     public async Task A_list_of_allowed_functions_still_runs_on_both_modules()
     {
         var (status, body) = await PostAsync(fixture.Daemon.Wsgi, $"[{Chunk("local", """["test.ping", "test.echo"]""", """[[], ["hello"]]""", Limited)}]");
