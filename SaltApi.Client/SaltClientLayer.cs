@@ -48,14 +48,16 @@ public sealed class SaltClientLayer : IAsyncDisposable
         bus.Start();
         var master = new MasterCalls(channel, options);
         var local = new LocalClient(master, bus, options);
+        var tokens = new TokenClient(master);
         var client = new NetapiClient(
             options,
             local,
             new BatchClient(local, options),
             new RunnerClient(master, bus, options),
             new WheelClient(master, logging.CreateLogger("SaltApi.Client.Wheel")),
-            new TokenClient(master),
-            new EventFirer(options, logging.CreateLogger("SaltApi.Client.EventFirer")));
+            tokens,
+            new EventFirer(options, logging.CreateLogger("SaltApi.Client.EventFirer")),
+            new ListFunGate(options, tokens));
         return new SaltClientLayer(client, bus, channel);
     }
 

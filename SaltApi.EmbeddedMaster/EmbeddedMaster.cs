@@ -77,7 +77,12 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     {
         Directory.CreateDirectory(config.SockDir);
         Directory.CreateDirectory(config.CacheDir);
-        Directory.CreateDirectory(config.TokenDir);
+        // Every file name in the token dir is a live token: it is 0700 (an existing one with group or
+        // other bits is fixed, and said so), never listable by other users.
+        if (UnixFiles.EnsurePrivateDir(config.TokenDir, out var tokenDirMode) && log.IsEnabled(LogLevel.Warning))
+        {
+            log.LogWarning("token directory {Dir} had mode {Mode}: set to 0700 (its file names are live tokens)", config.TokenDir, Convert.ToString((int)tokenDirMode, 8));
+        }
 
         bus = new EventBus(log, options.ReaderQueue, options.MaxBusReaders);
         var pubOpen = config.ExternalAuth.Count > 0 || opts.Get("publisher_acl") is not null and not false;

@@ -33,7 +33,7 @@ public sealed class RestWsgiModule : INetapiModule
         var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize));
         builder.WebHost.UseShutdownTimeout(options.DrainTimeout);
         await using var app = builder.Build();
-        var handler = new LowstateHandler(context);
+        var handler = new LowstateHandler(context, ApiAcl.From(context.Section));
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(context.Stopping);
@@ -51,7 +51,7 @@ public sealed class RestWsgiModule : INetapiModule
         await app.StopAsync(drain.Token);
     }
 
-    private sealed class LowstateHandler(NetapiModuleContext context)
+    private sealed class LowstateHandler(NetapiModuleContext context, ApiAcl? apiAcl)
     {
         public async Task HandleAsync(HttpContext http)
         {
@@ -133,6 +133,11 @@ public sealed class RestWsgiModule : INetapiModule
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
+                    if (apiAcl is not null && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http.Connection.RemoteIpAddress, context.Client, http.RequestAborted))
+                    {
+                        return (401, "Authentication error occurred.");
+                    }
+
                     results.AddRange(await context.Client.RunAsync((IReadOnlyDictionary<string, object?>)chunk!, http.RequestAborted));
                 }
             }

@@ -31,6 +31,12 @@ public interface INetapiClient
     /// </summary>
     IReadOnlyList<object?>? Permissions(SaltToken token);
 
+    /// <summary>
+    /// Salt's <c>LoadAuth.rm_token</c>: deletes a token on the master, so that every daemon and every path
+    /// refuses it from then on. True when the master no longer knows the token. The default deletes nothing.
+    /// </summary>
+    Task<bool> RemoveTokenAsync(string token, CancellationToken cancellationToken) => Task.FromResult(false);
+
     /// <summary>Fires one event onto the master bus (<c>master_event_pull.ipc</c>), as <c>/hook</c> does.</summary>
     Task<bool> FireEventAsync(string tag, IReadOnlyDictionary<string, object?> data, CancellationToken cancellationToken);
 }

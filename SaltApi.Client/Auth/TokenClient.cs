@@ -18,14 +18,19 @@ internal sealed class TokenClient(MasterCalls master)
         return ToToken(await master.CallAsync(load, ct).ConfigureAwait(false));
     }
 
-    public async Task<SaltToken?> GetTokenAsync(string token, CancellationToken ct)
+    public async Task<SaltToken?> GetTokenAsync(string token, CancellationToken ct) =>
+        ToToken(await GetTokenDataAsync(token, ct).ConfigureAwait(false));
+
+    /// <summary>The master's whole get_token answer (name, eauth, groups, auth_list ...), or null when refused.</summary>
+    public async Task<OrderedDictionary<string, object?>?> GetTokenDataAsync(string token, CancellationToken ct)
     {
         var load = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["token"] = token,
             ["cmd"] = "get_token",
         };
-        return ToToken(await master.CallAsync(load, ct).ConfigureAwait(false));
+        var reply = await master.CallAsync(load, ct).ConfigureAwait(false);
+        return ToToken(reply) is null ? null : (OrderedDictionary<string, object?>)reply!;
     }
 
     /// <summary>A token map, or null for Salt's refusals (<c>""</c>, <c>{}</c>, <c>false</c>).</summary>

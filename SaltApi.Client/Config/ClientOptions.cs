@@ -35,6 +35,12 @@ internal sealed record ClientOptions
     /// <summary><c>tcp_keepalive_intvl</c>.</summary>
     public int TcpKeepaliveIntvl { get; init; } = -1;
 
+    /// <summary>The master's <c>permissive_acl</c> (fill_auth_list), for the list-fun gate.</summary>
+    public bool PermissiveAcl { get; init; }
+
+    /// <summary>The master's token store (<c>eauth_tokens</c>); <c>localfs</c> keeps one file per token in {cachedir}/tokens.</summary>
+    public string EauthTokens { get; init; } = "localfs";
+
     /// <summary>Per-attempt timeout of runner / wheel / mk_token / get_token (Salt's master_call: 60 s; detect_mode: 1 s).</summary>
     public TimeSpan MasterCallTimeout => Master.DetectMode ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60);
 
@@ -57,6 +63,8 @@ internal sealed record ClientOptions
             TcpKeepalive = opts.TryGetValue("tcp_keepalive", out var ka) && ka is not null ? ConfigValues.Truthy(ka) : null,
             TcpKeepaliveIdle = ConfigValues.GetInt(opts, "tcp_keepalive_idle", -1),
             TcpKeepaliveIntvl = ConfigValues.GetInt(opts, "tcp_keepalive_intvl", -1),
+            PermissiveAcl = ConfigValues.Truthy(opts.GetValueOrDefault("permissive_acl")),
+            EauthTokens = opts.GetValueOrDefault("eauth_tokens") as string ?? "localfs",
         };
         o = o with
         {

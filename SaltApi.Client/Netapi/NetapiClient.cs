@@ -18,7 +18,8 @@ internal sealed class NetapiClient(
     RunnerClient runner,
     WheelClient wheel,
     TokenClient tokens,
-    EventFirer firer) : INetapiClient
+    EventFirer firer,
+    ListFunGate listFunGate) : INetapiClient
 {
     /// <summary>salt.netapi.CLIENTS, in Salt's order.</summary>
     public static readonly IReadOnlyList<string> ClientNames =
@@ -35,6 +36,12 @@ internal sealed class NetapiClient(
         {
             // salt.utils.args.format_call on NetapiClient.<client>(self, fun, ...).
             throw new SaltInvocationException($"{client} takes at least 1 argument (0 given)");
+        }
+
+        if (client is "local" or "local_async" or "local_batch" or "local_subset")
+        {
+            // Deliberate difference: every function of a list-valued fun must be allowed (see ListFunGate).
+            await listFunGate.CheckAsync(lowstate, cancellationToken).ConfigureAwait(false);
         }
 
         switch (client)
@@ -134,6 +141,57 @@ internal sealed class NetapiClient(
         IsMasterRunning()
             ? tokens.GetTokenAsync(token, cancellationToken)
             : throw new SaltMasterUnavailableException("Salt Master is not available.");
+
+    /// <summary>
+    /// LoadAuth.rm_token with the master as the source of truth. With Salt's default store
+    /// (<c>eauth_tokens: localfs</c>) and the API on the master host, the token file
+    /// <c>{cachedir}/tokens/&lt;token&gt;</c> is deleted as rm_token deletes it; otherwise (or when that is not
+    /// allowed) the runner <c>auth.del_token</c> is asked, which needs the user's <c>@runner</c> rights.
+    /// True only once the master's get_token no longer knows the token.
+    /// </summary>
+    public async Task<bool> RemoveTokenAsync(string token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (token.Length is 0 or > 256 || !token.All(char.IsAsciiHexDigit))
+        {
+            return false; // never a path: only a token's hex name
+        }
+
+        if (string.Equals(options.EauthTokens, "localfs", StringComparison.Ordinal))
+        {
+            try
+            {
+                File.Delete(Path.Combine(options.Master.TokenDir, token));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not the master host, or not its user: the runner below.
+            }
+
+            if (await GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return true;
+            }
+        }
+
+        try
+        {
+            // Straight to the runner client: the master checks the rights, whatever netapi_enable_clients says.
+            await runner.CmdSyncAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["client"] = "runner",
+                ["fun"] = "auth.del_token",
+                ["token"] = token,
+                ["kwarg"] = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["token"] = token },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SaltApiException)
+        {
+            // Not allowed or not available: the caller keeps the token refused itself.
+        }
+
+        return await GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is null;
+    }
 
     public IReadOnlyList<object?>? Permissions(SaltToken token)
     {

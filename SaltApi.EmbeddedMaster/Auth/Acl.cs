@@ -9,63 +9,76 @@ namespace SaltApi.EmbeddedMaster.Auth;
 /// </summary>
 internal sealed class Acl(CheckMinions ckminions)
 {
-    /// <summary>Salt's <c>auth_check</c> for publish (whitelist: saltutil.find_job).</summary>
+    /// <summary>
+    /// Salt's <c>auth_check</c> for publish (whitelist: saltutil.find_job). Deliberate difference for a
+    /// list-valued fun (a compound command): Salt 3006 allows the whole list as soon as one function in
+    /// it is allowed (at once when one is saltutil.find_job); here every function must be allowed.
+    /// </summary>
     public bool AuthCheck(List<object?> authList, object? funs, object? args, IReadOnlyList<string> minions)
     {
-        List<object?> funList;
-        List<object?> argLists;
-        if (funs is List<object?> fl)
+        if (funs is not List<object?> funList)
         {
-            funList = fl;
-            argLists = Py.AsList(args);
+            return AuthCheckOne(authList, funs, args, minions);
         }
-        else
+
+        var argLists = Py.AsList(args);
+        if (funList.Count == 0)
         {
-            funList = [funs];
-            argLists = [args];
+            return false;
         }
 
         for (var num = 0; num < funList.Count; num++)
         {
-            if (funList[num] is not string fun)
+            if (!AuthCheckOne(authList, funList[num], num < argLists.Count ? argLists[num] : null, minions))
             {
-                return false; // Salt: TypeError → not authorized
+                return false;
             }
+        }
 
-            if (fun == "saltutil.find_job")
-            {
-                return true;
-            }
+        return true;
+    }
 
-            foreach (var ind in authList)
+    // auth_check's loop body for one function and its args.
+    private bool AuthCheckOne(List<object?> authList, object? funObj, object? funArgList, IReadOnlyList<string> minions)
+    {
+        if (funObj is not string fun)
+        {
+            return false; // Salt: TypeError → not authorized
+        }
+
+        if (fun == "saltutil.find_job")
+        {
+            return true;
+        }
+
+        foreach (var ind in authList)
+        {
+            if (ind is string s)
             {
-                if (ind is string s)
+                if (MatchCheck(s, fun))
                 {
-                    if (MatchCheck(s, fun))
-                    {
-                        return true;
-                    }
+                    return true;
                 }
-                else if (Py.AsMap(ind) is { Count: 1 } map)
+            }
+            else if (Py.AsMap(ind) is { Count: 1 } map)
+            {
+                var (valid, matchers) = map.First();
+                if (!ValidateTgt(valid, minions))
                 {
-                    var (valid, matchers) = map.First();
-                    if (!ValidateTgt(valid, minions))
-                    {
-                        continue;
-                    }
+                    continue;
+                }
 
-                    var funArgs = num < argLists.Count ? Py.AsList(argLists[num]) : [];
-                    OrderedDictionary<string, object?>? funKwargs = null;
-                    if (funArgs.Count > 0 && Py.AsMap(funArgs[^1]) is { } last && last.ContainsKey("__kwarg__"))
-                    {
-                        funKwargs = last;
-                        funArgs = funArgs.Take(funArgs.Count - 1).ToList();
-                    }
+                var funArgs = Py.AsList(funArgList);
+                OrderedDictionary<string, object?>? funKwargs = null;
+                if (funArgs.Count > 0 && Py.AsMap(funArgs[^1]) is { } last && last.ContainsKey("__kwarg__"))
+                {
+                    funKwargs = last;
+                    funArgs = funArgs.Take(funArgs.Count - 1).ToList();
+                }
 
-                    if (FunCheck(matchers, fun, funArgs, funKwargs))
-                    {
-                        return true;
-                    }
+                if (FunCheck(matchers, fun, funArgs, funKwargs))
+                {
+                    return true;
                 }
             }
         }

@@ -16,7 +16,7 @@ internal sealed class TokenStore(string dir, string hashType)
     /// <summary>Creates and stores a token for the data (start, expire, name, eauth, [auth_list], [groups]).</summary>
     public OrderedDictionary<string, object?> Make(OrderedDictionary<string, object?> tdata)
     {
-        Directory.CreateDirectory(Dir);
+        UnixFiles.EnsurePrivateDir(Dir, out _);
         while (true)
         {
             var tok = NewToken();

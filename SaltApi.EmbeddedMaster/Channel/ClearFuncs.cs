@@ -269,11 +269,12 @@ internal sealed class ClearFuncs(MasterContext ctx)
         return list;
     }
 
-    // The failed publish fires salt/job/error (or salt/job/<jid>/error) with the whole load, as Salt does.
+    // The failed publish fires salt/job/error (or salt/job/<jid>/error) with the load, as Salt does, but
+    // without its credentials (deliberate difference: Salt fires kwargs.password/token and the root key).
     private OrderedDictionary<string, object?> PublishError(OrderedDictionary<string, object?> clearLoad, string name, string message)
     {
         var err = Py.Map(("error", Py.Map(("name", name), ("message", message))));
-        var data = Py.Copy(clearLoad);
+        var data = Credentials.Scrub(clearLoad);
         data["error"] = err["error"];
         data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
         var jidPart = clearLoad.TryGetValue("jid", out var j) ? Py.Str(j) : "";
@@ -329,15 +330,8 @@ internal sealed class ClearFuncs(MasterContext ctx)
 
         // Deliberate difference: Salt's job cache keeps the whole load, eauth password and root key included;
         // we drop the secrets before saving.
-        var saved = Py.Copy(clearLoad);
+        var saved = Credentials.Scrub(clearLoad);
         saved.Remove("key");
-        if (Py.AsMap(saved.Get("kwargs")) is { } kwargs)
-        {
-            var clean = Py.Copy(kwargs);
-            clean.Remove("password");
-            clean.Remove("token");
-            saved["kwargs"] = clean;
-        }
 
         ctx.Jobs.Save(jid, saved, minions);
 

@@ -9,6 +9,36 @@ internal static class UnixFiles
 
     public const UnixFileMode Readable = Owner | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
+    public const UnixFileMode PrivateDir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Creates a directory 0700, or takes group/other bits off an existing one. Answers true when an existing
+    /// directory's mode had to be fixed (its old mode in <paramref name="was"/>), so the caller can say so.
+    /// </summary>
+    public static bool EnsurePrivateDir(string path, out UnixFileMode was)
+    {
+        was = PrivateDir;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return false;
+        }
+
+        if (!Directory.Exists(path))
+        {
+            Directory.CreateDirectory(path, PrivateDir);
+        }
+
+        was = File.GetUnixFileMode(path);
+        if ((was & ~PrivateDir) == 0)
+        {
+            return false;
+        }
+
+        File.SetUnixFileMode(path, was & PrivateDir);
+        return true;
+    }
+
     public static void SetMode(string path, UnixFileMode mode)
     {
         if (!OperatingSystem.IsWindows())

@@ -169,16 +169,19 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
         return ret;
     }
 
-    /// <summary>The public keys of matching minions, {dir: {id: pem}}.</summary>
+    /// <summary>
+    /// The public keys of matching minions, {dir: {id: pem}}. As salt.key.Key.key_str: name_match without
+    /// the master's own keys, so master.pem (the private key) is never returned.
+    /// </summary>
     public OrderedDictionary<string, object?> KeyStr(string match)
     {
         var ret = Py.Map();
-        foreach (var (dir, ids) in GlobMatch(match, full: true))
+        foreach (var (dir, ids) in GlobMatch(match))
         {
             var m = Py.Map();
             foreach (var id in Py.AsList(ids).Select(Py.Str))
             {
-                m[id] = dir == "local" ? (id == "master.pem" ? MasterPrivatePem() : MasterPublicPem()) : ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
+                m[id] = ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
             }
 
             ret[dir] = m;

@@ -115,9 +115,11 @@ public sealed class TargetingAclTests
     }
 
     [Fact]
-    public void Compound_jobs_pass_when_any_function_is_allowed_as_salt_does()
+    public void Compound_jobs_pass_only_when_every_function_is_allowed()
     {
-        Assert.True(Check(["test.*"], new List<object?> { "cmd.run", "test.ping" }, [new List<object?>(), new List<object?>()], "web1"));
+        // Deliberate difference: Salt 3006 passes the list when any one function is allowed.
+        Assert.False(Check(["test.*"], new List<object?> { "cmd.run", "test.ping" }, [new List<object?>(), new List<object?>()], "web1"));
+        Assert.True(Check(["test.*"], new List<object?> { "test.echo", "test.ping" }, [new List<object?>(), new List<object?>()], "web1"));
     }
 
     [Fact]

@@ -191,6 +191,11 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         if (Resources.HasSession(r, req.Method) && r is not (Resource.Events or Resource.WebSocket))
         {
             session = await sessions.ValidateAsync(SessionId(req), call.Aborted);
+            if (session is not null && !ApiAclAllows(session.Name, RemoteIp(call.Ctx)))
+            {
+                throw new HttpError(401); // api_acl on every path, not only /login (see ApiAclAllows)
+            }
+
             if (session is not null)
             {
                 SetSessionCookie(resp, session);
@@ -473,10 +478,39 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         foreach (var chunk in chunks)
         {
             var low = Lowstate.PrepareChunk(chunk, token, forceClient);
+            await CheckCredentialsAsync(call, low);
             results.AddRange(await client.RunAsync(low, call.Aborted));
         }
 
         return results;
+    }
+
+    // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): a token that a logout here could
+    // not delete on the master is refused, and api_acl is checked for the chunk's user (its eauth
+    // username, or its token's user).
+    private async Task CheckCredentialsAsync(Call call, IReadOnlyDictionary<string, object?> low)
+    {
+        var tok = low.GetValueOrDefault("token") as string;
+        if (tok is not null && sessions.IsRevoked(tok))
+        {
+            throw new SaltAuthenticationException("Authentication error occurred.", "AuthenticationError");
+        }
+
+        if (options.ApiAclUsers is null)
+        {
+            return;
+        }
+
+        var user = tok is not null ? (await sessions.ValidateAsync(tok, call.Aborted))?.Name : low.GetValueOrDefault("username") as string;
+        if (tok is not null && user is null)
+        {
+            return; // an unknown token: the master refuses it
+        }
+
+        if (!ApiAclAllows(user, RemoteIp(call.Ctx)))
+        {
+            throw new HttpError(401);
+        }
     }
 
     private static async Task RespondAsync(Call call, object? value, int status = 200)
@@ -659,7 +693,9 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         });
     }
 
-    // As Salt's salt_api_acl_tool (checked at /login only).
+    // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
+    // POST /keys and eauth lowstates took credentials from any address; here every path that takes
+    // credentials or a session checks the user's address.
     private bool ApiAclAllows(string? username, string ip)
     {
         if (options.ApiAclUsers is not { } users)
@@ -677,40 +713,40 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
     private async Task LogoutAsync(Call call, SaltToken session)
     {
-        sessions.Revoke(session);
-        await DeleteTokenAsync(session, call.Aborted);
+        // Deliberate difference: Salt's logout leaves the token valid on the master. The master is the
+        // source of truth here: the token is deleted there (its localfs file, or runner auth.del_token),
+        // so every daemon and every path refuses it at once. Only when that fails does this daemon keep it
+        // refused itself, in a bounded list that never silently drops a revocation.
+        sessions.Forget(session);
+        var removed = false;
+        using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(call.Aborted))
+        {
+            bounded.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                removed = await client.RemoveTokenAsync(session.Token, bounded.Token);
+            }
+            catch (Exception e) when (e is SaltApiException or OperationCanceledException && !call.Aborted.IsCancellationRequested)
+            {
+                if (logger.IsEnabled(LogLevel.Debug))
+                {
+                    logger.LogDebug("token not deleted on the master at logout: {Message}", e.Message);
+                }
+            }
+        }
+
+        if (!removed && !sessions.Revoke(session))
+        {
+            logger.LogError("logout of user {User}: the master kept the token and the list of revoked tokens is full; the token stays valid until it expires", session.Name);
+            throw new HttpError(503, "The session could not be ended: try again later");
+        }
+
         var past = time.GetUtcNow().AddYears(-1);
         call.Response.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
         await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["return"] = "Your token has been cleared",
         });
-    }
-
-    // Deliberate difference: Salt's logout leaves the token valid on the master. We also delete it
-    // there (runner auth.del_token) when the user may run it, so every daemon refuses it at once;
-    // otherwise this daemon alone refuses it until it expires.
-    private async Task DeleteTokenAsync(SaltToken session, CancellationToken aborted)
-    {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        bounded.CancelAfter(TimeSpan.FromSeconds(5));
-        try
-        {
-            await client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-            {
-                ["client"] = "runner",
-                ["fun"] = "auth.del_token",
-                ["token"] = session.Token,
-                ["kwarg"] = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["token"] = session.Token },
-            }, bounded.Token);
-        }
-        catch (Exception e) when (e is SaltApiException or OperationCanceledException)
-        {
-            if (logger.IsEnabled(LogLevel.Debug))
-            {
-                logger.LogDebug("token not deleted on the master at logout: {Message}", e.Message);
-            }
-        }
     }
 
     private async Task TokenAsync(Call call)
@@ -724,6 +760,11 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
                 !creds.TryGetValue("username", out var user) || !creds.TryGetValue("password", out var pw) || !creds.TryGetValue("eauth", out var eauth))
             {
                 throw new HttpError(400, "Require \"username\", \"password\", and \"eauth\" params");
+            }
+
+            if (!ApiAclAllows(user as string, RemoteIp(call.Ctx)))
+            {
+                throw new HttpError(401);
             }
 
             // Salt runs the runner auth.mk_token here (needing @runner rights); the master's
@@ -871,7 +912,8 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         var q = call.Request.Query;
         var candidate = new[] { q["token"].ToString(), q["salt_token"].ToString(), SessionId(call.Request) ?? "" }
             .FirstOrDefault(s => s.Length > 0);
-        return await sessions.ValidateAsync(candidate, call.Aborted);
+        var token = await sessions.ValidateAsync(candidate, call.Aborted);
+        return token is not null && ApiAclAllows(token.Name, RemoteIp(call.Ctx)) ? token : null;
     }
 
     private async Task EventsAsync(Call call)
@@ -943,7 +985,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         }
 
         token ??= await sessions.ValidateAsync(SessionId(call.Request), call.Aborted);
-        if (token is null)
+        if (token is null || !ApiAclAllows(token.Name, RemoteIp(call.Ctx)))
         {
             throw new HttpError(401);
         }

@@ -15,10 +15,14 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Sessions;
 internal sealed class SessionValidator(INetapiClient client, TimeProvider time)
 {
     private const int MaxEntries = 10_000;
+
+    /// <summary>Revoked tokens kept in process (logouts the master could not record).</summary>
+    internal int MaxRevoked { get; init; } = 10_000;
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<string, (SaltToken Token, DateTimeOffset Until)> cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> revoked = new(StringComparer.Ordinal);
+    private readonly Lock revokeGate = new();
 
     /// <summary>Seconds since the epoch, now.</summary>
     public double Now => time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
@@ -75,29 +79,47 @@ internal sealed class SessionValidator(INetapiClient client, TimeProvider time)
         cache[token.Token] = (token, time.GetUtcNow() + CacheFor);
     }
 
+    /// <summary>Drops a token from the cache of positive lookups (at <c>/logout</c>).</summary>
+    public void Forget(SaltToken token) => cache.TryRemove(token.Token, out _);
+
+    /// <summary>Whether this daemon refuses the token because a logout could not delete it on the master.</summary>
+    public bool IsRevoked(string token) => revoked.TryGetValue(token, out var until) && until > Now;
+
     /// <summary>
-    /// <c>/logout</c>: this daemon refuses the token as a session until it expires.
-    /// Deliberate difference: the master keeps the token (Salt does not revoke it either);
-    /// several daemons behind a balancer each keep their own list.
+    /// <c>/logout</c> when the master kept the token (its store cannot be reached and the user may not run
+    /// <c>auth.del_token</c>): this daemon refuses it until it expires. The list is bounded without dropping a
+    /// revocation: expired entries are evicted, and when it is still full the revocation is refused (false),
+    /// so the caller can say so instead of pretending the token is gone.
     /// </summary>
-    public void Revoke(SaltToken token)
+    public bool Revoke(SaltToken token)
     {
-        cache.TryRemove(token.Token, out _);
-        if (revoked.Count >= MaxEntries)
+        Forget(token);
+        var now = Now;
+        if (token.Expire <= now)
         {
-            var now = Now;
-            foreach (var (k, v) in revoked)
-            {
-                if (v <= now)
-                {
-                    revoked.TryRemove(k, out _);
-                }
-            }
+            return true;
         }
 
-        if (revoked.Count < MaxEntries)
+        lock (revokeGate)
         {
+            if (revoked.Count >= MaxRevoked)
+            {
+                foreach (var (k, v) in revoked)
+                {
+                    if (v <= now)
+                    {
+                        revoked.TryRemove(k, out _);
+                    }
+                }
+            }
+
+            if (revoked.Count >= MaxRevoked)
+            {
+                return false;
+            }
+
             revoked[token.Token] = token.Expire;
+            return true;
         }
     }
 }
