@@ -59,7 +59,7 @@ public sealed class ListFunGateTests : IDisposable
             object? reply = load.GetValueOrDefault("cmd") switch
             {
                 "get_token" => WithExtra(Map(("start", 1.0), ("expire", 4e9), ("name", user), ("eauth", "file"), ("token", load["token"])), tokenExtra),
-                "publish" => SaltMsgpack.Deserialize(Shared.VectorBytes("rep-publish-publish-eauth")),
+                "publish" => SaltMsgpack.Deserialize(TestData.VectorBytes("rep-publish-publish-eauth")),
                 _ => "",
             };
             p.Reply(r, reply);
