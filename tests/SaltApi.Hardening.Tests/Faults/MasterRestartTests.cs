@@ -166,6 +166,11 @@ public sealed class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper outp
         var waits = ended.Select(e => e - killedAt).ToArray();
         var report = string.Join("\n", responses.Select((r, i) => $"{r.Status} after {waits[i]:0.00}s: {r.Text[..Math.Min(r.Text.Length, 60)]}"));
         output.WriteLine(report);
+        foreach (var line in api!.Output.Split('\n').Where(l => l.Contains("master", StringComparison.OrdinalIgnoreCase)))
+        {
+            output.WriteLine(line);
+        }
+
         Assert.True(waits.Max() < 2.5, $"in-flight requests must fail at once, not wait out their timeouts:\n{report}");
         Assert.All(responses, r => Assert.True(r.Status == 503 && r.Text.Contains("Salt Master is not available.", StringComparison.Ordinal), report));
 
