@@ -68,11 +68,9 @@ public sealed class MasterLostTests
         using var peer = new RouterPeer((_, _) => false);
         using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
 
-        var sw = Stopwatch.StartNew();
         await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
 
         // One attempt, not three: a publish sent again would run twice.
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1.5), $"took {sw.Elapsed}");
         await Task.Delay(1000);
         Assert.Single(peer.Received);
     }
@@ -115,7 +113,7 @@ public sealed class MasterLostTests
             await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
         }
 
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
         var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(100), TimeSpan.FromSeconds(10), 1, CancellationToken.None))!;
         Assert.Equal(100L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
         Assert.Equal(9, peer.Received.Count);
@@ -143,7 +141,7 @@ public sealed class MasterLostTests
         var sw = Stopwatch.StartNew();
         peer.Dispose();
         await UntilAsync(() => Volatile.Read(ref lost) > 0);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
         await Task.Delay(500);
         Assert.Equal(1, Volatile.Read(ref lost));
     }
