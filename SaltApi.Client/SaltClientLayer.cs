@@ -45,6 +45,9 @@ public sealed class SaltClientLayer : IAsyncDisposable
         var options = ClientOptions.From(masterConfig);
         var channel = new RequestChannel(options, logging.CreateLogger("SaltApi.Client.RequestChannel"));
         var bus = new EventBus(options, logging.CreateLogger("SaltApi.Client.EventBus"));
+
+        // The master went away with its bus: the requests waiting on it get no reply; fail them now (503).
+        bus.MasterLost += channel.FailInFlight;
         bus.Start();
         var master = new MasterCalls(channel, options);
         var local = new LocalClient(master, bus, options);

@@ -42,6 +42,12 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
         this.log = log;
     }
 
+    /// <summary>
+    /// Raised (on the reader's task) when the bus closed and cannot be connected again at once: the master went
+    /// away, and the requests waiting on its request channel will get no reply.
+    /// </summary>
+    public event Action? MasterLost;
+
     /// <summary>True while the socket is connected.</summary>
     public bool IsConnected => Volatile.Read(ref connected).Task.IsCompleted;
 
@@ -118,12 +124,29 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
     {
         var backoff = MinBackoff;
         var buffer = new byte[ReadChunk];
+        var justLost = false;
         while (!stop.IsCancellationRequested)
         {
             Socket? socket = null;
             try
             {
-                socket = await ConnectAsync(stop.Token).ConfigureAwait(false);
+                try
+                {
+                    socket = await ConnectAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (SocketException) when (justLost)
+                {
+                    // Closed, and nothing listens any more: the master is gone (a reader the master dropped
+                    // connects again at once, and the requests in flight are left alone).
+                    LogMasterLost(log);
+                    MasterLost?.Invoke();
+                    throw;
+                }
+                finally
+                {
+                    justLost = false;
+                }
+
                 backoff = MinBackoff;
                 log.LogDebug("connected to the master event bus");
                 Volatile.Read(ref connected).TrySetResult();
@@ -154,6 +177,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
             {
                 Interlocked.Exchange(ref connected, NewSignal());
                 FailWatches();
+                justLost = true;
             }
 
             try
@@ -301,6 +325,9 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
             Route(evt, jid!);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the master event bus closed and nothing listens on it: the master is gone; failing the requests in flight")]
+    private static partial void LogMasterLost(ILogger log);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "cannot connect to the master event bus: {Error}")]
     private static partial void LogCannotConnect(ILogger log, string error);

@@ -13,7 +13,7 @@ namespace SaltApi.Client.Request;
 /// <summary>No reply after every attempt (Salt's SaltReqTimeoutError).</summary>
 internal sealed class RequestTimeoutException() : Exception("Message timed out");
 
-/// <summary>The master's "running" file went away while the request waited: no reply will come.</summary>
+/// <summary>The master went away while the request waited (its connection dropped, its event bus closed, or its "running" file went away): no reply will come.</summary>
 internal sealed class MasterGoneException() : Exception("Salt Master is not available.");
 
 /// <summary>
@@ -22,12 +22,18 @@ internal sealed class MasterGoneException() : Exception("Salt Master is not avai
 /// them on a few threads so concurrent requests never wait for each other's round trip. Each
 /// socket is owned by one worker thread (NetMQ sockets are not thread-safe); requests reach
 /// the thread through a lock-free queue. A request with no reply in time has its socket thrown
-/// away and is sent again on a fresh one (lazy pirate), as Salt's client does.
+/// away; it is sent again on a fresh one (Salt's lazy pirate) only when it cannot have reached the
+/// master: its socket never had a connection. A socket monitor per REQ socket reports connections
+/// made and dropped: when the connection of a request in flight drops, no reply can come (the master
+/// went away with it), and the request fails at once.
 /// </summary>
 internal sealed partial class RequestChannel : IDisposable
 {
-    [LoggerMessage(Level = LogLevel.Debug, Message = "request timed out, attempt {Attempt} of {Tries}; retrying on a fresh socket")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "request timed out before it reached the master, attempt {Attempt} of {Tries}; retrying on a fresh socket")]
     private static partial void LogRetry(ILogger log, int attempt, int tries);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the connection to the master dropped: {Count} request(s) in flight failed")]
+    private static partial void LogDropped(ILogger log, int count);
 
     private readonly Worker[] workers;
     private readonly RequestSlots slots;
@@ -77,6 +83,21 @@ internal sealed partial class RequestChannel : IDisposable
         }
     }
 
+    /// <summary>
+    /// The master went away (its event bus closed and cannot be reached): fails every request in flight at
+    /// once. Requests sent after this are not affected.
+    /// </summary>
+    public void FailInFlight()
+    {
+        foreach (var w in workers)
+        {
+            w.FailInFlight();
+        }
+    }
+
+    /// <summary>REQ sockets open now, over all threads (each with its monitor).</summary>
+    internal int OpenSockets => workers.Sum(w => w.OpenSockets);
+
     public void Dispose()
     {
         if (disposed)
@@ -105,6 +126,9 @@ internal sealed partial class RequestChannel : IDisposable
 
         /// <summary>The master's running file existed when the request was made.</summary>
         public bool MasterFileSeen { get; init; }
+
+        /// <summary>The current attempt's socket was connected at some time: the request may have reached the master.</summary>
+        public bool Reached { get; set; }
 
         public long Deadline { get; set; }
 
@@ -141,6 +165,9 @@ internal sealed partial class RequestChannel : IDisposable
         private int wakePending;
         private int sweeps;
         private int disposed;
+        private int failRequests;
+        private int failSeen;
+        private int openSockets;
         private volatile bool stopped;
 
         public Worker(ClientOptions options, int maxIdle, int index, ILogger log)
@@ -153,6 +180,24 @@ internal sealed partial class RequestChannel : IDisposable
             wakeWriter.Connect(address);
             thread = new Thread(Run) { Name = $"salt-req-{index}", IsBackground = true };
             thread.Start();
+        }
+
+        public int OpenSockets => Volatile.Read(ref openSockets);
+
+        /// <summary>Asks the thread to fail what is in flight now (any thread).</summary>
+        public void FailInFlight()
+        {
+            Interlocked.Increment(ref failRequests);
+            if (Volatile.Read(ref disposed) == 0)
+            {
+                lock (wakeLock)
+                {
+                    if (Volatile.Read(ref disposed) == 0)
+                    {
+                        wakeWriter.TrySendFrameEmpty();
+                    }
+                }
+            }
         }
 
         public void Enqueue(Work work)
@@ -222,6 +267,13 @@ internal sealed partial class RequestChannel : IDisposable
                     }
 
                     ready.Clear();
+                    if (Volatile.Read(ref failRequests) is var fail && fail != failSeen)
+                    {
+                        failSeen = fail;
+                        FailAll();
+                        nextSweep = Environment.TickCount64;
+                    }
+
                     if (woken)
                     {
                         while (wakeReader.TrySkipFrame())
@@ -359,6 +411,10 @@ internal sealed partial class RequestChannel : IDisposable
             var conn = w.Attempt == 0 && idle.Count > 0 ? idle.Pop() : Create();
             w.Attempt++;
             w.Deadline = Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency);
+
+            // Events from before this request (a drop while the socket sat idle) are not its own.
+            conn.ReadMonitor();
+            w.Reached = conn.Connected;
             conn.Work = w;
             inflight[conn.Socket] = conn;
             itemsDirty = true;
@@ -402,8 +458,15 @@ internal sealed partial class RequestChannel : IDisposable
                 s.Options.IPv4Only = false;
             }
 
+            // The monitor's reader is connected before the socket, so that no event is missed.
+            var endpoint = $"inproc://salt-req-monitor-{Guid.NewGuid():N}";
+            s.Monitor(endpoint, SocketEvents.Connected | SocketEvents.Disconnected);
+            var monitor = new PairSocket();
+            monitor.Options.Linger = TimeSpan.Zero;
+            monitor.Connect(endpoint);
             s.Connect(options.Master.MasterUri);
-            var conn = new Conn(s);
+            Interlocked.Increment(ref openSockets);
+            var conn = new Conn(s, monitor);
             if (conn.Handle is not null)
             {
                 handles[conn.Handle] = conn;
@@ -419,7 +482,33 @@ internal sealed partial class RequestChannel : IDisposable
                 handles.Remove(c.Handle);
             }
 
+            Close(c);
+        }
+
+        private void Close(Conn c)
+        {
             c.Socket.Dispose();
+            c.ReadMonitor();
+            c.Monitor.Dispose();
+            Interlocked.Decrement(ref openSockets);
+        }
+
+        /// <summary>The master went away: every request in flight fails now (the sweep then throws their sockets away).</summary>
+        private void FailAll()
+        {
+            var failed = 0;
+            foreach (var c in inflight.Values)
+            {
+                if (c.Work!.Reply.TrySetException(new MasterGoneException()))
+                {
+                    failed++;
+                }
+            }
+
+            if (failed > 0)
+            {
+                LogDropped(log, failed);
+            }
         }
 
         private void OnReceiveReady(NetMQSocket socket)
@@ -471,13 +560,32 @@ internal sealed partial class RequestChannel : IDisposable
                 }
             }
 
+            // Deliberate difference: Salt's REQ socket waits out its timeout when the master dies with the
+            // request (the reply can never come). The monitor reports the connection dropped: fail at once (503).
+            // Read every 5th sweep (100 ms), and always before an attempt is judged timed out.
             var now = Stopwatch.GetTimestamp();
+            var readAll = sweeps % 5 == 0;
+            var dropped = 0;
             foreach (var c in inflight.Values)
             {
+                if (readAll || now >= c.Work!.Deadline)
+                {
+                    c.ReadMonitor();
+                    if (c.Dropped && c.Work!.Reply.TrySetException(new MasterGoneException()))
+                    {
+                        dropped++;
+                    }
+                }
+
                 if (c.Work!.Reply.Task.IsCompleted || now >= c.Work.Deadline)
                 {
                     expired.Add(c);
                 }
+            }
+
+            if (dropped > 0)
+            {
+                LogDropped(log, dropped);
             }
 
             foreach (var c in expired)
@@ -491,7 +599,10 @@ internal sealed partial class RequestChannel : IDisposable
                     continue;
                 }
 
-                if (w.Attempt < w.Tries)
+                // Deliberate difference: Salt sends the request again (3 tries), so a publish, a runner or a wheel
+                // call that reached a master too slow to answer in time runs twice. Only a request whose socket
+                // never had a connection (it cannot have reached the master) is sent again.
+                if (w.Attempt < w.Tries && !w.Reached)
                 {
                     LogRetry(log, w.Attempt, w.Tries);
                     Start(w);
@@ -512,13 +623,13 @@ internal sealed partial class RequestChannel : IDisposable
             foreach (var c in inflight.Values)
             {
                 c.Work?.Reply.TrySetException(new ObjectDisposedException(nameof(RequestChannel)));
-                c.Socket.Dispose();
+                Close(c);
             }
 
             FailQueued();
             foreach (var c in idle)
             {
-                c.Socket.Dispose();
+                Close(c);
             }
 
             inflight.Clear();
@@ -552,17 +663,57 @@ internal sealed partial class RequestChannel : IDisposable
             }
         }
 
-        /// <summary>A pooled REQ socket, its poll item (made once, not per request) and the request it carries.</summary>
-        private sealed class Conn(RequestSocket socket)
+        /// <summary>A pooled REQ socket, its monitor, its poll item (made once, not per request) and the request it carries.</summary>
+        private sealed class Conn(RequestSocket socket, PairSocket monitor)
         {
             public RequestSocket Socket { get; } = socket;
+
+            /// <summary>The reader of the socket's monitor (connections made and dropped).</summary>
+            public PairSocket Monitor { get; } = monitor;
+
+            /// <summary>The socket has a connection, as of the last <see cref="ReadMonitor"/>.</summary>
+            public bool Connected { get; private set; }
+
+            /// <summary>The connection dropped while <see cref="Work"/> was on this socket: its reply can never come.</summary>
+            public bool Dropped { get; private set; }
 
             public NetMQSelector.Item Item { get; } = new(socket, PollEvents.PollIn);
 
             /// <summary>The socket's mailbox handle (ZeroMQ's ZMQ_FD), when available.</summary>
             public Socket? Handle { get; } = MailboxHandle.Of(socket);
 
-            public Work? Work { get; set; }
+            public Work? Work
+            {
+                get;
+                set
+                {
+                    field = value;
+                    Dropped = false;
+                }
+            }
+
+            /// <summary>Takes the monitor's pending events (on the owning thread).</summary>
+            public void ReadMonitor()
+            {
+                while (Monitor.TryReceiveFrameBytes(TimeSpan.Zero, out var frame))
+                {
+                    switch (SocketMonitorEvent.Read(frame))
+                    {
+                        case SocketEvents.Connected:
+                            Connected = true;
+                            if (Work is { } w)
+                            {
+                                w.Reached = true;
+                            }
+
+                            break;
+                        case SocketEvents.Disconnected:
+                            Connected = false;
+                            Dropped = Work is not null;
+                            break;
+                    }
+                }
+            }
         }
     }
 
@@ -632,5 +783,36 @@ internal static class MailboxHandle
         {
             return null;
         }
+    }
+}
+
+/// <summary>
+/// One event of a NetMQ socket monitor, as NetMQ's MonitorEvent writes it: the event (int32, little endian), the
+/// address (a length byte and its bytes), a flag byte, then an int32 (flag 1) or a GC handle of the connection's
+/// socket (flag 2) that the reader must free (NetMQ's own reader is internal).
+/// </summary>
+internal static class SocketMonitorEvent
+{
+    public static SocketEvents Read(byte[] frame)
+    {
+        if (frame.Length < 6)
+        {
+            return 0;
+        }
+
+        var evt = (SocketEvents)System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(frame);
+        var pos = 5 + frame[4];
+        if (pos < frame.Length && frame[pos] == 2 && frame.Length >= pos + 1 + IntPtr.Size)
+        {
+            var ptr = IntPtr.Size == 8
+                ? new IntPtr(System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(frame.AsSpan(pos + 1)))
+                : new IntPtr(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(frame.AsSpan(pos + 1)));
+            if (ptr != IntPtr.Zero)
+            {
+                System.Runtime.InteropServices.GCHandle.FromIntPtr(ptr).Free();
+            }
+        }
+
+        return evt;
     }
 }

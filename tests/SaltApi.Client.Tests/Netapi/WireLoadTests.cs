@@ -223,7 +223,8 @@ public sealed class WireLoadTests : IDisposable
 
         var runner = await Assert.ThrowsAsync<SaltMasterUnavailableException>(() => layer.Client.RunAsync(Low(("client", "runner_async"), ("fun", "test.arg"), ("token", "ab")), CancellationToken.None));
         Assert.Equal("Message timed out", runner.Message);
-        Assert.Equal(3, peer.Received.Count);
+        // Sent once: a call that reached the master is never sent again (it would run twice).
+        Assert.Single(peer.Received);
 
         var local = await Assert.ThrowsAsync<SaltMasterUnavailableException>(() => layer.Client.RunAsync(Low(("client", "local_async"), ("tgt", "*"), ("fun", "test.ping"), ("timeout", 1L), ("token", "ab")), CancellationToken.None));
         Assert.StartsWith("Salt request timed out. The master is not responding.", local.Message);

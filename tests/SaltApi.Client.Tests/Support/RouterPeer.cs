@@ -16,11 +16,22 @@ internal sealed class RouterPeer : IDisposable
     private readonly NetMQPoller poller;
     private readonly Func<RouterPeer, Request, bool> onRequest;
 
-    public RouterPeer(Func<RouterPeer, Request, bool> onRequest)
+    /// <param name="onRequest">Called per request; true answers it with its own envelope.</param>
+    /// <param name="port">The port to bind (a master restarted on its port); 0 for a free one.</param>
+    public RouterPeer(Func<RouterPeer, Request, bool> onRequest, int port = 0)
     {
         this.onRequest = onRequest;
         router.Options.Linger = TimeSpan.Zero;
-        Port = router.BindRandomPort("tcp://127.0.0.1");
+        if (port == 0)
+        {
+            Port = router.BindRandomPort("tcp://127.0.0.1");
+        }
+        else
+        {
+            router.Bind($"tcp://127.0.0.1:{port}");
+            Port = port;
+        }
+
         router.ReceiveReady += (_, _) =>
         {
             var msg = new NetMQMessage();

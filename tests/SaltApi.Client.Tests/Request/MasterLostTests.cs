@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using SaltApi.Client.Bus;
+using SaltApi.Client.Config;
+using SaltApi.Client.Request;
+using SaltApi.Client.Tests.Support;
+using SaltApi.Testing;
+
+namespace SaltApi.Client.Tests.Request;
+
+/// <summary>
+/// The master goes away with requests in flight: they fail at once (their connection dropped, or the
+/// event bus closed with nothing listening), nothing that may have reached the master is sent again,
+/// and no socket is left behind across restarts.
+/// </summary>
+public sealed class MasterLostTests
+{
+    private static ClientOptions Options(int port, int sockets = 256, int threads = 2) => ClientOptions.From(new Dictionary<string, object?>
+    {
+        ["interface"] = "127.0.0.1",
+        ["ret_port"] = (long)port,
+        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_threads"] = (long)threads, ["request_sockets"] = (long)sockets },
+    });
+
+    private static OrderedDictionary<string, object?> Ping(int i) => new() { ["cmd"] = "ping", ["n"] = (long)i };
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), "condition not met in time");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task Requests_in_flight_fail_at_once_when_the_masters_connection_drops_and_none_is_sent_again()
+    {
+        var peer = new RouterPeer((_, _) => false);
+        var port = peer.Port;
+        using var channel = new RequestChannel(Options(port, threads: 2), NullLogger.Instance);
+        var calls = Enumerable.Range(0, 16).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
+        await UntilAsync(() => peer.Received.Count == 16);
+
+        var sw = Stopwatch.StartNew();
+        peer.Dispose();
+        foreach (var call in calls)
+        {
+            await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        // Not the 30 s request timeout: the drop is seen within a sweep or two.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+
+        // The master is back on its port: none of the 16 reaches it again, and a new request is served.
+        using var again = new RouterPeer((_, _) => true, port);
+        await Task.Delay(1000);
+        Assert.Empty(again.Received);
+        var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(99), TimeSpan.FromSeconds(10), 3, CancellationToken.None))!;
+        Assert.Equal(99L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
+        Assert.Equal([99L], again.Received.Select(r => (long)r.Load["n"]!));
+    }
+
+    [Fact]
+    public async Task A_request_that_reached_the_master_is_not_sent_again_after_its_timeout()
+    {
+        using var peer = new RouterPeer((_, _) => false);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
+
+        // One attempt, not three: a publish sent again would run twice.
+        await Task.Delay(1000);
+        Assert.Single(peer.Received);
+    }
+
+    [Fact]
+    public async Task A_request_that_never_reached_a_master_is_sent_again_on_a_fresh_socket()
+    {
+        // Warm (JIT) the peer's answering path, so that the reply comes well within an attempt.
+        using (var warm = new RouterPeer((_, _) => true))
+        using (var warmChannel = new RequestChannel(Options(warm.Port), NullLogger.Instance))
+        {
+            await warmChannel.SendAsync(Ping(0), TimeSpan.FromSeconds(10), 1, CancellationToken.None);
+        }
+
+        // Nothing listens when the request is made: its first attempt cannot have reached a master.
+        var port = FreePort.Next();
+        using var channel = new RequestChannel(Options(port), NullLogger.Instance);
+        var call = channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(1500), 6, CancellationToken.None);
+        await Task.Delay(1800);
+        using var peer = new RouterPeer((_, _) => true, port);
+
+        var reply = (OrderedDictionary<string, object?>)(await call.WaitAsync(TimeSpan.FromSeconds(30)))!;
+
+        Assert.Equal(1L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
+        Assert.Single(peer.Received);
+    }
+
+    [Fact]
+    public async Task FailInFlight_fails_the_requests_in_flight_and_not_the_later_ones()
+    {
+        using var peer = new RouterPeer((_, r) => (long)r.Load["n"]! >= 100);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+        var calls = Enumerable.Range(0, 8).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
+        await UntilAsync(() => peer.Received.Count == 8);
+
+        var sw = Stopwatch.StartNew();
+        channel.FailInFlight();
+        foreach (var call in calls)
+        {
+            await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+        var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(100), TimeSpan.FromSeconds(10), 1, CancellationToken.None))!;
+        Assert.Equal(100L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
+        Assert.Equal(9, peer.Received.Count);
+    }
+
+    [Fact]
+    public async Task The_bus_closing_with_nothing_listening_reports_the_master_lost_but_a_dropped_reader_does_not()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "master_event_pub.ipc");
+        var peer = new BusPeer(path);
+        await using var bus = new EventBus(ClientOptions.From(new Dictionary<string, object?> { ["sock_dir"] = dir.Path, ["cachedir"] = dir.Path }), NullLogger.Instance);
+        var lost = 0;
+        bus.MasterLost += () => Interlocked.Increment(ref lost);
+        bus.Start();
+        await peer.WaitReaderAsync();
+
+        // The master drops its reader (too slow, say) but still listens: the reader connects again; nothing is lost.
+        peer.DropReaders();
+        await peer.WaitReaderAsync();
+        await Task.Delay(300);
+        Assert.Equal(0, Volatile.Read(ref lost));
+
+        // The master goes away: its socket file stays, nothing listens on it.
+        var sw = Stopwatch.StartNew();
+        peer.Dispose();
+        await UntilAsync(() => Volatile.Read(ref lost) > 0);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+        await Task.Delay(500);
+        Assert.Equal(1, Volatile.Read(ref lost));
+    }
+
+    [Fact]
+    public async Task No_socket_is_left_open_across_master_restarts()
+    {
+        var port = FreePort.Next();
+        var channel = new RequestChannel(Options(port, sockets: 8, threads: 2), NullLogger.Instance);
+        try
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                var n = round * 100;
+                var peer = new RouterPeer((_, r) => (long)r.Load["n"]! % 2 == 0, port);
+                {
+                    // Served requests (the pool fills), then requests held when the master goes.
+                    await Task.WhenAll(Enumerable.Range(0, 8).Select(i => channel.SendAsync(Ping(n + (2 * i)), TimeSpan.FromSeconds(10), 1, CancellationToken.None)));
+                    var held = Enumerable.Range(0, 8).Select(i => channel.SendAsync(Ping(n + (2 * i) + 1), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
+                    await UntilAsync(() => peer.Received.Count == 16);
+                    peer.Dispose();
+                    foreach (var h in held)
+                    {
+                        await Assert.ThrowsAsync<MasterGoneException>(() => h.WaitAsync(TimeSpan.FromSeconds(30)));
+                    }
+                }
+
+                // Dropped sockets are closed with their monitors; the pool never holds more than request_sockets.
+                await UntilAsync(() => channel.OpenSockets <= 8);
+            }
+        }
+        finally
+        {
+            channel.Dispose();
+        }
+
+        Assert.Equal(0, channel.OpenSockets);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using SaltApi.Hardening.Tests.Http;
+using SaltApi.Testing;
+using static SaltApi.Hardening.Tests.BadInput.Requests;
+
+namespace SaltApi.Hardening.Tests.Faults;
+
+/// <summary>
+/// A master restart as an operator does it, with the master in its own process: a daemon that runs only
+/// the embedded master (and rest_cherrypy, since a salt-api with no module exits), and an API daemon with
+/// no <c>embedded_master</c> pointed at its ret_port and sock_dir, as at a real salt-master on the host.
+/// The master process is killed while 16 requests are in flight; every one must answer 503 at once, not
+/// wait out its request timeout, and nothing may be sent again to the restarted master.
+/// </summary>
+public sealed class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string WrongCreds = "\"eauth\": \"file\", \"username\": \"saltdev\", \"password\": \"wrong\"";
+    private readonly string masterDir = Directory.CreateTempSubdirectory("saltapi-master-").FullName;
+    private readonly string apiDir = Directory.CreateTempSubdirectory("saltapi-api-").FullName;
+    private readonly int retPort = FreePort.Next();
+    private readonly int masterHttpPort = FreePort.Next();
+    private readonly int wsgiPort = FreePort.Next();
+    private Daemon? master;
+    private Daemon? api;
+
+    private string MasterYaml => $"""
+        interface: 127.0.0.1
+        ret_port: {retPort}
+        sock_dir: {masterDir}/sock
+        cachedir: {masterDir}/cache
+        pki_dir: {masterDir}/pki
+        api_pidfile: {masterDir}/salt-api.pid
+        api_logfile: {masterDir}/api.log
+        external_auth:
+          file:
+            ^filename: {masterDir}/users
+            ^filetype: text
+            saltdev: ['.*', '@runner', '@wheel', '@jobs']
+        embedded_master:
+          minions: 5
+          # Minions that take their time, and a failed login answered after ~30 s (Salt's padding):
+          # both keep requests in flight, on the event bus and on the request channel.
+          latency_ms: 30000
+          auth_failure_delay: 30
+        rest_cherrypy:
+          port: {masterHttpPort}
+          host: 127.0.0.1
+          disable_ssl: true
+        """;
+
+    // Salt's defaults for the request timeouts: 5 s per publish attempt, 60 s per master_call attempt.
+    private string ApiYaml => $"""
+        interface: 127.0.0.1
+        ret_port: {retPort}
+        sock_dir: {masterDir}/sock
+        cachedir: {apiDir}/cache
+        api_pidfile: {apiDir}/salt-api.pid
+        api_logfile: {apiDir}/api.log
+        timeout: 5
+        netapi_enable_clients: [local, local_async, runner, wheel]
+        external_auth:
+          file:
+            ^filename: {masterDir}/users
+            ^filetype: text
+            saltdev: ['.*', '@runner', '@wheel', '@jobs']
+        rest_wsgi:
+          port: {wsgiPort}
+          host: 127.0.0.1
+        """;
+
+    public async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(Path.Combine(masterDir, "users"), "saltdev:saltdev\n");
+        await File.WriteAllTextAsync(Path.Combine(masterDir, "master"), MasterYaml);
+        await File.WriteAllTextAsync(Path.Combine(apiDir, "master"), ApiYaml);
+        master = await StartMasterAsync();
+        api = await Daemon.LaunchAsync(apiDir, apiDir, ["-c", apiDir, "-l", "info"], wsgiPort, 0, retPort, [wsgiPort]);
+    }
+
+    private async Task<Daemon> StartMasterAsync()
+    {
+        // Its own scratch folder: Daemon deletes its folder on dispose, and the master's must survive a restart.
+        var scratch = Directory.CreateTempSubdirectory("saltapi-master-run-").FullName;
+        var d = await Daemon.LaunchAsync(scratch, masterDir, ["-c", masterDir, "-l", "info"], 0, masterHttpPort, retPort, [masterHttpPort]);
+        await d.WaitForPortAsync(retPort, TimeSpan.FromSeconds(30));
+        return d;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (api is not null)
+        {
+            await api.DisposeAsync();
+        }
+
+        if (master is not null)
+        {
+            await master.DisposeAsync();
+        }
+
+        foreach (var d in new[] { masterDir, apiDir })
+        {
+            try
+            {
+                Directory.Delete(d, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private Task<RawResponse> WsgiAsync(string body, TimeSpan limit) => RawHttp.SendAsync(wsgiPort, Post("/", body), limit);
+
+    private async Task UntilGoodAsync(TimeSpan bound)
+    {
+        var sw = Stopwatch.StartNew();
+        RawResponse? last = null;
+        while (sw.Elapsed < bound)
+        {
+            last = await WsgiAsync($$"""[{"client": "local_async", "tgt": "ms--0", "fun": "test.ping", {{Creds}}}]""", TimeSpan.FromSeconds(30));
+            if (last.Status == 200 && last.Text.Contains("\"minions\": [\"ms--0\"]", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new Xunit.Sdk.XunitException($"no good answer within {bound}; last: {last}\n{api!.Output[^Math.Min(api.Output.Length, 3000)..]}");
+    }
+
+    [Fact]
+    public async Task Killing_the_master_fails_every_request_in_flight_with_503_at_once_and_a_restarted_master_serves_again()
+    {
+        await UntilGoodAsync(TimeSpan.FromSeconds(30));
+
+        // 16 in flight: a publish and a wheel call whose replies the master holds back (failed logins), and
+        // synchronous jobs waiting for their minions' returns on the event bus.
+        string[] bodies =
+        [
+            $$"""[{"client": "local_async", "tgt": "ms--0", "fun": "test.ping", {{WrongCreds}}}]""",
+            $$"""[{"client": "wheel", "fun": "key.list_all", {{WrongCreds}}}]""",
+            $$"""[{"client": "local", "tgt": "ms--*", "fun": "test.ping", "timeout": 60, {{Creds}}}]""",
+        ];
+        var ended = new double[16];
+        var kill = Stopwatch.StartNew();
+        var inFlight = Enumerable.Range(0, 16).Select(async i =>
+        {
+            var r = await WsgiAsync(bodies[i % 5 == 4 ? 1 : i % 2 == 0 ? 0 : 2], TimeSpan.FromSeconds(240));
+            ended[i] = kill.Elapsed.TotalSeconds;
+            return r;
+        }).ToList();
+
+        // Every request has reached the master (the sync ones have their jid) before it goes.
+        await Task.Delay(1500);
+        Assert.All(inFlight, t => Assert.False(t.IsCompleted, $"answered before the master went away: {(t.IsCompleted ? t.Result.ToString() : "")}"));
+        var killedAt = kill.Elapsed.TotalSeconds;
+        master!.Signal(9);
+        Assert.True(await master.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        var responses = await Task.WhenAll(inFlight);
+
+        var waits = ended.Select(e => e - killedAt).ToArray();
+        var report = string.Join("\n", responses.Select((r, i) => $"{r.Status} after {waits[i]:0.00}s: {r.Text[..Math.Min(r.Text.Length, 60)]}"));
+        output.WriteLine(report);
+        foreach (var line in api!.Output.Split('\n').Where(l => l.Contains("master", StringComparison.OrdinalIgnoreCase)))
+        {
+            output.WriteLine(line);
+        }
+
+        Assert.True(waits.Max() < 2.5, $"in-flight requests must fail at once, not wait out their timeouts:\n{report}");
+        Assert.All(responses, r => Assert.True(r.Status == 503 && r.Text.Contains("Salt Master is not available.", StringComparison.Ordinal), report));
+
+        // Back on the same ports and sock_dir: the same API daemon serves again.
+        await master.DisposeAsync();
+        master = await StartMasterAsync();
+        await UntilGoodAsync(TimeSpan.FromSeconds(30));
+        Assert.False(api!.HasExited);
+    }
+}
