@@ -690,18 +690,27 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
     /// </summary>
     internal static string LogPath(HttpRequest req)
     {
+        const int MinTokenLength = 32;
         var path = req.Path.Value ?? "/";
         var ws = path.IndexOf("/ws/", StringComparison.Ordinal);
         path = ws >= 0 ? path[..(ws + 4)] + "***" : path;
-        if (!path.Any(char.IsControl))
-        {
-            return path;
-        }
-
         var sb = new StringBuilder(path.Length + 16);
+        var hex = 0;
         foreach (var c in path)
         {
             _ = char.IsControl(c) ? sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture)) : sb.Append(c);
+            hex = char.IsAsciiHexDigit(c) ? hex + 1 : 0;
+            if (hex == MinTokenLength)
+            {
+                // A token anywhere in a path (a client that put it in the wrong place): 32+ hex digits
+                // (Salt's tokens are hex digests; jids have 20 digits) are left out.
+                sb.Length -= MinTokenLength;
+                sb.Append("***");
+            }
+            else if (hex > MinTokenLength)
+            {
+                sb.Length--;
+            }
         }
 
         return sb.ToString();
