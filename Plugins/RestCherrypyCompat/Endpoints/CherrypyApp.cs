@@ -1252,7 +1252,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         // differences: credential headers are left out (our session id is the Salt token itself, valid
         // on every daemon: on the bus anyone reading /events could replay it), and Remote-Addr is always
         // the socket's address (a client-sent Remote-Addr header never overwrites it).
-        var headers = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        var headers = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["Remote-Addr"] = RemoteIp(call.Ctx) };
         foreach (var (name, value) in call.Request.Headers)
         {
             if (!HookHeaders.IsCredential(name))
@@ -1261,7 +1261,6 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             }
         }
 
-        headers["Remote-Addr"] = RemoteIp(call.Ctx);
         var tag = string.Join('/', HookTagBase.Concat(args));
         var ok = await client.FireEventAsync(tag, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
