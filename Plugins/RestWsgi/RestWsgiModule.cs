@@ -30,10 +30,10 @@ public sealed class RestWsgiModule : INetapiModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = RestWsgiOptions.From(context.Section);
-        var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize));
+        var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections));
         builder.WebHost.UseShutdownTimeout(options.DrainTimeout);
         await using var app = builder.Build();
-        var handler = new LowstateHandler(context, ApiAcl.From(context.Section));
+        using var handler = new LowstateHandler(context, options, ApiAcl.From(context.Section));
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(context.Stopping);
@@ -51,8 +51,19 @@ public sealed class RestWsgiModule : INetapiModule
         await app.StopAsync(drain.Token);
     }
 
-    private sealed class LowstateHandler(NetapiModuleContext context, ApiAcl? apiAcl)
+    private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options, ApiAcl? apiAcl) : IDisposable
     {
+        // A body must have arrived whole within this time.
+        private static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
+
+        private readonly WsgiGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
+
+        // Bytes of bodies held at once: every running and queued request may hold a whole body.
+        private readonly long budget = Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize);
+        private long buffered;
+
+        public void Dispose() => gate.Dispose();
+
         public async Task HandleAsync(HttpContext http)
         {
             var (status, body) = await AnswerAsync(http);
@@ -92,16 +103,60 @@ public sealed class RestWsgiModule : INetapiModule
                 return (406, "406: JSON required");
             }
 
+            // The body is read before a slot is taken: a slow sender holds a connection, not a slot.
             byte[] raw;
+            var reserved = new Reservation(this);
             try
             {
-                raw = await ReadBodyAsync(request, http.RequestAborted);
-            }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                return (413, "413: Request Entity Too Large");
-            }
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+                timeout.CancelAfter(BodyTimeout);
+                try
+                {
+                    var read = await ReadBodyAsync(request, reserved, timeout.Token);
+                    if (read is null)
+                    {
+                        return (503, "503: Service Unavailable");
+                    }
 
+                    raw = read;
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+                {
+                    return (408, "408: Request Timeout");
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return (413, "413: Request Entity Too Large");
+                }
+
+                // Ours: the chunks are counted before anything is built (Salt has no bound).
+                if (CountChunks(raw, options.MaxChunks) > options.MaxChunks)
+                {
+                    return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
+                }
+
+                if (!await gate.EnterAsync(http.RequestAborted))
+                {
+                    return (503, "503: Service Unavailable");
+                }
+
+                try
+                {
+                    return await RunAsync(http, raw);
+                }
+                finally
+                {
+                    gate.Exit();
+                }
+            }
+            finally
+            {
+                reserved.Dispose();
+            }
+        }
+
+        private async Task<(int Status, object? Body)> RunAsync(HttpContext http, byte[] raw)
+        {
             object? parsed;
             try
             {
@@ -166,11 +221,17 @@ public sealed class RestWsgiModule : INetapiModule
             return media.Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
         }
 
-        private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+        /// <summary>The body; null when the body budget is spent.</summary>
+        private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, Reservation reserved, CancellationToken cancellationToken)
         {
-            // For speed, a body of known (bounded) length is read straight into its own array.
-            if (request.ContentLength is > 0 and < 1 << 20)
+            // For speed, a small body of known length is read straight into its own array.
+            if (request.ContentLength is > 0 and <= 64 * 1024)
             {
+                if (!reserved.TryAdd(request.ContentLength.Value))
+                {
+                    return null;
+                }
+
                 var body = new byte[(int)request.ContentLength];
                 var read = 0;
                 int n;
@@ -182,9 +243,73 @@ public sealed class RestWsgiModule : INetapiModule
                 return read == body.Length ? body : body[..read];
             }
 
+            // Larger or chunked bodies grow as they arrive (Kestrel enforces max_request_body_size),
+            // each piece reserved first: a trickling client holds only what it has sent.
             using var buffer = new MemoryStream(4096);
-            await request.Body.CopyToAsync(buffer, cancellationToken);
+            var piece = new byte[16 * 1024];
+            int got;
+            while ((got = await request.Body.ReadAsync(piece, cancellationToken)) > 0)
+            {
+                if (!reserved.TryAdd(got))
+                {
+                    return null;
+                }
+
+                buffer.Write(piece, 0, got);
+            }
+
             return buffer.ToArray();
+        }
+
+        /// <summary>The top-level elements of a JSON array, counted up to <paramref name="limit"/> + 1 without building anything; 0 when not an array.</summary>
+        internal static int CountChunks(byte[] raw, int limit)
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(raw, new System.Text.Json.JsonReaderOptions { MaxDepth = SaltJson.MaxDepth });
+            var count = 0;
+            try
+            {
+                if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
+                {
+                    return 0;
+                }
+
+                while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
+                {
+                    if (++count > limit)
+                    {
+                        return count;
+                    }
+
+                    reader.Skip();
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // Bad JSON: the parser answers it with Python's message.
+                return 0;
+            }
+
+            return count;
+        }
+
+        /// <summary>The bytes one request holds in the body budget, given back when it ends.</summary>
+        private sealed class Reservation(LowstateHandler owner) : IDisposable
+        {
+            private long bytes;
+
+            public bool TryAdd(long n)
+            {
+                if (Interlocked.Add(ref owner.buffered, n) > owner.budget)
+                {
+                    Interlocked.Add(ref owner.buffered, -n);
+                    return false;
+                }
+
+                bytes += n;
+                return true;
+            }
+
+            public void Dispose() => Interlocked.Add(ref owner.buffered, -bytes);
         }
     }
 
@@ -211,6 +336,7 @@ public sealed class RestWsgiModule : INetapiModule
         404 => "NOT FOUND",
         405 => "METHOD NOT ALLOWED",
         406 => "NOT ACCEPTABLE",
+        408 => "REQUEST TIMEOUT",
         413 => "REQUEST ENTITY TOO LARGE",
         500 => "INTERNAL SERVER ERROR",
         501 => "NOT IMPLEMENTED",

@@ -28,6 +28,9 @@ public sealed record ListenerOptions(
 /// <summary>Builds a minimal Kestrel web application for a module, logging through the module's logger.</summary>
 public static class NetapiWebHost
 {
+    // How long a client has to send a request's headers.
+    private static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Creates a builder bound as <paramref name="listener"/> says; add routes after <c>Build()</c>.</summary>
     public static WebApplicationBuilder CreateBuilder(NetapiModuleContext context, ListenerOptions listener)
     {
@@ -40,6 +43,13 @@ public static class NetapiWebHost
         });
         builder.Logging.AddProvider(new ModuleLoggerProvider(context.Logger));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // The framework's own lines never reach the module's log below Warning, whatever level the module
+        // asks for: "Request starting/finished" (Hosting.Diagnostics) logs the path and query, and Kestrel
+        // puts the raw request line in its bad-request messages when Information is on; both carry
+        // tokens (?token=, /ws/<token>). A module logs its own redacted access line instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System", LogLevel.Warning);
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(k =>
@@ -49,7 +59,13 @@ public static class NetapiWebHost
             k.Limits.MaxConcurrentConnections = listener.MaxConnections;
             k.Limits.MaxConcurrentUpgradedConnections = listener.MaxConnections;
             k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
-            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            // Slow clients hold a connection, never the server: the headers must arrive within 10 s
+            // (CherryPy's socket_timeout), a body at 1 KiB/s or faster after a 10 s grace, and an answer
+            // be read at 240 B/s or faster after 10 s (event streams lift that bound for themselves;
+            // upgraded WebSocket connections are not rate-checked).
+            k.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
+            k.Limits.MinRequestBodyDataRate = new MinDataRate(1024, TimeSpan.FromSeconds(10));
+            k.Limits.MinResponseDataRate = new MinDataRate(240, TimeSpan.FromSeconds(10));
             foreach (var address in Addresses(listener.Host))
             {
                 k.Listen(address, listener.Port, o =>

@@ -146,7 +146,7 @@ internal sealed class SaltLoggerProvider(ILogSink sink, LogLevel level, LogForma
                 return;
             }
 
-            var record = new LogRecord(DateTime.Now, logLevel, name, formatter(state, exception), exception);
+            var record = new LogRecord(DateTime.Now, logLevel, name, LogRedactor.Redact(formatter(state, exception)), exception);
             provider.Sink.Write(provider.Format.Format(record));
         }
     }

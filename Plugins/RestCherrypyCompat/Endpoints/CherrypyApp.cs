@@ -6,6 +6,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
@@ -37,6 +38,12 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
     private readonly SessionValidator sessions = new(client, time);
     private readonly RequestStats stats = new(time);
     private readonly RequestGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
+
+    // Every running and queued request may hold a whole body, as when bodies were read inside the gate.
+    private readonly BodyBudget bodies = new(Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize));
+
+    /// <summary>A body must have arrived whole within this time (CherryPy's socket_timeout is 10 s per read).</summary>
+    internal static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
 
     /// <inheritdoc/>
     public void Dispose() => gate.Dispose();
@@ -74,7 +81,14 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         }
         finally
         {
-            stats.End(ctx.Request.ContentLength ?? 0, ctx.Response.ContentLength ?? 0, Stopwatch.GetElapsedTime(started));
+            bodies.Release(call.Reserved);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            stats.End(ctx.Request.ContentLength ?? 0, ctx.Response.ContentLength ?? 0, elapsed);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                // Our access line (the framework's logs the query and /ws/<token>): path redacted, no query.
+                logger.LogDebug("{Method} {Path} {Status} {Elapsed} ms", ctx.Request.Method, LogPath(ctx.Request), ctx.Response.StatusCode, (long)elapsed.TotalMilliseconds);
+            }
         }
     }
 
@@ -94,6 +108,15 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         private byte[]? body;
         private bool bodyRead;
         private bool bodyIsForm;
+
+        /// <summary>The body read before the gate (null when there was none); see <see cref="Prefetched"/>.</summary>
+        public byte[]? Body { get; set; }
+
+        /// <summary>Whether <see cref="Body"/> holds the request body.</summary>
+        public bool Prefetched { get; set; }
+
+        /// <summary>Bytes this request holds in the body budget.</summary>
+        public long Reserved { get; set; }
 
         /// <summary>The request body as text for hooks ("" for a form or no body); null before it was read.</summary>
         /// <remarks>Decoded only when asked for: most requests never need it.</remarks>
@@ -162,6 +185,14 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         }
 
         var gated = r is not (Resource.Events or Resource.WebSocket);
+        if (gated && HttpMethods.IsPost(req.Method))
+        {
+            // The body is read before a slot is taken: a client that sends it slowly holds a connection,
+            // never a slot of the gate (bounded by the body budget, BodyTimeout and Kestrel's data rate).
+            call.Body = await ReadBodyAsync(call);
+            call.Prefetched = true;
+        }
+
         if (gated && !await gate.EnterAsync(call.Aborted))
         {
             throw new HttpError(503);
@@ -371,11 +402,15 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
     // ------------------------------------------------------------ CORS
 
+    private bool AnyOrigin => options.CorsOrigins.Contains("*");
+
     private bool OriginAllowed(string origin) =>
-        origin.Length > 0 && options.CorsOrigins.Any(o => o == "*" || string.Equals(o.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+        origin.Length > 0 && (AnyOrigin || options.CorsOrigins.Any(o => string.Equals(o.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)));
 
     // Deliberate difference: Salt reflects every Origin with credentials allowed; we send CORS
-    // headers only for origins listed in our `cors_origin` option (none by default).
+    // headers only for origins listed in our `cors_origin` option (none by default). With `*` the
+    // answer is `Access-Control-Allow-Origin: *` without credentials, as the Fetch standard requires:
+    // the Origin (`null` included) is never reflected, so no page can send the session cookie.
     private void AddCors(Call call)
     {
         var origin = call.Request.Headers.Origin.ToString();
@@ -385,8 +420,14 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         }
 
         var h = call.Response.Headers;
-        h.AccessControlAllowOrigin = origin;
         h.AccessControlExposeHeaders = "X-Auth-Token, X-Salt-Version";
+        if (AnyOrigin)
+        {
+            h.AccessControlAllowOrigin = "*";
+            return;
+        }
+
+        h.AccessControlAllowOrigin = origin;
         h.AccessControlAllowCredentials = "true";
         h.Append("Vary", "Origin");
     }
@@ -412,6 +453,11 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
     private async Task<byte[]?> ReadBodyAsync(Call call)
     {
+        if (call.Prefetched)
+        {
+            return call.Body;
+        }
+
         var req = call.Request;
         if (req.ContentLength == 0)
         {
@@ -423,13 +469,30 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             throw new HttpError(413);
         }
 
-        // For speed, a body of known (bounded) length is read straight into its own array.
-        if (req.ContentLength is < 1 << 20 and { } length)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(call.Aborted);
+        timeout.CancelAfter(BodyTimeout);
+        try
         {
+            return await ReadBoundedAsync(call, timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !call.Aborted.IsCancellationRequested)
+        {
+            throw new HttpError(408, "The request body did not arrive in time");
+        }
+    }
+
+    private async Task<byte[]?> ReadBoundedAsync(Call call, CancellationToken cancellationToken)
+    {
+        var req = call.Request;
+
+        // For speed, a small body of known length is read straight into its own array.
+        if (req.ContentLength is <= 64 * 1024 and { } length)
+        {
+            Reserve(call, length);
             var body = new byte[length];
             var read = 0;
             int got;
-            while (read < body.Length && (got = await req.Body.ReadAsync(body.AsMemory(read), call.Aborted)) > 0)
+            while (read < body.Length && (got = await req.Body.ReadAsync(body.AsMemory(read), cancellationToken)) > 0)
             {
                 read += got;
             }
@@ -437,19 +500,21 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             return read == body.Length ? body : read == 0 ? null : body[..read];
         }
 
+        // Larger or chunked bodies grow as they arrive, each piece reserved in the budget first.
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
         using var ms = new MemoryStream();
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             int n;
-            while ((n = await req.Body.ReadAsync(buffer, call.Aborted)) > 0)
+            while ((n = await req.Body.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 if (ms.Length + n > options.MaxRequestBodySize)
                 {
                     throw new HttpError(413);
                 }
 
+                Reserve(call, n);
                 ms.Write(buffer, 0, n);
             }
         }
@@ -459,6 +524,16 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         }
 
         return ms.Length == 0 ? null : ms.ToArray();
+    }
+
+    private void Reserve(Call call, long bytes)
+    {
+        if (!bodies.TryReserve(bytes))
+        {
+            throw new HttpError(503);
+        }
+
+        call.Reserved += bytes;
     }
 
     private async Task<object?> ReadDataAsync(Call call)
@@ -473,7 +548,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
     private async Task<List<object?>> ExecAsync(Call call, object? lowstate, string? token, string? forceClient)
     {
-        var chunks = Lowstate.RequireList(lowstate);
+        var chunks = Lowstate.RequireMaps(lowstate);
         var results = new List<object?>();
         foreach (var chunk in chunks)
         {
@@ -609,12 +684,36 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         await WriteAsync(call, status, ErrorPage.ContentType, page);
     }
 
-    /// <summary>The request path for logs, with the token of <c>/ws/&lt;token&gt;</c> left out.</summary>
+    /// <summary>
+    /// The request path for logs: the token of <c>/ws/&lt;token&gt;</c> left out, the query never
+    /// included (<c>?token=</c>), control characters escaped so that a path cannot forge a log line.
+    /// </summary>
     internal static string LogPath(HttpRequest req)
     {
+        const int MinTokenLength = 32;
         var path = req.Path.Value ?? "/";
         var ws = path.IndexOf("/ws/", StringComparison.Ordinal);
-        return ws >= 0 ? path[..(ws + 4)] + "***" : path;
+        path = ws >= 0 ? path[..(ws + 4)] + "***" : path;
+        var sb = new StringBuilder(path.Length + 16);
+        var hex = 0;
+        foreach (var c in path)
+        {
+            _ = char.IsControl(c) ? sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture)) : sb.Append(c);
+            hex = char.IsAsciiHexDigit(c) ? hex + 1 : 0;
+            if (hex == MinTokenLength)
+            {
+                // A token anywhere in a path (a client that put it in the wrong place): 32+ hex digits
+                // (Salt's tokens are hex digests; jids have 20 digits) are left out.
+                sb.Length -= MinTokenLength;
+                sb.Append("***");
+            }
+            else if (hex > MinTokenLength)
+            {
+                sb.Length--;
+            }
+        }
+
+        return sb.ToString();
     }
 
     // ------------------------------------------------------------ handlers
@@ -752,7 +851,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
     private async Task TokenAsync(Call call)
     {
         var lowstate = await ReadLowstateAsync(call);
-        var chunks = lowstate as List<object?> ?? throw new InvalidOperationException("lowstate is not a list");
+        var chunks = Lowstate.RequireList(lowstate);
         var tokens = new List<object?>();
         foreach (var chunk in chunks)
         {
@@ -897,12 +996,16 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             first["id_"] = mid;
         }
 
-        var id = Lowstate.Text(first.GetValueOrDefault("id_") ?? throw new HttpError(400, "A key request needs \"mid\""));
+        // Checked before the master accepts a key: an id Salt's valid_id refuses, or one that could not
+        // be put in the Content-Disposition header, is a 400 with nothing done.
+        var id = MinionId.Valid(first.GetValueOrDefault("id_") ?? throw new HttpError(400, "A key request needs \"mid\""))
+            ?? throw new HttpError(400, "Invalid minion id: \"mid\" must be a plain name (no path separators, control characters, \".\" or \"..\")");
+        first["id_"] = id;
         var results = await ExecAsync(call, new List<object?> { first }, null, null);
         var keys = results.Count > 0 ? Get(Get(results[0], "data"), "return") : null;
         var tar = KeyTarball.Build(Lowstate.Text(Get(keys, "pub")), Lowstate.Text(Get(keys, "priv")));
         var h = call.Response.Headers;
-        h.ContentDisposition = $"attachment; filename=\"saltkeys-{id.Replace("\"", "", StringComparison.Ordinal)}.tar\"";
+        h.ContentDisposition = MinionId.ContentDisposition(id);
         h.CacheControl = "no-cache";
         await WriteAsync(call, 200, "application/x-tar", tar);
     }
@@ -927,6 +1030,13 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         if (HttpMethods.IsHead(call.Request.Method))
         {
             return;
+        }
+
+        // A quiet stream, or a reader that pauses, is not a slow client: no minimum response rate here
+        // (a reader that falls too far behind is dropped by the event stream's own bound).
+        if (call.Ctx.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null;
         }
 
         // Every event to every client: each stream has its own subscription (Salt issue #35798).
@@ -1119,6 +1229,14 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
     private async Task HookAsync(Call call, string[] args)
     {
+        // Deliberate difference: a path whose (decoded) segments hold control characters (CR/LF from
+        // %0d%0a or %250d%250a) would make a tag that forges lines in /events streams and logs; Salt
+        // fires it. Refused before anything is read.
+        if (args.Any(HasControl))
+        {
+            throw new HttpError(400, "Invalid hook path: control characters are not allowed in an event tag");
+        }
+
         var data = await ReadDataAsync(call);
         if (data is OrderedDictionary<string, object?> map && map.Count > 0)
         {
@@ -1130,10 +1248,17 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             data = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         }
 
+        // As rest_cherrypy Webhook.POST: {body, post, headers} on salt/netapi/hook/<path>. Deliberate
+        // differences: credential headers are left out (our session id is the Salt token itself, valid
+        // on every daemon: on the bus anyone reading /events could replay it), and Remote-Addr is always
+        // the socket's address (a client-sent Remote-Addr header never overwrites it).
         var headers = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["Remote-Addr"] = RemoteIp(call.Ctx) };
         foreach (var (name, value) in call.Request.Headers)
         {
-            headers[TitleCase(name)] = value.ToString();
+            if (!HookHeaders.IsCredential(name))
+            {
+                headers[TitleCase(name)] = value.ToString();
+            }
         }
 
         var tag = string.Join('/', HookTagBase.Concat(args));
@@ -1144,6 +1269,19 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             ["headers"] = headers,
         }, call.Aborted);
         await RespondAsync(call, new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["success"] = ok });
+    }
+
+    private static bool HasControl(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>CherryPy's header names: each dash-separated part capitalised.</summary>

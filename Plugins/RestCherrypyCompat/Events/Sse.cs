@@ -19,8 +19,36 @@ internal static class Sse
 
     /// <summary>One event: <c>tag: …\n</c> then <c>data: {json}\n\n</c>.</summary>
     public static void Append(StringBuilder sb, SaltEvent e) =>
-        sb.Append("tag: ").Append(e.Tag).Append('\n')
+        AppendTag(sb.Append("tag: "), e.Tag).Append('\n')
           .Append("data: ").Append(SaltJson.Serialize(Envelope(e))).Append("\n\n");
+
+    /// <summary>
+    /// The tag on one line. A tag may hold CR/LF (any minion can fire one): written raw it would end
+    /// the line and forge fields or whole events in every stream. CR, LF and NUL are written as JSON
+    /// writes them (<c>\r</c>, <c>\n</c>, <c>\u0000</c>), and a backslash doubled so that the escape
+    /// stays unambiguous; the JSON <c>data:</c> line carries the exact tag.
+    /// </summary>
+    internal static StringBuilder AppendTag(StringBuilder sb, string tag)
+    {
+        if (tag.AsSpan().IndexOfAny('\r', '\n', '\0') < 0)
+        {
+            return sb.Append(tag);
+        }
+
+        foreach (var c in tag)
+        {
+            _ = c switch
+            {
+                '\r' => sb.Append("\\r"),
+                '\n' => sb.Append("\\n"),
+                '\0' => sb.Append("\\u0000"),
+                '\\' => sb.Append("\\\\"),
+                _ => sb.Append(c),
+            };
+        }
+
+        return sb;
+    }
 
     /// <summary>One event as text.</summary>
     public static string Format(SaltEvent e)

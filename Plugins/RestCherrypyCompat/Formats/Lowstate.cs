@@ -20,20 +20,39 @@ internal static class Lowstate
         return data;
     }
 
+    /// <summary>The 400 message for a chunk that is not a map.</summary>
+    public const string NotAMap = "Each lowstate chunk must be a map (a JSON object)";
+
     /// <summary>The lowstate as a list of chunks, or 400 <c>Lowstates must be a list</c>.</summary>
     public static List<object?> RequireList(object? lowstate) =>
         lowstate as List<object?> ?? throw new HttpError(400, "Lowstates must be a list");
 
+    /// <summary>The lowstate as a list of maps, checked before any chunk runs: 400 otherwise.</summary>
+    public static List<object?> RequireMaps(object? lowstate)
+    {
+        var chunks = RequireList(lowstate);
+        foreach (var chunk in chunks)
+        {
+            if (chunk is not OrderedDictionary<string, object?>)
+            {
+                throw new HttpError(400, NotAMap);
+            }
+        }
+
+        return chunks;
+    }
+
     /// <summary>
     /// Prepares one chunk for the client: the session token (when given) replaces the body's,
     /// a non-hex token is 401 <c>Invalid token</c>, a forced client is set, a scalar arg wrapped.
-    /// A chunk that is not a map is Python's AttributeError: the generic 500.
+    /// Deliberate difference: a chunk that is not a map is Python's AttributeError there (the generic
+    /// 500); it is the client's fault, so a 400 here, as rest_wsgi answers.
     /// </summary>
     public static OrderedDictionary<string, object?> PrepareChunk(object? chunk, string? sessionToken, string? forceClient)
     {
         if (chunk is not OrderedDictionary<string, object?> map)
         {
-            throw new InvalidOperationException("lowstate chunk is not a map");
+            throw new HttpError(400, NotAMap);
         }
 
         var copy = new OrderedDictionary<string, object?>(map, StringComparer.Ordinal);

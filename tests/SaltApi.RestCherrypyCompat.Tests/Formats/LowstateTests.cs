@@ -60,8 +60,8 @@ public class LowstateTests
     }
 
     [Fact]
-    public void A_chunk_that_is_not_a_map_is_an_unexpected_error() =>
-        Assert.Throws<InvalidOperationException>(() => Lowstate.PrepareChunk("x", null, null));
+    public void A_chunk_that_is_not_a_map_is_a_400() =>
+        Assert.Equal(400, Assert.Throws<HttpError>(() => Lowstate.PrepareChunk("x", null, null)).Status);
 
     [Theory]
     [InlineData("abcdef0123", true)]

@@ -1,0 +1,56 @@
+using System.Text.RegularExpressions;
+
+namespace SaltApi.Host.Logging;
+
+/// <summary>
+/// The last guard before a line is written, at every level: values of URL parameters, cookies and
+/// headers that carry a token, session id or password, and the token of <c>/ws/&lt;token&gt;</c>,
+/// become <c>***</c>. Modules already keep secrets out of their lines; this catches the lines they do
+/// not control (a framework or a third-party module logging a URL or a header).
+/// </summary>
+internal static partial class LogRedactor
+{
+    private static readonly string[] Markers = ["token", "session_id", "password", "passwd", "/ws/", "authorization", "cookie"];
+
+    /// <summary>The message with secret values replaced; the same string when there is nothing to hide.</summary>
+    public static string Redact(string message)
+    {
+        var hit = false;
+        foreach (var marker in Markers)
+        {
+            if (message.Contains(marker, StringComparison.OrdinalIgnoreCase))
+            {
+                hit = true;
+                break;
+            }
+        }
+
+        if (!hit)
+        {
+            return message;
+        }
+
+        try
+        {
+            message = Parameter().Replace(message, "$1***");
+            message = Header().Replace(message, "$1***");
+            return WebSocketPath().Replace(message, "$1***");
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return "[a line that could not be checked for secrets was left out]";
+        }
+    }
+
+    // token=…, salt_token=…, session_id=…, password=… in a query, form or cookie.
+    [GeneratedRegex(@"((?:salt_)?token=|session_id=|password=|passwd=)[^&;\s""']+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Parameter();
+
+    // X-Auth-Token: …, Authorization: …, Cookie: … as a header line.
+    [GeneratedRegex(@"((?:x-auth-token|authorization|proxy-authorization|cookie)\s*:\s*)[^\r\n]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Header();
+
+    // /ws/<token>
+    [GeneratedRegex(@"(/ws/)[^/?\s""']+", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex WebSocketPath();
+}
