@@ -314,7 +314,8 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             {
                 while (TryRead(events, out var raw))
                 {
-                    if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal))
+                    // A master of masters also reads its syndics' events, as get_iter_returns' "(salt/job|syndic/.*)/<jid>".
+                    if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal) || (orderMasters && SyndicTag(raw.Tag, jid)))
                     {
                         var data = raw.Data;
                         if (data.TryGetValue("minions", out var more))
@@ -448,6 +449,9 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             }, true);
         }
     }
+
+    private static bool SyndicTag(string tag, string jid) =>
+        tag.StartsWith("syndic/", StringComparison.Ordinal) && tag.Contains("/" + jid, StringComparison.Ordinal);
 
     /// <summary>One find_job return: true when the job still runs on that minion.</summary>
     private static bool JinfoEvent(OrderedDictionary<string, object?> data, HashSet<string> minions, List<string> order, Dictionary<string, long> minionTimeouts, int timeout)
