@@ -22,6 +22,16 @@ public interface INetapiClient
     /// <summary>Master <c>mk_token</c>: authenticates with eauth and mints a Salt token; null when refused.</summary>
     Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Master <c>mk_token</c> with the whole credentials map, as <c>salt.auth.Resolver.mk_token</c> sends it
+    /// (rest_cherrypy <c>/login</c>): extra fields such as <c>token_expire</c> reach the master. Null when refused.
+    /// </summary>
+    Task<SaltToken?> MakeTokenAsync(IReadOnlyDictionary<string, object?> credentials, CancellationToken cancellationToken) =>
+        credentials is not null && credentials.GetValueOrDefault("eauth") is string eauth && credentials.GetValueOrDefault("username") is string username
+            && credentials.GetValueOrDefault("password") is string password
+            ? MakeTokenAsync(eauth, username, password, cancellationToken)
+            : Task.FromResult<SaltToken?>(null);
+
     /// <summary>Master <c>get_token</c>: the stored token when it exists and has not expired, else null.</summary>
     Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken);
 

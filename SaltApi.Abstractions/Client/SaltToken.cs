@@ -7,4 +7,8 @@ namespace SaltApi.Abstractions.Client;
 /// <param name="Start">Creation time, seconds since the epoch.</param>
 /// <param name="Expire">Expiry time, seconds since the epoch.</param>
 /// <param name="Groups">The user's groups when the eauth module reports them.</param>
-public sealed record SaltToken(string Token, string Name, string Eauth, double Start, double Expire, IReadOnlyList<string>? Groups);
+public sealed record SaltToken(string Token, string Name, string Eauth, double Start, double Expire, IReadOnlyList<string>? Groups)
+{
+    /// <summary>The ACL stored in the token (<c>auth_list</c>, with <c>keep_acl_in_token</c>), when present.</summary>
+    public IReadOnlyList<object?>? AuthList { get; init; }
+}

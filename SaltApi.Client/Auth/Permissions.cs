@@ -18,6 +18,12 @@ internal static class Permissions
             return null;
         }
 
+        // As rest_cherrypy Login.POST: backends that compute the ACL themselves give it in the token.
+        if ((token.Eauth == "django" && eauth.ContainsKey("^model")) || (token.Eauth == "rest" && token.AuthList is not null))
+        {
+            return token.AuthList is { Count: > 0 } list ? list : null;
+        }
+
         var perms = new List<object?>();
         // The user's EXACT key (no glob or regex here, unlike the master's ACL).
         if (!Extend(perms, eauth, token.Name, required: false) || !Extend(perms, eauth, "*", required: false))

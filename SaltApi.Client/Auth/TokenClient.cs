@@ -6,17 +6,42 @@ namespace SaltApi.Client.Auth;
 /// <summary>The master's <c>mk_token</c> and <c>get_token</c> (spec/01 §5.1–5.2), as salt.auth.Resolver sends them.</summary>
 internal sealed class TokenClient(MasterCalls master)
 {
-    public async Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken ct)
-    {
-        var load = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+    public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken ct) =>
+        MakeTokenAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["username"] = username,
             ["password"] = password,
             ["eauth"] = eauth,
-            ["cmd"] = "mk_token",
-        };
+        }, ct);
+
+    /// <summary>
+    /// As Resolver.mk_token: the caller's credentials map in its own order, then <c>cmd</c>. Every field
+    /// goes to the master (<c>token_expire</c>, extra fields of an eauth backend) but <c>key</c> and
+    /// <c>auth_list</c>, which are never forwarded (spec/01 §7).
+    /// </summary>
+    public async Task<SaltToken?> MakeTokenAsync(IReadOnlyDictionary<string, object?> credentials, CancellationToken ct)
+    {
+        var load = new OrderedDictionary<string, object?>(credentials.Count + 1, StringComparer.Ordinal);
+        foreach (var (k, v) in credentials)
+        {
+            if (k is not ("key" or "auth_list"))
+            {
+                load[k] = k == "token_expire" ? Seconds(v) : v;
+            }
+        }
+
+        load["cmd"] = "mk_token";
         return ToToken(await master.CallAsync(load, ct).ConfigureAwait(false));
     }
+
+    // Deliberate difference: a form login sends token_expire as text, which Salt's master adds to a float
+    // and fails on; a number in text is sent as the number.
+    private static object? Seconds(object? v) => v switch
+    {
+        string s when long.TryParse(s, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l) => l,
+        string s when double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => d,
+        _ => v,
+    };
 
     public async Task<SaltToken?> GetTokenAsync(string token, CancellationToken ct) =>
         ToToken(await GetTokenDataAsync(token, ct).ConfigureAwait(false));
@@ -44,13 +69,17 @@ internal sealed class TokenClient(MasterCalls master)
         }
 
         var groups = map.GetValueOrDefault("groups") is List<object?> g ? g.Select(Lowstate.PyStr).ToList() : null;
+        var authList = map.GetValueOrDefault("auth_list") as List<object?>;
         return new SaltToken(
             token,
             Lowstate.PyStr(map.GetValueOrDefault("name")),
             Lowstate.PyStr(map.GetValueOrDefault("eauth")),
             Number(map.GetValueOrDefault("start")),
             Number(map.GetValueOrDefault("expire")),
-            groups);
+            groups)
+        {
+            AuthList = authList,
+        };
     }
 
     private static double Number(object? v) => v switch

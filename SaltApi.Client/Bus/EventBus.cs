@@ -405,7 +405,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
 /// <summary>Helpers over a bus event's data.</summary>
 internal static class BusData
 {
-    /// <summary>The jid a tag names: <c>salt/job|run|wheel/&lt;jid&gt;/…</c> or a bare jid tag.</summary>
+    /// <summary>The jid a tag names: <c>salt/job|run|wheel/&lt;jid&gt;/…</c>, <c>syndic/&lt;id&gt;/…&lt;jid&gt;…</c> or a bare jid tag.</summary>
     public static string? JidOf(string tag)
     {
         ReadOnlySpan<char> rest;
@@ -420,6 +420,20 @@ internal static class BusData
         else if (tag.StartsWith("salt/wheel/", StringComparison.Ordinal))
         {
             rest = tag.AsSpan(11);
+        }
+        else if (tag.StartsWith("syndic/", StringComparison.Ordinal))
+        {
+            // A syndic's forwarded events on a master of masters: syndic/<id>/<jid> (its minion list)
+            // or syndic/<id>/salt/job/<jid>/...; the jid is the first segment that is one.
+            foreach (var part in tag.Split('/').Skip(2))
+            {
+                if (part.Length >= 20 && Protocol.Jobs.Jid.IsJid(part))
+                {
+                    return part;
+                }
+            }
+
+            return null;
         }
         else
         {

@@ -5,6 +5,7 @@ using SaltApi.Client.Bus;
 using SaltApi.Client.Request;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
+using SaltApi.Client.Targeting;
 using SaltApi.Protocol.Events;
 
 namespace SaltApi.Client.Local;
@@ -155,21 +156,24 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             throw new SaltMasterUnavailableException("The salt master could not be contacted. Is master running?");
         }
 
+        // _prep_pub: nodegroups expanded here (a master does not), ext_job_cache added to ret.
+        var (tgt, tgtType) = Nodegroups.PrepTarget(call.Tgt, call.TgtType, options.Master);
+        var ret = PrepPub.Ret(call.Ret, options.Master.ExtJobCache);
         if (listen && !await bus.WaitConnectedAsync(perAttempt, ct).ConfigureAwait(false))
         {
             throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut);
         }
 
-        var load = new OrderedDictionary<string, object?>(10, StringComparer.Ordinal)
+        var load = new OrderedDictionary<string, object?>(11, StringComparer.Ordinal)
         {
             ["cmd"] = "publish",
-            ["tgt"] = call.Tgt,
+            ["tgt"] = tgt,
             ["fun"] = call.Fun,
             ["arg"] = Lowstate.ConditionInput(call.Arg, call.Kwarg),
             // The root key is never read nor sent (spec/01 §7): eauth or a token always rides in kwargs.
             ["key"] = "",
-            ["tgt_type"] = call.TgtType,
-            ["ret"] = call.Ret,
+            ["tgt_type"] = tgtType,
+            ["ret"] = ret,
             ["jid"] = call.Jid,
         };
         if (call.Kwargs.Count > 0)
@@ -178,6 +182,11 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         }
 
         load["user"] = "root";
+        if (options.Master.OrderMasters)
+        {
+            // A master of masters passes the timeout on to its syndics.
+            load["to"] = (long)timeout;
+        }
 
         var sink = !listen ? null : into ?? Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.JobEventQueue) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var pending = listen ? bus.BeginJob() : null;
@@ -198,7 +207,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                 throw new SaltMasterUnavailableException(e.Message, e);
             }
 
-            var pub = CheckPubData(reply);
+            var pub = CheckPubData(reply, options.Master.OrderMasters);
             if (pub is null)
             {
                 return null;
@@ -214,7 +223,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
     }
 
     /// <summary>LocalClient.pub's reply handling and run_job's _check_pub_data.</summary>
-    private static PubData? CheckPubData(object? reply)
+    private static PubData? CheckPubData(object? reply, bool orderMasters)
     {
         switch (reply)
         {
@@ -256,9 +265,10 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                 }
 
                 var minions = (load.GetValueOrDefault("minions") as List<object?> ?? []).Select(m => Lowstate.PyStr(m)).ToList();
-                if (minions.Count == 0)
+                if (minions.Count == 0 && !orderMasters)
                 {
                     // "No minions matched the target. No command was sent, no jid was assigned."
+                    // A master of masters goes on: its syndics' minions are not known yet.
                     return null;
                 }
 
@@ -291,6 +301,9 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         var missing = new List<string>();
         var minionTimeouts = new Dictionary<string, long>(StringComparer.Ordinal);
         var timeoutAt = Now() + Ticks(timeout);
+        var orderMasters = options.Master.OrderMasters;
+        var syndicWait = (long)(options.Master.SyndicWait * Stopwatch.Frequency);
+        var syndicWaitAt = Now() + syndicWait;
         var minionsRunning = true;
         string? jinfoJid = null;
         JobStream? jinfo = null;
@@ -301,7 +314,8 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             {
                 while (TryRead(events, out var raw))
                 {
-                    if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal))
+                    // A master of masters also reads its syndics' events, as get_iter_returns' "(salt/job|syndic/.*)/<jid>".
+                    if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal) || (orderMasters && SyndicTag(raw.Tag, jid)))
                     {
                         var data = raw.Data;
                         if (data.TryGetValue("minions", out var more))
@@ -348,8 +362,9 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                     }
                 }
 
-                if (minions.IsSubsetOf(found))
+                if (minions.IsSubsetOf(found) && (!orderMasters || (minions.Count > 0 && Now() > syndicWaitAt)))
                 {
+                    // A master of masters waits syndic_wait for more syndics' minion lists, as get_iter_returns.
                     break;
                 }
 
@@ -383,12 +398,17 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                     jinfo = await PublishAsync(findJob, listen: true, ct, job.Sink).ConfigureAwait(false);
                     jinfoJid = jinfo?.Pub.Jid;
                     minionsRunning = false;
-                    timeoutAt = Now() + Ticks(gatherJobTimeout);
+                    timeoutAt = Now() + Ticks(gatherJobTimeout) + (orderMasters ? syndicWait : 0);
                 }
 
                 now = Now();
                 var done = now > timeoutAt && !minionsRunning;
                 var nextWake = timeoutAt > now ? timeoutAt : long.MaxValue;
+                if (orderMasters && syndicWaitAt > now)
+                {
+                    nextWake = Math.Min(nextWake, syndicWaitAt);
+                }
+
                 foreach (var id in minions)
                 {
                     if (!found.Contains(id) && minionTimeouts.TryGetValue(id, out var at) && now < at)
@@ -429,6 +449,9 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             }, true);
         }
     }
+
+    private static bool SyndicTag(string tag, string jid) =>
+        tag.StartsWith("syndic/", StringComparison.Ordinal) && tag.Contains("/" + jid, StringComparison.Ordinal);
 
     /// <summary>One find_job return: true when the job still runs on that minion.</summary>
     private static bool JinfoEvent(OrderedDictionary<string, object?> data, HashSet<string> minions, List<string> order, Dictionary<string, long> minionTimeouts, int timeout)

@@ -137,6 +137,14 @@ internal sealed class NetapiClient(
             ? tokens.MakeTokenAsync(eauth, username, password, cancellationToken)
             : throw new SaltMasterUnavailableException("Salt Master is not available.");
 
+    public Task<SaltToken?> MakeTokenAsync(IReadOnlyDictionary<string, object?> credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        return IsMasterRunning()
+            ? tokens.MakeTokenAsync(credentials, cancellationToken)
+            : throw new SaltMasterUnavailableException("Salt Master is not available.");
+    }
+
     public Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken) =>
         IsMasterRunning()
             ? tokens.GetTokenAsync(token, cancellationToken)

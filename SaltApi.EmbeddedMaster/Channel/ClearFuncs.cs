@@ -218,7 +218,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var delimiter = extra.Get("delimiter") as string ?? ":";
         var tgt = Required(clearLoad, "tgt");
         var tgtType = clearLoad.TryGetValue("tgt_type", out var tt) ? Py.Str(tt) : "glob";
-        var res = ctx.CkMinions.Check(tgt, tgtType, delimiter);
+        var res = ctx.CkMinions.Published(tgt, tgtType, delimiter);
         var minions = res.Minions;
         var missing = res.Missing;
 

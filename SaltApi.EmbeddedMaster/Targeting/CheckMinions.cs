@@ -44,6 +44,29 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
         }
     }
 
+    /// <summary>
+    /// The minions a publish reaches on a real 3006 master, which leaves nodegroups to the client
+    /// (LocalClient._prep_pub expands them): <c>tgt_type: nodegroup</c> matches no minion (CkMinions has no
+    /// nodegroup matcher), and a compound target that still holds <c>N@</c> reaches none (the master may
+    /// list the group, but its minions have no <c>nodegroups</c> and match nothing; our simulated minions
+    /// run what the master picked, so the master picks none). Runners and ACLs still expand, as Salt's do.
+    /// </summary>
+    public TargetResult Published(object? expr, string tgtType, string delimiter = DefaultDelimiter) =>
+        tgtType == "nodegroup" || (tgtType is "compound" or "compound_pillar_exact" && HoldsNodegroup(expr))
+            ? new([], [])
+            : Check(expr, tgtType, delimiter);
+
+    private static bool HoldsNodegroup(object? expr)
+    {
+        var words = expr switch
+        {
+            string s => s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries),
+            IEnumerable<object?> list => list.Select(Py.Str),
+            _ => [],
+        };
+        return words.Any(w => w.TrimStart('(').StartsWith("N@", StringComparison.Ordinal));
+    }
+
     private static string Str(object? expr) => expr switch
     {
         string s => s,

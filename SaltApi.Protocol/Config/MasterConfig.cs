@@ -67,6 +67,18 @@ public sealed record MasterConfig
     /// <summary><c>nodegroups</c>.</summary>
     public IReadOnlyDictionary<string, object?> Nodegroups { get; init; } = ConfigValues.Empty;
 
+    /// <summary><c>conf_file</c>: the main config file (named in LocalClient's nodegroup error).</summary>
+    public string ConfFile { get; init; } = "the master config file";
+
+    /// <summary><c>ext_job_cache</c>: a returner LocalClient adds to every publish's <c>ret</c>; empty for none.</summary>
+    public string ExtJobCache { get; init; } = "";
+
+    /// <summary><c>order_masters</c>: this master is a master of masters (syndics below it).</summary>
+    public bool OrderMasters { get; init; }
+
+    /// <summary><c>syndic_wait</c>: seconds a master of masters waits for its syndics' minion lists.</summary>
+    public double SyndicWait { get; init; } = 5;
+
     /// <summary>The host a client connects to: <c>0.0.0.0</c> → 127.0.0.1, <c>::</c> → ::1 (spec/01 §1).</summary>
     public string ClientHost => Interface switch
     {
@@ -126,6 +138,10 @@ public sealed record MasterConfig
             DetectMode = ConfigValues.GetBool(opts, "detect_mode", false),
             MaxEventSize = ConfigValues.GetInt(opts, "max_event_size", 1048576),
             Nodegroups = nodegroups,
+            ConfFile = ConfigValues.GetString(opts, "conf_file", "the master config file"),
+            ExtJobCache = ConfigValues.Truthy(opts.GetValueOrDefault("ext_job_cache")) ? ConfigValues.GetString(opts, "ext_job_cache", "") : "",
+            OrderMasters = ConfigValues.GetBool(opts, "order_masters", false),
+            SyndicWait = ConfigValues.GetSeconds(opts, "syndic_wait", 5),
         };
         if (c.RetPort is < 0 or > 65535)
         {

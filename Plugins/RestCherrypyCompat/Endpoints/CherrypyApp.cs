@@ -752,9 +752,11 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
         }
 
         SaltToken? token = null;
-        if (map.GetValueOrDefault("eauth") is string eauth && username is string user && map.GetValueOrDefault("password") is { } pw)
+        if (map.GetValueOrDefault("eauth") is string && username is string && map.GetValueOrDefault("password") is { } pw)
         {
-            token = await client.MakeTokenAsync(eauth, user, Lowstate.Text(pw), call.Aborted);
+            // As Login.POST: the whole credentials map goes to mk_token (token_expire, extra eauth fields).
+            var whole = new OrderedDictionary<string, object?>(map, StringComparer.Ordinal) { ["password"] = Lowstate.Text(pw) };
+            token = await client.MakeTokenAsync(whole, call.Aborted);
         }
 
         if (token is null)
