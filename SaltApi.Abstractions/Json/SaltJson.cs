@@ -3,6 +3,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SaltApi.Abstractions.Parsing;
 
 namespace SaltApi.Abstractions.Json;
 
@@ -13,11 +14,10 @@ namespace SaltApi.Abstractions.Json;
 /// </summary>
 public static class SaltJson
 {
-    // Python's default int_max_str_digits.
-    private const int MaxIntDigits = 4300;
-
     /// <summary>The deepest nesting a request body may have; deeper input is a 400, never a stack overflow.</summary>
-    public const int MaxDepth = 64;
+    public const int MaxDepth = InputLimits.MaxDepth;
+
+    private const int MaxIntDigits = InputLimits.MaxIntDigits;
 
     /// <summary>Serializes a value tree the way Python's json.dumps does.</summary>
     public static string Serialize(object? value)

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Parsing;
 
 namespace SaltApi.Client.Runner;
 
@@ -93,14 +95,13 @@ internal static partial class Yamlify
             return dq;
         }
 
-        if (Int(t) is { } i)
+        if (IntRegex().IsMatch(t))
         {
-            if (i >= long.MinValue && i <= long.MaxValue)
-            {
-                return (long)i;
-            }
-
-            return i >= 0 && i <= ulong.MaxValue ? (ulong)i : i;
+            // One digit cap in every base, counted before any big-number arithmetic; past it the call is
+            // refused (Salt keeps a long decimal as text and builds any binary or hex int, however long).
+            return YamlInt.TryParse(t, out var i)
+                ? YamlInt.Narrow(i)
+                : throw new SaltInvocationException($"Exceeds the limit ({InputLimits.MaxIntDigits} digits) for integer string conversion");
         }
 
         if (FloatRegex().IsMatch(t) && double.TryParse(t.Replace("_", "", StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
@@ -109,51 +110,6 @@ internal static partial class Yamlify
         }
 
         return s;
-    }
-
-    // PyYAML's YAML 1.1 int forms: decimal, 0b binary, 0 octal, 0x hex (underscores allowed), sign optional.
-    private static System.Numerics.BigInteger? Int(string t)
-    {
-        var m = IntRegex().Match(t);
-        if (!m.Success)
-        {
-            return null;
-        }
-
-        var negative = t.StartsWith('-');
-        var body = m.Groups["body"].Value.Replace("_", "", StringComparison.Ordinal);
-        System.Numerics.BigInteger value;
-        if (body.StartsWith("0b", StringComparison.Ordinal))
-        {
-            value = 0;
-            foreach (var c in body[2..])
-            {
-                value = (value * 2) + (c - '0');
-            }
-        }
-        else if (body.StartsWith("0x", StringComparison.Ordinal))
-        {
-            value = System.Numerics.BigInteger.Parse("0" + body[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-        }
-        else if (body.Length > 1 && body[0] == '0')
-        {
-            value = 0;
-            foreach (var c in body[1..])
-            {
-                value = (value * 8) + (c - '0');
-            }
-        }
-        else
-        {
-            value = System.Numerics.BigInteger.Parse(body, CultureInfo.InvariantCulture);
-        }
-
-        if (negative)
-        {
-            value = -value;
-        }
-
-        return value;
     }
 
     private static string? DoubleQuoted(string inner)
@@ -204,7 +160,8 @@ internal static partial class Yamlify
         return sb.ToString();
     }
 
-    [GeneratedRegex(@"^[-+]?(?<body>0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*)$", RegexOptions.CultureInvariant)]
+    // PyYAML's YAML 1.1 int forms: decimal, 0b binary, 0 octal, 0x hex (underscores allowed), sign optional.
+    [GeneratedRegex(@"^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*)$", RegexOptions.CultureInvariant)]
     private static partial Regex IntRegex();
 
     // YAML 1.1 float as PyYAML resolves it (a dot is required; the exponent needs a sign).

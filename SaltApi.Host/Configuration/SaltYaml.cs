@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.RegularExpressions;
+using SaltApi.Abstractions.Parsing;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -158,78 +159,18 @@ internal static partial class SaltYaml
             }
         }
 
-        var value = raw.Replace("_", "", StringComparison.Ordinal);
-        var sign = BigInteger.One;
-        if (value.StartsWith('-'))
+        // One digit cap in every base (InputLimits), as for request bodies.
+        if (!YamlInt.TryParse(raw, out var result))
         {
-            sign = BigInteger.MinusOne;
+            throw new FormatException($"not an integer of at most {InputLimits.MaxIntDigits} digits");
         }
 
-        if (value.Length > 0 && value[0] is '+' or '-')
-        {
-            value = value[1..];
-        }
-
-        BigInteger result;
-        if (value == "0" || value.Length == 0)
-        {
-            result = BigInteger.Zero;
-        }
-        else if (value.StartsWith("0b", StringComparison.Ordinal))
-        {
-            result = ParseBase(value[2..], 2);
-        }
-        else if (value.StartsWith("0x", StringComparison.Ordinal))
-        {
-            result = ParseBase(value[2..], 16);
-        }
-        else if (value[0] == '0')
-        {
-            result = ParseBase(value, 8);
-        }
-        else if (value.Contains(':', StringComparison.Ordinal))
-        {
-            result = BigInteger.Zero;
-            foreach (var part in value.Split(':'))
-            {
-                result = (result * 60) + BigInteger.Parse(part, CultureInfo.InvariantCulture);
-            }
-        }
-        else
-        {
-            result = BigInteger.Parse(value, CultureInfo.InvariantCulture);
-        }
-
-        result *= sign;
         if (result >= long.MinValue && result <= long.MaxValue)
         {
             return (long)result;
         }
 
         return result >= 0 && result <= ulong.MaxValue ? (object)(ulong)result : (object)(double)result;
-    }
-
-    private static BigInteger ParseBase(string digits, int radix)
-    {
-        var r = BigInteger.Zero;
-        foreach (var c in digits)
-        {
-            var d = c switch
-            {
-                >= '0' and <= '9' => c - '0',
-                >= 'a' and <= 'f' => c - 'a' + 10,
-                >= 'A' and <= 'F' => c - 'A' + 10,
-                _ => radix,
-            };
-            if (d >= radix)
-            {
-                throw new FormatException($"invalid digit '{c}' for base {radix}");
-            }
-
-            r = (r * radix) + d;
-        }
-
-        return r;
     }
 
     /// <summary>PyYAML construct_yaml_float.</summary>
@@ -295,7 +236,7 @@ internal static partial class SaltYaml
                     throw new ConfigFileException(file, (int)start.Start.Line, null, "expected a single document in the stream");
                 }
 
-                doc = ReadNode(parser, "");
+                doc = ReadNode(parser, "", 0);
                 parser.Consume<DocumentEnd>();
                 anchors.Clear();
             }
@@ -303,11 +244,17 @@ internal static partial class SaltYaml
             return doc;
         }
 
-        private object? ReadNode(IParser parser, string path)
+        private object? ReadNode(IParser parser, string path, int depth)
         {
             if (parser.Current is { } current)
             {
                 LastLine = (int)current.Start.Line;
+            }
+
+            if (depth > InputLimits.MaxDepth)
+            {
+                // The same bound as request bodies: this reader recurses once per level.
+                throw new ConfigFileException(file, LastLine, NullIfEmpty(path), $"nested deeper than {InputLimits.MaxDepth} levels");
             }
 
             if (parser.TryConsume<AnchorAlias>(out var alias))
@@ -331,7 +278,7 @@ internal static partial class SaltYaml
                 Remember(seqStart.Anchor, list);
                 while (!parser.TryConsume<SequenceEnd>(out _))
                 {
-                    list.Add(ReadNode(parser, path));
+                    list.Add(ReadNode(parser, path, depth + 1));
                 }
 
                 return list;
@@ -342,7 +289,7 @@ internal static partial class SaltYaml
                 CheckCollectionTag(mapStart.Tag, "map", mapStart.Start, path);
                 var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
                 Remember(mapStart.Anchor, map);
-                ReadMapping(parser, map, path);
+                ReadMapping(parser, map, path, depth);
                 return map;
             }
 
@@ -350,7 +297,7 @@ internal static partial class SaltYaml
             throw new ConfigFileException(file, (int)(unexpected?.Start.Line ?? 0), NullIfEmpty(path), $"unexpected YAML event {unexpected?.GetType().Name}");
         }
 
-        private void ReadMapping(IParser parser, OrderedDictionary<string, object?> map, string path)
+        private void ReadMapping(IParser parser, OrderedDictionary<string, object?> map, string path, int depth)
         {
             // As SaltYamlSafeLoader.flatten_mapping: merged entries come first, explicit keys win.
             var merged = new List<KeyValuePair<string, object?>>();
@@ -361,7 +308,7 @@ internal static partial class SaltYaml
                 if (keyEvent is Scalar { Style: ScalarStyle.Plain, Value: "<<" } mergeKey && mergeKey.Tag.IsEmpty)
                 {
                     parser.MoveNext();
-                    var mergeValue = ReadNode(parser, path);
+                    var mergeValue = ReadNode(parser, path, depth + 1);
                     switch (mergeValue)
                     {
                         case OrderedDictionary<string, object?> one:
@@ -387,7 +334,7 @@ internal static partial class SaltYaml
                     continue;
                 }
 
-                var keyValue = ReadNode(parser, path);
+                var keyValue = ReadNode(parser, path, depth + 1);
                 if (keyValue is System.Collections.ICollection)
                 {
                     // PyYAML: "found unacceptable key" (unhashable dict or list)
@@ -403,7 +350,7 @@ internal static partial class SaltYaml
                 }
 
                 locations.Set(childPath, file, line);
-                map[key] = ReadNode(parser, childPath);
+                map[key] = ReadNode(parser, childPath, depth + 1);
             }
 
             if (merged.Count > 0)
@@ -425,20 +372,20 @@ internal static partial class SaltYaml
         private object? ScalarValue(Scalar scalar, string path)
         {
             var tag = scalar.Tag;
-            if (tag.IsEmpty)
-            {
-                return scalar.Style == ScalarStyle.Plain ? ResolvePlain(scalar.Value) : scalar.Value;
-            }
-
             if (tag.IsNonSpecific)
             {
                 // "!" (non-specific) on any scalar means str.
                 return scalar.Value;
             }
 
-            var name = tag.Value.StartsWith(TagPrefix, StringComparison.Ordinal) ? tag.Value[TagPrefix.Length..] : tag.Value;
+            var name = tag.IsEmpty ? "" : tag.Value.StartsWith(TagPrefix, StringComparison.Ordinal) ? tag.Value[TagPrefix.Length..] : tag.Value;
             try
             {
+                if (tag.IsEmpty)
+                {
+                    return scalar.Style == ScalarStyle.Plain ? ResolvePlain(scalar.Value) : scalar.Value;
+                }
+
                 return name switch
                 {
                     "str" or "timestamp" or "python/unicode" or "value" => scalar.Value,
@@ -452,7 +399,8 @@ internal static partial class SaltYaml
             }
             catch (FormatException e)
             {
-                throw new ConfigFileException(file, (int)scalar.Start.Line, NullIfEmpty(path), $"invalid value for tag '{tag.Value}': '{scalar.Value}'", e);
+                var shown = scalar.Value.Length > 80 ? scalar.Value[..80] + "..." : scalar.Value;
+                throw new ConfigFileException(file, (int)scalar.Start.Line, NullIfEmpty(path), $"invalid value for tag '{(tag.IsEmpty ? TagPrefix + "int" : tag.Value)}': '{shown}'", e);
             }
         }
 

@@ -54,7 +54,16 @@ internal static class BodyParser
                 }
 
             case "application/x-www-form-urlencoded":
-                return Form(Utf8(body));
+                try
+                {
+                    return Form(Utf8(body));
+                }
+                catch (YamlLimitException)
+                {
+                    // Deliberate difference: an arg/kwarg value nested past the limits (or an int of more digits)
+                    // is refused; Salt's yamlify_arg keeps it as text after PyYAML's RecursionError.
+                    throw new HttpError(400, "Invalid YAML document");
+                }
 
             default:
                 throw new HttpError(406, "Content type not supported");

@@ -3,13 +3,20 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using SaltApi.Abstractions.Json;
+using SaltApi.Abstractions.Parsing;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core.Events;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Formats;
 
 /// <summary>A YAML document that could not be parsed.</summary>
-internal sealed class YamlLoadException(string message, Exception? inner = null) : Exception(message, inner);
+internal class YamlLoadException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A YAML document past one of <see cref="InputLimits"/> (nesting, nodes, digits): refused as a whole,
+/// also where a syntax error would only keep the text (yamlify_arg).
+/// </summary>
+internal sealed class YamlLimitException(string message) : YamlLoadException(message);
 
 /// <summary>
 /// YAML as Salt reads and writes it: PyYAML safe_load with YAML 1.1 scalar resolution
@@ -18,77 +25,238 @@ internal sealed class YamlLoadException(string message, Exception? inner = null)
 /// </summary>
 internal static partial class Yaml
 {
-    private const int MaxNodes = 200_000;
-
     // The tags SafeLoader constructs; any other (!!python/..., !custom) is refused.
     private static readonly HashSet<string> SafeTags = new(
         new[] { "str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "merge", "value", "omap", "pairs", "set" }
             .Select(t => "tag:yaml.org,2002:" + t),
         StringComparer.Ordinal);
 
-    /// <summary>Loads the first document into plain values; an empty document is null.</summary>
+    /// <summary>
+    /// Loads the first document into plain values; an empty stream is null. One pass over the parser's
+    /// events with an explicit stack: nesting past <see cref="InputLimits.MaxDepth"/> or more than
+    /// <see cref="InputLimits.MaxNodes"/> nodes (aliases counted as what they expand to) is refused as soon
+    /// as it is seen, before the scanner reads further (its cost per token grows with the flow depth).
+    /// </summary>
     public static object? Load(string text)
     {
-        var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            return new EventReader().ReadStream(new Parser(new StringReader(text)));
         }
         catch (YamlException e)
         {
             throw new YamlLoadException(e.Message, e);
         }
-
-        if (stream.Documents.Count == 0)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
-            return null;
+            // YamlDotNet's scanner throws these on some malformed input; it is still the client's document.
+            throw new YamlLoadException(e.Message, e);
         }
-
-        var budget = MaxNodes;
-        return Convert(stream.Documents[0].RootNode, 0, ref budget);
     }
 
-    private static object? Convert(YamlNode node, int depth, ref int budget)
+    /// <summary>Builds values from parser events; never recurses per level of the input.</summary>
+    private sealed class EventReader
     {
-        if (depth > SaltJson.MaxDepth || --budget < 0)
+        private readonly List<Frame> stack = [];
+        private readonly Dictionary<string, Anchored?> anchors = new(StringComparer.Ordinal);
+        private int budget = InputLimits.MaxNodes;
+
+        public object? ReadStream(IParser parser)
         {
-            throw new YamlLoadException("document nested too deeply or too large");
+            parser.Consume<StreamStart>();
+            object? first = null;
+            var documents = 0;
+            while (!parser.TryConsume<StreamEnd>(out _))
+            {
+                parser.Consume<DocumentStart>();
+                var root = ReadNode(parser);
+                parser.Consume<DocumentEnd>();
+                anchors.Clear();
+                if (documents++ == 0)
+                {
+                    // As before: the first document is the body; later ones must parse but are not used.
+                    first = root;
+                }
+            }
+
+            return first;
+        }
+
+        private object? ReadNode(IParser parser)
+        {
+            while (true)
+            {
+                var ev = parser.Current ?? throw new YamlLoadException("unexpected end of the YAML stream");
+                parser.MoveNext();
+                object? value;
+                int height;
+                switch (ev)
+                {
+                    case Scalar scalar:
+                        Count();
+                        CheckTag(scalar.Tag);
+                        value = ResolveScalar(scalar);
+                        height = 0;
+                        Remember(scalar.Anchor, new Anchored(value, 1, 0));
+                        break;
+                    case AnchorAlias alias:
+                        if (!anchors.TryGetValue(alias.Value.Value, out var anchored))
+                        {
+                            throw new YamlLoadException($"found undefined alias '{alias.Value.Value}'");
+                        }
+
+                        if (anchored is null)
+                        {
+                            // An alias inside the node it names: a recursive structure, which no body needs.
+                            throw new YamlLoadException($"found recursive alias '{alias.Value.Value}'");
+                        }
+
+                        budget -= anchored.Nodes;
+                        if (budget < 0 || stack.Count + anchored.Height > InputLimits.MaxDepth)
+                        {
+                            throw TooBig();
+                        }
+
+                        if (ExpectsKey && anchored.Value is List<object?> or OrderedDictionary<string, object?>)
+                        {
+                            throw Unhashable();
+                        }
+
+                        value = Copy(anchored.Value);
+                        height = anchored.Height;
+                        break;
+                    case NodeEvent { } start and (SequenceStart or MappingStart):
+                        Count();
+                        CheckTag(start.Tag);
+                        if (stack.Count >= InputLimits.MaxDepth)
+                        {
+                            throw TooBig();
+                        }
+
+                        if (ExpectsKey)
+                        {
+                            throw Unhashable();
+                        }
+
+                        if (!start.Anchor.IsEmpty)
+                        {
+                            anchors[start.Anchor.Value] = null;
+                        }
+
+                        stack.Add(new Frame(
+                            start is SequenceStart ? new List<object?>() : null,
+                            start is MappingStart ? new OrderedDictionary<string, object?>(StringComparer.Ordinal) : null,
+                            start.Anchor,
+                            budget));
+                        continue;
+                    case SequenceEnd or MappingEnd:
+                        var frame = stack[^1];
+                        if (frame.HasKey)
+                        {
+                            // YamlDotNet ends some malformed mappings after a key; the value was lost.
+                            throw new YamlLoadException("mapping key without a value");
+                        }
+
+                        stack.RemoveAt(stack.Count - 1);
+                        value = (object?)frame.List ?? frame.Map;
+                        height = frame.Height + 1;
+                        Remember(frame.Anchor, new Anchored(value, frame.BudgetAtStart - budget, height));
+                        break;
+                    default:
+                        throw new YamlLoadException($"unexpected YAML event {ev.GetType().Name}");
+                }
+
+                if (stack.Count == 0)
+                {
+                    return value;
+                }
+
+                var parent = stack[^1];
+                parent.Height = Math.Max(parent.Height, height);
+                if (parent.List is { } list)
+                {
+                    list.Add(value);
+                }
+                else if (!parent.HasKey)
+                {
+                    parent.Key = SaltJson.KeyText(value);
+                    parent.HasKey = true;
+                }
+                else
+                {
+                    // As SaltYamlSafeLoader.construct_mapping: a repeated key is an error.
+                    if (!parent.Map!.TryAdd(parent.Key!, value))
+                    {
+                        throw new YamlLoadException($"found conflicting ID '{parent.Key}'");
+                    }
+
+                    parent.HasKey = false;
+                }
+            }
+        }
+
+        private void Count()
+        {
+            if (--budget < 0)
+            {
+                throw TooBig();
+            }
+        }
+
+        private static YamlLimitException TooBig() => new("document nested too deeply or too large");
+
+        private bool ExpectsKey => stack.Count > 0 && stack[^1] is { Map: not null, HasKey: false };
+
+        // As PyYAML's construct_mapping: a list or map as a key is unhashable.
+        private static YamlLoadException Unhashable() => new("found unhashable key");
+
+        private void Remember(AnchorName anchor, Anchored value)
+        {
+            if (!anchor.IsEmpty)
+            {
+                anchors[anchor.Value] = value;
+            }
         }
 
         // As PyYAML's safe_load: a tag outside YAML's own (!!python/object..., !custom) has no constructor.
-        var tag = node.Tag.IsEmpty ? null : node.Tag.Value;
-        if (tag is not null && tag != "!" && !SafeTags.Contains(tag))
+        private static void CheckTag(TagName tagName)
         {
-            throw new YamlLoadException($"could not determine a constructor for the tag '{tag}'");
+            var tag = tagName.IsEmpty ? null : tagName.Value;
+            if (tag is not null && tag != "!" && !SafeTags.Contains(tag))
+            {
+                throw new YamlLoadException($"could not determine a constructor for the tag '{tag}'");
+            }
         }
 
-        switch (node)
+        // Every alias gets its own copy, as the tree the loader built before; the budget paid for its nodes.
+        private static object? Copy(object? value) => value switch
         {
-            case YamlScalarNode scalar:
-                return ResolveScalar(scalar);
-            case YamlSequenceNode seq:
-                var list = new List<object?>(seq.Children.Count);
-                foreach (var child in seq.Children)
-                {
-                    list.Add(Convert(child, depth + 1, ref budget));
-                }
+            List<object?> list => list.Select(Copy).ToList(),
+            OrderedDictionary<string, object?> map => new OrderedDictionary<string, object?>(map.Select(kv => KeyValuePair.Create(kv.Key, Copy(kv.Value))), StringComparer.Ordinal),
+            _ => value,
+        };
 
-                return list;
-            case YamlMappingNode map:
-                var dict = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
-                foreach (var (k, v) in map.Children)
-                {
-                    var key = SaltJson.KeyText(Convert(k, depth + 1, ref budget));
-                    dict[key] = Convert(v, depth + 1, ref budget);
-                }
+        private sealed record Anchored(object? Value, int Nodes, int Height);
 
-                return dict;
-            default:
-                throw new YamlLoadException("unsupported YAML node");
+        private sealed class Frame(List<object?>? list, OrderedDictionary<string, object?>? map, AnchorName anchor, int budgetAtStart)
+        {
+            public List<object?>? List { get; } = list;
+
+            public OrderedDictionary<string, object?>? Map { get; } = map;
+
+            public AnchorName Anchor { get; } = anchor;
+
+            public int BudgetAtStart { get; } = budgetAtStart;
+
+            public int Height { get; set; }
+
+            public bool HasKey { get; set; }
+
+            public string? Key { get; set; }
         }
     }
 
-    private static object? ResolveScalar(YamlScalarNode scalar)
+    private static object? ResolveScalar(Scalar scalar)
     {
         var value = scalar.Value ?? "";
         var tag = scalar.Tag.IsEmpty ? "" : scalar.Tag.Value;
@@ -121,9 +289,12 @@ internal static partial class Yaml
                 return false;
         }
 
-        if (IntRegex().IsMatch(value) && TryParseInt(value, out var number))
+        if (IntRegex().IsMatch(value))
         {
-            return number;
+            // One digit cap in every base, checked before any big-number arithmetic (Python caps decimal only).
+            return YamlInt.TryParse(value, out var number)
+                ? YamlInt.Narrow(number)
+                : throw new YamlLimitException($"integer with more than {InputLimits.MaxIntDigits} digits");
         }
 
         if (FloatRegex().IsMatch(value))
@@ -136,72 +307,6 @@ internal static partial class Yaml
 
     /// <summary>Whether a plain scalar would load as something other than a string.</summary>
     public static bool IsTimestamp(string value) => TimestampRegex().IsMatch(value);
-
-    private static bool TryParseInt(string text, out object number)
-    {
-        number = 0L;
-        var s = text.Replace("_", "", StringComparison.Ordinal);
-        var negative = false;
-        if (s.StartsWith('-') || s.StartsWith('+'))
-        {
-            negative = s[0] == '-';
-            s = s[1..];
-        }
-
-        System.Numerics.BigInteger big;
-        if (s.StartsWith("0b", StringComparison.Ordinal))
-        {
-            big = 0;
-            foreach (var c in s[2..])
-            {
-                big = (big * 2) + (c - '0');
-            }
-        }
-        else if (s.StartsWith("0x", StringComparison.Ordinal))
-        {
-            big = System.Numerics.BigInteger.Parse("0" + s[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-        }
-        else if (s.Contains(':', StringComparison.Ordinal))
-        {
-            big = 0;
-            foreach (var part in s.Split(':'))
-            {
-                big = (big * 60) + System.Numerics.BigInteger.Parse(part, CultureInfo.InvariantCulture);
-            }
-        }
-        else if (s.Length > 1 && s[0] == '0')
-        {
-            big = 0;
-            foreach (var c in s[1..])
-            {
-                big = (big * 8) + (c - '0');
-            }
-        }
-        else
-        {
-            big = System.Numerics.BigInteger.Parse(s, CultureInfo.InvariantCulture);
-        }
-
-        if (negative)
-        {
-            big = -big;
-        }
-
-        if (big >= long.MinValue && big <= long.MaxValue)
-        {
-            number = (long)big;
-        }
-        else if (big >= 0 && big <= ulong.MaxValue)
-        {
-            number = (ulong)big;
-        }
-        else
-        {
-            number = big;
-        }
-
-        return true;
-    }
 
     private static double ParseFloat(string text)
     {
@@ -408,9 +513,22 @@ internal static partial class Yaml
         return "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
     }
 
+    private static bool ResolvesToText(string s)
+    {
+        try
+        {
+            return ResolvePlain(s) is string;
+        }
+        catch (YamlLimitException)
+        {
+            // A string of more digits than a body may carry as a number: quoted, as PyYAML's resolver would.
+            return false;
+        }
+    }
+
     private static bool CanBePlain(string s)
     {
-        if (s.Length == 0 || s != s.Trim() || ResolvePlain(s) is not string || IsTimestamp(s))
+        if (s.Length == 0 || s != s.Trim() || !ResolvesToText(s) || IsTimestamp(s))
         {
             return false;
         }

@@ -81,8 +81,10 @@ internal static partial class Yamlify
             ok = true;
             return v;
         }
-        catch (YamlLoadException)
+        catch (YamlLoadException e) when (e is not YamlLimitException)
         {
+            // As yamlify_arg: text that does not load stays text. Past a limit the whole request is refused
+            // (Salt keeps the text after PyYAML's RecursionError; we never start that work).
             ok = false;
             return null;
         }

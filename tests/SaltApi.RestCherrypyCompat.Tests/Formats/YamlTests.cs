@@ -92,6 +92,6 @@ public class YamlTests
     {
         Assert.Throws<YamlLoadException>(() => Yaml.Load("a: [1, 2"));
         var bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
-        Assert.Throws<YamlLoadException>(() => Yaml.Load(bomb));
+        Assert.Throws<YamlLimitException>(() => Yaml.Load(bomb));
     }
 }
