@@ -7,7 +7,7 @@ namespace SaltApi.Fuzz;
 /// <list type="bullet">
 /// <item><c>SaltApi.Fuzz TARGET</c>: under afl-fuzz (bench/fuzz/fuzz.sh), the input on stdin; a crash,
 /// a stack overflow or a time-out of the child process is reported to afl-fuzz and the child restarted.</item>
-/// <item><c>SaltApi.Fuzz replay TARGET FILE|DIR...</c>: each input once, <c>OK name ms</c> or
+/// <item><c>SaltApi.Fuzz replay TARGET FILE|DIR...</c>: each input once (a <c>.gz</c> file decompressed), <c>OK name ms</c> or
 /// <c>FAIL name error</c>; exit 1 when one failed. A stack overflow ends the process after the
 /// <c>BEGIN name</c> line of the input that caused it.</item>
 /// <item><c>SaltApi.Fuzz list</c>: the target names.</item>
@@ -70,19 +70,38 @@ public static class Program
             var clock = Stopwatch.StartNew();
             try
             {
-                Bounds.Run(target, File.ReadAllBytes(file));
+                Bounds.Run(target, ReadInput(file));
                 Console.Out.WriteLine($"OK {name} {clock.ElapsedMilliseconds}");
             }
             catch (Exception e)
             {
                 failures++;
                 Console.Out.WriteLine($"FAIL {name} {Describe(e)}");
+                if (Environment.GetEnvironmentVariable("FUZZ_STACK") == "1")
+                {
+                    Console.Out.WriteLine(e);
+                }
+
             }
 
             Console.Out.Flush();
         }
 
         return failures == 0 ? 0 : 1;
+    }
+
+    // A .gz input is stored compressed (a megabyte of digits is a few hundred bytes).
+    private static byte[] ReadInput(string file)
+    {
+        if (!file.EndsWith(".gz", StringComparison.Ordinal))
+        {
+            return File.ReadAllBytes(file);
+        }
+
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress);
+        using var ms = new MemoryStream();
+        gz.CopyTo(ms);
+        return ms.ToArray();
     }
 
     /// <summary>The exception and where it was thrown: one line, the same for the same bug.</summary>

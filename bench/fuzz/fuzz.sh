@@ -4,8 +4,11 @@
 #
 #   bench/fuzz/fuzz.sh TARGET SECONDS      one target (json yaml form msgpack frame ws), in the foreground
 #   bench/fuzz/fuzz.sh all SECONDS         every target, two at a time
-#   bench/fuzz/fuzz.sh --ci                every target for FUZZ_CI_SECONDS (default 15), two at a time
+#   bench/fuzz/fuzz.sh --ci                every target for FUZZ_CI_SECONDS (default 15)
+#   bench/fuzz/fuzz.sh --report [TARGET]   the last run's numbers and failures again
 #
+# FUZZ_JOBS targets run at once (default 2); FUZZ_CONFIGURATION is Release unless set (CI: Debug,
+# already built by the tests).
 # Installs what it needs (afl++ from Debian, the SharpFuzz.CommandLine dotnet tool), builds
 # bench/SaltApi.Fuzz in Release into bench/fuzz/out/bin and instruments it. Findings are under
 # bench/fuzz/out/findings/TARGET (AFL's crashes/ and hangs/); each is replayed to print why.
@@ -21,6 +24,7 @@ usage() { sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 case "${1:-}" in
   --ci) which=(all); seconds=${FUZZ_CI_SECONDS:-15} ;;
+  --report) which=("${2:-all}"); seconds=0; report_only=1 ;;
   all) which=(all); seconds=${2:-} ;;
   json|yaml|form|msgpack|frame|ws) which=("$1"); seconds=${2:-} ;;
   *) usage ;;
@@ -28,6 +32,8 @@ esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || usage
 [ "${which[0]}" = all ] && which=("${targets[@]}")
 
+bin=$out/bin
+if [ -z "${report_only:-}" ]; then
 # --- tools -------------------------------------------------------------------------------------
 if ! command -v afl-fuzz >/dev/null 2>&1; then
   echo "fuzz: installing afl++ (Debian)" >&2
@@ -41,14 +47,14 @@ if [ ! -x "$sharpfuzz" ]; then
 fi
 
 # --- build and instrument ----------------------------------------------------------------------
-bin=$out/bin
 rm -rf "$bin"
-echo "fuzz: building bench/SaltApi.Fuzz (Release)" >&2
-dotnet build bench/SaltApi.Fuzz -c Release -o "$bin" -v q -nologo >"$out.build.log" 2>&1 \
+echo "fuzz: building bench/SaltApi.Fuzz (${FUZZ_CONFIGURATION:-Release})" >&2
+dotnet build bench/SaltApi.Fuzz -c "${FUZZ_CONFIGURATION:-Release}" -o "$bin" -v q -nologo >"$out.build.log" 2>&1 \
   || { cat "$out.build.log" >&2; exit 1; }
 for dll in SaltApi.Abstractions SaltApi.Protocol SaltApi.Client RestCherrypyCompat YamlDotNet MessagePack; do
   "$sharpfuzz" "$bin/$dll.dll" >/dev/null
 done
+fi
 
 # --- run ---------------------------------------------------------------------------------------
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_SKIP_CRASHES=1 \
@@ -104,15 +110,17 @@ report() {
   fi
 }
 
-pids=()
-for t in "${which[@]}"; do
-  run_one "$t" &
-  pids+=($!)
-  if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-done
-wait
+if [ -z "${report_only:-}" ]; then
+  pids=()
+  for t in "${which[@]}"; do
+    run_one "$t" &
+    pids+=($!)
+    if [ ${#pids[@]} -ge "${FUZZ_JOBS:-2}" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  done
+  wait
+  echo "fuzz: $seconds s per target" >&2
+fi
 
 status=0
-echo "fuzz: $seconds s per target" >&2
 for t in "${which[@]}"; do report "$t" || status=1; done
 exit $status
