@@ -11,9 +11,9 @@ namespace SaltApi.Fuzz.Tests;
 /// </summary>
 public sealed class AflRegressionTests
 {
-    private static string CorpusDir(string target) => Path.Combine(Shared.RepoRoot, "bench", "fuzz", "corpus", target);
+    private static string CorpusDir(string target) => Path.Combine(TestData.RepoRoot, "bench", "fuzz", "corpus", target);
 
-    private static string RegressionDir(string target) => Path.Combine(Shared.RepoRoot, "tests", "SaltApi.Fuzz.Tests", "regressions", target);
+    private static string RegressionDir(string target) => Path.Combine(TestData.RepoRoot, "tests", "SaltApi.Fuzz.Tests", "regressions", target);
 
     public static TheoryData<string> TargetNames() => [.. SaltApi.Fuzz.Targets.All.Keys];
 
