@@ -33,7 +33,6 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
 
     private const string SessionCookie = "session_id";
     private static readonly string[] HookTagBase = ["salt", "netapi", "hook"];
-    private const int MaxWebSocketMessage = 64 * 1024;
 
     private readonly SessionValidator sessions = new(client, time);
     private readonly RequestStats stats = new(time);
@@ -1126,40 +1125,7 @@ internal sealed class CherrypyApp(CherrypyOptions options, INetapiClient client,
             }
         }
 
-        async Task ReceiveAsync()
-        {
-            var buffer = new byte[MaxWebSocketMessage];
-            while (ws.State == WebSocketState.Open)
-            {
-                var count = 0;
-                ValueWebSocketReceiveResult r;
-                do
-                {
-                    if (count >= buffer.Length)
-                    {
-                        await ws.CloseAsync(WebSocketCloseStatus.MessageTooBig, "message too big", stop.Token);
-                        return;
-                    }
-
-                    r = await ws.ReceiveAsync(buffer.AsMemory(count), stop.Token);
-                    count += r.Count;
-                }
-                while (!r.EndOfMessage);
-
-                if (r.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                // As Salt's SynchronizingWebsocket.received_message.
-                if (Encoding.UTF8.GetString(buffer, 0, count) == "websocket client ready")
-                {
-                    ready.TrySetResult();
-                }
-
-                await SendAsync("server received message");
-            }
-        }
+        Task ReceiveAsync() => WebSocketMessages.ReceiveAsync(ws, () => ready.TrySetResult(), () => SendAsync("server received message"), stop.Token);
 
         async Task PumpAsync()
         {
