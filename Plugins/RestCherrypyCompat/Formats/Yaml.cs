@@ -328,14 +328,21 @@ internal static partial class Yaml
             double total = 0;
             foreach (var part in s.TrimStart('-', '+').Split(':'))
             {
-                total = (total * 60) + double.Parse(part, CultureInfo.InvariantCulture);
+                total = (total * 60) + Float(part, text);
             }
 
             return negative ? -total : total;
         }
 
-        return double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return Float(s, text);
     }
+
+    // As PyYAML's construct_yaml_float, whose float() raises on what the resolver's regex lets through
+    // ("._", ".e+3"): a load error (400 for a body; yamlify keeps the text), never an unhandled exception.
+    private static double Float(string digits, string text) =>
+        double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            ? d
+            : throw new YamlLoadException($"could not convert string to float: '{text}'");
 
     [GeneratedRegex(@"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$")]
     private static partial Regex IntRegex();
@@ -519,9 +526,10 @@ internal static partial class Yaml
         {
             return ResolvePlain(s) is string;
         }
-        catch (YamlLimitException)
+        catch (YamlLoadException)
         {
-            // A string of more digits than a body may carry as a number: quoted, as PyYAML's resolver would.
+            // A string the resolver reads as a number (more digits than a body may carry, or a float PyYAML
+            // cannot construct such as "._"): quoted, as PyYAML's representer would, since its resolver matches.
             return false;
         }
     }
