@@ -169,7 +169,7 @@ public sealed class ScaleOutTests(ScaleOutTests.Cluster cluster) : IClassFixture
         using var sse = new Received();
         using var ws = new Received();
 
-        // /events: nginx must pass each event through as it comes (proxy_buffering off).
+        // /events: an SSE stream held open through nginx (proxy_read_timeout well above the test).
         using var eventsClient = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         using var eventsResponse = await eventsClient.GetAsync(new Uri(cluster.Balancer.Cherrypy, "events?token=" + token), HttpCompletionOption.ResponseHeadersRead, stop.Token);
         Assert.Equal(HttpStatusCode.OK, eventsResponse.StatusCode);
