@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace SaltApi.Testing;
@@ -9,7 +10,7 @@ namespace SaltApi.Testing;
 /// for the daemons' rest_cherrypy ports, one for their rest_wsgi ports, no sticky sessions, the SSE and
 /// WebSocket settings of <c>deploy/nginx/salt-api.conf</c>. Dispose stops it and deletes the folder.
 /// </summary>
-public sealed class Nginx : IAsyncDisposable
+public sealed partial class Nginx : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
@@ -141,6 +142,23 @@ public sealed class Nginx : IAsyncDisposable
         return nginx;
     }
 
+    private async Task<bool> WaitForExitAsync(TimeSpan limit)
+    {
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int sig);
+
     private async Task WaitForPortAsync(int port)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -194,17 +212,11 @@ public sealed class Nginx : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
+        // SIGTERM: nginx's fast shutdown, the master stops and reaps its workers; SIGKILL only if it hangs.
+        if (!process.HasExited && (Kill(process.Id, 15) != 0 || !await WaitForExitAsync(TimeSpan.FromSeconds(5))))
         {
             process.Kill(entireProcessTree: true);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            await WaitForExitAsync(TimeSpan.FromSeconds(5));
         }
 
         process.Dispose();
