@@ -27,7 +27,8 @@ public class SessionRestartTests
         Assert.StartsWith("{\"return\": [{\"ms--1\": {", await resp.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         using var bad = new HttpRequestMessage(HttpMethod.Get, new Uri(second.Cherrypy, "minions"));
-        bad.Headers.Add("X-Auth-Token", "00" + token[2..]);
+        // Another token of the same shape (one differing hex digit; "00" + the rest equals the token 1 time in 256).
+        bad.Headers.Add("X-Auth-Token", (token[0] == '0' ? "1" : "0") + token[1..]);
         using var refused = await http.SendAsync(bad);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
