@@ -4,6 +4,7 @@
 #
 #   bench/fuzz/fuzz.sh TARGET SECONDS      one target (json yaml form msgpack frame ws), in the foreground
 #   bench/fuzz/fuzz.sh all SECONDS         every target, two at a time
+#   bench/fuzz/fuzz.sh yaml,form SECONDS   those targets, two at a time
 #   bench/fuzz/fuzz.sh --ci                every target for FUZZ_CI_SECONDS (default 15)
 #   bench/fuzz/fuzz.sh --report [TARGET]   the last run's numbers and failures again
 #
@@ -20,13 +21,15 @@ out=$root/bench/fuzz/out
 targets=(json yaml form msgpack frame ws)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-usage() { sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 case "${1:-}" in
   --ci) which=(all); seconds=${FUZZ_CI_SECONDS:-15} ;;
   --report) which=("${2:-all}"); seconds=0; report_only=1 ;;
   all) which=(all); seconds=${2:-} ;;
   json|yaml|form|msgpack|frame|ws) which=("$1"); seconds=${2:-} ;;
+  *,*) IFS=, read -r -a which <<<"$1"; seconds=${2:-}
+       for t in "${which[@]}"; do [[ " ${targets[*]} " == *" $t "* ]] || usage; done ;;
   *) usage ;;
 esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || usage
