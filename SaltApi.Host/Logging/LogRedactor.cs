@@ -12,8 +12,23 @@ internal static partial class LogRedactor
 {
     private static readonly string[] Markers = ["token", "session_id", "password", "passwd", "/ws/", "authorization", "cookie"];
 
-    /// <summary>The message with secret values replaced; the same string when there is nothing to hide.</summary>
-    public static string Redact(string message)
+    /// <summary>
+    /// The message with secret values replaced and line breaks escaped (a tag, a path or a minion id that
+    /// carries CR/LF never forges a log line); the same string when there is nothing to change.
+    /// </summary>
+    public static string Redact(string message) => EscapeBreaks(HideSecrets(message));
+
+    private static string EscapeBreaks(string message)
+    {
+        if (message.AsSpan().IndexOfAny('\r', '\n') < 0)
+        {
+            return message;
+        }
+
+        return message.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+    }
+
+    private static string HideSecrets(string message)
     {
         var hit = false;
         foreach (var marker in Markers)

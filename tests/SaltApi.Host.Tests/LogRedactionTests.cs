@@ -21,4 +21,9 @@ public class LogRedactionTests
     [InlineData("Starting netapi module 'rest_wsgi' (RestWsgi 1.0.0)")]
     [InlineData("GET /ws/*** 200 3 ms")]
     public void Other_lines_are_untouched(string line) => Assert.Equal(line, LogRedactor.Redact(line));
+
+    [Theory]
+    [InlineData("could not fire event salt/netapi/hook/a\r\n[ERROR   ] forged", "could not fire event salt/netapi/hook/a\\r\\n[ERROR   ] forged")]
+    [InlineData("minion a\nb", "minion a\\nb")]
+    public void Line_breaks_in_a_message_never_start_a_new_log_line(string line, string expected) => Assert.Equal(expected, LogRedactor.Redact(line));
 }
