@@ -270,7 +270,8 @@ public static class SaltJson
                 throw new SaltJsonException("Expecting value: line 1 column 1 (char 0)");
             }
 
-            var value = ReadValue(ref reader);
+            var budget = InputLimits.MaxNodes;
+            var value = ReadValue(ref reader, ref budget);
             if (reader.Read())
             {
                 throw new JsonException("extra data");
@@ -284,8 +285,15 @@ public static class SaltJson
         }
     }
 
-    private static object? ReadValue(ref Utf8JsonReader reader)
+    private static object? ReadValue(ref Utf8JsonReader reader, ref int budget)
     {
+        // Deliberate difference: Python's json builds any number of values; a body of 1 MiB of "{}," would be
+        // ~350,000 maps before the lowstate is even looked at. Past the same node budget as YAML: refused.
+        if (--budget < 0)
+        {
+            throw new SaltJsonException($"document too large: more than {InputLimits.MaxNodes} values");
+        }
+
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
@@ -294,7 +302,7 @@ public static class SaltJson
                 {
                     var key = reader.GetString()!;
                     reader.Read();
-                    map[key] = ReadValue(ref reader);
+                    map[key] = ReadValue(ref reader, ref budget);
                 }
 
                 return map;
@@ -302,7 +310,7 @@ public static class SaltJson
                 var list = new List<object?>();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    list.Add(ReadValue(ref reader));
+                    list.Add(ReadValue(ref reader, ref budget));
                 }
 
                 return list;

@@ -15,6 +15,8 @@ public static class InputLimits
     /// </summary>
     public const int MaxIntDigits = 4300;
 
-    /// <summary>Nodes of one YAML document, aliases counted as the nodes they stand for (billion laughs).</summary>
+    /// <summary>
+    /// Values of one JSON or YAML document (YAML aliases counted as the nodes they stand for: billion laughs).
+    /// </summary>
     public const int MaxNodes = 200_000;
 }

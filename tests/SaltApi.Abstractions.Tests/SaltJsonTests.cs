@@ -81,4 +81,15 @@ public class SaltJsonTests
         // A float of any length is parsed, as Python's float() does.
         Assert.IsType<double>(SaltJson.Parse(System.Text.Encoding.ASCII.GetBytes(new string('9', 5000) + ".5")));
     }
+
+    [Fact]
+    public void A_document_of_more_values_than_the_node_budget_is_refused()
+    {
+        var wide = "[" + string.Join(",", Enumerable.Repeat("{}", SaltApi.Abstractions.Parsing.InputLimits.MaxNodes)) + "]";
+        var e = Assert.Throws<SaltJsonException>(() => SaltJson.Parse(Encoding.UTF8.GetBytes(wide)));
+        Assert.Contains("too large", e.Message, StringComparison.Ordinal);
+
+        var fits = "[" + string.Join(",", Enumerable.Repeat("{}", SaltApi.Abstractions.Parsing.InputLimits.MaxNodes - 1)) + "]";
+        Assert.Equal(SaltApi.Abstractions.Parsing.InputLimits.MaxNodes - 1, Assert.IsType<List<object?>>(SaltJson.Parse(Encoding.UTF8.GetBytes(fits))).Count);
+    }
 }

@@ -41,6 +41,7 @@ public sealed class DeepInputTests(DeepInputFixture fixture, ITestOutputHelper o
         ["json-nested"] = ("application/json", () => Deep(Million)),
         ["json-nested-maps"] = ("application/json", () => DeepObject(Million / 6)),
         ["json-integer"] = ("application/json", () => "[{\"timeout\": 1" + new string('0', Mebibyte) + "}]"),
+        ["json-wide"] = ("application/json", () => "[{\"arg\": [" + Repeat("{},", 300_000) + "{}]}]"),
         ["yaml-nested"] = ("application/x-yaml", () => Deep(Million)),
         ["yaml-nested-open"] = ("application/x-yaml", () => new string('[', Million)),
         ["yaml-nested-maps"] = ("text/yaml", () => new string('{', Million)),
