@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
-using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 namespace SaltApi.Plugins.RestCherrypyCompat;
 
@@ -60,9 +60,8 @@ public sealed class RestCherrypyModule : INetapiModule
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         await using var web = builder.Build();
-        using var app = new CherrypyApp(options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        web.Run(app.HandleAsync);
+        using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
         await web.StartAsync(context.Stopping);
         if (context.Logger.IsEnabled(LogLevel.Information))
         {

@@ -18,6 +18,12 @@ internal enum Resource
     App,
 }
 
+/// <summary>
+/// Endpoint metadata: the resource an endpoint serves and the literal path segments it is mapped under
+/// (compared with the request ordinally: CherryPy's URL tree is case-sensitive, ASP.NET Core routing is not).
+/// </summary>
+internal sealed record ResourceEndpoint(Resource Resource, string[] Literal);
+
 /// <summary>Per-resource facts: the Allow header, how many extra path segments it takes.</summary>
 internal static class Resources
 {
@@ -58,4 +64,11 @@ internal static class Resources
         Resource.Keys => method != "POST",
         _ => true,
     };
+
+    /// <summary>Resources that run inside the request gate (event streams and WebSockets hold no slot).</summary>
+    public static bool Gated(Resource r) => r is not (Resource.Events or Resource.WebSocket);
+
+    /// <summary>Whether an unexpected error answers as negotiated data (off where the output is raw).</summary>
+    public static bool ErrorsAsData(Resource r, string method) =>
+        r is not (Resource.Events or Resource.WebSocket or Resource.App) && !(r == Resource.Keys && method == "POST");
 }

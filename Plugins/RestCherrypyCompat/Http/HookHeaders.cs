@@ -40,4 +40,8 @@ internal static class HookHeaders
     }
 
     private static readonly string[] SecretWords = ["token", "auth", "session", "password", "secret", "api-key", "apikey", "cookie"];
+
+    /// <summary>CherryPy's header names: each dash-separated part capitalised.</summary>
+    public static string TitleCase(string name) =>
+        string.Join('-', name.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..].ToLowerInvariant()));
 }

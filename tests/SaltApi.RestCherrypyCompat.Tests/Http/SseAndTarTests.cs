@@ -1,8 +1,8 @@
 using System.Formats.Tar;
 using System.Text;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
 using SaltApi.Plugins.RestCherrypyCompat.Keys;
 
 namespace SaltApi.RestCherrypyCompat.Tests.Http;
@@ -57,7 +57,7 @@ public class SseAndTarTests
     [InlineData("x-custom", "X-Custom")]
     [InlineData("content-type", "Content-Type")]
     [InlineData("X-AUTH-TOKEN", "X-Auth-Token")]
-    public void Hook_header_names_are_title_case(string name, string expected) => Assert.Equal(expected, CherrypyApp.TitleCase(name));
+    public void Hook_header_names_are_title_case(string name, string expected) => Assert.Equal(expected, HookHeaders.TitleCase(name));
 
     [Fact]
     public void Format_events_tracks_jobs()

@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Json;
+using SaltApi.Plugins.RestCherrypyCompat.Formats;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+
+/// <summary>
+/// One request's state through the pipeline (a request feature): the path as CherryPy sees it, the
+/// resource, the body read before the gate, the session; and the reading and answering every resource shares.
+/// </summary>
+internal sealed class Call(HttpContext ctx, CherrypyServices api)
+{
+    private byte[]? rawBody;
+    private bool bodyRead;
+    private bool bodyIsForm;
+
+    /// <summary>A body must have arrived whole within this time (CherryPy's socket_timeout is 10 s per read).</summary>
+    internal static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
+
+    public HttpContext Ctx { get; } = ctx;
+
+    public CherrypyServices Api { get; } = api;
+
+    public HttpRequest Request => Ctx.Request;
+
+    public HttpResponse Response => Ctx.Response;
+
+    public CancellationToken Aborted => Ctx.RequestAborted;
+
+    /// <summary>The request path as sent (routing sees <see cref="Segments"/>).</summary>
+    public string OriginalPath { get; set; } = "/";
+
+    /// <summary>The request path under <c>root_prefix</c>, as sent (for CherryPy's "not found" message).</summary>
+    public string LocalPath { get; set; } = "/";
+
+    /// <summary>The path's segments, empty ones dropped, each percent-decoded once more (as CherryPy's dispatcher).</summary>
+    public string[] Segments { get; set; } = [];
+
+    /// <summary>The resource the route chose (null before routing or when none did).</summary>
+    public ResourceEndpoint? Resource { get; set; }
+
+    /// <summary>The session's token, when the resource has sessions and the request carried a live one.</summary>
+    public SaltToken? Session { get; set; }
+
+    /// <summary>Unexpected errors answer the negotiated JSON/YAML body (hypermedia_out); off for raw outputs.</summary>
+    public bool GenericErrorAsData { get; set; }
+
+    /// <summary>The body read before the gate (null when there was none); see <see cref="Prefetched"/>.</summary>
+    public byte[]? Body { get; set; }
+
+    /// <summary>Whether <see cref="Body"/> holds the request body.</summary>
+    public bool Prefetched { get; set; }
+
+    /// <summary>Bytes this request holds in the body budget.</summary>
+    public long Reserved { get; private set; }
+
+    /// <summary>The request body as text for hooks ("" for a form or no body); null before it was read.</summary>
+    /// <remarks>Decoded only when asked for: most requests never need it.</remarks>
+    public string? RawBody => !bodyRead ? null : rawBody is null || bodyIsForm ? "" : Encoding.UTF8.GetString(rawBody);
+
+    /// <summary>The call of a request the pipeline has entered.</summary>
+    public static Call Of(HttpContext ctx) => ctx.Features.Get<Call>() ?? throw new InvalidOperationException("request outside the rest_cherrypy pipeline");
+
+    /// <summary>An optional route segment (<c>{mid?}</c>), decoded as <see cref="Segments"/> are; null when absent.</summary>
+    public string? Arg(string name) => Ctx.GetRouteValue(name) is string { Length: > 0 } v ? Uri.UnescapeDataString(v) : null;
+
+    /// <summary>A catch-all route value (<c>{**tag}</c>) as decoded segments.</summary>
+    public string[] Args(string name) => Ctx.GetRouteValue(name) is string { Length: > 0 } v
+        ? v.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray()
+        : [];
+
+    // ------------------------------------------------------------ input
+
+    /// <summary>The request body, bounded in size (413), time (408) and the shared body budget (503).</summary>
+    public async Task<byte[]?> ReadBodyAsync()
+    {
+        if (Prefetched)
+        {
+            return Body;
+        }
+
+        var req = Request;
+        if (req.ContentLength == 0)
+        {
+            return null;
+        }
+
+        if (req.ContentLength > Api.Options.MaxRequestBodySize)
+        {
+            throw new HttpError(413);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Aborted);
+        timeout.CancelAfter(BodyTimeout);
+        try
+        {
+            return await ReadBoundedAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !Aborted.IsCancellationRequested)
+        {
+            throw new HttpError(408, "The request body did not arrive in time");
+        }
+    }
+
+    private async Task<byte[]?> ReadBoundedAsync(CancellationToken cancellationToken)
+    {
+        var req = Request;
+
+        // For speed, a small body of known length is read straight into its own array.
+        if (req.ContentLength is <= 64 * 1024 and { } length)
+        {
+            Reserve(length);
+            var body = new byte[length];
+            var read = 0;
+            int got;
+            while (read < body.Length && (got = await req.Body.ReadAsync(body.AsMemory(read), cancellationToken)) > 0)
+            {
+                read += got;
+            }
+
+            return read == body.Length ? body : read == 0 ? null : body[..read];
+        }
+
+        // Larger or chunked bodies grow as they arrive, each piece reserved in the budget first.
+        // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
+        using var ms = new MemoryStream();
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int n;
+            while ((n = await req.Body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (ms.Length + n > Api.Options.MaxRequestBodySize)
+                {
+                    throw new HttpError(413);
+                }
+
+                Reserve(n);
+                ms.Write(buffer, 0, n);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return ms.Length == 0 ? null : ms.ToArray();
+    }
+
+    private void Reserve(long bytes)
+    {
+        if (!Api.Bodies.TryReserve(bytes))
+        {
+            throw new HttpError(503);
+        }
+
+        Reserved += bytes;
+    }
+
+    /// <summary>The body parsed by its Content-Type (rest_cherrypy's hypermedia_in); kept raw for hooks.</summary>
+    public async Task<object?> ReadDataAsync()
+    {
+        var body = await ReadBodyAsync();
+        var data = BodyParser.Parse(Request.ContentType, body);
+        rawBody = body;
+        bodyIsForm = BodyParser.MediaType(Request.ContentType) == "application/x-www-form-urlencoded";
+        bodyRead = true;
+        return data;
+    }
+
+    /// <summary>The body as lowstate (rest_cherrypy's lowdata_fmt).</summary>
+    public async Task<object?> ReadLowstateAsync() => Lowstate.Shape(await ReadDataAsync());
+
+    // ------------------------------------------------------------ output
+
+    /// <summary>A value in the negotiated format (rest_cherrypy's hypermedia_out); 406 when none fits.</summary>
+    public async Task RespondAsync(object? value, int status = 200)
+    {
+        var accept = Request.Headers.Accept.ToString();
+        var format = MediaNegotiation.Choose(accept) ?? throw new HttpError(406, MediaNegotiation.NotAcceptableMessage(accept));
+        string text;
+        try
+        {
+            text = format == OutputFormat.Json ? SaltJson.Serialize(value) : Yaml.Dump(value);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new HttpError(500, "Could not serialize the return data from Salt.");
+        }
+
+        // For speed, the text is encoded straight into Kestrel's response buffers (no byte[] copy).
+        var resp = Response;
+        resp.StatusCode = status;
+        resp.ContentType = MediaNegotiation.ContentType(format);
+        resp.ContentLength = Encoding.UTF8.GetByteCount(text);
+        if (!HttpMethods.IsHead(Request.Method))
+        {
+            Encoding.UTF8.GetBytes(text, resp.BodyWriter);
+            await resp.BodyWriter.FlushAsync(Aborted);
+        }
+    }
+
+    /// <summary>Raw bytes (tarballs, pages, files), no negotiation.</summary>
+    public async Task WriteAsync(int status, string contentType, byte[] bytes)
+    {
+        var resp = Response;
+        resp.StatusCode = status;
+        resp.ContentType = contentType;
+        resp.ContentLength = bytes.Length;
+        if (!HttpMethods.IsHead(Request.Method))
+        {
+            await resp.Body.WriteAsync(bytes, Aborted);
+        }
+    }
+}

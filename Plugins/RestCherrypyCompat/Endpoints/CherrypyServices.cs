@@ -1,0 +1,142 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Events;
+using SaltApi.Plugins.RestCherrypyCompat.Config;
+using SaltApi.Plugins.RestCherrypyCompat.Formats;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+using SaltApi.Plugins.RestCherrypyCompat.Sessions;
+using SaltApi.Plugins.RestCherrypyCompat.Stats;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+
+/// <summary>What the pipeline and the resources of one rest_cherrypy module share (spec/05 §3).</summary>
+internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, bool tls) : IDisposable
+{
+    /// <summary>The Salt release whose rest_cherrypy this module reproduces; sent as <c>X-Salt-Version</c> (pepper reads it).</summary>
+    public const string SaltVersion = "3006.0";
+
+    private const string SessionCookie = "session_id";
+
+    public CherrypyOptions Options { get; } = options;
+
+    public INetapiClient Client { get; } = client;
+
+    public IEventStream Events { get; } = events;
+
+    public ILogger Logger { get; } = logger;
+
+    public TimeProvider Time { get; } = time;
+
+    public SessionValidator Sessions { get; } = new(client, time);
+
+    public RequestStats Stats { get; } = new(time);
+
+    public RequestGate Gate { get; } = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
+
+    /// <summary>Every running and queued request may hold a whole body, as when bodies were read inside the gate.</summary>
+    public BodyBudget Bodies { get; } = new(Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize));
+
+    /// <inheritdoc/>
+    public void Dispose() => Gate.Dispose();
+
+    /// <summary>Session tool: X-Auth-Token, when present, replaces the cookie.</summary>
+    public static string? SessionId(HttpRequest req)
+    {
+        var header = req.Headers["X-Auth-Token"].ToString();
+        if (header.Length > 0)
+        {
+            return header.Trim();
+        }
+
+        return req.Cookies.TryGetValue(SessionCookie, out var cookie) ? cookie : null;
+    }
+
+    public void SetSessionCookie(HttpResponse resp, SaltToken session)
+    {
+        // The session lives as long as the Salt token: never longer (Salt #42622, #49993).
+        var seconds = (long)Math.Max(0, session.Expire - Sessions.Now);
+        var expires = Time.GetUtcNow().AddSeconds(seconds);
+        resp.Headers.SetCookie = $"{SessionCookie}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
+    }
+
+    public void ClearSessionCookie(HttpResponse resp)
+    {
+        var past = Time.GetUtcNow().AddYears(-1);
+        resp.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
+    }
+
+    public static string RemoteIp(HttpContext ctx)
+    {
+        var ip = ctx.Connection.RemoteIpAddress;
+        if (ip is null)
+        {
+            return "";
+        }
+
+        return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
+    }
+
+    // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
+    // POST /keys and eauth lowstates took credentials from any address; here every path that takes
+    // credentials or a session checks the user's address.
+    public bool ApiAclAllows(string? username, string ip)
+    {
+        if (Options.ApiAclUsers is not { } users)
+        {
+            return true;
+        }
+
+        if (username is not null && users.TryGetValue(username, out var ips))
+        {
+            return ips.Contains(ip) || ips.Contains("*");
+        }
+
+        return users.TryGetValue("*", out var any) && (any.Contains(ip) || any.Contains("*"));
+    }
+
+    /// <summary>Runs each chunk of a lowstate through the client layer (rest_cherrypy's exec_lowstate).</summary>
+    public async Task<List<object?>> ExecAsync(Call call, object? lowstate, string? token, string? forceClient)
+    {
+        var chunks = Lowstate.RequireMaps(lowstate);
+        var results = new List<object?>();
+        foreach (var chunk in chunks)
+        {
+            var low = Lowstate.PrepareChunk(chunk, token, forceClient);
+            await CheckCredentialsAsync(call, low);
+            results.AddRange(await Client.RunAsync(low, call.Aborted));
+        }
+
+        return results;
+    }
+
+    // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): a token that a logout here could
+    // not delete on the master is refused, and api_acl is checked for the chunk's user (its eauth
+    // username, or its token's user).
+    private async Task CheckCredentialsAsync(Call call, IReadOnlyDictionary<string, object?> low)
+    {
+        var tok = low.GetValueOrDefault("token") as string;
+        if (tok is not null && Sessions.IsRevoked(tok))
+        {
+            throw new SaltAuthenticationException("Authentication error occurred.", "AuthenticationError");
+        }
+
+        if (Options.ApiAclUsers is null)
+        {
+            return;
+        }
+
+        var user = tok is not null ? (await Sessions.ValidateAsync(tok, call.Aborted))?.Name : low.GetValueOrDefault("username") as string;
+        if (tok is not null && user is null)
+        {
+            return; // an unknown token: the master refuses it
+        }
+
+        if (!ApiAclAllows(user, RemoteIp(call.Ctx)))
+        {
+            throw new HttpError(401);
+        }
+    }
+}

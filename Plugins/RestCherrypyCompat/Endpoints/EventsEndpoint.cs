@@ -1,0 +1,92 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Events;
+using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+
+/// <summary><c>/events</c>: rest_cherrypy's Events, the event bus as Server-Sent Events.</summary>
+internal sealed class EventsEndpoint(CherrypyServices api)
+{
+    /// <summary>The token of <c>?token=</c>, <c>?salt_token=</c> or the session, when live and allowed by api_acl.</summary>
+    private async Task<SaltToken?> EventTokenAsync(Call call)
+    {
+        var q = call.Request.Query;
+        var candidate = new[] { q["token"].ToString(), q["salt_token"].ToString(), CherrypyServices.SessionId(call.Request) ?? "" }
+            .FirstOrDefault(s => s.Length > 0);
+        var token = await api.Sessions.ValidateAsync(candidate, call.Aborted);
+        return token is not null && api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)) ? token : null;
+    }
+
+    public async Task StreamAsync(Call call)
+    {
+        var token = await EventTokenAsync(call) ?? throw new HttpError(401);
+        var resp = call.Response;
+        resp.StatusCode = 200;
+        resp.ContentType = "text/event-stream;charset=utf-8";
+        resp.Headers.CacheControl = "no-cache";
+        resp.Headers.Connection = "keep-alive";
+        if (HttpMethods.IsHead(call.Request.Method))
+        {
+            return;
+        }
+
+        // A quiet stream, or a reader that pauses, is not a slow client: no minimum response rate here
+        // (a reader that falls too far behind is dropped by the event stream's own bound).
+        if (call.Ctx.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null;
+        }
+
+        // Every event to every client: each stream has its own subscription (Salt issue #35798).
+        using var sub = api.Events.Subscribe();
+        await resp.WriteAsync(Sse.Preamble, call.Aborted);
+        await resp.Body.FlushAsync(call.Aborted);
+        var sb = new StringBuilder(4096);
+        var reader = sub.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(call.Aborted))
+            {
+                // Write what is queued, then flush once: streamed as it happens, no per-event sleep.
+                while (sb.Length < 256 * 1024 && reader.TryRead(out var e))
+                {
+                    if (token.Expire <= api.Sessions.Now || await api.Sessions.ValidateAsync(token.Token, call.Aborted) is null)
+                    {
+                        await FlushAsync(resp, sb, call.Aborted);
+                        return;
+                    }
+
+                    Sse.Append(sb, e);
+                }
+
+                await FlushAsync(resp, sb, call.Aborted);
+            }
+        }
+        catch (EventStreamOverflowException)
+        {
+            api.Logger.LogWarning("an /events client fell behind the bus and was disconnected");
+        }
+        catch (SaltApiException e)
+        {
+            api.Logger.LogWarning("/events stream ended: {Message}", e.Message);
+        }
+    }
+
+    private static async Task FlushAsync(HttpResponse resp, StringBuilder sb, CancellationToken ct)
+    {
+        if (sb.Length == 0)
+        {
+            return;
+        }
+
+        await resp.WriteAsync(sb.ToString(), ct);
+        sb.Clear();
+        await resp.Body.FlushAsync(ct);
+    }
+}

@@ -1,0 +1,121 @@
+using System.Net.WebSockets;
+using System.Text;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Events;
+using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+
+/// <summary><c>/ws[/token]</c>: rest_cherrypy's WebsocketEndpoint, raw events or SaltGUI's <c>?format_events</c>.</summary>
+internal sealed class WebSocketEndpoint(CherrypyServices api)
+{
+    public async Task ServeAsync(Call call)
+    {
+        SaltToken? token = null;
+        if (call.Arg("token") is { } inPath)
+        {
+            token = await api.Sessions.ValidateAsync(inPath, call.Aborted);
+        }
+
+        token ??= await api.Sessions.ValidateAsync(CherrypyServices.SessionId(call.Request), call.Aborted);
+        if (token is null || !api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)))
+        {
+            throw new HttpError(401);
+        }
+
+        if (!call.Ctx.WebSockets.IsWebSocketRequest)
+        {
+            throw new HttpError(400, "WebSocket upgrade required");
+        }
+
+        var formatEvents = call.Request.Query.ContainsKey("format_events");
+        using var ws = await call.Ctx.WebSockets.AcceptWebSocketAsync();
+        using var sendLock = new SemaphoreSlim(1, 1);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(call.Aborted);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task SendAsync(string text)
+        {
+            await sendLock.WaitAsync(stop.Token);
+            try
+            {
+                await ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, stop.Token);
+            }
+            finally
+            {
+                sendLock.Release();
+            }
+        }
+
+        Task ReceiveAsync() => WebSocketMessages.ReceiveAsync(ws, () => ready.TrySetResult(), () => SendAsync("server received message"), stop.Token);
+
+        async Task PumpAsync()
+        {
+            await ready.Task.WaitAsync(stop.Token);
+            using var sub = api.Events.Subscribe();
+            var info = formatEvents ? new SaltInfo() : null;
+            await foreach (var e in sub.Reader.ReadAllAsync(stop.Token))
+            {
+                if (token.Expire <= api.Sessions.Now)
+                {
+                    return;
+                }
+
+                if (info is null)
+                {
+                    await SendAsync(Sse.WebSocketFrame(e));
+                    continue;
+                }
+
+                foreach (var frame in info.Process(e))
+                {
+                    await SendAsync(frame);
+                }
+
+                if (info.PendingGrainsTarget is { } tgt)
+                {
+                    _ = api.Client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                    {
+                        ["client"] = "local_async",
+                        ["tgt"] = tgt,
+                        ["tgt_type"] = "list",
+                        ["fun"] = "grains.items",
+                        ["token"] = token.Token,
+                    }, stop.Token).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                }
+            }
+        }
+
+        var receive = ReceiveAsync();
+        var pump = PumpAsync();
+        try
+        {
+            await Task.WhenAny(receive, pump);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await Task.WhenAll(receive, pump);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or EventStreamOverflowException or SaltApiException)
+            {
+            }
+
+            if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                try
+                {
+                    using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "", closing.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+                {
+                }
+            }
+        }
+    }
+}

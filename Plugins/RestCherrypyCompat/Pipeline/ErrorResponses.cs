@@ -1,0 +1,101 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
+
+/// <summary>
+/// Turns what the steps inside throw into CherryPy's answers: an <see cref="HttpError"/> or a Salt error is
+/// CherryPy's HTML error page with Salt's status, an unexpected error is rest_cherrypy's generic 500.
+/// </summary>
+internal sealed class ErrorResponses(CherrypyServices api)
+{
+    private ILogger Logger => api.Logger;
+
+    public async Task InvokeAsync(HttpContext ctx, RequestDelegate next)
+    {
+        try
+        {
+            await next(ctx);
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            await FailAsync(Call.Of(ctx), e);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client went away mid-stream: nothing left to answer.
+        }
+        catch (Exception e)
+        {
+            // As CherryPy for a streamed response: an error after the headers just closes the connection.
+            if (Logger.IsEnabled(LogLevel.Warning))
+            {
+                Logger.LogWarning("{Path}: stream ended by an error: {Message}", RequestObserver.LogPath(ctx.Request), e.Message);
+            }
+
+            ctx.Abort();
+        }
+    }
+
+    private async Task FailAsync(Call call, Exception e)
+    {
+        var (status, message) = e switch
+        {
+            HttpError h => (h.Status, h.Message),
+            BadHttpRequestException b when b.StatusCode == 413 => (413, ErrorPage.DefaultMessage(413)),
+            BadHttpRequestException b => (b.StatusCode, b.Message),
+            SaltApiException s => s.Kind switch
+            {
+                SaltErrorKind.Authentication or SaltErrorKind.Authorization => (401, s.Message),
+                SaltErrorKind.Invocation => (400, s.Message),
+                SaltErrorKind.MasterUnavailable => (503, s.Message),
+                SaltErrorKind.Timeout => (504, ErrorPage.DefaultMessage(504)),
+                _ => (0, s.Message),
+            },
+            _ => (0, e.Message),
+        };
+
+        if (status == 0 || (status == 500 && e is not HttpError))
+        {
+            if (Logger.IsEnabled(LogLevel.Debug))
+            {
+                Logger.LogDebug(e, "Error while processing request for: {Path}", RequestObserver.LogPath(call.Request));
+            }
+
+            if (call.GenericErrorAsData)
+            {
+                // As Salt's hypermedia_handler: the generic 500 is data, negotiated like a result.
+                var body = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["status"] = 500L,
+                    ["return"] = api.Options.Debug ? e.ToString() : "An unexpected error occurred",
+                };
+                try
+                {
+                    await call.RespondAsync(body, 500);
+                    return;
+                }
+                catch (HttpError h)
+                {
+                    (status, message) = (h.Status, h.Message);
+                }
+            }
+            else
+            {
+                (status, message) = (500, ErrorPage.DefaultMessage(500));
+            }
+        }
+
+        if (status >= 500 && Logger.IsEnabled(LogLevel.Warning))
+        {
+            Logger.LogWarning("{Status} for {Method} {Path}: {Message}", status, call.Request.Method, RequestObserver.LogPath(call.Request), message);
+        }
+
+        var page = Encoding.UTF8.GetBytes(ErrorPage.Render(status, message, api.Options.Debug ? e.ToString() : ""));
+        await call.WriteAsync(status, ErrorPage.ContentType, page);
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http;
+using SaltApi.Plugins.RestCherrypyCompat.Config;
+using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
+
+/// <summary>
+/// rest_cherrypy's session tools: on resources with sessions the session id (the Salt token) is validated
+/// and its cookie refreshed; <c>salt_auth_tool</c> then refuses (401) a resource that needs a session
+/// without one. Event streams and WebSockets validate their own tokens.
+/// </summary>
+internal sealed class SessionTool(CherrypyServices api)
+{
+    private CherrypyOptions Options => api.Options;
+
+    public async Task InvokeAsync(HttpContext ctx, RequestDelegate next)
+    {
+        var call = Call.Of(ctx);
+        var r = call.Resource!.Resource;
+        var method = ctx.Request.Method;
+        if (Resources.HasSession(r, method) && r is not (Resource.Events or Resource.WebSocket))
+        {
+            var session = await api.Sessions.ValidateAsync(CherrypyServices.SessionId(ctx.Request), call.Aborted);
+            if (session is not null && !api.ApiAclAllows(session.Name, CherrypyServices.RemoteIp(ctx)))
+            {
+                throw new HttpError(401); // api_acl on every path, not only /login (see ApiAclAllows)
+            }
+
+            if (session is not null)
+            {
+                api.SetSessionCookie(ctx.Response, session);
+            }
+
+            call.Session = session;
+        }
+
+        if (NeedsSessionAuth(r, method))
+        {
+            if (call.Session is null)
+            {
+                throw new HttpError(401);
+            }
+
+            ctx.Response.Headers.CacheControl = "private";
+        }
+
+        await next(ctx);
+    }
+
+    private bool NeedsSessionAuth(Resource r, string method) => r switch
+    {
+        Resource.Root or Resource.Jobs => method == "POST" || r == Resource.Jobs,
+        Resource.Logout or Resource.Minions => true,
+        Resource.Hook => !Options.WebhookDisableAuth,
+        Resource.Stats => !Options.StatsDisableAuth,
+        _ => false,
+    };
+}
