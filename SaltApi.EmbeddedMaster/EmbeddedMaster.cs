@@ -10,6 +10,7 @@ using SaltApi.EmbeddedMaster.Targeting;
 using SaltApi.EmbeddedMaster.Values;
 using SaltApi.EmbeddedMaster.Wheel;
 using SaltApi.Protocol.Config;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster;
 
@@ -125,7 +126,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
         cleaner = new Timer(_ => jobs.Clean(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         var presence = new Presence(registry, bus);
         presence.FireStartEvents();
-        if (Py.Truthy(opts.Get("presence_events")))
+        if (PyValue.Truthy(opts.Get("presence_events")))
         {
             var interval = TimeSpan.FromSeconds(Math.Max(0.05, ConfigValues.GetSeconds(opts, "loop_interval", 60)));
             presenceTimer = new Timer(_ => presence.Tick(), null, interval, interval);

@@ -7,6 +7,7 @@ using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
 using SaltApi.Client.Targeting;
 using SaltApi.Protocol.Events;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Local;
 
@@ -74,7 +75,7 @@ internal sealed record LocalCall
             Ret = Lowstate.Pop(low, "ret", ""),
             Jid = Lowstate.Pop(low, "jid", ""),
             // run_job (local_async) has no full_return parameter: there it is one more publish kwarg.
-            FullReturn = method != "run_job" && Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
+            FullReturn = method != "run_job" && PyValue.Truthy(Lowstate.Pop(low, "full_return", false)),
             Kwargs = low,
         };
 
@@ -239,7 +240,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                     if (error is OrderedDictionary<string, object?> e)
                     {
                         var name = e.GetValueOrDefault("name") as string;
-                        var message = Lowstate.PyStr(e.GetValueOrDefault("message", ""));
+                        var message = PyValue.Str(e.GetValueOrDefault("message", ""));
                         if (name == "AuthenticationError")
                         {
                             throw new SaltAuthenticationException(message, "AuthenticationError");
@@ -251,7 +252,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                         }
                     }
 
-                    throw new SaltClientException(Lowstate.PyStr(error), "PublishError");
+                    throw new SaltClientException(PyValue.Str(error), "PublishError");
                 }
 
                 if (map.GetValueOrDefault("load") is not OrderedDictionary<string, object?> load)
@@ -264,7 +265,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                     return null;
                 }
 
-                var minions = (load.GetValueOrDefault("minions") as List<object?> ?? []).Select(m => Lowstate.PyStr(m)).ToList();
+                var minions = (load.GetValueOrDefault("minions") as List<object?> ?? []).Select(m => PyValue.Str(m)).ToList();
                 if (minions.Count == 0 && !orderMasters)
                 {
                     // "No minions matched the target. No command was sent, no jid was assigned."
@@ -277,7 +278,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
             default:
                 // Bare strings such as "bad load": Python fails on them and run_job wraps that into SaltClientError.
-                throw new SaltClientException(Lowstate.PyStr(reply), "SaltClientError");
+                throw new SaltClientException(PyValue.Str(reply), "SaltClientError");
         }
     }
 
@@ -291,8 +292,8 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         LocalCall call, JobStream job, int timeout, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var gatherJobTimeout = Lowstate.LocalTimeout(call.Kwargs.GetValueOrDefault("gather_job_timeout"), options.Master.GatherJobTimeout);
-        var expectMinions = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("expect_minions"));
-        var rawEvents = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("raw"));
+        var expectMinions = PyValue.Truthy(call.Kwargs.GetValueOrDefault("expect_minions"));
+        var rawEvents = PyValue.Truthy(call.Kwargs.GetValueOrDefault("raw"));
         var jid = job.Pub.Jid;
         var jobPrefix = "salt/job/" + jid;
         var minions = new HashSet<string>(job.Pub.Minions, StringComparer.Ordinal);
@@ -323,7 +324,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                             AddAll(minions, order, more);
                             if (data.TryGetValue("missing", out var miss) && miss is List<object?> ml)
                             {
-                                missing.AddRange(ml.Select(m => Lowstate.PyStr(m)));
+                                missing.AddRange(ml.Select(m => PyValue.Str(m)));
                             }
 
                             continue;
@@ -334,7 +335,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                             continue;
                         }
 
-                        var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
+                        var id = PyValue.Str(data.GetValueOrDefault("id"));
                         found.Add(id);
                         if (rawEvents)
                         {
@@ -458,7 +459,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
     {
         if (data.GetValueOrDefault("retcode") is long rc && rc > 0 && data.GetValueOrDefault("id") is { } bad)
         {
-            minions.Remove(Lowstate.PyStr(bad));
+            minions.Remove(PyValue.Str(bad));
             return false;
         }
 
@@ -481,7 +482,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                 return false;
         }
 
-        var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
+        var id = PyValue.Str(data.GetValueOrDefault("id"));
         if (minions.Add(id))
         {
             order.Add(id);
@@ -511,7 +512,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
         foreach (var m in list)
         {
-            var id = Lowstate.PyStr(m);
+            var id = PyValue.Str(m);
             if (minions.Add(id))
             {
                 order.Add(id);

@@ -5,6 +5,7 @@ using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Events;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Runner;
 
@@ -21,7 +22,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
     {
         var low = Lowstate.Copy(lowstate);
         var timeoutValue = Lowstate.Pop(low, "timeout");
-        var fullReturn = Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false));
+        var fullReturn = PyValue.Truthy(Lowstate.Pop(low, "full_return", false));
         var load = ReformatLow(low);
         // rest_timeout unless the lowstate gives one; 0 waits for ever (Salt's get_event wait=0 semantics as spec/02 §6).
         var seconds = timeoutValue is null ? options.Master.RestTimeout : Lowstate.Seconds(timeoutValue) ?? options.Master.RestTimeout;
@@ -93,11 +94,11 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
     {
         if (reply is OrderedDictionary<string, object?> map && map.GetValueOrDefault("tag") is string tag)
         {
-            return (tag, map.GetValueOrDefault("jid") is string jid ? jid : Lowstate.PyStr(map.GetValueOrDefault("jid")));
+            return (tag, map.GetValueOrDefault("jid") is string jid ? jid : PyValue.Str(map.GetValueOrDefault("jid")));
         }
 
         // Python: KeyError on job["tag"] (a 500 in rest_cherrypy).
-        throw new SaltClientException(reply is OrderedDictionary<string, object?> ? "'tag'" : Lowstate.PyStr(reply), reply is OrderedDictionary<string, object?> ? "KeyError" : "SaltClientError");
+        throw new SaltClientException(reply is OrderedDictionary<string, object?> ? "'tag'" : PyValue.Str(reply), reply is OrderedDictionary<string, object?> ? "KeyError" : "SaltClientError");
     }
 
     /// <summary>RunnerClient._reformat_low (spec/03 §4.2): <c>{fun, kwarg: {kwarg, arg}, creds..., cmd}</c>.</summary>

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using SaltApi.Abstractions.Parsing;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Host.Configuration;
 
@@ -84,24 +85,7 @@ internal static partial class SaltYaml
     };
 
     /// <summary>Python's <c>str()</c> of a scalar used as a map key.</summary>
-    public static string KeyText(object? key) => key switch
-    {
-        null => "None",
-        bool b => b ? "True" : "False",
-        double d => PythonFloat(d),
-        string s => s,
-        byte[] bytes => "b'" + System.Text.Encoding.Latin1.GetString(bytes) + "'",
-        _ => Convert.ToString(key, CultureInfo.InvariantCulture) ?? "",
-    };
-
-    private static string PythonFloat(double d) => d switch
-    {
-        double.PositiveInfinity => "inf",
-        double.NegativeInfinity => "-inf",
-        _ when double.IsNaN(d) => "nan",
-        _ when d == Math.Floor(d) && Math.Abs(d) < 1e16 => d.ToString("0.0", CultureInfo.InvariantCulture),
-        _ => d.ToString("R", CultureInfo.InvariantCulture),
-    };
+    public static string KeyText(object? key) => PyValue.Str(key);
 
     // PyYAML's implicit resolvers (resolver.py, YAML 1.1), tried in this order.
     [GeneratedRegex(@"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")]

@@ -140,12 +140,4 @@ public sealed class LowstateTests
         Assert.Equal(["@runner", "test.ping"], Permissions.Of(new SaltToken("t", "al*", "pam", 0, 1, null), ExternalAuth)!.Cast<string>());
         Assert.Null(Permissions.Of(new SaltToken("t", "x", "ldap", 0, 1, null), ExternalAuth));
     }
-
-    [Fact]
-    public void Python_repr_and_str()
-    {
-        Assert.Equal("None", Lowstate.PyStr(null));
-        Assert.Equal("{'a': [1, True, None, 'it\\'s']}".Replace("'it\\'s'", "\"it's\"", StringComparison.Ordinal), Lowstate.PyRepr(Map(("a", new List<object?> { 1L, true, null, "it's" }))));
-        Assert.Equal("2.5", Lowstate.PyStr(2.5));
-    }
 }
