@@ -20,9 +20,9 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
     /// </summary>
     public async Task<object?> SubsetAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct)
     {
-        var low = Lowstate.Copy(lowstate);
+        var low = ClientLowstate.Copy(lowstate);
         var subsetValue = low.Remove("subset", out var sv) ? sv : low.Remove("sub", out var legacy) ? legacy : 3L;
-        var subset = Lowstate.LocalTimeout(subsetValue, 3);
+        var subset = ClientLowstate.LocalTimeout(subsetValue, 3);
         low.Remove("cli");
         var progress = low.Remove("progress", out var pv) && PyValue.Truthy(pv);
         var call = LocalCall.From(low, "cmd_subset");
@@ -58,13 +58,13 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
     /// </summary>
     public async Task<IReadOnlyList<object?>> BatchAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct)
     {
-        var low = Lowstate.Copy(lowstate);
+        var low = ClientLowstate.Copy(lowstate);
         var batchSpec = low.Remove("batch", out var b) ? b : "10%";
         var call = LocalCall.From(low, "cmd_batch");
         var kwargs = call.Kwargs;
         var raw = PyValue.Truthy(kwargs.GetValueOrDefault("raw"));
         var failhard = kwargs.TryGetValue("failhard", out var fh) ? PyValue.Truthy(fh) : false;
-        var batchWait = kwargs.TryGetValue("batch_wait", out var bw) ? Lowstate.LocalTimeout(bw, 0) : 0;
+        var batchWait = kwargs.TryGetValue("batch_wait", out var bw) ? ClientLowstate.LocalTimeout(bw, 0) : 0;
         var gatherJobTimeout = kwargs.TryGetValue("gather_job_timeout", out var gjt) ? gjt : (long)options.Master.GatherJobTimeout;
         var timeout = call.Timeout ?? (long)options.Master.Timeout;
 
@@ -96,7 +96,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
                 return [];
             }
 
-            await foreach (var (id, _, failed) in local.CollectAsync(ping, job, Lowstate.LocalTimeout(timeout, options.Master.Timeout), ct).ConfigureAwait(false))
+            await foreach (var (id, _, failed) in local.CollectAsync(ping, job, ClientLowstate.LocalTimeout(timeout, options.Master.Timeout), ct).ConfigureAwait(false))
             {
                 if (!failed && !minions.Contains(id))
                 {
@@ -167,7 +167,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
         var done = new HashSet<string>(StringComparer.Ordinal);
         var output = new List<object?>();
         var tasks = new List<Task>();
-        var timeout = Lowstate.LocalTimeout(jobCall.Timeout, options.Master.Timeout);
+        var timeout = ClientLowstate.LocalTimeout(jobCall.Timeout, options.Master.Timeout);
 
         try
         {

@@ -279,7 +279,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         data["error"] = err["error"];
         data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
         var jidPart = clearLoad.TryGetValue("jid", out var j) ? PyValue.Str(j) : "";
-        ctx.Bus.Fire(jidPart.Length > 0 ? $"salt/job/{jidPart}/error" : "salt/job/error", data);
+        ctx.Bus.Fire(EventTag.JobError(jidPart), data);
         return err;
     }
 
@@ -327,7 +327,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         }
 
         // For speed, both events go to the bus together (one write per reader); the order is Salt's.
-        ctx.Bus.Fire((jid, jidEvent), ($"salt/job/{jid}/new", newJob));
+        ctx.Bus.Fire((jid, jidEvent), (EventTag.JobNew(jid), newJob));
 
         // Deliberate difference: Salt's job cache keeps the whole load, eauth password and root key included;
         // we drop the secrets before saving.
@@ -439,7 +439,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         clearLoad.Remove("fun");
         var low = Py.AsMap(clearLoad.Get("kwarg")) is { } k2 ? Py.Copy(k2) : Py.Map();
         var jid = Jid.New();
-        var tag = $"salt/run/{jid}";
+        var tag = EventTag.Run(jid);
         low["__jid__"] = jid;
         low["__user__"] = username;
         low["__tag__"] = tag;
@@ -463,15 +463,15 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var jid = Jid.New();
         var fun = PyValue.Str(Required(clearLoad, "fun"));
         clearLoad.Remove("fun");
-        var tag = $"salt/wheel/{jid}";
+        var tag = EventTag.Wheel(jid);
         var data = Py.Map(("fun", $"wheel.{fun}"), ("jid", jid), ("tag", tag), ("user", username));
-        Fire($"{tag}/new", data);
+        Fire(EventTag.New(tag), data);
         var low = Py.Copy(clearLoad);
         low["full_return"] = true;
         var ret = await ClientLow.RunAsync(ctx, "wheel", fun, low);
         data["return"] = ret.Get("return");
         data["success"] = ret.Get("success");
-        Fire($"{tag}/ret", data);
+        Fire(EventTag.Ret(tag), data);
         return Py.Map(("tag", tag), ("data", data));
     }
 
@@ -499,7 +499,7 @@ internal static class ClientLow
     public static async Task<OrderedDictionary<string, object?>> RunAsync(MasterContext ctx, string client, string fun, OrderedDictionary<string, object?> low)
     {
         var jid = low.Get("__jid__") as string ?? Jid.New();
-        var tag = low.Get("__tag__") as string ?? $"salt/{client}/{jid}";
+        var tag = low.Get("__tag__") as string ?? EventTag.OfClient(client, jid);
         var data = Py.Map(("fun", $"{client}.{fun}"), ("jid", jid), ("user", low.Get("__user__") ?? "UNKNOWN"));
         var modulePath = client == "wheel" ? "wheel" : "runners";
         try
@@ -547,7 +547,7 @@ internal static class ClientLow
             }
 
             data["fun_args"] = kwargs.Count > 0 ? [.. args, kwargs] : args;
-            Fire(ctx, $"{tag}/new", data);
+            Fire(ctx, EventTag.New(tag), data);
             if (typeError is not null)
             {
                 data["return"] = $"\nPassed invalid arguments: {typeError}\n\nUsage:\n{doc}";
@@ -578,7 +578,7 @@ internal static class ClientLow
             StoreJob(ctx, jid, data);
         }
 
-        Fire(ctx, $"{tag}/ret", data);
+        Fire(ctx, EventTag.Ret(tag), data);
         return data;
     }
 

@@ -91,7 +91,7 @@ internal sealed class RunningJobs
 /// receipt (<c>salt/job/&lt;jid&gt;/ret/&lt;id&gt;</c>) with Salt's field order, storing it in the job cache.
 /// One clock entry per job, not per minion, so 10,000 minions cost a loop, not 10,000 tasks.
 /// </summary>
-internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus bus, JobCache cache, RunningJobs running, MinionClock clock, double latencyMs, ILogger log)
+internal sealed partial class MinionExecutor(MinionRegistry registry, EventPublisher bus, JobCache cache, RunningJobs running, MinionClock clock, double latencyMs, ILogger log)
 {
     private static long nextPid = 10000;
 
@@ -192,7 +192,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
 
             // The event is the load plus _stamp, encoded before the load goes to the job cache without it.
             load["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-            var frame = EventFrame.Encode($"salt/job/{jid}/ret/{minion.Id}", load);
+            var frame = EventFrame.Encode(EventTag.JobRet(jid, minion.Id), load);
             load.Remove("_stamp");
             cache.Get(jid)?.AddReturn(minion.Id, load);
             if (!batch.TryAdd(frame))
@@ -235,7 +235,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
             }
         }
 
-        public void Flush(EventBus bus, bool close)
+        public void Flush(EventPublisher bus, bool close)
         {
             byte[][] ready;
             lock (frames)

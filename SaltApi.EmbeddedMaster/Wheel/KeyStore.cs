@@ -15,7 +15,7 @@ namespace SaltApi.EmbeddedMaster.Wheel;
 /// Real RSA keys (PEM, as Salt writes them); a simulated minion's key is made on first use and kept.
 /// Key changes fire <c>salt/key</c> events.
 /// </summary>
-internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus bus, string hashType, ILogger log)
+internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPublisher bus, string hashType, ILogger log)
 {
     public static readonly (KeyState State, string Dir)[] Dirs =
     [
@@ -115,7 +115,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
                 DeleteFile(id, state);
                 WriteFile(Path.Combine(PkiDir, DirOf(to), id), pub);
                 registry.SetState(id, to);
-                bus.Fire("salt/key", Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+                bus.Fire(Protocol.Events.EventTag.Key, Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
             }
         }
 
@@ -147,7 +147,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
         {
             DeleteFile(id, state);
             registry.Delete(id);
-            bus.Fire("salt/key", Py.Map(("result", true), ("act", "delete"), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+            bus.Fire(Protocol.Events.EventTag.Key, Py.Map(("result", true), ("act", "delete"), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
         }
     }
 

@@ -19,12 +19,12 @@ public sealed class LowstateTests
     [InlineData(null, 5)]
     [InlineData(true, 1)]
     public void Local_timeout_has_Salts_int_semantics(object? value, int expected) =>
-        Assert.Equal(expected, Lowstate.LocalTimeout(value, 5));
+        Assert.Equal(expected, ClientLowstate.LocalTimeout(value, 5));
 
     [Fact]
     public void Condition_input_turns_jid_ints_into_strings_and_appends_kwarg_first_flagged()
     {
-        var args = Lowstate.ConditionInput([System.Numerics.BigInteger.Parse("20261126174303307032", System.Globalization.CultureInfo.InvariantCulture), 12L, "x"], Map(("b", 2L)));
+        var args = ClientLowstate.ConditionInput([System.Numerics.BigInteger.Parse("20261126174303307032", System.Globalization.CultureInfo.InvariantCulture), 12L, "x"], Map(("b", 2L)));
 
         Assert.Equal("20261126174303307032", args[0]);
         Assert.Equal(12L, args[1]);
@@ -35,14 +35,14 @@ public sealed class LowstateTests
     }
 
     [Fact]
-    public void Empty_kwarg_adds_nothing() => Assert.Equal(["a"], Lowstate.ConditionInput(["a"], Map()).Cast<string>());
+    public void Empty_kwarg_adds_nothing() => Assert.Equal(["a"], ClientLowstate.ConditionInput(["a"], Map()).Cast<string>());
 
     [Fact]
     public void Scalar_arg_is_a_one_item_list()
     {
-        Assert.Equal(["x"], Lowstate.ArgList("x").Cast<string>());
-        Assert.Empty(Lowstate.ArgList(null));
-        Assert.Single(Lowstate.ArgList(Map(("a", 1L))));
+        Assert.Equal(["x"], ClientLowstate.ArgList("x").Cast<string>());
+        Assert.Empty(ClientLowstate.ArgList(null));
+        Assert.Single(ClientLowstate.ArgList(Map(("a", 1L))));
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using SaltApi.Protocol.Jobs;
 namespace SaltApi.Client.Netapi;
 
 /// <summary>Reading lowstate values the way Salt's Python code reads them.</summary>
-internal static class Lowstate
+internal static class ClientLowstate
 {
     /// <summary>A mutable copy in the caller's key order.</summary>
     public static OrderedDictionary<string, object?> Copy(IReadOnlyDictionary<string, object?> low)
