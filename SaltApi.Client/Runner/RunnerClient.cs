@@ -127,10 +127,10 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bu
             switch (a)
             {
                 case string s when KwargRegex().Match(s) is { Success: true } m:
-                    kw[m.Groups[1].Value] = Yamlify.Arg(m.Groups[2].Value);
+                    kw[m.Groups[1].Value] = RunnerYamlify.Arg(m.Groups[2].Value);
                     break;
                 case string s:
-                    pos.Add(Yamlify.Arg(s));
+                    pos.Add(RunnerYamlify.Arg(s));
                     break;
                 case IReadOnlyDictionary<string, object?> map when map.TryGetValue("__kwarg__", out var flag) && flag is true:
                     foreach (var (k, v) in map)

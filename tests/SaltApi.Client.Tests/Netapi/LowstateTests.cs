@@ -89,7 +89,7 @@ public sealed class LowstateTests
     [InlineData("2024-01-01", "2024-01-01")]
     [InlineData("~", null)]
     [InlineData("y", "y")]
-    public void Yamlify_scalars(string text, object? expected) => Assert.Equal(expected, Yamlify.Arg(text));
+    public void Yamlify_scalars(string text, object? expected) => Assert.Equal(expected, RunnerYamlify.Arg(text));
 
     [Theory]
     [InlineData("10%", 5, 1)]
