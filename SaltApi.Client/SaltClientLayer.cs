@@ -20,9 +20,9 @@ namespace SaltApi.Client;
 public sealed class SaltClientLayer : IAsyncDisposable
 {
     private readonly RequestChannel channel;
-    private readonly EventBus bus;
+    private readonly EventBusReader bus;
 
-    private SaltClientLayer(INetapiClient client, EventBus bus, RequestChannel channel)
+    private SaltClientLayer(INetapiClient client, EventBusReader bus, RequestChannel channel)
     {
         Client = client;
         Events = bus;
@@ -44,7 +44,7 @@ public sealed class SaltClientLayer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(logging);
         var options = ClientOptions.From(masterConfig);
         var channel = new RequestChannel(options, logging.CreateLogger("SaltApi.Client.RequestChannel"));
-        var bus = new EventBus(options, logging.CreateLogger("SaltApi.Client.EventBus"));
+        var bus = new EventBusReader(options, logging.CreateLogger("SaltApi.Client.EventBus"));
 
         // The master went away with its bus: the requests waiting on it get no reply; fail them now (503).
         bus.MasterLost += channel.FailInFlight;

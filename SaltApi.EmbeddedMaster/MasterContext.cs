@@ -15,7 +15,7 @@ internal sealed record MasterContext(
     IReadOnlyDictionary<string, object?> Opts,
     MasterConfig Config,
     EmbeddedOptions Options,
-    EventBus Bus,
+    EventPublisher Bus,
     MinionRegistry Registry,
     CheckMinions CkMinions,
     Acl Acl,

@@ -1,8 +1,7 @@
-using System.Text;
-using System.Text.RegularExpressions;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Auth;
 
@@ -26,7 +25,6 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
     /// </summary>
     private static readonly HashSet<string> PlainAclEauth = new(StringComparer.Ordinal) { "pam", "file", "auto", "sharedsecret" };
 
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Refuses a list-valued fun unless every function in it is allowed; anything else passes.</summary>
     public async Task CheckAsync(IReadOnlyDictionary<string, object?> low, CancellationToken ct)
@@ -74,9 +72,9 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
                 return own as List<object?>;
             }
 
-            name = Lowstate.PyStr(tdata.GetValueOrDefault("name"));
-            eauth = Lowstate.PyStr(tdata.GetValueOrDefault("eauth"));
-            groups = tdata.GetValueOrDefault("groups") is List<object?> g ? g.Select(Lowstate.PyStr).ToList() : [];
+            name = PyValue.Str(tdata.GetValueOrDefault("name"));
+            eauth = PyValue.Str(tdata.GetValueOrDefault("eauth"));
+            groups = tdata.GetValueOrDefault("groups") is List<object?> g ? g.Select(PyValue.Str).ToList() : [];
         }
         else if (low.GetValueOrDefault("eauth") is string e && low.GetValueOrDefault("username") is string u)
         {
@@ -119,7 +117,7 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
                     return null;
                 }
             }
-            else if (ExprMatch(match, name))
+            else if (PyValue.ExprMatch(match, name))
             {
                 nameMatched = true;
                 if (!Extend(authList, entries))
@@ -159,7 +157,7 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
         {
             if (entry is string regex)
             {
-                if (MatchCheck(regex, fun))
+                if (PyValue.ReMatch(regex, fun))
                 {
                     return true;
                 }
@@ -167,7 +165,7 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
             else if (entry is IReadOnlyDictionary<string, object?> { Count: 1 } map)
             {
                 var (valid, conds) = map.First();
-                if (TargetInside(valid, tgt, tgtType) && (conds is List<object?> l ? l : [conds]).Any(c => c is string r && MatchCheck(r, fun)))
+                if (TargetInside(valid, tgt, tgtType) && (conds is List<object?> l ? l : [conds]).Any(c => c is string r && PyValue.ReMatch(r, fun)))
                 {
                     return true;
                 }
@@ -203,7 +201,7 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
         var any = false;
         foreach (var id in ids)
         {
-            if (id is not string s || s.Length == 0 || !FnMatch(s, valid))
+            if (id is not string s || s.Length == 0 || !PyValue.FnMatch(s, valid))
             {
                 return false;
             }
@@ -212,98 +210,5 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
         }
 
         return any;
-    }
-
-    /// <summary>match_check: Python's <c>re.match</c>, anchored at the start only; a bad regex matches nothing.</summary>
-    internal static bool MatchCheck(string regex, string fun)
-    {
-        try
-        {
-            return Regex.IsMatch(fun, @"\A(?:" + regex + ")", RegexOptions.CultureInvariant, RegexTimeout);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>salt.utils.stringutils.expr_match(line, expr): equal, fnmatch(line, expr), or re.match(\Aexpr\Z, line).</summary>
-    internal static bool ExprMatch(string line, string expr)
-    {
-        if (line == expr || FnMatch(line, expr))
-        {
-            return true;
-        }
-
-        try
-        {
-            return Regex.IsMatch(line, @"\A(?:" + expr + @")\z", RegexOptions.CultureInvariant, RegexTimeout);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Python's fnmatch.fnmatchcase: <c>*</c>, <c>?</c>, <c>[seq]</c>, <c>[!seq]</c>.</summary>
-    internal static bool FnMatch(string name, string pattern)
-    {
-        var re = new StringBuilder(@"\A(?s:");
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var c = pattern[i];
-            switch (c)
-            {
-                case '*':
-                    re.Append(".*");
-                    break;
-                case '?':
-                    re.Append('.');
-                    break;
-                case '[':
-                    var end = pattern.IndexOf(']', i + 2 <= pattern.Length ? i + 2 : pattern.Length);
-                    if (end < 0)
-                    {
-                        re.Append(@"\[");
-                        break;
-                    }
-
-                    var body = pattern[(i + 1)..end];
-                    var negate = body.StartsWith('!');
-                    if (negate)
-                    {
-                        body = body[1..];
-                    }
-
-                    re.Append('[').Append(negate ? "^" : "").Append(body.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("[", @"\[", StringComparison.Ordinal)).Append(']');
-                    i = end;
-                    break;
-                default:
-                    re.Append(Regex.Escape(c.ToString()));
-                    break;
-            }
-        }
-
-        re.Append(@")\z");
-        try
-        {
-            return Regex.IsMatch(name, re.ToString(), RegexOptions.CultureInvariant, RegexTimeout);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
     }
 }

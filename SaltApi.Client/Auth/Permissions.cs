@@ -1,5 +1,6 @@
 using SaltApi.Abstractions.Client;
 using SaltApi.Client.Netapi;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Auth;
 
@@ -84,7 +85,7 @@ internal static class Permissions
             }
             else
             {
-                var repr = Lowstate.PyRepr(p);
+                var repr = PyValue.Repr(p);
                 if (!others.Exists(o => o.Repr == repr))
                 {
                     others.Add((repr, p));

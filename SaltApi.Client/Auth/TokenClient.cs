@@ -1,5 +1,6 @@
 using SaltApi.Abstractions.Client;
 using SaltApi.Client.Netapi;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Auth;
 
@@ -68,12 +69,12 @@ internal sealed class TokenClient(MasterCalls master)
             return null;
         }
 
-        var groups = map.GetValueOrDefault("groups") is List<object?> g ? g.Select(Lowstate.PyStr).ToList() : null;
+        var groups = map.GetValueOrDefault("groups") is List<object?> g ? g.Select(PyValue.Str).ToList() : null;
         var authList = map.GetValueOrDefault("auth_list") as List<object?>;
         return new SaltToken(
             token,
-            Lowstate.PyStr(map.GetValueOrDefault("name")),
-            Lowstate.PyStr(map.GetValueOrDefault("eauth")),
+            PyValue.Str(map.GetValueOrDefault("name")),
+            PyValue.Str(map.GetValueOrDefault("eauth")),
             Number(map.GetValueOrDefault("start")),
             Number(map.GetValueOrDefault("expire")),
             groups)

@@ -5,6 +5,7 @@ using SaltApi.Client.Config;
 using SaltApi.Client.Local;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Config;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Batch;
 
@@ -19,11 +20,11 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
     /// </summary>
     public async Task<object?> SubsetAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct)
     {
-        var low = Lowstate.Copy(lowstate);
+        var low = ClientLowstate.Copy(lowstate);
         var subsetValue = low.Remove("subset", out var sv) ? sv : low.Remove("sub", out var legacy) ? legacy : 3L;
-        var subset = Lowstate.LocalTimeout(subsetValue, 3);
+        var subset = ClientLowstate.LocalTimeout(subsetValue, 3);
         low.Remove("cli");
-        var progress = low.Remove("progress", out var pv) && ConfigValues.Truthy(pv);
+        var progress = low.Remove("progress", out var pv) && PyValue.Truthy(pv);
         var call = LocalCall.From(low, "cmd_subset");
 
         // cmd(tgt, "sys.list_functions", tgt_type=tgt_type, **kwargs): no arg, kwarg, ret or full_return.
@@ -57,13 +58,13 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
     /// </summary>
     public async Task<IReadOnlyList<object?>> BatchAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct)
     {
-        var low = Lowstate.Copy(lowstate);
+        var low = ClientLowstate.Copy(lowstate);
         var batchSpec = low.Remove("batch", out var b) ? b : "10%";
         var call = LocalCall.From(low, "cmd_batch");
         var kwargs = call.Kwargs;
-        var raw = ConfigValues.Truthy(kwargs.GetValueOrDefault("raw"));
-        var failhard = kwargs.TryGetValue("failhard", out var fh) ? ConfigValues.Truthy(fh) : false;
-        var batchWait = kwargs.TryGetValue("batch_wait", out var bw) ? Lowstate.LocalTimeout(bw, 0) : 0;
+        var raw = PyValue.Truthy(kwargs.GetValueOrDefault("raw"));
+        var failhard = kwargs.TryGetValue("failhard", out var fh) ? PyValue.Truthy(fh) : false;
+        var batchWait = kwargs.TryGetValue("batch_wait", out var bw) ? ClientLowstate.LocalTimeout(bw, 0) : 0;
         var gatherJobTimeout = kwargs.TryGetValue("gather_job_timeout", out var gjt) ? gjt : (long)options.Master.GatherJobTimeout;
         var timeout = call.Timeout ?? (long)options.Master.Timeout;
 
@@ -95,7 +96,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
                 return [];
             }
 
-            await foreach (var (id, _, failed) in local.CollectAsync(ping, job, Lowstate.LocalTimeout(timeout, options.Master.Timeout), ct).ConfigureAwait(false))
+            await foreach (var (id, _, failed) in local.CollectAsync(ping, job, ClientLowstate.LocalTimeout(timeout, options.Master.Timeout), ct).ConfigureAwait(false))
             {
                 if (!failed && !minions.Contains(id))
                 {
@@ -134,7 +135,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
         {
             string s => s,
             long l => l.ToString(CultureInfo.InvariantCulture),
-            double d => d.ToString("R", CultureInfo.InvariantCulture),
+            double d => PyValue.FloatRepr(d),
             _ => null,
         };
         if (text is null)
@@ -166,7 +167,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
         var done = new HashSet<string>(StringComparer.Ordinal);
         var output = new List<object?>();
         var tasks = new List<Task>();
-        var timeout = Lowstate.LocalTimeout(jobCall.Timeout, options.Master.Timeout);
+        var timeout = ClientLowstate.LocalTimeout(jobCall.Timeout, options.Master.Timeout);
 
         try
         {

@@ -12,7 +12,7 @@ namespace SaltApi.Client.Bus;
 /// as every call that was pending when they arrived has claimed its own jid or given up (the jid of
 /// a new job is always first seen after its own call opened), and their total is bounded.
 /// </summary>
-internal sealed partial class EventBus
+internal sealed partial class EventBusReader
 {
     private const int MaxUnclaimedEvents = 50_000;
     private const int MaxUnclaimedPerJid = 10_000;
@@ -241,7 +241,7 @@ internal sealed partial class EventBus
     }
 
     /// <summary>A call that will learn its jid from the master's reply.</summary>
-    internal sealed class PendingJob(EventBus bus, long id, long generation) : IDisposable
+    internal sealed class PendingJob(EventBusReader bus, long id, long generation) : IDisposable
     {
         private int done;
 
@@ -263,7 +263,7 @@ internal sealed partial class EventBus
     }
 
     /// <summary>A call's interest in one jid; dispose to stop routing.</summary>
-    internal sealed class JobWatch(EventBus bus, string jid, ChannelWriter<BusEvent> sink) : IDisposable
+    internal sealed class JobWatch(EventBusReader bus, string jid, ChannelWriter<BusEvent> sink) : IDisposable
     {
         public string Jid { get; } = jid;
 

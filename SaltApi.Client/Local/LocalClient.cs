@@ -7,6 +7,7 @@ using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
 using SaltApi.Client.Targeting;
 using SaltApi.Protocol.Events;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Local;
 
@@ -14,7 +15,7 @@ namespace SaltApi.Client.Local;
 internal sealed record PubData(string Jid, List<string> Minions);
 
 /// <summary>A publish with its job's events routed to the caller.</summary>
-internal sealed class JobStream(PubData pub, EventBus.JobWatch? watch, Channel<BusEvent>? events) : IDisposable
+internal sealed class JobStream(PubData pub, EventBusReader.JobWatch? watch, Channel<BusEvent>? events) : IDisposable
 {
     public PubData Pub { get; } = pub;
 
@@ -57,7 +58,7 @@ internal sealed record LocalCall
     /// <summary>Binds the lowstate as Python binds <c>cmd(tgt, fun, arg=(), timeout=None, tgt_type="glob", ret="", jid="", full_return=False, kwarg=None, **kwargs)</c>.</summary>
     public static LocalCall From(IReadOnlyDictionary<string, object?> lowstate, string method = "cmd")
     {
-        var low = Lowstate.Copy(lowstate);
+        var low = ClientLowstate.Copy(lowstate);
         if (!low.ContainsKey("tgt") || !low.ContainsKey("fun"))
         {
             throw Missing(low, method);
@@ -65,16 +66,16 @@ internal sealed record LocalCall
 
         var call = new LocalCall
         {
-            Tgt = Lowstate.Pop(low, "tgt"),
-            Fun = Lowstate.Pop(low, "fun"),
-            Arg = Lowstate.ArgList(Lowstate.Pop(low, "arg")),
-            Kwarg = Lowstate.Pop(low, "kwarg"),
-            Timeout = Lowstate.Pop(low, "timeout"),
-            TgtType = Lowstate.Pop(low, "tgt_type") is string t ? t : "glob",
-            Ret = Lowstate.Pop(low, "ret", ""),
-            Jid = Lowstate.Pop(low, "jid", ""),
+            Tgt = ClientLowstate.Pop(low, "tgt"),
+            Fun = ClientLowstate.Pop(low, "fun"),
+            Arg = ClientLowstate.ArgList(ClientLowstate.Pop(low, "arg")),
+            Kwarg = ClientLowstate.Pop(low, "kwarg"),
+            Timeout = ClientLowstate.Pop(low, "timeout"),
+            TgtType = ClientLowstate.Pop(low, "tgt_type") is string t ? t : "glob",
+            Ret = ClientLowstate.Pop(low, "ret", ""),
+            Jid = ClientLowstate.Pop(low, "jid", ""),
             // run_job (local_async) has no full_return parameter: there it is one more publish kwarg.
-            FullReturn = method != "run_job" && Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false)),
+            FullReturn = method != "run_job" && PyValue.Truthy(ClientLowstate.Pop(low, "full_return", false)),
             Kwargs = low,
         };
 
@@ -98,7 +99,7 @@ internal sealed record LocalCall
 /// Salt's LocalClient as NetapiClient uses it: <c>local</c> (cmd), <c>local_async</c> (run_job),
 /// and the publish they share (spec/01 §5.3, spec/02 §7, spec/03 §5.1–5.2).
 /// </summary>
-internal sealed partial class LocalClient(MasterCalls master, EventBus bus, ClientOptions options)
+internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus, ClientOptions options)
 {
     private const string NoResponse =
         "Minion did not return. [No response]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nsalt-run jobs.lookup_jid ";
@@ -119,7 +120,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
     /// <summary><c>local</c>: LocalClient.cmd — publish, then collect the returns as get_iter_returns does.</summary>
     public async Task<object?> CmdAsync(LocalCall call, CancellationToken ct)
     {
-        var timeout = Lowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
+        var timeout = ClientLowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
         var result = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         using var job = await PublishAsync(call, listen: true, ct).ConfigureAwait(false);
         if (job is null)
@@ -147,7 +148,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
     /// </summary>
     public async Task<JobStream?> PublishAsync(LocalCall call, bool listen, CancellationToken ct, Channel<BusEvent>? into = null)
     {
-        var timeout = Lowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
+        var timeout = ClientLowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
         var perAttempt = TimeSpan.FromSeconds(Math.Max(1, timeout));
         if (!string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase)
             && !File.Exists(publishPull))
@@ -169,7 +170,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
             ["cmd"] = "publish",
             ["tgt"] = tgt,
             ["fun"] = call.Fun,
-            ["arg"] = Lowstate.ConditionInput(call.Arg, call.Kwarg),
+            ["arg"] = ClientLowstate.ConditionInput(call.Arg, call.Kwarg),
             // The root key is never read nor sent (spec/01 §7): eauth or a token always rides in kwargs.
             ["key"] = "",
             ["tgt_type"] = tgtType,
@@ -239,7 +240,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                     if (error is OrderedDictionary<string, object?> e)
                     {
                         var name = e.GetValueOrDefault("name") as string;
-                        var message = Lowstate.PyStr(e.GetValueOrDefault("message", ""));
+                        var message = PyValue.Str(e.GetValueOrDefault("message", ""));
                         if (name == "AuthenticationError")
                         {
                             throw new SaltAuthenticationException(message, "AuthenticationError");
@@ -251,7 +252,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                         }
                     }
 
-                    throw new SaltClientException(Lowstate.PyStr(error), "PublishError");
+                    throw new SaltClientException(PyValue.Str(error), "PublishError");
                 }
 
                 if (map.GetValueOrDefault("load") is not OrderedDictionary<string, object?> load)
@@ -264,7 +265,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                     return null;
                 }
 
-                var minions = (load.GetValueOrDefault("minions") as List<object?> ?? []).Select(m => Lowstate.PyStr(m)).ToList();
+                var minions = (load.GetValueOrDefault("minions") as List<object?> ?? []).Select(m => PyValue.Str(m)).ToList();
                 if (minions.Count == 0 && !orderMasters)
                 {
                     // "No minions matched the target. No command was sent, no jid was assigned."
@@ -277,7 +278,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
             default:
                 // Bare strings such as "bad load": Python fails on them and run_job wraps that into SaltClientError.
-                throw new SaltClientException(Lowstate.PyStr(reply), "SaltClientError");
+                throw new SaltClientException(PyValue.Str(reply), "SaltClientError");
         }
     }
 
@@ -290,11 +291,11 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
     public async IAsyncEnumerable<MinionReturn> CollectAsync(
         LocalCall call, JobStream job, int timeout, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var gatherJobTimeout = Lowstate.LocalTimeout(call.Kwargs.GetValueOrDefault("gather_job_timeout"), options.Master.GatherJobTimeout);
-        var expectMinions = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("expect_minions"));
-        var rawEvents = Protocol.Config.ConfigValues.Truthy(call.Kwargs.GetValueOrDefault("raw"));
+        var gatherJobTimeout = ClientLowstate.LocalTimeout(call.Kwargs.GetValueOrDefault("gather_job_timeout"), options.Master.GatherJobTimeout);
+        var expectMinions = PyValue.Truthy(call.Kwargs.GetValueOrDefault("expect_minions"));
+        var rawEvents = PyValue.Truthy(call.Kwargs.GetValueOrDefault("raw"));
         var jid = job.Pub.Jid;
-        var jobPrefix = "salt/job/" + jid;
+        var jobPrefix = EventTag.Job(jid);
         var minions = new HashSet<string>(job.Pub.Minions, StringComparer.Ordinal);
         var order = new List<string>(job.Pub.Minions);
         var found = new HashSet<string>(StringComparer.Ordinal);
@@ -315,7 +316,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                 while (TryRead(events, out var raw))
                 {
                     // A master of masters also reads its syndics' events, as get_iter_returns' "(salt/job|syndic/.*)/<jid>".
-                    if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal) || (orderMasters && SyndicTag(raw.Tag, jid)))
+                    if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal) || (orderMasters && EventTag.IsSyndicOf(raw.Tag, jid)))
                     {
                         var data = raw.Data;
                         if (data.TryGetValue("minions", out var more))
@@ -323,7 +324,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                             AddAll(minions, order, more);
                             if (data.TryGetValue("missing", out var miss) && miss is List<object?> ml)
                             {
-                                missing.AddRange(ml.Select(m => Lowstate.PyStr(m)));
+                                missing.AddRange(ml.Select(m => PyValue.Str(m)));
                             }
 
                             continue;
@@ -334,7 +335,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                             continue;
                         }
 
-                        var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
+                        var id = PyValue.Str(data.GetValueOrDefault("id"));
                         found.Add(id);
                         if (rawEvents)
                         {
@@ -353,7 +354,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
                         yield return new MinionReturn(id, ret, false);
                     }
-                    else if (jinfoJid is not null && raw.Tag.StartsWith("salt/job/" + jinfoJid, StringComparison.Ordinal))
+                    else if (jinfoJid is not null && raw.Tag.StartsWith(EventTag.Job(jinfoJid), StringComparison.Ordinal))
                     {
                         if (JinfoEvent(raw.Data, minions, order, minionTimeouts, timeout))
                         {
@@ -450,15 +451,12 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
         }
     }
 
-    private static bool SyndicTag(string tag, string jid) =>
-        tag.StartsWith("syndic/", StringComparison.Ordinal) && tag.Contains("/" + jid, StringComparison.Ordinal);
-
     /// <summary>One find_job return: true when the job still runs on that minion.</summary>
     private static bool JinfoEvent(OrderedDictionary<string, object?> data, HashSet<string> minions, List<string> order, Dictionary<string, long> minionTimeouts, int timeout)
     {
         if (data.GetValueOrDefault("retcode") is long rc && rc > 0 && data.GetValueOrDefault("id") is { } bad)
         {
-            minions.Remove(Lowstate.PyStr(bad));
+            minions.Remove(PyValue.Str(bad));
             return false;
         }
 
@@ -481,7 +479,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
                 return false;
         }
 
-        var id = Lowstate.PyStr(data.GetValueOrDefault("id"));
+        var id = PyValue.Str(data.GetValueOrDefault("id"));
         if (minions.Add(id))
         {
             order.Add(id);
@@ -511,7 +509,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBus bus, Clie
 
         foreach (var m in list)
         {
-            var id = Lowstate.PyStr(m);
+            var id = PyValue.Str(m);
             if (minions.Add(id))
             {
                 order.Add(id);

@@ -1,6 +1,7 @@
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Request;
 using SaltApi.Client.Config;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Netapi;
 
@@ -55,7 +56,7 @@ internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
     {
         if (error is not OrderedDictionary<string, object?> e)
         {
-            return new SaltClientException(Lowstate.PyStr(error), "SaltException");
+            return new SaltClientException(PyValue.Str(error), "SaltException");
         }
 
         var name = e.GetValueOrDefault("name") as string ?? "SaltException";
@@ -75,9 +76,9 @@ internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
     {
         if (e.TryGetValue("args", out var args) && args is List<object?> list && list.Count > 0)
         {
-            return list.Count == 1 ? Lowstate.PyStr(list[0]) : "(" + string.Join(", ", list.Select(Lowstate.PyRepr)) + ")";
+            return list.Count == 1 ? PyValue.Str(list[0]) : "(" + string.Join(", ", list.Select(PyValue.Repr)) + ")";
         }
 
-        return Lowstate.PyStr(e.GetValueOrDefault("message"));
+        return PyValue.Str(e.GetValueOrDefault("message"));
     }
 }

@@ -7,6 +7,7 @@ using SaltApi.Client.Config;
 using SaltApi.Client.Local;
 using SaltApi.Client.Runner;
 using SaltApi.Client.Wheel;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Netapi;
 
@@ -81,7 +82,7 @@ internal sealed class NetapiClient(
         var client = low.GetValueOrDefault("client");
         if (client is not string name || !ClientNames.Contains(name))
         {
-            throw new SaltInvocationException($"Invalid client specified: '{Lowstate.PyStr(client)}'");
+            throw new SaltInvocationException($"Invalid client specified: '{PyValue.Str(client)}'");
         }
 
         if (!options.Master.NetapiEnableClients.Contains(name))
@@ -94,7 +95,7 @@ internal sealed class NetapiClient(
             throw new SaltAuthenticationException("No authentication credentials given");
         }
 
-        if (Protocol.Config.ConfigValues.Truthy(low.GetValueOrDefault("raw_shell")) && !options.Master.NetapiAllowRawShell)
+        if (PyValue.Truthy(low.GetValueOrDefault("raw_shell")) && !options.Master.NetapiAllowRawShell)
         {
             throw new SaltAuthenticationException("Raw shell option not allowed.");
         }

@@ -5,6 +5,7 @@ using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Events;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Runner;
 
@@ -12,19 +13,19 @@ namespace SaltApi.Client.Runner;
 /// Salt's RunnerClient as NetapiClient uses it: <c>runner</c> (cmd_sync: wait for <c>salt/run/&lt;jid&gt;/ret</c>)
 /// and <c>runner_async</c> (cmd_async), spec/03 §4.2, §5.5–5.6.
 /// </summary>
-internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, ClientOptions options)
+internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bus, ClientOptions options)
 {
     private static readonly string[] CredKeys = ["username", "password", "eauth", "token", "client", "user", "key"];
 
     /// <summary><c>runner</c>: the runner's return, or with <c>full_return</c> the whole ret event.</summary>
     public async Task<object?> CmdSyncAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct)
     {
-        var low = Lowstate.Copy(lowstate);
-        var timeoutValue = Lowstate.Pop(low, "timeout");
-        var fullReturn = Protocol.Config.ConfigValues.Truthy(Lowstate.Pop(low, "full_return", false));
+        var low = ClientLowstate.Copy(lowstate);
+        var timeoutValue = ClientLowstate.Pop(low, "timeout");
+        var fullReturn = PyValue.Truthy(ClientLowstate.Pop(low, "full_return", false));
         var load = ReformatLow(low);
         // rest_timeout unless the lowstate gives one; 0 waits for ever (Salt's get_event wait=0 semantics as spec/02 §6).
-        var seconds = timeoutValue is null ? options.Master.RestTimeout : Lowstate.Seconds(timeoutValue) ?? options.Master.RestTimeout;
+        var seconds = timeoutValue is null ? options.Master.RestTimeout : ClientLowstate.Seconds(timeoutValue) ?? options.Master.RestTimeout;
 
         // Subscribe before publish: RunnerClient opens its listener before sending the runner request.
         if (!await bus.WaitConnectedAsync(options.MasterCallTimeout, ct).ConfigureAwait(false))
@@ -33,7 +34,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
         }
 
         var sink = Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.DropOldest });
-        EventBus.JobWatch? watch = null;
+        EventBusReader.JobWatch? watch = null;
         using (var pending = bus.BeginJob())
         {
             var reply = await master.CallAsync(load, ct).ConfigureAwait(false);
@@ -41,7 +42,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
             watch = pending.Claim(jid, sink.Writer);
             using (watch)
             {
-                var retTag = tag + "/ret";
+                var retTag = EventTag.Ret(tag);
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 if (seconds > 0)
                 {
@@ -80,7 +81,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
     /// <summary><c>runner_async</c>: <c>{tag, jid}</c> as the master answered.</summary>
     public async Task<object?> CmdAsyncAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct)
     {
-        var low = Lowstate.Copy(lowstate);
+        var low = ClientLowstate.Copy(lowstate);
         // Consumed by the sync client only; never sent as runner kwargs (spec/03 §4.2).
         low.Remove("timeout");
         low.Remove("full_return");
@@ -93,11 +94,11 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
     {
         if (reply is OrderedDictionary<string, object?> map && map.GetValueOrDefault("tag") is string tag)
         {
-            return (tag, map.GetValueOrDefault("jid") is string jid ? jid : Lowstate.PyStr(map.GetValueOrDefault("jid")));
+            return (tag, map.GetValueOrDefault("jid") is string jid ? jid : PyValue.Str(map.GetValueOrDefault("jid")));
         }
 
         // Python: KeyError on job["tag"] (a 500 in rest_cherrypy).
-        throw new SaltClientException(reply is OrderedDictionary<string, object?> ? "'tag'" : Lowstate.PyStr(reply), reply is OrderedDictionary<string, object?> ? "KeyError" : "SaltClientError");
+        throw new SaltClientException(reply is OrderedDictionary<string, object?> ? "'tag'" : PyValue.Str(reply), reply is OrderedDictionary<string, object?> ? "KeyError" : "SaltClientError");
     }
 
     /// <summary>RunnerClient._reformat_low (spec/03 §4.2): <c>{fun, kwarg: {kwarg, arg}, creds..., cmd}</c>.</summary>
@@ -121,15 +122,15 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
         low.Remove("auth_list");
         var pos = new List<object?>();
         var kw = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var a in Lowstate.ArgList(Lowstate.Pop(low, "arg")))
+        foreach (var a in ClientLowstate.ArgList(ClientLowstate.Pop(low, "arg")))
         {
             switch (a)
             {
                 case string s when KwargRegex().Match(s) is { Success: true } m:
-                    kw[m.Groups[1].Value] = Yamlify.Arg(m.Groups[2].Value);
+                    kw[m.Groups[1].Value] = RunnerYamlify.Arg(m.Groups[2].Value);
                     break;
                 case string s:
-                    pos.Add(Yamlify.Arg(s));
+                    pos.Add(RunnerYamlify.Arg(s));
                     break;
                 case IReadOnlyDictionary<string, object?> map when map.TryGetValue("__kwarg__", out var flag) && flag is true:
                     foreach (var (k, v) in map)
@@ -147,7 +148,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBus bus, Cli
             }
         }
 
-        if (Lowstate.Pop(low, "kwarg") is IReadOnlyDictionary<string, object?> kwarg)
+        if (ClientLowstate.Pop(low, "kwarg") is IReadOnlyDictionary<string, object?> kwarg)
         {
             foreach (var (k, v) in kwarg)
             {

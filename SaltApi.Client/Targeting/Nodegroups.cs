@@ -2,6 +2,7 @@ using System.Buffers;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Config;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Targeting;
 
@@ -33,7 +34,7 @@ internal static class Nodegroups
             // As _prep_pub: "Node group {tgt} unavailable in {conf_file}".
             if (tgt is not string name || !groups.ContainsKey(name))
             {
-                throw new SaltInvocationException($"Node group {Lowstate.PyStr(tgt)} unavailable in {master.ConfFile}");
+                throw new SaltInvocationException($"Node group {PyValue.Str(tgt)} unavailable in {master.ConfFile}");
             }
 
             tgt = (object?)Comp(name, groups) ?? "";
@@ -55,7 +56,7 @@ internal static class Nodegroups
         var expanded = new List<string>();
         foreach (var item in words)
         {
-            var word = Lowstate.PyStr(item);
+            var word = PyValue.Str(item);
             if (word.Length > 2 && word.StartsWith("N@", StringComparison.Ordinal))
             {
                 // Deliberate difference: Salt logs an unknown group here and publishes a target that
@@ -114,7 +115,7 @@ internal static class Nodegroups
         List<string>? words = lookup switch
         {
             string s => Split(s),
-            IEnumerable<object?> list => list.Select(Lowstate.PyStr).ToList(),
+            IEnumerable<object?> list => list.Select(PyValue.Str).ToList(),
             _ => null, // "neither a string, list nor tuple"
         };
         if (words is null)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Jobs;
+using SaltApi.Protocol.Events;
 
 namespace SaltApi.Client.Wheel;
 
@@ -25,7 +26,7 @@ internal sealed class WheelClient(MasterCalls master, ILogger log)
     public async Task<object?> CmdAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken cancellationToken)
     {
         var jid = Jid.New();
-        var tag = "salt/wheel/" + jid;
+        var tag = EventTag.Wheel(jid);
         var load = Load(lowstate, (jid, tag));
         var call = master.CallAsync(load, CancellationToken.None);
         await Task.WhenAny(call, Task.Delay(AuthWindow, cancellationToken)).ConfigureAwait(false);
@@ -47,7 +48,7 @@ internal sealed class WheelClient(MasterCalls master, ILogger log)
 
     private static OrderedDictionary<string, object?> Load(IReadOnlyDictionary<string, object?> lowstate, (string Jid, string Tag)? async)
     {
-        var load = Lowstate.Copy(lowstate);
+        var load = ClientLowstate.Copy(lowstate);
         if (!load.Remove("fun", out var fun))
         {
             throw new SaltInvocationException("wheel() missing 1 required positional argument: 'fun'"); // Salt: a TypeError, 500

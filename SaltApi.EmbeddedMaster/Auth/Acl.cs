@@ -1,5 +1,6 @@
 using SaltApi.EmbeddedMaster.Targeting;
 using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Auth;
 
@@ -194,7 +195,7 @@ internal sealed class Acl(CheckMinions ckminions)
                     continue;
                 }
 
-                if (!MatchCheck(Py.Str(condArgs[i]), Py.Str(args[i])))
+                if (!MatchCheck(PyValue.Str(condArgs[i]), PyValue.Str(args[i])))
                 {
                     good = false;
                     break;
@@ -219,7 +220,7 @@ internal sealed class Acl(CheckMinions ckminions)
                     continue;
                 }
 
-                if (!MatchCheck(Py.Str(v), Py.Str(actual)))
+                if (!MatchCheck(PyValue.Str(v), PyValue.Str(actual)))
                 {
                     good = false;
                     break;
@@ -236,5 +237,5 @@ internal sealed class Acl(CheckMinions ckminions)
     }
 
     /// <summary>Salt's <c>match_check</c>: <c>re.match</c> (anchored at the start only).</summary>
-    public static bool MatchCheck(string regex, string fun) => Py.ReMatch(regex, fun);
+    public static bool MatchCheck(string regex, string fun) => PyValue.ReMatch(regex, fun);
 }

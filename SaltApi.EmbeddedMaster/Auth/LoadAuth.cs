@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Auth;
 
@@ -18,8 +19,8 @@ internal sealed class LoadAuth(
     IReadOnlyDictionary<string, object?> masterConfig,
     ILogger log)
 {
-    private readonly bool permissiveAcl = Py.Truthy(masterConfig.Get("permissive_acl"));
-    private readonly bool keepAclInToken = Py.Truthy(masterConfig.Get("keep_acl_in_token"));
+    private readonly bool permissiveAcl = PyValue.Truthy(masterConfig.Get("permissive_acl"));
+    private readonly bool keepAclInToken = PyValue.Truthy(masterConfig.Get("keep_acl_in_token"));
 
     /// <summary>The token store.</summary>
     public TokenStore Tokens => tokens;
@@ -43,7 +44,7 @@ internal sealed class LoadAuth(
         var backend = modules.Get(eauth);
         if (backend is not null && load.Get("username") is string user)
         {
-            var password = load.Get("password") is string p ? p : Py.Str(load.Get("password"));
+            var password = load.Get("password") is string p ? p : PyValue.Str(load.Get("password"));
             try
             {
                 ok = backend.MayBlock ? await Task.Run(() => backend.Authenticate(user, password)) : backend.Authenticate(user, password);
@@ -90,7 +91,7 @@ internal sealed class LoadAuth(
     /// <summary>Salt's <c>check_authentication</c> for token and eauth (user auth is handled by the caller).</summary>
     public async Task<AuthCheck> CheckAuthenticationAsync(IReadOnlyDictionary<string, object?> load, string authType)
     {
-        var username = load.Get("username") is string u ? u : load.ContainsKey("username") ? Py.Str(load.Get("username")) : "UNKNOWN";
+        var username = load.Get("username") is string u ? u : load.ContainsKey("username") ? PyValue.Str(load.Get("username")) : "UNKNOWN";
         if (authType == "token")
         {
             var token = AuthenticateToken(load);
@@ -99,7 +100,7 @@ internal sealed class LoadAuth(
                 return new([], username, Py.Map(("name", "TokenAuthenticationError"), ("message", "Authentication failure of type \"token\" occurred.")));
             }
 
-            username = Py.Str(token.Get("name"));
+            username = PyValue.Str(token.Get("name"));
             return new(GetAuthList(load, token) ?? [], username, null);
         }
 
@@ -135,8 +136,8 @@ internal sealed class LoadAuth(
         IReadOnlyList<string> groups;
         if (token is not null)
         {
-            name = Py.Str(token.Get("name"));
-            groups = Py.AsList(token.Get("groups")).Select(Py.Str).ToList();
+            name = PyValue.Str(token.Get("name"));
+            groups = Py.AsList(token.Get("groups")).Select(PyValue.Str).ToList();
         }
         else
         {
@@ -171,7 +172,7 @@ internal sealed class LoadAuth(
                     list.AddRange(Py.AsList(value));
                 }
             }
-            else if (Py.ExprMatch(match, name))
+            else if (PyValue.ExprMatch(name, match)) // the key as the pattern (Salt's fill_auth_list passes them the other way round)
             {
                 nameMatched = true;
                 list.AddRange(Py.AsList(value));
@@ -237,7 +238,7 @@ internal sealed class LoadAuth(
 
         if (Py.AsMap(over) is { } map && load.Get("eauth") is string eauth && load.Get("username") is string user)
         {
-            return Py.AsList(map.Get(eauth)).Select(Py.Str).Contains(user);
+            return Py.AsList(map.Get(eauth)).Select(PyValue.Str).Contains(user);
         }
 
         return false;

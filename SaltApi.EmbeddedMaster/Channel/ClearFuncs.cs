@@ -7,6 +7,7 @@ using SaltApi.EmbeddedMaster.Wheel;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Jobs;
 using SaltApi.Protocol.Msgpack;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Channel;
 
@@ -62,7 +63,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
                 case string or List<object?> or OrderedDictionary<string, object?>:
                     break; // `"\0" in id` works on these
                 default:
-                    return $"bad load: id {Py.Str(id)} is not a string";
+                    return $"bad load: id {PyValue.Str(id)} is not a string";
             }
         }
 
@@ -98,7 +99,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ctx.Log.LogWarning("request channel: {Cmd} raised {Error}: {Message}", Py.Str(cmd), e.GetType().Name, e.Message);
+            ctx.Log.LogWarning("request channel: {Cmd} raised {Error}: {Message}", PyValue.Str(cmd), e.GetType().Name, e.Message);
             return SomeException;
         }
     }
@@ -150,7 +151,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var optsUser = ctx.Opts.Get("user") as string ?? "root";
         if (load.TryGetValue("user", out var u))
         {
-            var user = Py.Str(u);
+            var user = PyValue.Str(u);
             if (user.StartsWith("sudo_", StringComparison.Ordinal))
             {
                 return ctx.RootKeys.Values.Any(k => EauthModules.SecretEquals(k, key));
@@ -188,7 +189,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
             // A local non-root user: limited by publisher_acl.
             foreach (var (k, v) in Py.AsMap(ctx.Opts.Get("publisher_acl")) ?? Py.Map())
             {
-                if (Py.ExprMatch(k, user))
+                if (PyValue.ExprMatch(user, k))
                 {
                     authList.AddRange(Py.AsList(v));
                 }
@@ -210,14 +211,14 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var extra = clearLoad.TryGetValue("kwargs", out var kw) ? Py.AsMap(kw) ?? throw new InvalidOperationException("kwargs is not a dict") : Py.Map();
         var user = Required(clearLoad, "user");
         var fun = Required(clearLoad, "fun");
-        if (Blacklisted(Py.Str(user), fun))
+        if (Blacklisted(PyValue.Str(user), fun))
         {
             return Py.Map(("error", Py.Map(("name", "AuthorizationError"), ("message", "Authorization error occurred."))));
         }
 
         var delimiter = extra.Get("delimiter") as string ?? ":";
         var tgt = Required(clearLoad, "tgt");
-        var tgtType = clearLoad.TryGetValue("tgt_type", out var tt) ? Py.Str(tt) : "glob";
+        var tgtType = clearLoad.TryGetValue("tgt_type", out var tt) ? PyValue.Str(tt) : "glob";
         var res = ctx.CkMinions.Published(tgt, tgtType, delimiter);
         var minions = res.Minions;
         var missing = res.Missing;
@@ -246,10 +247,10 @@ internal sealed class ClearFuncs(MasterContext ctx)
 
         if (minions.Count == 0)
         {
-            return Py.Map(("enc", "clear"), ("load", Py.Map(("jid", null), ("minions", new List<object?>()), ("error", $"Master could not resolve minions for target {Py.Str(tgt)}"))));
+            return Py.Map(("enc", "clear"), ("load", Py.Map(("jid", null), ("minions", new List<object?>()), ("error", $"Master could not resolve minions for target {PyValue.Str(tgt)}"))));
         }
 
-        var jid = Py.Truthy(clearLoad.Get("jid")) ? Py.Str(clearLoad.Get("jid")) : Jid.New();
+        var jid = PyValue.Truthy(clearLoad.Get("jid")) ? PyValue.Str(clearLoad.Get("jid")) : Jid.New();
         // One list each for the events, the job cache and the reply: they are only read.
         var minionList = Values(minions);
         var missingList = Values(missing);
@@ -277,8 +278,8 @@ internal sealed class ClearFuncs(MasterContext ctx)
         var data = Credentials.Scrub(clearLoad);
         data["error"] = err["error"];
         data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-        var jidPart = clearLoad.TryGetValue("jid", out var j) ? Py.Str(j) : "";
-        ctx.Bus.Fire(jidPart.Length > 0 ? $"salt/job/{jidPart}/error" : "salt/job/error", data);
+        var jidPart = clearLoad.TryGetValue("jid", out var j) ? PyValue.Str(j) : "";
+        ctx.Bus.Fire(EventTag.JobError(jidPart), data);
         return err;
     }
 
@@ -290,14 +291,14 @@ internal sealed class ClearFuncs(MasterContext ctx)
             return false;
         }
 
-        var users = Py.AsList(bl.Get("users")).Select(Py.Str).ToList();
-        var modules = Py.AsList(bl.Get("modules")).Select(Py.Str).ToList();
-        if (users.Any(u => Py.ExprMatch(u, user)))
+        var users = Py.AsList(bl.Get("users")).Select(PyValue.Str).ToList();
+        var modules = Py.AsList(bl.Get("modules")).Select(PyValue.Str).ToList();
+        if (users.Any(u => PyValue.ExprMatch(user, u)))
         {
             return true;
         }
 
-        return Py.AsList(fun).Select(Py.Str).Any(f => modules.Any(m => Py.ExprMatch(m, f)));
+        return Py.AsList(fun).Select(PyValue.Str).Any(f => modules.Any(m => PyValue.ExprMatch(f, m)));
     }
 
     // Salt's _prep_pub: the events, the job cache, and the load the minions receive.
@@ -326,7 +327,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
         }
 
         // For speed, both events go to the bus together (one write per reader); the order is Salt's.
-        ctx.Bus.Fire((jid, jidEvent), ($"salt/job/{jid}/new", newJob));
+        ctx.Bus.Fire((jid, jidEvent), (EventTag.JobNew(jid), newJob));
 
         // Deliberate difference: Salt's job cache keeps the whole load, eauth password and root key included;
         // we drop the secrets before saving.
@@ -402,7 +403,7 @@ internal sealed class ClearFuncs(MasterContext ctx)
             return (null, check.Username, authType);
         }
 
-        var spec = Acl.SpecCheck(check.AuthList, Py.Str(Required(clearLoad, "fun")), clearLoad.Get("kwarg") ?? Py.Map(), form);
+        var spec = Acl.SpecCheck(check.AuthList, PyValue.Str(Required(clearLoad, "fun")), clearLoad.Get("kwarg") ?? Py.Map(), form);
         if (spec is false)
         {
             return (Py.Map(("error", Py.Map(("name", errName), ("message", $"Authentication failure of type \"{authType}\" occurred for user {check.Username}.")))), null, authType);
@@ -434,11 +435,11 @@ internal sealed class ClearFuncs(MasterContext ctx)
             username = clearLoad.Get("user") is string u ? (u.StartsWith("sudo_", StringComparison.Ordinal) ? ctx.Opts.Get("user") as string ?? "root" : u) : Environment.UserName;
         }
 
-        var fun = Py.Str(Required(clearLoad, "fun"));
+        var fun = PyValue.Str(Required(clearLoad, "fun"));
         clearLoad.Remove("fun");
         var low = Py.AsMap(clearLoad.Get("kwarg")) is { } k2 ? Py.Copy(k2) : Py.Map();
         var jid = Jid.New();
-        var tag = $"salt/run/{jid}";
+        var tag = EventTag.Run(jid);
         low["__jid__"] = jid;
         low["__user__"] = username;
         low["__tag__"] = tag;
@@ -460,17 +461,17 @@ internal sealed class ClearFuncs(MasterContext ctx)
         }
 
         var jid = Jid.New();
-        var fun = Py.Str(Required(clearLoad, "fun"));
+        var fun = PyValue.Str(Required(clearLoad, "fun"));
         clearLoad.Remove("fun");
-        var tag = $"salt/wheel/{jid}";
+        var tag = EventTag.Wheel(jid);
         var data = Py.Map(("fun", $"wheel.{fun}"), ("jid", jid), ("tag", tag), ("user", username));
-        Fire($"{tag}/new", data);
+        Fire(EventTag.New(tag), data);
         var low = Py.Copy(clearLoad);
         low["full_return"] = true;
         var ret = await ClientLow.RunAsync(ctx, "wheel", fun, low);
         data["return"] = ret.Get("return");
         data["success"] = ret.Get("success");
-        Fire($"{tag}/ret", data);
+        Fire(EventTag.Ret(tag), data);
         return Py.Map(("tag", tag), ("data", data));
     }
 
@@ -498,7 +499,7 @@ internal static class ClientLow
     public static async Task<OrderedDictionary<string, object?>> RunAsync(MasterContext ctx, string client, string fun, OrderedDictionary<string, object?> low)
     {
         var jid = low.Get("__jid__") as string ?? Jid.New();
-        var tag = low.Get("__tag__") as string ?? $"salt/{client}/{jid}";
+        var tag = low.Get("__tag__") as string ?? EventTag.OfClient(client, jid);
         var data = Py.Map(("fun", $"{client}.{fun}"), ("jid", jid), ("user", low.Get("__user__") ?? "UNKNOWN"));
         var modulePath = client == "wheel" ? "wheel" : "runners";
         try
@@ -546,7 +547,7 @@ internal static class ClientLow
             }
 
             data["fun_args"] = kwargs.Count > 0 ? [.. args, kwargs] : args;
-            Fire(ctx, $"{tag}/new", data);
+            Fire(ctx, EventTag.New(tag), data);
             if (typeError is not null)
             {
                 data["return"] = $"\nPassed invalid arguments: {typeError}\n\nUsage:\n{doc}";
@@ -577,7 +578,7 @@ internal static class ClientLow
             StoreJob(ctx, jid, data);
         }
 
-        Fire(ctx, $"{tag}/ret", data);
+        Fire(ctx, EventTag.Ret(tag), data);
         return data;
     }
 

@@ -5,6 +5,7 @@ using SaltApi.EmbeddedMaster.Bus;
 using SaltApi.EmbeddedMaster.Jobs;
 using SaltApi.EmbeddedMaster.Values;
 using SaltApi.Protocol.Events;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Minions;
 
@@ -90,7 +91,7 @@ internal sealed class RunningJobs
 /// receipt (<c>salt/job/&lt;jid&gt;/ret/&lt;id&gt;</c>) with Salt's field order, storing it in the job cache.
 /// One clock entry per job, not per minion, so 10,000 minions cost a loop, not 10,000 tasks.
 /// </summary>
-internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus bus, JobCache cache, RunningJobs running, MinionClock clock, double latencyMs, ILogger log)
+internal sealed partial class MinionExecutor(MinionRegistry registry, EventPublisher bus, JobCache cache, RunningJobs running, MinionClock clock, double latencyMs, ILogger log)
 {
     private static long nextPid = 10000;
 
@@ -191,7 +192,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
 
             // The event is the load plus _stamp, encoded before the load goes to the job cache without it.
             load["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-            var frame = EventFrame.Encode($"salt/job/{jid}/ret/{minion.Id}", load);
+            var frame = EventFrame.Encode(EventTag.JobRet(jid, minion.Id), load);
             load.Remove("_stamp");
             cache.Get(jid)?.AddReturn(minion.Id, load);
             if (!batch.TryAdd(frame))
@@ -234,7 +235,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
             }
         }
 
-        public void Flush(EventBus bus, bool close)
+        public void Flush(EventPublisher bus, bool close)
         {
             byte[][] ready;
             lock (frames)
@@ -276,7 +277,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                 one["fun"] = multi[i];
                 one["arg"] = i < argLists.Count ? Py.AsList(argLists[i]) : new List<object?>();
                 var r = await ExecuteAsync(minion, one, null, ct);
-                var name = Py.Str(multi[i]);
+                var name = PyValue.Str(multi[i]);
                 rets[name] = r.Get("return");
                 retcodes[name] = r.Get("retcode");
                 success[name] = r.Get("success");
@@ -288,7 +289,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
         }
         else
         {
-            var fun = Py.Str(funName);
+            var fun = PyValue.Str(funName);
             if (!MinionFunctions.All.TryGetValue(fun, out var func))
             {
                 // As the minion: sys.doc("<fun>*") first; when it finds functions, the docs come back
@@ -344,7 +345,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                 retcode = rc.Retcode;
                 value = rc.Value;
             }
-            else if (Py.AsMap(value) is { } m && (m.TryGetValue("result", out var r) && !Py.Truthy(r) || m.TryGetValue("success", out var s) && !Py.Truthy(s)))
+            else if (Py.AsMap(value) is { } m && (m.TryGetValue("result", out var r) && !PyValue.Truthy(r) || m.TryGetValue("success", out var s) && !PyValue.Truthy(s)))
             {
                 retcode = 1; // as Salt: a dict return with a false result/success key is a failure
             }
@@ -415,7 +416,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventBus b
                     }
                     else
                     {
-                        invalid.Add($"{k}={Py.Str(v)}");
+                        invalid.Add($"{k}={PyValue.Str(v)}");
                     }
                 }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Minions;
 
@@ -39,7 +40,7 @@ internal static class MinionFunctions
         Add("test.arg", [], [], true, true, "Print out the data passed into the function ``*args`` and ```kwargs``, this\nis used to both test the publication data and cli argument passing, but\nalso to display the information available within the publication data.\n\n:return: ``{\"args\": args, \"kwargs\": kwargs}``\n:rtype: dict\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' test.arg 1 \"two\" 3.1 txt=\"hello\" wow='{a: 1, b: \"hello\"}'\n",
             (_, a) => V(Py.Map(("args", a.VarArgs.ToList()), ("kwargs", Py.Copy(a.VarKwargs)))));
         Add("test.arg_repr", [], [], true, true, "Print out the data passed into the function ``*args`` and ```kwargs``, this\nis used to both test the publication data and cli argument passing, but\nalso to display the information available within the publication data.\n",
-            (_, a) => V(Py.Map(("args", a.VarArgs.Select(Py.Repr).Cast<object?>().ToList()), ("kwargs", KwRepr(a.VarKwargs)))));
+            (_, a) => V(Py.Map(("args", a.VarArgs.Select(PyValue.Repr).Cast<object?>().ToList()), ("kwargs", KwRepr(a.VarKwargs)))));
         Add("test.kwarg", [], [], false, true, "Print out the data passed into the function ``**kwargs``, this is used to\nboth test the publication data and cli kwarg passing, but also to display\nthe information available within the publication data.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' test.kwarg num=1 txt=\"two\" env='{a: 1, b: \"hello\"}'\n", (_, a) => V(Py.Copy(a.VarKwargs)));
         Add("test.version", [], [], false, false, "Return the version of salt on the minion\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' test.version\n", (_, _) => V(SaltVersion));
         Add("test.versions_report", [], [("include_salt_cloud", false)], false, false, "Returns versions of components used by salt\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' test.versions_report\n", (_, _) => V(VersionsReport()));
@@ -57,7 +58,7 @@ internal static class MinionFunctions
             await Task.Delay(TimeSpan.FromSeconds(Math.Min(Random.Shared.Next(0, (int)Math.Clamp(max, 0, 3600) + 1), 3600)), c.Stop);
             return true;
         });
-        Add("test.exception", [], [("message", "Test Exception")], false, false, "Raise an exception\n\nOptionally provide an error message or output the full stack.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' test.exception 'Oh noes!'\n", (_, a) => throw new PyException("Exception", Py.Str(a["message"])));
+        Add("test.exception", [], [("message", "Test Exception")], false, false, "Raise an exception\n\nOptionally provide an error message or output the full stack.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' test.exception 'Oh noes!'\n", (_, a) => throw new PyException("Exception", PyValue.Str(a["message"])));
         Add("test.retcode", [], [("code", 42L)], false, false, "Test that the returncode system is functioning correctly\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' test.retcode 42\n", (_, a) => V(new RetcodeResult(true, PyInt(a["code"]))));
         Add("test.get_opts", [], [], false, false, "Return the configuration options passed to this minion\n", (c, _) => V(Py.Map(("id", c.Minion.Id), ("master", "127.0.0.1"), ("saltenv", null), ("pillarenv", null))));
 
@@ -70,16 +71,16 @@ internal static class MinionFunctions
             var ret = Py.Map();
             foreach (var key in a.VarArgs)
             {
-                var k = Py.Str(key);
+                var k = PyValue.Str(key);
                 ret[k] = Traverse(grains, k, def, delim);
             }
 
             return V(ret);
         });
         Add("grains.get", ["key"], [("default", ""), ("delimiter", ":"), ("ordered", true)], false, false, "Attempt to retrieve the named value from grains, if the named value is not\navailable return the passed default. The default return is an empty string.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' grains.get pkg:apache\n",
-            (c, a) => V(Traverse(c.Registry.Grains(c.Minion.Id) ?? Py.Map(), Py.Str(a["key"]), a["default"], a["delimiter"] as string ?? ":")));
+            (c, a) => V(Traverse(c.Registry.Grains(c.Minion.Id) ?? Py.Map(), PyValue.Str(a["key"]), a["default"], a["delimiter"] as string ?? ":")));
         Add("grains.ls", [], [], false, false, "Return a list of all available grains\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' grains.ls\n", (c, _) => V((c.Registry.Grains(c.Minion.Id) ?? Py.Map()).Keys.Order(StringComparer.Ordinal).Cast<object?>().ToList()));
-        Add("grains.has_value", ["key"], [], false, false, "Determine whether a key exists in the grains dictionary.\n", (c, a) => V(Py.Truthy(Traverse(c.Registry.Grains(c.Minion.Id) ?? Py.Map(), Py.Str(a["key"]), false, ":"))));
+        Add("grains.has_value", ["key"], [], false, false, "Determine whether a key exists in the grains dictionary.\n", (c, a) => V(PyValue.Truthy(Traverse(c.Registry.Grains(c.Minion.Id) ?? Py.Map(), PyValue.Str(a["key"]), false, ":"))));
 
         // The simulated minions have no pillar, schedule or beacons: Salt's empty answers.
         Add("pillar.items", [], [], true, true, "Calls the master for a fresh pillar and generates the pillar data on the\nfly\n", (_, _) => V(Py.Map()));
@@ -90,7 +91,7 @@ internal static class MinionFunctions
             var ret = Py.Map();
             foreach (var k in a.VarArgs)
             {
-                ret[Py.Str(k)] = a.VarKwargs.Get("default") ?? "";
+                ret[PyValue.Str(k)] = a.VarKwargs.Get("default") ?? "";
             }
 
             return V(ret);
@@ -98,11 +99,11 @@ internal static class MinionFunctions
         Add("pillar.ls", [], [], true, true, "Calls the master for a fresh pillar, generates the pillar data on the\nfly, and returns a list of the pillar keys\n", (_, _) => V(new List<object?>()));
         Add("saltutil.refresh_pillar", [], [("wait", false), ("timeout", 30L), ("clean_cache", true)], false, true, "Signal the minion to refresh the in-memory pillar data.\n", (_, _) => V(true));
         Add("saltutil.sync_grains", [], [("saltenv", null), ("refresh", true), ("extmod_whitelist", null), ("extmod_blacklist", null), ("clean_pillar_cache", false)], false, false, "Sync grains modules from salt://_grains to the minion\n", (_, _) => V(new List<object?>()));
-        Add("schedule.list", [], [("show_all", false), ("where", null), ("return_yaml", true)], false, false, "List the jobs currently scheduled on the minion\n", (_, a) => V(Py.Truthy(a["return_yaml"]) ? "schedule: {}\n" : Py.Map()));
-        Add("beacons.list", [], [("return_yaml", true), ("include_pillar", true), ("include_opts", true)], false, true, "List the beacons currently configured on the minion.\n", (_, a) => V(Py.Truthy(a["return_yaml"]) ? "beacons: {}\n" : Py.Map()));
+        Add("schedule.list", [], [("show_all", false), ("where", null), ("return_yaml", true)], false, false, "List the jobs currently scheduled on the minion\n", (_, a) => V(PyValue.Truthy(a["return_yaml"]) ? "schedule: {}\n" : Py.Map()));
+        Add("beacons.list", [], [("return_yaml", true), ("include_pillar", true), ("include_opts", true)], false, true, "List the beacons currently configured on the minion.\n", (_, a) => V(PyValue.Truthy(a["return_yaml"]) ? "beacons: {}\n" : Py.Map()));
 
         Add("sys.list_functions", [], [], true, true, "List the functions for all modules. Optionally, specify a module or modules\nfrom which to list.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' sys.list_functions\n", (_, a) => V(FunctionsMatching(a.VarArgs).Cast<object?>().ToList()));
-        Add("sys.list_modules", [], [], true, false, "List the modules loaded on the minion\n", (_, a) => V(All.Keys.Select(k => k.Split('.')[0]).Distinct().Where(m => a.VarArgs.Count == 0 || a.VarArgs.Any(p => Py.FnMatch(m, Py.Str(p)))).Order(StringComparer.Ordinal).Cast<object?>().ToList()));
+        Add("sys.list_modules", [], [], true, false, "List the modules loaded on the minion\n", (_, a) => V(All.Keys.Select(k => k.Split('.')[0]).Distinct().Where(m => a.VarArgs.Count == 0 || a.VarArgs.Any(p => PyValue.FnMatch(m, PyValue.Str(p)))).Order(StringComparer.Ordinal).Cast<object?>().ToList()));
         Add("sys.doc", [], [], true, false, "Return the docstrings for all modules. Optionally, specify a module or a\nfunction to narrow the selection.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' sys.doc\n", (_, a) =>
         {
             var ret = Py.Map();
@@ -115,11 +116,11 @@ internal static class MinionFunctions
         });
 
         Add("saltutil.find_job", ["jid"], [], false, false, "Return the data for a specific job id that is currently running.\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' saltutil.find_job <job id>\n", (c, a) =>
-            V(c.Running.Find(c.Minion.Id, Py.Str(a["jid"])) ?? Py.Map()));
+            V(c.Running.Find(c.Minion.Id, PyValue.Str(a["jid"])) ?? Py.Map()));
         Add("saltutil.running", [], [], false, false, "Return the data on all running salt processes on the minion\n\nCLI Example:\n\n.. code-block:: bash\n\n    salt '*' saltutil.running\n", (c, _) =>
             V(c.Running.For(c.Minion.Id).Cast<object?>().ToList()));
-        Add("saltutil.kill_job", ["jid"], [], false, false, "Sends a kill signal (SIGKILL 9) to the named salt job's process\n", (c, a) => V(c.Running.Kill(c.Minion.Id, Py.Str(a["jid"])) ? Py.Map() : null));
-        Add("saltutil.term_job", ["jid"], [], false, false, "Sends a termination signal (SIGTERM 15) to the named salt job's process\n", (c, a) => V(c.Running.Kill(c.Minion.Id, Py.Str(a["jid"])) ? Py.Map() : null));
+        Add("saltutil.kill_job", ["jid"], [], false, false, "Sends a kill signal (SIGKILL 9) to the named salt job's process\n", (c, a) => V(c.Running.Kill(c.Minion.Id, PyValue.Str(a["jid"])) ? Py.Map() : null));
+        Add("saltutil.term_job", ["jid"], [], false, false, "Sends a termination signal (SIGTERM 15) to the named salt job's process\n", (c, a) => V(c.Running.Kill(c.Minion.Id, PyValue.Str(a["jid"])) ? Py.Map() : null));
         Add("saltutil.sync_all", [], [("saltenv", null), ("refresh", true), ("extmod_whitelist", null), ("extmod_blacklist", null)], false, false, "Sync down all of the dynamic modules from the file server for a specific environment.\n", (_, _) =>
             V(Py.Map(("clouds", new List<object?>()), ("beacons", new List<object?>()), ("modules", new List<object?>()), ("states", new List<object?>()), ("sdb", new List<object?>()), ("grains", new List<object?>()), ("renderers", new List<object?>()), ("returners", new List<object?>()), ("output", new List<object?>()), ("utils", new List<object?>()), ("log_handlers", new List<object?>()), ("executors", new List<object?>()), ("proxymodules", new List<object?>()), ("engines", new List<object?>()), ("thorium", new List<object?>()), ("serializers", new List<object?>()), ("matchers", new List<object?>()), ("pillar", new List<object?>()), ("wrapper", new List<object?>()))));
         return f;
@@ -141,7 +142,7 @@ internal static class MinionFunctions
         double d => (long)Math.Truncate(d),
         bool b => b ? 1 : 0,
         string s when long.TryParse(s.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
-        string s => throw new PyException("ValueError", $"invalid literal for int() with base 10: {Py.Repr(s)}"),
+        string s => throw new PyException("ValueError", $"invalid literal for int() with base 10: {PyValue.Repr(s)}"),
         _ => throw new PyException("TypeError", $"int() argument must be a string, a bytes-like object or a real number, not '{PyTypeName(v)}'"),
     };
 
@@ -197,7 +198,7 @@ internal static class MinionFunctions
         var m = Py.Map();
         foreach (var (k, v) in kw)
         {
-            m[k] = Py.Repr(v);
+            m[k] = PyValue.Repr(v);
         }
 
         return m;
@@ -212,8 +213,8 @@ internal static class MinionFunctions
             return names;
         }
 
-        return names.Where(n => patterns.Select(Py.Str).Any(p =>
-            p.Contains('*', StringComparison.Ordinal) ? Py.FnMatch(n, p) : n == p || n.StartsWith(p + ".", StringComparison.Ordinal)));
+        return names.Where(n => patterns.Select(PyValue.Str).Any(p =>
+            p.Contains('*', StringComparison.Ordinal) ? PyValue.FnMatch(n, p) : n == p || n.StartsWith(p + ".", StringComparison.Ordinal)));
     }
 
     /// <summary>Salt's <c>traverse_dict_and_list</c> with a default.</summary>

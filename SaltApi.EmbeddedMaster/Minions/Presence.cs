@@ -11,7 +11,7 @@ namespace SaltApi.EmbeddedMaster.Minions;
 /// <c>presence_events: True</c> the master fires <c>salt/presence/present</c> every <c>loop_interval</c>
 /// seconds and <c>salt/presence/change</c> when the set changed.
 /// </summary>
-internal sealed class Presence(MinionRegistry registry, EventBus bus)
+internal sealed class Presence(MinionRegistry registry, EventPublisher bus)
 {
     private HashSet<string> last = new(StringComparer.Ordinal);
 
@@ -20,7 +20,7 @@ internal sealed class Presence(MinionRegistry registry, EventBus bus)
         var started = DateTime.Now.ToString("ddd MMM", CultureInfo.InvariantCulture) + " " + DateTime.Now.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2) + DateTime.Now.ToString(" HH:mm:ss yyyy", CultureInfo.InvariantCulture);
         foreach (var m in registry.Sims.Where(s => s.Connected).OrderBy(s => s.Index))
         {
-            foreach (var tag in new[] { $"salt/minion/{m.Id}/start", "minion_start" })
+            foreach (var tag in new[] { EventTag.MinionStart(m.Id), EventTag.MinionStartLegacy })
             {
                 bus.Fire(tag, Py.Map(
                     ("id", m.Id),
@@ -42,10 +42,10 @@ internal sealed class Presence(MinionRegistry registry, EventBus bus)
         var lost = last.Where(id => !now.Contains(id)).Order(StringComparer.Ordinal).Cast<object?>().ToList();
         if (added.Count > 0 || lost.Count > 0)
         {
-            bus.Fire("salt/presence/change", Py.Map(("new", added), ("lost", lost), ("_stamp", EventFrame.Stamp(DateTime.UtcNow))));
+            bus.Fire(EventTag.PresenceChange, Py.Map(("new", added), ("lost", lost), ("_stamp", EventFrame.Stamp(DateTime.UtcNow))));
         }
 
-        bus.Fire("salt/presence/present", Py.Map(("present", present.Cast<object?>().ToList()), ("_stamp", EventFrame.Stamp(DateTime.UtcNow))));
+        bus.Fire(EventTag.PresencePresent, Py.Map(("present", present.Cast<object?>().ToList()), ("_stamp", EventFrame.Stamp(DateTime.UtcNow))));
         last = now;
     }
 }

@@ -1,6 +1,7 @@
 using SaltApi.EmbeddedMaster.Jobs;
 using SaltApi.EmbeddedMaster.Minions;
 using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Runners;
 
@@ -40,15 +41,15 @@ internal static class RunnerFunctions
             return true;
         });
         Add("test.metasyntactic", [], [("locality", "us")], false, false, "Return common metasyntactic variables for the given locality\n", (_, a) =>
-            V(Py.Str(a["locality"]) == "uk" ? new List<object?> { "wibble", "wobble", "wubble", "flob" } : new List<object?> { "foo", "bar", "baz", "qux", "quux", "corge", "grault", "garply", "waldo", "fred", "plugh", "xyzzy", "thud" }));
+            V(PyValue.Str(a["locality"]) == "uk" ? new List<object?> { "wibble", "wobble", "wubble", "flob" } : new List<object?> { "foo", "bar", "baz", "qux", "quux", "corge", "grault", "garply", "waldo", "fred", "plugh", "xyzzy", "thud" }));
         Add("test.get_opts", [], [], false, false, "Return the opts for this run\n", (c, _) => V(Py.Map(("interface", c.Config.Interface), ("ret_port", (long)c.Config.RetPort), ("cachedir", c.Config.CacheDir), ("sock_dir", c.Config.SockDir))));
 
         Add("jobs.lookup_jid", ["jid"], [("ext_source", null), ("returned", true), ("missing", false), ("display_progress", false)], false, false, "Return the printout from a previously executed job\n", (c, a) => V(LookupJid(c, a)));
-        Add("jobs.list_job", ["jid"], [("ext_source", null), ("display_progress", false)], false, false, "List a specific job given by its jid\n", (c, a) => V(ListJob(c, Py.Str(a["jid"]))));
+        Add("jobs.list_job", ["jid"], [("ext_source", null), ("display_progress", false)], false, false, "List a specific job given by its jid\n", (c, a) => V(ListJob(c, PyValue.Str(a["jid"]))));
         Add("jobs.list_jobs", [], [("ext_source", null), ("outputter", null), ("search_metadata", null), ("search_function", null), ("search_target", null), ("start_time", null), ("end_time", null), ("display_progress", false)], false, true, "List all detectable jobs and associated functions\n", (c, a) => V(ListJobs(c, a)));
         Add("jobs.print_job", ["jid"], [("ext_source", null)], false, false, "Print a specific job's detail given by it's jid, including the return data.\n", (c, a) =>
         {
-            var jid = Py.Str(a["jid"]);
+            var jid = PyValue.Str(a["jid"]);
             var job = c.Jobs.Get(jid);
             var info = JobCache.FormatJid(jid, job?.Load, withMinions: false);
             info["Result"] = GetJid(job);
@@ -57,14 +58,14 @@ internal static class RunnerFunctions
         Add("jobs.active", [], [("display_progress", false)], false, false, "Return a report on all actively running jobs from a job id centric\nperspective\n", (c, _) => V(Active(c)));
         Add("jobs.exit_success", ["jid"], [("ext_source", null)], false, false, "Check if a job has been executed and exit successfully\n", (c, a) =>
         {
-            var job = c.Jobs.Get(Py.Str(a["jid"]));
+            var job = c.Jobs.Get(PyValue.Str(a["jid"]));
             var ret = Py.Map();
             if (job is not null)
             {
                 var returns = job.Returns.ToDictionary(r => r.Id, r => r.Ret, StringComparer.Ordinal);
                 foreach (var id in job.Minions)
                 {
-                    ret[id] = returns.TryGetValue(id, out var r) && Py.Truthy(r.Get("success"));
+                    ret[id] = returns.TryGetValue(id, out var r) && PyValue.Truthy(r.Get("success"));
                 }
             }
 
@@ -73,18 +74,18 @@ internal static class RunnerFunctions
 
         Add("manage.status", [], [("output", true), ("tgt", "*"), ("tgt_type", "glob"), ("timeout", null), ("gather_job_timeout", null)], false, false, "Print the status of all known salt minions\n", (c, a) =>
         {
-            var (up, down) = Status(c, a["tgt"], Py.Str(a["tgt_type"]));
+            var (up, down) = Status(c, a["tgt"], PyValue.Str(a["tgt_type"]));
             return V(Py.Map(("up", up), ("down", down)));
         });
-        Add("manage.up", [], [("tgt", "*"), ("tgt_type", "glob"), ("timeout", null), ("gather_job_timeout", null)], false, false, "Print a list of all of the minions that are up\n", (c, a) => V(Status(c, a["tgt"], Py.Str(a["tgt_type"])).Up));
+        Add("manage.up", [], [("tgt", "*"), ("tgt_type", "glob"), ("timeout", null), ("gather_job_timeout", null)], false, false, "Print a list of all of the minions that are up\n", (c, a) => V(Status(c, a["tgt"], PyValue.Str(a["tgt_type"])).Up));
         Add("manage.down", [], [("removekeys", false), ("tgt", "*"), ("tgt_type", "glob"), ("timeout", null), ("gather_job_timeout", null)], false, false, "Print a list of all the down or unresponsive salt minions\n", (c, a) =>
         {
-            var down = Status(c, a["tgt"], Py.Str(a["tgt_type"])).Down;
-            if (Py.Truthy(a["removekeys"]))
+            var down = Status(c, a["tgt"], PyValue.Str(a["tgt_type"])).Down;
+            if (PyValue.Truthy(a["removekeys"]))
             {
                 foreach (var id in down)
                 {
-                    c.Keys.Delete(Py.Str(id));
+                    c.Keys.Delete(PyValue.Str(id));
                 }
             }
 
@@ -93,7 +94,7 @@ internal static class RunnerFunctions
         Add("manage.present", [], [("subset", null), ("show_ip", false)], false, false, "Print a list of all minions that are up according to Salt's presence\ndetection (no commands will be sent to minions)\n", (c, a) =>
         {
             var present = c.Registry.Accepted.Where(id => c.Registry.Sim(id) is { Connected: true }).ToList();
-            if (Py.Truthy(a["show_ip"]))
+            if (PyValue.Truthy(a["show_ip"]))
             {
                 var m = Py.Map();
                 foreach (var id in present)
@@ -119,7 +120,7 @@ internal static class RunnerFunctions
         });
         Add("auth.del_token", ["token"], [], false, false, "Delete an eauth token by name\n", (c, a) =>
         {
-            var tok = Py.Str(a["token"]);
+            var tok = PyValue.Str(a["token"]);
             if (c.LoadAuth.Tokens.Get(tok) is null)
             {
                 return V(false);
@@ -166,7 +167,7 @@ internal static class RunnerFunctions
 
     private static OrderedDictionary<string, object?> LookupJid(MasterContext c, BoundArgs a)
     {
-        var jid = Py.Str(a["jid"]);
+        var jid = PyValue.Str(a["jid"]);
         var job = c.Jobs.Get(jid);
         var ret = Py.Map();
         if (job is null)
@@ -174,7 +175,7 @@ internal static class RunnerFunctions
             return ret;
         }
 
-        if (Py.Truthy(a["returned"]))
+        if (PyValue.Truthy(a["returned"]))
         {
             foreach (var (id, r) in job.Returns)
             {
@@ -182,7 +183,7 @@ internal static class RunnerFunctions
             }
         }
 
-        if (Py.Truthy(a["missing"]))
+        if (PyValue.Truthy(a["missing"]))
         {
             foreach (var id in job.Minions)
             {
@@ -231,20 +232,20 @@ internal static class RunnerFunctions
             if (searchMetadata is { Count: > 0 })
             {
                 var meta = Py.AsMap(info.Get("Metadata"));
-                if (meta is null || searchMetadata.Any(kv => !meta.TryGetValue(kv.Key, out var mv) || Py.Str(mv) != Py.Str(kv.Value)))
+                if (meta is null || searchMetadata.Any(kv => !meta.TryGetValue(kv.Key, out var mv) || PyValue.Str(mv) != PyValue.Str(kv.Value)))
                 {
                     continue;
                 }
             }
 
-            if (searchFunction is not null && !AnyGlob(searchFunction, Py.Str(info.Get("Function"))))
+            if (searchFunction is not null && !AnyGlob(searchFunction, PyValue.Str(info.Get("Function"))))
             {
                 continue;
             }
 
             if (searchTarget is not null)
             {
-                var targets = info.Get("Target") is List<object?> tl ? tl.Select(Py.Str).ToList() : [Py.Str(info.Get("Target"))];
+                var targets = info.Get("Target") is List<object?> tl ? tl.Select(PyValue.Str).ToList() : [PyValue.Str(info.Get("Target"))];
                 if (!targets.Any(t => AnyGlob(searchTarget, t)))
                 {
                     continue;
@@ -274,7 +275,7 @@ internal static class RunnerFunctions
     }
 
     private static bool AnyGlob(object? patterns, string value) =>
-        Py.AsList(patterns).Select(Py.Str).Any(p => Py.FnMatch(value, p));
+        Py.AsList(patterns).Select(PyValue.Str).Any(p => PyValue.FnMatch(value, p));
 
     private static DateTime? ParseTime(object? v)
     {
@@ -283,7 +284,7 @@ internal static class RunnerFunctions
             return null;
         }
 
-        var s = Py.Str(v);
+        var s = PyValue.Str(v);
         if (DateTime.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t))
         {
             return t;

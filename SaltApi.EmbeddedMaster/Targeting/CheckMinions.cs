@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using SaltApi.EmbeddedMaster.Minions;
 using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Targeting;
 
@@ -61,7 +62,7 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
         var words = expr switch
         {
             string s => s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries),
-            IEnumerable<object?> list => list.Select(Py.Str),
+            IEnumerable<object?> list => list.Select(PyValue.Str),
             _ => [],
         };
         return words.Any(w => w.TrimStart('(').StartsWith("N@", StringComparison.Ordinal));
@@ -71,21 +72,21 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
     {
         string s => s,
         null => "",
-        IEnumerable<object?> list => string.Join(",", list.Select(Py.Str)),
-        _ => Py.Str(expr),
+        IEnumerable<object?> list => string.Join(",", list.Select(PyValue.Str)),
+        _ => PyValue.Str(expr),
     };
 
     // "*" (nearly every publish) matches every id: no pattern test per minion.
-    private List<string> Glob(string expr) => expr == "*" ? [.. registry.Accepted] : registry.Accepted.Where(m => Py.FnMatch(m, expr)).ToList();
+    private List<string> Glob(string expr) => expr == "*" ? [.. registry.Accepted] : registry.Accepted.Where(m => PyValue.FnMatch(m, expr)).ToList();
 
-    private List<string> Pcre(string expr) => Py.Compile(expr) is null ? [] : registry.Accepted.Where(m => Py.ReMatch(expr, m)).ToList();
+    private List<string> Pcre(string expr) => PyValue.Compile(expr) is null ? [] : registry.Accepted.Where(m => PyValue.ReMatch(expr, m)).ToList();
 
     private TargetResult ListMatch(object? expr)
     {
         var names = expr switch
         {
             string s => s.Split(',').Where(x => x.Length > 0).ToList(),
-            IEnumerable<object?> list => list.Select(Py.Str).ToList(),
+            IEnumerable<object?> list => list.Select(PyValue.Str).ToList(),
             _ => [],
         };
         var minions = new List<string>();
@@ -148,7 +149,7 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
                 continue;
             }
 
-            var addrs = Py.AsList(grains.Get("ipv4")).Concat(Py.AsList(grains.Get("ipv6"))).Select(Py.Str);
+            var addrs = Py.AsList(grains.Get("ipv4")).Concat(Py.AsList(grains.Get("ipv6"))).Select(PyValue.Str);
             foreach (var a in addrs)
             {
                 if (IPAddress.TryParse(a, out var ip) && (net is { } nw ? nw.Contains(ip) : ip.Equals(single)))
@@ -173,7 +174,7 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
         return def switch
         {
             string s => s,
-            IEnumerable<object?> list => "L@" + string.Join(",", list.Select(Py.Str)),
+            IEnumerable<object?> list => "L@" + string.Join(",", list.Select(PyValue.Str)),
             _ => throw new TargetException(),
         };
     }
@@ -188,7 +189,7 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
         var words = expr switch
         {
             string s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList(),
-            IEnumerable<object?> list => list.Select(Py.Str).ToList(),
+            IEnumerable<object?> list => list.Select(PyValue.Str).ToList(),
             _ => [],
         };
         if (words.Count == 0)
@@ -423,10 +424,10 @@ internal static class SubdictMatch
 
     private static bool One(object? target, string pattern, bool regex, bool exact)
     {
-        var t = Py.Str(target);
+        var t = PyValue.Str(target);
         if (regex)
         {
-            return Py.ReMatch(pattern.ToLowerInvariant(), t.ToLowerInvariant());
+            return PyValue.ReMatch(pattern.ToLowerInvariant(), t.ToLowerInvariant());
         }
 
         if (exact)
@@ -434,6 +435,6 @@ internal static class SubdictMatch
             return t == pattern;
         }
 
-        return Py.FnMatch(t.ToLowerInvariant(), pattern.ToLowerInvariant());
+        return PyValue.FnMatch(t.ToLowerInvariant(), pattern.ToLowerInvariant());
     }
 }

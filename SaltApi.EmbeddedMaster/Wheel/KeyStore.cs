@@ -5,6 +5,7 @@ using SaltApi.EmbeddedMaster.Bus;
 using SaltApi.EmbeddedMaster.Config;
 using SaltApi.EmbeddedMaster.Minions;
 using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Wheel;
 
@@ -14,7 +15,7 @@ namespace SaltApi.EmbeddedMaster.Wheel;
 /// Real RSA keys (PEM, as Salt writes them); a simulated minion's key is made on first use and kept.
 /// Key changes fire <c>salt/key</c> events.
 /// </summary>
-internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus bus, string hashType, ILogger log)
+internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPublisher bus, string hashType, ILogger log)
 {
     public static readonly (KeyState State, string Dir)[] Dirs =
     [
@@ -58,7 +59,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
     public OrderedDictionary<string, object?> GlobMatch(string match, bool full = false)
     {
         var globs = match.Contains(',', StringComparison.Ordinal) ? match.Split(',') : [match];
-        bool Matches(string id) => globs.Any(g => Py.FnMatch(id, g));
+        bool Matches(string id) => globs.Any(g => PyValue.FnMatch(id, g));
         var ret = Py.Map();
         foreach (var (state, dir) in Dirs)
         {
@@ -105,7 +106,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
         {
             foreach (var (id, state) in registry.Keys.ToList())
             {
-                if (!from.Contains(state) || !globs.Any(g => Py.FnMatch(id, g)))
+                if (!from.Contains(state) || !globs.Any(g => PyValue.FnMatch(id, g)))
                 {
                     continue;
                 }
@@ -114,7 +115,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
                 DeleteFile(id, state);
                 WriteFile(Path.Combine(PkiDir, DirOf(to), id), pub);
                 registry.SetState(id, to);
-                bus.Fire("salt/key", Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+                bus.Fire(Protocol.Events.EventTag.Key, Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
             }
         }
 
@@ -129,7 +130,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
             var matched = GlobMatch(match);
             foreach (var (_, ids) in matched)
             {
-                foreach (var id in Py.AsList(ids).Select(Py.Str))
+                foreach (var id in Py.AsList(ids).Select(PyValue.Str))
                 {
                     Delete(id);
                 }
@@ -146,7 +147,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
         {
             DeleteFile(id, state);
             registry.Delete(id);
-            bus.Fire("salt/key", Py.Map(("result", true), ("act", "delete"), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+            bus.Fire(Protocol.Events.EventTag.Key, Py.Map(("result", true), ("act", "delete"), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
         }
     }
 
@@ -157,7 +158,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
         foreach (var (dir, ids) in GlobMatch(match, full: true))
         {
             var m = Py.Map();
-            foreach (var id in Py.AsList(ids).Select(Py.Str))
+            foreach (var id in Py.AsList(ids).Select(PyValue.Str))
             {
                 var pem = dir == "local" ? (id == "master.pem" ? MasterPrivatePem() : MasterPublicPem()) : ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
                 m[id] = PemFinger(pem, sumType ?? hashType);
@@ -179,7 +180,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventBus 
         foreach (var (dir, ids) in GlobMatch(match))
         {
             var m = Py.Map();
-            foreach (var id in Py.AsList(ids).Select(Py.Str))
+            foreach (var id in Py.AsList(ids).Select(PyValue.Str))
             {
                 m[id] = ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
             }

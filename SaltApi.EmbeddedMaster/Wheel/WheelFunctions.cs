@@ -1,6 +1,7 @@
 using SaltApi.EmbeddedMaster.Config;
 using SaltApi.EmbeddedMaster.Minions;
 using SaltApi.EmbeddedMaster.Values;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Wheel;
 
@@ -21,7 +22,7 @@ internal static class WheelFunctions
         Add("key.list_all", "list_all", [], [], false, "List all the keys\n", (c, _) => c.Keys.ListAll());
         Add("key.list", "list_", ["match"], [], false, "List all the keys under a named status.\n", (c, a) =>
         {
-            var match = Py.Str(a["match"]);
+            var match = PyValue.Str(a["match"]);
             var all = c.Keys.ListAll();
             return match switch
             {
@@ -33,44 +34,44 @@ internal static class WheelFunctions
                 _ => Py.Map(),
             };
         });
-        Add("key.name_match", "name_match", ["match"], [], false, "List all the keys based on a glob match\n", (c, a) => c.Keys.GlobMatch(Py.Str(a["match"])));
-        Add("key.glob_match", "glob_match", ["match"], [], false, "List all the keys based on a glob match\n", (c, a) => c.Keys.GlobMatch(Py.Str(a["match"])));
+        Add("key.name_match", "name_match", ["match"], [], false, "List all the keys based on a glob match\n", (c, a) => c.Keys.GlobMatch(PyValue.Str(a["match"])));
+        Add("key.glob_match", "glob_match", ["match"], [], false, "List all the keys based on a glob match\n", (c, a) => c.Keys.GlobMatch(PyValue.Str(a["match"])));
         Add("key.accept", "accept", ["match"], [("include_rejected", false), ("include_denied", false)], false, "Accept keys based on a glob match.\n", (c, a) =>
         {
             var from = new List<KeyState> { KeyState.Pending };
-            if (Py.Truthy(a["include_rejected"]))
+            if (PyValue.Truthy(a["include_rejected"]))
             {
                 from.Add(KeyState.Rejected);
             }
 
-            if (Py.Truthy(a["include_denied"]))
+            if (PyValue.Truthy(a["include_denied"]))
             {
                 from.Add(KeyState.Denied);
             }
 
-            return c.Keys.Move(Py.Str(a["match"]), KeyState.Accepted, from, "accept");
+            return c.Keys.Move(PyValue.Str(a["match"]), KeyState.Accepted, from, "accept");
         });
         Add("key.reject", "reject", ["match"], [("include_accepted", false), ("include_denied", false)], false, "Reject keys based on a glob match.\n", (c, a) =>
         {
             var from = new List<KeyState> { KeyState.Pending };
-            if (Py.Truthy(a["include_accepted"]))
+            if (PyValue.Truthy(a["include_accepted"]))
             {
                 from.Add(KeyState.Accepted);
             }
 
-            if (Py.Truthy(a["include_denied"]))
+            if (PyValue.Truthy(a["include_denied"]))
             {
                 from.Add(KeyState.Denied);
             }
 
-            return c.Keys.Move(Py.Str(a["match"]), KeyState.Rejected, from, "reject");
+            return c.Keys.Move(PyValue.Str(a["match"]), KeyState.Rejected, from, "reject");
         });
-        Add("key.delete", "delete", ["match"], [], false, "Delete keys based on a glob match.\n", (c, a) => c.Keys.DeleteMatching(Py.Str(a["match"])));
-        Add("key.finger", "finger", ["match"], [("hash_type", null)], false, "Return the matching key fingerprints. Returns a dictionary.\n", (c, a) => c.Keys.Finger(Py.Str(a["match"]), a["hash_type"] as string));
+        Add("key.delete", "delete", ["match"], [], false, "Delete keys based on a glob match.\n", (c, a) => c.Keys.DeleteMatching(PyValue.Str(a["match"])));
+        Add("key.finger", "finger", ["match"], [("hash_type", null)], false, "Return the matching key fingerprints. Returns a dictionary.\n", (c, a) => c.Keys.Finger(PyValue.Str(a["match"]), a["hash_type"] as string));
         Add("key.finger_master", "finger_master", [], [("hash_type", null)], false, "Return the fingerprint of the master's public key\n", (c, a) =>
             Py.Map(("local", Py.Map(("master.pub", KeyStore.PemFinger(c.Keys.MasterPublicPem(), a["hash_type"] as string ?? c.Config.HashType))))));
-        Add("key.key_str", "key_str", ["match"], [], false, "Return information about the key. Returns a dictionary.\n", (c, a) => c.Keys.KeyStr(Py.Str(a["match"])));
-        Add("key.print", "print_", ["match"], [], false, "Return information about the key.\n", (c, a) => c.Keys.KeyStr(Py.Str(a["match"])));
+        Add("key.key_str", "key_str", ["match"], [], false, "Return information about the key. Returns a dictionary.\n", (c, a) => c.Keys.KeyStr(PyValue.Str(a["match"])));
+        Add("key.print", "print_", ["match"], [], false, "Return information about the key.\n", (c, a) => c.Keys.KeyStr(PyValue.Str(a["match"])));
         Add("key.gen", "gen", [], [("id_", null), ("keysize", 2048L)], false, "Generate a key pair. No keys are stored on the master. A key pair is\nreturned as a dict containing pub and priv keys.\n", (_, a) =>
         {
             var (priv, pub) = KeyStore.Generate(KeySize(a["keysize"]));
@@ -78,13 +79,13 @@ internal static class WheelFunctions
         });
         Add("key.gen_accept", "gen_accept", ["id_"], [("keysize", 2048L), ("force", false)], false, "Generate a key pair then accept the public key. This function returns the\nkey pair in a dict, only the public key is preserved on the master.\n", (c, a) =>
         {
-            var id = Py.Str(a["id_"]);
+            var id = PyValue.Str(a["id_"]);
             if (!EmbeddedOptions.ValidId(id))
             {
                 throw new PyException("SaltInvocationError", $"Invalid minion id: {id}");
             }
 
-            if (c.Registry.StateOf(id) == KeyState.Accepted && !Py.Truthy(a["force"]))
+            if (c.Registry.StateOf(id) == KeyState.Accepted && !PyValue.Truthy(a["force"]))
             {
                 return Py.Map();
             }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.RegularExpressions;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Host.Configuration;
 
@@ -479,7 +480,6 @@ internal static partial class MasterConfigLoader
                     continue;
                 }
 
-                var regex = new Regex(GlobToRegex(part));
                 IEnumerable<string> entries;
                 try
                 {
@@ -500,7 +500,7 @@ internal static partial class MasterConfigLoader
                         continue;
                     }
 
-                    if (regex.IsMatch(name))
+                    if (PyValue.FnMatch(name, part)) // glob.glob matches each part with fnmatch
                     {
                         next.Add(entry);
                     }
@@ -515,39 +515,4 @@ internal static partial class MasterConfigLoader
     }
 
     private static bool HasMagic(string s) => s.IndexOfAny(['*', '?', '[']) >= 0;
-
-    private static string GlobToRegex(string part)
-    {
-        var sb = new System.Text.StringBuilder("^");
-        for (var i = 0; i < part.Length; i++)
-        {
-            var c = part[i];
-            switch (c)
-            {
-                case '*':
-                    sb.Append(".*");
-                    break;
-                case '?':
-                    sb.Append('.');
-                    break;
-                case '[':
-                    var close = part.IndexOf(']', i + 2);
-                    if (close < 0)
-                    {
-                        sb.Append("\\[");
-                        break;
-                    }
-
-                    var set = part[(i + 1)..close];
-                    sb.Append('[').Append(set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
-                    i = close;
-                    break;
-                default:
-                    sb.Append(Regex.Escape(c.ToString()));
-                    break;
-            }
-        }
-
-        return sb.Append('$').ToString();
-    }
 }

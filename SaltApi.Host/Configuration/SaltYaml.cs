@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Numerics;
-using System.Text.RegularExpressions;
 using SaltApi.Abstractions.Parsing;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Host.Configuration;
 
@@ -84,68 +84,19 @@ internal static partial class SaltYaml
     };
 
     /// <summary>Python's <c>str()</c> of a scalar used as a map key.</summary>
-    public static string KeyText(object? key) => key switch
-    {
-        null => "None",
-        bool b => b ? "True" : "False",
-        double d => PythonFloat(d),
-        string s => s,
-        byte[] bytes => "b'" + System.Text.Encoding.Latin1.GetString(bytes) + "'",
-        _ => Convert.ToString(key, CultureInfo.InvariantCulture) ?? "",
-    };
-
-    private static string PythonFloat(double d) => d switch
-    {
-        double.PositiveInfinity => "inf",
-        double.NegativeInfinity => "-inf",
-        _ when double.IsNaN(d) => "nan",
-        _ when d == Math.Floor(d) && Math.Abs(d) < 1e16 => d.ToString("0.0", CultureInfo.InvariantCulture),
-        _ => d.ToString("R", CultureInfo.InvariantCulture),
-    };
-
-    // PyYAML's implicit resolvers (resolver.py, YAML 1.1), tried in this order.
-    [GeneratedRegex(@"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")]
-    private static partial Regex BoolPattern();
-
-    [GeneratedRegex(@"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")]
-    private static partial Regex FloatPattern();
-
-    [GeneratedRegex(@"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$")]
-    private static partial Regex IntPattern();
-
-    [GeneratedRegex(@"^(?:~|null|Null|NULL|)$")]
-    private static partial Regex NullPattern();
+    public static string KeyText(object? key) => PyValue.Str(key);
 
     private const string TagPrefix = "tag:yaml.org,2002:";
 
-    /// <summary>Resolves a plain scalar as PyYAML's SafeLoader would.</summary>
-    internal static object? ResolvePlain(string value)
+    /// <summary>Resolves a plain scalar as PyYAML's SafeLoader would (timestamps stay strings: Salt registers construct_scalar for them).</summary>
+    internal static object? ResolvePlain(string value) => YamlScalar.Classify(value) switch
     {
-        if (NullPattern().IsMatch(value))
-        {
-            return null;
-        }
-
-        if (BoolPattern().IsMatch(value))
-        {
-            return ConstructBool(value);
-        }
-
-        if (FloatPattern().IsMatch(value))
-        {
-            return ConstructFloat(value);
-        }
-
-        if (IntPattern().IsMatch(value))
-        {
-            return ConstructInt(value);
-        }
-
-        // Timestamps stay strings (Salt registers construct_scalar for them); '=' and '<<' are strings here.
-        return value;
-    }
-
-    private static bool ConstructBool(string value) => value.ToLowerInvariant() is "yes" or "true" or "on";
+        YamlScalarKind.Null => null,
+        YamlScalarKind.Bool => YamlScalar.ToBool(value),
+        YamlScalarKind.Float => ConstructFloat(value),
+        YamlScalarKind.Int => ConstructInt(value),
+        _ => value,
+    };
 
     /// <summary>PyYAML construct_yaml_int after Salt's construct_scalar strips leading zeros (so 0755 is 755).</summary>
     internal static object ConstructInt(string raw)
@@ -174,44 +125,8 @@ internal static partial class SaltYaml
     }
 
     /// <summary>PyYAML construct_yaml_float.</summary>
-    internal static double ConstructFloat(string raw)
-    {
-        var value = raw.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
-        var sign = 1.0;
-        if (value.StartsWith('-'))
-        {
-            sign = -1.0;
-        }
-
-        if (value.Length > 0 && value[0] is '+' or '-')
-        {
-            value = value[1..];
-        }
-
-        if (value == ".inf")
-        {
-            return sign * double.PositiveInfinity;
-        }
-
-        if (value == ".nan")
-        {
-            return double.NaN;
-        }
-
-        if (value.Contains(':', StringComparison.Ordinal))
-        {
-            var parts = value.Split(':');
-            var result = 0.0;
-            foreach (var part in parts)
-            {
-                result = (result * 60) + double.Parse(part, NumberStyles.Float, CultureInfo.InvariantCulture);
-            }
-
-            return sign * result;
-        }
-
-        return sign * double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
-    }
+    internal static double ConstructFloat(string raw) =>
+        YamlScalar.TryFloat(raw, out var d) ? d : throw new FormatException($"could not convert string to float: '{raw}'");
 
     /// <summary>Builds values from parser events (aliases share the anchored value, as in Python).</summary>
     private sealed class Reader(string file, ConfigLocations locations)
@@ -390,7 +305,7 @@ internal static partial class SaltYaml
                 {
                     "str" or "timestamp" or "python/unicode" or "value" => scalar.Value,
                     "null" => null,
-                    "bool" when BoolPattern().IsMatch(scalar.Value) => ConstructBool(scalar.Value),
+                    "bool" when YamlScalar.IsBool(scalar.Value) => YamlScalar.ToBool(scalar.Value),
                     "int" => ConstructInt(scalar.Value),
                     "float" => ConstructFloat(scalar.Value),
                     "binary" => Convert.FromBase64String(string.Concat(scalar.Value.Where(c => !char.IsWhiteSpace(c)))),

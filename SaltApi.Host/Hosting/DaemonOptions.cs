@@ -65,10 +65,10 @@ internal sealed record DaemonOptions
             }
 
             var pluginDirs = ConfigValues.GetStringList(opts, MasterConfigLoader.PluginDirsKey);
-            var embedded = opts.TryGetValue(SaltApi.EmbeddedMaster.EmbeddedMaster.ConfigKey, out var em) && em is not false;
+            var embedded = opts.TryGetValue(SaltApi.EmbeddedMaster.SaltMaster.ConfigKey, out var em) && em is not false;
             if (embedded && em is not null and not true and not IReadOnlyDictionary<string, object?>)
             {
-                throw config.Error(SaltApi.EmbeddedMaster.EmbeddedMaster.ConfigKey, "expected a map of embedded master options");
+                throw config.Error(SaltApi.EmbeddedMaster.SaltMaster.ConfigKey, "expected a map of embedded master options");
             }
 
             return new DaemonOptions

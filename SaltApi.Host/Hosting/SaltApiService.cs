@@ -18,7 +18,7 @@ internal sealed class SaltApiService(
     SignalState signals) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger log = loggers.CreateLogger("salt-api");
-    private EmbeddedMaster.EmbeddedMaster? master;
+    private EmbeddedMaster.SaltMaster? master;
     private SaltClientLayer? layer;
     private ModuleSupervisor? supervisor;
 
@@ -38,7 +38,7 @@ internal sealed class SaltApiService(
             if (options.EmbeddedMaster)
             {
                 log.LogInformation("Starting the embedded master on {Uri}", options.Master.MasterUri);
-                master = await EmbeddedMaster.EmbeddedMaster.StartAsync(opts, loggers, cancellationToken);
+                master = await EmbeddedMaster.SaltMaster.StartAsync(opts, loggers, cancellationToken);
             }
 
             if (SwitchTo is { } user)

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using MessagePack;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.Protocol.Msgpack;
 
@@ -276,7 +277,7 @@ public static class SaltMsgpack
                 var map = new OrderedDictionary<string, object?>(count, StringComparer.Ordinal);
                 for (var i = 0; i < count; i++)
                 {
-                    var key = KeyText(Read(ref r, depth + 1));
+                    var key = PyValue.KeyText(Read(ref r, depth + 1));
                     map[key] = Read(ref r, depth + 1);
                 }
 
@@ -331,18 +332,6 @@ public static class SaltMsgpack
             return bytes.ToArray();
         }
     }
-
-    /// <summary>Python's text of a non-string map key, as json.dumps would write it.</summary>
-    public static string KeyText(object? key) => key switch
-    {
-        string s => s,
-        null => "null",
-        bool b => b ? "true" : "false",
-        byte[] bytes => Encoding.UTF8.GetString(bytes),
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        IEnumerable e and not string => string.Join(", ", e.Cast<object?>().Select(KeyText)),
-        _ => Convert.ToString(key, CultureInfo.InvariantCulture) ?? "",
-    };
 
     private static bool TryParseDateTime(string text, out DateTime dt) =>
         DateTime.TryParseExact(text, ["yyyyMMdd'T'HH:mm:ss.ffffff", "yyyyMMdd'T'HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out dt);

@@ -90,7 +90,7 @@ public static class Targets
             {
                 foreach (var s in v is List<object?> l ? l.OfType<string>() : v is string one ? [one] : [])
                 {
-                    _ = SaltApi.Client.Runner.Yamlify.Arg(s);
+                    _ = SaltApi.Client.Runner.RunnerYamlify.Arg(s);
                 }
             }
         }

@@ -77,7 +77,7 @@ public sealed class CredentialLeakTests : IAsyncLifetime
             Directory.CreateDirectory(tokens);
             File.SetUnixFileMode(tokens, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             await File.WriteAllTextAsync(Path.Combine(dir, "users"), "saltdev:saltdev\n");
-            await using (var master = await EmbeddedMaster.StartAsync(MasterHarness.Config(dir), NullLoggerFactory.Instance))
+            await using (var master = await SaltMaster.StartAsync(MasterHarness.Config(dir), NullLoggerFactory.Instance))
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(tokens));
             }

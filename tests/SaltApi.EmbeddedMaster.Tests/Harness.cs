@@ -15,7 +15,7 @@ public sealed class MasterHarness : IAsyncDisposable
 {
     public const string Password = "saltdev";
 
-    private MasterHarness(string dir, EmbeddedMaster master)
+    private MasterHarness(string dir, SaltMaster master)
     {
         Dir = dir;
         Master = master;
@@ -23,7 +23,7 @@ public sealed class MasterHarness : IAsyncDisposable
 
     public string Dir { get; }
 
-    public EmbeddedMaster Master { get; }
+    public SaltMaster Master { get; }
 
     public string SockDir => Path.Combine(Dir, "sock");
 
@@ -70,7 +70,7 @@ public sealed class MasterHarness : IAsyncDisposable
     {
         var dir = Directory.CreateTempSubdirectory("saltem-").FullName;
         await File.WriteAllTextAsync(Path.Combine(dir, "users"), "saltdev:saltdev\nlimited:saltdev\nwebonly:saltdev\nargsonly:saltdev\n");
-        var master = await EmbeddedMaster.StartAsync(Config(dir, tweak), NullLoggerFactory.Instance);
+        var master = await SaltMaster.StartAsync(Config(dir, tweak), NullLoggerFactory.Instance);
         return new MasterHarness(dir, master);
     }
 

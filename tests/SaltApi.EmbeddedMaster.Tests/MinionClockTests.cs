@@ -119,7 +119,7 @@ public sealed class MinionClockTests
     {
         var dir = Directory.CreateTempSubdirectory("saltem-clock-").FullName;
         using var cts = new CancellationTokenSource();
-        var bus = new SaltApi.EmbeddedMaster.Bus.EventBus(NullLogger.Instance, 100, 10);
+        var bus = new SaltApi.EmbeddedMaster.Bus.EventPublisher(NullLogger.Instance, 100, 10);
         var cache = new SaltApi.EmbeddedMaster.Jobs.JobCache(dir, "sha256", 24, 100, 1000, false, NullLogger.Instance);
         try
         {

@@ -74,7 +74,7 @@ public sealed class TokenTests : IAsyncLifetime
         var tok = Login();
         var dir = h.Dir;
         await h.Master.DisposeAsync();
-        await using var again = await EmbeddedMaster.StartAsync(MasterHarness.Config(dir), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await using var again = await SaltMaster.StartAsync(MasterHarness.Config(dir), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         using var req = new NetMQ.Sockets.RequestSocket();
         req.Connect($"tcp://127.0.0.1:{again.RetPort}");
         NetMQ.OutgoingSocketExtensions.SendFrame(req, SaltApi.Protocol.Channel.ClearEnvelope.Encode(Map(("cmd", "get_token"), ("token", tok["token"]))));

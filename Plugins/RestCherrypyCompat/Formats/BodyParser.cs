@@ -125,12 +125,12 @@ internal static class BodyParser
 
         if (map.TryGetValue("kwarg", out var kwarg))
         {
-            map["kwarg"] = kwarg is List<object?> kl ? kl.Select(Yamlify.Arg).ToList() : Yamlify.Arg(kwarg);
+            map["kwarg"] = kwarg is List<object?> kl ? kl.Select(FormYamlify.Arg).ToList() : FormYamlify.Arg(kwarg);
         }
 
         if (map.TryGetValue("arg", out var arg))
         {
-            map["arg"] = arg is List<object?> al ? al.Select(Yamlify.Arg).ToList() : new List<object?> { Yamlify.Arg(arg) };
+            map["arg"] = arg is List<object?> al ? al.Select(FormYamlify.Arg).ToList() : new List<object?> { FormYamlify.Arg(arg) };
         }
 
         return map;

@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using SaltApi.Abstractions.Json;
 using SaltApi.Abstractions.Parsing;
 using YamlDotNet.Core;
@@ -274,84 +273,21 @@ internal static partial class Yaml
     }
 
     /// <summary>YAML 1.1 implicit resolution of a plain scalar (PyYAML's Resolver); dates stay text.</summary>
-    public static object? ResolvePlain(string value)
+    public static object? ResolvePlain(string value) => YamlScalar.Classify(value) switch
     {
-        if (value.Length == 0 || value is "~" or "null" or "Null" or "NULL")
-        {
-            return null;
-        }
+        YamlScalarKind.Null => null,
+        YamlScalarKind.Bool => YamlScalar.ToBool(value),
 
-        switch (value)
-        {
-            case "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON":
-                return true;
-            case "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF":
-                return false;
-        }
+        // One digit cap in every base, checked before any big-number arithmetic (Python caps decimal only).
+        YamlScalarKind.Int => YamlInt.TryParse(value, out var number)
+            ? YamlInt.Narrow(number)
+            : throw new YamlLimitException($"integer with more than {InputLimits.MaxIntDigits} digits"),
 
-        if (IntRegex().IsMatch(value))
-        {
-            // One digit cap in every base, checked before any big-number arithmetic (Python caps decimal only).
-            return YamlInt.TryParse(value, out var number)
-                ? YamlInt.Narrow(number)
-                : throw new YamlLimitException($"integer with more than {InputLimits.MaxIntDigits} digits");
-        }
-
-        if (FloatRegex().IsMatch(value))
-        {
-            return ParseFloat(value);
-        }
-
-        return value;
-    }
-
-    /// <summary>Whether a plain scalar would load as something other than a string.</summary>
-    public static bool IsTimestamp(string value) => TimestampRegex().IsMatch(value);
-
-    private static double ParseFloat(string text)
-    {
-        var s = text.Replace("_", "", StringComparison.Ordinal);
-        var lower = s.ToLowerInvariant();
-        if (lower.EndsWith(".inf", StringComparison.Ordinal))
-        {
-            return lower.StartsWith('-') ? double.NegativeInfinity : double.PositiveInfinity;
-        }
-
-        if (lower == ".nan")
-        {
-            return double.NaN;
-        }
-
-        if (s.Contains(':', StringComparison.Ordinal))
-        {
-            var negative = s.StartsWith('-');
-            double total = 0;
-            foreach (var part in s.TrimStart('-', '+').Split(':'))
-            {
-                total = (total * 60) + Float(part, text);
-            }
-
-            return negative ? -total : total;
-        }
-
-        return Float(s, text);
-    }
-
-    // As PyYAML's construct_yaml_float, whose float() raises on what the resolver's regex lets through
-    // ("._", ".e+3"): a load error (400 for a body; yamlify keeps the text), never an unhandled exception.
-    private static double Float(string digits, string text) =>
-        double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
-            ? d
-            : throw new YamlLoadException($"could not convert string to float: '{text}'");
-
-    [GeneratedRegex(@"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$")]
-    private static partial Regex IntRegex();
-
-    [GeneratedRegex(@"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")]
-    private static partial Regex FloatRegex();
-
-    [GeneratedRegex(@"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$")]
-    private static partial Regex TimestampRegex();
+        // As PyYAML's construct_yaml_float, whose float() raises on what the resolver's regex lets through
+        // ("._", ".e+3"): a load error (400 for a body; yamlify keeps the text), never an unhandled exception.
+        YamlScalarKind.Float => YamlScalar.TryFloat(value, out var d) ? d : throw new YamlLoadException($"could not convert string to float: '{value}'"),
+        _ => value,
+    };
 
     // ---------------------------------------------------------------- dump
 
@@ -536,7 +472,7 @@ internal static partial class Yaml
 
     private static bool CanBePlain(string s)
     {
-        if (s.Length == 0 || s != s.Trim() || !ResolvesToText(s) || IsTimestamp(s))
+        if (s.Length == 0 || s != s.Trim() || !ResolvesToText(s) || YamlScalar.IsTimestamp(s))
         {
             return false;
         }

@@ -7,7 +7,8 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Sessions;
 /// <summary>
 /// Sessions without state of our own (design.md "State, restarts"): the session id IS the Salt
 /// token, validated with the master's <c>get_token</c>, so a session survives a restart of the
-/// daemon, works behind a load balancer, and ends when the token expires.
+/// daemon, works behind a load balancer, and ends when the token expires or <c>/logout</c> deletes it on
+/// the master (only when the master cannot delete it does this daemon refuse it itself: <see cref="Revoke"/>).
 /// Deliberate difference: Salt hands out a 40-hex CherryPy session id kept in process memory
 /// (lost on restart, outliving or undercutting token_expire: Salt issues #42622, #49993).
 /// A short, bounded cache of positive lookups spares the master a round trip per request.

@@ -18,7 +18,7 @@ public sealed class MasterRestartTests : IDisposable
     {
         WriteUsers(dir.Path);
         var config = MakeConfig(dir.Path, FreePort.Next(), c => ((OrderedDictionary<string, object?>)c["embedded_master"]!)["latency_ms"] = 300L);
-        var master = await EmbeddedMaster.EmbeddedMaster.StartAsync(config, NullLoggerFactory.Instance);
+        var master = await EmbeddedMaster.SaltMaster.StartAsync(config, NullLoggerFactory.Instance);
         await using var layer = SaltClientLayer.Create(config, NullLoggerFactory.Instance);
         var low = new[] { ("client", (object?)"local"), ("tgt", "ms--*"), ("fun", "test.ping") }.Concat(Eauth()).ToArray();
         var asyncLow = new[] { ("client", (object?)"local_async"), ("tgt", "ms--*"), ("fun", "test.ping") }.Concat(Eauth()).ToArray();
@@ -44,7 +44,7 @@ public sealed class MasterRestartTests : IDisposable
         Assert.Equal("Salt Master is not available.", down.Message);
 
         // Back on the same port and sock_dir: the same layer works again without being rebuilt.
-        await using var again = await EmbeddedMaster.EmbeddedMaster.StartAsync(config, NullLoggerFactory.Instance);
+        await using var again = await EmbeddedMaster.SaltMaster.StartAsync(config, NullLoggerFactory.Instance);
         var afterAsync = await layer.Client.RunAsync(Map(asyncLow), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(5, ((List<object?>)((OrderedDictionary<string, object?>)afterAsync[0]!)["minions"]!).Count);
         var after = await layer.Client.RunAsync(Map(low), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));

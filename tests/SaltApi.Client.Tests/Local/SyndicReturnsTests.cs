@@ -38,7 +38,7 @@ public sealed class SyndicReturnsTests : IDisposable
     [InlineData("syndic/syn1/20261126191000000009", "20261126191000000009")]
     [InlineData("syndic/syn1/salt/job/20261126191000000009/ret/m1", "20261126191000000009")]
     [InlineData("syndic/syn1/nojid", null)]
-    public void Syndic_tags_are_routed_by_their_jid(string tag, string? jid) => Assert.Equal(jid, BusData.JidOf(tag));
+    public void Syndic_tags_are_routed_by_their_jid(string tag, string? jid) => Assert.Equal(jid, EventTag.JidOf(tag));
 
     [Fact]
     public async Task Minions_known_only_to_a_syndic_are_collected_and_the_call_ends_after_syndic_wait()

@@ -19,12 +19,12 @@ public sealed class LowstateTests
     [InlineData(null, 5)]
     [InlineData(true, 1)]
     public void Local_timeout_has_Salts_int_semantics(object? value, int expected) =>
-        Assert.Equal(expected, Lowstate.LocalTimeout(value, 5));
+        Assert.Equal(expected, ClientLowstate.LocalTimeout(value, 5));
 
     [Fact]
     public void Condition_input_turns_jid_ints_into_strings_and_appends_kwarg_first_flagged()
     {
-        var args = Lowstate.ConditionInput([System.Numerics.BigInteger.Parse("20261126174303307032", System.Globalization.CultureInfo.InvariantCulture), 12L, "x"], Map(("b", 2L)));
+        var args = ClientLowstate.ConditionInput([System.Numerics.BigInteger.Parse("20261126174303307032", System.Globalization.CultureInfo.InvariantCulture), 12L, "x"], Map(("b", 2L)));
 
         Assert.Equal("20261126174303307032", args[0]);
         Assert.Equal(12L, args[1]);
@@ -35,14 +35,14 @@ public sealed class LowstateTests
     }
 
     [Fact]
-    public void Empty_kwarg_adds_nothing() => Assert.Equal(["a"], Lowstate.ConditionInput(["a"], Map()).Cast<string>());
+    public void Empty_kwarg_adds_nothing() => Assert.Equal(["a"], ClientLowstate.ConditionInput(["a"], Map()).Cast<string>());
 
     [Fact]
     public void Scalar_arg_is_a_one_item_list()
     {
-        Assert.Equal(["x"], Lowstate.ArgList("x").Cast<string>());
-        Assert.Empty(Lowstate.ArgList(null));
-        Assert.Single(Lowstate.ArgList(Map(("a", 1L))));
+        Assert.Equal(["x"], ClientLowstate.ArgList("x").Cast<string>());
+        Assert.Empty(ClientLowstate.ArgList(null));
+        Assert.Single(ClientLowstate.ArgList(Map(("a", 1L))));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class LowstateTests
     [InlineData("2024-01-01", "2024-01-01")]
     [InlineData("~", null)]
     [InlineData("y", "y")]
-    public void Yamlify_scalars(string text, object? expected) => Assert.Equal(expected, Yamlify.Arg(text));
+    public void Yamlify_scalars(string text, object? expected) => Assert.Equal(expected, RunnerYamlify.Arg(text));
 
     [Theory]
     [InlineData("10%", 5, 1)]
@@ -139,13 +139,5 @@ public sealed class LowstateTests
     {
         Assert.Equal(["@runner", "test.ping"], Permissions.Of(new SaltToken("t", "al*", "pam", 0, 1, null), ExternalAuth)!.Cast<string>());
         Assert.Null(Permissions.Of(new SaltToken("t", "x", "ldap", 0, 1, null), ExternalAuth));
-    }
-
-    [Fact]
-    public void Python_repr_and_str()
-    {
-        Assert.Equal("None", Lowstate.PyStr(null));
-        Assert.Equal("{'a': [1, True, None, 'it\\'s']}".Replace("'it\\'s'", "\"it's\"", StringComparison.Ordinal), Lowstate.PyRepr(Map(("a", new List<object?> { 1L, true, null, "it's" }))));
-        Assert.Equal("2.5", Lowstate.PyStr(2.5));
     }
 }

@@ -18,15 +18,15 @@ public class YamlifyBoundsTests
     public void A_mebibyte_integer_is_refused_at_once(string prefix, char digit)
     {
         var clock = Stopwatch.StartNew();
-        Assert.Throws<SaltInvocationException>(() => Yamlify.Arg(prefix + new string(digit, 1 << 20)));
+        Assert.Throws<SaltInvocationException>(() => RunnerYamlify.Arg(prefix + new string(digit, 1 << 20)));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
     }
 
     [Fact]
     public void Integers_up_to_the_cap_keep_their_values()
     {
-        Assert.Equal((BigInteger.One << InputLimits.MaxIntDigits) - 1, Yamlify.Arg("0b" + new string('1', InputLimits.MaxIntDigits)));
-        Assert.Equal(18446744073709551615UL, Yamlify.Arg("18446744073709551615"));
-        Assert.Equal(-255L, Yamlify.Arg("-0x_ff"));
+        Assert.Equal((BigInteger.One << InputLimits.MaxIntDigits) - 1, RunnerYamlify.Arg("0b" + new string('1', InputLimits.MaxIntDigits)));
+        Assert.Equal(18446744073709551615UL, RunnerYamlify.Arg("18446744073709551615"));
+        Assert.Equal(-255L, RunnerYamlify.Arg("-0x_ff"));
     }
 }

@@ -125,7 +125,7 @@ public sealed class MasterLostTests
         using var dir = new TempDir();
         var path = Path.Combine(dir.Path, "master_event_pub.ipc");
         var peer = new BusPeer(path);
-        await using var bus = new EventBus(ClientOptions.From(new Dictionary<string, object?> { ["sock_dir"] = dir.Path, ["cachedir"] = dir.Path }), NullLogger.Instance);
+        await using var bus = new EventBusReader(ClientOptions.From(new Dictionary<string, object?> { ["sock_dir"] = dir.Path, ["cachedir"] = dir.Path }), NullLogger.Instance);
         var lost = 0;
         bus.MasterLost += () => Interlocked.Increment(ref lost);
         bus.Start();

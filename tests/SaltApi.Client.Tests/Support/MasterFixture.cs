@@ -14,7 +14,7 @@ public sealed class MasterFixture : IAsyncLifetime, IDisposable
 
     private readonly TempDir dir = new();
 
-    public EmbeddedMaster.EmbeddedMaster Master { get; private set; } = null!;
+    public EmbeddedMaster.SaltMaster Master { get; private set; } = null!;
 
     public SaltClientLayer Layer { get; private set; } = null!;
 
@@ -51,7 +51,7 @@ public sealed class MasterFixture : IAsyncLifetime, IDisposable
                     ("limited", new List<object?> { "test.*" }),
                     ("*", new List<object?> { "test.ping" }),
                     ("adm%", new List<object?> { "grains.*", Map(("ms--1", new List<object?> { "test.*" })) }))))),
-            (EmbeddedMaster.EmbeddedMaster.ConfigKey, Map(
+            (EmbeddedMaster.SaltMaster.ConfigKey, Map(
                 ("minions", new List<object?> { "ms--0", "ms--1", "ms--2", "ms--3", "ms--4", "quiet1" }),
                 ("silent", new List<object?> { "quiet1" }),
                 ("latency_ms", 1L),
@@ -67,7 +67,7 @@ public sealed class MasterFixture : IAsyncLifetime, IDisposable
     {
         WriteUsers(dir.Path);
         Config = MakeConfig(dir.Path, 0);
-        Master = await EmbeddedMaster.EmbeddedMaster.StartAsync(Config, NullLoggerFactory.Instance);
+        Master = await EmbeddedMaster.SaltMaster.StartAsync(Config, NullLoggerFactory.Instance);
         Config["ret_port"] = (long)Master.RetPort;
         Layer = SaltClientLayer.Create(Config, NullLoggerFactory.Instance);
     }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.Testing;
-using Master = SaltApi.EmbeddedMaster.EmbeddedMaster;
+using Master = SaltApi.EmbeddedMaster.SaltMaster;
 
 namespace SaltApi.Hardening.Tests.Faults;
 

@@ -173,9 +173,9 @@ public class YamlBoundsTests
     [Fact]
     public void Yamlify_keeps_bad_yaml_as_text_but_refuses_values_past_the_limits()
     {
-        Assert.Equal("[1, 2", Yamlify.Arg("[1, 2"));
-        Assert.Throws<YamlLimitException>(() => Yamlify.Arg(new string('[', 300_000)));
-        Assert.Throws<YamlLimitException>(() => Yamlify.Arg("0b" + new string('1', 1 << 20)));
+        Assert.Equal("[1, 2", FormYamlify.Arg("[1, 2"));
+        Assert.Throws<YamlLimitException>(() => FormYamlify.Arg(new string('[', 300_000)));
+        Assert.Throws<YamlLimitException>(() => FormYamlify.Arg("0b" + new string('1', 1 << 20)));
     }
 
     [Theory]

@@ -31,8 +31,8 @@ public class YamlifyTests
     [InlineData("[1, 2", "\"[1, 2\"")]
     [InlineData("k=v", "\"k=v\"")]
     public void Yamlifies_as_Salt(string input, string expectedJson) =>
-        Assert.Equal(expectedJson, SaltJson.Serialize(Yamlify.Arg(input)));
+        Assert.Equal(expectedJson, SaltJson.Serialize(FormYamlify.Arg(input)));
 
     [Fact]
-    public void Non_strings_pass_through() => Assert.Equal(5L, Yamlify.Arg(5L));
+    public void Non_strings_pass_through() => Assert.Equal(5L, FormYamlify.Arg(5L));
 }

@@ -10,6 +10,7 @@ using SaltApi.EmbeddedMaster.Targeting;
 using SaltApi.EmbeddedMaster.Values;
 using SaltApi.EmbeddedMaster.Wheel;
 using SaltApi.Protocol.Config;
+using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster;
 
@@ -18,7 +19,7 @@ namespace SaltApi.EmbeddedMaster;
 /// (unix sockets in <c>sock_dir</c>), eauth, ACLs, tokens, a job cache, runners, wheel and simulated
 /// minions. Started by the daemon when the master config has an <c>embedded_master</c> section.
 /// </summary>
-public sealed class EmbeddedMaster : IAsyncDisposable
+public sealed class SaltMaster : IAsyncDisposable
 {
     /// <summary>The master-config key that enables the embedded master (ours; Salt has no such key).</summary>
     public const string ConfigKey = "embedded_master";
@@ -26,7 +27,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly List<string> createdFiles = [];
     private RequestServer? server;
-    private EventBus? bus;
+    private EventPublisher? bus;
     private Timer? cleaner;
     private Timer? presenceTimer;
     private MinionClock? clock;
@@ -35,7 +36,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     // Jobs waiting for their minion latency at once; beyond this a job waits on a coarse timer instead.
     private const int MinionClockCapacity = 100_000;
 
-    private EmbeddedMaster()
+    private SaltMaster()
     {
     }
 
@@ -45,7 +46,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
     internal MasterContext? Context { get; private set; }
 
     /// <summary>Binds every socket and starts the minions. Throws when a socket cannot be bound.</summary>
-    public static async Task<EmbeddedMaster> StartAsync(IReadOnlyDictionary<string, object?> masterConfig, ILoggerFactory logging, CancellationToken cancellationToken = default)
+    public static async Task<SaltMaster> StartAsync(IReadOnlyDictionary<string, object?> masterConfig, ILoggerFactory logging, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(masterConfig);
         ArgumentNullException.ThrowIfNull(logging);
@@ -59,7 +60,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
             log.LogWarning("embedded master: ipc_mode {Mode} is not supported; serving the event bus on unix sockets in {SockDir}", config.IpcMode, config.SockDir);
         }
 
-        var master = new EmbeddedMaster();
+        var master = new SaltMaster();
         try
         {
             await master.StartCoreAsync(masterConfig, config, options, log);
@@ -84,7 +85,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
             log.LogWarning("token directory {Dir} had mode {Mode}: set to 0700 (its file names are live tokens)", config.TokenDir, Convert.ToString((int)tokenDirMode, 8));
         }
 
-        bus = new EventBus(log, options.ReaderQueue, options.MaxBusReaders);
+        bus = new EventPublisher(log, options.ReaderQueue, options.MaxBusReaders);
         var pubOpen = config.ExternalAuth.Count > 0 || opts.Get("publisher_acl") is not null and not false;
         bus.Start(config.EventPubPath, config.EventPullPath, pubOpen);
         createdFiles.Add(config.EventPubPath);
@@ -125,7 +126,7 @@ public sealed class EmbeddedMaster : IAsyncDisposable
         cleaner = new Timer(_ => jobs.Clean(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         var presence = new Presence(registry, bus);
         presence.FireStartEvents();
-        if (Py.Truthy(opts.Get("presence_events")))
+        if (PyValue.Truthy(opts.Get("presence_events")))
         {
             var interval = TimeSpan.FromSeconds(Math.Max(0.05, ConfigValues.GetSeconds(opts, "loop_interval", 60)));
             presenceTimer = new Timer(_ => presence.Tick(), null, interval, interval);

@@ -9,7 +9,7 @@ using SaltApi.Protocol.Events;
 
 namespace SaltApi.Client.Tests.Bus;
 
-public sealed class EventBusTests : IDisposable
+public sealed class EventBusReaderTests : IDisposable
 {
     private readonly TempDir dir = new();
 
@@ -41,7 +41,7 @@ public sealed class EventBusTests : IDisposable
     public async Task Subscribers_get_every_event_in_order_in_both_frame_forms_even_split_across_reads()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         using var sub = bus.Subscribe();
         await peer.WaitReaderAsync();
 
@@ -70,7 +70,7 @@ public sealed class EventBusTests : IDisposable
     public async Task Reads_the_captured_vector_frame()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         using var sub = bus.Subscribe();
         await peer.WaitReaderAsync();
 
@@ -86,7 +86,7 @@ public sealed class EventBusTests : IDisposable
     public async Task Events_that_come_before_the_jid_is_known_reach_the_pending_call()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         using var sub = bus.Subscribe();
         Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
         await peer.WaitReaderAsync();
@@ -122,7 +122,7 @@ public sealed class EventBusTests : IDisposable
     public async Task Events_of_unwatched_jobs_are_not_kept_when_no_call_is_pending()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         using var sub = bus.Subscribe();
         Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
         await peer.WaitReaderAsync();
@@ -141,7 +141,7 @@ public sealed class EventBusTests : IDisposable
     public async Task A_subscriber_that_falls_behind_is_completed_with_overflow_and_the_bus_goes_on()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(eventQueue: 16), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(eventQueue: 16), NullLogger.Instance);
         using var slow = bus.Subscribe();
         await peer.WaitReaderAsync();
 
@@ -185,7 +185,7 @@ public sealed class EventBusTests : IDisposable
     public async Task Reconnects_when_the_bus_goes_away_and_fails_waiting_calls()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         using var sub = bus.Subscribe();
         await peer.WaitReaderAsync();
         var sink = Channel.CreateUnbounded<BusEvent>();
@@ -206,7 +206,7 @@ public sealed class EventBusTests : IDisposable
     public async Task A_call_pending_across_a_bus_drop_learns_that_its_events_may_be_lost()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
         await peer.WaitReaderAsync();
 
@@ -224,7 +224,7 @@ public sealed class EventBusTests : IDisposable
     [Fact]
     public async Task WaitConnected_reports_false_when_there_is_no_bus()
     {
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
 
         Assert.False(await bus.WaitConnectedAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None));
     }
@@ -248,7 +248,7 @@ public sealed class EventBusTests : IDisposable
     public async Task Without_subscribers_an_event_nobody_watches_is_skipped_undecoded()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
         await peer.WaitReaderAsync();
         const string jid = "20261126190000000010";
@@ -272,7 +272,7 @@ public sealed class EventBusTests : IDisposable
     public async Task Without_subscribers_an_event_a_watch_wants_arrives_intact()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
         await peer.WaitReaderAsync();
         const string jid = "20261126190000000012";
@@ -298,7 +298,7 @@ public sealed class EventBusTests : IDisposable
     public async Task A_malformed_event_a_watch_wants_still_fails_the_connection()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
         await peer.WaitReaderAsync();
         const string jid = "20261126190000000013";
@@ -316,7 +316,7 @@ public sealed class EventBusTests : IDisposable
     public async Task A_pending_call_keeps_the_events_of_jids_not_yet_claimed_even_without_subscribers()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBus(Options(), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(), NullLogger.Instance);
         Assert.True(await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None));
         await peer.WaitReaderAsync();
         const string jid = "20261126190000000014";
@@ -336,15 +336,4 @@ public sealed class EventBusTests : IDisposable
         Assert.True(sink.Reader.TryRead(out var e));
         Assert.Equal("early", e.Data["return"]);
     }
-
-    [Theory]
-    [InlineData("salt/job/20261126190000000005/ret/m1", "20261126190000000005")]
-    [InlineData("salt/run/20261126190000000005/ret", "20261126190000000005")]
-    [InlineData("salt/wheel/20261126190000000005/new", "20261126190000000005")]
-    [InlineData("20261126190000000005", "20261126190000000005")]
-    [InlineData("salt/job/20261126190000000005_123/ret/m1", "20261126190000000005_123")]
-    [InlineData("salt/auth", null)]
-    [InlineData("salt/job/error", "error")]
-    [InlineData("salt/netapi/hook", null)]
-    public void Jid_of_a_tag(string tag, string? jid) => Assert.Equal(jid, BusData.JidOf(tag));
 }

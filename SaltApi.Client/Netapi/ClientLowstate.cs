@@ -1,13 +1,11 @@
 using System.Globalization;
 using System.Numerics;
-using System.Text;
-using SaltApi.Abstractions.Json;
 using SaltApi.Protocol.Jobs;
 
 namespace SaltApi.Client.Netapi;
 
 /// <summary>Reading lowstate values the way Salt's Python code reads them.</summary>
-internal static class Lowstate
+internal static class ClientLowstate
 {
     /// <summary>A mutable copy in the caller's key order.</summary>
     public static OrderedDictionary<string, object?> Copy(IReadOnlyDictionary<string, object?> low)
@@ -90,97 +88,5 @@ internal static class Lowstate
             _ => null,
         };
         return text is not null && Jid.IsJid(text) ? text : null;
-    }
-
-    /// <summary>Python's <c>str(value)</c> for our value model.</summary>
-    public static string PyStr(object? v) => v switch
-    {
-        string s => s,
-        byte[] b => PyRepr(b),
-        _ => PyRepr(v),
-    };
-
-    /// <summary>Python's <c>repr(value)</c> for our value model.</summary>
-    public static string PyRepr(object? v)
-    {
-        switch (v)
-        {
-            case null:
-                return "None";
-            case bool b:
-                return b ? "True" : "False";
-            case string s:
-                return QuoteString(s);
-            case double d:
-                return SaltJson.FormatFloat(d) switch
-                {
-                    "NaN" => "nan",
-                    "Infinity" => "inf",
-                    "-Infinity" => "-inf",
-                    var f => f,
-                };
-            case byte[] bytes:
-            {
-                var sb = new StringBuilder("b'");
-                foreach (var c in bytes)
-                {
-                    sb.Append(c switch
-                    {
-                        (byte)'\\' => "\\\\",
-                        (byte)'\'' => "\\'",
-                        (byte)'\n' => "\\n",
-                        (byte)'\r' => "\\r",
-                        (byte)'\t' => "\\t",
-                        >= 0x20 and < 0x7f => ((char)c).ToString(),
-                        _ => $"\\x{c:x2}",
-                    });
-                }
-
-                return sb.Append('\'').ToString();
-            }
-
-            case IReadOnlyDictionary<string, object?> map:
-                return "{" + string.Join(", ", map.Select(kv => QuoteString(kv.Key) + ": " + PyRepr(kv.Value))) + "}";
-            case IEnumerable<object?> list:
-                return "[" + string.Join(", ", list.Select(PyRepr)) + "]";
-            case DateTime dt:
-                return dt.ToString("'datetime.datetime('yyyy, M, d, H, m, s')'", CultureInfo.InvariantCulture);
-            default:
-                return Convert.ToString(v, CultureInfo.InvariantCulture) ?? "";
-        }
-    }
-
-    private static string QuoteString(string s)
-    {
-        var quote = s.Contains('\'', StringComparison.Ordinal) && !s.Contains('"', StringComparison.Ordinal) ? '"' : '\'';
-        var sb = new StringBuilder(s.Length + 2).Append(quote);
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c == quote)
-                    {
-                        sb.Append('\\');
-                    }
-
-                    if (c < 0x20 || c == 0x7f)
-                    {
-                        sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-
-                    break;
-            }
-        }
-
-        return sb.Append(quote).ToString();
     }
 }

@@ -20,7 +20,7 @@ internal sealed class BusLostException() : Exception("The master event bus conne
 /// <c>ipc_mode: tcp</c>), reconnected with backoff when it goes away. Every event is fanned out to
 /// the <see cref="IEventStream"/> subscribers and routed by jid to the calls waiting on that job.
 /// </summary>
-internal sealed partial class EventBus : IEventStream, IAsyncDisposable
+internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
 {
     private const int ReadChunk = 64 * 1024;
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
@@ -36,7 +36,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
     private Task? loop;
     private int started;
 
-    public EventBus(ClientOptions options, ILogger log)
+    public EventBusReader(ClientOptions options, ILogger log)
     {
         this.options = options;
         this.log = log;
@@ -292,7 +292,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
         }
 
         var tag = raw.Tag;
-        var jid = BusData.JidOf(tag);
+        var jid = EventTag.JidOf(tag);
         var routed = jid is not null && WantsRoute(jid);
         if (subs.Length == 0 && !routed)
         {
@@ -366,7 +366,7 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
     }
 
     /// <summary>One <see cref="IEventStream"/> subscriber: a bounded queue, completed on overflow.</summary>
-    private sealed class Subscription(EventBus bus, int capacity) : IEventSubscription
+    private sealed class Subscription(EventBusReader bus, int capacity) : IEventSubscription
     {
         private readonly Channel<SaltEvent> channel = Channel.CreateBounded<SaltEvent>(new BoundedChannelOptions(capacity)
         {
@@ -399,49 +399,5 @@ internal sealed partial class EventBus : IEventStream, IAsyncDisposable
             bus.Unsubscribe(this);
             channel.Writer.TryComplete();
         }
-    }
-}
-
-/// <summary>Helpers over a bus event's data.</summary>
-internal static class BusData
-{
-    /// <summary>The jid a tag names: <c>salt/job|run|wheel/&lt;jid&gt;/…</c>, <c>syndic/&lt;id&gt;/…&lt;jid&gt;…</c> or a bare jid tag.</summary>
-    public static string? JidOf(string tag)
-    {
-        ReadOnlySpan<char> rest;
-        if (tag.StartsWith("salt/job/", StringComparison.Ordinal))
-        {
-            rest = tag.AsSpan(9);
-        }
-        else if (tag.StartsWith("salt/run/", StringComparison.Ordinal))
-        {
-            rest = tag.AsSpan(9);
-        }
-        else if (tag.StartsWith("salt/wheel/", StringComparison.Ordinal))
-        {
-            rest = tag.AsSpan(11);
-        }
-        else if (tag.StartsWith("syndic/", StringComparison.Ordinal))
-        {
-            // A syndic's forwarded events on a master of masters: syndic/<id>/<jid> (its minion list)
-            // or syndic/<id>/salt/job/<jid>/...; the jid is the first segment that is one.
-            foreach (var part in tag.Split('/').Skip(2))
-            {
-                if (part.Length >= 20 && Protocol.Jobs.Jid.IsJid(part))
-                {
-                    return part;
-                }
-            }
-
-            return null;
-        }
-        else
-        {
-            return tag.Length >= 20 && !tag.Contains('/', StringComparison.Ordinal) && Protocol.Jobs.Jid.IsJid(tag) ? tag : null;
-        }
-
-        var slash = rest.IndexOf('/');
-        var jid = slash < 0 ? rest : rest[..slash];
-        return jid.IsEmpty ? null : jid.ToString();
     }
 }

@@ -15,7 +15,7 @@ namespace SaltApi.EmbeddedMaster.Bus;
 /// queue; a reader that falls too far behind is disconnected instead of slowing the master.
 /// Deliberate difference: Salt buffers without limit for a slow reader (ipc_write_buffer 0).
 /// </summary>
-internal sealed class EventBus : IAsyncDisposable
+internal sealed class EventPublisher : IAsyncDisposable
 {
     private readonly ILogger log;
     private readonly int readerQueue;
@@ -28,7 +28,7 @@ internal sealed class EventBus : IAsyncDisposable
     private long nextReaderId;
     private int pullConnections;
 
-    public EventBus(ILogger log, int readerQueue, int maxReaders)
+    public EventPublisher(ILogger log, int readerQueue, int maxReaders)
     {
         this.log = log;
         this.readerQueue = readerQueue;
