@@ -83,6 +83,12 @@ internal sealed record ClientOptions
             throw new ConfigException($"{ConfigKey}.request_sockets", "must be between 1 and 65536");
         }
 
+        // As salt.transport.request_client: a request channel exists only for these two.
+        if (o.Master.Transport is not ("zeromq" or "tcp"))
+        {
+            throw new ConfigException("transport", "must be zeromq or tcp");
+        }
+
         if (o.EventQueue < 16 || o.JobEventQueue < 16)
         {
             throw new ConfigException(ConfigKey, "event queues must hold at least 16 events");
