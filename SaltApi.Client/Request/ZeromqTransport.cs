@@ -140,6 +140,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         private readonly List<Socket> readable = [];
         private readonly List<Conn> ready = [];
         private NetMQSelector.Item[] items = [];
+        private NetMQPoller? poller;
         private bool itemsDirty = true;
         private int wakePending;
         private int sweeps;
@@ -221,6 +222,12 @@ internal sealed partial class ZeromqTransport : IRequestTransport
 
         private void Run()
         {
+            if (options.RequestPoller == "netmq")
+            {
+                RunPoller();
+                return;
+            }
+
             var wakeItem = new NetMQSelector.Item(wakeReader, PollEvents.PollIn);
             var wakeHandle = MailboxHandle.Of(wakeReader);
             var nextSweep = Environment.TickCount64 + SweepMs;
@@ -306,6 +313,62 @@ internal sealed partial class ZeromqTransport : IRequestTransport
             }
             finally
             {
+                Close();
+            }
+        }
+
+        /// <summary>
+        /// The same worker on a NetMQPoller (<c>request_poller: netmq</c>), as the embedded master's server runs: every
+        /// open socket, idle or not, stays in the poller, and a timer runs the sweep. Selectable for the bench.
+        /// </summary>
+        private void RunPoller()
+        {
+            var timer = new NetMQTimer(SweepMs);
+            poller = [wakeReader, timer];
+            wakeReader.ReceiveReady += (_, _) =>
+            {
+                while (wakeReader.TrySkipFrame())
+                {
+                }
+
+                Volatile.Write(ref wakePending, 0);
+                if (Volatile.Read(ref failRequests) is var fail && fail != failSeen)
+                {
+                    failSeen = fail;
+                    FailAll();
+                }
+
+                while (!stopped && incoming.TryDequeue(out var w))
+                {
+                    Start(w);
+                }
+
+                if (stopped)
+                {
+                    poller.StopAsync();
+                }
+            };
+            timer.Elapsed += (_, _) => SweepExpired();
+            try
+            {
+                poller.Run();
+            }
+            catch (TerminatingException)
+            {
+                // the NetMQ context is going away
+            }
+            finally
+            {
+                var p = poller;
+                poller = null;
+                foreach (var c in inflight.Values.Concat(idle))
+                {
+                    p.Remove(c.Socket);
+                }
+
+                p.Remove(wakeReader);
+                p.Remove(timer);
+                p.Dispose();
                 Close();
             }
         }
@@ -446,6 +509,12 @@ internal sealed partial class ZeromqTransport : IRequestTransport
             s.Connect(options.Master.MasterUri);
             Interlocked.Increment(ref openSockets);
             var conn = new Conn(s, monitor);
+            if (poller is not null)
+            {
+                s.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
+                poller.Add(s);
+            }
+
             if (conn.Handle is not null)
             {
                 handles[conn.Handle] = conn;
@@ -456,6 +525,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
 
         private void Discard(Conn c)
         {
+            poller?.Remove(c.Socket);
             if (c.Handle is not null)
             {
                 handles.Remove(c.Handle);

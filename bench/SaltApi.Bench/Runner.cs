@@ -501,15 +501,22 @@ internal sealed class Runner(Settings s)
 
     /// <summary>
     /// The request channel over each transport: the split pair (API daemon and master process) with
-    /// <c>transport: zeromq</c> and then <c>transport: tcp</c>, rest_wsgi local_async at c = 1, 16, 64 and sync
-    /// local at c = 1, 16, with the API daemon's CPU per request (where the client side of the transport runs).
+    /// <c>transport: zeromq</c> (its request threads on their own poll loop, then on a NetMQPoller) and with
+    /// <c>transport: tcp</c>: rest_wsgi local_async at c = 1, 16, 64 and sync local at c = 1, 16, with the API
+    /// daemon's CPU per request (where the client side of the transport runs).
     /// </summary>
     private async Task TransportsAsync()
     {
-        var results = new Dictionary<(string Transport, string Client, int C), WrkResult>();
-        foreach (var transport in new[] { "zeromq", "tcp" })
+        (string Name, string Yaml)[] variants =
+        [
+            ("zeromq", "transport: zeromq"),
+            ("zeromq (NetMQPoller)", "transport: zeromq\nsaltapi_client:\n  request_poller: netmq"),
+            ("tcp", "transport: tcp"),
+        ];
+        var results = new Dictionary<(string Transport, string Client, int C), (WrkResult R, double CpuUs)>();
+        foreach (var (transport, yaml) in variants)
         {
-            var (master, api, why) = await BenchDaemon.StartSplitAsync($"  minions: 5\n  latency_ms: {MinionLatencyMs}", 5, $"transport: {transport}");
+            var (master, api, why) = await BenchDaemon.StartSplitAsync($"  minions: 5\n  latency_ms: {MinionLatencyMs}", 5, yaml);
             if (master is null || api is null)
             {
                 table.NotRun($"rest_wsgi over transport: {transport}", why);
@@ -536,22 +543,25 @@ internal sealed class Runner(Settings s)
 
                 foreach (var c in new[] { 1, 16 })
                 {
-                    results[(transport, "local", c)] = await SplitRowAsync($"rest_wsgi local (sync), split, transport: {transport}", c, syncLoad, api, master);
+                    results[(transport, "local (sync)", c)] = await SplitRowAsync($"rest_wsgi local (sync), split, transport: {transport}", c, syncLoad, api, master);
                 }
             }
         }
 
-        foreach (var ((transport, client, c), tcp) in results.Where(r => r.Key.Transport == "tcp"))
+        foreach (var (a, b) in new[] { ("tcp", "zeromq"), ("zeromq (NetMQPoller)", "zeromq") })
         {
-            if (results.TryGetValue(("zeromq", client, c), out var zmq) && zmq.Rps > 0)
+            foreach (var ((transport, client, c), x) in results.Where(r => r.Key.Transport == a))
             {
-                table.Add(new Row($"rest_wsgi {client}: tcp / zeromq", C(c), Note: $"req/s {tcp.Rps / zmq.Rps:0.00}×, p50 {tcp.P50 / zmq.P50:0.00}× ({tcp.Rps:N0} vs {zmq.Rps:N0} req/s)"));
+                if (results.TryGetValue((b, client, c), out var y) && y.R.Rps > 0 && y.R.P50 > 0 && y.CpuUs > 0)
+                {
+                    table.Add(new Row($"rest_wsgi {client}: {a} / {b}", C(c), Note: $"req/s {x.R.Rps / y.R.Rps:0.00}×, p50 {x.R.P50 / y.R.P50:0.00}×, API CPU/request {x.CpuUs / y.CpuUs:0.00}× ({x.CpuUs:0} vs {y.CpuUs:0} µs)"));
+                }
             }
         }
     }
 
     /// <summary>One point on the split pair: the API daemon's row, the master process's CPU in the note.</summary>
-    private async Task<WrkResult> SplitRowAsync(string name, int c, HttpLoad load, BenchDaemon api, BenchDaemon master)
+    private async Task<(WrkResult R, double CpuUs)> SplitRowAsync(string name, int c, HttpLoad load, BenchDaemon api, BenchDaemon master)
     {
         var (apiCpu, masterCpu) = (api.Proc.CpuTime(), master.Proc.CpuTime());
         var sw = Stopwatch.StartNew();
@@ -562,7 +572,7 @@ internal sealed class Runner(Settings s)
         var note = $"API daemon CPU {apiUsed.TotalSeconds / seconds:0.00} cores, {apiUsed.TotalMicroseconds / Math.Max(1, total):0} µs/request; "
             + $"master process {masterUsed.TotalSeconds / seconds:0.00} cores, {masterUsed.TotalMicroseconds / Math.Max(1, total):0} µs/request";
         table.Add(new Row(name, C(c), r.Rps, r.P50, r.P99, r.Errors, api.Proc.Memory().RssMb, ratio, note));
-        return r;
+        return (r, apiUsed.TotalMicroseconds / Math.Max(1, total));
     }
 
     private async Task TenThousandAsync()
