@@ -312,8 +312,11 @@ public abstract class ClientsTests(MasterFixture m)
     }
 }
 
-/// <summary>Over ZeroMQ (the default transport).</summary>
+/// <summary>Over ZeroMQ (the default transport). Not in parallel with the TCP run: two masters at once on a
+/// loaded machine would crowd the fixture's 1 s publish timeout.</summary>
+[Collection(nameof(ClientsTests))]
 public sealed class ClientsZeromqTests(MasterFixture m) : ClientsTests(m), IClassFixture<MasterFixture>;
 
 /// <summary>Over Salt's TCP transport.</summary>
+[Collection(nameof(ClientsTests))]
 public sealed class ClientsTcpTests(TcpMasterFixture m) : ClientsTests(m), IClassFixture<TcpMasterFixture>;
