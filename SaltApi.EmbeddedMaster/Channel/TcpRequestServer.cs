@@ -41,6 +41,9 @@ internal sealed partial class TcpRequestServer(ILogger log, Func<byte[], Task<by
     private Task accepting = Task.CompletedTask;
     private int accepted;
 
+    // Requests read and not yet answered: running plus waiting for a slot.
+    private int inProgress;
+
     /// <inheritdoc/>
     public int Port { get; private set; }
 
@@ -178,35 +181,31 @@ internal sealed partial class TcpRequestServer(ILogger log, Func<byte[], Task<by
         }
     }
 
-    // As TCPReqServer.handle_stream: each message handled at once (spawn_callback); max_concurrent_requests run,
-    // up to max_pending_requests more wait, and beyond that a request is dropped (the client times out).
+    // As TCPReqServer.handle_stream: each message handled at once (spawn_callback), off the connection's reader so
+    // that one slow request never holds up the others multiplexed on it; max_concurrent_requests run, up to
+    // max_pending_requests more wait, and beyond that a request is dropped (the client times out).
     private void Accept(Socket s, SemaphoreSlim writeLock, byte[] head, byte[] body)
     {
-        if (running.CurrentCount == 0 && Volatile.Read(ref waiting) >= maxPending)
+        if (Interlocked.Increment(ref inProgress) > maxPending + maxConcurrent)
         {
+            Interlocked.Decrement(ref inProgress);
             log.LogWarning("request queue full; dropping a request");
             return;
         }
 
-        _ = HandleAsync(s, writeLock, head, body);
+        ThreadPool.UnsafeQueueUserWorkItem(static st => _ = st.Server.HandleAsync(st.Socket, st.WriteLock, st.Head, st.Body), (Server: this, Socket: s, WriteLock: writeLock, Head: head, Body: body), preferLocal: false);
     }
-
-    private int waiting;
 
     private async Task HandleAsync(Socket s, SemaphoreSlim writeLock, byte[] head, byte[] body)
     {
-        Interlocked.Increment(ref waiting);
         try
         {
             await running.WaitAsync(stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            Interlocked.Decrement(ref inProgress);
             return;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref waiting);
         }
 
         try
@@ -247,6 +246,7 @@ internal sealed partial class TcpRequestServer(ILogger log, Func<byte[], Task<by
         finally
         {
             running.Release();
+            Interlocked.Decrement(ref inProgress);
         }
     }
 

@@ -138,6 +138,24 @@ public sealed class TcpChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_beyond_max_concurrent_requests_on_one_connection_wait_and_are_all_answered_by_mid()
+    {
+        await using var one = await StartAsync(c =>
+        {
+            c["transport"] = "tcp";
+            ((OrderedDictionary<string, object?>)c["embedded_master"]!)["max_concurrent_requests"] = 1L;
+        });
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 20_000 };
+        await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, one.Master.RetPort));
+        s.Send(Enumerable.Range(1, 40).SelectMany(i => Request(Map(("mid", (long)i)), Map(("cmd", "ping"), ("n", (long)i)))).ToArray());
+
+        var replies = Read(s, 40);
+
+        Assert.All(replies, r => Assert.Equal(((OrderedDictionary<string, object?>)r["head"]!)["mid"], ((OrderedDictionary<string, object?>)r["body"]!)["n"]));
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), replies.Select(r => (long)((OrderedDictionary<string, object?>)r["head"]!)["mid"]!).Order());
+    }
+
+    [Fact]
     public void The_zeromq_port_is_not_opened_with_transport_tcp()
     {
         // A ZeroMQ peer gets no ZMTP greeting: the port speaks Salt's TCP framing only.
