@@ -267,7 +267,9 @@ internal sealed partial class TcpTransport : IRequestTransport
             var stopping = owner.stop.Token;
             while (!stopping.IsCancellationRequested)
             {
-                var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                // An address's own family (no dual-mode socket, which a host without IPv6 cannot open); a name: dual mode.
+                var s = endpoint is IPEndPoint ipe ? new Socket(ipe.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+                s.NoDelay = true;
                 try
                 {
                     Configure(s, o);
