@@ -26,7 +26,7 @@ public sealed class SaltMaster : IAsyncDisposable
 
     private readonly CancellationTokenSource stop = new();
     private readonly List<string> createdFiles = [];
-    private RequestServer? server;
+    private IRequestServer? server;
     private EventPublisher? bus;
     private Timer? cleaner;
     private Timer? presenceTimer;
@@ -112,7 +112,10 @@ public sealed class SaltMaster : IAsyncDisposable
         Context = new MasterContext(opts, config, options, bus, registry, ck, new Acl(ck), loadAuth, jobs, running, executor, keys, rootKeys, log, stop.Token);
 
         var clear = new ClearFuncs(Context);
-        server = new RequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes);
+        // As Salt's ReqServerChannel.factory: the master's transport picks the request server.
+        server = config.Transport == "tcp"
+            ? new TcpRequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes)
+            : new RequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes);
         server.Bind(config.Interface, config.RetPort);
         RetPort = server.Port;
 

@@ -20,6 +20,12 @@ internal sealed record ClientOptions
     /// <summary><c>saltapi_client.request_sockets</c>: REQ sockets in flight at once, over all threads.</summary>
     public int RequestSockets { get; init; } = 256;
 
+    /// <summary>
+    /// <c>saltapi_client.request_poller</c>: how a ZeroMQ request thread waits for its sockets: <c>hand</c> (its own
+    /// poll over the in-flight sockets only) or <c>netmq</c> (a NetMQPoller over every open socket).
+    /// </summary>
+    public string RequestPoller { get; init; } = "hand";
+
     /// <summary><c>saltapi_client.event_queue</c>: events a subscriber may fall behind before it is dropped.</summary>
     public int EventQueue { get; init; } = 10_000;
 
@@ -71,6 +77,7 @@ internal sealed record ClientOptions
             RequestThreads = ConfigValues.GetInt(own, "request_threads", o.RequestThreads, ConfigKey),
             RequestSockets = ConfigValues.GetInt(own, "request_sockets", o.RequestSockets, ConfigKey),
             EventQueue = ConfigValues.GetInt(own, "event_queue", o.EventQueue, ConfigKey),
+            RequestPoller = own.GetValueOrDefault("request_poller") as string ?? o.RequestPoller,
             JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
         };
         if (o.RequestThreads is < 1 or > 64)
@@ -81,6 +88,17 @@ internal sealed record ClientOptions
         if (o.RequestSockets is < 1 or > 65536)
         {
             throw new ConfigException($"{ConfigKey}.request_sockets", "must be between 1 and 65536");
+        }
+
+        if (o.RequestPoller is not ("hand" or "netmq"))
+        {
+            throw new ConfigException($"{ConfigKey}.request_poller", "must be hand or netmq");
+        }
+
+        // As salt.transport.request_client: a request channel exists only for these two.
+        if (o.Master.Transport is not ("zeromq" or "tcp"))
+        {
+            throw new ConfigException("transport", "must be zeromq or tcp");
         }
 
         if (o.EventQueue < 16 || o.JobEventQueue < 16)

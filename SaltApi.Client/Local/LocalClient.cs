@@ -193,20 +193,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
         var pending = listen ? bus.BeginJob() : null;
         try
         {
-            object? reply;
-            try
-            {
-                reply = await master.Channel.SendAsync(load, perAttempt, MasterCalls.Tries, ct).ConfigureAwait(false);
-            }
-            catch (RequestTimeoutException e)
-            {
-                // Deliberate difference: Salt wraps this into a generic SaltClientError (500); we report the master as unavailable (503).
-                throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut, e);
-            }
-            catch (MasterGoneException e)
-            {
-                throw new SaltMasterUnavailableException(e.Message, e);
-            }
+            var reply = await master.PublishAsync(load, perAttempt, ct).ConfigureAwait(false);
 
             var pub = CheckPubData(reply, options.Master.OrderMasters);
             if (pub is null)

@@ -23,32 +23,41 @@ internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
 
     public const int Tries = 3;
 
-    public RequestChannel Channel => channel;
-
     /// <summary>master_call: the reply, with error maps raised.</summary>
     public async Task<object?> CallAsync(IEnumerable<KeyValuePair<string, object?>> load, CancellationToken ct)
     {
-        object? reply;
-        try
-        {
-            reply = await channel.SendAsync(load, options.MasterCallTimeout, Tries, ct).ConfigureAwait(false);
-        }
-        catch (RequestTimeoutException e)
-        {
-            // Salt raises SaltReqTimeoutError (503 in rest_cherrypy).
-            throw new SaltMasterUnavailableException(MessageTimedOut, e);
-        }
-        catch (MasterGoneException e)
-        {
-            throw new SaltMasterUnavailableException(e.Message, e);
-        }
-
+        // Salt raises SaltReqTimeoutError (503 in rest_cherrypy).
+        var reply = await SendAsync(load, options.MasterCallTimeout, MessageTimedOut, ct).ConfigureAwait(false);
         if (reply is OrderedDictionary<string, object?> map && map.TryGetValue("error", out var error))
         {
             throw FromErrorMap(error);
         }
 
         return reply;
+    }
+
+    /// <summary>
+    /// LocalClient.pub's request: the master's reply as it came (LocalClient checks it). Deliberate difference:
+    /// Salt wraps a timeout into a generic SaltClientError (500); we report the master as unavailable (503).
+    /// </summary>
+    public Task<object?> PublishAsync(IEnumerable<KeyValuePair<string, object?>> load, TimeSpan perAttempt, CancellationToken ct) =>
+        SendAsync(load, perAttempt, PublishTimedOut, ct);
+
+    /// <summary>The one place a request channel error becomes the client's error: both are a 503.</summary>
+    private async Task<object?> SendAsync(IEnumerable<KeyValuePair<string, object?>> load, TimeSpan perAttempt, string timedOut, CancellationToken ct)
+    {
+        try
+        {
+            return await channel.SendAsync(load, perAttempt, Tries, ct).ConfigureAwait(false);
+        }
+        catch (RequestTimeoutException e)
+        {
+            throw new SaltMasterUnavailableException(timedOut, e);
+        }
+        catch (MasterGoneException e)
+        {
+            throw new SaltMasterUnavailableException(e.Message, e);
+        }
     }
 
     /// <summary>salt.utils.error.raise_error: the exception class named by the master.</summary>

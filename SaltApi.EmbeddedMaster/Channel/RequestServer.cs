@@ -15,7 +15,7 @@ namespace SaltApi.EmbeddedMaster.Channel;
 /// once while fewer than max_concurrent_requests run, else waits in a lock-free queue that finishing workers
 /// drain; replies wait in a lock-free queue too, and the NetMQQueue only carries one wake-up for a burst of them.
 /// </remarks>
-internal sealed class RequestServer : IAsyncDisposable
+internal sealed class RequestServer : IRequestServer
 {
     private readonly ILogger log;
     private readonly Func<byte[], Task<byte[]?>> handler;

@@ -39,7 +39,7 @@ internal sealed class BenchDaemon : IAsyncDisposable
 
     public string SockDir => Path.Combine(Dir, "sock");
 
-    public static string MasterYaml(string dir, int retPort, int wsgiPort, int cherrypyPort, string embeddedYaml, int timeout) => $"""
+    public static string MasterYaml(string dir, int retPort, int wsgiPort, int cherrypyPort, string embeddedYaml, int timeout, string masterExtra = "") => $"""
         interface: 127.0.0.1
         ret_port: {retPort}
         sock_dir: {dir}/sock
@@ -66,6 +66,7 @@ internal sealed class BenchDaemon : IAsyncDisposable
           disable_ssl: true
           # As an operator serving many clients raises it (Salt's default 100 + socket_queue_size 30 caps connections at 130).
           thread_pool: 512
+        {masterExtra}
         {Environment.GetEnvironmentVariable("BENCH_MASTER_EXTRA") ?? ""}
         """;
 
@@ -105,8 +106,9 @@ internal sealed class BenchDaemon : IAsyncDisposable
     /// salt-api with no module exits) and the API process (no <c>embedded_master:</c>, rest_wsgi only), which
     /// talks to the first over its ret_port and sock_dir as it would to a real salt-master on the host.
     /// Separates the API's own CPU per request from the master's and the simulated minions'.
+    /// <paramref name="masterExtra"/> is top-level YAML for both (e.g. <c>transport: tcp</c>).
     /// </summary>
-    public static async Task<(BenchDaemon? Master, BenchDaemon? Api, string Why)> StartSplitAsync(string embeddedYaml, int timeout)
+    public static async Task<(BenchDaemon? Master, BenchDaemon? Api, string Why)> StartSplitAsync(string embeddedYaml, int timeout, string masterExtra = "")
     {
         if (!File.Exists(Paths.HostDll))
         {
@@ -116,7 +118,7 @@ internal sealed class BenchDaemon : IAsyncDisposable
         var (wsgi, cherrypy, ret) = (FreePort(), FreePort(), FreePort());
         var masterDir = Directory.CreateTempSubdirectory("saltapi-bench-master-").FullName;
         var apiDir = Directory.CreateTempSubdirectory("saltapi-bench-api-").FullName;
-        var yaml = MasterYaml(masterDir, ret, wsgi, cherrypy, embeddedYaml, timeout);
+        var yaml = MasterYaml(masterDir, ret, wsgi, cherrypy, embeddedYaml, timeout, masterExtra);
         await File.WriteAllTextAsync(Path.Combine(masterDir, "users"), $"{User}:{Password}\n");
         await File.WriteAllTextAsync(Path.Combine(masterDir, "master"), Without(yaml, "rest_wsgi:"));
         var apiYaml = Without(Without(yaml, "rest_cherrypy:"), "embedded_master:")

@@ -58,10 +58,18 @@ internal sealed class Runner(Settings s)
             await Guard("ceiling", CeilingAsync);
         }
 
-        await Guard("daemon (5 minions)", FiveMinionsAsync);
+        if (DaemonGroups.Keys.Any(s.Runs))
+        {
+            await Guard("daemon (5 minions)", FiveMinionsAsync);
+        }
         if (s.Runs("split"))
         {
             await Guard(SplitName, SplitAsync);
+        }
+
+        if (s.Runs("transport"))
+        {
+            await Guard("request transports (zeromq, tcp)", TransportsAsync);
         }
 
         if (s.Runs("10k"))
@@ -489,6 +497,82 @@ internal sealed class Runner(Settings s)
                 table.Add(new Row(SplitName + ": c=64 / c=1", Note: $"{many / one:0.0}× ({many:N0} vs {one:N0} req/s)"));
             }
         }
+    }
+
+    /// <summary>
+    /// The request channel over each transport: the split pair (API daemon and master process) with
+    /// <c>transport: zeromq</c> (its request threads on their own poll loop, then on a NetMQPoller) and with
+    /// <c>transport: tcp</c>: rest_wsgi local_async at c = 1, 16, 64 and sync local at c = 1, 16, with the API
+    /// daemon's CPU per request (where the client side of the transport runs).
+    /// </summary>
+    private async Task TransportsAsync()
+    {
+        (string Name, string Yaml)[] variants =
+        [
+            ("zeromq", "transport: zeromq"),
+            ("zeromq (NetMQPoller)", "transport: zeromq\nsaltapi_client:\n  request_poller: netmq"),
+            ("tcp", "transport: tcp"),
+        ];
+        var results = new Dictionary<(string Transport, string Client, int C), (WrkResult R, double CpuUs)>();
+        foreach (var (transport, yaml) in variants)
+        {
+            var (master, api, why) = await BenchDaemon.StartSplitAsync($"  minions: 5\n  latency_ms: {MinionLatencyMs}", 5, yaml);
+            if (master is null || api is null)
+            {
+                table.NotRun($"rest_wsgi over transport: {transport}", why);
+                continue;
+            }
+
+            await using (master)
+            await using (api)
+            {
+                var asyncLoad = new HttpLoad(api.Wsgi, LowstateWsgi("local_async"), [Json, AcceptJson]);
+                var syncLoad = new HttpLoad(api.Wsgi, LowstateWsgi("local"), [Json, AcceptJson]);
+                var (status, body) = await ProbeAsync(syncLoad.Url, syncLoad.Body!);
+                if (status != 200 || !body.Contains("\"ms--4\": true", StringComparison.Ordinal))
+                {
+                    table.NotRun($"rest_wsgi over transport: {transport}", $"answered {status}: {Short(body)}");
+                    continue;
+                }
+
+                await Wrk.RunAsync(asyncLoad, 16, s.JitWarmup);
+                foreach (var c in new[] { 1, 16, 64 })
+                {
+                    results[(transport, "local_async", c)] = await SplitRowAsync($"rest_wsgi local_async, split, transport: {transport}", c, asyncLoad, api, master);
+                }
+
+                foreach (var c in new[] { 1, 16 })
+                {
+                    results[(transport, "local (sync)", c)] = await SplitRowAsync($"rest_wsgi local (sync), split, transport: {transport}", c, syncLoad, api, master);
+                }
+            }
+        }
+
+        foreach (var (a, b) in new[] { ("tcp", "zeromq"), ("zeromq (NetMQPoller)", "zeromq") })
+        {
+            foreach (var ((transport, client, c), x) in results.Where(r => r.Key.Transport == a))
+            {
+                if (results.TryGetValue((b, client, c), out var y) && y.R.Rps > 0 && y.R.P50 > 0 && y.CpuUs > 0)
+                {
+                    table.Add(new Row($"rest_wsgi {client}: {a} / {b}", C(c), Note: $"req/s {x.R.Rps / y.R.Rps:0.00}×, p50 {x.R.P50 / y.R.P50:0.00}×, API CPU/request {x.CpuUs / y.CpuUs:0.00}× ({x.CpuUs:0} vs {y.CpuUs:0} µs)"));
+                }
+            }
+        }
+    }
+
+    /// <summary>One point on the split pair: the API daemon's row, the master process's CPU in the note.</summary>
+    private async Task<(WrkResult R, double CpuUs)> SplitRowAsync(string name, int c, HttpLoad load, BenchDaemon api, BenchDaemon master)
+    {
+        var (apiCpu, masterCpu) = (api.Proc.CpuTime(), master.Proc.CpuTime());
+        var sw = Stopwatch.StartNew();
+        var (r, total) = await Wrk.MeasureAsync(load, c, s);
+        var seconds = sw.Elapsed.TotalSeconds;
+        var (apiUsed, masterUsed) = (api.Proc.CpuTime() - apiCpu, master.Proc.CpuTime() - masterCpu);
+        double? ratio = ceiling.TryGetValue(c, out var ceil) ? r.Rps / ceil : null;
+        var note = $"API daemon CPU {apiUsed.TotalSeconds / seconds:0.00} cores, {apiUsed.TotalMicroseconds / Math.Max(1, total):0} µs/request; "
+            + $"master process {masterUsed.TotalSeconds / seconds:0.00} cores, {masterUsed.TotalMicroseconds / Math.Max(1, total):0} µs/request";
+        table.Add(new Row(name, C(c), r.Rps, r.P50, r.P99, r.Errors, api.Proc.Memory().RssMb, ratio, note));
+        return (r, apiUsed.TotalMicroseconds / Math.Max(1, total));
     }
 
     private async Task TenThousandAsync()

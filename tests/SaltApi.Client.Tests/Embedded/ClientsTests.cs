@@ -4,8 +4,8 @@ using static SaltApi.Client.Tests.Support.MasterFixture;
 
 namespace SaltApi.Client.Tests.Embedded;
 
-/// <summary>Every client's result shape against the embedded master over real sockets.</summary>
-public sealed class ClientsTests(MasterFixture m) : IClassFixture<MasterFixture>
+/// <summary>Every client's result shape against the embedded master over real sockets, on both request transports.</summary>
+public abstract class ClientsTests(MasterFixture m)
 {
     private static (string, object?)[] Low(params (string, object?)[] kv) => [.. kv, .. Eauth()];
 
@@ -311,3 +311,12 @@ public sealed class ClientsTests(MasterFixture m) : IClassFixture<MasterFixture>
         Assert.Contains("ssh", e.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Over ZeroMQ (the default transport). Not in parallel with the TCP run: two masters at once on a
+/// loaded machine would crowd the fixture's 1 s publish timeout.</summary>
+[Collection(nameof(ClientsTests))]
+public sealed class ClientsZeromqTests(MasterFixture m) : ClientsTests(m), IClassFixture<MasterFixture>;
+
+/// <summary>Over Salt's TCP transport.</summary>
+[Collection(nameof(ClientsTests))]
+public sealed class ClientsTcpTests(TcpMasterFixture m) : ClientsTests(m), IClassFixture<TcpMasterFixture>;

@@ -13,11 +13,17 @@ public sealed class MasterRestartTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
-    [Fact]
-    public async Task Requests_in_flight_fail_clearly_and_later_ones_succeed_once_the_master_is_back()
+    [Theory]
+    [InlineData("zeromq")]
+    [InlineData("tcp")]
+    public async Task Requests_in_flight_fail_clearly_and_later_ones_succeed_once_the_master_is_back(string transport)
     {
         WriteUsers(dir.Path);
-        var config = MakeConfig(dir.Path, FreePort.Next(), c => ((OrderedDictionary<string, object?>)c["embedded_master"]!)["latency_ms"] = 300L);
+        var config = MakeConfig(dir.Path, FreePort.Next(), c =>
+        {
+            ((OrderedDictionary<string, object?>)c["embedded_master"]!)["latency_ms"] = 300L;
+            c["transport"] = transport;
+        });
         var master = await EmbeddedMaster.SaltMaster.StartAsync(config, NullLoggerFactory.Instance);
         await using var layer = SaltClientLayer.Create(config, NullLoggerFactory.Instance);
         var low = new[] { ("client", (object?)"local"), ("tgt", "ms--*"), ("fun", "test.ping") }.Concat(Eauth()).ToArray();
@@ -52,15 +58,17 @@ public sealed class MasterRestartTests : IDisposable
         Assert.All(((OrderedDictionary<string, object?>)after[0]!).Values, v => Assert.Equal(true, v));
     }
 
-    [Fact]
-    public async Task A_master_that_stops_answering_but_leaves_its_files_is_a_503_after_Salts_tries()
+    [Theory]
+    [InlineData("zeromq")]
+    [InlineData("tcp")]
+    public async Task A_master_that_stops_answering_but_leaves_its_files_is_a_503_after_Salts_tries(string transport)
     {
         // workers.ipc and publish_pull.ipc exist, nothing listens on ret_port: the request channel times out.
         var sock = Path.Combine(dir.Path, "s");
         Directory.CreateDirectory(sock);
         File.WriteAllText(Path.Combine(sock, "workers.ipc"), "");
         File.WriteAllText(Path.Combine(sock, "publish_pull.ipc"), "");
-        var config = MakeConfig(dir.Path, FreePort.Next());
+        var config = MakeConfig(dir.Path, FreePort.Next(), c => c["transport"] = transport);
         await using var layer = SaltClientLayer.Create(config, NullLoggerFactory.Instance);
 
         var e = await Assert.ThrowsAsync<SaltMasterUnavailableException>(() => layer.Client.RunAsync(

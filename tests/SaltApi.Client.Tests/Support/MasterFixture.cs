@@ -6,9 +6,10 @@ namespace SaltApi.Client.Tests.Support;
 /// <summary>
 /// The real embedded master (ROUTER on a free port, bus sockets in a temp sock_dir) and the real client
 /// layer on top of it: file eauth with saltdev (everything) and limited (test.* only), minions
-/// ms--0 … ms--4 that answer and quiet1 that never does.
+/// ms--0 … ms--4 that answer and quiet1 that never does. The request channel runs over ZeroMQ here and over
+/// Salt's TCP transport in <see cref="TcpMasterFixture"/>.
 /// </summary>
-public sealed class MasterFixture : IAsyncLifetime, IDisposable
+public class MasterFixture : IAsyncLifetime, IDisposable
 {
     public const string Password = "saltdev";
 
@@ -21,6 +22,9 @@ public sealed class MasterFixture : IAsyncLifetime, IDisposable
     public string SockDir => Path.Combine(dir.Path, "s");
 
     public OrderedDictionary<string, object?> Config { get; private set; } = null!;
+
+    /// <summary>The master's <c>transport</c>: the request channel both sides speak.</summary>
+    public virtual string Transport => "zeromq";
 
     public static OrderedDictionary<string, object?> Map(params (string Key, object? Value)[] pairs)
     {
@@ -66,7 +70,7 @@ public sealed class MasterFixture : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         WriteUsers(dir.Path);
-        Config = MakeConfig(dir.Path, 0);
+        Config = MakeConfig(dir.Path, 0, c => c["transport"] = Transport);
         Master = await EmbeddedMaster.SaltMaster.StartAsync(Config, NullLoggerFactory.Instance);
         Config["ret_port"] = (long)Master.RetPort;
         Layer = SaltClientLayer.Create(Config, NullLoggerFactory.Instance);
@@ -79,10 +83,20 @@ public sealed class MasterFixture : IAsyncLifetime, IDisposable
         dir.Dispose();
     }
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose()
+    {
+        dir.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     public Task<IReadOnlyList<object?>> Run(params (string Key, object? Value)[] low) =>
         Layer.Client.RunAsync(Map(low), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 
     public static (string, object?)[] Eauth(string user = "saltdev") => [("eauth", "file"), ("username", user), ("password", Password)];
+}
+
+/// <summary>The same master and client layer with <c>transport: tcp</c>.</summary>
+public sealed class TcpMasterFixture : MasterFixture
+{
+    public override string Transport => "tcp";
 }

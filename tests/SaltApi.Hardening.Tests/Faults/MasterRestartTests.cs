@@ -10,9 +10,10 @@ namespace SaltApi.Hardening.Tests.Faults;
 /// the embedded master (and rest_cherrypy, since a salt-api with no module exits), and an API daemon with
 /// no <c>embedded_master</c> pointed at its ret_port and sock_dir, as at a real salt-master on the host.
 /// The master process is killed while 16 requests are in flight; every one must answer 503 at once, not
-/// wait out its request timeout, and nothing may be sent again to the restarted master.
+/// wait out its request timeout, and nothing may be sent again to the restarted master. On both request
+/// transports (<c>transport: zeromq</c> and <c>tcp</c>).
 /// </summary>
-public sealed class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+public abstract class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string WrongCreds = "\"eauth\": \"file\", \"username\": \"saltdev\", \"password\": \"wrong\"";
     private readonly string masterDir = Directory.CreateTempSubdirectory("saltapi-master-").FullName;
@@ -23,8 +24,12 @@ public sealed class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper outp
     private Daemon? master;
     private Daemon? api;
 
+    /// <summary>The master config's <c>transport</c>, on both sides.</summary>
+    protected abstract string Transport { get; }
+
     private string MasterYaml => $"""
         interface: 127.0.0.1
+        transport: {Transport}
         ret_port: {retPort}
         sock_dir: {masterDir}/sock
         cachedir: {masterDir}/cache
@@ -51,6 +56,7 @@ public sealed class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper outp
     // Salt's defaults for the request timeouts: 5 s per publish attempt, 60 s per master_call attempt.
     private string ApiYaml => $"""
         interface: 127.0.0.1
+        transport: {Transport}
         ret_port: {retPort}
         sock_dir: {masterDir}/sock
         cachedir: {apiDir}/cache
@@ -180,4 +186,16 @@ public sealed class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper outp
         await UntilGoodAsync(TimeSpan.FromSeconds(30));
         Assert.False(api!.HasExited);
     }
+}
+
+/// <summary>Over ZeroMQ (the default transport).</summary>
+public sealed class MasterRestartZeromqTests(Xunit.Abstractions.ITestOutputHelper output) : MasterRestartTests(output)
+{
+    protected override string Transport => "zeromq";
+}
+
+/// <summary>Over Salt's TCP transport.</summary>
+public sealed class MasterRestartTcpTests(Xunit.Abstractions.ITestOutputHelper output) : MasterRestartTests(output)
+{
+    protected override string Transport => "tcp";
 }

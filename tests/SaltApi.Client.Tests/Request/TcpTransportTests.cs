@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using SaltApi.Client.Config;
+using SaltApi.Client.Request;
+using SaltApi.Client.Tests.Support;
+using SaltApi.Protocol.Config;
+
+namespace SaltApi.Client.Tests.Request;
+
+/// <summary>
+/// The request channel over Salt's TCP transport against a bare TCP peer: framing, multiplexing by mid,
+/// timeouts, reconnects, and the same no-resend and fail-at-once guarantees as over ZeroMQ.
+/// </summary>
+public sealed class TcpTransportTests
+{
+    private static ClientOptions Options(int port, int connections = 1) => ClientOptions.From(new Dictionary<string, object?>
+    {
+        ["interface"] = "127.0.0.1",
+        ["ret_port"] = (long)port,
+        ["transport"] = "tcp",
+        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_threads"] = (long)connections },
+    });
+
+    private static OrderedDictionary<string, object?> Ping(int i) => new() { ["cmd"] = "ping", ["n"] = (long)i };
+
+    private static long N(object? reply) => (long)((OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)reply!)["load"]!)["n"]!;
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), "condition not met in time");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public void Transports_other_than_zeromq_and_tcp_are_refused()
+    {
+        var e = Assert.Throws<ConfigException>(() => ClientOptions.From(new Dictionary<string, object?> { ["transport"] = "ws" }));
+        Assert.Equal("transport", e.Key);
+    }
+
+    [Fact]
+    public async Task Requests_share_one_connection_and_replies_out_of_order_find_their_request_by_mid()
+    {
+        using var peer = new TcpPeer((_, _) => false);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+        var calls = Enumerable.Range(0, 5).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(10), 3, CancellationToken.None)).ToList();
+        await UntilAsync(() => peer.Received.Count == 5);
+
+        // Salt's head: exactly {"mid": N}, ids distinct; one connection carries them all.
+        var received = peer.Received.ToList();
+        Assert.All(received, r => Assert.Equal(["mid"], r.HeadMap.Keys));
+        Assert.Equal(5, received.Select(r => r.Mid).Distinct().Count());
+        Assert.Equal(1, peer.Connections);
+
+        foreach (var r in Enumerable.Reverse(received))
+        {
+            peer.Reply(r, r.Envelope);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(i, N(await calls[i].WaitAsync(TimeSpan.FromSeconds(10))));
+        }
+    }
+
+    [Fact]
+    public async Task A_reply_split_into_single_bytes_and_one_for_an_unknown_mid_are_read_right()
+    {
+        using var peer = new TcpPeer((p, r) =>
+        {
+            // First a reply nobody waits for (ignored, as MessageClient does), then the real one a byte at a time.
+            TcpPeer.Write(r.Connection, TcpPeer.Frame(Protocol.Msgpack.SaltMsgpack.Serialize(new OrderedDictionary<string, object?> { ["mid"] = 999_999L }, Protocol.Msgpack.MsgpackDialect.Request), [0xc0]));
+            TcpPeer.Write(r.Connection, TcpPeer.Frame(r.Head, Protocol.Msgpack.SaltMsgpack.Serialize(r.Envelope, Protocol.Msgpack.MsgpackDialect.Request)), byteByByte: true);
+            return false;
+        });
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+
+        Assert.Equal(7, N(await channel.SendAsync(Ping(7), TimeSpan.FromSeconds(10), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20))));
+    }
+
+    [Fact]
+    public async Task Requests_in_flight_fail_at_once_when_the_connection_drops_none_is_sent_again_and_the_channel_reconnects()
+    {
+        using var peer = new TcpPeer((_, r) => (long)r.Load["n"]! >= 100);
+        using var channel = new RequestChannel(Options(peer.Port, connections: 2), NullLogger.Instance);
+        var calls = Enumerable.Range(0, 16).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
+        await UntilAsync(() => peer.Received.Count == 16);
+
+        var sw = Stopwatch.StartNew();
+        peer.DropConnections();
+        foreach (var call in calls)
+        {
+            await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        // Not the 30 s request timeout.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+
+        // The channel connects again by itself; none of the 16 is sent again, and new requests are served.
+        Assert.Equal(100, N(await channel.SendAsync(Ping(100), TimeSpan.FromSeconds(10), 3, CancellationToken.None)));
+        await Task.Delay(300);
+        Assert.Equal(17, peer.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_malformed_reply_drops_the_connection_and_fails_the_requests_on_it_at_once()
+    {
+        using var peer = new TcpPeer((_, r) =>
+        {
+            // 0xc1 is never valid msgpack; 300 nested arrays exceed the depth bound.
+            TcpPeer.Write(r.Connection, (long)r.Load["n"]! == 0 ? [0xc1] : [.. Enumerable.Repeat((byte)0x91, 300), 0xc0]);
+            return false;
+        });
+        foreach (var n in new[] { 0, 1 })
+        {
+            using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+            var sw = Stopwatch.StartNew();
+            await Assert.ThrowsAsync<MasterGoneException>(() => channel.SendAsync(Ping(n), TimeSpan.FromSeconds(30), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
+        }
+    }
+
+    [Fact]
+    public async Task A_request_written_to_a_master_that_never_answers_gets_one_timeout_and_is_sent_once()
+    {
+        using var peer = new TcpPeer((_, _) => false);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+        var sw = Stopwatch.StartNew();
+
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(500), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.True(sw.Elapsed < TimeSpan.FromMilliseconds(1400), $"took {sw.Elapsed}: more than one attempt");
+        await Task.Delay(300);
+        Assert.Single(peer.Received);
+    }
+
+    [Fact]
+    public async Task With_no_master_a_request_waits_for_a_connection_as_long_as_all_its_attempts_then_times_out()
+    {
+        int port;
+        using (var gone = new TcpPeer((_, _) => false))
+        {
+            port = gone.Port;
+        }
+
+        using var channel = new RequestChannel(Options(port), NullLogger.Instance);
+        var sw = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(400), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(1100), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_master_that_comes_up_late_gets_the_request_that_waited_for_it()
+    {
+        int port;
+        using (var gone = new TcpPeer((_, _) => false))
+        {
+            port = gone.Port;
+        }
+
+        using var channel = new RequestChannel(Options(port), NullLogger.Instance);
+        var call = channel.SendAsync(Ping(5), TimeSpan.FromSeconds(5), 3, CancellationToken.None);
+        await Task.Delay(500);
+        using var peer = new TcpPeer((_, _) => true, port);
+
+        Assert.Equal(5, N(await call.WaitAsync(TimeSpan.FromSeconds(20))));
+        Assert.Single(peer.Received);
+    }
+
+    [Fact]
+    public async Task FailInFlight_fails_the_requests_in_flight_and_not_the_later_ones()
+    {
+        using var peer = new TcpPeer((_, r) => (long)r.Load["n"]! >= 100);
+        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+        var held = Enumerable.Range(0, 4).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
+        await UntilAsync(() => peer.Received.Count == 4);
+
+        channel.FailInFlight();
+
+        foreach (var call in held)
+        {
+            await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        Assert.Equal(100, N(await channel.SendAsync(Ping(100), TimeSpan.FromSeconds(10), 3, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Dispose_fails_what_waits_and_closes_the_connections()
+    {
+        using var peer = new TcpPeer((_, _) => false);
+        var channel = new RequestChannel(Options(peer.Port, connections: 2), NullLogger.Instance);
+        var call = channel.SendAsync(Ping(1), TimeSpan.FromSeconds(30), 3, CancellationToken.None);
+        await UntilAsync(() => peer.Received.Count == 1);
+        Assert.True(channel.OpenSockets >= 1);
+
+        channel.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+        await UntilAsync(() => channel.OpenSockets == 0);
+    }
+}
