@@ -25,13 +25,32 @@ public sealed class RestWsgiModule : INetapiModule
     /// <inheritdoc/>
     public string ConfigKey => "rest_wsgi";
 
+    /// <summary>As rest_wsgi's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        if (!section.ContainsKey("port"))
+        {
+            return $"Not loading '{ConfigKey}'. 'port' not specified in config";
+        }
+
+        Bind(section);
+        return null;
+    }
+
     /// <inheritdoc/>
     public async Task RunAsync(NetapiModuleContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = RestWsgiOptions.From(context.Section);
+        var options = Bind(context.Section);
+        var drainTimeout = options.Drain(context.StopTimeout);
+        if (options.DrainTimeout > context.StopTimeout)
+        {
+            context.Logger.LogWarning("rest_wsgi.drain_timeout ({Drain} s) is longer than the daemon's stop bound: in-flight requests get {Bound} s", options.DrainTimeout.Value.TotalSeconds, drainTimeout.TotalSeconds);
+        }
+
         var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections));
-        builder.WebHost.UseShutdownTimeout(options.DrainTimeout);
+        builder.WebHost.UseShutdownTimeout(drainTimeout);
         await using var app = builder.Build();
         using var handler = new LowstateHandler(context, options, ApiAcl.From(context.Section));
         app.Run(handler.HandleAsync);
@@ -47,8 +66,16 @@ public sealed class RestWsgiModule : INetapiModule
         }
 
         // Graceful stop: Kestrel stops accepting and lets in-flight requests finish within the drain bound.
-        using var drain = new CancellationTokenSource(options.DrainTimeout);
+        using var drain = new CancellationTokenSource(drainTimeout);
         await app.StopAsync(drain.Token);
+    }
+
+    private RestWsgiOptions Bind(IReadOnlyDictionary<string, object?> values)
+    {
+        var section = new ModuleSection(ConfigKey, values);
+        var options = RestWsgiOptions.From(section);
+        section.ThrowIfInvalid();
+        return options;
     }
 
     private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options, ApiAcl? apiAcl) : IDisposable
@@ -198,7 +225,9 @@ public sealed class RestWsgiModule : INetapiModule
             }
             catch (SaltApiException e)
             {
-                return (StatusOf(e), e.Message);
+                // Deliberate difference: Salt's rest_wsgi answers 401 only for EauthAuthenticationError and 500
+                // for everything else; here every module maps an error kind to rest_cherrypy's status.
+                return (e.HttpStatus(), e.Message);
             }
             catch (NotImplementedException e)
             {
@@ -312,20 +341,6 @@ public sealed class RestWsgiModule : INetapiModule
             public void Dispose() => Interlocked.Add(ref owner.buffered, -bytes);
         }
     }
-
-    /// <summary>
-    /// Status for a client-layer error. Deliberate difference: Salt's rest_wsgi answers 401 only for
-    /// EauthAuthenticationError and 500 for everything else; here authentication and authorization
-    /// failures are 401, a bad lowstate 400, a master that is down 503, a timeout 504 (as rest_cherrypy).
-    /// </summary>
-    internal static int StatusOf(SaltApiException e) => e.Kind switch
-    {
-        SaltErrorKind.Authentication or SaltErrorKind.Authorization => 401,
-        SaltErrorKind.Invocation => 400,
-        SaltErrorKind.MasterUnavailable => 503,
-        SaltErrorKind.Timeout => 504,
-        _ => 500,
-    };
 
     // rest_wsgi's own upper-case reason phrases (its H dict).
     private static string Reason(int status) => status switch
