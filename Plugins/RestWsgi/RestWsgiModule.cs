@@ -86,8 +86,7 @@ public sealed class RestWsgiModule : INetapiModule
         private readonly WsgiGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
 
         // Bytes of bodies held at once: every running and queued request may hold a whole body.
-        private readonly long budget = Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize);
-        private long buffered;
+        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize);
 
         public void Dispose() => gate.Dispose();
 
@@ -131,54 +130,37 @@ public sealed class RestWsgiModule : INetapiModule
             }
 
             // The body is read before a slot is taken: a slow sender holds a connection, not a slot.
-            byte[] raw;
-            var reserved = new Reservation(this);
+            using var body = await bodies.ReadAsync(request, BodyTimeout);
+            switch (body.Outcome)
+            {
+                case RequestBodyOutcome.BudgetSpent:
+                    return (503, "503: Service Unavailable");
+                case RequestBodyOutcome.TimedOut:
+                    return (408, "408: Request Timeout");
+                case RequestBodyOutcome.TooLarge:
+                    return (413, "413: Request Entity Too Large");
+            }
+
+            var raw = body.Bytes;
+
+            // Ours: the chunks are counted before anything is built (Salt has no bound).
+            if (CountChunks(raw, options.MaxChunks) > options.MaxChunks)
+            {
+                return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
+            }
+
+            if (!await gate.EnterAsync(http.RequestAborted))
+            {
+                return (503, "503: Service Unavailable");
+            }
+
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-                timeout.CancelAfter(BodyTimeout);
-                try
-                {
-                    var read = await ReadBodyAsync(request, reserved, timeout.Token);
-                    if (read is null)
-                    {
-                        return (503, "503: Service Unavailable");
-                    }
-
-                    raw = read;
-                }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
-                {
-                    return (408, "408: Request Timeout");
-                }
-                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                {
-                    return (413, "413: Request Entity Too Large");
-                }
-
-                // Ours: the chunks are counted before anything is built (Salt has no bound).
-                if (CountChunks(raw, options.MaxChunks) > options.MaxChunks)
-                {
-                    return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
-                }
-
-                if (!await gate.EnterAsync(http.RequestAborted))
-                {
-                    return (503, "503: Service Unavailable");
-                }
-
-                try
-                {
-                    return await RunAsync(http, raw);
-                }
-                finally
-                {
-                    gate.Exit();
-                }
+                return await RunAsync(http, raw);
             }
             finally
             {
-                reserved.Dispose();
+                gate.Exit();
             }
         }
 
@@ -250,46 +232,6 @@ public sealed class RestWsgiModule : INetapiModule
             return media.Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
         }
 
-        /// <summary>The body; null when the body budget is spent.</summary>
-        private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, Reservation reserved, CancellationToken cancellationToken)
-        {
-            // For speed, a small body of known length is read straight into its own array.
-            if (request.ContentLength is > 0 and <= 64 * 1024)
-            {
-                if (!reserved.TryAdd(request.ContentLength.Value))
-                {
-                    return null;
-                }
-
-                var body = new byte[(int)request.ContentLength];
-                var read = 0;
-                int n;
-                while (read < body.Length && (n = await request.Body.ReadAsync(body.AsMemory(read), cancellationToken)) > 0)
-                {
-                    read += n;
-                }
-
-                return read == body.Length ? body : body[..read];
-            }
-
-            // Larger or chunked bodies grow as they arrive (Kestrel enforces max_request_body_size),
-            // each piece reserved first: a trickling client holds only what it has sent.
-            using var buffer = new MemoryStream(4096);
-            var piece = new byte[16 * 1024];
-            int got;
-            while ((got = await request.Body.ReadAsync(piece, cancellationToken)) > 0)
-            {
-                if (!reserved.TryAdd(got))
-                {
-                    return null;
-                }
-
-                buffer.Write(piece, 0, got);
-            }
-
-            return buffer.ToArray();
-        }
-
         /// <summary>The top-level elements of a JSON array, counted up to <paramref name="limit"/> + 1 without building anything; 0 when not an array.</summary>
         internal static int CountChunks(byte[] raw, int limit)
         {
@@ -319,26 +261,6 @@ public sealed class RestWsgiModule : INetapiModule
             }
 
             return count;
-        }
-
-        /// <summary>The bytes one request holds in the body budget, given back when it ends.</summary>
-        private sealed class Reservation(LowstateHandler owner) : IDisposable
-        {
-            private long bytes;
-
-            public bool TryAdd(long n)
-            {
-                if (Interlocked.Add(ref owner.buffered, n) > owner.budget)
-                {
-                    Interlocked.Add(ref owner.buffered, -n);
-                    return false;
-                }
-
-                bytes += n;
-                return true;
-            }
-
-            public void Dispose() => Interlocked.Add(ref owner.buffered, -bytes);
         }
     }
 

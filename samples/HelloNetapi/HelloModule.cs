@@ -43,17 +43,29 @@ public sealed class HelloModule : INetapiModule
     {
         var (port, host, greeting) = Bind(context.Section);
 
-        var app = NetapiWebHost.CreateBuilder(context, new ListenerOptions(host, port)).Build();
+        // Bodies up to 64 KiB (413 past it), at most 100 held at once (503), each whole within 30 s (408).
+        var app = NetapiWebHost.CreateBuilder(context, new ListenerOptions(host, port, MaxRequestBodySize: 64 * 1024)).Build();
+        var bodies = RequestBodyBudget.For(64 * 1024, 100);
 
         app.MapGet("/", () => Json(new Dictionary<string, object?> { ["return"] = greeting }));
 
         app.MapPost("/", async (HttpRequest request) =>
         {
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
-            if (SaltJson.Parse(body.ToArray()) is not IReadOnlyDictionary<string, object?> lowstate)
+            using var body = await bodies.ReadAsync(request, TimeSpan.FromSeconds(30));
+            if (body.Outcome != RequestBodyOutcome.Read)
             {
-                return Results.Text("expected one lowstate map", "text/plain", statusCode: 400);
+                return Results.Text(body.Outcome.ToString(), "text/plain", statusCode: body.StatusCode);
+            }
+
+            IReadOnlyDictionary<string, object?> lowstate;
+            try
+            {
+                lowstate = SaltJson.Parse(body.Bytes) as IReadOnlyDictionary<string, object?>
+                    ?? throw new SaltJsonException("expected one lowstate map");
+            }
+            catch (SaltJsonException e)
+            {
+                return Results.Text(e.Message, "text/plain", statusCode: 400);
             }
 
             try
