@@ -14,6 +14,19 @@ public sealed class RestCherrypyModule : INetapiModule
     /// <inheritdoc/>
     public string ConfigKey => "rest_cherrypy";
 
+    /// <summary>As rest_cherrypy's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        if (!section.ContainsKey("port"))
+        {
+            return $"Not loading '{ConfigKey}'. 'port' not specified in config";
+        }
+
+        CherrypyOptions.Bind(section);
+        return null;
+    }
+
     /// <inheritdoc/>
     public async Task RunAsync(NetapiModuleContext context)
     {
@@ -68,7 +81,7 @@ public sealed class RestCherrypyModule : INetapiModule
             context.Logger.LogInformation("rest_cherrypy listening on {Urls}", string.Join(", ", web.Urls));
         }
         await WaitForStopAsync(context.Stopping);
-        using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var drain = new CancellationTokenSource(context.StopTimeout);
         await web.StopAsync(drain.Token);
     }
 

@@ -25,13 +25,32 @@ public sealed class RestWsgiModule : INetapiModule
     /// <inheritdoc/>
     public string ConfigKey => "rest_wsgi";
 
+    /// <summary>As rest_wsgi's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        if (!section.ContainsKey("port"))
+        {
+            return $"Not loading '{ConfigKey}'. 'port' not specified in config";
+        }
+
+        Bind(section);
+        return null;
+    }
+
     /// <inheritdoc/>
     public async Task RunAsync(NetapiModuleContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = RestWsgiOptions.From(context.Section);
+        var options = Bind(context.Section);
+        var drainTimeout = options.Drain(context.StopTimeout);
+        if (options.DrainTimeout > context.StopTimeout)
+        {
+            context.Logger.LogWarning("rest_wsgi.drain_timeout ({Drain} s) is longer than the daemon's stop bound: in-flight requests get {Bound} s", options.DrainTimeout.Value.TotalSeconds, drainTimeout.TotalSeconds);
+        }
+
         var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections));
-        builder.WebHost.UseShutdownTimeout(options.DrainTimeout);
+        builder.WebHost.UseShutdownTimeout(drainTimeout);
         await using var app = builder.Build();
         using var handler = new LowstateHandler(context, options, ApiAcl.From(context.Section));
         app.Run(handler.HandleAsync);
@@ -47,8 +66,16 @@ public sealed class RestWsgiModule : INetapiModule
         }
 
         // Graceful stop: Kestrel stops accepting and lets in-flight requests finish within the drain bound.
-        using var drain = new CancellationTokenSource(options.DrainTimeout);
+        using var drain = new CancellationTokenSource(drainTimeout);
         await app.StopAsync(drain.Token);
+    }
+
+    private RestWsgiOptions Bind(IReadOnlyDictionary<string, object?> values)
+    {
+        var section = new ModuleSection(ConfigKey, values);
+        var options = RestWsgiOptions.From(section);
+        section.ThrowIfInvalid();
+        return options;
     }
 
     private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options, ApiAcl? apiAcl) : IDisposable
@@ -59,8 +86,7 @@ public sealed class RestWsgiModule : INetapiModule
         private readonly WsgiGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
 
         // Bytes of bodies held at once: every running and queued request may hold a whole body.
-        private readonly long budget = Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize);
-        private long buffered;
+        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize);
 
         public void Dispose() => gate.Dispose();
 
@@ -104,54 +130,37 @@ public sealed class RestWsgiModule : INetapiModule
             }
 
             // The body is read before a slot is taken: a slow sender holds a connection, not a slot.
-            byte[] raw;
-            var reserved = new Reservation(this);
+            using var body = await bodies.ReadAsync(request, BodyTimeout);
+            switch (body.Outcome)
+            {
+                case RequestBodyOutcome.BudgetSpent:
+                    return (503, "503: Service Unavailable");
+                case RequestBodyOutcome.TimedOut:
+                    return (408, "408: Request Timeout");
+                case RequestBodyOutcome.TooLarge:
+                    return (413, "413: Request Entity Too Large");
+            }
+
+            var raw = body.Bytes;
+
+            // Ours: the chunks are counted before anything is built (Salt has no bound).
+            if (CountChunks(raw, options.MaxChunks) > options.MaxChunks)
+            {
+                return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
+            }
+
+            if (!await gate.EnterAsync(http.RequestAborted))
+            {
+                return (503, "503: Service Unavailable");
+            }
+
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-                timeout.CancelAfter(BodyTimeout);
-                try
-                {
-                    var read = await ReadBodyAsync(request, reserved, timeout.Token);
-                    if (read is null)
-                    {
-                        return (503, "503: Service Unavailable");
-                    }
-
-                    raw = read;
-                }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
-                {
-                    return (408, "408: Request Timeout");
-                }
-                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                {
-                    return (413, "413: Request Entity Too Large");
-                }
-
-                // Ours: the chunks are counted before anything is built (Salt has no bound).
-                if (CountChunks(raw, options.MaxChunks) > options.MaxChunks)
-                {
-                    return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
-                }
-
-                if (!await gate.EnterAsync(http.RequestAborted))
-                {
-                    return (503, "503: Service Unavailable");
-                }
-
-                try
-                {
-                    return await RunAsync(http, raw);
-                }
-                finally
-                {
-                    gate.Exit();
-                }
+                return await RunAsync(http, raw);
             }
             finally
             {
-                reserved.Dispose();
+                gate.Exit();
             }
         }
 
@@ -198,7 +207,9 @@ public sealed class RestWsgiModule : INetapiModule
             }
             catch (SaltApiException e)
             {
-                return (StatusOf(e), e.Message);
+                // Deliberate difference: Salt's rest_wsgi answers 401 only for EauthAuthenticationError and 500
+                // for everything else; here every module maps an error kind to rest_cherrypy's status.
+                return (e.HttpStatus(), e.Message);
             }
             catch (NotImplementedException e)
             {
@@ -219,46 +230,6 @@ public sealed class RestWsgiModule : INetapiModule
             }
 
             return media.Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
-        }
-
-        /// <summary>The body; null when the body budget is spent.</summary>
-        private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, Reservation reserved, CancellationToken cancellationToken)
-        {
-            // For speed, a small body of known length is read straight into its own array.
-            if (request.ContentLength is > 0 and <= 64 * 1024)
-            {
-                if (!reserved.TryAdd(request.ContentLength.Value))
-                {
-                    return null;
-                }
-
-                var body = new byte[(int)request.ContentLength];
-                var read = 0;
-                int n;
-                while (read < body.Length && (n = await request.Body.ReadAsync(body.AsMemory(read), cancellationToken)) > 0)
-                {
-                    read += n;
-                }
-
-                return read == body.Length ? body : body[..read];
-            }
-
-            // Larger or chunked bodies grow as they arrive (Kestrel enforces max_request_body_size),
-            // each piece reserved first: a trickling client holds only what it has sent.
-            using var buffer = new MemoryStream(4096);
-            var piece = new byte[16 * 1024];
-            int got;
-            while ((got = await request.Body.ReadAsync(piece, cancellationToken)) > 0)
-            {
-                if (!reserved.TryAdd(got))
-                {
-                    return null;
-                }
-
-                buffer.Write(piece, 0, got);
-            }
-
-            return buffer.ToArray();
         }
 
         /// <summary>The top-level elements of a JSON array, counted up to <paramref name="limit"/> + 1 without building anything; 0 when not an array.</summary>
@@ -291,41 +262,7 @@ public sealed class RestWsgiModule : INetapiModule
 
             return count;
         }
-
-        /// <summary>The bytes one request holds in the body budget, given back when it ends.</summary>
-        private sealed class Reservation(LowstateHandler owner) : IDisposable
-        {
-            private long bytes;
-
-            public bool TryAdd(long n)
-            {
-                if (Interlocked.Add(ref owner.buffered, n) > owner.budget)
-                {
-                    Interlocked.Add(ref owner.buffered, -n);
-                    return false;
-                }
-
-                bytes += n;
-                return true;
-            }
-
-            public void Dispose() => Interlocked.Add(ref owner.buffered, -bytes);
-        }
     }
-
-    /// <summary>
-    /// Status for a client-layer error. Deliberate difference: Salt's rest_wsgi answers 401 only for
-    /// EauthAuthenticationError and 500 for everything else; here authentication and authorization
-    /// failures are 401, a bad lowstate 400, a master that is down 503, a timeout 504 (as rest_cherrypy).
-    /// </summary>
-    internal static int StatusOf(SaltApiException e) => e.Kind switch
-    {
-        SaltErrorKind.Authentication or SaltErrorKind.Authorization => 401,
-        SaltErrorKind.Invocation => 400,
-        SaltErrorKind.MasterUnavailable => 503,
-        SaltErrorKind.Timeout => 504,
-        _ => 500,
-    };
 
     // rest_wsgi's own upper-case reason phrases (its H dict).
     private static string Reason(int status) => status switch

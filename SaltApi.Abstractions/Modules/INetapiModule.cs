@@ -13,14 +13,17 @@ public interface INetapiModule
     /// <summary>
     /// Salt's <c>__virtual__</c>: returns null when the module should start with this section,
     /// otherwise the reason it does not. The default mirrors the built-in modules:
-    /// the section must be a map with a <c>port</c> key.
+    /// the section must be a map with a <c>port</c> key. Called before the module starts: a module
+    /// binds its options here too (<see cref="ModuleSection"/>) and throws <see cref="NetapiConfigException"/>
+    /// with every wrong option, which the host logs as one error naming each key and its file.
     /// </summary>
     string? CheckConfig(IReadOnlyDictionary<string, object?> section) =>
         section.ContainsKey("port") ? null : $"Not loading '{ConfigKey}'. 'port' not specified in config";
 
     /// <summary>
     /// Serves until <see cref="NetapiModuleContext.Stopping"/> is cancelled, then returns after
-    /// draining in-flight requests. An exception is logged by the host and the module is restarted.
+    /// draining in-flight requests within <see cref="NetapiModuleContext.StopTimeout"/>. An exception is
+    /// logged by the host and the module is restarted, except <see cref="NetapiConfigException"/>.
     /// </summary>
     Task RunAsync(NetapiModuleContext context);
 }

@@ -41,4 +41,13 @@ public sealed class NetapiModuleContext
 
     /// <summary>Cancelled when the daemon stops.</summary>
     public CancellationToken Stopping { get; }
+
+    /// <summary>
+    /// The host's stop bound: how long the module has, once <see cref="Stopping"/> is cancelled, to drain
+    /// in-flight requests and return. The host stops waiting after that; a module's drain honours it.
+    /// </summary>
+    public TimeSpan StopTimeout { get; init; } = DefaultStopTimeout;
+
+    /// <summary>The stop bound when the host gives none: 10 s.</summary>
+    public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
 }

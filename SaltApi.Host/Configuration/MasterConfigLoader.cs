@@ -1,6 +1,6 @@
 using System.Collections;
 using System.Text.RegularExpressions;
-using SaltApi.Protocol.Values;
+using SaltApi.Protocol.Config;
 
 namespace SaltApi.Host.Configuration;
 
@@ -95,7 +95,7 @@ internal static partial class MasterConfigLoader
 
         // master_config: default_include (quietly), then include (warns on no match); each result is
         // applied with a SHALLOW top-level update (spec/06 §3.4).
-        var defaultInclude = overrides.TryGetValue("default_include", out var di) ? di : "master.d/*.conf";
+        var defaultInclude = overrides.TryGetValue("default_include", out var di) ? di : DefaultInclude;
         var include = overrides.TryGetValue("include", out var inc) ? inc : null;
         foreach (var (spec, verbose, key) in new[] { (defaultInclude, false, "default_include"), (include, true, "include") })
         {
@@ -137,10 +137,10 @@ internal static partial class MasterConfigLoader
             };
         }
 
-        if (!opts.ContainsKey("master_uri") && opts["interface"] is string host)
+        // client_config: master_uri unless written; MasterConfig reads it, so every request uses this one.
+        if (!opts.ContainsKey("master_uri") && opts["interface"] is string host && opts["ret_port"] is long retPort and >= 0 and <= 65535)
         {
-            var h = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
-            opts["master_uri"] = $"tcp://{h}:{SaltApi.Protocol.Config.ConfigValues.GetString(opts, "ret_port", "4506")}";
+            opts["master_uri"] = MasterConfig.ClientUri(host, (int)retPort);
         }
 
         // api_config: the daemon's own pid and log files.
@@ -367,62 +367,6 @@ internal static partial class MasterConfigLoader
         return path == root || path.StartsWith(root + "/", StringComparison.Ordinal) ? path : root + path;
     }
 
-    /// <summary>DEFAULT_API_OPTS + the DEFAULT_MASTER_OPTS the daemon and its modules read.</summary>
-    internal static IEnumerable<KeyValuePair<string, object?>> Defaults(Func<string, string?> env)
-    {
-        static KeyValuePair<string, object?> D(string k, object? v) => new(k, v);
-        return
-        [
-            D("root_dir", "/"),
-            D("interface", "0.0.0.0"),
-            D("ret_port", 4506L),
-            D("publish_port", 4505L),
-            D("ipv6", null),
-            D("user", env("USER") is { Length: > 0 } u ? u : Environment.UserName),
-            D("pki_dir", "/etc/salt/pki/master"),
-            D("cachedir", "/var/cache/salt/master"),
-            D("sock_dir", "/var/run/salt/master"),
-            D("extension_modules", null),
-            D("ipc_mode", "ipc"),
-            D("tcp_master_pub_port", 4512L),
-            D("tcp_master_pull_port", 4513L),
-            D("transport", "zeromq"),
-            D("timeout", 5L),
-            D("gather_job_timeout", 10L),
-            D("rest_timeout", 300L),
-            D("keep_jobs", 24L),
-            D("netapi_enable_clients", new List<object?>()),
-            D("netapi_allow_raw_shell", false),
-            D("external_auth", new OrderedDictionary<string, object?>()),
-            D("token_expire", 43200L),
-            D("token_expire_user_override", false),
-            D("keep_acl_in_token", false),
-            D("eauth_tokens", "localfs"),
-            D("hash_type", "sha256"),
-            D("order_masters", false),
-            D("syndic_wait", 5L),
-            D("nodegroups", new OrderedDictionary<string, object?>()),
-            D("ext_job_cache", ""),
-            D("master_job_cache", "local_cache"),
-            D("minion_data_cache", true),
-            D("detect_mode", false),
-            D("max_event_size", 1048576L),
-            D("event_match_type", "startswith"),
-            D("id", null),
-            D("default_include", "master.d/*.conf"),
-            D("api_pidfile", "/var/run/salt-api.pid"),
-            D("api_logfile", "/var/log/salt/api"),
-            D("log_level", "warning"),
-            D("log_level_logfile", null),
-            D("log_fmt_console", "[%(levelname)-8s] %(message)s"),
-            D("log_fmt_logfile", "%(asctime)s,%(msecs)03d [%(name)-17s:%(lineno)-4d][%(levelname)-8s][%(process)d] %(message)s"),
-            D("log_datefmt", "%H:%M:%S"),
-            D("log_datefmt_logfile", "%Y-%m-%d %H:%M:%S"),
-            D("log_granular_levels", new OrderedDictionary<string, object?>()),
-            D(PluginDirsKey, new List<object?>()),
-        ];
-    }
-
     private static string? SaltrcPath(Func<string, string?> env)
     {
         if (env("SALT_CLIENT_CONFIG") is { Length: > 0 } named)
@@ -451,68 +395,4 @@ internal static partial class MasterConfigLoader
 
         return path;
     }
-
-    /// <summary>Python's glob.glob for an absolute pattern (<c>*</c>, <c>?</c>, <c>[...]</c>), sorted; files only.</summary>
-    internal static List<string> Glob(string pattern)
-    {
-        var parts = pattern.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var current = new List<string> { "/" };
-        for (var i = 0; i < parts.Length; i++)
-        {
-            var part = parts[i];
-            var last = i == parts.Length - 1;
-            var next = new List<string>();
-            foreach (var dir in current)
-            {
-                if (!HasMagic(part))
-                {
-                    var candidate = Path.Combine(dir, part);
-                    if (last ? File.Exists(candidate) : Directory.Exists(candidate))
-                    {
-                        next.Add(candidate);
-                    }
-
-                    continue;
-                }
-
-                if (!Directory.Exists(dir))
-                {
-                    continue;
-                }
-
-                IEnumerable<string> entries;
-                try
-                {
-                    entries = last ? Directory.EnumerateFiles(dir) : Directory.EnumerateDirectories(dir);
-                    entries = entries.ToList();
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    continue;
-                }
-
-                foreach (var entry in entries)
-                {
-                    var name = Path.GetFileName(entry);
-                    // glob skips dot files unless the pattern itself starts with a dot.
-                    if (name.StartsWith('.') && !part.StartsWith('.'))
-                    {
-                        continue;
-                    }
-
-                    if (PyValue.FnMatch(name, part)) // glob.glob matches each part with fnmatch
-                    {
-                        next.Add(entry);
-                    }
-                }
-            }
-
-            current = next;
-        }
-
-        current.Sort(StringComparer.Ordinal);
-        return current;
-    }
-
-    private static bool HasMagic(string s) => s.IndexOfAny(['*', '?', '[']) >= 0;
 }

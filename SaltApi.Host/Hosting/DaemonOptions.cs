@@ -44,7 +44,7 @@ internal sealed record DaemonOptions
         var opts = config.Options;
         try
         {
-            var consoleLevelName = cli.LogLevel ?? ConfigValues.GetString(opts, "log_level", "warning");
+            var consoleLevelName = cli.LogLevel ?? ConfigValues.GetString(opts, "log_level", MasterConfigLoader.DefaultLogLevel);
             if (!SaltLogLevels.TryParse(consoleLevelName, out var consoleLevel))
             {
                 throw config.Error("log_level", $"unknown log level '{consoleLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
@@ -73,14 +73,14 @@ internal sealed record DaemonOptions
 
             return new DaemonOptions
             {
-                PidFile = Absolute(cli.PidFile) ?? ConfigValues.GetString(opts, "api_pidfile", "/var/run/salt-api.pid"),
-                LogFile = Absolute(cli.LogFile) ?? ConfigValues.GetString(opts, "api_logfile", "/var/log/salt/api"),
+                PidFile = Absolute(cli.PidFile) ?? ConfigValues.GetString(opts, "api_pidfile", MasterConfigLoader.DefaultPidFile),
+                LogFile = Absolute(cli.LogFile) ?? ConfigValues.GetString(opts, "api_logfile", MasterConfigLoader.DefaultLogFile),
                 ConsoleLevel = consoleLevel,
                 FileLevel = fileLevel,
-                ConsoleFormat = ConfigValues.GetString(opts, "log_fmt_console", "[%(levelname)-8s] %(message)s"),
-                FileFormat = ConfigValues.GetString(opts, "log_fmt_logfile", "%(asctime)s,%(msecs)03d [%(name)-17s:%(lineno)-4d][%(levelname)-8s][%(process)d] %(message)s"),
-                ConsoleDateFormat = ConfigValues.GetString(opts, "log_datefmt", "%H:%M:%S"),
-                FileDateFormat = ConfigValues.GetString(opts, "log_datefmt_logfile", "%Y-%m-%d %H:%M:%S"),
+                ConsoleFormat = ConfigValues.GetString(opts, "log_fmt_console", MasterConfigLoader.DefaultConsoleFormat),
+                FileFormat = ConfigValues.GetString(opts, "log_fmt_logfile", MasterConfigLoader.DefaultFileFormat),
+                ConsoleDateFormat = ConfigValues.GetString(opts, "log_datefmt", MasterConfigLoader.DefaultConsoleDateFormat),
+                FileDateFormat = ConfigValues.GetString(opts, "log_datefmt_logfile", MasterConfigLoader.DefaultFileDateFormat),
                 GranularLevels = granular,
                 PluginDirs = pluginDirs,
                 User = ConfigValues.GetString(opts, "user", Environment.UserName),

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Modules;
 using SaltApi.Host.Configuration;
 using SaltApi.Host.Plugins;
 
@@ -39,6 +40,12 @@ internal static class ModuleGate
             {
                 refusal = module.Create().CheckConfig(map);
             }
+            catch (NetapiConfigException e)
+            {
+                // Every wrong option of the section on one line, each with the file and line it was written on.
+                log.LogError("{Message}", Refusal(module.ConfigKey, e, config.Where));
+                continue;
+            }
             catch (Exception e)
             {
                 refusal = $"Not loading '{module.ConfigKey}': its config check failed: {e.Message}";
@@ -50,7 +57,7 @@ internal static class ModuleGate
                 continue;
             }
 
-            enabled.Add(new EnabledModule(module, map));
+            enabled.Add(new EnabledModule(module, map, config.Where));
         }
 
         foreach (var key in SaltModuleKeys.Where(k => config.Options.ContainsKey(k) && catalog.Modules.All(m => m.ConfigKey != k)))
@@ -60,4 +67,18 @@ internal static class ModuleGate
 
         return enabled;
     }
+
+    /// <summary>
+    /// "Not loading 'rest_wsgi': invalid options: rest_wsgi.port: expected a TCP port (0-65535), not 'banana'
+    /// (/etc/salt/master, line 12)", every problem of the section on the one line.
+    /// </summary>
+    internal static string Refusal(string configKey, NetapiConfigException e, Func<string, string> where)
+    {
+        var problems = e.Problems.Select(p => $"{p.Key}: {p.Message} ({Where(p.Key, configKey, where)})");
+        return $"Not loading '{configKey}': invalid option{(e.Problems.Count == 1 ? "" : "s")}: {string.Join("; ", problems)}";
+    }
+
+    // The key's own place, else its section's (a key the module reads under another name), else "(default)".
+    private static string Where(string key, string configKey, Func<string, string> where) =>
+        where(key) is var place && place != "(default)" ? place : where(configKey);
 }

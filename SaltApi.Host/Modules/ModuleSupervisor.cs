@@ -7,17 +7,23 @@ using SaltApi.Host.Plugins;
 
 namespace SaltApi.Host.Modules;
 
-/// <summary>A module the config enables: its type and its config section.</summary>
-internal sealed record EnabledModule(NetapiModuleType Type, IReadOnlyDictionary<string, object?> Section);
+/// <summary>A module the config enables: its type, its config section, and where a dotted key was written ("file, line N").</summary>
+internal sealed record EnabledModule(NetapiModuleType Type, IReadOnlyDictionary<string, object?> Section, Func<string, string>? Where = null);
 
 /// <summary>How the supervisor restarts and stops modules.</summary>
 /// <param name="FirstBackoff">Delay before the first restart of a failed module.</param>
 /// <param name="MaxBackoff">The backoff doubles up to this.</param>
 /// <param name="StableAfter">A module that ran this long before failing restarts after <paramref name="FirstBackoff"/> again.</param>
-/// <param name="StopTimeout">How long stopping waits for modules to drain their requests.</param>
+/// <param name="StopTimeout">
+/// The stop bound: how long a module has to drain its requests and return once stopping starts. Modules get it
+/// as <see cref="NetapiModuleContext.StopTimeout"/>; the supervisor waits that long plus <see cref="StopGrace"/>.
+/// </param>
 internal sealed record SupervisorOptions(TimeSpan FirstBackoff, TimeSpan MaxBackoff, TimeSpan StableAfter, TimeSpan StopTimeout)
 {
-    public static SupervisorOptions Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10));
+    /// <summary>Beyond the stop bound, for a module that drained to the bound to release its listener and return.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+
+    public static SupervisorOptions Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(60), NetapiModuleContext.DefaultStopTimeout);
 }
 
 /// <summary>
@@ -52,7 +58,7 @@ internal sealed class ModuleSupervisor(
     {
         await stopping.CancelAsync();
         var all = Task.WhenAll(running);
-        var finished = await Task.WhenAny(all, Task.Delay(options.StopTimeout));
+        var finished = await Task.WhenAny(all, Task.Delay(options.StopTimeout + SupervisorOptions.StopGrace));
         if (finished != all)
         {
             log.LogWarning("Netapi modules did not stop within {Seconds} s; exiting anyway", options.StopTimeout.TotalSeconds);
@@ -70,7 +76,10 @@ internal sealed class ModuleSupervisor(
             try
             {
                 var instance = module.Type.Create();
-                var context = new NetapiModuleContext(ReadOnly(module.Section), ReadOnly(masterConfig), client, events, moduleLog, stopping.Token);
+                var context = new NetapiModuleContext(ReadOnly(module.Section), ReadOnly(masterConfig), client, events, moduleLog, stopping.Token)
+                {
+                    StopTimeout = options.StopTimeout,
+                };
                 log.LogInformation("Starting netapi module '{Key}' ({Plugin} {Version})", key, module.Type.Plugin, module.Type.Version);
                 await Task.Run(() => instance.RunAsync(context), CancellationToken.None);
                 if (stopping.IsCancellationRequested)
@@ -82,6 +91,12 @@ internal sealed class ModuleSupervisor(
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
+                break;
+            }
+            catch (NetapiConfigException e)
+            {
+                // Wrong options do not get better by restarting: one error, and the module stays stopped.
+                log.LogError("{Message}", ModuleGate.Refusal(key, e, module.Where ?? (_ => "(default)")));
                 break;
             }
             catch (Exception e)

@@ -3,10 +3,17 @@ namespace SaltApi.Protocol.Config;
 /// <summary>
 /// The master options that both sides of the wire need (spec/06 §3): where the request channel and
 /// the event bus are, and the timeouts and auth settings salt-api uses. Bound from the master config;
-/// unknown keys are ignored, as Salt does.
+/// unknown keys are ignored, as Salt does. The initialisers below are the one place these options'
+/// defaults are written: <see cref="From"/> falls back to <see cref="Defaults"/>, and the host's config
+/// loader fills the loaded opts from it.
 /// </summary>
 public sealed record MasterConfig
 {
+    private readonly string? masterUri;
+
+    /// <summary>Every option at Salt's default.</summary>
+    public static MasterConfig Defaults { get; } = new();
+
     /// <summary><c>interface</c>: the address the master binds.</summary>
     public string Interface { get; init; } = "0.0.0.0";
 
@@ -87,10 +94,22 @@ public sealed record MasterConfig
         var other => other,
     };
 
-    /// <summary><c>master_uri</c>: <c>tcp://host:ret_port</c>, IPv6 literals bracketed.</summary>
-    public string MasterUri => ClientHost.Contains(':', StringComparison.Ordinal)
-        ? $"tcp://[{ClientHost}]:{RetPort}"
-        : $"tcp://{ClientHost}:{RetPort}";
+    /// <summary>
+    /// <c>master_uri</c>, the one address every request goes to: as written in the config, else
+    /// <see cref="ClientUri"/> of <see cref="ClientHost"/> and <see cref="RetPort"/> (Salt's client_config, spec/01 §1).
+    /// </summary>
+    public string MasterUri
+    {
+        get => masterUri ?? ClientUri(ClientHost, RetPort);
+        init => masterUri = value;
+    }
+
+    /// <summary>Salt's derived <c>master_uri</c>: <c>tcp://host:ret_port</c>, IPv6 literals bracketed.</summary>
+    public static string ClientUri(string host, int retPort)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return host.Contains(':', StringComparison.Ordinal) ? $"tcp://[{host}]:{retPort}" : $"tcp://{host}:{retPort}";
+    }
 
     /// <summary>The bus socket readers connect to.</summary>
     public string EventPubPath => Path.Combine(SockDir, "master_event_pub.ipc");
@@ -104,11 +123,12 @@ public sealed record MasterConfig
     /// <summary>The token store of the localfs backend.</summary>
     public string TokenDir => Path.Combine(CacheDir, "tokens");
 
-    /// <summary>Binds the options from a loaded master config.</summary>
+    /// <summary>Binds the options from a loaded master config; an absent option takes its value from <see cref="Defaults"/>.</summary>
     public static MasterConfig From(IReadOnlyDictionary<string, object?> opts)
     {
-        var cachedir = ConfigValues.GetString(opts, "cachedir", "/var/cache/salt/master");
-        var sockDir = ConfigValues.GetString(opts, "sock_dir", "/var/run/salt/master");
+        var d = Defaults;
+        var cachedir = ConfigValues.GetString(opts, "cachedir", d.CacheDir);
+        var sockDir = ConfigValues.GetString(opts, "sock_dir", d.SockDir);
         // Salt's unix-socket path guard (salt/config apply_master_config).
         if (sockDir.Length > cachedir.Length + 10)
         {
@@ -118,34 +138,40 @@ public sealed record MasterConfig
         var nodegroups = opts.TryGetValue("nodegroups", out var ng) && ng is null ? ConfigValues.Empty : ConfigValues.GetMap(opts, "nodegroups");
         var c = new MasterConfig
         {
-            Interface = ConfigValues.GetString(opts, "interface", "0.0.0.0"),
-            RetPort = ConfigValues.GetInt(opts, "ret_port", 4506),
+            Interface = ConfigValues.GetString(opts, "interface", d.Interface),
+            RetPort = ConfigValues.GetInt(opts, "ret_port", d.RetPort),
             SockDir = sockDir,
             CacheDir = cachedir,
-            IpcMode = ConfigValues.GetString(opts, "ipc_mode", "ipc"),
-            TcpMasterPubPort = ConfigValues.GetInt(opts, "tcp_master_pub_port", 4512),
-            TcpMasterPullPort = ConfigValues.GetInt(opts, "tcp_master_pull_port", 4513),
-            Transport = ConfigValues.GetString(opts, "transport", "zeromq"),
-            Timeout = ConfigValues.GetInt(opts, "timeout", 5),
-            GatherJobTimeout = ConfigValues.GetInt(opts, "gather_job_timeout", 10),
-            RestTimeout = ConfigValues.GetSeconds(opts, "rest_timeout", 300),
-            NetapiEnableClients = ConfigValues.GetStringList(opts, "netapi_enable_clients"),
-            NetapiAllowRawShell = ConfigValues.GetBool(opts, "netapi_allow_raw_shell", false),
-            ExternalAuth = ConfigValues.GetMap(opts, "external_auth"),
-            TokenExpire = ConfigValues.GetSeconds(opts, "token_expire", 43200),
-            HashType = ConfigValues.GetString(opts, "hash_type", "sha256").ToLowerInvariant(),
-            KeepJobs = ConfigValues.GetSeconds(opts, "keep_jobs", 24),
-            DetectMode = ConfigValues.GetBool(opts, "detect_mode", false),
-            MaxEventSize = ConfigValues.GetInt(opts, "max_event_size", 1048576),
-            Nodegroups = nodegroups,
-            ConfFile = ConfigValues.GetString(opts, "conf_file", "the master config file"),
-            ExtJobCache = ConfigValues.Truthy(opts.GetValueOrDefault("ext_job_cache")) ? ConfigValues.GetString(opts, "ext_job_cache", "") : "",
-            OrderMasters = ConfigValues.GetBool(opts, "order_masters", false),
-            SyndicWait = ConfigValues.GetSeconds(opts, "syndic_wait", 5),
+            IpcMode = ConfigValues.GetString(opts, "ipc_mode", d.IpcMode),
+            TcpMasterPubPort = ConfigValues.GetInt(opts, "tcp_master_pub_port", d.TcpMasterPubPort),
+            TcpMasterPullPort = ConfigValues.GetInt(opts, "tcp_master_pull_port", d.TcpMasterPullPort),
+            Transport = ConfigValues.GetString(opts, "transport", d.Transport),
+            Timeout = ConfigValues.GetInt(opts, "timeout", d.Timeout),
+            GatherJobTimeout = ConfigValues.GetInt(opts, "gather_job_timeout", d.GatherJobTimeout),
+            RestTimeout = ConfigValues.GetSeconds(opts, "rest_timeout", d.RestTimeout),
+            NetapiEnableClients = opts.ContainsKey("netapi_enable_clients") ? ConfigValues.GetStringList(opts, "netapi_enable_clients") : d.NetapiEnableClients,
+            NetapiAllowRawShell = ConfigValues.GetBool(opts, "netapi_allow_raw_shell", d.NetapiAllowRawShell),
+            ExternalAuth = opts.ContainsKey("external_auth") ? ConfigValues.GetMap(opts, "external_auth") : d.ExternalAuth,
+            TokenExpire = ConfigValues.GetSeconds(opts, "token_expire", d.TokenExpire),
+            HashType = ConfigValues.GetString(opts, "hash_type", d.HashType).ToLowerInvariant(),
+            KeepJobs = ConfigValues.GetSeconds(opts, "keep_jobs", d.KeepJobs),
+            DetectMode = ConfigValues.GetBool(opts, "detect_mode", d.DetectMode),
+            MaxEventSize = ConfigValues.GetInt(opts, "max_event_size", d.MaxEventSize),
+            Nodegroups = opts.ContainsKey("nodegroups") ? nodegroups : d.Nodegroups,
+            ConfFile = ConfigValues.GetString(opts, "conf_file", d.ConfFile),
+            ExtJobCache = ConfigValues.Truthy(opts.GetValueOrDefault("ext_job_cache")) ? ConfigValues.GetString(opts, "ext_job_cache", d.ExtJobCache) : d.ExtJobCache,
+            OrderMasters = ConfigValues.GetBool(opts, "order_masters", d.OrderMasters),
+            SyndicWait = ConfigValues.GetSeconds(opts, "syndic_wait", d.SyndicWait),
         };
         if (c.RetPort is < 0 or > 65535)
         {
             throw new ConfigException("ret_port", "must be a TCP port (0-65535)");
+        }
+
+        // Salt's client_config keeps a master_uri written in the config; otherwise it is derived (above).
+        if (opts.TryGetValue("master_uri", out var uri) && uri is string { Length: > 0 } written)
+        {
+            c = c with { MasterUri = written };
         }
 
         return c;

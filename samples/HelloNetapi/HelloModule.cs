@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -23,30 +22,50 @@ public sealed class HelloModule : INetapiModule
     /// <summary>The master-config section that enables and configures this module.</summary>
     public string ConfigKey => "hello_netapi";
 
-    /// <summary>Like Salt's <c>__virtual__</c>: start only with a port; the message is logged otherwise.</summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) =>
-        section.TryGetValue("port", out var port) && port is long
-            ? null
-            : "Not loading 'hello_netapi'. 'port' not specified in config";
+    /// <summary>
+    /// Like Salt's <c>__virtual__</c>: start only with a port (the message is logged otherwise). Then every
+    /// option is checked before start: a wrong one is one error line naming the key and its file, and the
+    /// module does not start (rather than failing in RunAsync and being restarted).
+    /// </summary>
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section)
+    {
+        if (!section.ContainsKey("port"))
+        {
+            return "Not loading 'hello_netapi'. 'port' not specified in config";
+        }
+
+        Bind(section);
+        return null;
+    }
 
     /// <summary>Serves until the daemon stops, then drains in-flight requests and returns.</summary>
     public async Task RunAsync(NetapiModuleContext context)
     {
-        var port = Convert.ToInt32(context.Section["port"], CultureInfo.InvariantCulture);
-        var host = context.Section.TryGetValue("host", out var h) && h is string s ? s : "127.0.0.1";
-        var greeting = context.Section.TryGetValue("greeting", out var g) && g is string text ? text : "Hello from HelloNetapi";
+        var (port, host, greeting) = Bind(context.Section);
 
-        var app = NetapiWebHost.CreateBuilder(context, new ListenerOptions(host, port)).Build();
+        // Bodies up to 64 KiB (413 past it), at most 100 held at once (503), each whole within 30 s (408).
+        var app = NetapiWebHost.CreateBuilder(context, new ListenerOptions(host, port, MaxRequestBodySize: 64 * 1024)).Build();
+        var bodies = RequestBodyBudget.For(64 * 1024, 100);
 
         app.MapGet("/", () => Json(new Dictionary<string, object?> { ["return"] = greeting }));
 
         app.MapPost("/", async (HttpRequest request) =>
         {
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
-            if (SaltJson.Parse(body.ToArray()) is not IReadOnlyDictionary<string, object?> lowstate)
+            using var body = await bodies.ReadAsync(request, TimeSpan.FromSeconds(30));
+            if (body.Outcome != RequestBodyOutcome.Read)
             {
-                return Results.Text("expected one lowstate map", "text/plain", statusCode: 400);
+                return Results.Text(body.Outcome.ToString(), "text/plain", statusCode: body.StatusCode);
+            }
+
+            IReadOnlyDictionary<string, object?> lowstate;
+            try
+            {
+                lowstate = SaltJson.Parse(body.Bytes) as IReadOnlyDictionary<string, object?>
+                    ?? throw new SaltJsonException("expected one lowstate map");
+            }
+            catch (SaltJsonException e)
+            {
+                return Results.Text(e.Message, "text/plain", statusCode: 400);
             }
 
             try
@@ -54,14 +73,11 @@ public sealed class HelloModule : INetapiModule
                 var result = await context.Client.RunAsync(lowstate, request.HttpContext.RequestAborted);
                 return Json(new Dictionary<string, object?> { ["return"] = result });
             }
-            catch (SaltApiException e) when (e.Kind is SaltErrorKind.Authentication or SaltErrorKind.Authorization)
-            {
-                return Results.Text("Unauthorized", "text/plain", statusCode: 401);
-            }
             catch (SaltApiException e)
             {
+                // The contract's status for the error's kind: 401, 400, 503, 504 or 500.
                 context.Logger.LogWarning("lowstate failed: {Kind}", e.Kind);
-                return Results.Text(e.Message, "text/plain", statusCode: 400);
+                return Results.Text(e.Message, "text/plain", statusCode: e.HttpStatus());
             }
         });
 
@@ -75,10 +91,19 @@ public sealed class HelloModule : INetapiModule
         {
         }
 
-        // Stop accepting, let running requests finish (Kestrel waits for them up to the token), then release the port.
-        using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        // Stop accepting, let running requests finish within the daemon's stop bound, then release the port.
+        using var drain = new CancellationTokenSource(context.StopTimeout);
         await app.StopAsync(drain.Token);
         await app.DisposeAsync();
+    }
+
+    // The options, read with the contract's typed readers: every wrong one is reported, at once.
+    private static (int Port, string Host, string Greeting) Bind(IReadOnlyDictionary<string, object?> values)
+    {
+        var section = new ModuleSection("hello_netapi", values);
+        var options = (section.GetPort(), section.GetString("host", "127.0.0.1"), section.GetString("greeting", "Hello from HelloNetapi"));
+        section.ThrowIfInvalid();
+        return options;
     }
 
     private static IResult Json(object? value) => Results.Text(SaltJson.Serialize(value), "application/json");

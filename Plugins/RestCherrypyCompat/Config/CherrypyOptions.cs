@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Security.Authentication;
+using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Config;
 
@@ -61,47 +62,51 @@ internal sealed record CherrypyOptions
     /// <summary>Ours: origins allowed by CORS (<c>*</c> = any); empty = no CORS headers.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
-    /// <summary>Binds and validates a section; throws <see cref="InvalidOperationException"/> on bad values.</summary>
-    public static CherrypyOptions Bind(IReadOnlyDictionary<string, object?> s)
+    /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
+    public static CherrypyOptions Bind(IReadOnlyDictionary<string, object?> values)
+    {
+        var section = new ModuleSection("rest_cherrypy", values);
+        var options = From(section);
+        section.ThrowIfInvalid();
+        return options;
+    }
+
+    /// <summary>Binds a section; every wrong option is recorded in <paramref name="s"/>'s problems.</summary>
+    public static CherrypyOptions From(ModuleSection s)
     {
         var o = new CherrypyOptions
         {
-            Port = Int(s, "port", 0),
-            Host = Str(s, "host") ?? "0.0.0.0",
-            DisableSsl = Bool(s, "disable_ssl", false),
-            SslCrt = Str(s, "ssl_crt"),
-            SslKey = Str(s, "ssl_key"),
-            SslChain = Str(s, "ssl_chain"),
-            SslMinVersion = Str(s, "ssl_min_version") switch
+            Port = s.GetPort(),
+            Host = s.GetString("host", "0.0.0.0"),
+            DisableSsl = s.GetBool("disable_ssl", false),
+            SslCrt = s.GetString("ssl_crt"),
+            SslKey = s.GetString("ssl_key"),
+            SslChain = s.GetString("ssl_chain"),
+            SslMinVersion = s.GetString("ssl_min_version") switch
             {
                 null or "" or "1.2" or "TLSv1.2" => SslProtocols.Tls12 | SslProtocols.Tls13,
                 "1.3" or "TLSv1.3" => SslProtocols.Tls13,
-                var v => throw new InvalidOperationException($"rest_cherrypy: ssl_min_version must be 1.2 or 1.3, not '{v}'"),
+                var v => Refuse(s, "ssl_min_version", $"must be 1.2 or 1.3, not '{v}'", SslProtocols.Tls12 | SslProtocols.Tls13),
             },
-            Debug = Bool(s, "debug", false),
-            ThreadPool = Math.Max(1, Int(s, "thread_pool", 100)),
-            QueueSize = Math.Max(0, s.ContainsKey("queue_size") ? Int(s, "queue_size", 30) : Int(s, "socket_queue_size", 30)),
-            MaxRequestBodySize = Long(s, "max_request_body_size", 1048576),
-            CollectStats = Bool(s, "collect_stats", false),
-            StatsDisableAuth = Bool(s, "stats_disable_auth", false),
-            WebhookUrl = (Str(s, "webhook_url") ?? "/hook").Trim('/'),
-            WebhookDisableAuth = Bool(s, "webhook_disable_auth", false),
-            EnableSessions = Bool(s, "enable_sessions", true),
-            Static = Str(s, "static"),
-            StaticPath = (Str(s, "static_path") ?? "/static").Trim('/'),
-            App = Str(s, "app"),
-            AppPath = (Str(s, "app_path") ?? "/app").Trim('/'),
-            RootPrefix = "/" + (Str(s, "root_prefix") ?? "/").Trim('/'),
-            Favicon = Str(s, "favicon"),
+            Debug = s.GetBool("debug", false),
+            ThreadPool = Math.Max(1, s.GetInt("thread_pool", 100)),
+            QueueSize = Math.Max(0, s.Has("queue_size") ? s.GetInt("queue_size", 30) : s.GetInt("socket_queue_size", 30)),
+            MaxRequestBodySize = s.GetSize("max_request_body_size", 1048576),
+            CollectStats = s.GetBool("collect_stats", false),
+            StatsDisableAuth = s.GetBool("stats_disable_auth", false),
+            WebhookUrl = s.GetString("webhook_url", "/hook").Trim('/'),
+            WebhookDisableAuth = s.GetBool("webhook_disable_auth", false),
+            EnableSessions = s.GetBool("enable_sessions", true),
+            Static = s.GetString("static"),
+            StaticPath = s.GetString("static_path", "/static").Trim('/'),
+            App = s.GetString("app"),
+            AppPath = s.GetString("app_path", "/app").Trim('/'),
+            RootPrefix = "/" + s.GetString("root_prefix", "/").Trim('/'),
+            Favicon = s.GetString("favicon"),
             ApiAclUsers = AclUsers(s),
-            AuthorizedIps = StrList(s, "authorized_ips"),
-            CorsOrigins = StrList(s, "cors_origin"),
+            AuthorizedIps = s.GetStringList("authorized_ips"),
+            CorsOrigins = s.GetStringList("cors_origin"),
         };
-        if (o.Port is < 0 or > 65535)
-        {
-            throw new InvalidOperationException($"rest_cherrypy: port {o.Port} is out of range");
-        }
-
         if (o.WebhookUrl.Length == 0)
         {
             o = o with { WebhookUrl = "hook" };
@@ -110,50 +115,15 @@ internal sealed record CherrypyOptions
         return o;
     }
 
-    private static object? Get(IReadOnlyDictionary<string, object?> s, string key) => s.TryGetValue(key, out var v) ? v : null;
-
-    private static string? Str(IReadOnlyDictionary<string, object?> s, string key) => Get(s, key) switch
+    private static T Refuse<T>(ModuleSection s, string key, string message, T fallback)
     {
-        null => null,
-        string str => str,
-        bool b => b ? "True" : "False",
-        var v => Convert.ToString(v, CultureInfo.InvariantCulture),
-    };
+        s.Problem(key, message);
+        return fallback;
+    }
 
-    private static bool Bool(IReadOnlyDictionary<string, object?> s, string key, bool fallback) => Get(s, key) switch
+    private static Dictionary<string, IReadOnlyList<string>>? AclUsers(ModuleSection s)
     {
-        null => fallback,
-        bool b => b,
-        string str => str.Trim().ToLowerInvariant() is "true" or "yes" or "on" or "1",
-        long l => l != 0,
-        int i => i != 0,
-        _ => fallback,
-    };
-
-    private static int Int(IReadOnlyDictionary<string, object?> s, string key, int fallback) => (int)Math.Clamp(Long(s, key, fallback), int.MinValue, int.MaxValue);
-
-    private static long Long(IReadOnlyDictionary<string, object?> s, string key, long fallback) => Get(s, key) switch
-    {
-        null => fallback,
-        long l => l,
-        int i => i,
-        ulong u => (long)Math.Min(u, long.MaxValue),
-        double d => (long)d,
-        string str when long.TryParse(str.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l,
-        var v => throw new InvalidOperationException($"rest_cherrypy: {key} must be a number, not '{v}'"),
-    };
-
-    private static List<string> StrList(IReadOnlyDictionary<string, object?> s, string key) => Get(s, key) switch
-    {
-        null => [],
-        string str => str.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
-        IEnumerable e => e.Cast<object?>().Where(x => x is not null).Select(x => Convert.ToString(x, CultureInfo.InvariantCulture)!).ToList(),
-        var v => [Convert.ToString(v, CultureInfo.InvariantCulture)!],
-    };
-
-    private static Dictionary<string, IReadOnlyList<string>>? AclUsers(IReadOnlyDictionary<string, object?> s)
-    {
-        if (Map(Get(s, "api_acl")) is not { } acl || Map(acl.GetValueOrDefault("users")) is not { } users)
+        if (Map(s.Values.GetValueOrDefault("api_acl")) is not { } acl || Map(acl.GetValueOrDefault("users")) is not { } users)
         {
             return null;
         }
@@ -161,7 +131,14 @@ internal sealed record CherrypyOptions
         var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var (user, ips) in users)
         {
-            result[user] = StrList(new Dictionary<string, object?> { ["v"] = ips }, "v");
+            if (ModuleSection.ToStringList(ips) is { } list)
+            {
+                result[user] = list;
+            }
+            else
+            {
+                s.Problem($"api_acl.users.{user}", "expected an address or a list of addresses");
+            }
         }
 
         return result;
