@@ -23,6 +23,8 @@ internal sealed class ErrorResponses(CherrypyServices api)
         }
         catch (Exception e) when (!ctx.Response.HasStarted)
         {
+            // The failed answer may have set its length already: the error page has its own.
+            ctx.Response.ContentLength = null;
             await FailAsync(Call.Of(ctx), e);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)

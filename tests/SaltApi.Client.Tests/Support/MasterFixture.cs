@@ -45,7 +45,9 @@ public class MasterFixture : IAsyncLifetime, IDisposable
             ("sock_dir", Path.Combine(root, "s")),
             ("cachedir", Path.Combine(root, "c")),
             ("timeout", 1L),
-            ("gather_job_timeout", 1L),
+            // find_job's publish waits gather_job_timeout and is not sent again once it reached the master: 3 s so
+            // that a loaded machine does not fail the stragglers' ping.
+            ("gather_job_timeout", 3L),
             ("netapi_enable_clients", new List<object?> { "local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "ssh", "wheel", "wheel_async" }),
             ("external_auth", Map(
                 ("file", Map(
