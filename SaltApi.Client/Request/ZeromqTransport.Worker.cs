@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.Sockets;
-using System.Reflection;
 using Microsoft.Extensions.Logging;
 using NetMQ;
 using NetMQ.Sockets;

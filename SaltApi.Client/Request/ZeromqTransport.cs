@@ -1,10 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net.Sockets;
-using System.Reflection;
 using Microsoft.Extensions.Logging;
-using NetMQ;
-using NetMQ.Sockets;
 using SaltApi.Client.Config;
 
 namespace SaltApi.Client.Request;

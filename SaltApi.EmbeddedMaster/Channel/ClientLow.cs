@@ -1,13 +1,8 @@
-using Microsoft.Extensions.Logging;
-using SaltApi.EmbeddedMaster.Auth;
-using SaltApi.EmbeddedMaster.Bus;
 using SaltApi.EmbeddedMaster.Runners;
 using SaltApi.EmbeddedMaster.Values;
 using SaltApi.EmbeddedMaster.Wheel;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Jobs;
-using SaltApi.Protocol.Msgpack;
-using SaltApi.Protocol.Values;
 
 namespace SaltApi.EmbeddedMaster.Channel;
 
