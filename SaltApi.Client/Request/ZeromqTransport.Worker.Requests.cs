@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace SaltApi.Client.Request;
+
+internal sealed partial class ZeromqTransport
+{
+    private sealed partial class Worker
+    {
+        private void Start(Work w)
+        {
+            if (w.Reply.Task.IsCompleted)
+            {
+                return;
+            }
+
+            // A retry always gets a brand-new socket: a REQ socket that sent without a reply is unusable.
+            var conn = w.Attempt == 0 && idle.Count > 0 ? idle.Pop() : Create();
+            w.Attempt++;
+            w.Deadline = Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency);
+
+            // Events from before this request (a drop while the socket sat idle) are not its own.
+            conn.ReadMonitor();
+            w.Reached = conn.Connected;
+            conn.Work = w;
+            inflight[conn.Socket] = conn;
+            itemsDirty = true;
+            if (!conn.Socket.TrySendFrame(TimeSpan.Zero, w.Payload))
+            {
+                // Cannot even queue the message: let the sweep treat it as a timed-out attempt.
+                w.Deadline = 0;
+                return;
+            }
+
+            // Asking the socket once after the send is what makes its mailbox handle signal the reply: a pooled
+            // socket's reply pipe is only armed again by a read that finds it empty (the reply's last frame
+            // does not), and without it the reply would wait for the sweep.
+            if (conn.Socket.HasIn)
+            {
+                OnReceiveReady(conn.Socket);
+            }
+        }
+
+        private Conn Create()
+        {
+            var s = new RequestSocket();
+            s.Options.Linger = TimeSpan.Zero;
+            s.Options.ReconnectIntervalMax = TimeSpan.FromSeconds(5);
+            if (options.TcpKeepalive is { } ka)
+            {
+                s.Options.TcpKeepalive = ka;
+                if (options.TcpKeepaliveIdle > 0)
+                {
+                    s.Options.TcpKeepaliveIdle = TimeSpan.FromSeconds(options.TcpKeepaliveIdle);
+                }
+
+                if (options.TcpKeepaliveIntvl > 0)
+                {
+                    s.Options.TcpKeepaliveInterval = TimeSpan.FromSeconds(options.TcpKeepaliveIntvl);
+                }
+            }
+
+            if (options.Master.ClientHost.Contains(':', StringComparison.Ordinal))
+            {
+                s.Options.IPv4Only = false;
+            }
+
+            // The monitor's reader is connected before the socket, so that no event is missed.
+            var endpoint = $"inproc://salt-req-monitor-{Guid.NewGuid():N}";
+            s.Monitor(endpoint, SocketEvents.Connected | SocketEvents.Disconnected);
+            var monitor = new PairSocket();
+            monitor.Options.Linger = TimeSpan.Zero;
+            monitor.Connect(endpoint);
+            s.Connect(options.Master.MasterUri);
+            Interlocked.Increment(ref openSockets);
+            var conn = new Conn(s, monitor);
+            if (poller is not null)
+            {
+                s.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
+                poller.Add(s);
+            }
+
+            if (conn.Handle is not null)
+            {
+                handles[conn.Handle] = conn;
+            }
+
+            return conn;
+        }
+
+        private void Discard(Conn c)
+        {
+            poller?.Remove(c.Socket);
+            if (c.Handle is not null)
+            {
+                handles.Remove(c.Handle);
+            }
+
+            Close(c);
+        }
+
+        private void Close(Conn c)
+        {
+            c.Socket.Dispose();
+            c.ReadMonitor();
+            c.Monitor.Dispose();
+            Interlocked.Decrement(ref openSockets);
+        }
+
+        /// <summary>The master went away: every request in flight fails now (the sweep then throws their sockets away).</summary>
+        private void FailAll()
+        {
+            var failed = 0;
+            foreach (var c in inflight.Values)
+            {
+                if (c.Work!.Reply.TrySetException(new MasterGoneException()))
+                {
+                    failed++;
+                }
+            }
+
+            if (failed > 0)
+            {
+                LogDropped(log, failed);
+            }
+        }
+
+        private void OnReceiveReady(NetMQSocket socket)
+        {
+            // Salt replies with exactly one frame; take the last one should a peer send more.
+            if (!socket.TryReceiveFrameBytes(TimeSpan.Zero, out var frame, out var more))
+            {
+                return;
+            }
+
+            while (more && socket.TryReceiveFrameBytes(TimeSpan.Zero, out var next, out more))
+            {
+                frame = next;
+            }
+
+            if (!inflight.Remove(socket, out var conn))
+            {
+                return;
+            }
+
+            itemsDirty = true;
+            var w = conn.Work!;
+            conn.Work = null;
+            w.Reply.TrySetResult(frame);
+            if (idle.Count < maxIdle)
+            {
+                idle.Push(conn);
+            }
+            else
+            {
+                Discard(conn);
+            }
+        }
+
+        private void SweepExpired()
+        {
+            // Deliberate difference: Salt waits out every attempt (60 s x 3 for runner/wheel) when the master
+            // dies mid-request. When its "running" file, present when the request was made, is gone, no reply
+            // can come: fail at once (503).
+            if (inflight.Count > 0 && ++sweeps % 10 == 0 && options.MasterRunningFile is { } file && !File.Exists(file))
+            {
+                // The loop below then throws their sockets away.
+                foreach (var c in inflight.Values)
+                {
+                    if (c.Work!.MasterFileSeen)
+                    {
+                        c.Work.Reply.TrySetException(new MasterGoneException());
+                    }
+                }
+            }
+
+            // Deliberate difference: Salt's REQ socket waits out its timeout when the master dies with the
+            // request (the reply can never come). The monitor reports the connection dropped: fail at once (503).
+            // Read every 5th sweep (100 ms), and always before an attempt is judged timed out.
+            var now = Stopwatch.GetTimestamp();
+            var readAll = sweeps % 5 == 0;
+            var dropped = 0;
+            foreach (var c in inflight.Values)
+            {
+                if (readAll || now >= c.Work!.Deadline)
+                {
+                    c.ReadMonitor();
+                    if (c.Dropped && c.Work!.Reply.TrySetException(new MasterGoneException()))
+                    {
+                        dropped++;
+                    }
+                }
+
+                if (c.Work!.Reply.Task.IsCompleted || now >= c.Work.Deadline)
+                {
+                    expired.Add(c);
+                }
+            }
+
+            if (dropped > 0)
+            {
+                LogDropped(log, dropped);
+            }
+
+            foreach (var c in expired)
+            {
+                inflight.Remove(c.Socket);
+                itemsDirty = true;
+                Discard(c);
+                var w = c.Work;
+                if (w is null || w.Reply.Task.IsCompleted)
+                {
+                    continue;
+                }
+
+                // Deliberate difference: Salt sends the request again (3 tries), so a publish, a runner or a wheel
+                // call that reached a master too slow to answer in time runs twice. Only a request whose socket
+                // never had a connection (it cannot have reached the master) is sent again.
+                if (w.Attempt < w.Tries && !w.Reached)
+                {
+                    LogRetry(log, w.Attempt, w.Tries);
+                    Start(w);
+                }
+                else
+                {
+                    w.Reply.TrySetException(new RequestTimeoutException());
+                }
+            }
+
+            expired.Clear();
+        }
+
+        /// <summary>On the worker thread, when it stops: fails what is left and closes every socket.</summary>
+        private void Close()
+        {
+            stopped = true;
+            foreach (var c in inflight.Values)
+            {
+                c.Work?.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
+                Close(c);
+            }
+
+            FailQueued();
+            foreach (var c in idle)
+            {
+                Close(c);
+            }
+
+            inflight.Clear();
+            idle.Clear();
+            wakeReader.Dispose();
+        }
+
+        public void Dispose()
+        {
+            stopped = true;
+            lock (wakeLock)
+            {
+                if (Interlocked.Exchange(ref disposed, 1) != 0)
+                {
+                    return;
+                }
+
+                wakeWriter.TrySendFrameEmpty();
+            }
+
+            if (!thread.Join(TimeSpan.FromSeconds(10)))
+            {
+                log.LogWarning("a request worker did not stop in time");
+            }
+
+            // A request queued while the thread stopped.
+            FailQueued();
+            lock (wakeLock)
+            {
+                wakeWriter.Dispose();
+            }
+        }
+    }
+}

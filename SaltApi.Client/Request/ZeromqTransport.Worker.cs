@@ -1,0 +1,340 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using NetMQ;
+using NetMQ.Sockets;
+using SaltApi.Client.Config;
+
+namespace SaltApi.Client.Request;
+
+internal sealed partial class ZeromqTransport
+{
+    /// <summary>
+    /// One thread and the REQ sockets it owns. For speed it runs its own poll loop rather than a
+    /// NetMQPoller: only sockets with a request in flight are polled (each poll costs a syscall and a
+    /// command check per socket; idle ones would only add to it), and callers wake the thread once per
+    /// batch of requests rather than once per request.
+    /// </summary>
+    private sealed partial class Worker : IDisposable
+    {
+        private const int SweepMs = 20;
+        private const int IdleWaitMs = 1000;
+        private readonly ClientOptions options;
+        private readonly int maxIdle;
+        private readonly ILogger log;
+        private readonly Thread thread;
+        private readonly ConcurrentQueue<Work> incoming = new();
+        private readonly PairSocket wakeReader = new();
+        private readonly PairSocket wakeWriter = new();
+        private readonly Lock wakeLock = new();
+        private readonly NetMQSelector selector = new();
+        private readonly Dictionary<NetMQSocket, Conn> inflight = [];
+        private readonly Dictionary<Socket, Conn> handles = [];
+        private readonly Stack<Conn> idle = new();
+        private readonly List<Conn> expired = [];
+        private readonly List<Socket> readable = [];
+        private readonly List<Conn> ready = [];
+        private NetMQSelector.Item[] items = [];
+        private NetMQPoller? poller;
+        private bool itemsDirty = true;
+        private int wakePending;
+        private int sweeps;
+        private int disposed;
+        private int failRequests;
+        private int failSeen;
+        private int openSockets;
+        private volatile bool stopped;
+
+        public Worker(ClientOptions options, int maxIdle, int index, ILogger log)
+        {
+            this.options = options;
+            this.maxIdle = maxIdle;
+            this.log = log;
+            var address = $"inproc://salt-req-wake-{Guid.NewGuid():N}";
+            wakeReader.Bind(address);
+            wakeWriter.Connect(address);
+            thread = new Thread(Run) { Name = $"salt-req-{index}", IsBackground = true };
+            thread.Start();
+        }
+
+        public int OpenSockets => Volatile.Read(ref openSockets);
+
+        /// <summary>Asks the thread to fail what is in flight now (any thread).</summary>
+        public void FailInFlight()
+        {
+            Interlocked.Increment(ref failRequests);
+            if (Volatile.Read(ref disposed) == 0)
+            {
+                lock (wakeLock)
+                {
+                    if (Volatile.Read(ref disposed) == 0)
+                    {
+                        wakeWriter.TrySendFrameEmpty();
+                    }
+                }
+            }
+        }
+
+        public void Enqueue(Work work)
+        {
+            if (stopped)
+            {
+                work.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
+                return;
+            }
+
+            incoming.Enqueue(work);
+            Wake();
+            if (stopped)
+            {
+                // Stopped meanwhile: nobody may drain the queue any more.
+                FailQueued();
+            }
+        }
+
+        private void FailQueued()
+        {
+            while (incoming.TryDequeue(out var w))
+            {
+                w.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
+            }
+        }
+
+        /// <summary>Wakes the thread unless a wake is already on its way (it drains the whole queue on each).</summary>
+        private void Wake()
+        {
+            if (Interlocked.Exchange(ref wakePending, 1) == 0)
+            {
+                lock (wakeLock)
+                {
+                    if (Volatile.Read(ref disposed) == 0)
+                    {
+                        wakeWriter.TrySendFrameEmpty();
+                    }
+                }
+            }
+        }
+
+        private void Run()
+        {
+            if (options.RequestPoller == "netmq")
+            {
+                RunPoller();
+                return;
+            }
+
+            var wakeItem = new NetMQSelector.Item(wakeReader, PollEvents.PollIn);
+            var wakeHandle = MailboxHandle.Of(wakeReader);
+            var nextSweep = Environment.TickCount64 + SweepMs;
+            try
+            {
+                while (!stopped)
+                {
+                    // Nothing in flight: nothing can expire, so sleep long (few idle wake-ups; a request wakes us).
+                    var wait = inflight.Count == 0 ? IdleWaitMs : Math.Max(0, nextSweep - Environment.TickCount64);
+                    bool woken;
+                    if (wakeHandle is not null)
+                    {
+                        woken = PollHandles(wakeHandle, wait);
+                    }
+                    else
+                    {
+                        woken = PollSelector(wakeItem, wait);
+                    }
+
+                    foreach (var c in ready)
+                    {
+                        OnReceiveReady(c.Socket);
+                    }
+
+                    ready.Clear();
+                    if (Volatile.Read(ref failRequests) is var fail && fail != failSeen)
+                    {
+                        failSeen = fail;
+                        FailAll();
+                        nextSweep = Environment.TickCount64;
+                    }
+
+                    if (woken)
+                    {
+                        while (wakeReader.TrySkipFrame())
+                        {
+                        }
+
+                        // Cleared before draining: a request queued from here on sends a new wake.
+                        Volatile.Write(ref wakePending, 0);
+                        while (!stopped && incoming.TryDequeue(out var w))
+                        {
+                            Start(w);
+                        }
+                    }
+
+                    if (Environment.TickCount64 >= nextSweep)
+                    {
+                        if (wakeHandle is not null)
+                        {
+                            // Safety net for the handle poll: take queued requests and ask every in-flight socket
+                            // itself, as NetMQ's selector does on every poll. (A wake still on its way then finds nothing.)
+                            Volatile.Write(ref wakePending, 0);
+                            while (!stopped && incoming.TryDequeue(out var w))
+                            {
+                                Start(w);
+                            }
+
+                            foreach (var c in inflight.Values)
+                            {
+                                if (c.Socket.HasIn)
+                                {
+                                    ready.Add(c);
+                                }
+                            }
+
+                            foreach (var c in ready)
+                            {
+                                OnReceiveReady(c.Socket);
+                            }
+
+                            ready.Clear();
+                        }
+
+                        SweepExpired();
+                        nextSweep = Environment.TickCount64 + SweepMs;
+                    }
+                }
+            }
+            catch (TerminatingException)
+            {
+                // the NetMQ context is going away
+            }
+            finally
+            {
+                Close();
+            }
+        }
+
+        /// <summary>
+        /// The same worker on a NetMQPoller (<c>request_poller: netmq</c>), as the embedded master's server runs: every
+        /// open socket, idle or not, stays in the poller, and a timer runs the sweep. Selectable for the bench.
+        /// </summary>
+        private void RunPoller()
+        {
+            var timer = new NetMQTimer(SweepMs);
+            poller = [wakeReader, timer];
+            wakeReader.ReceiveReady += (_, _) =>
+            {
+                while (wakeReader.TrySkipFrame())
+                {
+                }
+
+                Volatile.Write(ref wakePending, 0);
+                if (Volatile.Read(ref failRequests) is var fail && fail != failSeen)
+                {
+                    failSeen = fail;
+                    FailAll();
+                }
+
+                while (!stopped && incoming.TryDequeue(out var w))
+                {
+                    Start(w);
+                }
+
+                if (stopped)
+                {
+                    poller.StopAsync();
+                }
+            };
+            timer.Elapsed += (_, _) => SweepExpired();
+            try
+            {
+                poller.Run();
+            }
+            catch (TerminatingException)
+            {
+                // the NetMQ context is going away
+            }
+            finally
+            {
+                var p = poller;
+                poller = null;
+                foreach (var c in inflight.Values.Concat(idle))
+                {
+                    p.Remove(c.Socket);
+                }
+
+                p.Remove(wakeReader);
+                p.Remove(timer);
+                p.Dispose();
+                Close();
+            }
+        }
+
+        /// <summary>
+        /// One poll(2) over the mailbox handles of the wake socket and the in-flight sockets. A handle turns
+        /// readable when commands reach its socket (a reply arriving is one); every receive drains them, so the
+        /// next reply signals again. NetMQ's selector also asks each socket for its state on every pass (one more
+        /// syscall per socket per pass); for speed we only ask the sockets whose handle is readable.
+        /// </summary>
+        private bool PollHandles(Socket wakeHandle, long waitMs)
+        {
+            readable.Clear();
+            readable.Add(wakeHandle);
+            foreach (var c in inflight.Values)
+            {
+                readable.Add(c.Handle!);
+            }
+
+            Socket.Select(readable, null, null, (int)Math.Min(waitMs * 1000, int.MaxValue));
+            var woken = false;
+            foreach (var h in readable)
+            {
+                if (ReferenceEquals(h, wakeHandle))
+                {
+                    woken = true;
+                }
+                else if (handles.TryGetValue(h, out var c) && c.Work is not null)
+                {
+                    ready.Add(c);
+                }
+            }
+
+            return woken;
+        }
+
+        /// <summary>The portable form: NetMQ's selector (used should the mailbox handles be unavailable).</summary>
+        private bool PollSelector(NetMQSelector.Item wakeItem, long waitMs)
+        {
+            if (itemsDirty)
+            {
+                RebuildItems(wakeItem);
+            }
+
+            selector.Select(items, items.Length, waitMs);
+            for (var i = 1; i < items.Length; i++)
+            {
+                if (items[i].ResultEvent.HasIn())
+                {
+                    ready.Add(inflight[items[i].Socket!]);
+                }
+            }
+
+            return wakeItem.ResultEvent.HasIn();
+        }
+
+        private void RebuildItems(NetMQSelector.Item wakeItem)
+        {
+            if (items.Length != inflight.Count + 1)
+            {
+                items = new NetMQSelector.Item[inflight.Count + 1];
+            }
+
+            items[0] = wakeItem;
+            var i = 1;
+            foreach (var c in inflight.Values)
+            {
+                items[i++] = c.Item;
+            }
+
+            itemsDirty = false;
+        }
+    }
+}
