@@ -423,54 +423,9 @@ internal sealed partial class TcpTransport : IRequestTransport
         /// <summary>Reads replies until the connection ends: a streaming unpacker over one growing buffer, each byte scanned once.</summary>
         private async Task ReadLoopAsync(Socket s, CancellationToken ct)
         {
-            var buf = new byte[BufferBytes];
-            int start = 0, end = 0;
-            var scanner = new MsgpackScanner(MaxReplyBytes);
             try
             {
-                while (true)
-                {
-                    if (end == buf.Length)
-                    {
-                        if (start > 0)
-                        {
-                            Buffer.BlockCopy(buf, start, buf, 0, end - start);
-                            end -= start;
-                            start = 0;
-                        }
-                        else if (buf.Length < MaxReplyBytes + 16)
-                        {
-                            Array.Resize(ref buf, (int)Math.Min(buf.Length * 2L, MaxReplyBytes + 16));
-                        }
-                        else
-                        {
-                            throw new SaltProtocolException($"message larger than {MaxReplyBytes} bytes");
-                        }
-                    }
-
-                    var n = await s.ReceiveAsync(buf.AsMemory(end), SocketFlags.None, ct).ConfigureAwait(false);
-                    if (n == 0)
-                    {
-                        return;
-                    }
-
-                    end += n;
-                    int len;
-                    while (start < end && (len = scanner.Scan(buf.AsSpan(start, end - start))) > 0)
-                    {
-                        Dispatch(buf.AsMemory(start, len));
-                        start += len;
-                    }
-
-                    if (start == end)
-                    {
-                        start = end = 0;
-                        if (buf.Length > 16 * BufferBytes)
-                        {
-                            buf = new byte[BufferBytes];
-                        }
-                    }
-                }
+                await TcpFrameReader.ReadAsync(s, MaxReplyBytes, Dispatch, ct).ConfigureAwait(false);
             }
             catch (SaltProtocolException e)
             {

@@ -28,7 +28,6 @@ internal interface IRequestServer : IAsyncDisposable
 internal sealed partial class TcpRequestServer(ILogger log, Func<byte[], Task<byte[]?>> handler, int maxPending, int maxConcurrent, long maxMessageBytes) : IRequestServer
 {
     private const int MaxConnections = 1024;
-    private const int BufferBytes = 64 * 1024;
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "a malformed TCP request ({Error}); closing the connection")]
@@ -116,55 +115,17 @@ internal sealed partial class TcpRequestServer(ILogger log, Func<byte[], Task<by
     /// <summary>One connection: a streaming unpacker over one growing buffer, each byte scanned once.</summary>
     private async Task ServeAsync(Socket s, SemaphoreSlim writeLock)
     {
-        var buf = new byte[BufferBytes];
-        int start = 0, end = 0;
-        var scanner = new MsgpackScanner(maxMessageBytes);
         try
         {
-            while (true)
-            {
-                if (end == buf.Length)
+            await TcpFrameReader.ReadAsync(
+                s,
+                maxMessageBytes,
+                frame =>
                 {
-                    if (start > 0)
-                    {
-                        Buffer.BlockCopy(buf, start, buf, 0, end - start);
-                        end -= start;
-                        start = 0;
-                    }
-                    else if (buf.Length < maxMessageBytes + 16)
-                    {
-                        Array.Resize(ref buf, (int)Math.Min(buf.Length * 2L, maxMessageBytes + 16));
-                    }
-                    else
-                    {
-                        throw new SaltProtocolException($"message larger than {maxMessageBytes} bytes");
-                    }
-                }
-
-                var n = await s.ReceiveAsync(buf.AsMemory(end), SocketFlags.None, stop.Token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    return;
-                }
-
-                end += n;
-                int len;
-                while (start < end && (len = scanner.Scan(buf.AsSpan(start, end - start))) > 0)
-                {
-                    var (head, _, body) = TcpFrame.Read(buf.AsMemory(start, len));
+                    var (head, _, body) = TcpFrame.Read(frame);
                     Accept(s, writeLock, head.ToArray(), body.ToArray());
-                    start += len;
-                }
-
-                if (start == end)
-                {
-                    start = end = 0;
-                    if (buf.Length > 16 * BufferBytes)
-                    {
-                        buf = new byte[BufferBytes];
-                    }
-                }
-            }
+                },
+                stop.Token).ConfigureAwait(false);
         }
         catch (SaltProtocolException e)
         {
