@@ -83,7 +83,7 @@ public sealed class RestWsgiModule : INetapiModule
         // A body must have arrived whole within this time.
         private static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
 
-        private readonly WsgiGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
+        private readonly RequestGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
 
         // Bytes of bodies held at once: every running and queued request may hold a whole body.
         private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize);

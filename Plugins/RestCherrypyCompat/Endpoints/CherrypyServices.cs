@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;

@@ -1,12 +1,12 @@
-namespace SaltApi.Plugins.RestCherrypyCompat.Http;
+namespace SaltApi.Abstractions.Hosting;
 
 /// <summary>
-/// CherryPy's worker pool in Kestrel terms: at most <c>thread_pool</c> requests run at once and
-/// at most <c>queue_size</c> more wait for a slot (bounded in time); beyond that a 503 answers
-/// at once. Event streams and WebSockets are not counted: they would hold a worker for their
-/// whole life in CherryPy, which is how a few SSE clients starve the API there.
+/// CherryPy's worker pool in Kestrel terms, for any module: at most <c>thread_pool</c> requests run at once
+/// and at most <c>queue_size</c> more wait for a slot (bounded in time); beyond that the module answers 503
+/// at once. Take a slot only after the body is read (<see cref="RequestBodyBudget"/>), so that slow senders
+/// never hold one.
 /// </summary>
-internal sealed class RequestGate(int threadPool, int queueSize, TimeSpan maxWait) : IDisposable
+public sealed class RequestGate(int threadPool, int queueSize, TimeSpan maxWait) : IDisposable
 {
     private readonly SemaphoreSlim slots = new(threadPool, threadPool);
     private int waiting;
@@ -27,7 +27,7 @@ internal sealed class RequestGate(int threadPool, int queueSize, TimeSpan maxWai
 
         try
         {
-            return await slots.WaitAsync(maxWait, cancellationToken);
+            return await slots.WaitAsync(maxWait, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -38,5 +38,6 @@ internal sealed class RequestGate(int threadPool, int queueSize, TimeSpan maxWai
     /// <summary>Gives a slot back.</summary>
     public void Exit() => slots.Release();
 
+    /// <inheritdoc/>
     public void Dispose() => slots.Dispose();
 }

@@ -1,6 +1,6 @@
-using SaltApi.Plugins.RestCherrypyCompat.Http;
+using SaltApi.Abstractions.Hosting;
 
-namespace SaltApi.RestCherrypyCompat.Tests.Http;
+namespace SaltApi.Abstractions.Tests;
 
 public class RequestGateTests
 {
