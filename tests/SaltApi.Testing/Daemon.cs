@@ -116,14 +116,25 @@ public sealed partial class Daemon : IAsyncDisposable
     /// <param name="waitForPorts">Ports that must accept connections before this returns; default both modules.</param>
     public static async Task<Daemon> StartAsync(string extraYaml = "", Action<string>? configure = null, string[]? args = null, int[]? waitForPorts = null)
     {
-        var dir = Directory.CreateTempSubdirectory("saltapi-").FullName;
-        var (wsgi, cherrypy, ret) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
-        await File.WriteAllTextAsync(Path.Combine(dir, "users"), "saltdev:saltdev\nlimited:saltdev\n");
-        await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, extraYaml));
-        configure?.Invoke(dir);
+        // Another process may bind a chosen port before the daemon does: start again on new ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var dir = Directory.CreateTempSubdirectory("saltapi-").FullName;
+            var (wsgi, cherrypy, ret) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
+            await File.WriteAllTextAsync(Path.Combine(dir, "users"), "saltdev:saltdev\nlimited:saltdev\n");
+            await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, extraYaml));
+            configure?.Invoke(dir);
 
-        string[] cli = ["-c", dir, "-l", "info", .. args ?? []];
-        return await LaunchAsync(dir, dir, cli, wsgi, cherrypy, ret, waitForPorts ?? [wsgi, cherrypy]);
+            string[] cli = ["-c", dir, "-l", "info", .. args ?? []];
+            try
+            {
+                return await LaunchAsync(dir, dir, cli, wsgi, cherrypy, ret, waitForPorts ?? [wsgi, cherrypy]);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                // LaunchAsync disposed the daemon and its folder.
+            }
+        }
     }
 
     /// <summary>
