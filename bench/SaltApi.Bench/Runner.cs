@@ -70,6 +70,11 @@ internal sealed partial class Runner(Settings s)
             await Guard(SplitName, SplitAsync);
         }
 
+        if (s.Runs("ab"))
+        {
+            await Guard("A/B: this build against " + s.Baseline, AbAsync);
+        }
+
         if (s.Runs("transport"))
         {
             await Guard("request transports (zeromq, tcp)", TransportsAsync);

@@ -11,7 +11,8 @@ internal sealed record Settings(
     double EventSeconds,
     long MemoryRequests,
     TimeSpan Budget,
-    IReadOnlySet<string> Only)
+    IReadOnlySet<string> Only,
+    string? Baseline = null)
 {
     public static Settings From(string[] args)
     {
@@ -29,6 +30,9 @@ internal sealed record Settings(
                 case "--repeats":
                     s = s with { Repeats = int.Parse(args[i + 1], CultureInfo.InvariantCulture) };
                     break;
+                case "--baseline":
+                    s = s with { Baseline = Path.GetFullPath(args[i + 1]) };
+                    break;
                 case "--only":
                     s = s with { Only = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase) };
                     break;
@@ -40,6 +44,6 @@ internal sealed record Settings(
         return s;
     }
 
-    /// <summary>Whether a group of scenarios is selected (<c>--only ceiling,wsgi,cherrypy,sync,runner,login,events,memory,split,transport,10k,codec</c>).</summary>
-    public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
+    /// <summary>Whether a group of scenarios is selected (<c>--only ceiling,wsgi,cherrypy,sync,runner,login,events,memory,split,ab,transport,10k,codec</c>; <c>ab</c> needs <c>--baseline</c>).</summary>
+    public bool Runs(string group) => group == "ab" ? Baseline is not null && (Only.Count == 0 || Only.Contains(group)) : Only.Count == 0 || Only.Contains(group);
 }
