@@ -60,6 +60,8 @@ internal sealed class BenchDaemon : IAsyncDisposable
         {Environment.GetEnvironmentVariable("BENCH_EMBEDDED_EXTRA") ?? ""}
         rest_wsgi:
           port: {wsgiPort}
+          # Its request gate, as rest_cherrypy's below: the default (100 + queue_size 30) answers c=256 with 503s.
+          thread_pool: 512
         rest_cherrypy:
           port: {cherrypyPort}
           host: 127.0.0.1
