@@ -66,6 +66,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
                 }
 
                 await FlushAsync(resp, sb, call.Aborted);
+                sb = Sse.Reuse(sb);
             }
         }
         catch (EventStreamOverflowException)
@@ -78,6 +79,9 @@ internal sealed class EventsEndpoint(CherrypyServices api)
         }
     }
 
+    // One UTF-8 encoder per thread: Sse.Write always ends with a flushed (stateless) encoder.
+    private static readonly ThreadLocal<Encoder> Utf8 = new(() => new UTF8Encoding(false).GetEncoder());
+
     private static async Task FlushAsync(HttpResponse resp, StringBuilder sb, CancellationToken ct)
     {
         if (sb.Length == 0)
@@ -85,8 +89,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
             return;
         }
 
-        await resp.WriteAsync(sb.ToString(), ct);
-        sb.Clear();
-        await resp.Body.FlushAsync(ct);
+        Sse.Write(resp.BodyWriter, sb, Utf8.Value!);
+        await resp.BodyWriter.FlushAsync(ct);
     }
 }
