@@ -52,9 +52,9 @@ internal static class Sse
     }
 
     /// <summary>
-    /// Writes a batch of events as UTF-8 straight from the builder's chunks (a surrogate pair split between two
-    /// chunks is kept whole by the encoder). For memory: the batch as one string (up to 256K characters, 512 KB)
-    /// was a large-object-heap allocation per flush per subscriber; see <see cref="Reuse"/> for the builder.
+    /// Writes the builder's text as UTF-8 straight from its chunks (a surrogate pair split between two chunks is
+    /// kept whole by the encoder), with no string of it: the /events loop formats each event in one small builder
+    /// and writes it to the response's pipe.
     /// </summary>
     public static void Write(IBufferWriter<byte> writer, StringBuilder sb, Encoder utf8)
     {
