@@ -85,6 +85,11 @@ internal sealed partial class Runner(Settings s)
             await Guard("10,000 minions", TenThousandAsync);
         }
 
+        if (s.Runs("events1k") || s.Runs("ws1k") || s.Runs("100k"))
+        {
+            await ScaleTargetsAsync();
+        }
+
         if (s.Runs("codec"))
         {
             await Guard("codec", CodecAsync);
