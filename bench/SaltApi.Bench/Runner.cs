@@ -102,6 +102,10 @@ internal sealed partial class Runner(Settings s)
         await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-" + stamp + ".md"), text);
         await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-latest.md"), text);
         await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-latest.json"), JsonSerializer.Serialize(table.Rows));
+        // The chart of req/s and p99 against concurrency (ceiling and every module's local_async rows).
+        var svg = Chart.Svg(table.Rows, $"SaltApi bench {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: local_async test.ping, 5 minions, against a bare Kestrel");
+        await File.WriteAllTextAsync(Path.Combine(Paths.Out, "chart-" + stamp + ".svg"), svg);
+        await File.WriteAllTextAsync(Path.Combine(Paths.Out, "chart-latest.svg"), svg);
         Console.Error.WriteLine($"written: {Path.Combine(Paths.Out, "results-latest.md")}");
         return 0;
     }
