@@ -1,11 +1,11 @@
 namespace SaltApi.Client.Config;
 
 /// <summary>
-/// <c>File.Exists</c> for the master's files that Salt checks before every call (its "running" file, the
-/// publish_pull socket). For speed, a file seen is taken as still there for <see cref="FreshMs"/>: three
-/// stat calls per request were 4 % of the API daemon's CPU per <c>local_async</c> request. A missing file is
-/// never remembered, so a master that starts is seen at once; one that stops is seen within FreshMs (and a
-/// request sent meanwhile still fails fast: the request channel sees the master gone).
+/// <c>File.Exists</c> for the master's files checked on every request past the "master running?" check of
+/// NetapiClient (which stays exact: a master that stops is a 503 at once): LocalClient's publish_pull socket and
+/// the ZeroMQ transport's note of the running file. For speed, a file seen is taken as still there for
+/// <see cref="FreshMs"/>: three stat calls per request were 4 % of the API daemon's CPU per <c>local_async</c>
+/// request. A missing file is never remembered, so a master that starts is seen at once.
 /// </summary>
 internal sealed class ExistsProbe(string path)
 {

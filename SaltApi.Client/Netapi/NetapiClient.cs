@@ -28,8 +28,6 @@ internal sealed class NetapiClient(
 
     public IReadOnlyList<string> Clients => ClientNames;
 
-    private readonly ExistsProbe? runningProbe = options.MasterRunningFile is { } file ? new ExistsProbe(file) : null;
-
     public async Task<IReadOnlyList<object?>> RunAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lowstate);
@@ -132,7 +130,7 @@ internal sealed class NetapiClient(
     /// NetapiClient._is_master_running. Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails
     /// on Linux (no such file is created); we skip it there and let the request channel report an unreachable master.
     /// </summary>
-    private bool IsMasterRunning() => runningProbe is null || runningProbe.Exists();
+    private bool IsMasterRunning() => options.MasterRunningFile is not { } file || File.Exists(file);
 
     // The same "master running?" check as run(): a master that is down is a 503 at once, not after 3 × 60 s.
     public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken) =>
