@@ -32,6 +32,9 @@ public sealed class RestCherrypyModule : INetapiModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = CherrypyOptions.Bind(context.Section);
+        // Forwarded headers from trusted proxies, the access log, log_error_file (as get_conf's log.* keys).
+        await using var front = HttpFront.Open(context, options.Front);
+        context = front.Context;
         X509Certificate2? certificate = null;
         if (!options.DisableSsl)
         {
@@ -71,10 +74,11 @@ public sealed class RestCherrypyModule : INetapiModule
             // (idle keep-alives, event streams) by a generous multiple of that.
             MaxConnections: Math.Max(1000, 10L * (options.ThreadPool + options.QueueSize)));
         var builder = NetapiWebHost.CreateBuilder(context, listener);
+        front.Apply(builder);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         await using var web = builder.Build();
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
+        using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System);
         await web.StartAsync(context.Stopping);
         if (context.Logger.IsEnabled(LogLevel.Information))
         {
