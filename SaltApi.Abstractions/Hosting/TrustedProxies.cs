@@ -33,7 +33,9 @@ public sealed class TrustedProxies
         foreach (var raw in entries)
         {
             var entry = raw.Trim();
-            if (IPNetwork.TryParse(entry, out var network))
+            // A network whose address has host bits set (10.0.0.1/8) is refused: the operator meant one
+            // host or the network, and trusting the wider one silently is the unsafe guess.
+            if (entry.Contains('/', StringComparison.Ordinal) && IPNetwork.TryParse(entry, out var network) && IPAddress.TryParse(entry[..entry.IndexOf('/', StringComparison.Ordinal)], out var written) && written.Equals(network.BaseAddress))
             {
                 networks.Add(network);
             }
