@@ -7,22 +7,29 @@ namespace SaltApi.Abstractions.Hosting;
 /// <summary>
 /// Writes log lines in the background, to a file or to the module's log at info. Requests never wait on
 /// the disk: at most <see cref="Capacity"/> lines wait to be written; past that a line is dropped and
-/// counted, and the count is logged (warning) once the writer has caught up.
+/// counted, and the count is logged (warning) once the writer has caught up. A file moved away or replaced
+/// (logrotate's <c>create</c>) is reopened by its path within a second; one truncated in place
+/// (<c>copytruncate</c>) is written on.
 /// </summary>
 internal sealed class LogLineWriter : IAsyncDisposable
 {
     internal const int Capacity = 8192;
 
     private readonly Channel<string> lines;
-    private readonly Stream? file;
+    private static readonly TimeSpan RotationCheck = TimeSpan.FromSeconds(1);
+
+    private readonly string? path;
     private readonly ILogger logger;
     private readonly string what;
     private readonly Task pump;
+    private FileStream? file;
+    private long checkedAt = Environment.TickCount64;
     private long dropped;
 
-    private LogLineWriter(Stream? file, ILogger logger, string what, int capacity)
+    private LogLineWriter(string? path, ILogger logger, string what, int capacity)
     {
-        this.file = file;
+        this.path = path;
+        file = path is null ? null : Open(path);
         this.logger = logger;
         this.what = what;
         lines = Channel.CreateBounded<string>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -33,18 +40,19 @@ internal sealed class LogLineWriter : IAsyncDisposable
     public long Dropped => Interlocked.Read(ref dropped);
 
     /// <summary>Whether a line would be written (a file, or the module's log at info).</summary>
-    public bool Enabled => file is not null || logger.IsEnabled(LogLevel.Information);
+    public bool Enabled => path is not null || logger.IsEnabled(LogLevel.Information);
 
     /// <summary>Appends to <paramref name="path"/> (created, with its folder); throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>.</summary>
-    public static LogLineWriter ToFile(string path, ILogger logger, string what, int capacity = Capacity)
+    public static LogLineWriter ToFile(string path, ILogger logger, string what, int capacity = Capacity) => new(path, logger, what, capacity);
+
+    private static FileStream Open(string path)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } dir)
         {
             Directory.CreateDirectory(dir);
         }
 
-        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
-        return new LogLineWriter(stream, logger, what, capacity);
+        return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
     }
 
     /// <summary>Writes to <paramref name="logger"/> at info.</summary>
@@ -106,6 +114,7 @@ internal sealed class LogLineWriter : IAsyncDisposable
             return;
         }
 
+        await ReopenIfRotatedAsync().ConfigureAwait(false);
         try
         {
             await file.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).ConfigureAwait(false);
@@ -117,6 +126,34 @@ internal sealed class LogLineWriter : IAsyncDisposable
         }
 
         buffer.SetLength(0);
+    }
+
+    // The path no longer names our file when it is missing or shorter than ours (moved away, a new one
+    // created in its place): open the path again. Checked at most once a second.
+    private async Task ReopenIfRotatedAsync()
+    {
+        if (path is null || file is null || Environment.TickCount64 - checkedAt < RotationCheck.TotalMilliseconds)
+        {
+            return;
+        }
+
+        checkedAt = Environment.TickCount64;
+        try
+        {
+            var current = new FileInfo(path);
+            if (current.Exists && current.Length >= file.Length)
+            {
+                return;
+            }
+
+            var fresh = Open(path);
+            await file.DisposeAsync().ConfigureAwait(false);
+            file = fresh;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not reopen the {What} file: {Problem}", what, e.Message);
+        }
     }
 
     /// <summary>Writes what is queued (within 5 s) and closes the file.</summary>

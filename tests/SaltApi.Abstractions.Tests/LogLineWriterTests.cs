@@ -49,6 +49,34 @@ public class LogLineWriterTests
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
     }
 
+    [Fact]
+    public async Task A_file_moved_away_is_reopened_by_its_path()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "saltapi-access-" + Guid.NewGuid().ToString("N"));
+        var path = Path.Combine(dir, "access.log");
+        var writer = LogLineWriter.ToFile(path, new StuckLogger(null), "access log");
+        Assert.True(writer.Write("before"));
+        await WaitForAsync(() => File.Exists(path) && File.ReadAllText(path).Contains("before", StringComparison.Ordinal));
+        File.Move(path, path + ".1");   // logrotate's create mode: moved away, a new file in its place
+        File.WriteAllText(path, "");
+        await Task.Delay(1100);
+        Assert.True(writer.Write("after"));
+        await writer.DisposeAsync();
+        Assert.Equal(["before"], File.ReadAllLines(path + ".1"));
+        Assert.Equal(["after"], File.ReadAllLines(path));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 100 && !condition(); i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(condition());
+    }
+
     private sealed class StuckLogger(ManualResetEventSlim? release) : ILogger
     {
         public List<string> Lines { get; } = [];
