@@ -72,6 +72,7 @@ public sealed class RestCherrypyModule : INetapiModule
             MaxConnections: Math.Max(1000, 10L * (options.ThreadPool + options.QueueSize)));
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
+        Gzip.AddTo(builder.Services);
         await using var web = builder.Build();
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
