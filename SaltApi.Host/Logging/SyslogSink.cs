@@ -36,6 +36,7 @@ internal sealed class SyslogSink : ILogSink
     private int queuedLines;
     private long dropped;
     private long reported;
+    private volatile bool down;
 
     /// <param name="target">Where to send.</param>
     /// <param name="problem">Told (once per outage) when the target cannot be reached.</param>
@@ -123,7 +124,6 @@ internal sealed class SyslogSink : ILogSink
         Connection? connection = null;
         Entry? pending = null;
         var wait = FirstRetry;
-        var down = false;
         try
         {
             while (true)
@@ -176,11 +176,11 @@ internal sealed class SyslogSink : ILogSink
         }
     }
 
-    /// <summary>Sends what is queued (up to 2 s), then closes; lines still waiting are counted as dropped.</summary>
+    /// <summary>Sends what is queued (up to 2 s, unless the target is away), then closes; lines still waiting are counted as dropped.</summary>
     public void Dispose()
     {
         queue.Writer.TryComplete();
-        if (!writer.Wait(TimeSpan.FromSeconds(2)))
+        if (down || !writer.Wait(TimeSpan.FromSeconds(2)))
         {
             stop.Cancel();
             writer.Wait(TimeSpan.FromSeconds(1));
