@@ -162,6 +162,19 @@ public sealed partial class SslChainTests(SslChainFixture fixture) : IClassFixtu
         sent.ForEach(c => c.Dispose());
     }
 
+    [ToolFact("openssl", "openssl")]
+    public async Task The_minimum_tls_version_still_holds_with_a_chain()
+    {
+        // As TlsTests: openssl with SECLEVEL=0 offers TLS 1.1, so a failed handshake is the server's refusal.
+        var psi = new ProcessStartInfo("openssl", ["s_client", "-connect", $"127.0.0.1:{Port}", "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var openssl = Process.Start(psi)!;
+        openssl.StandardInput.Close();
+        var output = await openssl.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30)) + await openssl.StandardError.ReadToEndAsync();
+        await openssl.WaitForExitAsync();
+        Assert.DoesNotMatch(@"New, TLSv1(\.1)?, Cipher is", output);
+        Assert.Contains("Cipher is (NONE)", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_fullchain_ssl_crt_sends_its_intermediate_too()
     {
