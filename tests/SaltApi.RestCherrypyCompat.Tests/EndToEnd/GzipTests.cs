@@ -153,6 +153,20 @@ public sealed class GzipTests(DaemonFixture fixture) : IClassFixture<DaemonFixtu
         await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
     }
 
+    [Fact]
+    public async Task Rest_wsgi_compresses_nothing_as_wsgiref()
+    {
+        using var r = new HttpRequestMessage(HttpMethod.Post, fixture.Daemon.Wsgi)
+        {
+            Content = new StringContent($"[{{\"client\": \"local\", \"tgt\": \"ms--0\", \"fun\": \"test.ping\", \"eauth\": \"file\", \"username\": \"saltdev\", \"password\": \"{Daemon.Password}\"}}]", Encoding.UTF8, "application/json"),
+        };
+        r.Headers.Add("Accept-Encoding", "gzip");
+        using var resp = await raw.SendAsync(r);
+        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        Assert.Empty(resp.Content.Headers.ContentEncoding);
+        Assert.Equal("{\"return\": [{\"ms--0\": true}]}", await resp.Content.ReadAsStringAsync());
+    }
+
     [ToolFact("curl", "curl")]
     public async Task Curl_compressed_gets_gzip_and_decodes_it()
     {
