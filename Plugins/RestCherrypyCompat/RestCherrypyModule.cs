@@ -33,6 +33,9 @@ public sealed class RestCherrypyModule : INetapiModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = CherrypyOptions.Bind(context.Section);
+        // Forwarded headers from trusted proxies, the access log, log_error_file (as get_conf's log.* keys).
+        await using var front = HttpFront.Open(context, options.Front);
+        context = front.Context;
         X509Certificate2? certificate = null;
         X509Certificate2Collection? chain = null;
         if (!options.DisableSsl)
@@ -71,11 +74,12 @@ public sealed class RestCherrypyModule : INetapiModule
             CertificateChain = chain,
         };
         var builder = NetapiWebHost.CreateBuilder(context, listener);
+        front.Apply(builder);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         Gzip.AddTo(builder.Services);
         await using var web = builder.Build();
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
+        using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System);
         await web.StartAsync(context.Stopping);
         if (context.Logger.IsEnabled(LogLevel.Information))
         {

@@ -19,9 +19,9 @@ internal static class CherrypyPipeline
     private static readonly string[] PostMethods = ["POST"];
 
     /// <summary>Adds the steps and the routes to <paramref name="web"/>; dispose the result when the module stops.</summary>
-    public static CherrypyServices Use(WebApplication web, CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, bool tls)
+    public static CherrypyServices Use(WebApplication web, CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time)
     {
-        var api = new CherrypyServices(options, client, events, logger, time, tls);
+        var api = new CherrypyServices(options, client, events, logger, time);
         var statics = new StaticEndpoints(options);
 
         // In CherryPy's order: the answer's frame (gzip around everything, the error pages too), the path, CORS, static files, the dispatcher's 404/405,
