@@ -83,17 +83,21 @@ internal sealed class Saltnado : IDisposable
             return;
         }
 
-        // prepare(): an answer format first (406), then the body (406 / 400).
-        if (Output.Choose(ctx.Request.Headers.Accept.Count == 0 ? null : ctx.Request.Headers.Accept.ToString()) is not { } output)
-        {
-            await TornadoResponse.ErrorAsync(ctx, 406);
-            return;
-        }
-
+        var output = Output.Choose(ctx.Request.Headers.Accept.Count == 0 ? null : ctx.Request.Headers.Accept.ToString());
         if (route.Stream && HttpMethods.IsGet(ctx.Request.Method))
         {
             // A stream reads no body and holds no request slot: the event stream bounds each subscriber.
-            await RunAsync(ctx, handler, new TornadoRequest(ctx, output, arg));
+            // Deliberate difference: its Accept is not checked. Salt's prepare() refuses the
+            // `Accept: text/event-stream` every browser's EventSource sends with a 406 (the WebSockets
+            // never check it).
+            await RunAsync(ctx, handler, new TornadoRequest(ctx, output ?? Output.Json, arg));
+            return;
+        }
+
+        // prepare(): an answer format first (406), then the body (406 / 400).
+        if (output is null)
+        {
+            await TornadoResponse.ErrorAsync(ctx, 406);
             return;
         }
 

@@ -22,6 +22,9 @@ public sealed class EventsAndHookTests : IAsyncLifetime
     {
         var r = new HttpRequestMessage(HttpMethod.Get, "/events");
         r.Headers.Add("X-Auth-Token", token);
+
+        // What every browser's EventSource sends (Salt answers it 406).
+        r.Headers.Add("Accept", "text/event-stream");
         var resp = await host.Http.SendAsync(r, HttpCompletionOption.ResponseHeadersRead);
         var reader = new StreamReader(await resp.Content.ReadAsStreamAsync());
         return (resp, reader);
