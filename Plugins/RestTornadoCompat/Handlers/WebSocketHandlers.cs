@@ -130,8 +130,9 @@ internal sealed partial class StreamHandlers
         var info = formatted ? new SaltInfo() : null;
         if (info is not null)
         {
-            // FormattedEventsHandler asks every minion for its grains first. Deliberate difference: as
-            // local_async (Salt waits for the returns before it streams); the returns arrive as events.
+            // FormattedEventsHandler asks every minion for its grains first. Deliberate difference: Salt
+            // runs it as a blocking `local` call before it listens, so the returns pass unseen and its view
+            // starts empty; here the stream listens first and the job is local_async, its returns read as events.
             Grains(token, "*", "glob", ct);
         }
 

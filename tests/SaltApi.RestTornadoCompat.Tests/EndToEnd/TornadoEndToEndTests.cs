@@ -176,6 +176,17 @@ public sealed partial class TornadoEndToEndTests(TornadoDaemonFixture fixture) :
         Assert.Equal(["tag", "jid"], Map(ret[1]).Keys);
     }
 
+    [Fact]
+    public async Task A_target_no_minion_matches_is_an_empty_map()
+    {
+        // local_async as saltnado's (the empty pub_data); local as LocalClient.cmd and rest_cherrypy answer it
+        // (saltnado's own wait says "No minions matched the target. ...": a documented difference).
+        var token = await LoginAsync();
+        var (status, body, _) = await SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"nobody\", \"fun\": \"test.ping\"}, {\"client\": \"local_async\", \"tgt\": \"nobody\", \"fun\": \"test.ping\"}]"), token);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("{\"return\": [{}, {}]}", body);
+    }
+
     [GeneratedRegex("^\\{\"return\": \\[\\{\"[0-9]+\": (\\{[^}]*\\})")]
     private static partial Regex FirstJob();
 
