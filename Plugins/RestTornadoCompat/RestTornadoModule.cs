@@ -75,7 +75,7 @@ public sealed class RestTornadoModule : INetapiModule
         builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog);
         await using var web = builder.Build();
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        using var app = new Saltnado(options, context.Client, context.Events, context.Logger, TimeProvider.System, context.MasterConfig.GetValueOrDefault("hash_type") as string);
+        using var app = new Saltnado(options, context.Client, context.Events, context.Logger, TimeProvider.System, context.MasterConfig.GetValueOrDefault("hash_type") as string, context.Stopping);
         web.Run(app.InvokeAsync);
         await web.StartAsync(context.Stopping);
         if (context.Logger.IsEnabled(LogLevel.Information))

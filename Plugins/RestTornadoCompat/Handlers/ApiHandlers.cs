@@ -234,10 +234,11 @@ internal sealed class ApiHandlers(Saltnado app)
                 ret.Add("Failed to authenticate");
                 break;
             }
-            catch (SaltApiException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
+                // As disbatch: any other error is the chunk's answer, and the next chunk runs.
                 ret.Add($"Unexpected exception while handling request: {e.Message}");
-                app.Logger.LogError("Unexpected exception while handling request: {Kind} {Message}", e.SaltName, e.Message);
+                app.Logger.LogError("Unexpected exception while handling request: {Kind} {Message}", (e as SaltApiException)?.SaltName ?? e.GetType().Name, e.Message);
             }
         }
 

@@ -24,9 +24,10 @@ internal sealed class Saltnado : IDisposable
     private readonly RequestBodyBudget bodies;
     private readonly Routes routes;
 
-    public Saltnado(TornadoOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, string? hashType)
+    public Saltnado(TornadoOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, string? hashType, CancellationToken stopping = default)
     {
         Options = options;
+        Stopping = stopping;
         Client = client;
         Events = events;
         Logger = logger;
@@ -57,6 +58,9 @@ internal sealed class Saltnado : IDisposable
     public ILogger Logger { get; }
 
     public TokenCheck Tokens { get; }
+
+    /// <summary>Cancelled when the daemon stops: open streams end then, so the drain waits only for requests.</summary>
+    public CancellationToken Stopping { get; }
 
     /// <summary>One request, start to end.</summary>
     public async Task InvokeAsync(HttpContext ctx)
@@ -90,7 +94,7 @@ internal sealed class Saltnado : IDisposable
             // Deliberate difference: its Accept is not checked. Salt's prepare() refuses the
             // `Accept: text/event-stream` every browser's EventSource sends with a 406 (the WebSockets
             // never check it).
-            await RunAsync(ctx, handler, new TornadoRequest(ctx, output ?? Output.Json, arg));
+            await RunAsync(ctx, route.Name, handler, new TornadoRequest(ctx, output ?? Output.Json, arg));
             return;
         }
 
@@ -128,7 +132,7 @@ internal sealed class Saltnado : IDisposable
 
         try
         {
-            await RunAsync(ctx, handler, request);
+            await RunAsync(ctx, route.Name, handler, request);
         }
         finally
         {
@@ -136,7 +140,7 @@ internal sealed class Saltnado : IDisposable
         }
     }
 
-    private static async Task RunAsync(HttpContext ctx, Handler handler, TornadoRequest request)
+    private async Task RunAsync(HttpContext ctx, string route, Handler handler, TornadoRequest request)
     {
         try
         {
@@ -154,6 +158,12 @@ internal sealed class Saltnado : IDisposable
         {
             // Outside a lowstate (login, hook): the error's status, not Salt's generic 500.
             await TornadoResponse.ErrorAsync(ctx, e.HttpStatus());
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
+        {
+            // As Tornado's uncaught exception: logged, and its 500 page (never a trace to the client).
+            Logger.LogError("Uncaught exception {Method} {Route}: {Type}: {Message}", ctx.Request.Method, route, e.GetType().Name, e.Message);
+            await TornadoResponse.ErrorAsync(ctx, 500);
         }
     }
 

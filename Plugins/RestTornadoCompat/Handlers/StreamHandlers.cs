@@ -40,29 +40,36 @@ internal sealed partial class StreamHandlers(Saltnado app)
             rate.MinDataRate = null;
         }
 
-        // Every stream has its own subscription, each with its own bounded queue.
+        // Every stream has its own subscription, each with its own bounded queue. It ends when the client
+        // goes, the token expires or the daemon stops (then at once: the drain waits only for requests).
         using var sub = app.Events.Subscribe();
-        await resp.WriteAsync(EventText.Preamble, r.Aborted);
-        await resp.Body.FlushAsync(r.Aborted);
+        using var live = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted, app.Stopping);
+        var ct = live.Token;
         var sb = new StringBuilder(4096);
         try
         {
-            while (await sub.Reader.WaitToReadAsync(r.Aborted))
+            await resp.WriteAsync(EventText.Preamble, ct);
+            await resp.Body.FlushAsync(ct);
+            while (await sub.Reader.WaitToReadAsync(ct))
             {
                 while (sb.Length < MaxBatch && sub.Reader.TryRead(out var e))
                 {
                     // As the handler's loop: the stream ends when the token is no longer valid.
-                    if (await app.Tokens.ValidateAsync(token.Token, r.Aborted) is null)
+                    if (await app.Tokens.ValidateAsync(token.Token, ct) is null)
                     {
-                        await FlushAsync(resp, sb, r.Aborted);
+                        await FlushAsync(resp, sb, ct);
                         return;
                     }
 
                     EventText.AppendSse(sb, e);
                 }
 
-                await FlushAsync(resp, sb, r.Aborted);
+                await FlushAsync(resp, sb, ct);
             }
+        }
+        catch (OperationCanceledException) when (app.Stopping.IsCancellationRequested && !r.Aborted.IsCancellationRequested)
+        {
+            // The daemon stops: the response ends here, whole.
         }
         catch (EventStreamOverflowException)
         {

@@ -45,30 +45,40 @@ internal sealed partial class StreamHandlers
         }
 
         using var ws = await r.Ctx.WebSockets.AcceptWebSocketAsync();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted);
+
+        // The client's messages are read until it goes; the events are sent until it goes, the token
+        // expires or the daemon stops. Cancelling a pending receive aborts a WebSocket, so the close
+        // handshake comes first and the read loop is cancelled only if the client does not answer it.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted);
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted, app.Stopping);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var receive = ReceiveAsync(ws, ready, stop.Token);
-        var pump = PumpAsync(ws, token, formatted, ready.Task, stop.Token);
+        var receive = ReceiveAsync(ws, ready, reading.Token);
+        var pump = PumpAsync(ws, token, formatted, ready.Task, sending.Token);
+        await Task.WhenAny(receive, pump);
+        await sending.CancelAsync();
+        await EndAsync(pump);
+        await CloseAsync(ws, app.Stopping.IsCancellationRequested);
+        if (await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)) != receive)
+        {
+            await reading.CancelAsync();
+        }
+
+        await EndAsync(receive);
+    }
+
+    // Awaits a loop that has ended or is ending; its ways of ending are not errors of the request.
+    private async Task EndAsync(Task loop)
+    {
         try
         {
-            await Task.WhenAny(receive, pump);
+            await loop;
         }
-        finally
+        catch (EventStreamOverflowException)
         {
-            await stop.CancelAsync();
-            try
-            {
-                await Task.WhenAll(receive, pump);
-            }
-            catch (EventStreamOverflowException)
-            {
-                app.Logger.LogWarning("a websocket client fell behind the bus and was disconnected");
-            }
-            catch (Exception e) when (e is OperationCanceledException or WebSocketException or SaltApiException)
-            {
-            }
-
-            await CloseAsync(ws);
+            app.Logger.LogWarning("a websocket client fell behind the bus and was disconnected");
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or SaltApiException)
+        {
         }
     }
 
@@ -180,14 +190,16 @@ internal sealed partial class StreamHandlers
             TaskScheduler.Default);
     }
 
-    private static async Task CloseAsync(WebSocket ws)
+    // Starts the close handshake (the read loop reads the client's answer): 1000, or 1001 "going away"
+    // when the daemon stops.
+    private static async Task CloseAsync(WebSocket ws, bool stopping)
     {
         if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             try
             {
-                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "", closing.Token);
+                using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await ws.CloseOutputAsync(stopping ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure, stopping ? "salt-api stopping" : "", bound.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or WebSocketException)
             {

@@ -169,6 +169,26 @@ public sealed class RouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Any_exception_of_a_chunk_is_its_text()
+    {
+        var token = await host.LoginAsync();
+        var (status, body, _) = await host.SendAsync(HttpMethod.Post, "/", Json("[{\"client\": \"local\", \"tgt\": \"*\", \"fun\": \"test.crash\"}, {\"client\": \"local\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]"), token);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("{\"return\": [\"Unexpected exception while handling request: boom\", {\"ms--0\": true, \"ms--1\": true}]}", body);
+    }
+
+    [Fact]
+    public async Task An_uncaught_error_is_tornados_500_page_and_a_log_line()
+    {
+        var token = await host.LoginAsync();
+        var (status, body, _) = await host.SendAsync(HttpMethod.Post, "/hook/crash", Json("{}"), token);
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.Equal("<html><title>500: Internal Server Error</title><body>500: Internal Server Error</body></html>", body);
+        Assert.Contains(host.Logger.Lines, l => l.Contains("Uncaught exception POST hook: InvalidOperationException: boom", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.Logger.Lines, l => l.Contains(token, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Run_takes_the_credentials_of_each_chunk()
     {
         var recorded = Transcript.Load("tn-06-post-run");

@@ -54,6 +54,7 @@ internal sealed class ScriptedClient : INetapiClient
         {
             (_, "test.down") => throw new SaltMasterUnavailableException("Salt Master is not available."),
             (_, "test.acl") => throw new SaltAuthorizationException("Authorization error occurred."),
+            (_, "test.crash") => throw new InvalidOperationException("boom"),
             ("local", "grains.items") => M((low.GetValueOrDefault("tgt") as string == "*" ? "ms--0" : (string)low["tgt"]!, M(("id", "ms--0")))),
             ("local", _) => M(("ms--0", true), ("ms--1", true)),
             ("local_async", _) => M(("jid", "20261126171352452203"), ("minions", new List<object?> { "ms--0", "ms--1" })),
@@ -94,6 +95,11 @@ internal sealed class ScriptedClient : INetapiClient
 
     public Task<bool> FireEventAsync(string tag, IReadOnlyDictionary<string, object?> data, CancellationToken cancellationToken)
     {
+        if (tag.EndsWith("/crash", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("boom");
+        }
+
         Fired.Enqueue((tag, data));
         Bus.Publish(new SaltEvent(tag, data));
         return Task.FromResult(true);
