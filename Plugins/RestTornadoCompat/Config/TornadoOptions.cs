@@ -37,6 +37,9 @@ internal sealed record TornadoOptions
     /// <summary>Ours: bodies above this are 413 (Tornado reads up to 100 MiB).</summary>
     public long MaxRequestBodySize { get; init; } = 1048576;
 
+    /// <summary>Ours, as rest_wsgi's: more lowstate chunks in one request are a 400 (each runs in turn, holding a slot).</summary>
+    public int MaxLowstateChunks { get; init; } = 1000;
+
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values)
     {
@@ -56,6 +59,7 @@ internal sealed record TornadoOptions
             WebhookUrl = "/" + s.GetString("webhook_url", "/hook").Trim('/'),
             WebhookDisableAuth = s.GetBool("webhook_disable_auth", false),
             MaxRequestBodySize = s.GetSize("max_request_body_size", 1048576),
+            MaxLowstateChunks = s.GetInt("max_lowstate_chunks", 1000, 1),
         };
         if (o.WebhookUrl == "/")
         {

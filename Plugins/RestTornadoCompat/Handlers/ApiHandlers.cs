@@ -201,6 +201,13 @@ internal sealed class ApiHandlers(Saltnado app)
             return;
         }
 
+        // Deliberate difference: a bound on the chunks of one request (ours, as rest_wsgi's).
+        if (lowstate.Count > app.Options.MaxLowstateChunks)
+        {
+            await TornadoResponse.WriteAsync(r.Ctx, 400, $"400 Too many lowstate chunks: at most {app.Options.MaxLowstateChunks}", TornadoResponse.Html);
+            return;
+        }
+
         // Deliberate difference: every chunk is checked before any runs, as saltnado's comment intends
         // ("we want to throw 400 if one is bad"); Salt runs the chunks before a bad one, then answers 400.
         if (lowstate.Any(c => c is not OrderedDictionary<string, object?> low || low.GetValueOrDefault("client") is not string name || !SaltClients.Contains(name)))

@@ -304,6 +304,20 @@ public sealed class RouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task More_chunks_than_max_lowstate_chunks_is_400_before_any_runs()
+    {
+        await using var small = await TornadoHost.StartAsync(("max_lowstate_chunks", 2L));
+        var token = await small.LoginAsync();
+        var chunk = "{\"client\": \"local_async\", \"tgt\": \"*\", \"fun\": \"test.ping\"}";
+        var (status, body, _) = await small.SendAsync(HttpMethod.Post, "/", Json($"[{chunk}, {chunk}, {chunk}]"), token);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("400 Too many lowstate chunks: at most 2", body);
+        Assert.Empty(small.Client.Lowstates);
+        (status, _, _) = await small.SendAsync(HttpMethod.Post, "/", Json($"[{chunk}, {chunk}]"), token);
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
     public async Task Only_a_hex_token_reaches_the_master()
     {
         var (status, _, _) = await host.SendAsync(HttpMethod.Post, "/", Json("[]"), token: "not a token; x");
