@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
@@ -55,7 +56,17 @@ public sealed class RestTornadoModule : INetapiModule
                 }
             }
 
-            certificate = LoadCertificate(options);
+            try
+            {
+                certificate = LoadCertificate(options);
+            }
+            catch (CryptographicException e)
+            {
+                // A wrong certificate is the operator's to fix: said once, not retried in a restart loop.
+                context.Logger.LogError("Not starting '{Module}'. Could not load the certificate {Path}: {Message}", ConfigKey, options.SslCrt, e.Message);
+                await WaitForStopAsync(context.Stopping);
+                return;
+            }
         }
 
         if (options.NumProcesses != 1)
