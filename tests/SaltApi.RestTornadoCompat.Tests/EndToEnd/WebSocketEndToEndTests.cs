@@ -27,7 +27,6 @@ public sealed class WebSocketEndToEndTests(TornadoDaemonFixture fixture) : IClas
         var ws = new ClientWebSocket();
         await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{fixture.Port}/{path}"), CancellationToken.None);
         await ws.SendAsync(Encoding.UTF8.GetBytes("websocket client ready"), WebSocketMessageType.Text, true, CancellationToken.None);
-        await Task.Delay(200);
         return ws;
     }
 
@@ -59,14 +58,33 @@ public sealed class WebSocketEndToEndTests(TornadoDaemonFixture fixture) : IClas
     {
         var token = await LoginAsync();
         using var ws = await ReadyAsync($"all_events/{token}");
-        using var r = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent("{\"client\": \"local_async\", \"tgt\": \"ms--4\", \"fun\": \"test.ping\"}", Encoding.UTF8, "application/json") };
-        r.Headers.Add("X-Auth-Token", token);
-        using var resp = await http.SendAsync(r);
-        var jid = (string)Map(((List<object?>)Map(SaltJson.Parse(Encoding.UTF8.GetBytes(await resp.Content.ReadAsStringAsync())))["return"]!)[0])["jid"]!;
-        var ret = await ReceiveUntilAsync(ws, t => t.Contains($"\"tag\": \"salt/job/{jid}/ret/ms--4\"", StringComparison.Ordinal));
-        var ev = Map(SaltJson.Parse(Encoding.UTF8.GetBytes(ret)));
-        Assert.Equal(["data", "tag"], ev.Keys);
-        Assert.Equal("ms--4", Map(ev["data"])["id"]);
+
+        // The stream starts once the handler has read "ready": jobs are started until one's return is seen.
+        var started = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var done = new CancellationTokenSource();
+        var starter = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                using var r = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent("{\"client\": \"local_async\", \"tgt\": \"ms--4\", \"fun\": \"test.ping\"}", Encoding.UTF8, "application/json") };
+                r.Headers.Add("X-Auth-Token", token);
+                using var resp = await http.SendAsync(r);
+                started.Add((string)Map(((List<object?>)Map(SaltJson.Parse(Encoding.UTF8.GetBytes(await resp.Content.ReadAsStringAsync())))["return"]!)[0])["jid"]!);
+                await Task.Delay(300);
+            }
+        });
+        try
+        {
+            var ret = await ReceiveUntilAsync(ws, t => started.Any(jid => t.Contains($"\"tag\": \"salt/job/{jid}/ret/ms--4\"", StringComparison.Ordinal)));
+            var ev = Map(SaltJson.Parse(Encoding.UTF8.GetBytes(ret)));
+            Assert.Equal(["data", "tag"], ev.Keys);
+            Assert.Equal("ms--4", Map(ev["data"])["id"]);
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await starter;
+        }
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed class EventsAndHookTests : IAsyncLifetime
     public async Task Events_end_when_the_token_expires()
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
-        var token = new SaltToken(new string('e', 64), "saltdev", "file", now, now + 1, null);
+        var token = new SaltToken(new string('e', 64), "saltdev", "file", now, now + 3, null);
         host.Client.Tokens[token.Token] = token;
         var (resp, reader) = await OpenAsync(token.Token);
         using (resp)
@@ -93,7 +93,7 @@ public sealed class EventsAndHookTests : IAsyncLifetime
         {
             Assert.Equal("retry: 400", await reader.ReadLineAsync());
             await WaitForSubscribersAsync(1);
-            await Task.Delay(1200);
+            await Task.Delay(3200);
             host.Client.Bus.Publish(new SaltEvent("after/expiry", M()));
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             Assert.Equal("", await reader.ReadToEndAsync(limit.Token));

@@ -45,7 +45,7 @@ public sealed class OptionsAndCorsTests
         var logger = new ListLogger();
         using var stop = new CancellationTokenSource();
         var run = new RestTornadoModule().RunAsync(new NetapiModuleContext(new Dictionary<string, object?> { ["port"] = (long)port, ["address"] = "127.0.0.1" }, new Dictionary<string, object?>(), client, client.Bus, logger, stop.Token));
-        await Task.Delay(300);
+        await ListLogger.WaitForAsync(logger, "required if SSL is not disabled");
         Assert.Contains(logger.Lines, l => l.Contains("Options 'ssl_crt' and 'ssl_key' are required if SSL is not disabled.", StringComparison.Ordinal));
         using var probe = new System.Net.Sockets.TcpClient();
         await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, port));

@@ -150,6 +150,15 @@ internal sealed class ListLogger : ILogger
 
     public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
 
+    /// <summary>Waits (10 s at most) for a line containing <paramref name="text"/>, or for <paramref name="run"/> to end.</summary>
+    public static async Task WaitForAsync(ListLogger logger, string text, Task? run = null)
+    {
+        for (var i = 0; i < 400 && !logger.Lines.Any(l => l.Contains(text, StringComparison.Ordinal)) && run is not { IsCompleted: true }; i++)
+        {
+            await Task.Delay(25);
+        }
+    }
+
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         Lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
 }

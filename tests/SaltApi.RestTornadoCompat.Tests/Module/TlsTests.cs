@@ -50,7 +50,7 @@ public sealed class TlsTests : IDisposable
         using var stop = new CancellationTokenSource();
         var section = new Dictionary<string, object?> { ["port"] = (long)port, ["address"] = "127.0.0.1", ["ssl_crt"] = crt };
         var run = new SaltApi.Plugins.RestTornadoCompat.RestTornadoModule().RunAsync(new SaltApi.Abstractions.Modules.NetapiModuleContext(section, new Dictionary<string, object?>(), client, client.Bus, logger, stop.Token));
-        await Task.Delay(500);
+        await ListLogger.WaitForAsync(logger, "Could not load the certificate", run);
         Assert.False(run.IsFaulted, run.Exception?.ToString());
         Assert.Contains(logger.Lines, l => l.Contains($"Not starting 'rest_tornado'. Could not load the certificate {crt}", StringComparison.Ordinal));
         await stop.CancelAsync();
