@@ -24,9 +24,10 @@ internal static class CherrypyPipeline
         var api = new CherrypyServices(options, client, events, logger, time, tls);
         var statics = new StaticEndpoints(options);
 
-        // In CherryPy's order: the answer's frame, the path, CORS, static files, the dispatcher's 404/405,
+        // In CherryPy's order: the answer's frame (gzip around everything, the error pages too), the path, CORS, static files, the dispatcher's 404/405,
         // the body and the worker pool, the session tools, the IP check; then the resource.
         web.Use(new RequestObserver(api).InvokeAsync);
+        web.UseResponseCompression();
         web.Use(new ErrorResponses(api).InvokeAsync);
         web.Use(new RootPrefix(api).InvokeAsync);
         web.Use(new Cors(options).InvokeAsync);
