@@ -29,7 +29,7 @@ internal sealed record TornadoOptions
     /// <summary><c>cors_origin</c>: an origin, a list of origins, or <c>*</c>; empty = no CORS headers.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
-    /// <summary>The hook path, <c>/hook</c> by default.</summary>
+    /// <summary>Ours (rest_cherrypy's option): the hook path, <c>/hook</c> by default, which Salt's rest_tornado always serves.</summary>
     public string WebhookUrl { get; init; } = "/hook";
 
     public bool WebhookDisableAuth { get; init; }
