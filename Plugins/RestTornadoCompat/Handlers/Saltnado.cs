@@ -65,6 +65,18 @@ internal sealed class Saltnado : IDisposable
     /// <summary>One request, start to end.</summary>
     public async Task InvokeAsync(HttpContext ctx)
     {
+        try
+        {
+            await ServeAsync(ctx);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away while its body was read or it waited for a slot: nothing to answer.
+        }
+    }
+
+    private async Task ServeAsync(HttpContext ctx)
+    {
         SetDefaultHeaders(ctx);
         if (routes.Match(ctx.Request.Path.Value ?? "/") is not { } match)
         {

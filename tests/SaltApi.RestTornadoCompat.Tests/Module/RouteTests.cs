@@ -296,10 +296,16 @@ public sealed class RouteTests : IAsyncLifetime
     [Fact]
     public async Task A_body_past_the_limit_is_413()
     {
+        // Raw HTTP: the answer comes before the body is sent, as it should (an HTTP client still writing
+        // the body would see the connection close under it).
         var token = await host.LoginAsync();
-        var big = "[" + string.Join(", ", Enumerable.Repeat("{\"client\": \"local\", \"tgt\": \"*\", \"fun\": \"test.ping\"}", 30_000)) + "]";
-        var (status, _, _) = await host.SendAsync(HttpMethod.Post, "/", Json(big), token);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, host.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST / HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {token}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n[{{"));
+        using var reader = new StreamReader(stream);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal("HTTP/1.1 413 Payload Too Large", await reader.ReadLineAsync(limit.Token));
         Assert.Empty(host.Client.Lowstates);
     }
 
