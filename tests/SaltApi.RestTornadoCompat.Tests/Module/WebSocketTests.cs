@@ -94,6 +94,23 @@ public sealed class WebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_stream_ends_when_the_token_expires()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        var token = new SaltApi.Abstractions.Client.SaltToken(new string('d', 64), "saltdev", "file", now, now + 3, null);
+        host.Client.Tokens[token.Token] = token;
+        using var ws = await ConnectReadyAsync($"/all_events/{token.Token}");
+        host.Client.Bus.Publish(new SaltEvent("before/expiry", M()));
+        Assert.Contains("before/expiry", await ReceiveAsync(ws), StringComparison.Ordinal);
+        await Task.Delay(3200);
+        host.Client.Bus.Publish(new SaltEvent("after/expiry", M()));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var r = await ws.ReceiveAsync(new byte[1024], limit.Token);
+        Assert.Equal(WebSocketMessageType.Close, r.MessageType);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+    }
+
+    [Fact]
     public async Task Upgrade_errors_are_tornados()
     {
         var token = await host.LoginAsync();
