@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SaltApi benchmarks: builds the daemon and the bench tools in Release, then runs every scenario on
 # loopback and prints the results table (also written to bench/out/results-latest.md).
-# Options are passed to the driver: --quick, --only ceiling,wsgi,cherrypy,runner,sync,login,events,memory,split,transport,10k,codec,
+# Options are passed to the driver: --quick, --only ceiling,wsgi,cherrypy,tornado,runner,sync,login,events,memory,split,transport,10k,codec,
 # --duration SECONDS, --repeats N.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -40,6 +40,6 @@ internal sealed record Settings(
         return s;
     }
 
-    /// <summary>Whether a group of scenarios is selected (<c>--only ceiling,wsgi,cherrypy,sync,runner,login,events,memory,split,transport,10k,codec</c>).</summary>
+    /// <summary>Whether a group of scenarios is selected (<c>--only ceiling,wsgi,cherrypy,tornado,sync,runner,login,events,memory,split,transport,10k,codec</c>).</summary>
     public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
 }

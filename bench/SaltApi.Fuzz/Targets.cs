@@ -32,6 +32,7 @@ public static class Targets
         ["msgpack"] = Msgpack,
         ["frame"] = Frame,
         ["ws"] = WebSocketInput,
+        ["tornado"] = TornadoTarget.Run,
     };
 
     /// <summary>A request body as JSON (SaltJson): a value that writes back stably, or SaltJsonException.</summary>
