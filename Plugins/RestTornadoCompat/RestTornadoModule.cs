@@ -75,6 +75,8 @@ public sealed class RestTornadoModule : INetapiModule
             context.Logger.LogInformation("rest_tornado: num_processes {Count} is ignored: one process serves all requests", options.NumProcesses);
         }
 
+        await using var front = HttpFront.Open(context, options.Front);
+        context = front.Context;
         var listener = new ListenerOptions(
             options.Address,
             options.Port,
@@ -82,6 +84,7 @@ public sealed class RestTornadoModule : INetapiModule
             Certificate: certificate,
             MaxConnections: 10_000);
         var builder = NetapiWebHost.CreateBuilder(context, listener);
+        front.Apply(builder);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog);
         await using var web = builder.Build();

@@ -1,3 +1,4 @@
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Config;
@@ -40,6 +41,9 @@ internal sealed record TornadoOptions
     /// <summary>Ours, as rest_wsgi's: more lowstate chunks in one request are a 400 (each runs in turn, holding a slot).</summary>
     public int MaxLowstateChunks { get; init; } = 1000;
 
+    /// <summary>Ours, as the other modules': <c>trusted_proxies</c> and the access/error logs (the contract's HttpFront).</summary>
+    public HttpFrontOptions Front { get; init; } = new();
+
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values)
     {
@@ -60,6 +64,7 @@ internal sealed record TornadoOptions
             WebhookDisableAuth = s.GetBool("webhook_disable_auth", false),
             MaxRequestBodySize = s.GetSize("max_request_body_size", 1048576),
             MaxLowstateChunks = s.GetInt("max_lowstate_chunks", 1000, 1),
+            Front = HttpFrontOptions.Read(s),
         };
         if (o.WebhookUrl == "/")
         {
