@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -32,7 +33,11 @@ public sealed class RestCherrypyModule : INetapiModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = CherrypyOptions.Bind(context.Section);
+        // Forwarded headers from trusted proxies, the access log, log_error_file (as get_conf's log.* keys).
+        await using var front = HttpFront.Open(context, options.Front);
+        context = front.Context;
         X509Certificate2? certificate = null;
+        X509Certificate2Collection? chain = null;
         if (!options.DisableSsl)
         {
             if (string.IsNullOrEmpty(options.SslCrt) || string.IsNullOrEmpty(options.SslKey))
@@ -53,12 +58,7 @@ public sealed class RestCherrypyModule : INetapiModule
                 }
             }
 
-            certificate = LoadCertificate(options);
-            if (!string.IsNullOrEmpty(options.SslChain))
-            {
-                // ListenerOptions carries no chain: Kestrel sends the chain the system trust store can build.
-                context.Logger.LogWarning("ssl_chain is not sent as given: intermediates come from the system trust store");
-            }
+            (certificate, chain) = LoadCertificate(options);
         }
 
         var listener = new ListenerOptions(
@@ -69,12 +69,17 @@ public sealed class RestCherrypyModule : INetapiModule
             MinimumTls: options.SslMinVersion,
             // Requests are bounded by the gate (thread_pool running + queue_size waiting); connections
             // (idle keep-alives, event streams) by a generous multiple of that.
-            MaxConnections: Math.Max(1000, 10L * (options.ThreadPool + options.QueueSize)));
+            MaxConnections: Math.Max(1000, 10L * (options.ThreadPool + options.QueueSize)))
+        {
+            CertificateChain = chain,
+        };
         var builder = NetapiWebHost.CreateBuilder(context, listener);
+        front.Apply(builder);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
+        Gzip.AddTo(builder.Services);
         await using var web = builder.Build();
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System, certificate is not null);
+        using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System);
         await web.StartAsync(context.Stopping);
         if (context.Logger.IsEnabled(LogLevel.Information))
         {
@@ -85,11 +90,54 @@ public sealed class RestCherrypyModule : INetapiModule
         await web.StopAsync(drain.Token);
     }
 
-    private static X509Certificate2 LoadCertificate(CherrypyOptions options)
+    /// <summary>
+    /// The certificate of <c>ssl_crt</c> with the key of <c>ssl_key</c>, and the chain to send with it: the
+    /// certificates after the first in <c>ssl_crt</c> (a <c>fullchain.pem</c>, which CherryPy's
+    /// <c>load_cert_chain</c> sends too), then those of <c>ssl_chain</c> (CherryPy's
+    /// <c>server.ssl_certificate_chain</c>). A file that cannot be read is a config error naming its key.
+    /// </summary>
+    private static (X509Certificate2 Certificate, X509Certificate2Collection? Chain) LoadCertificate(CherrypyOptions options)
     {
-        using var cert = X509Certificate2.CreateFromPemFile(options.SslCrt!, options.SslKey);
-        // Export/re-import so the private key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
+        X509Certificate2 certificate;
+        try
+        {
+            using var cert = X509Certificate2.CreateFromPemFile(options.SslCrt!, options.SslKey);
+            // Export/re-import so the private key is usable by SslStream on every platform.
+            certificate = X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new NetapiConfigException("ssl_crt", $"cannot load the certificate {options.SslCrt} with the key {options.SslKey}: {e.Message}");
+        }
+
+        var chain = new X509Certificate2Collection();
+        chain.AddRange(ReadCertificates("ssl_crt", options.SslCrt!).Skip(1).ToArray());
+        if (!string.IsNullOrEmpty(options.SslChain))
+        {
+            var given = ReadCertificates("ssl_chain", options.SslChain);
+            if (given.Count == 0)
+            {
+                throw new NetapiConfigException("ssl_chain", $"no PEM certificate in {options.SslChain}");
+            }
+
+            chain.AddRange(given);
+        }
+
+        return (certificate, chain.Count > 0 ? chain : null);
+    }
+
+    private static X509Certificate2Collection ReadCertificates(string key, string path)
+    {
+        try
+        {
+            var certificates = new X509Certificate2Collection();
+            certificates.ImportFromPemFile(path);
+            return certificates;
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new NetapiConfigException(key, $"cannot read certificates from {path}: {e.Message}");
+        }
     }
 
     private static async Task WaitForStopAsync(CancellationToken stopping)

@@ -43,6 +43,8 @@ public sealed class RestWsgiModule : INetapiModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = Bind(context.Section);
+        await using var front = HttpFront.Open(context, options.Front);
+        context = front.Context;
         var drainTimeout = options.Drain(context.StopTimeout);
         if (options.DrainTimeout > context.StopTimeout)
         {
@@ -50,6 +52,7 @@ public sealed class RestWsgiModule : INetapiModule
         }
 
         var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections));
+        front.Apply(builder);
         builder.WebHost.UseShutdownTimeout(drainTimeout);
         await using var app = builder.Build();
         using var handler = new LowstateHandler(context, options, ApiAcl.From(context.Section));

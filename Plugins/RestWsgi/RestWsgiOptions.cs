@@ -1,3 +1,4 @@
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.Plugins.RestWsgi;
@@ -19,6 +20,9 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
     /// <summary>Default bound on the chunks of one request.</summary>
     public const int DefaultMaxChunks = 1000;
 
+    /// <summary><c>trusted_proxies</c>, <c>log_access_file</c>, <c>log_error_file</c> (ours here; rest_cherrypy's names): the contract's HttpFront.</summary>
+    public HttpFrontOptions Front { get; init; } = new();
+
     /// <summary>Binds the section; every wrong option is recorded in <paramref name="section"/>'s problems.</summary>
     public static RestWsgiOptions From(ModuleSection section)
     {
@@ -30,7 +34,10 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
         var queueSize = Math.Max(0, section.GetInt("queue_size", 30));
         var maxChunks = Math.Max(1, section.GetInt("max_lowstate_chunks", DefaultMaxChunks));
         var maxConnections = Math.Max(1, section.GetInt("max_connections", Math.Max(1000, 10 * (threadPool + queueSize))));
-        return new RestWsgiOptions(port, host, maxBody, drain is { } d ? TimeSpan.FromSeconds(Math.Max(d.TotalSeconds, 1)) : null, threadPool, queueSize, maxChunks, maxConnections);
+        return new RestWsgiOptions(port, host, maxBody, drain is { } d ? TimeSpan.FromSeconds(Math.Max(d.TotalSeconds, 1)) : null, threadPool, queueSize, maxChunks, maxConnections)
+        {
+            Front = HttpFrontOptions.Read(section),
+        };
     }
 
     /// <summary>The drain bound within the daemon's stop bound: <c>drain_timeout</c> when it is shorter, else the stop bound.</summary>

@@ -1,9 +1,11 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Modules;
@@ -23,7 +25,14 @@ public sealed record ListenerOptions(
     long? MaxRequestBodySize = 100 * 1024 * 1024,
     X509Certificate2? Certificate = null,
     SslProtocols MinimumTls = SslProtocols.Tls12 | SslProtocols.Tls13,
-    long? MaxConnections = null);
+    long? MaxConnections = null)
+{
+    /// <summary>
+    /// Certificates sent after <see cref="Certificate"/> as its chain (rest_cherrypy's <c>ssl_chain</c>);
+    /// null or empty = the intermediates the system trust store holds.
+    /// </summary>
+    public X509Certificate2Collection? CertificateChain { get; init; }
+}
 
 /// <summary>Builds a minimal Kestrel web application for a module, logging through the module's logger.</summary>
 public static class NetapiWebHost
@@ -71,7 +80,21 @@ public static class NetapiWebHost
                 k.Listen(address, listener.Port, o =>
                 {
                     o.Protocols = HttpProtocols.Http1;
-                    if (listener.Certificate is { } cert)
+                    if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
+                    {
+                        // The chain as given, built once and offline: Kestrel's ServerCertificateChain
+                        // would try to download a missing issuer at start.
+                        var context = SslStreamCertificateContext.Create(leaf, chain, offline: true);
+                        o.UseHttps(new TlsHandshakeCallbackOptions
+                        {
+                            OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+                            {
+                                ServerCertificateContext = context,
+                                EnabledSslProtocols = listener.MinimumTls,
+                            }),
+                        });
+                    }
+                    else if (listener.Certificate is { } cert)
                     {
                         o.UseHttps(h =>
                         {

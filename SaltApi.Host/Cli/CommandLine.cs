@@ -51,7 +51,7 @@ internal static class CommandLineParser
         new("-d", "--daemon", null, (c, _, _) => c with { Daemon = true }),
         new(null, "--pid-file", "PIDFILE", (c, v, _) => c with { PidFile = v }),
         new("-l", "--log-level", "LOG_LEVEL", (c, v, typed) => c with { LogLevel = CheckLevel(typed, v!) }),
-        new(null, "--log-file", "API_LOGFILE", (c, v, _) => c with { LogFile = v }),
+        new(null, "--log-file", "API_LOGFILE", (c, v, typed) => c with { LogFile = CheckLogFile(typed, v!) }),
         new(null, "--log-file-level", "LOG_LEVEL_LOGFILE", (c, v, typed) => c with { LogFileLevel = CheckLevel(typed, v!) }),
     ];
 
@@ -161,6 +161,24 @@ internal static class CommandLineParser
         SaltLogLevels.TryParse(value, out _)
             ? value.ToLowerInvariant()
             : throw new CommandLineException($"option {option}: invalid choice: '{value}' (choose from {string.Join(", ", SaltLogLevels.Names.Select(n => $"'{n}'"))})");
+
+    // A syslog URL must name a known facility and a valid port, as Salt's handler setup checks.
+    private static string CheckLogFile(string option, string value)
+    {
+        if (SyslogTarget.IsUrl(value))
+        {
+            try
+            {
+                _ = SyslogTarget.Parse(value);
+            }
+            catch (FormatException e)
+            {
+                throw new CommandLineException($"option {option}: {e.Message}");
+            }
+        }
+
+        return value;
+    }
 
     /// <summary>The usage line optparse prints before an error.</summary>
     public static string Usage => $"Usage: {Prog} [options]";

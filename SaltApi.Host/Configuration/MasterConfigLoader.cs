@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.RegularExpressions;
+using SaltApi.Host.Logging;
 using SaltApi.Protocol.Config;
 
 namespace SaltApi.Host.Configuration;
@@ -312,7 +313,9 @@ internal static partial class MasterConfigLoader
         var rootDir = opts["root_dir"] as string ?? "/";
         foreach (var option in PathOptions)
         {
-            if (opts.TryGetValue(option, out var value) && value is string path && path.Length > 0)
+            // As apply_master_config for log_file: a syslog URL is not a path (Salt's api_config still
+            // prepends root_dir to api_logfile, making udp://host a file "/udp://host"; we do not).
+            if (opts.TryGetValue(option, out var value) && value is string path && path.Length > 0 && !SyslogTarget.IsUrl(path))
             {
                 opts[option] = RootPath(ExpandUser(path, env), rootDir, configDir);
             }

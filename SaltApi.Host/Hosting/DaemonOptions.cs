@@ -16,6 +16,9 @@ internal sealed record DaemonOptions
 
     public required string LogFile { get; init; }
 
+    /// <summary>Where log lines go instead of a file when <see cref="LogFile"/> is a syslog URL.</summary>
+    public SyslogTarget? Syslog { get; init; }
+
     public required LogLevel ConsoleLevel { get; init; }
 
     public required LogLevel FileLevel { get; init; }
@@ -71,10 +74,25 @@ internal sealed record DaemonOptions
                 throw config.Error(SaltApi.EmbeddedMaster.SaltMaster.ConfigKey, "expected a map of embedded master options");
             }
 
+            var logFile = Absolute(cli.LogFile) ?? ConfigValues.GetString(opts, "api_logfile", MasterConfigLoader.DefaultLogFile);
+            SyslogTarget? syslog = null;
+            if (SyslogTarget.IsUrl(logFile))
+            {
+                try
+                {
+                    syslog = SyslogTarget.Parse(logFile);
+                }
+                catch (FormatException e)
+                {
+                    throw config.Error("api_logfile", e.Message);
+                }
+            }
+
             return new DaemonOptions
             {
                 PidFile = Absolute(cli.PidFile) ?? ConfigValues.GetString(opts, "api_pidfile", MasterConfigLoader.DefaultPidFile),
-                LogFile = Absolute(cli.LogFile) ?? ConfigValues.GetString(opts, "api_logfile", MasterConfigLoader.DefaultLogFile),
+                LogFile = logFile,
+                Syslog = syslog,
                 ConsoleLevel = consoleLevel,
                 FileLevel = fileLevel,
                 ConsoleFormat = ConfigValues.GetString(opts, "log_fmt_console", MasterConfigLoader.DefaultConsoleFormat),
@@ -94,6 +112,6 @@ internal sealed record DaemonOptions
         }
     }
 
-    // spec/06 §1: "a bare file name means ./name".
-    private static string? Absolute(string? path) => path is null ? null : Path.GetFullPath(path);
+    // spec/06 §1: "a bare file name means ./name"; a syslog URL is not a path.
+    private static string? Absolute(string? path) => path is null || SyslogTarget.IsUrl(path) ? path : Path.GetFullPath(path);
 }

@@ -194,17 +194,25 @@ internal static class SaltApiDaemon
             .ToList();
     }
 
-    /// <summary>Console (stderr) and file handlers with Salt's levels and formats.</summary>
+    /// <summary>Console (stderr) and file (or syslog) handlers with Salt's levels and formats.</summary>
     private static ILoggerFactory SetUpLogging(DaemonOptions options, out FileSink? fileSink)
     {
         var console = new SaltLoggerProvider(new ConsoleSink(), options.ConsoleLevel, new LogFormat(options.ConsoleFormat, options.ConsoleDateFormat), options.GranularLevels);
         fileSink = null;
         string? fileProblem = null;
-        if (options.FileLevel != LogLevel.None)
+        ILogSink? sink = null;
+        if (options.FileLevel != LogLevel.None && options.Syslog is { } syslog)
+        {
+            // Deliberate difference: Salt exits 2 when the syslog socket cannot be opened at start; we
+            // keep serving, say so on the console, and send once it answers (lines meanwhile dropped, counted).
+            var consoleLog = console.CreateLogger("salt-api");
+            sink = new SyslogSink(syslog, problem => consoleLog.LogWarning("{Problem}", problem));
+        }
+        else if (options.FileLevel != LogLevel.None)
         {
             try
             {
-                fileSink = FileSink.Open(options.LogFile);
+                sink = fileSink = FileSink.Open(options.LogFile);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -212,7 +220,6 @@ internal static class SaltApiDaemon
             }
         }
 
-        var sink = fileSink;
         var loggers = LoggerFactory.Create(b =>
         {
             b.SetMinimumLevel(LogLevel.Trace);

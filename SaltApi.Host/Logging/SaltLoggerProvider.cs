@@ -7,6 +7,9 @@ namespace SaltApi.Host.Logging;
 internal interface ILogSink : IDisposable
 {
     void Write(string line);
+
+    /// <summary>A line of a record at <paramref name="level"/> (syslog puts it in the priority).</summary>
+    void Write(LogLevel level, string line) => Write(line);
 }
 
 /// <summary>Salt's console handler: stderr.</summary>
@@ -147,7 +150,7 @@ internal sealed class SaltLoggerProvider(ILogSink sink, LogLevel level, LogForma
             }
 
             var record = new LogRecord(DateTime.Now, logLevel, name, LogRedactor.Redact(formatter(state, exception)), exception);
-            provider.Sink.Write(provider.Format.Format(record));
+            provider.Sink.Write(logLevel, provider.Format.Format(record));
         }
     }
 }

@@ -39,6 +39,13 @@ internal sealed class BenchDaemon : IAsyncDisposable
 
     public string SockDir => Path.Combine(Dir, "sock");
 
+    /// <summary>rest_tornado's port when the daemon serves it (<see cref="StartAsync"/> with <c>tornado</c>), else 0.</summary>
+    public int TornadoPort { get; private set; }
+
+    public bool TornadoUp { get; private set; }
+
+    public string Tornado => $"http://127.0.0.1:{TornadoPort}/";
+
     public static string MasterYaml(string dir, int retPort, int wsgiPort, int cherrypyPort, string embeddedYaml, int timeout, string masterExtra = "") => $"""
         interface: 127.0.0.1
         ret_port: {retPort}
@@ -75,8 +82,9 @@ internal sealed class BenchDaemon : IAsyncDisposable
     /// <summary>
     /// Starts the daemon and waits for its HTTP ports. Returns null (with the reason) when it cannot run.
     /// <paramref name="embeddedYaml"/> is the body of <c>embedded_master:</c>, indented two spaces.
+    /// With <paramref name="tornado"/> the daemon serves rest_tornado too, on a third free port.
     /// </summary>
-    public static async Task<(BenchDaemon? Daemon, string Why, TimeSpan StartTime)> StartAsync(string name, string embeddedYaml, int timeout, TimeSpan wait)
+    public static async Task<(BenchDaemon? Daemon, string Why, TimeSpan StartTime)> StartAsync(string name, string embeddedYaml, int timeout, TimeSpan wait, bool tornado = false)
     {
         if (!File.Exists(Paths.HostDll))
         {
@@ -86,13 +94,17 @@ internal sealed class BenchDaemon : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("saltapi-bench-").FullName;
         var (wsgi, cherrypy, ret) = (FreePort(), FreePort(), FreePort());
         await File.WriteAllTextAsync(Path.Combine(dir, "users"), $"{User}:{Password}\n");
-        await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, embeddedYaml, timeout));
+        var tornadoPort = tornado ? FreePort() : 0;
+        var tornadoYaml = tornado ? $"rest_tornado: {{address: 127.0.0.1, port: {tornadoPort}, disable_ssl: true}}" : "";
+        await File.WriteAllTextAsync(Path.Combine(dir, "master"), MasterYaml(dir, ret, wsgi, cherrypy, embeddedYaml, timeout, tornadoYaml));
         var started = DateTime.UtcNow;
         var daemon = Launch(name, dir, wsgi, cherrypy);
+        daemon.TornadoPort = tornadoPort;
         var proc = daemon.Proc;
         daemon.WsgiUp = await proc.WaitForPortAsync(wsgi, wait);
         var startTime = DateTime.UtcNow - started;
         daemon.CherrypyUp = !proc.HasExited && await proc.WaitForPortAsync(cherrypy, daemon.WsgiUp ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1));
+        daemon.TornadoUp = tornado && !proc.HasExited && await proc.WaitForPortAsync(tornadoPort, daemon.WsgiUp ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1));
         if (proc.HasExited || (!daemon.WsgiUp && !daemon.CherrypyUp))
         {
             var why = proc.HasExited ? "daemon exited: " + proc.Tail(3) : "no HTTP port opened in " + wait.TotalSeconds + " s: " + proc.Tail(3);

@@ -18,17 +18,22 @@ internal static class EventsLoad
     private const string Tag = "bench/events/run";
     private const string WarmTag = "bench/events/warm";
 
+    /// <summary>
+    /// With <paramref name="tokenHeader"/> each subscriber sends its token as <c>X-Auth-Token</c> on <c>GET /events</c>
+    /// (rest_tornado), otherwise as <c>?token=</c> (rest_cherrypy).
+    /// </summary>
     /// <param name="webSocket">Subscribe on <c>/ws/TOKEN</c> (rest_cherrypy's WebsocketEndpoint) rather than <c>/events</c>.</param>
-    public static async Task<EventsResult> RunAsync(string baseUrl, string token, string sockDir, int subscribers, int rate, double seconds, bool webSocket = false)
+    public static async Task<EventsResult> RunAsync(string baseUrl, string token, string sockDir, int subscribers, int rate, double seconds, bool tokenHeader = false, bool webSocket = false)
     {
         var total = (int)(rate * seconds);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = subscribers + 10, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 40));
         var subs = Enumerable.Range(0, subscribers).Select(_ => new Subscriber(total)).ToArray();
+        var url = new Uri(baseUrl + (tokenHeader ? "events" : "events?token=" + Uri.EscapeDataString(token)));
         var tasks = webSocket
             ? subs.Select(s => s.RunWebSocketAsync(new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "ws/" + Uri.EscapeDataString(token)), stop.Token)).ToArray()
-            : subs.Select(s => s.RunAsync(http, new Uri(baseUrl + "events?token=" + Uri.EscapeDataString(token)), stop.Token)).ToArray();
+            : subs.Select(s => s.RunAsync(http, url, tokenHeader ? token : null, stop.Token)).ToArray();
 
         using var pull = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await pull.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(sockDir, "master_event_pull.ipc")));
@@ -107,10 +112,15 @@ internal static class EventsLoad
 
         public List<double> LatencyMs { get; } = new(total);
 
-        public async Task RunAsync(HttpClient http, Uri url, CancellationToken ct)
+        public async Task RunAsync(HttpClient http, Uri url, string? tokenHeader, CancellationToken ct)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.Accept.ParseAdd("text/event-stream");
+            if (tokenHeader is not null)
+            {
+                request.Headers.Add("X-Auth-Token", tokenHeader);
+            }
+
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             response.EnsureSuccessStatusCode();
             await using var stream = await response.Content.ReadAsStreamAsync(ct);

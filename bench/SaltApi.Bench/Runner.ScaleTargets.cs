@@ -66,7 +66,7 @@ internal sealed partial class Runner
                 EventsResult r;
                 try
                 {
-                    r = await EventsLoad.RunAsync(daemon.Cherrypy, token, daemon.SockDir, ScaleSubscribers, ScaleRate, ScaleSeconds, ws);
+                    r = await EventsLoad.RunAsync(daemon.Cherrypy, token, daemon.SockDir, ScaleSubscribers, ScaleRate, ScaleSeconds, webSocket: ws);
                 }
                 catch (Exception e) when (e is InvalidOperationException or HttpRequestException or System.Net.Sockets.SocketException or IOException or System.Net.WebSockets.WebSocketException)
                 {

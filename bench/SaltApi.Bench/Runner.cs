@@ -24,6 +24,7 @@ internal sealed partial class Runner(Settings s)
         ["sync"] = SyncName,
         ["login"] = LoginName,
         ["events"] = EventsName,
+        ["tornado"] = "rest_tornado local_async test.ping and /events",
     };
 
     private const string RunnerName = "rest_wsgi runner jobs.lookup_jid, 10,000 jobs cached";
@@ -161,7 +162,7 @@ internal sealed partial class Runner(Settings s)
 
     private async Task FiveMinionsAsync()
     {
-        var (daemon, why, _) = await BenchDaemon.StartAsync("5-minions", $"  minions: 5\n  latency_ms: {MinionLatencyMs}", 5, TimeSpan.FromSeconds(60));
+        var (daemon, why, _) = await BenchDaemon.StartAsync("5-minions", $"  minions: 5\n  latency_ms: {MinionLatencyMs}", 5, TimeSpan.FromSeconds(60), tornado: s.Runs("tornado"));
         if (daemon is null)
         {
             foreach (var (group, name) in DaemonGroups)
@@ -202,6 +203,11 @@ internal sealed partial class Runner(Settings s)
                 await Guard("rest_cherrypy local_async", () => AsyncAsync(daemon, "rest_cherrypy", token));
             }
 
+            if (s.Runs("tornado"))
+            {
+                await Guard("rest_tornado local_async", () => TornadoAsyncAsync(daemon));
+            }
+
             if (s.Runs("sync"))
             {
                 await Guard("rest_wsgi local test.ping", () => SyncAsync(daemon));
@@ -215,6 +221,11 @@ internal sealed partial class Runner(Settings s)
             if (s.Runs("events"))
             {
                 await Guard("rest_cherrypy /events", () => EventsAsync(daemon, token));
+            }
+
+            if (s.Runs("tornado"))
+            {
+                await Guard("rest_tornado /events", () => TornadoEventsAsync(daemon));
             }
 
             if (s.Runs("memory"))

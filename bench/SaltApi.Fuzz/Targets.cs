@@ -32,6 +32,7 @@ public static class Targets
         ["msgpack"] = Msgpack,
         ["frame"] = Frame,
         ["ws"] = WebSocketInput,
+        ["tornado"] = TornadoTarget.Run,
     };
 
     /// <summary>A request body as JSON (SaltJson): a value that writes back stably, or SaltJsonException.</summary>
@@ -267,7 +268,7 @@ public static class Targets
 }
 
 /// <summary>A multi-segment sequence over a list of arrays, as a pipe hands a reader.</summary>
-internal sealed class Segments : ReadOnlySequenceSegment<byte>
+public sealed class Segments : ReadOnlySequenceSegment<byte>
 {
     private Segments(ReadOnlyMemory<byte> memory, long index)
     {
@@ -275,7 +276,8 @@ internal sealed class Segments : ReadOnlySequenceSegment<byte>
         RunningIndex = index;
     }
 
-    public static ReadOnlySequence<byte> Of(List<byte[]> arrays)
+    /// <summary>The arrays as one sequence, empty arrays left out.</summary>
+    public static ReadOnlySequence<byte> Of(IReadOnlyList<byte[]> arrays)
     {
         var nonEmpty = arrays.Where(a => a.Length > 0).ToList();
         if (nonEmpty.Count == 0)

@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of the parsers of untrusted bytes: SharpFuzz instruments our assemblies
 # (and YamlDotNet, MessagePack) for AFL++, which mutates the committed corpus.
 #
-#   bench/fuzz/fuzz.sh TARGET SECONDS      one target (json yaml form msgpack frame ws), in the foreground
+#   bench/fuzz/fuzz.sh TARGET SECONDS      one target (json yaml form msgpack frame ws tornado), in the foreground
 #   bench/fuzz/fuzz.sh all SECONDS         every target, two at a time
 #   bench/fuzz/fuzz.sh yaml,form SECONDS   those targets, two at a time
 #   bench/fuzz/fuzz.sh --ci                every target for FUZZ_CI_SECONDS (default 15)
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 out=$root/bench/fuzz/out
-targets=(json yaml form msgpack frame ws)
+targets=(json yaml form msgpack frame ws tornado)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 usage() { sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -27,7 +27,7 @@ case "${1:-}" in
   --ci) which=(all); seconds=${FUZZ_CI_SECONDS:-15} ;;
   --report) which=("${2:-all}"); seconds=0; report_only=1 ;;
   all) which=(all); seconds=${2:-} ;;
-  json|yaml|form|msgpack|frame|ws) which=("$1"); seconds=${2:-} ;;
+  json|yaml|form|msgpack|frame|ws|tornado) which=("$1"); seconds=${2:-} ;;
   *,*) IFS=, read -r -a which <<<"$1"; seconds=${2:-}
        for t in "${which[@]}"; do [[ " ${targets[*]} " == *" $t "* ]] || usage; done ;;
   *) usage ;;
@@ -54,7 +54,7 @@ rm -rf "$bin"
 echo "fuzz: building bench/SaltApi.Fuzz (${FUZZ_CONFIGURATION:-Release})" >&2
 dotnet build bench/SaltApi.Fuzz -c "${FUZZ_CONFIGURATION:-Release}" -o "$bin" -v q -nologo >"$out.build.log" 2>&1 \
   || { cat "$out.build.log" >&2; exit 1; }
-for dll in SaltApi.Abstractions SaltApi.Protocol SaltApi.Client RestCherrypyCompat YamlDotNet MessagePack; do
+for dll in SaltApi.Abstractions SaltApi.Protocol SaltApi.Client RestCherrypyCompat RestTornadoCompat YamlDotNet MessagePack; do
   "$sharpfuzz" "$bin/$dll.dll" >/dev/null
 done
 fi

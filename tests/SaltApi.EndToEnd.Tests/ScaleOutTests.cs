@@ -161,6 +161,49 @@ public sealed class ScaleOutTests(ScaleOutTests.Cluster cluster) : IClassFixture
     }
 
     [NginxFact]
+    public async Task Behind_the_balancer_each_daemon_logs_the_client_nginx_forwards_and_no_token()
+    {
+        // The client connects to nginx from 127.0.0.2; nginx connects to the daemons from 127.0.0.1, their
+        // only trusted proxy. So the client each daemon sees (X-Forwarded-For) is 127.0.0.2.
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancel) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancel);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        }) { Timeout = Limit };
+        var token = await LoginAsync(http, cluster.Balancer.Cherrypy);
+        var agent = "scale-out-" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 4; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.Balancer.Cherrypy, "jobs?token=" + token));
+            request.Headers.TryAddWithoutValidation("User-Agent", agent);
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow + Limit;
+        foreach (var api in cluster.Daemons.Apis)
+        {
+            var file = Path.Combine(api.Dir, "access.log");
+            string[] lines = [];
+            while (lines.Length == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+                lines = File.Exists(file) ? [.. (await File.ReadAllLinesAsync(file)).Where(l => l.Contains(agent, StringComparison.Ordinal))] : [];
+            }
+
+            Assert.NotEmpty(lines);   // round-robin: every daemon served some of the four
+            Assert.All(lines, l => Assert.StartsWith("127.0.0.2 - - [", l, StringComparison.Ordinal));
+            Assert.All(lines, l => Assert.Contains("\"GET /jobs?token=*** HTTP/1.1\" 200 ", l, StringComparison.Ordinal));
+            Assert.DoesNotContain(token, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        }
+    }
+
+    [NginxFact]
     public async Task Events_and_ws_through_the_balancer_carry_the_jobs_of_every_daemon()
     {
         using var http = NewClient();

@@ -195,33 +195,3 @@ internal static class Targets
         return events;
     }
 }
-
-/// <summary>A multi-segment <see cref="ReadOnlySequence{T}"/> over a list of arrays.</summary>
-internal sealed class Segments : ReadOnlySequenceSegment<byte>
-{
-    private Segments(ReadOnlyMemory<byte> memory, long index)
-    {
-        Memory = memory;
-        RunningIndex = index;
-    }
-
-    public static ReadOnlySequence<byte> Of(IReadOnlyList<byte[]> arrays)
-    {
-        var nonEmpty = arrays.Where(a => a.Length > 0).ToList();
-        if (nonEmpty.Count == 0)
-        {
-            return ReadOnlySequence<byte>.Empty;
-        }
-
-        var first = new Segments(nonEmpty[0], 0);
-        var last = first;
-        foreach (var a in nonEmpty.Skip(1))
-        {
-            var next = new Segments(a, last.RunningIndex + last.Memory.Length);
-            last.Next = next;
-            last = next;
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-}

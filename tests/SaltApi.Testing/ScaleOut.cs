@@ -57,7 +57,10 @@ public sealed class ScaleOut : IAsyncDisposable
         return await Daemon.LaunchAsync(dir, dir, ["-c", dir, "-l", "info"], 0, cherrypy, ret, [cherrypy]);
     }
 
-    /// <summary>An API daemon (rest_cherrypy and rest_wsgi, no embedded master) talking to <paramref name="master"/>.</summary>
+    /// <summary>
+    /// An API daemon (rest_cherrypy and rest_wsgi, no embedded master) talking to <paramref name="master"/>;
+    /// nginx on 127.0.0.1 is its trusted proxy, and rest_cherrypy's access log is <c>access.log</c> in its folder.
+    /// </summary>
     public static async Task<Daemon> StartApiAsync(Daemon master)
     {
         var dir = Directory.CreateTempSubdirectory("saltapi-api-").FullName;
@@ -65,10 +68,13 @@ public sealed class ScaleOut : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(dir, "master"), Yaml(master.Dir, dir, master.RetPort, $"""
             rest_wsgi:
               port: {wsgi}
+              trusted_proxies: 127.0.0.1
             rest_cherrypy:
               port: {cherrypy}
               host: 127.0.0.1
               disable_ssl: true
+              trusted_proxies: [127.0.0.1]
+              log_access_file: {dir}/access.log
             """));
         return await Daemon.LaunchAsync(dir, dir, ["-c", dir, "-l", "info"], wsgi, cherrypy, master.RetPort, [wsgi, cherrypy]);
     }

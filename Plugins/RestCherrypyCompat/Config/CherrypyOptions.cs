@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Security.Authentication;
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Config;
@@ -62,6 +63,9 @@ internal sealed record CherrypyOptions
     /// <summary>Ours: origins allowed by CORS (<c>*</c> = any); empty = no CORS headers.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary><c>trusted_proxies</c> (ours), <c>log_access_file</c>, <c>log_error_file</c>: the contract's HttpFront.</summary>
+    public HttpFrontOptions Front { get; init; } = new();
+
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static CherrypyOptions Bind(IReadOnlyDictionary<string, object?> values)
     {
@@ -106,6 +110,7 @@ internal sealed record CherrypyOptions
             ApiAclUsers = AclUsers(s),
             AuthorizedIps = s.GetStringList("authorized_ips"),
             CorsOrigins = s.GetStringList("cors_origin"),
+            Front = HttpFrontOptions.Read(s),
         };
         if (o.WebhookUrl.Length == 0)
         {

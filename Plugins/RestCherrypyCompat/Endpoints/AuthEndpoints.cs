@@ -3,6 +3,7 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
+using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
@@ -51,6 +52,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
         }
 
         api.Sessions.Remember(token);
+        Gzip.Never(call.Ctx);
         call.Response.Headers["X-Auth-Token"] = token.Token;
         api.SetSessionCookie(call.Response, token);
         IReadOnlyList<object?>? perms = null;
@@ -166,6 +168,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
             tokens.Add(entry);
         }
 
+        Gzip.Never(call.Ctx);
         await call.RespondAsync(tokens);
     }
 }

@@ -14,7 +14,7 @@ using SaltApi.Plugins.RestCherrypyCompat.Stats;
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
 /// <summary>What the pipeline and the resources of one rest_cherrypy module share (spec/05 §3).</summary>
-internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, bool tls) : IDisposable
+internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time) : IDisposable
 {
     /// <summary>The Salt release whose rest_cherrypy this module reproduces; sent as <c>X-Salt-Version</c> (pepper reads it).</summary>
     public const string SaltVersion = "3006.0";
@@ -55,20 +55,22 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         return req.Cookies.TryGetValue(SessionCookie, out var cookie) ? cookie : null;
     }
 
+    // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)
     {
         // The session lives as long as the Salt token: never longer (Salt #42622, #49993).
         var seconds = (long)Math.Max(0, session.Expire - Sessions.Now);
         var expires = Time.GetUtcNow().AddSeconds(seconds);
-        resp.Headers.SetCookie = $"{SessionCookie}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
+        resp.Headers.SetCookie = $"{SessionCookie}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
     public void ClearSessionCookie(HttpResponse resp)
     {
         var past = Time.GetUtcNow().AddYears(-1);
-        resp.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(tls ? "; Secure" : "")}";
+        resp.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
+    /// <summary>The client's address: the socket's, or the one a trusted proxy forwarded (HttpFront).</summary>
     public static string RemoteIp(HttpContext ctx)
     {
         var ip = ctx.Connection.RemoteIpAddress;

@@ -19,14 +19,15 @@ internal static class CherrypyPipeline
     private static readonly string[] PostMethods = ["POST"];
 
     /// <summary>Adds the steps and the routes to <paramref name="web"/>; dispose the result when the module stops.</summary>
-    public static CherrypyServices Use(WebApplication web, CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, bool tls)
+    public static CherrypyServices Use(WebApplication web, CherrypyOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time)
     {
-        var api = new CherrypyServices(options, client, events, logger, time, tls);
+        var api = new CherrypyServices(options, client, events, logger, time);
         var statics = new StaticEndpoints(options);
 
-        // In CherryPy's order: the answer's frame, the path, CORS, static files, the dispatcher's 404/405,
+        // In CherryPy's order: the answer's frame (gzip around everything, the error pages too), the path, CORS, static files, the dispatcher's 404/405,
         // the body and the worker pool, the session tools, the IP check; then the resource.
         web.Use(new RequestObserver(api).InvokeAsync);
+        web.UseResponseCompression();
         web.Use(new ErrorResponses(api).InvokeAsync);
         web.Use(new RootPrefix(api).InvokeAsync);
         web.Use(new Cors(options).InvokeAsync);

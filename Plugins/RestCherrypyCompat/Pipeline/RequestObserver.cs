@@ -9,7 +9,7 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 /// <summary>
 /// The outermost step: opens the request's <see cref="Call"/>, and when the request is over gives its
-/// body budget back, counts it for <c>/stats</c> (CherryPy's cpstats) and logs our redacted access line.
+/// body budget back, counts it for <c>/stats</c> (CherryPy's cpstats). The access log is the contract's HttpFront.
 /// </summary>
 internal sealed class RequestObserver(CherrypyServices api)
 {
@@ -28,11 +28,6 @@ internal sealed class RequestObserver(CherrypyServices api)
             api.Bodies.Release(call.Reserved);
             var elapsed = Stopwatch.GetElapsedTime(started);
             api.Stats.End(ctx.Request.ContentLength ?? 0, ctx.Response.ContentLength ?? 0, elapsed);
-            if (api.Logger.IsEnabled(LogLevel.Debug))
-            {
-                // Our access line (the framework's logs the query and /ws/<token>): path redacted, no query.
-                api.Logger.LogDebug("{Method} {Path} {Status} {Elapsed} ms", ctx.Request.Method, LogPath(ctx.Request), ctx.Response.StatusCode, (long)elapsed.TotalMilliseconds);
-            }
         }
     }
 

@@ -24,12 +24,12 @@ public sealed class EventStreamReader : IAsyncDisposable
     }
 
     /// <summary>Connects with the session and waits for the stream's first chunk (<c>retry: 400</c>).</summary>
-    public static async Task<EventStreamReader> OpenAsync(int port, string session)
+    public static async Task<EventStreamReader> OpenAsync(int port, string session, string extraHeaders = "")
     {
         var reader = new EventStreamReader();
         await reader.tcp.ConnectAsync("127.0.0.1", port);
         var stream = reader.tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /events HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {session}\r\n\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /events HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {session}\r\n{extraHeaders}\r\n"));
         reader.pump = Task.Run(async () =>
         {
             var buffer = new byte[16384];

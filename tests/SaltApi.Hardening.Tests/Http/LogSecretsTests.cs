@@ -85,9 +85,9 @@ public sealed class LogSecretsTests : IAsyncLifetime
         await Task.Delay(1000);
         var console = daemon.Output;
         var file = await File.ReadAllTextAsync(Path.Combine(daemon.Dir, "api.log"));
-        // The daemon did log these requests (our own access line), so the check is not vacuous.
-        Assert.Contains("GET /ws/***", file, StringComparison.Ordinal);
-        Assert.Contains("POST /run 200", file, StringComparison.Ordinal);
+        // The daemon did log these requests (the access log at info), so the check is not vacuous.
+        Assert.Contains("\"GET /ws/*** HTTP/1.1\" 101", file, StringComparison.Ordinal);
+        Assert.Contains("\"POST /run HTTP/1.1\" 200", file, StringComparison.Ordinal);
         foreach (var (name, text) in new[] { ("console", console), ("api.log", file) })
         {
             Assert.False(text.Contains(token, StringComparison.Ordinal), $"{name} holds the token:\n{Around(text, token)}");

@@ -1,0 +1,77 @@
+using SaltApi.Abstractions.Hosting;
+using SaltApi.Abstractions.Modules;
+
+namespace SaltApi.Plugins.RestTornadoCompat.Config;
+
+/// <summary>The <c>rest_tornado:</c> section (saltnado's module docstring and <c>__init__.start</c>), bound once at start.</summary>
+internal sealed record TornadoOptions
+{
+    public int Port { get; init; }
+
+    /// <summary>Tornado binds every interface when <c>address</c> is not given.</summary>
+    public string Address { get; init; } = "0.0.0.0";
+
+    public int Backlog { get; init; } = 128;
+
+    public bool DisableSsl { get; init; }
+
+    public string? SslCrt { get; init; }
+
+    /// <summary>Optional: the key may be in the <c>ssl_crt</c> file.</summary>
+    public string? SslKey { get; init; }
+
+    public bool Debug { get; init; }
+
+    /// <summary>Accepted and ignored: one process serves every request (logged at start when not 1).</summary>
+    public int NumProcesses { get; init; } = 1;
+
+    public bool Websockets { get; init; }
+
+    /// <summary><c>cors_origin</c>: an origin, a list of origins, or <c>*</c>; empty = no CORS headers.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>Ours (rest_cherrypy's option): the hook path, <c>/hook</c> by default, which Salt's rest_tornado always serves.</summary>
+    public string WebhookUrl { get; init; } = "/hook";
+
+    public bool WebhookDisableAuth { get; init; }
+
+    /// <summary>Ours: bodies above this are 413 (Tornado reads up to 100 MiB).</summary>
+    public long MaxRequestBodySize { get; init; } = 1048576;
+
+    /// <summary>Ours, as rest_wsgi's: more lowstate chunks in one request are a 400 (each runs in turn, holding a slot).</summary>
+    public int MaxLowstateChunks { get; init; } = 1000;
+
+    /// <summary>Ours, as the other modules': <c>trusted_proxies</c> and the access/error logs (the contract's HttpFront).</summary>
+    public HttpFrontOptions Front { get; init; } = new();
+
+    /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
+    public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values)
+    {
+        var s = new ModuleSection("rest_tornado", values);
+        var o = new TornadoOptions
+        {
+            Port = s.GetPort(),
+            Address = s.GetString("address", "0.0.0.0"),
+            Backlog = s.GetInt("backlog", 128, 1, 65535),
+            DisableSsl = s.GetBool("disable_ssl", false),
+            SslCrt = s.GetString("ssl_crt"),
+            SslKey = s.GetString("ssl_key"),
+            Debug = s.GetBool("debug", false),
+            NumProcesses = s.Has("num_processes") ? s.GetInt("num_processes", 1, 0) : 1,
+            Websockets = s.GetBool("websockets", false),
+            CorsOrigins = s.GetStringList("cors_origin"),
+            WebhookUrl = "/" + s.GetString("webhook_url", "/hook").Trim('/'),
+            WebhookDisableAuth = s.GetBool("webhook_disable_auth", false),
+            MaxRequestBodySize = s.GetSize("max_request_body_size", 1048576),
+            MaxLowstateChunks = s.GetInt("max_lowstate_chunks", 1000, 1),
+            Front = HttpFrontOptions.Read(s),
+        };
+        if (o.WebhookUrl == "/")
+        {
+            s.Problem("webhook_url", "must name a path below /");
+        }
+
+        s.ThrowIfInvalid();
+        return o;
+    }
+}

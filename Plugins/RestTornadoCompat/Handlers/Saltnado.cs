@@ -1,0 +1,226 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Hosting;
+using SaltApi.Plugins.RestTornadoCompat.Config;
+using SaltApi.Plugins.RestTornadoCompat.Http;
+
+namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
+
+/// <summary>
+/// saltnado's Application: every request walks BaseSaltAPIHandler's steps in Tornado's order (default
+/// headers, the URL table, the method, <c>prepare</c>: Accept then the body) and then its handler.
+/// </summary>
+internal sealed class Saltnado : IDisposable
+{
+    // Bodies must arrive whole within this, and a request waits at most this for a slot.
+    private static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
+
+    // Tornado serves every request of its one loop at once; here at most 128 run and 1024 wait (30 s),
+    // beyond that 503: memory stays bounded under any load.
+    private readonly RequestGate gate = new(128, 1024, BodyTimeout);
+    private readonly RequestBodyBudget bodies;
+    private readonly Routes routes;
+
+    public Saltnado(TornadoOptions options, INetapiClient client, IEventStream events, ILogger logger, TimeProvider time, string? hashType, CancellationToken stopping = default)
+    {
+        Options = options;
+        Stopping = stopping;
+        Client = client;
+        Events = events;
+        Logger = logger;
+        Tokens = new TokenCheck(client, time);
+        bodies = RequestBodyBudget.For(options.MaxRequestBodySize, 256);
+        var api = new ApiHandlers(this);
+        var streams = new StreamHandlers(this);
+        routes = new Routes(
+            root: new Route("root", ApiHandlers.WelcomeAsync, api.PostAsync),
+            login: new Route("login", ApiHandlers.LoginGetAsync, api.LoginPostAsync),
+            minions: new Route("minions", api.MinionsGetAsync, api.MinionsPostAsync),
+            jobs: new Route("jobs", api.JobsGetAsync, api.PostAsync),
+            run: new Route("run", ApiHandlers.WelcomeAsync, api.RunAsync),
+            events: new Route("events", streams.EventsAsync, api.PostAsync, Stream: true),
+            hook: new Route("hook", ApiHandlers.WelcomeAsync, streams.HookAsync),
+            allEvents: options.Websockets ? new Route("all_events", streams.AllEventsAsync, null, Stream: true) : null,
+            formattedEvents: options.Websockets ? new Route("formatted_events", streams.FormattedEventsAsync, null, Stream: true) : null,
+            hookPath: options.WebhookUrl,
+            tokenLength: Routes.HexLength(hashType));
+    }
+
+    public TornadoOptions Options { get; }
+
+    public INetapiClient Client { get; }
+
+    public IEventStream Events { get; }
+
+    public ILogger Logger { get; }
+
+    public TokenCheck Tokens { get; }
+
+    /// <summary>Cancelled when the daemon stops: open streams end then, so the drain waits only for requests.</summary>
+    public CancellationToken Stopping { get; }
+
+    /// <summary>One request, start to end.</summary>
+    public async Task InvokeAsync(HttpContext ctx)
+    {
+        try
+        {
+            await ServeAsync(ctx);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away while its body was read or it waited for a slot: nothing to answer.
+        }
+    }
+
+    private async Task ServeAsync(HttpContext ctx)
+    {
+        SetDefaultHeaders(ctx);
+        if (routes.Match(ctx.Request.Path.Value ?? "/") is not { } match)
+        {
+            await TornadoResponse.ErrorAsync(ctx, 404);
+            return;
+        }
+
+        var (route, arg) = match;
+
+        if (HttpMethods.IsOptions(ctx.Request.Method))
+        {
+            Preflight(ctx);
+            return;
+        }
+
+        var handler = route.For(ctx.Request.Method);
+        if (handler is null)
+        {
+            await TornadoResponse.ErrorAsync(ctx, 405);
+            return;
+        }
+
+        var output = Output.Choose(ctx.Request.Headers.Accept.Count == 0 ? null : ctx.Request.Headers.Accept.ToString());
+        if (route.Stream && HttpMethods.IsGet(ctx.Request.Method))
+        {
+            // A stream reads no body and holds no request slot: the event stream bounds each subscriber.
+            // Deliberate difference: its Accept is not checked. Salt's prepare() refuses the
+            // `Accept: text/event-stream` every browser's EventSource sends with a 406 (the WebSockets
+            // never check it).
+            await RunAsync(ctx, route.Name, handler, new TornadoRequest(ctx, output ?? Output.Json, arg));
+            return;
+        }
+
+        // prepare(): an answer format first (406), then the body (406 / 400).
+        if (output is null)
+        {
+            await TornadoResponse.ErrorAsync(ctx, 406);
+            return;
+        }
+
+        using var body = await bodies.ReadAsync(ctx.Request, BodyTimeout);
+        if (body.Outcome != RequestBodyOutcome.Read)
+        {
+            await TornadoResponse.ErrorAsync(ctx, body.StatusCode);
+            return;
+        }
+
+        TornadoRequest request;
+        try
+        {
+            var payload = RequestData.Deserialize(ctx.Request, body.Bytes);
+            request = new TornadoRequest(ctx, output, arg) { Payload = payload, Lowstate = RequestData.Lowstate(payload) };
+        }
+        catch (BadBodyException e)
+        {
+            await TornadoResponse.ErrorAsync(ctx, e.Status);
+            return;
+        }
+
+        if (!await gate.EnterAsync(ctx.RequestAborted))
+        {
+            await TornadoResponse.ErrorAsync(ctx, 503);
+            return;
+        }
+
+        try
+        {
+            await RunAsync(ctx, route.Name, handler, request);
+        }
+        finally
+        {
+            gate.Exit();
+        }
+    }
+
+    private async Task RunAsync(HttpContext ctx, string route, Handler handler, TornadoRequest request)
+    {
+        try
+        {
+            await handler(request);
+        }
+        catch (BadBodyException e) when (!ctx.Response.HasStarted)
+        {
+            await TornadoResponse.ErrorAsync(ctx, e.Status);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away (Tornado's on_connection_close): nothing to answer.
+        }
+        catch (SaltApiException e) when (!ctx.Response.HasStarted)
+        {
+            // Outside a lowstate (login, hook): the error's status, not Salt's generic 500.
+            await TornadoResponse.ErrorAsync(ctx, e.HttpStatus());
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
+        {
+            // As Tornado's uncaught exception: logged, and its 500 page (never a trace to the client).
+            Logger.LogError("Uncaught exception {Method} {Route}: {Type}: {Message}", ctx.Request.Method, route, e.GetType().Name, e.Message);
+            await TornadoResponse.ErrorAsync(ctx, 500);
+        }
+    }
+
+    /// <summary>As _check_cors_origin: a listed origin is itself, <c>*</c> allows any; null when not allowed.</summary>
+    public string? AllowedOrigin(string? origin)
+    {
+        var allowed = Options.CorsOrigins;
+        if (allowed.Count == 0)
+        {
+            return null;
+        }
+
+        if (allowed.Count == 1 && allowed[0] == "*")
+        {
+            return "*";
+        }
+
+        return origin is not null && allowed.Contains(origin, StringComparer.Ordinal) ? origin : null;
+    }
+
+    // As set_default_headers: Access-Control-Allow-Origin when cors_origin allows the request's Origin.
+    private void SetDefaultHeaders(HttpContext ctx)
+    {
+        if (AllowedOrigin(ctx.Request.Headers.Origin.Count == 0 ? null : ctx.Request.Headers.Origin.ToString()) is { } origin)
+        {
+            ctx.Response.Headers.AccessControlAllowOrigin = origin;
+        }
+    }
+
+    // As BaseSaltAPIHandler.options: the requested headers allowed, X-Auth-Token exposed, 204. Deliberate
+    // difference: without Access-Control-Request-Headers Salt fails (None.split) with a 500.
+    private static void Preflight(HttpContext ctx)
+    {
+        var h = ctx.Response.Headers;
+        var requested = ctx.Request.Headers.AccessControlRequestHeaders.ToString();
+        if (requested.Length > 0)
+        {
+            h.AccessControlAllowHeaders = string.Join(',', requested.Split(','));
+        }
+
+        h.AccessControlExposeHeaders = "X-Auth-Token";
+        h.AccessControlAllowMethods = "OPTIONS, GET, POST";
+        ctx.Response.StatusCode = 204;
+        ctx.Response.ContentType = TornadoResponse.Html;
+    }
+
+    public void Dispose() => gate.Dispose();
+}

@@ -1,0 +1,150 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Events;
+using SaltApi.Plugins.RestTornadoCompat.Events;
+using SaltApi.Plugins.RestTornadoCompat.Http;
+
+namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
+
+/// <summary>saltnado's EventsSaltAPIHandler (<c>/events</c>, Server-Sent Events) and WebhookSaltAPIHandler (<c>/hook</c>).</summary>
+internal sealed partial class StreamHandlers(Saltnado app)
+{
+    // The most text gathered from queued events before one write and flush.
+    private const int MaxBatch = 256 * 1024;
+
+    private readonly ApiHandlers api = new(app);
+
+    /// <summary>GET <c>/events</c>: every bus event while the token lives.</summary>
+    public async Task EventsAsync(TornadoRequest r)
+    {
+        var token = await app.Tokens.ValidateAsync(r.Token, r.Aborted);
+        if (token is null)
+        {
+            await TornadoResponse.RedirectAsync(r.Ctx, "/login");
+            return;
+        }
+
+        var resp = r.Ctx.Response;
+        resp.StatusCode = 200;
+        resp.ContentType = "text/event-stream";
+        resp.Headers.CacheControl = "no-cache";
+        resp.Headers.Connection = "keep-alive";
+
+        // A quiet stream, or a reader that pauses, is not a slow client: no minimum response rate here
+        // (a reader that falls too far behind is dropped by its subscription's bound).
+        if (r.Ctx.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null;
+        }
+
+        // Every stream has its own subscription, each with its own bounded queue. It ends when the client
+        // goes, the token expires or the daemon stops (then at once: the drain waits only for requests).
+        using var sub = app.Events.Subscribe();
+        using var live = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted, app.Stopping);
+        var ct = live.Token;
+        var sb = new StringBuilder(4096);
+        try
+        {
+            await resp.WriteAsync(EventText.Preamble, ct);
+            await resp.Body.FlushAsync(ct);
+            while (await sub.Reader.WaitToReadAsync(ct))
+            {
+                while (sb.Length < MaxBatch && sub.Reader.TryRead(out var e))
+                {
+                    // As the handler's loop: the stream ends when the token is no longer valid.
+                    if (await app.Tokens.ValidateAsync(token.Token, ct) is null)
+                    {
+                        await FlushAsync(resp, sb, ct);
+                        return;
+                    }
+
+                    EventText.AppendSse(sb, e);
+                }
+
+                await FlushAsync(resp, sb, ct);
+            }
+        }
+        catch (OperationCanceledException) when (app.Stopping.IsCancellationRequested && !r.Aborted.IsCancellationRequested)
+        {
+            // The daemon stops: the response ends here, whole.
+        }
+        catch (EventStreamOverflowException)
+        {
+            app.Logger.LogWarning("an /events client fell behind the bus and was disconnected");
+        }
+        catch (SaltApiException e)
+        {
+            app.Logger.LogWarning("/events stream ended: {Message}", e.Message);
+        }
+    }
+
+    private static async Task FlushAsync(HttpResponse resp, StringBuilder sb, CancellationToken ct)
+    {
+        if (sb.Length == 0)
+        {
+            return;
+        }
+
+        await resp.WriteAsync(sb.ToString(), ct);
+        sb.Clear();
+        await resp.Body.FlushAsync(ct);
+    }
+
+    /// <summary>POST <c>/hook[/tag…]</c>: the request fired on the bus as <c>salt/netapi/hook[/tag…]</c>.</summary>
+    public async Task HookAsync(TornadoRequest r)
+    {
+        if (!app.Options.WebhookDisableAuth && !await api.VerifiedAsync(r))
+        {
+            return;
+        }
+
+        var suffix = r.PathArg ?? "";
+
+        // Deliberate difference: a decoded path with control characters (%0d%0a) would make a tag that
+        // forges lines in /events streams and logs; Salt fires it.
+        if (suffix.Any(char.IsControl))
+        {
+            await TornadoResponse.ErrorAsync(r.Ctx, 400);
+            return;
+        }
+
+        var get = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (name, values) in r.Ctx.Request.Query)
+        {
+            get[name] = values.Count == 1 ? values[0] : values.Select(v => (object?)v).ToList();
+        }
+
+        // Deliberate difference: headers that carry credentials (X-Auth-Token, Cookie, Authorization, and
+        // any named for a token, secret, password, session or key) are left out: a token on the bus is a
+        // token anyone reading /events could use.
+        var headers = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (name, value) in r.Ctx.Request.Headers)
+        {
+            if (!IsCredential(name))
+            {
+                headers[HeaderCase(name)] = value.ToString();
+            }
+        }
+
+        var data = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            // Deliberate difference: without a body Salt fails (no request_payload, a 500); the post is {} here.
+            ["post"] = r.Payload ?? new OrderedDictionary<string, object?>(StringComparer.Ordinal),
+            ["get"] = get,
+            ["headers"] = headers,
+        };
+        var ok = await app.Client.FireEventAsync("salt/netapi/hook" + suffix, data, r.Aborted);
+        await r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["success"] = ok });
+    }
+
+    private static readonly string[] SecretWords = ["token", "auth", "session", "password", "secret", "api-key", "apikey", "cookie"];
+
+    private static bool IsCredential(string name) => SecretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
+
+    // Tornado's HTTPHeaders names: each dash-separated part capitalised.
+    private static string HeaderCase(string name) =>
+        string.Join('-', name.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..].ToLowerInvariant()));
+}

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http;
+using SaltApi.Plugins.RestTornadoCompat.Http;
+
+namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
+
+/// <summary>One request after BaseSaltAPIHandler.prepare: its answer format, body data and lowstate, token.</summary>
+internal sealed class TornadoRequest(HttpContext ctx, Output output, string? pathArg)
+{
+    public const string AuthTokenHeader = "X-Auth-Token";
+    public const string AuthCookieName = "session_id";
+
+    public HttpContext Ctx { get; } = ctx;
+
+    public Output Output { get; } = output;
+
+    /// <summary>The path's argument (<c>/minions/&lt;mid&gt;</c>, <c>/jobs/&lt;jid&gt;</c>, the hook's tag suffix, the websocket token).</summary>
+    public string? PathArg { get; } = pathArg;
+
+    /// <summary>saltnado's <c>request_payload</c>: the deserialized body, null without one.</summary>
+    public object? Payload { get; init; }
+
+    /// <summary>saltnado's <c>lowstate</c>: the body as a list of chunks, null without one.</summary>
+    public List<object?>? Lowstate { get; set; }
+
+    public CancellationToken Aborted => Ctx.RequestAborted;
+
+    /// <summary>As the <c>token</c> property: the X-Auth-Token header when present, else the session_id cookie.</summary>
+    public string? Token => Ctx.Request.Headers.TryGetValue(AuthTokenHeader, out var h) ? h.ToString() : Ctx.Request.Cookies[AuthCookieName];
+
+    /// <summary>As <c>self.write(self.serialize(data))</c>.</summary>
+    public Task RespondAsync(object? data, int status = 200) =>
+        TornadoResponse.WriteAsync(Ctx, status, Output.Dump(data), Output.ContentType);
+}
