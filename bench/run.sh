@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SaltApi benchmarks: builds the daemon and the bench tools in Release, then runs every scenario on
 # loopback and prints the results table (also written to bench/out/results-latest.md).
-# Options are passed to the driver: --quick, --only ceiling,wsgi,cherrypy,tornado,runner,sync,login,events,memory,split,transport,10k,codec,
+# Options are passed to the driver: --quick, --only ceiling,wsgi,cherrypy,tornado,runner,sync,login,events,memory,split,ab,transport,10k,events1k,ws1k,100k,codec,
+# --baseline OTHER/salt-api.dll (the ab group: this build against another, alternating runs),
 # --duration SECONDS, --repeats N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,9 @@ if ! command -v wrk >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
 fi
+
+# 1,000 event subscribers need as many sockets on each side.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 echo "building (Release)" >&2
 dotnet build -c Release SaltApi.sln -nologo -v q -clp:ErrorsOnly >&2 \

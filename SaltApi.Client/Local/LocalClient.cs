@@ -106,7 +106,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
 
     private static readonly TimeSpan Spin = TimeSpan.FromMilliseconds(500);
 
-    private readonly string publishPull = Path.Combine(options.Master.SockDir, "publish_pull.ipc");
+    private readonly ExistsProbe publishPull = new(Path.Combine(options.Master.SockDir, "publish_pull.ipc"));
 
     /// <summary><c>local_async</c>: <c>{jid, minions}</c>, or <c>{}</c> when nothing matched.</summary>
     public async Task<object?> RunJobAsync(LocalCall call, CancellationToken ct)
@@ -151,7 +151,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
         var timeout = ClientLowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
         var perAttempt = TimeSpan.FromSeconds(Math.Max(1, timeout));
         if (!string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase)
-            && !File.Exists(publishPull))
+            && !publishPull.Exists())
         {
             // Deliberate difference: Salt wraps this into a generic SaltClientError (500); it means the master is down (503).
             throw new SaltMasterUnavailableException("The salt master could not be contacted. Is master running?");

@@ -24,14 +24,14 @@ internal sealed partial class ZeromqTransport : IRequestTransport
 
     private readonly Worker[] workers;
     private readonly ILogger log;
-    private readonly string? runningFile;
+    private readonly ExistsProbe? runningFile;
     private int next;
     private volatile bool disposed;
 
     public ZeromqTransport(ClientOptions options, ILogger log)
     {
         this.log = log;
-        runningFile = options.MasterRunningFile;
+        runningFile = options.MasterRunningFile is { } file ? new ExistsProbe(file) : null;
         var idlePerThread = Math.Max(1, options.RequestSockets / options.RequestThreads);
         workers = new Worker[options.RequestThreads];
         for (var i = 0; i < workers.Length; i++)
@@ -46,7 +46,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         ObjectDisposedException.ThrowIf(disposed, this);
         var work = new Work(payload, timeout, tries)
         {
-            MasterFileSeen = runningFile is not null && File.Exists(runningFile),
+            MasterFileSeen = runningFile is not null && runningFile.Exists(),
         };
         var worker = workers.Length == 1 ? workers[0] : workers[(int)((uint)Interlocked.Increment(ref next) % (uint)workers.Length)];
         worker.Enqueue(work);

@@ -16,6 +16,13 @@ internal sealed partial class ClearFuncs
 
     private async Task<object?> PublishAsync(OrderedDictionary<string, object?> clearLoad)
     {
+        // publish_delay_ms: the time a real master takes over a publish, before anything of it is done.
+        // Awaited, so other requests go on meanwhile (a real master has several workers).
+        if (ctx.Options.PublishDelayMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(ctx.Options.PublishDelayMs), ctx.Stop).ConfigureAwait(false);
+        }
+
         var extra = clearLoad.TryGetValue("kwargs", out var kw) ? Py.AsMap(kw) ?? throw new InvalidOperationException("kwargs is not a dict") : Py.Map();
         var user = Required(clearLoad, "user");
         var fun = Required(clearLoad, "fun");

@@ -52,6 +52,13 @@ internal sealed record EmbeddedOptions
     public int MaxBusReaders { get; init; } = 1024;
 
     /// <summary>
+    /// <c>publish_delay_ms</c>: how long the master takes to answer a publish (0). A real master's publish takes
+    /// tens of milliseconds (a worker picks it up, checks eauth, writes the job cache, sends it to the minions);
+    /// this lets a bench or a test see the client wait for it. The wait is asynchronous: no worker is held.
+    /// </summary>
+    public double PublishDelayMs { get; init; }
+
+    /// <summary>
     /// <c>write_job_cache</c>: also write each job's load under <c>{cachedir}/jobs</c> as Salt's local_cache does.
     /// Off by default: the job cache is kept in memory, and the files cost more than the rest of a publish
     /// (four files created and removed per job). Deliberate difference: Salt always writes them.
@@ -93,6 +100,7 @@ internal sealed record EmbeddedOptions
         {
             Minions = minions,
             LatencyMs = ConfigValues.GetSeconds(map, "latency_ms", 5, P),
+            PublishDelayMs = ConfigValues.GetSeconds(map, "publish_delay_ms", 0, P),
             Silent = silent,
             SilentShare = share,
             Grains = ConfigValues.GetMap(map, "grains", P),
@@ -106,6 +114,11 @@ internal sealed record EmbeddedOptions
             MaxBusReaders = ConfigValues.GetInt(map, "max_bus_readers", 1024, P),
             WriteJobCache = ConfigValues.GetBool(map, "write_job_cache", false),
         };
+        if (o.PublishDelayMs is < 0 or > 600_000 || double.IsNaN(o.PublishDelayMs))
+        {
+            throw new ConfigException($"{P}.publish_delay_ms", "must be between 0 and 600000 (milliseconds)");
+        }
+
         if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024 || o.MaxCachedReturns < 1)
         {
             throw new ConfigException(P, "latency_ms and auth_failure_delay must be >= 0; max_jobs, max_pending_requests, max_concurrent_requests, reader_queue and max_bus_readers >= 1; max_request_bytes >= 1024");

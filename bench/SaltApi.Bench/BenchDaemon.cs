@@ -67,6 +67,8 @@ internal sealed class BenchDaemon : IAsyncDisposable
         {Environment.GetEnvironmentVariable("BENCH_EMBEDDED_EXTRA") ?? ""}
         rest_wsgi:
           port: {wsgiPort}
+          # Its request gate, as rest_cherrypy's below: the default (100 + queue_size 30) answers c=256 with 503s.
+          thread_pool: 512
         rest_cherrypy:
           port: {cherrypyPort}
           host: 127.0.0.1
@@ -157,12 +159,42 @@ internal sealed class BenchDaemon : IAsyncDisposable
             return (null, null, why);
         }
 
+        master.split = (ret, embeddedYaml, timeout, masterExtra);
         return (master, api, "");
     }
 
+    /// <summary>
+    /// One more API process (rest_wsgi only) on the master process of <see cref="StartSplitAsync"/>, from another
+    /// build's <c>salt-api.dll</c>: the A/B rows compare two builds against the same master in one run.
+    /// </summary>
+    public static async Task<(BenchDaemon? Api, string Why)> AddApiAsync(BenchDaemon master, string dll, string name)
+    {
+        var (ret, embeddedYaml, timeout, masterExtra) = master.split ?? throw new InvalidOperationException("not a split master");
+        var wsgi = FreePort();
+        var apiDir = Directory.CreateTempSubdirectory("saltapi-bench-api-").FullName;
+        var yaml = MasterYaml(master.Dir, ret, wsgi, master.CherrypyPort, embeddedYaml, timeout, masterExtra);
+        var apiYaml = Without(Without(yaml, "rest_cherrypy:"), "embedded_master:")
+            .Replace(master.Dir + "/api.log", apiDir + "/api.log", StringComparison.Ordinal)
+            .Replace(master.Dir + "/salt-api.pid", apiDir + "/salt-api.pid", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(apiDir, "master"), apiYaml);
+        var api = Launch(name, apiDir, wsgi, master.CherrypyPort, dll);
+        api.WsgiUp = await api.Proc.WaitForPortAsync(wsgi, TimeSpan.FromSeconds(60));
+        if (!api.WsgiUp)
+        {
+            var why = "API process did not start: " + api.Proc.Tail(3);
+            await api.DisposeAsync();
+            return (null, why);
+        }
+
+        return (api, "");
+    }
+
+    // What StartSplitAsync started the master process with, for AddApiAsync.
+    private (int Ret, string EmbeddedYaml, int Timeout, string MasterExtra)? split;
+
     /// <summary>Starts <c>salt-api.dll -c dir</c>, its log in bench/out/daemon-NAME.log.</summary>
-    private static BenchDaemon Launch(string name, string dir, int wsgi, int cherrypy) =>
-        new(Proc.Start("dotnet", [Paths.HostDll, "-c", dir, "-l", "warning"], Path.Combine(Paths.Out, $"daemon-{name}.log"), dir), dir, wsgi, cherrypy);
+    private static BenchDaemon Launch(string name, string dir, int wsgi, int cherrypy, string? dll = null) =>
+        new(Proc.Start("dotnet", [dll ?? Paths.HostDll, "-c", dir, "-l", "warning"], Path.Combine(Paths.Out, $"daemon-{name}.log"), dir), dir, wsgi, cherrypy);
 
     /// <summary>The YAML without one top-level section (its key line and the indented lines under it).</summary>
     private static string Without(string yaml, string key)

@@ -22,7 +22,8 @@ internal static class EventsLoad
     /// With <paramref name="tokenHeader"/> each subscriber sends its token as <c>X-Auth-Token</c> on <c>GET /events</c>
     /// (rest_tornado), otherwise as <c>?token=</c> (rest_cherrypy).
     /// </summary>
-    public static async Task<EventsResult> RunAsync(string baseUrl, string token, string sockDir, int subscribers, int rate, double seconds, bool tokenHeader = false)
+    /// <param name="webSocket">Subscribe on <c>/ws/TOKEN</c> (rest_cherrypy's WebsocketEndpoint) rather than <c>/events</c>.</param>
+    public static async Task<EventsResult> RunAsync(string baseUrl, string token, string sockDir, int subscribers, int rate, double seconds, bool tokenHeader = false, bool webSocket = false)
     {
         var total = (int)(rate * seconds);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = subscribers + 10, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
@@ -30,7 +31,9 @@ internal static class EventsLoad
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 40));
         var subs = Enumerable.Range(0, subscribers).Select(_ => new Subscriber(total)).ToArray();
         var url = new Uri(baseUrl + (tokenHeader ? "events" : "events?token=" + Uri.EscapeDataString(token)));
-        var tasks = subs.Select(s => s.RunAsync(http, url, tokenHeader ? token : null, stop.Token)).ToArray();
+        var tasks = webSocket
+            ? subs.Select(s => s.RunWebSocketAsync(new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "ws/" + Uri.EscapeDataString(token)), stop.Token)).ToArray()
+            : subs.Select(s => s.RunAsync(http, url, tokenHeader ? token : null, stop.Token)).ToArray();
 
         using var pull = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await pull.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(sockDir, "master_event_pull.ipc")));
@@ -124,40 +127,72 @@ internal static class EventsLoad
             using var reader = new StreamReader(stream);
             while (await reader.ReadLineAsync(ct) is { } line)
             {
-                if (!line.StartsWith("data:", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                if (line.Contains(WarmTag, StringComparison.Ordinal))
-                {
-                    Warm++;
-                    continue;
-                }
-
-                if (!line.Contains(Tag, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                var seq = Number(line, "\"seq\"");
-                var ts = Number(line, "\"ts\"");
-                if (seq < 0 || seq >= seen.Length)
-                {
-                    continue;
-                }
-
-                if (seen[seq])
-                {
-                    Duplicates++;
-                    continue;
-                }
-
-                seen[seq] = true;
-                Received++;
-                LatencyMs.Add((now - ts) * 1000.0 / Stopwatch.Frequency);
+                OnLine(line);
             }
+        }
+
+        /// <summary>rest_cherrypy's <c>/ws</c>: "websocket client ready", then one <c>data: {json}</c> message per event.</summary>
+        public async Task RunWebSocketAsync(Uri url, CancellationToken ct)
+        {
+            using var ws = new System.Net.WebSockets.ClientWebSocket();
+            await ws.ConnectAsync(url, ct);
+            await ws.SendAsync("websocket client ready"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
+            var buffer = new byte[64 * 1024];
+            while (ws.State == System.Net.WebSockets.WebSocketState.Open)
+            {
+                var count = 0;
+                System.Net.WebSockets.ValueWebSocketReceiveResult r;
+                do
+                {
+                    r = await ws.ReceiveAsync(buffer.AsMemory(count), ct);
+                    count += r.Count;
+                }
+                while (!r.EndOfMessage && count < buffer.Length);
+
+                if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                OnLine(System.Text.Encoding.UTF8.GetString(buffer, 0, count));
+            }
+        }
+
+        private void OnLine(string line)
+        {
+            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            if (line.Contains(WarmTag, StringComparison.Ordinal))
+            {
+                Warm++;
+                return;
+            }
+
+            if (!line.Contains(Tag, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            var now = Stopwatch.GetTimestamp();
+            var seq = Number(line, "\"seq\"");
+            var ts = Number(line, "\"ts\"");
+            if (seq < 0 || seq >= seen.Length)
+            {
+                return;
+            }
+
+            if (seen[seq])
+            {
+                Duplicates++;
+                return;
+            }
+
+            seen[seq] = true;
+            Received++;
+            LatencyMs.Add((now - ts) * 1000.0 / Stopwatch.Frequency);
         }
 
         private static long Number(string line, string key)

@@ -71,6 +71,11 @@ internal sealed partial class Runner(Settings s)
             await Guard(SplitName, SplitAsync);
         }
 
+        if (s.Runs("ab"))
+        {
+            await Guard("A/B: this build against " + s.Baseline, AbAsync);
+        }
+
         if (s.Runs("transport"))
         {
             await Guard("request transports (zeromq, tcp)", TransportsAsync);
@@ -79,6 +84,11 @@ internal sealed partial class Runner(Settings s)
         if (s.Runs("10k"))
         {
             await Guard("10,000 minions", TenThousandAsync);
+        }
+
+        if (s.Runs("events1k") || s.Runs("ws1k") || s.Runs("100k"))
+        {
+            await ScaleTargetsAsync();
         }
 
         if (s.Runs("codec"))
@@ -93,6 +103,10 @@ internal sealed partial class Runner(Settings s)
         await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-" + stamp + ".md"), text);
         await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-latest.md"), text);
         await File.WriteAllTextAsync(Path.Combine(Paths.Out, "results-latest.json"), JsonSerializer.Serialize(table.Rows));
+        // The chart of req/s and p99 against concurrency (ceiling and every module's local_async rows).
+        var svg = Chart.Svg(table.Rows, $"SaltApi bench {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: local_async test.ping, 5 minions, against a bare Kestrel");
+        await File.WriteAllTextAsync(Path.Combine(Paths.Out, "chart-" + stamp + ".svg"), svg);
+        await File.WriteAllTextAsync(Path.Combine(Paths.Out, "chart-latest.svg"), svg);
         Console.Error.WriteLine($"written: {Path.Combine(Paths.Out, "results-latest.md")}");
         return 0;
     }

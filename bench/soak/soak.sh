@@ -5,7 +5,9 @@
 #   - SUBSCRIBERS (default 100) /events streams held open for the whole run;
 #   - a long run of local calls (LOCAL_CALLS sequential rest_cherrypy /run local test.ping, default 2000).
 # Reports RSS at start and end, errors (must be 0) and p99. Writes the report to bench/results/.
-# Usage: bench/soak/soak.sh [DURATION]   (env: CONNECTIONS, SUBSCRIBERS, LOCAL_CALLS, CONFIGURATION)
+# The daemon's RSS is sampled every RSS_EVERY seconds (default 60) from start to end: the rss_curve line.
+# Usage: bench/soak/soak.sh [DURATION]   (env: CONNECTIONS, SUBSCRIBERS, LOCAL_CALLS, CONFIGURATION, RSS_EVERY;
+# DOTNET_* variables such as DOTNET_gcServer=1 or DOTNET_GCConserveMemory=5 reach the daemon, for GC experiments)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -15,7 +17,8 @@ SUBSCRIBERS="${SUBSCRIBERS:-100}"
 LOCAL_CALLS="${LOCAL_CALLS:-2000}"
 CONFIGURATION="${CONFIGURATION:-Release}"
 THREADS="${THREADS:-2}"
-# rest_cherrypy's thread_pool (+ queue_size) is also its connection bound: room for every client and subscriber.
+RSS_EVERY="${RSS_EVERY:-60}"
+# rest_cherrypy's and rest_wsgi's thread_pool (+ queue_size) bound the requests they serve at once: room for every client.
 THREAD_POOL="${THREAD_POOL:-1200}"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -49,6 +52,7 @@ embedded_master:
   write_job_cache: false
 rest_wsgi:
   port: $wsgi
+  thread_pool: $THREAD_POOL
 rest_cherrypy:
   port: $cherry
   host: 127.0.0.1
@@ -58,6 +62,7 @@ YAML
 
 pids=()
 cleanup() {
+  [[ -z "${sampler:-}" ]] || kill "$sampler" 2>/dev/null || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   if [[ -n "${daemon:-}" ]]; then kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
   rm -rf "$dir"
@@ -78,6 +83,14 @@ curl -sf -H 'Content-Type: application/json' -d "$ping" "http://127.0.0.1:$wsgi/
 # Warm up, then the baseline.
 for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$cherry/"; done
 rss_start=$(rss)
+
+# The RSS curve: start, every RSS_EVERY seconds, end (MiB, with the seconds since the start).
+curve_start=$(date +%s)
+( while kill -0 "$daemon" 2>/dev/null; do
+    echo "$(( $(date +%s) - curve_start ))s:$(( $(rss) / 1024 ))" >> "$dir/rss-curve"
+    sleep "$RSS_EVERY"
+  done ) &
+sampler=$!
 
 # /events subscribers, held for the whole run.
 mkdir -p "$dir/events"
@@ -118,6 +131,7 @@ for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && subs_alive=$((subs_alive +
 subs_with_events=$(grep -l '^tag: ' "$dir"/events/* 2>/dev/null | wc -l)
 sleep 2
 rss_end=$(rss)
+echo "$(( $(date +%s) - curve_start ))s:$(( rss_end / 1024 ))" >> "$dir/rss-curve"
 
 errors_of() { # socket errors + non-2xx + timeouts reported by wrk
   awk '/Socket errors/ { for (i=1;i<=NF;i++) if ($i ~ /^[0-9]+,?$/) s += $i+0 } /Non-2xx or 3xx/ { s += $NF } END { print s+0 }' "$1"
@@ -134,6 +148,8 @@ report="$root/bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ).txt"
   echo "soak: ${DURATION}s, thread_pool ${THREAD_POOL}, ${CONNECTIONS} connections (${get_conns} GET / rest_cherrypy, ${post_conns} POST local test.ping rest_wsgi), ${SUBSCRIBERS} /events subscribers, ${LOCAL_CALLS} sequential local calls"
   echo "rss_start_kib $rss_start"
   echo "rss_end_kib $rss_end"
+  echo "rss_curve_mib $(tr '\n' ' ' < "$dir/rss-curve")"
+  echo "gc_env $(env | grep -E '^DOTNET_(gc|GC)' | tr '\n' ' ')"
   echo "get_rps $(rps_of "$dir/wrk-get.txt") get_p99 $(p99_of "$dir/wrk-get.txt") get_errors $get_err"
   echo "local_rps $(rps_of "$dir/wrk-post.txt") local_p99 $(p99_of "$dir/wrk-post.txt") local_errors $post_err"
   echo "sequential_local_calls $LOCAL_CALLS in ${local_secs}s errors $local_errors${first_local_error:+ (first: ${first_local_error:0:300})}"

@@ -47,25 +47,37 @@ internal sealed class EventsEndpoint(CherrypyServices api)
         using var sub = api.Events.Subscribe();
         await resp.WriteAsync(Sse.Preamble, call.Aborted);
         await resp.Body.FlushAsync(call.Aborted);
+        // Each event is formatted in one small builder and encoded straight into the response's pipe (pooled
+        // buffers); a batch is flushed once. For memory: a batch built as one text (up to 256K characters) left
+        // its chunks, or its string, as garbage on every flush of every subscriber.
         var sb = new StringBuilder(4096);
+        var writer = resp.BodyWriter;
+        var utf8 = new UTF8Encoding(false).GetEncoder();
         var reader = sub.Reader;
         try
         {
             while (await reader.WaitToReadAsync(call.Aborted))
             {
                 // Write what is queued, then flush once: streamed as it happens, no per-event sleep.
-                while (sb.Length < 256 * 1024 && reader.TryRead(out var e))
+                var batched = 0;
+                while (batched < 256 * 1024 && reader.TryRead(out var e))
                 {
                     if (token.Expire <= api.Sessions.Now || await api.Sessions.ValidateAsync(token.Token, call.Aborted) is null)
                     {
-                        await FlushAsync(resp, sb, call.Aborted);
+                        await writer.FlushAsync(call.Aborted);
                         return;
                     }
 
                     Sse.Append(sb, e);
+                    batched += sb.Length;
+                    Sse.Write(writer, sb, utf8);
+                    sb = Sse.Reuse(sb);
                 }
 
-                await FlushAsync(resp, sb, call.Aborted);
+                if (batched > 0)
+                {
+                    await writer.FlushAsync(call.Aborted);
+                }
             }
         }
         catch (EventStreamOverflowException)
@@ -76,17 +88,5 @@ internal sealed class EventsEndpoint(CherrypyServices api)
         {
             api.Logger.LogWarning("/events stream ended: {Message}", e.Message);
         }
-    }
-
-    private static async Task FlushAsync(HttpResponse resp, StringBuilder sb, CancellationToken ct)
-    {
-        if (sb.Length == 0)
-        {
-            return;
-        }
-
-        await resp.WriteAsync(sb.ToString(), ct);
-        sb.Clear();
-        await resp.Body.FlushAsync(ct);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Json;
@@ -49,6 +50,28 @@ internal static class Sse
 
         return sb;
     }
+
+    /// <summary>
+    /// Writes the builder's text as UTF-8 straight from its chunks (a surrogate pair split between two chunks is
+    /// kept whole by the encoder), with no string of it: the /events loop formats each event in one small builder
+    /// and writes it to the response's pipe.
+    /// </summary>
+    public static void Write(IBufferWriter<byte> writer, StringBuilder sb, Encoder utf8)
+    {
+        foreach (var chunk in sb.GetChunks())
+        {
+            utf8.Convert(chunk.Span, writer, flush: false, out _, out _);
+        }
+
+        utf8.Convert(ReadOnlySpan<char>.Empty, writer, flush: true, out _, out _);
+    }
+
+    /// <summary>
+    /// The builder for the next batch: this one emptied, or a new one when it grew past one chunk, because
+    /// <see cref="StringBuilder.Clear"/> on a builder of several chunks allocates one array of its whole capacity
+    /// (512 KB for a full batch, again on the large object heap).
+    /// </summary>
+    public static StringBuilder Reuse(StringBuilder sb) => sb.Capacity > 8000 ? new StringBuilder(4096) : sb.Clear();
 
     /// <summary>One event as text.</summary>
     public static string Format(SaltEvent e)
