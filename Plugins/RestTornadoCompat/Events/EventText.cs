@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Json;
@@ -24,19 +25,46 @@ internal static class EventText
     /// </summary>
     public static void AppendSse(StringBuilder sb, SaltEvent e)
     {
-        sb.Append("tag: ");
-        foreach (var c in e.Tag)
+        AppendTag(sb.Append("tag: "), e.Tag);
+        sb.Append('\n').Append("data: ").Append(Json(e)).Append("\n\n");
+    }
+
+    /// <summary>
+    /// One SSE record, as <see cref="AppendSse"/> formats it, as UTF-8 straight into the response's pipe: the JSON
+    /// is the event's own <see cref="SaltEvent.Utf8Json"/>, serialized once for every subscriber.
+    /// </summary>
+    public static void WriteSse(IBufferWriter<byte> writer, SaltEvent e)
+    {
+        writer.Write("tag: "u8);
+        if (e.Tag.AsSpan().IndexOfAny('\r', '\n', '\0') < 0)
+        {
+            Encoding.UTF8.GetBytes(e.Tag, writer);
+        }
+        else
+        {
+            Encoding.UTF8.GetBytes(AppendTag(new StringBuilder(e.Tag.Length + 16), e.Tag).ToString(), writer);
+        }
+
+        writer.Write("\ndata: "u8);
+        writer.Write(e.Utf8Json().Span);
+        writer.Write("\n\n"u8);
+    }
+
+    private static StringBuilder AppendTag(StringBuilder sb, string tag)
+    {
+        var escape = tag.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0;
+        foreach (var c in tag)
         {
             _ = c switch
             {
                 '\r' => sb.Append("\\r"),
                 '\n' => sb.Append("\\n"),
                 '\0' => sb.Append("\\u0000"),
-                '\\' when e.Tag.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0 => sb.Append("\\\\"),
+                '\\' when escape => sb.Append("\\\\"),
                 _ => sb.Append(c),
             };
         }
 
-        sb.Append('\n').Append("data: ").Append(Json(e)).Append("\n\n");
+        return sb;
     }
 }
