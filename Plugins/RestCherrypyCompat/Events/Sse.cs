@@ -58,19 +58,30 @@ internal static class Sse
     /// </summary>
     public static void WriteEvent(IBufferWriter<byte> writer, SaltEvent e)
     {
-        writer.Write("tag: "u8);
-        if (e.Tag.AsSpan().IndexOfAny('\r', '\n', '\0') < 0)
+        // One span for the whole record: every GetSpan/Advance on Kestrel's response pipe takes its lock.
+        var tag = e.Tag.AsSpan().IndexOfAny('\r', '\n', '\0') < 0 ? e.Tag : AppendTag(new StringBuilder(e.Tag.Length + 16), e.Tag).ToString();
+        var json = e.Utf8Json().Span;
+        var size = Encoding.UTF8.GetMaxByteCount(tag.Length) + json.Length + 14;
+        if (size > 16 * 1024)
         {
-            Encoding.UTF8.GetBytes(e.Tag, writer);
-        }
-        else
-        {
-            Encoding.UTF8.GetBytes(AppendTag(new StringBuilder(e.Tag.Length + 16), e.Tag).ToString(), writer);
+            // A large event: in pieces, each spanning as many of the pipe's blocks as it needs.
+            writer.Write("tag: "u8);
+            Encoding.UTF8.GetBytes(tag, writer);
+            writer.Write("\ndata: "u8);
+            writer.Write(json);
+            writer.Write("\n\n"u8);
+            return;
         }
 
-        writer.Write("\ndata: "u8);
-        writer.Write(e.Utf8Json().Span);
-        writer.Write("\n\n"u8);
+        var span = writer.GetSpan(size);
+        "tag: "u8.CopyTo(span);
+        var n = 5 + Encoding.UTF8.GetBytes(tag, span[5..]);
+        "\ndata: "u8.CopyTo(span[n..]);
+        n += 7;
+        json.CopyTo(span[n..]);
+        n += json.Length;
+        "\n\n"u8.CopyTo(span[n..]);
+        writer.Advance(n + 2);
     }
 
     /// <summary>One event as text.</summary>

@@ -21,9 +21,10 @@ public sealed class SseWriteTests
     [InlineData("salt/job/20261201190000000000/ret/ms--0")]
     [InlineData("a\\nb\nc\r\0é")]
     [InlineData("")]
+    [InlineData("big")]
     public void An_event_is_written_as_the_text_salt_writes(string tag)
     {
-        var e = Event(tag);
+        var e = tag == "big" ? new SaltEvent("big/é", new Dictionary<string, object?> { ["x"] = new string('é', 100_000) }) : Event(tag);
         var w = new ArrayBufferWriter<byte>();
         Sse.WriteEvent(w, e);
         Assert.Equal(Sse.Format(e), Encoding.UTF8.GetString(w.WrittenSpan));

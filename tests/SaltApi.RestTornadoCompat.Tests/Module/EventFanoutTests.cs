@@ -21,9 +21,10 @@ public sealed class EventFanoutTests
     [InlineData("salt/job/20261201190000000000/ret/ms--0")]
     [InlineData("a\\nb\nc\r\0é")]
     [InlineData("plain\\backslash")]
+    [InlineData("big")]
     public void A_record_is_the_text_saltnado_writes(string tag)
     {
-        var e = Event(tag);
+        var e = tag == "big" ? new SaltEvent("big/é", new Dictionary<string, object?> { ["x"] = new string('é', 100_000) }) : Event(tag);
         var sb = new StringBuilder();
         EventText.AppendSse(sb, e);
         var w = new ArrayBufferWriter<byte>();
