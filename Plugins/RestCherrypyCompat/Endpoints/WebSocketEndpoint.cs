@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using SaltApi.Abstractions.Client;
@@ -36,12 +37,14 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(call.Aborted);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        async Task SendAsync(string text)
+        Task SendAsync(string text) => SendUtf8Async(Encoding.UTF8.GetBytes(text));
+
+        async Task SendUtf8Async(ReadOnlyMemory<byte> utf8)
         {
             await sendLock.WaitAsync(stop.Token);
             try
             {
-                await ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, stop.Token);
+                await ws.SendAsync(utf8, WebSocketMessageType.Text, true, stop.Token);
             }
             finally
             {
@@ -65,7 +68,17 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
 
                 if (info is null)
                 {
-                    await SendAsync(Sse.WebSocketFrame(e));
+                    // The frame is a copy of the event's JSON, serialized once for every subscriber.
+                    var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+                    try
+                    {
+                        await SendUtf8Async(frame);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(rented);
+                    }
+
                     continue;
                 }
 

@@ -52,26 +52,37 @@ internal static class Sse
     }
 
     /// <summary>
-    /// Writes the builder's text as UTF-8 straight from its chunks (a surrogate pair split between two chunks is
-    /// kept whole by the encoder), with no string of it: the /events loop formats each event in one small builder
-    /// and writes it to the response's pipe.
+    /// Writes one event, as <see cref="Append"/> formats it, as UTF-8 straight into the response's pipe: the JSON
+    /// is the event's own <see cref="SaltEvent.Utf8Json"/>, serialized once for every subscriber, so a stream
+    /// costs a copy per event, not a serialization and not an allocation.
     /// </summary>
-    public static void Write(IBufferWriter<byte> writer, StringBuilder sb, Encoder utf8)
+    public static void WriteEvent(IBufferWriter<byte> writer, SaltEvent e)
     {
-        foreach (var chunk in sb.GetChunks())
+        // One span for the whole record: every GetSpan/Advance on Kestrel's response pipe takes its lock.
+        var tag = e.Tag.AsSpan().IndexOfAny('\r', '\n', '\0') < 0 ? e.Tag : AppendTag(new StringBuilder(e.Tag.Length + 16), e.Tag).ToString();
+        var json = e.Utf8Json().Span;
+        var size = Encoding.UTF8.GetMaxByteCount(tag.Length) + json.Length + 14;
+        if (size > 16 * 1024)
         {
-            utf8.Convert(chunk.Span, writer, flush: false, out _, out _);
+            // A large event: in pieces, each spanning as many of the pipe's blocks as it needs.
+            writer.Write("tag: "u8);
+            Encoding.UTF8.GetBytes(tag, writer);
+            writer.Write("\ndata: "u8);
+            writer.Write(json);
+            writer.Write("\n\n"u8);
+            return;
         }
 
-        utf8.Convert(ReadOnlySpan<char>.Empty, writer, flush: true, out _, out _);
+        var span = writer.GetSpan(size);
+        "tag: "u8.CopyTo(span);
+        var n = 5 + Encoding.UTF8.GetBytes(tag, span[5..]);
+        "\ndata: "u8.CopyTo(span[n..]);
+        n += 7;
+        json.CopyTo(span[n..]);
+        n += json.Length;
+        "\n\n"u8.CopyTo(span[n..]);
+        writer.Advance(n + 2);
     }
-
-    /// <summary>
-    /// The builder for the next batch: this one emptied, or a new one when it grew past one chunk, because
-    /// <see cref="StringBuilder.Clear"/> on a builder of several chunks allocates one array of its whole capacity
-    /// (512 KB for a full batch, again on the large object heap).
-    /// </summary>
-    public static StringBuilder Reuse(StringBuilder sb) => sb.Capacity > 8000 ? new StringBuilder(4096) : sb.Clear();
 
     /// <summary>One event as text.</summary>
     public static string Format(SaltEvent e)
@@ -82,5 +93,20 @@ internal static class Sse
     }
 
     /// <summary>The raw <c>/ws</c> text frame: <c>data: {json}\n\n</c>.</summary>
-    public static string WebSocketFrame(SaltEvent e) => "data: " + SaltJson.Serialize(Envelope(e)) + "\n\n";
+    public static string WebSocketFrame(SaltEvent e) => Encoding.UTF8.GetString(WebSocketFrameUtf8(e, out _).Span);
+
+    /// <summary>
+    /// The raw <c>/ws</c> text frame as UTF-8 in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (give
+    /// <paramref name="rented"/> back once sent): a copy of the event's shared JSON, no serialization per subscriber.
+    /// </summary>
+    public static ReadOnlyMemory<byte> WebSocketFrameUtf8(SaltEvent e, out byte[] rented)
+    {
+        var json = e.Utf8Json().Span;
+        var length = json.Length + 8;
+        rented = ArrayPool<byte>.Shared.Rent(length);
+        "data: "u8.CopyTo(rented);
+        json.CopyTo(rented.AsSpan(6));
+        "\n\n"u8.CopyTo(rented.AsSpan(6 + json.Length));
+        return rented.AsMemory(0, length);
+    }
 }

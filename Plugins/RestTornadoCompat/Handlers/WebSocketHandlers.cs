@@ -156,7 +156,8 @@ internal sealed partial class StreamHandlers
 
             if (info is null)
             {
-                await ws.SendAsync(Encoding.UTF8.GetBytes(EventText.Json(e)), WebSocketMessageType.Text, true, ct);
+                // The event's JSON as every subscriber shares it: serialized once, sent as is.
+                await ws.SendAsync(e.Utf8Json(), WebSocketMessageType.Text, true, ct);
                 continue;
             }
 

@@ -1,75 +1,77 @@
 using System.Buffers;
 using System.Text;
+using SaltApi.Abstractions.Events;
 using SaltApi.Plugins.RestCherrypyCompat.Events;
 
 namespace SaltApi.RestCherrypyCompat.Tests.Events;
 
-/// <summary>How a batch of /events text reaches the response: UTF-8 from the builder's chunks, no batch string.</summary>
+/// <summary>
+/// How an event reaches /events and /ws streams: the same bytes as Salt's text, from the event's JSON serialized
+/// once for every subscriber (1,000 streams taking every event cost one serialization, not 1,000).
+/// </summary>
 public sealed class SseWriteTests
 {
-    /// <summary>Collects what is written, reusing one buffer for every span it hands out.</summary>
-    private sealed class ReusingWriter : IBufferWriter<byte>
+    private static SaltEvent Event(string tag) => new(tag, new Dictionary<string, object?>
     {
-        private readonly byte[] buffer = new byte[16 * 1024];
+        ["return"] = new Dictionary<string, object?> { ["é"] = "😀 \"quoted\"\n", ["n"] = 1.5, ["l"] = new List<object?> { 1L, null, true } },
+        ["_stamp"] = "2026-12-01T19:00:00.000000",
+    });
 
-        public MemoryStream Written { get; } = new(capacity: 4 * 1024 * 1024);
-
-        public void Advance(int count) => Written.Write(buffer, 0, count);
-
-        public Memory<byte> GetMemory(int sizeHint = 0) => buffer;
-
-        public Span<byte> GetSpan(int sizeHint = 0) => buffer;
-    }
-
-    private static StringBuilder Batch(string unit, int chars)
+    [Theory]
+    [InlineData("salt/job/20261201190000000000/ret/ms--0")]
+    [InlineData("a\\nb\nc\r\0é")]
+    [InlineData("")]
+    [InlineData("big")]
+    public void An_event_is_written_as_the_text_salt_writes(string tag)
     {
-        var sb = new StringBuilder();
-        while (sb.Length < chars)
-        {
-            sb.Append(unit);
-        }
+        var e = tag == "big" ? new SaltEvent("big/é", new Dictionary<string, object?> { ["x"] = new string('é', 100_000) }) : Event(tag);
+        var w = new ArrayBufferWriter<byte>();
+        Sse.WriteEvent(w, e);
+        Assert.Equal(Sse.Format(e), Encoding.UTF8.GetString(w.WrittenSpan));
 
-        return sb;
-    }
-
-    [Fact]
-    public void A_batch_is_written_as_utf8_with_surrogate_pairs_split_between_chunks_kept_whole()
-    {
-        // An odd-length prefix puts pairs across the builder's chunk boundaries (chunks of up to 8,000 chars).
-        var sb = new StringBuilder("x");
-        for (var i = 0; i < 20_000; i++)
-        {
-            sb.Append("é😀");
-        }
-
-        var expected = Encoding.UTF8.GetBytes(sb.ToString());
-        var w = new ReusingWriter();
-        Sse.Write(w, sb, new UTF8Encoding(false).GetEncoder());
-        Assert.Equal(expected, w.Written.ToArray());
+        var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+        Assert.Equal("data: " + Sse.Format(e).Split("\ndata: ", 2)[1], Encoding.UTF8.GetString(frame.Span));
+        ArrayPool<byte>.Shared.Return(rented);
     }
 
     [Fact]
-    public void A_256k_character_batch_is_written_without_allocating_it_again()
+    public void An_event_for_a_thousand_subscribers_is_serialized_once()
     {
-        var sb = Batch("tag: salt/job/20261201000000000000/ret/ms--0\ndata: {\"tag\": \"x\", \"data\": {\"return\": true}}\n\n", 256 * 1024);
-        var utf8 = new UTF8Encoding(false).GetEncoder();
-        var w = new ReusingWriter();
-        Sse.Write(w, Batch("warm", 100), utf8); // the first call's one-time costs
+        var e = Event("salt/job/20261201190000000000/ret/ms--0");
+        var w = new ArrayBufferWriter<byte>(1024 * 1024);
+        Sse.WriteEvent(w, e); // the one serialization, and the first call's one-time costs
+        var one = w.WrittenCount;
+        w.Clear();
         var before = GC.GetAllocatedBytesForCurrentThread();
-        Sse.Write(w, sb, utf8);
+        for (var i = 0; i < 1000; i++)
+        {
+            Sse.WriteEvent(w, e);
+            var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+            Assert.True(frame.Length > 0);
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        // As one string (sb.ToString(), as before) the batch alone was 512 KB, on the large object heap.
-        Assert.True(allocated < 16 * 1024, $"{allocated} bytes allocated to write a {256 * 1024}-character batch");
-        Assert.True(w.Written.Length > 256 * 1024);
+        // Serialized per subscriber (as before) this was about 1,000 × 2 strings and their builders: hundreds of KB.
+        Assert.True(allocated < 4 * 1024, $"{allocated} bytes allocated to write one event to 1,000 subscribers");
+        Assert.Equal(one * 1000, w.WrittenCount);
+        Assert.True(e.Utf8Json().Span == e.Utf8Json().Span, "the same bytes every time");
+    }
 
-        // The next batch's builder: emptying this one would allocate its whole capacity again (512 KB).
-        before = GC.GetAllocatedBytesForCurrentThread();
-        var next = Sse.Reuse(sb);
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 * 1024);
-        Assert.Equal(0, next.Length);
-        var small = new StringBuilder(4096).Append("tag: a\n");
-        Assert.Same(small, Sse.Reuse(small));
-        Assert.Equal(0, small.Length);
+    [Fact]
+    public void The_shared_json_follows_a_changed_copy_and_is_not_part_of_equality()
+    {
+        var e = Event("a");
+        var json = Encoding.UTF8.GetString(e.Utf8Json().Span);
+        Assert.StartsWith("{\"data\": {\"return\": {\"é\": \"😀 \\\"quoted\\\"\\n\"", json);
+        Assert.EndsWith("\"tag\": \"a\"}", json);
+
+        var copy = e with { Tag = "b" };
+        Assert.EndsWith("\"tag\": \"b\"}", Encoding.UTF8.GetString(copy.Utf8Json().Span));
+        Assert.Equal(e, e with { });
+        Assert.Equal(new SaltEvent("a", e.Data), e);
+        Assert.Equal(new SaltEvent("a", e.Data).GetHashCode(), e.GetHashCode());
+        Assert.NotEqual(copy, e);
     }
 }
