@@ -21,6 +21,12 @@ internal sealed record ClientOptions
     public int RequestSockets { get; init; } = 256;
 
     /// <summary>
+    /// <c>saltapi_client.request_socket_idle</c>: seconds a pooled REQ socket may sit unused before it is closed
+    /// (a few per thread are always kept). Each open socket holds ~100 KB of NetMQ pipes on both ends.
+    /// </summary>
+    public double RequestSocketIdle { get; init; } = 10;
+
+    /// <summary>
     /// <c>saltapi_client.request_poller</c>: how a ZeroMQ request thread waits for its sockets: <c>hand</c> (its own
     /// poll over the in-flight sockets only) or <c>netmq</c> (a NetMQPoller over every open socket).
     /// </summary>
@@ -76,6 +82,7 @@ internal sealed record ClientOptions
         {
             RequestThreads = ConfigValues.GetInt(own, "request_threads", o.RequestThreads, ConfigKey),
             RequestSockets = ConfigValues.GetInt(own, "request_sockets", o.RequestSockets, ConfigKey),
+            RequestSocketIdle = ConfigValues.GetSeconds(own, "request_socket_idle", o.RequestSocketIdle, ConfigKey),
             EventQueue = ConfigValues.GetInt(own, "event_queue", o.EventQueue, ConfigKey),
             RequestPoller = own.GetValueOrDefault("request_poller") as string ?? o.RequestPoller,
             JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
@@ -88,6 +95,11 @@ internal sealed record ClientOptions
         if (o.RequestSockets is < 1 or > 65536)
         {
             throw new ConfigException($"{ConfigKey}.request_sockets", "must be between 1 and 65536");
+        }
+
+        if (o.RequestSocketIdle is < 0 or > 86400 || double.IsNaN(o.RequestSocketIdle))
+        {
+            throw new ConfigException($"{ConfigKey}.request_socket_idle", "must be between 0 and 86400 (seconds)");
         }
 
         if (o.RequestPoller is not ("hand" or "netmq"))

@@ -16,6 +16,9 @@ internal sealed partial class ZeromqTransport
             /// <summary>The reader of the socket's monitor (connections made and dropped).</summary>
             public PairSocket Monitor { get; } = monitor;
 
+            /// <summary>When the socket was last put back in the idle pool (a Stopwatch timestamp).</summary>
+            public long IdleSince { get; set; }
+
             /// <summary>The socket has a connection, as of the last <see cref="ReadMonitor"/>.</summary>
             public bool Connected { get; private set; }
 

@@ -17,7 +17,17 @@ internal sealed partial class ZeromqTransport
             }
 
             // A retry always gets a brand-new socket: a REQ socket that sent without a reply is unusable.
-            var conn = w.Attempt == 0 && idle.Count > 0 ? idle.Pop() : Create();
+            Conn conn;
+            if (w.Attempt == 0 && idle.Count > 0)
+            {
+                conn = idle[^1];
+                idle.RemoveAt(idle.Count - 1);
+            }
+            else
+            {
+                conn = Create();
+            }
+
             w.Attempt++;
             w.Deadline = Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency);
 
@@ -151,7 +161,8 @@ internal sealed partial class ZeromqTransport
             w.Reply.TrySetResult(frame);
             if (idle.Count < maxIdle)
             {
-                idle.Push(conn);
+                conn.IdleSince = Stopwatch.GetTimestamp();
+                idle.Add(conn);
             }
             else
             {
@@ -230,6 +241,34 @@ internal sealed partial class ZeromqTransport
             }
 
             expired.Clear();
+            TrimIdle();
+        }
+
+        /// <summary>
+        /// Closes the sockets idle longer than <c>request_socket_idle</c>, beyond the few always kept: the pool grows
+        /// to the peak of requests in flight, and each socket holds its NetMQ pipes (~100 KB here and on the master's
+        /// side) for as long as it is open.
+        /// </summary>
+        private void TrimIdle()
+        {
+            var surplus = idle.Count - KeptIdle;
+            if (surplus <= 0)
+            {
+                return;
+            }
+
+            var cutoff = Stopwatch.GetTimestamp() - idleTicks;
+            var n = 0;
+            while (n < surplus && idle[n].IdleSince <= cutoff)
+            {
+                Discard(idle[n]);
+                n++;
+            }
+
+            if (n > 0)
+            {
+                idle.RemoveRange(0, n);
+            }
         }
 
         /// <summary>On the worker thread, when it stops: fails what is left and closes every socket.</summary>

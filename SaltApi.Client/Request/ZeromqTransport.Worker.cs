@@ -20,7 +20,9 @@ internal sealed partial class ZeromqTransport
         private const int SweepMs = 20;
         private const int IdleWaitMs = 1000;
         private readonly ClientOptions options;
+        private const int KeptIdle = 2; // idle sockets never trimmed, per thread
         private readonly int maxIdle;
+        private readonly long idleTicks;
         private readonly ILogger log;
         private readonly Thread thread;
         private readonly ConcurrentQueue<Work> incoming = new();
@@ -30,7 +32,8 @@ internal sealed partial class ZeromqTransport
         private readonly NetMQSelector selector = new();
         private readonly Dictionary<NetMQSocket, Conn> inflight = [];
         private readonly Dictionary<Socket, Conn> handles = [];
-        private readonly Stack<Conn> idle = new();
+        // Idle sockets, the most recently used last: taken from the end, trimmed from the start.
+        private readonly List<Conn> idle = [];
         private readonly List<Conn> expired = [];
         private readonly List<Socket> readable = [];
         private readonly List<Conn> ready = [];
@@ -49,6 +52,7 @@ internal sealed partial class ZeromqTransport
         {
             this.options = options;
             this.maxIdle = maxIdle;
+            idleTicks = (long)(options.RequestSocketIdle * System.Diagnostics.Stopwatch.Frequency);
             this.log = log;
             var address = $"inproc://salt-req-wake-{Guid.NewGuid():N}";
             wakeReader.Bind(address);

@@ -130,6 +130,7 @@ internal static class SaltApiDaemon
             });
             builder.Services.AddSingleton(loggers);
             builder.Services.AddSingleton<IHostedService>(service);
+            builder.Services.AddSingleton<IHostedService, IdleTrim>();
             builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
             builder.Services.Configure<HostOptions>(o =>
             {

@@ -6,7 +6,7 @@
 #   - a long run of local calls (LOCAL_CALLS sequential rest_cherrypy /run local test.ping, default 2000).
 # Reports RSS at start and end, errors (must be 0) and p99. Writes the report to bench/results/.
 # The daemon's RSS is sampled every RSS_EVERY seconds (default 60) from start to end: the rss_curve line.
-# Usage: bench/soak/soak.sh [DURATION]   (env: CONNECTIONS, SUBSCRIBERS, LOCAL_CALLS, CONFIGURATION, RSS_EVERY;
+# Usage: bench/soak/soak.sh [DURATION]   (env: CONNECTIONS, SUBSCRIBERS, LOCAL_CALLS, CONFIGURATION, RSS_EVERY, IDLE_TAIL;
 # DOTNET_* variables such as DOTNET_gcServer=1 or DOTNET_GCConserveMemory=5 reach the daemon, for GC experiments)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,6 +18,7 @@ LOCAL_CALLS="${LOCAL_CALLS:-2000}"
 CONFIGURATION="${CONFIGURATION:-Release}"
 THREADS="${THREADS:-2}"
 RSS_EVERY="${RSS_EVERY:-60}"
+IDLE_TAIL="${IDLE_TAIL:-0}"
 # rest_cherrypy's and rest_wsgi's thread_pool (+ queue_size) bound the requests they serve at once: room for every client.
 THREAD_POOL="${THREAD_POOL:-1200}"
 
@@ -132,6 +133,13 @@ subs_with_events=$(grep -l '^tag: ' "$dir"/events/* 2>/dev/null | wc -l)
 sleep 2
 rss_end=$(rss)
 echo "$(( $(date +%s) - curve_start ))s:$(( rss_end / 1024 ))" >> "$dir/rss-curve"
+# An idle tail: how much of the load's memory the daemon gives back once the load stops (IDLE_TAIL seconds, default 0).
+rss_idle=""
+if (( IDLE_TAIL > 0 )); then
+  sleep "$IDLE_TAIL"
+  rss_idle=$(rss)
+  echo "$(( $(date +%s) - curve_start ))s:$(( rss_idle / 1024 ))" >> "$dir/rss-curve"
+fi
 
 errors_of() { # socket errors + non-2xx + timeouts reported by wrk
   awk '/Socket errors/ { for (i=1;i<=NF;i++) if ($i ~ /^[0-9]+,?$/) s += $i+0 } /Non-2xx or 3xx/ { s += $NF } END { print s+0 }' "$1"
@@ -148,6 +156,7 @@ report="$root/bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ).txt"
   echo "soak: ${DURATION}s, thread_pool ${THREAD_POOL}, ${CONNECTIONS} connections (${get_conns} GET / rest_cherrypy, ${post_conns} POST local test.ping rest_wsgi), ${SUBSCRIBERS} /events subscribers, ${LOCAL_CALLS} sequential local calls"
   echo "rss_start_kib $rss_start"
   echo "rss_end_kib $rss_end"
+  [[ -z "$rss_idle" ]] || echo "rss_idle_kib $rss_idle (after ${IDLE_TAIL}s without load)"
   echo "rss_curve_mib $(tr '\n' ' ' < "$dir/rss-curve")"
   echo "gc_env $(env | grep -E '^DOTNET_(gc|GC)' | tr '\n' ' ')"
   echo "get_rps $(rps_of "$dir/wrk-get.txt") get_p99 $(p99_of "$dir/wrk-get.txt") get_errors $get_err"
