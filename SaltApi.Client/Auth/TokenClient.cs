@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using SaltApi.Abstractions.Client;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Values;
@@ -7,6 +8,8 @@ namespace SaltApi.Client.Auth;
 /// <summary>The master's <c>mk_token</c> and <c>get_token</c> (spec/01 §5.1–5.2), as salt.auth.Resolver sends them.</summary>
 internal sealed class TokenClient(MasterCalls master)
 {
+    private readonly ConcurrentDictionary<string, Lazy<Task<SaltToken?>>> lookups = new(StringComparer.Ordinal);
+
     public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken ct) =>
         MakeTokenAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -44,8 +47,26 @@ internal sealed class TokenClient(MasterCalls master)
         _ => v,
     };
 
-    public async Task<SaltToken?> GetTokenAsync(string token, CancellationToken ct) =>
-        ToToken(await GetTokenDataAsync(token, ct).ConfigureAwait(false));
+    /// <summary>
+    /// get_token. Lookups of one token that overlap share one call to the master: when the modules' short
+    /// caches lapse, every stream and request on a token asks at once (1,000 <c>/events</c> streams on one token
+    /// made 1,000 calls in a burst). The shared call is bounded by the request timeout, not by one caller's
+    /// cancellation; each caller stops waiting on its own.
+    /// </summary>
+    public Task<SaltToken?> GetTokenAsync(string token, CancellationToken ct)
+    {
+        var lookup = new Lazy<Task<SaltToken?>>(() => FetchTokenAsync(token));
+        var shared = lookups.GetOrAdd(token, lookup);
+        if (ReferenceEquals(shared, lookup))
+        {
+            _ = lookup.Value.ContinueWith(_ => lookups.TryRemove(new KeyValuePair<string, Lazy<Task<SaltToken?>>>(token, lookup)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return shared.Value.WaitAsync(ct);
+    }
+
+    private async Task<SaltToken?> FetchTokenAsync(string token) =>
+        ToToken(await GetTokenDataAsync(token, CancellationToken.None).ConfigureAwait(false));
 
     /// <summary>The master's whole get_token answer (name, eauth, groups, auth_list ...), or null when refused.</summary>
     public async Task<OrderedDictionary<string, object?>?> GetTokenDataAsync(string token, CancellationToken ct)
