@@ -150,54 +150,6 @@ internal sealed partial class Runner
         return (r, apiUsed.TotalMicroseconds / Math.Max(1, total));
     }
 
-    private async Task TenThousandAsync()
-    {
-        const string Name = TenKName;
-        var (daemon, why, startTime) = await BenchDaemon.StartAsync("10k-minions", $"  minions: 10000\n  latency_ms: {MinionLatencyMs}", 10, TimeSpan.FromSeconds(90));
-        if (daemon is null)
-        {
-            table.NotRun(Name, why);
-            return;
-        }
-
-        await using (daemon)
-        {
-            if (!daemon.WsgiUp)
-            {
-                table.NotRun(Name, "rest_wsgi did not start");
-                return;
-            }
-
-            var body = LowstateWsgi("local");
-            var times = new List<double>();
-            var returns = new List<int>();
-            for (var i = 0; i < 3 && !OverBudget; i++)
-            {
-                var sw = Stopwatch.StartNew();
-                var (status, text) = await ProbeAsync(daemon.Wsgi, body);
-                sw.Stop();
-                if (status != 200)
-                {
-                    table.NotRun(Name, $"answered {status}: {Short(text)}");
-                    return;
-                }
-
-                times.Add(sw.Elapsed.TotalMilliseconds);
-                using var doc = JsonDocument.Parse(text);
-                var ret = doc.RootElement.GetProperty("return")[0];
-                returns.Add(ret.ValueKind == JsonValueKind.Object ? ret.EnumerateObject().Count(p => p.Value.ValueKind == JsonValueKind.True) : 0);
-            }
-
-            var mem = daemon.Proc.Memory();
-            var median = Stats.Median(times);
-            var missing = 10_000 - returns.Min();
-            table.Add(new Row(Name, "1", null, median, times.Max(), missing, mem.RssMb, null,
-                $"p50 = median call time of {times.Count}, p99 = the slowest; errors = minions missing in the worst call; daemon+embedded master peak {mem.PeakMb:0} MB; start {startTime.TotalSeconds:0.0} s"));
-            table.Check("10,000 minions: all return in < 3 s", $"{median / 1000:0.00} s median, {missing} missing", missing == 0 && median < 3000);
-            table.Check("10,000 minions: daemon + embedded master < 500 MB", $"{mem.RssMb:0} MB (peak {mem.PeakMb:0} MB)", mem.PeakMb < 500);
-        }
-    }
-
     // ---- codec --------------------------------------------------------------------------------------
 
     private async Task CodecAsync()
