@@ -31,6 +31,7 @@ internal sealed partial class ZeromqTransport
     {
         private const int SweepMs = 20;
         private const int IdleWaitMs = 1000;
+        private const int FastRetryMs = 500;
         private const int MaxFrames = 34; // the envelope is ours (id, empty), the body one frame; more is not a reply
         private static readonly Stopwatch Clock = Stopwatch.StartNew();
         private readonly ZeromqTransport transport;
@@ -52,6 +53,7 @@ internal sealed partial class ZeromqTransport
         private uint nextId;
         private int sweeps;
         private bool connected;
+        private long connectedAt;
         private bool fellBack;
         private int wakePending;
         private int disposed;
@@ -180,9 +182,10 @@ internal sealed partial class ZeromqTransport
                 {
                     var now = Clock.ElapsedMilliseconds;
                     // Nothing waiting: nothing can expire, so sleep long (a request wakes us). Requests not sent for want
-                    // of a connection are tried again every millisecond while one was just made (its handshake has no event).
+                    // of a connection are tried again every millisecond for a while after one is made (its handshake has
+                    // no event), else at each sweep.
                     long wait = pending.Count == 0 && unsent.Count == 0 ? IdleWaitMs : Math.Max(0, nextSweep - now);
-                    if (unsent.Count > 0 && connected)
+                    if (unsent.Count > 0 && connected && now - connectedAt < FastRetryMs)
                     {
                         wait = Math.Min(wait, 1);
                     }
@@ -488,6 +491,7 @@ internal sealed partial class ZeromqTransport
                 {
                     case SocketEvents.Connected:
                         connected = true;
+                        connectedAt = Clock.ElapsedMilliseconds;
                         break;
                     case SocketEvents.Disconnected:
                         connected = false;
