@@ -32,6 +32,13 @@ internal sealed record ClientOptions
     /// </summary>
     public string RequestPoller { get; init; } = "hand";
 
+    /// <summary>
+    /// <c>saltapi_client.request_socket</c>: how ZeroMQ requests reach the master: <c>dealer</c> (one DEALER socket per
+    /// request thread, many requests in flight on it, each under its own envelope that the master's REP workers echo)
+    /// or <c>req</c> (a pool of REQ sockets, one request in flight on each, as Salt's own client).
+    /// </summary>
+    public string RequestSocket { get; init; } = "dealer";
+
     /// <summary><c>saltapi_client.event_queue</c>: events a subscriber may fall behind before it is dropped.</summary>
     public int EventQueue { get; init; } = 10_000;
 
@@ -85,6 +92,7 @@ internal sealed record ClientOptions
             RequestSocketIdle = ConfigValues.GetSeconds(own, "request_socket_idle", o.RequestSocketIdle, ConfigKey),
             EventQueue = ConfigValues.GetInt(own, "event_queue", o.EventQueue, ConfigKey),
             RequestPoller = own.GetValueOrDefault("request_poller") as string ?? o.RequestPoller,
+            RequestSocket = own.TryGetValue("request_socket", out var rs) && rs is not null ? rs as string ?? "" : o.RequestSocket,
             JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
         };
         if (o.RequestThreads is < 1 or > 64)
@@ -105,6 +113,11 @@ internal sealed record ClientOptions
         if (o.RequestPoller is not ("hand" or "netmq"))
         {
             throw new ConfigException($"{ConfigKey}.request_poller", "must be hand or netmq");
+        }
+
+        if (o.RequestSocket is not ("dealer" or "req"))
+        {
+            throw new ConfigException($"{ConfigKey}.request_socket", "must be dealer or req");
         }
 
         // As salt.transport.request_client: a request channel exists only for these two.

@@ -10,12 +10,12 @@ namespace SaltApi.Client.Request;
 internal sealed partial class ZeromqTransport
 {
     /// <summary>
-    /// One thread and the REQ sockets it owns. For speed it runs its own poll loop rather than a
+    /// <c>request_socket: req</c>: one thread and the REQ sockets it owns. For speed it runs its own poll loop rather than a
     /// NetMQPoller: only sockets with a request in flight are polled (each poll costs a syscall and a
     /// command check per socket; idle ones would only add to it), and callers wake the thread once per
     /// batch of requests rather than once per request.
     /// </summary>
-    private sealed partial class Worker : IDisposable
+    private sealed partial class Worker : IWorker
     {
         private const int SweepMs = 20;
         private const int IdleWaitMs = 1000;

@@ -4,15 +4,20 @@ using SaltApi.Client.Config;
 namespace SaltApi.Client.Request;
 
 /// <summary>
-/// The ZeroMQ request transport (spec/01 §1, §6): clear payloads over REQ sockets to
-/// <c>master_uri</c>. Salt's client opens one REQ socket per attempt; we keep a bounded pool of
-/// them on a few threads so concurrent requests never wait for each other's round trip. Each
-/// socket is owned by one worker thread (NetMQ sockets are not thread-safe); requests reach
-/// the thread through a lock-free queue. A request with no reply in time has its socket thrown
-/// away; it is sent again on a fresh one (Salt's lazy pirate) only when it cannot have reached the
-/// master: its socket never had a connection. A socket monitor per REQ socket reports connections
-/// made and dropped: when the connection of a request in flight drops, no reply can come (the master
-/// went away with it), and the request fails at once.
+/// The ZeroMQ request transport (spec/01 §1, §6): clear payloads to <c>master_uri</c>, on a few threads so
+/// concurrent requests never wait for each other's round trip. Two ways, by <c>saltapi_client.request_socket</c>:
+/// <list type="bullet">
+/// <item><c>dealer</c> (the default): one DEALER socket per thread carries many requests at once, each sent as
+/// <c>[request id][empty][payload]</c>. The master's ROUTER prepends the connection's identity, its queue device
+/// hands the message to a REP worker, and REP echoes every frame before the empty one in front of its reply, so
+/// the reply comes back as <c>[request id][empty][reply]</c> (see <see cref="DealerWorker"/>).</item>
+/// <item><c>req</c>: a bounded pool of REQ sockets, one request in flight on each, as Salt's own client (one REQ
+/// socket per attempt). A request with no reply in time has its socket thrown away; it is sent again on a fresh
+/// one (Salt's lazy pirate) only when it cannot have reached the master: its socket never had a connection.</item>
+/// </list>
+/// Each socket is owned by one worker thread (NetMQ sockets are not thread-safe); requests reach the thread through
+/// a lock-free queue. A socket monitor reports connections made and dropped: when the connection of a request in
+/// flight drops, no reply can come (the master went away with it), and the request fails at once.
 /// </summary>
 internal sealed partial class ZeromqTransport : IRequestTransport
 {
@@ -22,22 +27,58 @@ internal sealed partial class ZeromqTransport : IRequestTransport
     [LoggerMessage(Level = LogLevel.Warning, Message = "the connection to the master dropped: {Count} request(s) in flight failed")]
     private static partial void LogDropped(ILogger log, int count);
 
-    private readonly Worker[] workers;
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the master does not echo a request's envelope (a Salt 3008 master with worker pools answers \"Routing error\"): ZeroMQ requests go over REQ sockets from now on; set saltapi_client: {{request_socket: req}} for this master")]
+    private static partial void LogFallBack(ILogger log);
+
+    private readonly ClientOptions options;
+    private readonly IWorker[] workers;
     private readonly ILogger log;
     private readonly ExistsProbe? runningFile;
+    private readonly Lock fallBackLock = new();
+    private volatile IWorker[]? reqWorkers;
     private int next;
     private volatile bool disposed;
 
     public ZeromqTransport(ClientOptions options, ILogger log)
     {
+        this.options = options;
         this.log = log;
         runningFile = options.MasterRunningFile is { } file ? new ExistsProbe(file) : null;
-        var idlePerThread = Math.Max(1, options.RequestSockets / options.RequestThreads);
-        workers = new Worker[options.RequestThreads];
-        for (var i = 0; i < workers.Length; i++)
+        if (options.RequestSocket == "req")
         {
-            workers[i] = new Worker(options, idlePerThread, i, log);
+            workers = ReqWorkers(options, log);
+            reqWorkers = workers;
         }
+        else
+        {
+            workers = new IWorker[options.RequestThreads];
+            for (var i = 0; i < workers.Length; i++)
+            {
+                workers[i] = new DealerWorker(this, options, i, log);
+            }
+        }
+    }
+
+    /// <summary>A worker thread: owns its sockets, takes requests from any thread.</summary>
+    private interface IWorker : IDisposable
+    {
+        void Enqueue(Work work);
+
+        void FailInFlight();
+
+        int OpenSockets { get; }
+    }
+
+    private static IWorker[] ReqWorkers(ClientOptions options, ILogger log)
+    {
+        var idlePerThread = Math.Max(1, options.RequestSockets / options.RequestThreads);
+        var w = new IWorker[options.RequestThreads];
+        for (var i = 0; i < w.Length; i++)
+        {
+            w[i] = new Worker(options, idlePerThread, i, log);
+        }
+
+        return w;
     }
 
     /// <inheritdoc/>
@@ -48,11 +89,44 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         {
             MasterFileSeen = runningFile is not null && runningFile.Exists(),
         };
-        var worker = workers.Length == 1 ? workers[0] : workers[(int)((uint)Interlocked.Increment(ref next) % (uint)workers.Length)];
-        worker.Enqueue(work);
+        Pick(reqWorkers ?? workers).Enqueue(work);
         using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static w => ((Work)w!).Reply.TrySetCanceled(), work) : default)
         {
             return await work.Reply.Task.ConfigureAwait(false);
+        }
+    }
+
+    private IWorker Pick(IWorker[] pool) => pool.Length == 1 ? pool[0] : pool[(int)((uint)Interlocked.Increment(ref next) % (uint)pool.Length)];
+
+    /// <summary>
+    /// A DEALER found that the master does not echo envelopes (a Salt 3008 master's pooled request device reads the
+    /// payload from a fixed frame and answers "Routing error" without running the request): every request from now on,
+    /// and the ones handed over here, go over REQ sockets. Called on a DEALER worker's thread.
+    /// </summary>
+    private void FallBackToReq(Work? handedOver)
+    {
+        if (reqWorkers is null)
+        {
+            lock (fallBackLock)
+            {
+                if (reqWorkers is null && !disposed)
+                {
+                    LogFallBack(log);
+                    reqWorkers = ReqWorkers(options, log);
+                }
+            }
+        }
+
+        if (handedOver is not null)
+        {
+            if (reqWorkers is { } pool && !disposed)
+            {
+                Pick(pool).Enqueue(handedOver);
+            }
+            else
+            {
+                handedOver.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
+            }
         }
     }
 
@@ -66,10 +140,18 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         {
             w.FailInFlight();
         }
+
+        if (reqWorkers is { } pool && pool != workers)
+        {
+            foreach (var w in pool)
+            {
+                w.FailInFlight();
+            }
+        }
     }
 
-    /// <summary>REQ sockets open now, over all threads (each with its monitor).</summary>
-    public int OpenSockets => workers.Sum(w => w.OpenSockets);
+    /// <summary>DEALER or REQ sockets open now, over all threads (each with its monitor).</summary>
+    public int OpenSockets => workers.Sum(w => w.OpenSockets) + (reqWorkers is { } pool && pool != workers ? pool.Sum(w => w.OpenSockets) : 0);
 
     public void Dispose()
     {
@@ -78,10 +160,24 @@ internal sealed partial class ZeromqTransport : IRequestTransport
             return;
         }
 
-        disposed = true;
+        IWorker[]? pool;
+        lock (fallBackLock)
+        {
+            disposed = true;
+            pool = reqWorkers;
+        }
+
         foreach (var w in workers)
         {
             w.Dispose();
+        }
+
+        if (pool is not null && pool != workers)
+        {
+            foreach (var w in pool)
+            {
+                w.Dispose();
+            }
         }
 
         log.LogDebug("ZeroMQ request transport closed");
@@ -104,6 +200,12 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         public bool Reached { get; set; }
 
         public long Deadline { get; set; }
+
+        /// <summary>DEALER: the request's id in its envelope, while it waits for its reply.</summary>
+        public uint Id { get; set; }
+
+        /// <summary>DEALER: when a request not yet sent (no connection) gives up: its timeout times its tries.</summary>
+        public long LastDeadline { get; set; }
 
         public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -8,8 +8,16 @@ namespace SaltApi.EmbeddedMaster.Channel;
 /// <summary>
 /// The master's request port (spec/01 §1): a ROUTER socket owned by one NetMQPoller thread.
 /// Requests are handed to workers off that thread; replies come back through a NetMQQueue so the
-/// socket is only ever touched by its own thread. Frames are [identity][empty][payload] (REQ peers).
+/// socket is only ever touched by its own thread.
 /// </summary>
+/// <remarks>
+/// As Salt's ROUTER → zmq QUEUE device → DEALER → REP workers (salt/transport/zeromq.py RequestServer.zmq_device,
+/// post_fork): a message is an envelope (the ROUTER's identity of the connection, then any frames the peer put
+/// before an empty delimiter: none from a REQ socket, a request id from a DEALER), the empty delimiter, then the
+/// body, of which the worker reads the first frame. The reply goes back under the same envelope, as a REP socket
+/// echoes it. A message with no delimiter is dropped, as libzmq's REP drops it; so is one whose envelope is longer
+/// than <see cref="MaxEnvelopeFrames"/> (a bound of ours: libzmq has none).
+/// </remarks>
 /// <remarks>
 /// For speed, no lock is shared by the poller thread and the workers: a request starts on the thread pool at
 /// once while fewer than max_concurrent_requests run, else waits in a lock-free queue that finishing workers
@@ -23,7 +31,10 @@ internal sealed class RequestServer : IRequestServer
     private readonly NetMQQueue<bool> wakeUps = new();
     private readonly ConcurrentQueue<NetMQMessage> replies = new();
     private readonly NetMQPoller poller;
-    private readonly ConcurrentQueue<(byte[] Identity, byte[] Payload)> waiting = new();
+    /// <summary>Frames before the delimiter, the ROUTER's identity included.</summary>
+    internal const int MaxEnvelopeFrames = 32;
+
+    private readonly ConcurrentQueue<(byte[][] Envelope, byte[] Payload)> waiting = new();
     private readonly int maxPending;
     private readonly int maxConcurrent;
     private readonly CancellationTokenSource stop = new();
@@ -91,18 +102,43 @@ internal sealed class RequestServer : IRequestServer
         // Drain what is ready, bounded per wake-up so replies keep flowing.
         for (var i = 0; i < 1000 && e.Socket.TryReceiveMultipartMessage(ref msg); i++)
         {
-            // [identity][empty][payload] from a REQ peer; anything else is not Salt's protocol.
-            if (msg.FrameCount == 3 && msg[1].BufferSize == 0)
+            if (Split(msg) is var (envelope, payload))
             {
-                Accept(msg[0].ToByteArray(), msg[2].ToByteArray());
+                Accept(envelope, payload);
             }
 
             msg = new NetMQMessage();
         }
     }
 
+    /// <summary>[envelope...][empty][body...] → the envelope and the body's first frame; null without a delimiter or a body.</summary>
+    internal static (byte[][] Envelope, byte[] Payload)? Split(NetMQMessage msg)
+    {
+        var limit = Math.Min(msg.FrameCount, MaxEnvelopeFrames + 1);
+        for (var i = 1; i < limit; i++)
+        {
+            if (msg[i].BufferSize == 0)
+            {
+                if (i + 1 >= msg.FrameCount)
+                {
+                    return null; // no body: nothing for a worker to read
+                }
+
+                var envelope = new byte[i][];
+                for (var j = 0; j < i; j++)
+                {
+                    envelope[j] = msg[j].ToByteArray();
+                }
+
+                return (envelope, msg[i + 1].ToByteArray());
+            }
+        }
+
+        return null;
+    }
+
     // Starts the request, or queues it while max_concurrent_requests run (dropped beyond max_pending_requests).
-    private void Accept(byte[] identity, byte[] payload)
+    private void Accept(byte[][] envelope, byte[] payload)
     {
         if (stop.IsCancellationRequested)
         {
@@ -111,7 +147,7 @@ internal sealed class RequestServer : IRequestServer
 
         if (waiting.IsEmpty && TryTakeSlot())
         {
-            Start(identity, payload);
+            Start(envelope, payload);
             return;
         }
 
@@ -122,7 +158,7 @@ internal sealed class RequestServer : IRequestServer
             return;
         }
 
-        waiting.Enqueue((identity, payload));
+        waiting.Enqueue((envelope, payload));
         StartWaiting(); // a worker may have finished between the check above and the enqueue
     }
 
@@ -151,7 +187,7 @@ internal sealed class RequestServer : IRequestServer
             if (waiting.TryDequeue(out var item))
             {
                 Interlocked.Decrement(ref waitingCount);
-                Start(item.Identity, item.Payload);
+                Start(item.Envelope, item.Payload);
             }
             else
             {
@@ -160,18 +196,23 @@ internal sealed class RequestServer : IRequestServer
         }
     }
 
-    private void Start(byte[] identity, byte[] payload) =>
-        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Server.HandleAsync(s.Identity, s.Payload), (Server: this, Identity: identity, Payload: payload), preferLocal: false);
+    private void Start(byte[][] envelope, byte[] payload) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Server.HandleAsync(s.Envelope, s.Payload), (Server: this, Envelope: envelope, Payload: payload), preferLocal: false);
 
-    private async Task HandleAsync(byte[] identity, byte[] payload)
+    private async Task HandleAsync(byte[][] envelope, byte[] payload)
     {
         try
         {
             var reply = await handler(payload);
             if (reply is not null && !stop.IsCancellationRequested)
             {
-                var m = new NetMQMessage(3);
-                m.Append(identity);
+                // As REP: the envelope, the delimiter, the reply.
+                var m = new NetMQMessage(envelope.Length + 2);
+                foreach (var frame in envelope)
+                {
+                    m.Append(frame);
+                }
+
                 m.AppendEmptyFrame();
                 m.Append(reply);
                 replies.Enqueue(m);

@@ -76,7 +76,7 @@ internal sealed partial class Runner
 
     /// <summary>
     /// The request channel over each transport: the split pair (API daemon and master process) with
-    /// <c>transport: zeromq</c> (its request threads on their own poll loop, then on a NetMQPoller) and with
+    /// <c>transport: zeromq</c> (a DEALER socket per request thread, the default, then the REQ pool) and with
     /// <c>transport: tcp</c>: rest_wsgi local_async at c = 1, 16, 64 and sync local at c = 1, 16, with the API
     /// daemon's CPU per request (where the client side of the transport runs).
     /// </summary>
@@ -85,7 +85,7 @@ internal sealed partial class Runner
         (string Name, string Yaml)[] variants =
         [
             ("zeromq", "transport: zeromq"),
-            ("zeromq (NetMQPoller)", "transport: zeromq\nsaltapi_client:\n  request_poller: netmq"),
+            ("zeromq (REQ pool)", "transport: zeromq\nsaltapi_client:\n  request_socket: req"),
             ("tcp", "transport: tcp"),
         ];
         var results = new Dictionary<(string Transport, string Client, int C), (WrkResult R, double CpuUs)>();
@@ -123,7 +123,7 @@ internal sealed partial class Runner
             }
         }
 
-        foreach (var (a, b) in new[] { ("tcp", "zeromq"), ("zeromq (NetMQPoller)", "zeromq") })
+        foreach (var (a, b) in new[] { ("tcp", "zeromq"), ("zeromq (REQ pool)", "zeromq") })
         {
             foreach (var ((transport, client, c), x) in results.Where(r => r.Key.Transport == a))
             {

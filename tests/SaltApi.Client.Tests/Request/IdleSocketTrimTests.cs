@@ -18,8 +18,8 @@ public sealed class IdleSocketTrimTests
         ["interface"] = "127.0.0.1",
         ["ret_port"] = (long)port,
         [ClientOptions.ConfigKey] = idle is { } s
-            ? new Dictionary<string, object?> { ["request_threads"] = 2L, ["request_poller"] = poller, ["request_socket_idle"] = s }
-            : new Dictionary<string, object?> { ["request_threads"] = 2L, ["request_poller"] = poller },
+            ? new Dictionary<string, object?> { ["request_threads"] = 2L, ["request_socket"] = "req", ["request_poller"] = poller, ["request_socket_idle"] = s }
+            : new Dictionary<string, object?> { ["request_threads"] = 2L, ["request_socket"] = "req", ["request_poller"] = poller },
     });
 
     private static OrderedDictionary<string, object?> Ping(int i) => new() { ["cmd"] = "ping", ["n"] = (long)i };

@@ -15,11 +15,11 @@ namespace SaltApi.Client.Tests.Request;
 /// </summary>
 public sealed class MasterLostTests
 {
-    private static ClientOptions Options(int port, int sockets = 256, int threads = 2) => ClientOptions.From(new Dictionary<string, object?>
+    private static ClientOptions Options(int port, string socket, int sockets = 256, int threads = 2) => ClientOptions.From(new Dictionary<string, object?>
     {
         ["interface"] = "127.0.0.1",
         ["ret_port"] = (long)port,
-        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_threads"] = (long)threads, ["request_sockets"] = (long)sockets },
+        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_threads"] = (long)threads, ["request_sockets"] = (long)sockets, ["request_socket"] = socket },
     });
 
     private static OrderedDictionary<string, object?> Ping(int i) => new() { ["cmd"] = "ping", ["n"] = (long)i };
@@ -34,12 +34,14 @@ public sealed class MasterLostTests
         }
     }
 
-    [Fact]
-    public async Task Requests_in_flight_fail_at_once_when_the_masters_connection_drops_and_none_is_sent_again()
+    [Theory]
+    [InlineData("dealer")]
+    [InlineData("req")]
+    public async Task Requests_in_flight_fail_at_once_when_the_masters_connection_drops_and_none_is_sent_again(string socket)
     {
         var peer = new RouterPeer((_, _) => false);
         var port = peer.Port;
-        using var channel = new RequestChannel(Options(port, threads: 2), NullLogger.Instance);
+        using var channel = new RequestChannel(Options(port, socket, threads: 2), NullLogger.Instance);
         var calls = Enumerable.Range(0, 16).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
         await UntilAsync(() => peer.Received.Count == 16);
 
@@ -62,11 +64,13 @@ public sealed class MasterLostTests
         Assert.Equal([99L], again.Received.Select(r => (long)r.Load["n"]!));
     }
 
-    [Fact]
-    public async Task A_request_that_reached_the_master_is_not_sent_again_after_its_timeout()
+    [Theory]
+    [InlineData("dealer")]
+    [InlineData("req")]
+    public async Task A_request_that_reached_the_master_is_not_sent_again_after_its_timeout(string socket)
     {
         using var peer = new RouterPeer((_, _) => false);
-        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+        using var channel = new RequestChannel(Options(peer.Port, socket), NullLogger.Instance);
 
         await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
 
@@ -75,19 +79,21 @@ public sealed class MasterLostTests
         Assert.Single(peer.Received);
     }
 
-    [Fact]
-    public async Task A_request_that_never_reached_a_master_is_sent_again_on_a_fresh_socket()
+    [Theory]
+    [InlineData("dealer")]
+    [InlineData("req")]
+    public async Task A_request_that_never_reached_a_master_is_sent_again_on_a_fresh_socket(string socket)
     {
         // Warm (JIT) the peer's answering path, so that the reply comes well within an attempt.
         using (var warm = new RouterPeer((_, _) => true))
-        using (var warmChannel = new RequestChannel(Options(warm.Port), NullLogger.Instance))
+        using (var warmChannel = new RequestChannel(Options(warm.Port, socket), NullLogger.Instance))
         {
             await warmChannel.SendAsync(Ping(0), TimeSpan.FromSeconds(10), 1, CancellationToken.None);
         }
 
         // Nothing listens when the request is made: its first attempt cannot have reached a master.
         var port = FreePort.Next();
-        using var channel = new RequestChannel(Options(port), NullLogger.Instance);
+        using var channel = new RequestChannel(Options(port, socket), NullLogger.Instance);
         var call = channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(1500), 6, CancellationToken.None);
         await Task.Delay(1800);
         using var peer = new RouterPeer((_, _) => true, port);
@@ -98,11 +104,13 @@ public sealed class MasterLostTests
         Assert.Single(peer.Received);
     }
 
-    [Fact]
-    public async Task FailInFlight_fails_the_requests_in_flight_and_not_the_later_ones()
+    [Theory]
+    [InlineData("dealer")]
+    [InlineData("req")]
+    public async Task FailInFlight_fails_the_requests_in_flight_and_not_the_later_ones(string socket)
     {
         using var peer = new RouterPeer((_, r) => (long)r.Load["n"]! >= 100);
-        using var channel = new RequestChannel(Options(peer.Port), NullLogger.Instance);
+        using var channel = new RequestChannel(Options(peer.Port, socket), NullLogger.Instance);
         var calls = Enumerable.Range(0, 8).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
         await UntilAsync(() => peer.Received.Count == 8);
 
@@ -146,11 +154,13 @@ public sealed class MasterLostTests
         Assert.Equal(1, Volatile.Read(ref lost));
     }
 
-    [Fact]
-    public async Task No_socket_is_left_open_across_master_restarts()
+    [Theory]
+    [InlineData("dealer")]
+    [InlineData("req")]
+    public async Task No_socket_is_left_open_across_master_restarts(string socket)
     {
         var port = FreePort.Next();
-        var channel = new RequestChannel(Options(port, sockets: 8, threads: 2), NullLogger.Instance);
+        var channel = new RequestChannel(Options(port, socket, sockets: 8, threads: 2), NullLogger.Instance);
         try
         {
             for (var round = 0; round < 5; round++)

@@ -14,7 +14,7 @@ public sealed class RequestPollerTests
     {
         ["interface"] = "127.0.0.1",
         ["ret_port"] = (long)port,
-        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_threads"] = 2L, ["request_poller"] = "netmq" },
+        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_threads"] = 2L, ["request_socket"] = "req", ["request_poller"] = "netmq" },
     });
 
     private static OrderedDictionary<string, object?> Ping(int i) => new() { ["cmd"] = "ping", ["n"] = (long)i };

@@ -8,7 +8,8 @@ namespace SaltApi.Client.Tests.Support;
 
 /// <summary>
 /// A bare ROUTER socket on loopback, the socket type the master binds on ret_port: lets channel
-/// tests hold, drop or answer requests over real ZeroMQ.
+/// tests hold, drop or answer requests over real ZeroMQ. Answers as the master's REP workers do: under the
+/// request's whole envelope (every frame before the empty one: the connection's identity, and a DEALER's request id).
 /// </summary>
 internal sealed class RouterPeer : IDisposable
 {
@@ -37,7 +38,9 @@ internal sealed class RouterPeer : IDisposable
             var msg = new NetMQMessage();
             while (router.TryReceiveMultipartMessage(TimeSpan.Zero, ref msg))
             {
-                var r = new Request(msg[0].ToByteArray(), ClearEnvelope.DecodeReply(msg.Last.ToByteArray()));
+                var delimiter = Enumerable.Range(1, msg.FrameCount - 1).First(i => msg[i].BufferSize == 0);
+                var route = Enumerable.Range(0, delimiter).Select(i => msg[i].ToByteArray()).ToArray();
+                var r = new Request(route, ClearEnvelope.DecodeReply(msg[delimiter + 1].ToByteArray()));
                 Received.Enqueue(r);
                 if (this.onRequest(this, r))
                 {
@@ -62,7 +65,11 @@ internal sealed class RouterPeer : IDisposable
         void Send()
         {
             var m = new NetMQMessage();
-            m.Append(r.Identity);
+            foreach (var frame in r.Route)
+            {
+                m.Append(frame);
+            }
+
             m.AppendEmptyFrame();
             m.Append(bytes);
             router.SendMultipartMessage(m);
@@ -87,7 +94,7 @@ internal sealed class RouterPeer : IDisposable
         router.Dispose();
     }
 
-    internal sealed record Request(byte[] Identity, object? Envelope)
+    internal sealed record Request(byte[][] Route, object? Envelope)
     {
         public OrderedDictionary<string, object?> Load => (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)Envelope!)["load"]!;
     }
