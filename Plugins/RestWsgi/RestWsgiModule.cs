@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -105,10 +104,8 @@ public sealed class RestWsgiModule : INetapiModule
 
             http.Response.ContentType = "application/json";
             // Deliberate difference: Content-Length is the byte length (Salt counts characters, #59272).
-            // For speed, the JSON text is encoded straight into Kestrel's response buffers (no byte[] copy).
-            var json = SaltJson.Serialize(new Dictionary<string, object?> { ["return"] = body });
-            http.Response.ContentLength = Encoding.UTF8.GetByteCount(json);
-            Encoding.UTF8.GetBytes(json, http.Response.BodyWriter);
+            // For speed, the JSON is written straight into Kestrel's response buffers (no string, no byte[]).
+            SaltJson.WriteTo(http.Response, new Dictionary<string, object?>(1) { ["return"] = body });
             await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
         }
 

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Parsing;
 
 namespace SaltApi.Abstractions.Json;
@@ -19,12 +20,82 @@ public static class SaltJson
 
     private const int MaxIntDigits = InputLimits.MaxIntDigits;
 
+    // A builder kept per thread: a response is written without growing a new one (its chunks were ~30 % of the
+    // bytes a GET / allocated). Builders that grew past this many characters are dropped, not kept.
+    private const int MaxKeptChars = 32 * 1024;
+
+    [ThreadStatic]
+    private static StringBuilder? keptBuilder;
+
     /// <summary>Serializes a value tree the way Python's json.dumps does.</summary>
     public static string Serialize(object? value)
     {
-        var sb = new StringBuilder(256);
-        Write(sb, value, 0);
-        return sb.ToString();
+        var sb = RentBuilder();
+        try
+        {
+            Write(sb, value, 0);
+            return sb.ToString();
+        }
+        finally
+        {
+            ReturnBuilder(sb);
+        }
+    }
+
+    /// <summary>
+    /// Serializes a value tree as <see cref="Serialize"/> into an HTTP response: sets Content-Length (bytes)
+    /// and, unless <paramref name="withBody"/> is false (HEAD), encodes the text straight into the response's
+    /// buffers; the caller flushes. Nothing is set when the value cannot be serialized (the exception of
+    /// <see cref="Serialize"/>). No string or byte array per response.
+    /// </summary>
+    public static void WriteTo(HttpResponse response, object? value, bool withBody = true)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var sb = RentBuilder();
+        try
+        {
+            Write(sb, value, 0);
+            ReadOnlyMemory<char> text = default;
+            var chunks = 0;
+            foreach (var chunk in sb.GetChunks())
+            {
+                text = chunk;
+                chunks++;
+            }
+
+            if (chunks > 1)
+            {
+                // A builder that grew this time holds several chunks (a surrogate pair may straddle two): one
+                // string then. Kept, it is one chunk from the next response on.
+                text = sb.ToString().AsMemory();
+            }
+
+            response.ContentLength = Encoding.UTF8.GetByteCount(text.Span);
+            if (withBody)
+            {
+                Encoding.UTF8.GetBytes(text.Span, response.BodyWriter);
+            }
+        }
+        finally
+        {
+            ReturnBuilder(sb);
+        }
+    }
+
+    private static StringBuilder RentBuilder()
+    {
+        var sb = keptBuilder;
+        keptBuilder = null;
+        return sb ?? new StringBuilder(256);
+    }
+
+    private static void ReturnBuilder(StringBuilder sb)
+    {
+        if (sb.Capacity <= MaxKeptChars)
+        {
+            sb.Clear();
+            keptBuilder = sb;
+        }
     }
 
     /// <summary>Serializes to UTF-8 bytes.</summary>

@@ -13,6 +13,8 @@ internal sealed class TokenStore(string dir, string hashType)
 {
     public string Dir { get; } = dir;
 
+    private string FullDir { get; } = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+
     /// <summary>Creates and stores a token for the data (start, expire, name, eauth, [auth_list], [groups]).</summary>
     public OrderedDictionary<string, object?> Make(OrderedDictionary<string, object?> tdata)
     {
@@ -61,9 +63,9 @@ internal sealed class TokenStore(string dir, string hashType)
             return null;
         }
 
-        var path = Path.Combine(Dir, tok);
-        var full = Path.GetFullPath(path);
-        if (!full.StartsWith(Path.GetFullPath(Dir) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full))
+        // Per lookup: one path, one open, one read (a lookup is made for every request with a token).
+        var full = Path.GetFullPath(Path.Join(FullDir, tok));
+        if (!full.StartsWith(FullDir, StringComparison.Ordinal) || full.Length <= FullDir.Length || full[FullDir.Length] != Path.DirectorySeparatorChar)
         {
             return null;
         }
@@ -71,14 +73,23 @@ internal sealed class TokenStore(string dir, string hashType)
         OrderedDictionary<string, object?>? tdata;
         try
         {
-            var info = new FileInfo(full);
-            if (info.Length > 1024 * 1024)
+            using var handle = File.OpenHandle(full);
+            var length = RandomAccess.GetLength(handle);
+            if (length > 1024 * 1024)
             {
                 Remove(tok);
                 return null;
             }
 
-            tdata = SaltMsgpack.Deserialize(File.ReadAllBytes(full)) as OrderedDictionary<string, object?>;
+            var bytes = new byte[length];
+            var read = 0;
+            int got;
+            while (read < bytes.Length && (got = RandomAccess.Read(handle, bytes.AsSpan(read), read)) > 0)
+            {
+                read += got;
+            }
+
+            tdata = SaltMsgpack.Deserialize(bytes.AsMemory(0, read)) as OrderedDictionary<string, object?>;
         }
         catch (IOException)
         {

@@ -14,19 +14,21 @@ internal sealed class RunningJobs
 {
     private readonly ConcurrentDictionary<string, Entry> jobs = new(StringComparer.Ordinal);
 
-    private sealed class Entry(OrderedDictionary<string, object?> data, CancellationTokenSource cancel)
+    private sealed class Entry(OrderedDictionary<string, object?> data, CancellationTokenSource cancel, int minions)
     {
         public OrderedDictionary<string, object?> Data { get; } = data;
 
-        public ConcurrentDictionary<string, long> Pids { get; } = new(StringComparer.Ordinal);
+        // Sized for the job's minions with one lock: the default (a lock per core, 31 buckets) cost ~500 bytes
+        // per job, most jobs having one or a few minions.
+        public ConcurrentDictionary<string, long> Pids { get; } = new(1, Math.Max(minions, 1), StringComparer.Ordinal);
 
         public CancellationTokenSource Cancel { get; } = cancel;
     }
 
-    public CancellationToken Start(string jid, OrderedDictionary<string, object?> pub, CancellationToken stop)
+    public CancellationToken Start(string jid, OrderedDictionary<string, object?> pub, int minions, CancellationToken stop)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        jobs[jid] = new Entry(pub, cts);
+        jobs[jid] = new Entry(pub, cts, minions);
         return cts.Token;
     }
 
@@ -113,7 +115,7 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventPubli
         }
 
         var jid = (string)pub["jid"]!;
-        var jobStop = running.Start(jid, pub, stop);
+        var jobStop = running.Start(jid, pub, targets.Count, stop);
         foreach (var m in targets)
         {
             running.Add(jid, m.Id, Interlocked.Increment(ref nextPid));

@@ -323,6 +323,11 @@ public static class SaltMsgpack
     private static object Text(ReadOnlySequence<byte> seq)
     {
         var bytes = seq.IsSingleSegment ? seq.FirstSpan : seq.ToArray();
+        if (SaltWords.Find(bytes) is { } word)
+        {
+            return word;
+        }
+
         try
         {
             return StrictUtf8.GetString(bytes);

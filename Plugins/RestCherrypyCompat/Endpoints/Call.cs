@@ -183,24 +183,35 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
     {
         var accept = Request.Headers.Accept.ToString();
         var format = MediaNegotiation.Choose(accept) ?? throw new HttpError(406, MediaNegotiation.NotAcceptableMessage(accept));
-        string text;
+        var resp = Response;
+        var withBody = !HttpMethods.IsHead(Request.Method);
+        // Status and type first: the first write into the body starts the response.
+        resp.StatusCode = status;
+        resp.ContentType = MediaNegotiation.ContentType(format);
         try
         {
-            text = format == OutputFormat.Json ? SaltJson.Serialize(value) : Yaml.Dump(value);
+            if (format == OutputFormat.Json)
+            {
+                // For speed, JSON is written straight into Kestrel's response buffers (no string, no byte[]).
+                SaltJson.WriteTo(resp, value, withBody);
+            }
+            else
+            {
+                var text = Yaml.Dump(value);
+                resp.ContentLength = Encoding.UTF8.GetByteCount(text);
+                if (withBody)
+                {
+                    Encoding.UTF8.GetBytes(text, resp.BodyWriter);
+                }
+            }
         }
         catch (InvalidOperationException)
         {
             throw new HttpError(500, "Could not serialize the return data from Salt.");
         }
 
-        // For speed, the text is encoded straight into Kestrel's response buffers (no byte[] copy).
-        var resp = Response;
-        resp.StatusCode = status;
-        resp.ContentType = MediaNegotiation.ContentType(format);
-        resp.ContentLength = Encoding.UTF8.GetByteCount(text);
-        if (!HttpMethods.IsHead(Request.Method))
+        if (withBody)
         {
-            Encoding.UTF8.GetBytes(text, resp.BodyWriter);
             await resp.BodyWriter.FlushAsync(Aborted);
         }
     }
