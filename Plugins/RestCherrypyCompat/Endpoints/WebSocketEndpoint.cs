@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
@@ -33,6 +34,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
 
         var formatEvents = call.Request.Query.ContainsKey("format_events");
         using var ws = await call.Ctx.WebSockets.AcceptWebSocketAsync();
+        var connection = (call.Ctx.Features.Get<IHttpUpgradeFeature>() as BatchingUpgradeFeature)?.Stream;
         using var sendLock = new SemaphoreSlim(1, 1);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(call.Aborted);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -65,10 +67,11 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                 if (info is null)
                 {
                     // What is queued (the bus hands events over together), one message per event as Salt sends
-                    // them, under one hold of the send lock.
+                    // them, under one hold of the send lock and in one write to the connection.
                     await sendLock.WaitAsync(stop.Token);
                     try
                     {
+                        connection?.BeginBatch();
                         for (var sent = 0; sent < 1024 && reader.TryRead(out var e); sent++)
                         {
                             if (token.Expire <= api.Sessions.Now)
@@ -90,7 +93,21 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                     }
                     finally
                     {
-                        sendLock.Release();
+                        try
+                        {
+                            if (connection is not null)
+                            {
+                                await connection.EndBatchAsync(stop.Token);
+                            }
+                        }
+                        catch (IOException)
+                        {
+                            // The connection is gone: the receive side ends the socket.
+                        }
+                        finally
+                        {
+                            sendLock.Release();
+                        }
                     }
 
                     continue;
