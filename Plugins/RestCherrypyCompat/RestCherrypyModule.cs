@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
+using SaltApi.Plugins.RestCherrypyCompat.Events;
 using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 namespace SaltApi.Plugins.RestCherrypyCompat;
@@ -78,6 +79,7 @@ public sealed class RestCherrypyModule : INetapiModule
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         Gzip.AddTo(builder.Services);
         await using var web = builder.Build();
+        BatchingUpgradeFeature.Use(web);
         web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         using var app = CherrypyPipeline.Use(web, options, context.Client, context.Events, context.Logger, TimeProvider.System);
         await web.StartAsync(context.Stopping);

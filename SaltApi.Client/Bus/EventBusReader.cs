@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -40,6 +41,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     {
         this.options = options;
         this.log = log;
+        handOffTicks = (long)(options.EventBatchMs * Stopwatch.Frequency / 1000.0);
     }
 
     /// <summary>
@@ -89,7 +91,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     public IEventSubscription Subscribe()
     {
         Start();
-        var sub = new Subscription(this, options.EventQueue);
+        var sub = new Subscription(this, options.EventQueue) { From = NextSequence() };
         lock (subscribersLock)
         {
             subscribers = [.. subscribers, sub];
@@ -270,6 +272,8 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
                 }
             }
 
+            HandOffOrArm();
+
             start = end - (int)seq.Length;
             if (start == end)
             {
@@ -306,23 +310,16 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
             return;
         }
 
-        var evt = new BusEvent(tag, data);
         if (subs.Length > 0)
         {
-            var e = new SaltEvent(tag, data);
-            foreach (var s in subs)
-            {
-                if (!s.Post(e) && !s.Disposed)
-                {
-                    LogSubscriberDropped(log, options.EventQueue);
-                    Unsubscribe(s);
-                }
-            }
+            // One instance for every subscriber (its JSON is serialized once), handed off with the others of
+            // this read or of the next few milliseconds (FanOut.cs).
+            Gather(new SaltEvent(tag, data));
         }
 
         if (routed)
         {
-            Route(evt, jid!);
+            Route(new BusEvent(tag, data), jid!);
         }
     }
 
@@ -355,6 +352,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
             }
         }
 
+        DisposeFanOut();
         foreach (var s in Volatile.Read(ref subscribers))
         {
             s.Complete(null);
@@ -376,6 +374,9 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
         });
 
         public ChannelReader<SaltEvent> Reader => channel.Reader;
+
+        /// <summary>The sequence number of the first event it takes (<see cref="NextSequence"/> when it subscribed).</summary>
+        public long From { get; init; }
 
         public bool Disposed { get; private set; }
 

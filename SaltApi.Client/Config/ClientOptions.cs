@@ -45,6 +45,13 @@ internal sealed record ClientOptions
     /// <summary><c>saltapi_client.job_event_queue</c>: events one waiting call may hold unread.</summary>
     public int JobEventQueue { get; init; } = 100_000;
 
+    /// <summary>
+    /// <c>saltapi_client.event_batch_ms</c>: while events keep coming, they are handed to the event streams
+    /// (<c>/events</c>, the WebSockets) together at most this often, each stream sending them in one write
+    /// (0: each event at once).
+    /// </summary>
+    public double EventBatchMs { get; init; } = 5;
+
     /// <summary><c>tcp_keepalive</c>, copied to every REQ socket as Salt does when present (null = OS default).</summary>
     public bool? TcpKeepalive { get; init; }
 
@@ -94,6 +101,7 @@ internal sealed record ClientOptions
             RequestPoller = own.GetValueOrDefault("request_poller") as string ?? o.RequestPoller,
             RequestSocket = own.TryGetValue("request_socket", out var rs) && rs is not null ? rs as string ?? "" : o.RequestSocket,
             JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
+            EventBatchMs = ConfigValues.GetSeconds(own, "event_batch_ms", o.EventBatchMs, ConfigKey),
         };
         if (o.RequestThreads is < 1 or > 64)
         {
@@ -124,6 +132,11 @@ internal sealed record ClientOptions
         if (o.Master.Transport is not ("zeromq" or "tcp"))
         {
             throw new ConfigException("transport", "must be zeromq or tcp");
+        }
+
+        if (o.EventBatchMs is < 0 or > 1000 || double.IsNaN(o.EventBatchMs))
+        {
+            throw new ConfigException($"{ConfigKey}.event_batch_ms", "must be between 0 and 1000 (milliseconds)");
         }
 
         if (o.EventQueue < 16 || o.JobEventQueue < 16)

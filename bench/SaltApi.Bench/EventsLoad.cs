@@ -1,12 +1,14 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Sockets;
 using SaltApi.Protocol.Events;
 
 namespace SaltApi.Bench;
 
 /// <summary>The /events figures: deliveries per second, delivery latency (ms), lost and duplicated events.</summary>
-internal sealed record EventsResult(int Subscribers, int Fired, double FireSeconds, long Delivered, long Lost, long Duplicates, double P50, double P99, double Max);
+/// <param name="BenchCpuSeconds">The bench process's CPU (the subscribers and the firer) from the first event fired until the last delivered.</param>
+internal sealed record EventsResult(int Subscribers, int Fired, double FireSeconds, long Delivered, long Lost, long Duplicates, double P50, double P99, double Max, double BenchCpuSeconds);
 
 /// <summary>
 /// Many SSE subscribers on rest_cherrypy's GET /events while a firer writes frames to the master's
@@ -17,6 +19,13 @@ internal static class EventsLoad
 {
     private const string Tag = "bench/events/run";
     private const string WarmTag = "bench/events/warm";
+
+    // The longest line (or /ws message) a subscriber takes; the bench's events are about 200 bytes.
+    private const int LineLimit = 64 * 1024;
+
+    private static ReadOnlySpan<byte> TagUtf8 => "bench/events/run"u8;
+
+    private static ReadOnlySpan<byte> WarmTagUtf8 => "bench/events/warm"u8;
 
     /// <summary>
     /// With <paramref name="tokenHeader"/> each subscriber sends its token as <c>X-Auth-Token</c> on <c>GET /events</c>
@@ -54,6 +63,7 @@ internal static class EventsLoad
         }
 
         // Fire `rate` events per second, paced against the clock.
+        var benchCpu = Environment.CpuUsage.TotalTime;
         var fire = Stopwatch.StartNew();
         var sent = 0;
         while (sent < total)
@@ -83,6 +93,7 @@ internal static class EventsLoad
             await Task.Delay(50);
         }
 
+        var benchCpuSeconds = (Environment.CpuUsage.TotalTime - benchCpu).TotalSeconds;
         await stop.CancelAsync();
         await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
 
@@ -97,7 +108,8 @@ internal static class EventsLoad
             subs.Sum(s => (long)s.Duplicates),
             Stats.Percentile(latencies, 50),
             Stats.Percentile(latencies, 99),
-            latencies.Length > 0 ? latencies.Max() : double.NaN);
+            latencies.Length > 0 ? latencies.Max() : double.NaN,
+            benchCpuSeconds);
     }
 
     private sealed class Subscriber(int total)
@@ -124,10 +136,41 @@ internal static class EventsLoad
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             response.EnsureSuccessStatusCode();
             await using var stream = await response.Content.ReadAsStreamAsync(ct);
-            using var reader = new StreamReader(stream);
-            while (await reader.ReadLineAsync(ct) is { } line)
+
+            // The stream's bytes as they come, split into lines in place (no string per line): the lines of one
+            // read arrived together and share its time.
+            var buffer = ArrayPool<byte>.Shared.Rent(LineLimit);
+            try
             {
-                OnLine(line);
+                var kept = 0;
+                while (true)
+                {
+                    var n = await stream.ReadAsync(buffer.AsMemory(kept), ct);
+                    if (n == 0)
+                    {
+                        return;
+                    }
+
+                    var now = Stopwatch.GetTimestamp();
+                    var rest = buffer.AsSpan(0, kept + n);
+                    for (var nl = rest.IndexOf((byte)'\n'); nl >= 0; nl = rest.IndexOf((byte)'\n'))
+                    {
+                        OnLine(rest[..nl], now);
+                        rest = rest[(nl + 1)..];
+                    }
+
+                    if (rest.Length == buffer.Length)
+                    {
+                        throw new InvalidOperationException($"an /events line longer than {LineLimit} bytes");
+                    }
+
+                    rest.CopyTo(buffer);
+                    kept = rest.Length;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
 
@@ -137,48 +180,58 @@ internal static class EventsLoad
             using var ws = new System.Net.WebSockets.ClientWebSocket();
             await ws.ConnectAsync(url, ct);
             await ws.SendAsync("websocket client ready"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
-            var buffer = new byte[64 * 1024];
-            while (ws.State == System.Net.WebSockets.WebSocketState.Open)
+            var buffer = ArrayPool<byte>.Shared.Rent(LineLimit);
+            try
             {
-                var count = 0;
-                System.Net.WebSockets.ValueWebSocketReceiveResult r;
-                do
+                while (ws.State == System.Net.WebSockets.WebSocketState.Open)
                 {
-                    r = await ws.ReceiveAsync(buffer.AsMemory(count), ct);
-                    count += r.Count;
-                }
-                while (!r.EndOfMessage && count < buffer.Length);
+                    var count = 0;
+                    System.Net.WebSockets.ValueWebSocketReceiveResult r;
+                    do
+                    {
+                        r = await ws.ReceiveAsync(buffer.AsMemory(count), ct);
+                        count += r.Count;
+                    }
+                    while (!r.EndOfMessage && count < buffer.Length);
 
-                if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
-                {
-                    return;
-                }
+                    if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
 
-                OnLine(System.Text.Encoding.UTF8.GetString(buffer, 0, count));
+                    OnLine(buffer.AsSpan(0, count), Stopwatch.GetTimestamp());
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
 
-        private void OnLine(string line)
+        /// <summary>
+        /// One line (SSE) or message (<c>/ws</c>), as UTF-8: a <c>data:</c> line of this run's tag gives its
+        /// <c>seq</c> (lost and duplicated events) and <c>ts</c> (the firing time, for the latency).
+        /// </summary>
+        private void OnLine(ReadOnlySpan<byte> line, long now)
         {
-            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            if (!line.StartsWith("data:"u8))
             {
                 return;
             }
 
-            if (line.Contains(WarmTag, StringComparison.Ordinal))
+            if (line.IndexOf(WarmTagUtf8) >= 0)
             {
                 Warm++;
                 return;
             }
 
-            if (!line.Contains(Tag, StringComparison.Ordinal))
+            if (line.IndexOf(TagUtf8) < 0)
             {
                 return;
             }
 
-            var now = Stopwatch.GetTimestamp();
-            var seq = Number(line, "\"seq\"");
-            var ts = Number(line, "\"ts\"");
+            var seq = Number(line, "\"seq\""u8);
+            var ts = Number(line, "\"ts\""u8);
             if (seq < 0 || seq >= seen.Length)
             {
                 return;
@@ -195,27 +248,27 @@ internal static class EventsLoad
             LatencyMs.Add((now - ts) * 1000.0 / Stopwatch.Frequency);
         }
 
-        private static long Number(string line, string key)
+        private static long Number(ReadOnlySpan<byte> line, ReadOnlySpan<byte> key)
         {
-            var i = line.IndexOf(key, StringComparison.Ordinal);
+            var i = line.IndexOf(key);
             if (i < 0)
             {
                 return -1;
             }
 
             i += key.Length;
-            while (i < line.Length && (line[i] == ':' || line[i] == ' '))
+            while (i < line.Length && (line[i] == (byte)':' || line[i] == (byte)' '))
             {
                 i++;
             }
 
             var j = i;
-            while (j < line.Length && char.IsAsciiDigit(line[j]))
+            while (j < line.Length && char.IsAsciiDigit((char)line[j]))
             {
                 j++;
             }
 
-            return j > i ? long.Parse(line.AsSpan(i, j - i), CultureInfo.InvariantCulture) : -1;
+            return j > i && Utf8Parser.TryParse(line[i..j], out long value, out _) ? value : -1;
         }
     }
 }

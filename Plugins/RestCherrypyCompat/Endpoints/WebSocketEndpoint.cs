@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
@@ -33,6 +34,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
 
         var formatEvents = call.Request.Query.ContainsKey("format_events");
         using var ws = await call.Ctx.WebSockets.AcceptWebSocketAsync();
+        var connection = (call.Ctx.Features.Get<IHttpUpgradeFeature>() as BatchingUpgradeFeature)?.Stream;
         using var sendLock = new SemaphoreSlim(1, 1);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(call.Aborted);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,45 +61,88 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             await ready.Task.WaitAsync(stop.Token);
             using var sub = api.Events.Subscribe();
             var info = formatEvents ? new SaltInfo() : null;
-            await foreach (var e in sub.Reader.ReadAllAsync(stop.Token))
+            var reader = sub.Reader;
+            while (await reader.WaitToReadAsync(stop.Token))
             {
-                if (token.Expire <= api.Sessions.Now)
-                {
-                    return;
-                }
-
                 if (info is null)
                 {
-                    // The frame is a copy of the event's JSON, serialized once for every subscriber.
-                    var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+                    // What is queued (the bus hands events over together), one message per event as Salt sends
+                    // them, under one hold of the send lock and in one write to the connection.
+                    await sendLock.WaitAsync(stop.Token);
                     try
                     {
-                        await SendUtf8Async(frame);
+                        connection?.BeginBatch();
+                        for (var sent = 0; sent < 1024 && reader.TryRead(out var e); sent++)
+                        {
+                            if (token.Expire <= api.Sessions.Now)
+                            {
+                                return;
+                            }
+
+                            // The frame is a copy of the event's JSON, serialized once for every subscriber.
+                            var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+                            try
+                            {
+                                await ws.SendAsync(frame, WebSocketMessageType.Text, true, stop.Token);
+                            }
+                            finally
+                            {
+                                ArrayPool<byte>.Shared.Return(rented);
+                            }
+                        }
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(rented);
+                        try
+                        {
+                            if (connection is not null)
+                            {
+                                await connection.EndBatchAsync(stop.Token);
+                            }
+                        }
+                        catch (IOException)
+                        {
+                            // The connection is gone: the receive side ends the socket.
+                        }
+                        finally
+                        {
+                            sendLock.Release();
+                        }
                     }
 
                     continue;
                 }
 
-                foreach (var frame in info.Process(e))
+                while (reader.TryRead(out var e))
                 {
-                    await SendAsync(frame);
-                }
-
-                if (info.PendingGrainsTarget is { } tgt)
-                {
-                    _ = api.Client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                    if (token.Expire <= api.Sessions.Now)
                     {
-                        ["client"] = "local_async",
-                        ["tgt"] = tgt,
-                        ["tgt_type"] = "list",
-                        ["fun"] = "grains.items",
-                        ["token"] = token.Token,
-                    }, stop.Token).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                        return;
+                    }
+
+                    await FormattedAsync(info, e);
                 }
+            }
+        }
+
+        // ?format_events: SaltGUI's view of the event (SaltInfo.process).
+        async Task FormattedAsync(SaltInfo info, SaltEvent e)
+        {
+            foreach (var frame in info.Process(e))
+            {
+                await SendAsync(frame);
+            }
+
+            if (info.PendingGrainsTarget is { } tgt)
+            {
+                _ = api.Client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["client"] = "local_async",
+                    ["tgt"] = tgt,
+                    ["tgt_type"] = "list",
+                    ["fun"] = "grains.items",
+                    ["token"] = token.Token,
+                }, stop.Token).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
         }
 

@@ -15,11 +15,11 @@ public sealed class EventBusReaderTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
-    private ClientOptions Options(int eventQueue = 10_000) => ClientOptions.From(new Dictionary<string, object?>
+    private ClientOptions Options(int eventQueue = 10_000, long eventBatchMs = 5) => ClientOptions.From(new Dictionary<string, object?>
     {
         ["sock_dir"] = dir.Path,
         ["cachedir"] = dir.Path,
-        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["event_queue"] = (long)eventQueue },
+        [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["event_queue"] = (long)eventQueue, ["event_batch_ms"] = eventBatchMs },
     });
 
     private static byte[] Frame(string tag, params (string Key, object? Value)[] data) =>
@@ -141,7 +141,8 @@ public sealed class EventBusReaderTests : IDisposable
     public async Task A_subscriber_that_falls_behind_is_completed_with_overflow_and_the_bus_goes_on()
     {
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBusReader(Options(eventQueue: 16), NullLogger.Instance);
+        // Each event handed off as it is read: the job watch below then tells when the subscriber was offered it.
+        await using var bus = new EventBusReader(Options(eventQueue: 16, eventBatchMs: 0), NullLogger.Instance);
         using var slow = bus.Subscribe();
         await peer.WaitReaderAsync();
 

@@ -1,0 +1,164 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace SaltApi.Plugins.RestCherrypyCompat.Events;
+
+/// <summary>
+/// The connection under a <c>/ws</c> WebSocket, able to gather several messages into one write. ASP.NET's
+/// WebSocket writes each message to the connection at once, and Kestrel flushes and sends each write: 1,000
+/// streams at 1,000 events/s were a million socket sends a second. Between <see cref="BeginBatch"/> and
+/// <see cref="EndBatchAsync"/> the frames go into a pooled buffer (at most <see cref="MaxBatch"/> bytes, then
+/// written), and the batch is one write. The frames are the same bytes; only fewer, larger TCP segments carry them.
+/// Outside a batch (pings, pongs, close) every write goes through at once.
+/// </summary>
+internal sealed class BatchingStream(Stream inner) : Stream
+{
+    /// <summary>The most bytes held before they are written, batch or not.</summary>
+    internal const int MaxBatch = 64 * 1024;
+
+    // One write to the connection at a time (the WebSocket's own sends and the end of a batch).
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+    private byte[]? pending;
+    private int pendingLength;
+    private bool batching;
+
+    /// <summary>Writes of the connection so far (tests: a batch is one write).</summary>
+    internal long Writes { get; private set; }
+
+    public override bool CanRead => inner.CanRead;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => inner.CanWrite;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>From now on, the frames written are held until <see cref="EndBatchAsync"/>.</summary>
+    public void BeginBatch() => Volatile.Write(ref batching, true);
+
+    /// <summary>Writes what the batch holds, in one write, and goes back to writing at once.</summary>
+    public async Task EndBatchAsync(CancellationToken cancellationToken)
+    {
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref batching, false);
+            await WritePendingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref batching) && buffer.Length <= MaxBatch)
+            {
+                if (pendingLength + buffer.Length > MaxBatch)
+                {
+                    await WritePendingAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                pending ??= ArrayPool<byte>.Shared.Rent(MaxBatch);
+                buffer.Span.CopyTo(pending.AsSpan(pendingLength));
+                pendingLength += buffer.Length;
+                return;
+            }
+
+            await WritePendingAsync(cancellationToken).ConfigureAwait(false);
+            Writes++;
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    // Under writeLock.
+    private async ValueTask WritePendingAsync(CancellationToken cancellationToken)
+    {
+        if (pending is not { } held)
+        {
+            return;
+        }
+
+        var length = pendingLength;
+        pending = null;
+        pendingLength = 0;
+        try
+        {
+            Writes++;
+            await inner.WriteAsync(held.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(held);
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        // The lock and a held buffer are left to the collector: a send may still be waiting on them.
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>The request's upgrade, handing out the connection as a <see cref="BatchingStream"/>.</summary>
+internal sealed class BatchingUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
+{
+    /// <summary>The connection once upgraded.</summary>
+    public BatchingStream? Stream { get; private set; }
+
+    public bool IsUpgradableRequest => inner.IsUpgradableRequest;
+
+    public async Task<Stream> UpgradeAsync() => Stream = new BatchingStream(await inner.UpgradeAsync().ConfigureAwait(false));
+
+    /// <summary>Before <c>UseWebSockets</c> (which takes the upgrade feature as the request comes in).</summary>
+    public static void Use(IApplicationBuilder app) => app.Use((ctx, next) =>
+    {
+        if (ctx.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+        {
+            ctx.Features.Set<IHttpUpgradeFeature>(new BatchingUpgradeFeature(upgrade));
+        }
+
+        return next(ctx);
+    });
+}

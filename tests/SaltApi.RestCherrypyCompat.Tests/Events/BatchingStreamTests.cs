@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using SaltApi.Plugins.RestCherrypyCompat.Events;
+
+namespace SaltApi.RestCherrypyCompat.Tests.Events;
+
+/// <summary>
+/// <c>/ws</c>: the events queued for a stream go to the connection in one write (one socket send), each still its
+/// own WebSocket message with the same bytes.
+/// </summary>
+public sealed class BatchingStreamTests
+{
+    /// <summary>Records each write it is given.</summary>
+    private sealed class Recorder : MemoryStream
+    {
+        public List<byte[]> Writes { get; } = [];
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes.Add(buffer.ToArray());
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Writes_in_a_batch_reach_the_connection_as_one_write_and_others_at_once()
+    {
+        var inner = new Recorder();
+        var stream = new BatchingStream(inner);
+
+        await stream.WriteAsync("ping"u8.ToArray());
+        Assert.Single(inner.Writes);
+
+        stream.BeginBatch();
+        await stream.WriteAsync("a"u8.ToArray());
+        await stream.WriteAsync("bb"u8.ToArray());
+        await stream.WriteAsync("ccc"u8.ToArray());
+        Assert.Single(inner.Writes);
+        await stream.EndBatchAsync(CancellationToken.None);
+
+        Assert.Equal(2, inner.Writes.Count);
+        Assert.Equal("abbccc", Encoding.ASCII.GetString(inner.Writes[1]));
+        Assert.Equal("pingabbccc", Encoding.ASCII.GetString(inner.ToArray()));
+
+        await stream.WriteAsync("pong"u8.ToArray());
+        Assert.Equal(3, inner.Writes.Count);
+    }
+
+    [Fact]
+    public async Task A_batch_never_holds_more_than_its_bound()
+    {
+        var inner = new Recorder();
+        var stream = new BatchingStream(inner);
+        var chunk = new byte[BatchingStream.MaxBatch / 4 + 1];
+        stream.BeginBatch();
+        for (var i = 0; i < 8; i++)
+        {
+            chunk.AsSpan().Fill((byte)('a' + i));
+            await stream.WriteAsync(chunk);
+        }
+
+        await stream.EndBatchAsync(CancellationToken.None);
+        Assert.All(inner.Writes, w => Assert.True(w.Length <= BatchingStream.MaxBatch));
+        Assert.InRange(inner.Writes.Count, 3, 4);
+        Assert.Equal(8 * chunk.Length, inner.ToArray().Length);
+        Assert.Equal((byte)'h', inner.ToArray()[^1]);
+    }
+
+    [Fact]
+    public async Task Messages_sent_in_a_batch_arrive_as_the_same_separate_WebSocket_messages_after_one_send()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptTcpClientAsync();
+        var recorder = new CountingStream(accepted.GetStream());
+        var connection = new BatchingStream(recorder);
+        using var server = WebSocket.CreateFromStream(connection, new WebSocketCreationOptions { IsServer = true });
+        using var reader = WebSocket.CreateFromStream(client.GetStream(), new WebSocketCreationOptions { IsServer = false });
+
+        var texts = Enumerable.Range(0, 5).Select(i => $"data: {{\"data\": {{\"n\": {i}}}, \"tag\": \"t/{i}\"}}\n\n").ToArray();
+        connection.BeginBatch();
+        foreach (var t in texts)
+        {
+            await server.SendAsync(Encoding.UTF8.GetBytes(t), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        Assert.Equal(0, recorder.Writes);
+        await connection.EndBatchAsync(CancellationToken.None);
+        Assert.Equal(1, recorder.Writes);
+
+        var buffer = new byte[4096];
+        foreach (var t in texts)
+        {
+            var r = await reader.ReceiveAsync(buffer, new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+            Assert.True(r.EndOfMessage);
+            Assert.Equal(WebSocketMessageType.Text, r.MessageType);
+            Assert.Equal(t, Encoding.UTF8.GetString(buffer, 0, r.Count));
+        }
+    }
+
+    /// <summary>Counts the writes that reach the socket.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public int Writes;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Writes);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Increment(ref Writes);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
