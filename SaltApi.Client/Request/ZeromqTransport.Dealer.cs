@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using NetMQ;
@@ -27,7 +26,7 @@ internal sealed partial class ZeromqTransport
     /// sent may have reached the master and is never sent again; a connection that drops fails every request sent on
     /// it at once (its monitor).
     /// </remarks>
-    private sealed partial class DealerWorker : IWorker
+    private sealed partial class DealerWorker : RequestThread
     {
         private const int SweepMs = 20;
         private const int IdleWaitMs = 1000;
@@ -37,11 +36,6 @@ internal sealed partial class ZeromqTransport
         private readonly ZeromqTransport transport;
         private readonly ClientOptions options;
         private readonly ILogger log;
-        private readonly Thread thread;
-        private readonly ConcurrentQueue<Work> incoming = new();
-        private readonly PairSocket wakeReader = new();
-        private readonly PairSocket wakeWriter = new();
-        private readonly Lock wakeLock = new();
         private readonly DealerSocket dealer = new();
         private readonly PairSocket monitor = new();
         private readonly Dictionary<uint, Work> pending = [];
@@ -55,34 +49,26 @@ internal sealed partial class ZeromqTransport
         private bool connected;
         private long connectedAt;
         private bool fellBack;
-        private int wakePending;
-        private int disposed;
-        private int failRequests;
-        private int failSeen;
-        private volatile bool stopped;
 
         public DealerWorker(ZeromqTransport transport, ClientOptions options, int index, ILogger log)
+            : base($"salt-dealer-{index}", log)
         {
             this.transport = transport;
             this.options = options;
             this.log = log;
             // request_sockets bounds the requests in flight over every thread (RequestChannel); one socket may carry them all.
             maxInFlight = options.RequestSockets;
-            var address = $"inproc://salt-dealer-wake-{Guid.NewGuid():N}";
-            wakeReader.Bind(address);
-            wakeWriter.Connect(address);
             Configure(dealer, options);
             var monitorAddress = $"inproc://salt-dealer-monitor-{Guid.NewGuid():N}";
             dealer.Monitor(monitorAddress, SocketEvents.Connected | SocketEvents.Disconnected);
             monitor.Options.Linger = TimeSpan.Zero;
             monitor.Connect(monitorAddress);
             dealer.Connect(options.Master.MasterUri);
-            thread = new Thread(Run) { Name = $"salt-dealer-{index}", IsBackground = true };
-            thread.Start();
+            StartThread();
         }
 
         /// <summary>The DEALER and its monitor: two, whatever the load.</summary>
-        public int OpenSockets => Volatile.Read(ref disposed) == 0 ? 2 : 0;
+        public override int OpenSockets => IsDisposed ? 0 : 2;
 
         private static void Configure(DealerSocket s, ClientOptions options)
         {
@@ -115,62 +101,15 @@ internal sealed partial class ZeromqTransport
             }
         }
 
-        /// <summary>Asks the thread to fail what is in flight now (any thread).</summary>
-        public void FailInFlight()
+        protected override void Run()
         {
-            Interlocked.Increment(ref failRequests);
-            Signal();
-        }
-
-        public void Enqueue(Work work)
-        {
-            if (stopped)
-            {
-                work.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
-                return;
-            }
-
-            incoming.Enqueue(work);
-            if (Interlocked.Exchange(ref wakePending, 1) == 0)
-            {
-                Signal();
-            }
-
-            if (stopped)
-            {
-                // Stopped meanwhile: nobody may drain the queue any more.
-                FailQueued();
-            }
-        }
-
-        private void Signal()
-        {
-            lock (wakeLock)
-            {
-                if (Volatile.Read(ref disposed) == 0)
-                {
-                    wakeWriter.TrySendFrameEmpty();
-                }
-            }
-        }
-
-        private void FailQueued()
-        {
-            while (incoming.TryDequeue(out var w))
-            {
-                w.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
-            }
-        }
-
-        private void Run()
-        {
-            var wakeHandle = MailboxHandle.Of(wakeReader);
+            var wakeHandle = MailboxHandle.Of(WakeReader);
             var dealerHandle = MailboxHandle.Of(dealer);
             var monitorHandle = MailboxHandle.Of(monitor);
             var handles = wakeHandle is not null && dealerHandle is not null && monitorHandle is not null;
             var items = new[]
             {
-                new NetMQSelector.Item(wakeReader, PollEvents.PollIn),
+                new NetMQSelector.Item(WakeReader, PollEvents.PollIn),
                 new NetMQSelector.Item(dealer, PollEvents.PollIn),
                 new NetMQSelector.Item(monitor, PollEvents.PollIn),
             };
@@ -178,7 +117,7 @@ internal sealed partial class ZeromqTransport
             var nextSweep = Clock.ElapsedMilliseconds + SweepMs;
             try
             {
-                while (!stopped)
+                while (!Stopped)
                 {
                     var now = Clock.ElapsedMilliseconds;
                     // Nothing waiting: nothing can expire, so sleep long (a request wakes us). Requests not sent for want
@@ -209,20 +148,14 @@ internal sealed partial class ZeromqTransport
                     // Connection news first: a drop fails what was sent before it, not what is sent after.
                     ReadMonitor();
                     Receive();
-                    if (Volatile.Read(ref failRequests) is var fail && fail != failSeen)
+                    if (TakeFailRequest())
                     {
-                        failSeen = fail;
                         FailSent(new MasterGoneException());
                     }
 
                     if (woken)
                     {
-                        while (wakeReader.TrySkipFrame())
-                        {
-                        }
-
-                        // Cleared before draining: a request queued from here on sends a new wake.
-                        Volatile.Write(ref wakePending, 0);
+                        TakeWake();
                     }
 
                     // Also taken at each sweep, a safety net should a wake be missed.
@@ -258,7 +191,7 @@ internal sealed partial class ZeromqTransport
         private void Drain()
         {
             var sent = false;
-            while (!stopped && incoming.TryDequeue(out var w))
+            while (!Stopped && TryTake(out var w))
             {
                 if (w.Reply.Task.IsCompleted)
                 {
@@ -435,7 +368,7 @@ internal sealed partial class ZeromqTransport
         /// <summary>On the worker thread, when it stops: fails what is left and closes the sockets.</summary>
         private void Close()
         {
-            stopped = true;
+            Stopped = true;
             foreach (var w in pending.Values.Concat(unsent))
             {
                 w.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
@@ -447,7 +380,7 @@ internal sealed partial class ZeromqTransport
             dealer.Dispose();
             ReadMonitorQuietly();
             monitor.Dispose();
-            wakeReader.Dispose();
+            WakeReader.Dispose();
         }
 
         // Frees the GC handles the monitor's last events carry.
@@ -456,32 +389,6 @@ internal sealed partial class ZeromqTransport
             while (monitor.TryReceiveFrameBytes(TimeSpan.Zero, out var frame))
             {
                 SocketMonitorEvent.Read(frame);
-            }
-        }
-
-        public void Dispose()
-        {
-            stopped = true;
-            lock (wakeLock)
-            {
-                if (Interlocked.Exchange(ref disposed, 1) != 0)
-                {
-                    return;
-                }
-
-                wakeWriter.TrySendFrameEmpty();
-            }
-
-            if (!thread.Join(TimeSpan.FromSeconds(10)))
-            {
-                log.LogWarning("a request worker did not stop in time");
-            }
-
-            // A request queued while the thread stopped.
-            FailQueued();
-            lock (wakeLock)
-            {
-                wakeWriter.Dispose();
             }
         }
     }

@@ -274,7 +274,7 @@ internal sealed partial class ZeromqTransport
         /// <summary>On the worker thread, when it stops: fails what is left and closes every socket.</summary>
         private void Close()
         {
-            stopped = true;
+            Stopped = true;
             foreach (var c in inflight.Values)
             {
                 c.Work?.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
@@ -289,33 +289,7 @@ internal sealed partial class ZeromqTransport
 
             inflight.Clear();
             idle.Clear();
-            wakeReader.Dispose();
-        }
-
-        public void Dispose()
-        {
-            stopped = true;
-            lock (wakeLock)
-            {
-                if (Interlocked.Exchange(ref disposed, 1) != 0)
-                {
-                    return;
-                }
-
-                wakeWriter.TrySendFrameEmpty();
-            }
-
-            if (!thread.Join(TimeSpan.FromSeconds(10)))
-            {
-                log.LogWarning("a request worker did not stop in time");
-            }
-
-            // A request queued while the thread stopped.
-            FailQueued();
-            lock (wakeLock)
-            {
-                wakeWriter.Dispose();
-            }
+            WakeReader.Dispose();
         }
     }
 }

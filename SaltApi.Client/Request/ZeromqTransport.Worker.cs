@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using NetMQ;
@@ -15,7 +14,7 @@ internal sealed partial class ZeromqTransport
     /// command check per socket; idle ones would only add to it), and callers wake the thread once per
     /// batch of requests rather than once per request.
     /// </summary>
-    private sealed partial class Worker : IWorker
+    private sealed partial class Worker : RequestThread
     {
         private const int SweepMs = 20;
         private const int IdleWaitMs = 1000;
@@ -24,11 +23,6 @@ internal sealed partial class ZeromqTransport
         private readonly int maxIdle;
         private readonly long idleTicks;
         private readonly ILogger log;
-        private readonly Thread thread;
-        private readonly ConcurrentQueue<Work> incoming = new();
-        private readonly PairSocket wakeReader = new();
-        private readonly PairSocket wakeWriter = new();
-        private readonly Lock wakeLock = new();
         private readonly NetMQSelector selector = new();
         private readonly Dictionary<NetMQSocket, Conn> inflight = [];
         private readonly Dictionary<Socket, Conn> handles = [];
@@ -40,86 +34,22 @@ internal sealed partial class ZeromqTransport
         private NetMQSelector.Item[] items = [];
         private NetMQPoller? poller;
         private bool itemsDirty = true;
-        private int wakePending;
         private int sweeps;
-        private int disposed;
-        private int failRequests;
-        private int failSeen;
         private int openSockets;
-        private volatile bool stopped;
 
         public Worker(ClientOptions options, int maxIdle, int index, ILogger log)
+            : base($"salt-req-{index}", log)
         {
             this.options = options;
             this.maxIdle = maxIdle;
             idleTicks = (long)(options.RequestSocketIdle * System.Diagnostics.Stopwatch.Frequency);
             this.log = log;
-            var address = $"inproc://salt-req-wake-{Guid.NewGuid():N}";
-            wakeReader.Bind(address);
-            wakeWriter.Connect(address);
-            thread = new Thread(Run) { Name = $"salt-req-{index}", IsBackground = true };
-            thread.Start();
+            StartThread();
         }
 
-        public int OpenSockets => Volatile.Read(ref openSockets);
+        public override int OpenSockets => Volatile.Read(ref openSockets);
 
-        /// <summary>Asks the thread to fail what is in flight now (any thread).</summary>
-        public void FailInFlight()
-        {
-            Interlocked.Increment(ref failRequests);
-            if (Volatile.Read(ref disposed) == 0)
-            {
-                lock (wakeLock)
-                {
-                    if (Volatile.Read(ref disposed) == 0)
-                    {
-                        wakeWriter.TrySendFrameEmpty();
-                    }
-                }
-            }
-        }
-
-        public void Enqueue(Work work)
-        {
-            if (stopped)
-            {
-                work.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
-                return;
-            }
-
-            incoming.Enqueue(work);
-            Wake();
-            if (stopped)
-            {
-                // Stopped meanwhile: nobody may drain the queue any more.
-                FailQueued();
-            }
-        }
-
-        private void FailQueued()
-        {
-            while (incoming.TryDequeue(out var w))
-            {
-                w.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
-            }
-        }
-
-        /// <summary>Wakes the thread unless a wake is already on its way (it drains the whole queue on each).</summary>
-        private void Wake()
-        {
-            if (Interlocked.Exchange(ref wakePending, 1) == 0)
-            {
-                lock (wakeLock)
-                {
-                    if (Volatile.Read(ref disposed) == 0)
-                    {
-                        wakeWriter.TrySendFrameEmpty();
-                    }
-                }
-            }
-        }
-
-        private void Run()
+        protected override void Run()
         {
             if (options.RequestPoller == "netmq")
             {
@@ -127,12 +57,12 @@ internal sealed partial class ZeromqTransport
                 return;
             }
 
-            var wakeItem = new NetMQSelector.Item(wakeReader, PollEvents.PollIn);
-            var wakeHandle = MailboxHandle.Of(wakeReader);
+            var wakeItem = new NetMQSelector.Item(WakeReader, PollEvents.PollIn);
+            var wakeHandle = MailboxHandle.Of(WakeReader);
             var nextSweep = Environment.TickCount64 + SweepMs;
             try
             {
-                while (!stopped)
+                while (!Stopped)
                 {
                     // Nothing in flight: nothing can expire, so sleep long (few idle wake-ups; a request wakes us).
                     var wait = inflight.Count == 0 ? IdleWaitMs : Math.Max(0, nextSweep - Environment.TickCount64);
@@ -152,22 +82,16 @@ internal sealed partial class ZeromqTransport
                     }
 
                     ready.Clear();
-                    if (Volatile.Read(ref failRequests) is var fail && fail != failSeen)
+                    if (TakeFailRequest())
                     {
-                        failSeen = fail;
                         FailAll();
                         nextSweep = Environment.TickCount64;
                     }
 
                     if (woken)
                     {
-                        while (wakeReader.TrySkipFrame())
-                        {
-                        }
-
-                        // Cleared before draining: a request queued from here on sends a new wake.
-                        Volatile.Write(ref wakePending, 0);
-                        while (!stopped && incoming.TryDequeue(out var w))
+                        TakeWake();
+                        while (!Stopped && TryTake(out var w))
                         {
                             Start(w);
                         }
@@ -179,8 +103,8 @@ internal sealed partial class ZeromqTransport
                         {
                             // Safety net for the handle poll: take queued requests and ask every in-flight socket
                             // itself, as NetMQ's selector does on every poll. (A wake still on its way then finds nothing.)
-                            Volatile.Write(ref wakePending, 0);
-                            while (!stopped && incoming.TryDequeue(out var w))
+                            ClearWakePending();
+                            while (!Stopped && TryTake(out var w))
                             {
                                 Start(w);
                             }
@@ -223,26 +147,21 @@ internal sealed partial class ZeromqTransport
         private void RunPoller()
         {
             var timer = new NetMQTimer(SweepMs);
-            poller = [wakeReader, timer];
-            wakeReader.ReceiveReady += (_, _) =>
+            poller = [WakeReader, timer];
+            WakeReader.ReceiveReady += (_, _) =>
             {
-                while (wakeReader.TrySkipFrame())
+                TakeWake();
+                if (TakeFailRequest())
                 {
-                }
-
-                Volatile.Write(ref wakePending, 0);
-                if (Volatile.Read(ref failRequests) is var fail && fail != failSeen)
-                {
-                    failSeen = fail;
                     FailAll();
                 }
 
-                while (!stopped && incoming.TryDequeue(out var w))
+                while (!Stopped && TryTake(out var w))
                 {
                     Start(w);
                 }
 
-                if (stopped)
+                if (Stopped)
                 {
                     poller.StopAsync();
                 }
@@ -265,7 +184,7 @@ internal sealed partial class ZeromqTransport
                     p.Remove(c.Socket);
                 }
 
-                p.Remove(wakeReader);
+                p.Remove(WakeReader);
                 p.Remove(timer);
                 p.Dispose();
                 Close();
