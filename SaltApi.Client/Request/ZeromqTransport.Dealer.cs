@@ -72,8 +72,7 @@ internal sealed partial class ZeromqTransport
 
         private static void Configure(DealerSocket s, ClientOptions options)
         {
-            s.Options.Linger = TimeSpan.Zero;
-            s.Options.ReconnectIntervalMax = TimeSpan.FromSeconds(5);
+            ConfigureConnection(s, options);
             // ZMQ_IMMEDIATE: with no connection a send fails (the request waits here) instead of queueing for a
             // connection that may come later, when the request would have to be counted as "may have reached".
             s.Options.DelayAttachOnConnect = true;
@@ -81,24 +80,6 @@ internal sealed partial class ZeromqTransport
             s.Options.SendHighWatermark = Math.Max(16, options.RequestSockets);
             s.Options.ReceiveHighWatermark = Math.Max(16, options.RequestSockets);
             s.Options.MaxMsgSize = TcpTransport.MaxReplyBytes;
-            if (options.TcpKeepalive is { } ka)
-            {
-                s.Options.TcpKeepalive = ka;
-                if (options.TcpKeepaliveIdle > 0)
-                {
-                    s.Options.TcpKeepaliveIdle = TimeSpan.FromSeconds(options.TcpKeepaliveIdle);
-                }
-
-                if (options.TcpKeepaliveIntvl > 0)
-                {
-                    s.Options.TcpKeepaliveInterval = TimeSpan.FromSeconds(options.TcpKeepaliveIntvl);
-                }
-            }
-
-            if (options.Master.ClientHost.Contains(':', StringComparison.Ordinal))
-            {
-                s.Options.IPv4Only = false;
-            }
         }
 
         protected override void Run()

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using NetMQ;
 using NetMQ.Sockets;
+using SaltApi.Client.Config;
 
 namespace SaltApi.Client.Request;
 
@@ -99,6 +100,31 @@ internal sealed partial class ZeromqTransport
             lock (wakeLock)
             {
                 wakeWriter.Dispose();
+            }
+        }
+
+        /// <summary>What every request socket to the master gets: no linger, reconnects, Salt's tcp_keepalive options, IPv6.</summary>
+        protected static void ConfigureConnection(NetMQSocket s, ClientOptions options)
+        {
+            s.Options.Linger = TimeSpan.Zero;
+            s.Options.ReconnectIntervalMax = TimeSpan.FromSeconds(5);
+            if (options.TcpKeepalive is { } ka)
+            {
+                s.Options.TcpKeepalive = ka;
+                if (options.TcpKeepaliveIdle > 0)
+                {
+                    s.Options.TcpKeepaliveIdle = TimeSpan.FromSeconds(options.TcpKeepaliveIdle);
+                }
+
+                if (options.TcpKeepaliveIntvl > 0)
+                {
+                    s.Options.TcpKeepaliveInterval = TimeSpan.FromSeconds(options.TcpKeepaliveIntvl);
+                }
+            }
+
+            if (options.Master.ClientHost.Contains(':', StringComparison.Ordinal))
+            {
+                s.Options.IPv4Only = false;
             }
         }
 

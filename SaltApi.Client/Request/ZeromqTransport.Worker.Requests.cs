@@ -56,26 +56,7 @@ internal sealed partial class ZeromqTransport
         private Conn Create()
         {
             var s = new RequestSocket();
-            s.Options.Linger = TimeSpan.Zero;
-            s.Options.ReconnectIntervalMax = TimeSpan.FromSeconds(5);
-            if (options.TcpKeepalive is { } ka)
-            {
-                s.Options.TcpKeepalive = ka;
-                if (options.TcpKeepaliveIdle > 0)
-                {
-                    s.Options.TcpKeepaliveIdle = TimeSpan.FromSeconds(options.TcpKeepaliveIdle);
-                }
-
-                if (options.TcpKeepaliveIntvl > 0)
-                {
-                    s.Options.TcpKeepaliveInterval = TimeSpan.FromSeconds(options.TcpKeepaliveIntvl);
-                }
-            }
-
-            if (options.Master.ClientHost.Contains(':', StringComparison.Ordinal))
-            {
-                s.Options.IPv4Only = false;
-            }
+            ConfigureConnection(s, options);
 
             // The monitor's reader is connected before the socket, so that no event is missed.
             var endpoint = $"inproc://salt-req-monitor-{Guid.NewGuid():N}";

@@ -66,7 +66,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
                 var batched = 0;
                 while (batched < 256 * 1024 && reader.TryRead(out var e))
                 {
-                    Sse.WriteEvent(writer, e);
+                    SseRecord.Write(writer, e);
                     batched += e.Tag.Length + e.Utf8Json().Length;
                 }
 

@@ -65,7 +65,7 @@ internal sealed partial class StreamHandlers(Saltnado app)
                 var batched = 0;
                 while (batched < MaxBatch && sub.Reader.TryRead(out var e))
                 {
-                    EventText.WriteSse(writer, e);
+                    SseRecord.Write(writer, e);
                     batched += e.Tag.Length + e.Utf8Json().Length;
                 }
 

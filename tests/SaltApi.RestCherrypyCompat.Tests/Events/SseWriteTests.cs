@@ -26,7 +26,7 @@ public sealed class SseWriteTests
     {
         var e = tag == "big" ? new SaltEvent("big/é", new Dictionary<string, object?> { ["x"] = new string('é', 100_000) }) : Event(tag);
         var w = new ArrayBufferWriter<byte>();
-        Sse.WriteEvent(w, e);
+        SseRecord.Write(w, e);
         Assert.Equal(Sse.Format(e), Encoding.UTF8.GetString(w.WrittenSpan));
 
         var frame = Sse.WebSocketFrameUtf8(e, out var rented);
@@ -39,13 +39,13 @@ public sealed class SseWriteTests
     {
         var e = Event("salt/job/20261201190000000000/ret/ms--0");
         var w = new ArrayBufferWriter<byte>(1024 * 1024);
-        Sse.WriteEvent(w, e); // the one serialization, and the first call's one-time costs
+        SseRecord.Write(w, e); // the one serialization, and the first call's one-time costs
         var one = w.WrittenCount;
         w.Clear();
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1000; i++)
         {
-            Sse.WriteEvent(w, e);
+            SseRecord.Write(w, e);
             var frame = Sse.WebSocketFrameUtf8(e, out var rented);
             Assert.True(frame.Length > 0);
             ArrayPool<byte>.Shared.Return(rented);

@@ -28,7 +28,7 @@ public sealed class EventFanoutTests
         var sb = new StringBuilder();
         EventText.AppendSse(sb, e);
         var w = new ArrayBufferWriter<byte>();
-        EventText.WriteSse(w, e);
+        SseRecord.Write(w, e);
         Assert.Equal(sb.ToString(), Encoding.UTF8.GetString(w.WrittenSpan));
         Assert.Equal(EventText.Json(e), Encoding.UTF8.GetString(e.Utf8Json().Span));
     }
@@ -38,11 +38,11 @@ public sealed class EventFanoutTests
     {
         var e = Event("salt/job/20261201190000000000/ret/ms--0");
         var w = new ArrayBufferWriter<byte>(1024 * 1024);
-        EventText.WriteSse(w, e);
+        SseRecord.Write(w, e);
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1000; i++)
         {
-            EventText.WriteSse(w, e);
+            SseRecord.Write(w, e);
         }
 
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
