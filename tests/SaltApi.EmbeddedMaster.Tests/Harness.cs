@@ -15,6 +15,16 @@ public sealed class MasterHarness : IAsyncDisposable
 {
     public const string Password = "saltdev";
 
+    // The tests wait for replies synchronously while the master under test runs on the same thread pool.
+    // On a 2-core runner the pool starts with 2 threads and, while work items keep completing, grows
+    // slowly: a master continuation could wait seconds behind blocked test threads and a timing
+    // assertion fail for the test's sake, not the master's.
+    static MasterHarness()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
+    }
+
     private MasterHarness(string dir, SaltMaster master)
     {
         Dir = dir;
@@ -91,7 +101,9 @@ public sealed class MasterHarness : IAsyncDisposable
         return ClearEnvelope.DecodeReply(reply);
     }
 
-    public Task<object?> SendAsync(OrderedDictionary<string, object?> load) => Task.Run(() => Send(load));
+    /// <summary><see cref="Send"/> on a thread of its own: the blocking receive must not hold a pool thread the master needs.</summary>
+    public Task<object?> SendAsync(OrderedDictionary<string, object?> load) =>
+        Task.Factory.StartNew(() => Send(load), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>A bus reader, returned once the master has registered it (events fired later all reach it).</summary>
     public BusReader Reader()
