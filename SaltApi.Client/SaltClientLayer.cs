@@ -43,7 +43,14 @@ public sealed class SaltClientLayer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(masterConfig);
         ArgumentNullException.ThrowIfNull(logging);
         var options = ClientOptions.From(masterConfig);
-        var channel = new RequestChannel(options, logging.CreateLogger("SaltApi.Client.RequestChannel"));
+        var channelLog = logging.CreateLogger("SaltApi.Client.RequestChannel");
+        if (options.RequestSocket == "dealer" && options.RequestPoller == "netmq")
+        {
+            // request_poller chooses how the REQ pool's threads wait; a DEALER thread always polls its three sockets itself.
+            channelLog.LogWarning("saltapi_client.request_poller: netmq applies to request_socket: req only; ignored with request_socket: dealer");
+        }
+
+        var channel = new RequestChannel(options, channelLog);
         var bus = new EventBusReader(options, logging.CreateLogger("SaltApi.Client.EventBus"));
 
         // The master went away with its bus: the requests waiting on it get no reply; fail them now (503).

@@ -6,7 +6,9 @@
 #   - a long run of local calls (LOCAL_CALLS sequential rest_cherrypy /run local test.ping, default 2000).
 # Reports RSS at start and end, errors (must be 0) and p99. Writes the report to bench/results/.
 # The daemon's RSS is sampled every RSS_EVERY seconds (default 60) from start to end: the rss_curve line.
-# Usage: bench/soak/soak.sh [DURATION]   (env: CONNECTIONS, SUBSCRIBERS, LOCAL_CALLS, CONFIGURATION, RSS_EVERY, IDLE_TAIL;
+# SPLIT=1 runs the embedded master in a process of its own (as a salt-master beside salt-api): the RSS is then
+# the API daemon's alone, and the master process's RSS is reported beside it.
+# Usage: bench/soak/soak.sh [DURATION]   (env: CONNECTIONS, SUBSCRIBERS, LOCAL_CALLS, CONFIGURATION, RSS_EVERY, IDLE_TAIL, SPLIT;
 # DOTNET_* variables such as DOTNET_gcServer=1 or DOTNET_GCConserveMemory=5 reach the daemon, for GC experiments)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,6 +21,7 @@ CONFIGURATION="${CONFIGURATION:-Release}"
 THREADS="${THREADS:-2}"
 RSS_EVERY="${RSS_EVERY:-60}"
 IDLE_TAIL="${IDLE_TAIL:-0}"
+SPLIT="${SPLIT:-0}"
 # rest_cherrypy's and rest_wsgi's thread_pool (+ queue_size) bound the requests they serve at once: room for every client.
 THREAD_POOL="${THREAD_POOL:-1200}"
 
@@ -33,9 +36,10 @@ fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 dir="$(mktemp -d /tmp/saltapi-soak-XXXXXX)"
-wsgi=$(free_port); cherry=$(free_port); ret=$(free_port)
+wsgi=$(free_port); cherry=$(free_port); ret=$(free_port); master_cherry=$(free_port)
 printf 'saltdev:saltdev\n' > "$dir/users"
 cat > "$dir/master" <<YAML
+api_pidfile: $dir/salt-api.pid
 interface: 127.0.0.1
 ret_port: $ret
 sock_dir: $dir/sock
@@ -66,16 +70,29 @@ cleanup() {
   [[ -z "${sampler:-}" ]] || kill "$sampler" 2>/dev/null || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   if [[ -n "${daemon:-}" ]]; then kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
+  if [[ -n "${master:-}" ]]; then kill -TERM "$master" 2>/dev/null || true; wait "$master" 2>/dev/null || true; fi
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
+master=""
+if [[ "$SPLIT" == 1 ]]; then
+  # The master process: the embedded master and a rest_cherrypy nobody calls (a salt-api with no module exits).
+  # The API process: the same file without embedded_master, on the master's ret_port, sock_dir and cachedir.
+  mkdir -p "$dir/m"
+  sed -e "/^rest_wsgi:/,/^[^ ]/{/^rest_wsgi:/d;/^  /d}" -e "s|^  port: $cherry\$|  port: $master_cherry|" \
+      -e "s|^api_pidfile: .*|api_pidfile: $dir/m/salt-api.pid|" "$dir/master" > "$dir/m/master"
+  sed -i -e "/^embedded_master:/,/^[^ ]/{/^embedded_master:/d;/^  /d}" "$dir/master"
+  dotnet "$dll" -c "$dir/m" -l warning > "$dir/master.log" 2>&1 &
+  master=$!
+  for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$master_cherry") 2>/dev/null && break; sleep 0.1; done
+fi
 dotnet "$dll" -c "$dir" -l warning > "$dir/daemon.log" 2>&1 &
 daemon=$!
 for port in "$wsgi" "$cherry"; do
   for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 done
-rss() { awk '/VmRSS/ {print $2}' "/proc/$daemon/status"; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/${1:-$daemon}/status"; }
 
 # A Salt token: the session id of rest_cherrypy and the token of rest_wsgi lowstates.
 token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"saltdev","password":"saltdev","eauth":"file"}' "http://127.0.0.1:$cherry/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["token"])')
@@ -161,6 +178,7 @@ report="$root/bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ).txt"
   echo "rss_end_kib $rss_end"
   [[ -z "$rss_idle" ]] || echo "rss_idle_kib $rss_idle (after ${IDLE_TAIL}s without load)"
   echo "rss_curve_mib $(tr '\n' ' ' < "$dir/rss-curve")"
+  [[ -z "$master" ]] || echo "split: the RSS above is the API daemon's; the master process's at the end: $(( $(rss "$master") / 1024 )) MiB"
   echo "gc_env $(env | grep -E '^DOTNET_(gc|GC)' | tr '\n' ' ')"
   echo "get_rps $(rps_of "$dir/wrk-get.txt") get_p99 $(p99_of "$dir/wrk-get.txt") get_errors $get_err"
   echo "local_rps $(rps_of "$dir/wrk-post.txt") local_p99 $(p99_of "$dir/wrk-post.txt") local_errors $post_err"

@@ -55,7 +55,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
             while (await reader.WaitToReadAsync(call.Aborted))
             {
                 // As Events.GET's listen(): the stream ends when the token is no longer valid. Salt checks before
-                // each next(stream); here before each batch of what is queued (at most 256 KB), the token lookup
+                // each next(stream); here before each batch of what is queued (at most SseRecord.MaxBatchBytes), the token lookup
                 // being the dearest part of a delivery when 1,000 streams each take every event.
                 if (token.Expire <= api.Sessions.Now || await api.Sessions.ValidateAsync(token.Token, call.Aborted) is null)
                 {
@@ -64,7 +64,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
 
                 // Write what is queued, then flush once: streamed as it happens, no per-event sleep.
                 var batched = 0;
-                while (batched < 256 * 1024 && reader.TryRead(out var e))
+                while (batched < SseRecord.MaxBatchBytes && reader.TryRead(out var e))
                 {
                     SseRecord.Write(writer, e);
                     batched += e.Tag.Length + e.Utf8Json().Length;

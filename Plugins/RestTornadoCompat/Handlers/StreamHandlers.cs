@@ -12,9 +12,6 @@ namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
 /// <summary>saltnado's EventsSaltAPIHandler (<c>/events</c>, Server-Sent Events) and WebhookSaltAPIHandler (<c>/hook</c>).</summary>
 internal sealed partial class StreamHandlers(Saltnado app)
 {
-    // The most text gathered from queued events before one write and flush.
-    private const int MaxBatch = 256 * 1024;
-
     private readonly ApiHandlers api = new(app);
 
     /// <summary>GET <c>/events</c>: every bus event while the token lives.</summary>
@@ -63,7 +60,7 @@ internal sealed partial class StreamHandlers(Saltnado app)
                 // Each event straight into the response's pipe from the bytes every subscriber shares (its JSON
                 // serialized once), then one flush for the batch.
                 var batched = 0;
-                while (batched < MaxBatch && sub.Reader.TryRead(out var e))
+                while (batched < SseRecord.MaxBatchBytes && sub.Reader.TryRead(out var e))
                 {
                     SseRecord.Write(writer, e);
                     batched += e.Tag.Length + e.Utf8Json().Length;

@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.Client.Config;
 using SaltApi.Client.Request;
 using SaltApi.Client.Tests.Support;
 using SaltApi.Protocol.Config;
+using SaltApi.Testing;
 
 namespace SaltApi.Client.Tests.Request;
 
@@ -25,6 +27,27 @@ public sealed class RequestPollerTests
         {
             [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_poller"] = "epoll" },
         })).Key);
+
+    [Theory]
+    [InlineData("dealer", "netmq", true)]
+    [InlineData("req", "netmq", false)]
+    [InlineData("dealer", "hand", false)]
+    public async Task The_netmq_poller_with_the_dealer_socket_is_warned_about_at_start(string socket, string poller, bool warned)
+    {
+        var logs = new WarningLog();
+        await using (SaltClientLayer.Create(
+            new Dictionary<string, object?>
+            {
+                ["interface"] = "127.0.0.1",
+                ["ret_port"] = (long)FreePort.Next(),
+                [ClientOptions.ConfigKey] = new Dictionary<string, object?> { ["request_socket"] = socket, ["request_poller"] = poller },
+            },
+            logs))
+        {
+        }
+
+        Assert.Equal(warned, logs.Warnings.Any(w => w.Contains("request_poller", StringComparison.Ordinal)));
+    }
 
     [Fact]
     public async Task Concurrent_requests_get_their_own_replies_and_dispose_closes_every_socket()
@@ -63,5 +86,36 @@ public sealed class RequestPollerTests
         }
 
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+    }
+}
+
+/// <summary>The warnings logged, for the start-up checks.</summary>
+internal sealed class WarningLog : ILoggerFactory, ILogger
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> warnings = new();
+
+    public IEnumerable<string> Warnings => warnings;
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (logLevel == LogLevel.Warning)
+        {
+            warnings.Enqueue(formatter(state, exception));
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }
