@@ -43,7 +43,11 @@ public interface INetapiClient
 
     /// <summary>
     /// Salt's <c>LoadAuth.rm_token</c>: deletes a token on the master, so that every daemon and every path
-    /// refuses it from then on. True when the master no longer knows the token. The default deletes nothing.
+    /// refuses it from then on. When the master keeps it, the client refuses it itself until it expires, on
+    /// every path of this daemon: <see cref="RunAsync"/> answers as the master does for an unknown token and
+    /// <see cref="GetTokenAsync"/> returns null, for every module. True when the token is refused from now on
+    /// by every module of this daemon (gone on the master, or refused by the client); false only when neither
+    /// happened (the caller must not report the token as ended). The default does nothing and returns false.
     /// </summary>
     Task<bool> RemoveTokenAsync(string token, CancellationToken cancellationToken) => Task.FromResult(false);
 

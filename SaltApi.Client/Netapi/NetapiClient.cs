@@ -20,8 +20,18 @@ internal sealed class NetapiClient(
     WheelClient wheel,
     TokenClient tokens,
     EventFirer firer,
-    ListFunGate listFunGate) : INetapiClient
+    ListFunGate listFunGate,
+    RevokedTokens? revokedTokens = null) : INetapiClient
 {
+    /// <summary>Tokens logged out here that the master kept: every path below refuses them (see <see cref="RemoveTokenAsync"/>).</summary>
+    private readonly RevokedTokens revoked = revokedTokens ?? new RevokedTokens(TimeProvider.System);
+
+    /// <summary>The master's refusal of a token it does not know, for the runner and wheel clients (spec/01 §5.4, §5.5).</summary>
+    internal const string TokenRefused = "Authentication failure of type \"token\" occurred.";
+
+    /// <summary>The master's refusal of a publish, and the ssh client's (spec/01 §5.3).</summary>
+    internal const string PublishRefused = "Authentication error occurred.";
+
     /// <summary>salt.netapi.CLIENTS, in Salt's order.</summary>
     public static readonly IReadOnlyList<string> ClientNames =
         ["local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "ssh", "wheel", "wheel_async"];
@@ -37,6 +47,15 @@ internal sealed class NetapiClient(
         {
             // salt.utils.args.format_call on NetapiClient.<client>(self, fun, ...).
             throw new SaltInvocationException($"{client} takes at least 1 argument (0 given)");
+        }
+
+        if (lowstate.GetValueOrDefault("token") is string token && revoked.Contains(token))
+        {
+            // A token logged out here that the master kept: refused with the master's own answer to a token
+            // it does not know, before anything reaches the master.
+            throw client is "runner" or "runner_async" or "wheel" or "wheel_async"
+                ? new SaltAuthenticationException(TokenRefused, "TokenAuthenticationError")
+                : new SaltAuthenticationException(PublishRefused, "AuthenticationError");
         }
 
         if (client is "local" or "local_async" or "local_batch" or "local_subset")
@@ -115,12 +134,12 @@ internal sealed class NetapiClient(
     private async Task AuthenticateAsync(IReadOnlyDictionary<string, object?> low, CancellationToken cancellationToken)
     {
         var ok = low.GetValueOrDefault("token") is string token
-            ? await tokens.GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is not null
+            ? await GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is not null
             : low.GetValueOrDefault("eauth") is string eauth
               && await tokens.MakeTokenAsync(eauth, low.GetValueOrDefault("username") as string ?? "", low.GetValueOrDefault("password") as string ?? "", cancellationToken).ConfigureAwait(false) is not null;
         if (!ok)
         {
-            throw new SaltAuthenticationException("Authentication error occurred.", "AuthenticationError");
+            throw new SaltAuthenticationException(PublishRefused, "AuthenticationError");
         }
     }
 
@@ -146,17 +165,35 @@ internal sealed class NetapiClient(
             : throw new SaltMasterUnavailableException("Salt Master is not available.");
     }
 
-    public Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken) =>
-        IsMasterRunning()
-            ? tokens.GetTokenAsync(token, cancellationToken)
-            : throw new SaltMasterUnavailableException("Salt Master is not available.");
+    /// <summary>get_token; null for a token logged out here that the master kept, as for one it does not know.</summary>
+    public async Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (!IsMasterRunning())
+        {
+            throw new SaltMasterUnavailableException("Salt Master is not available.");
+        }
+
+        if (revoked.Contains(token))
+        {
+            return null;
+        }
+
+        var found = await tokens.GetTokenAsync(token, cancellationToken).ConfigureAwait(false);
+        // A logout may have revoked it while the master was asked.
+        return found is not null && revoked.Contains(token) ? null : found;
+    }
 
     /// <summary>
     /// LoadAuth.rm_token with the master as the source of truth. With Salt's default store
     /// (<c>eauth_tokens: localfs</c>) and the API on the master host, the token file
     /// <c>{cachedir}/tokens/&lt;token&gt;</c> is deleted as rm_token deletes it; otherwise (or when that is not
     /// allowed) the runner <c>auth.del_token</c> is asked, which needs the user's <c>@runner</c> rights.
-    /// True only once the master's get_token no longer knows the token.
+    /// When the master keeps the token, this client layer refuses it itself until it expires, on every path,
+    /// so every module of this daemon does (<see cref="RevokedTokens"/>). It is recorded there first, so that
+    /// it is refused at once whatever the master does (slow, down, or kept it); the entry goes once the master
+    /// no longer knows the token. True when the token is refused from now on: gone on the master, or recorded
+    /// here; false only when neither (the list is full of live revocations and the master kept it).
     /// </summary>
     public async Task<bool> RemoveTokenAsync(string token, CancellationToken cancellationToken)
     {
@@ -164,6 +201,35 @@ internal sealed class NetapiClient(
         if (token.Length is 0 or > 256 || !token.All(char.IsAsciiHexDigit))
         {
             return false; // never a path: only a token's hex name
+        }
+
+        // Until the master says when the token expires, it is kept for the master's token_expire from now
+        // (the longest a token lives unless token_expire_user_override lets a user ask for more).
+        var recorded = revoked.Add(token, revoked.Now + options.Master.TokenExpire);
+        try
+        {
+            if (await DeleteOnMasterAsync(token, cancellationToken).ConfigureAwait(false) is not { } kept)
+            {
+                revoked.Remove(token); // the master refuses it itself
+                return true;
+            }
+
+            // The master kept it: refused here until it expires (its expiry is known now).
+            return revoked.Add(token, kept.Expire);
+        }
+        catch (Exception e) when (recorded && e is SaltApiException or OperationCanceledException)
+        {
+            // The master did not answer (down, slow, or the caller stopped waiting): the entry stays.
+            return true;
+        }
+    }
+
+    /// <summary>Deletes the token on the master; the token as the master still knows it, or null once it does not.</summary>
+    private async Task<SaltToken?> DeleteOnMasterAsync(string token, CancellationToken cancellationToken)
+    {
+        if (!IsMasterRunning())
+        {
+            throw new SaltMasterUnavailableException("Salt Master is not available.");
         }
 
         if (string.Equals(options.EauthTokens, "localfs", StringComparison.Ordinal))
@@ -177,9 +243,9 @@ internal sealed class NetapiClient(
                 // Not the master host, or not its user: the runner below.
             }
 
-            if (await GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is null)
+            if (await tokens.GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is null)
             {
-                return true;
+                return null;
             }
         }
 
@@ -196,10 +262,10 @@ internal sealed class NetapiClient(
         }
         catch (SaltApiException)
         {
-            // Not allowed or not available: the caller keeps the token refused itself.
+            // Not allowed or not available: the master keeps the token.
         }
 
-        return await GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is null;
+        return await tokens.GetTokenAsync(token, cancellationToken).ConfigureAwait(false);
     }
 
     public IReadOnlyList<object?>? Permissions(SaltToken token)

@@ -95,8 +95,9 @@ internal sealed class AuthEndpoints(CherrypyServices api)
     {
         // Deliberate difference: Salt's logout leaves the token valid on the master. The master is the
         // source of truth here: the token is deleted there (its localfs file, or runner auth.del_token),
-        // so every daemon and every path refuses it at once. Only when that fails does this daemon keep it
-        // refused itself, in a bounded list that never silently drops a revocation.
+        // so every daemon and every path refuses it at once. When the master keeps it, the client layer
+        // refuses it itself for every module of this daemon, in a bounded list that never silently drops a
+        // revocation: a logout it cannot record is a 503.
         var session = call.Session!;
         api.Sessions.Forget(session);
         var removed = false;
@@ -116,7 +117,9 @@ internal sealed class AuthEndpoints(CherrypyServices api)
             }
         }
 
-        if (!removed && !api.Sessions.Revoke(session))
+        // Again now that the token is refused: a session lookup that overlapped the logout caches nothing.
+        api.Sessions.Forget(session);
+        if (!removed)
         {
             api.Logger.LogError("logout of user {User}: the master kept the token and the list of revoked tokens is full; the token stays valid until it expires", session.Name);
             throw new HttpError(503, "The session could not be ended: try again later");

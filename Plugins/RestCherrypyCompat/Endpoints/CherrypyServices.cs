@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
-using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
@@ -115,17 +114,12 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         return results;
     }
 
-    // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): a token that a logout here could
-    // not delete on the master is refused, and api_acl is checked for the chunk's user (its eauth
-    // username, or its token's user).
+    // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): api_acl is checked for the chunk's
+    // user (its eauth username, or its token's user). A token logged out here that the master kept is
+    // refused by the client layer, as the master refuses an unknown one.
     private async Task CheckCredentialsAsync(Call call, IReadOnlyDictionary<string, object?> low)
     {
         var tok = low.GetValueOrDefault("token") as string;
-        if (tok is not null && Sessions.IsRevoked(tok))
-        {
-            throw new SaltAuthenticationException("Authentication error occurred.", "AuthenticationError");
-        }
-
         if (Options.ApiAclUsers is null)
         {
             return;

@@ -26,6 +26,11 @@ public class MasterFixture : IAsyncLifetime, IDisposable
     /// <summary>The master's <c>transport</c>: the request channel both sides speak.</summary>
     public virtual string Transport => "zeromq";
 
+    /// <summary>Options added to the config of the master and the client layer.</summary>
+    protected virtual void Configure(OrderedDictionary<string, object?> config)
+    {
+    }
+
     public static OrderedDictionary<string, object?> Map(params (string Key, object? Value)[] pairs)
     {
         var m = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
@@ -72,7 +77,11 @@ public class MasterFixture : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         WriteUsers(dir.Path);
-        Config = MakeConfig(dir.Path, 0, c => c["transport"] = Transport);
+        Config = MakeConfig(dir.Path, 0, c =>
+        {
+            c["transport"] = Transport;
+            Configure(c);
+        });
         Master = await EmbeddedMaster.SaltMaster.StartAsync(Config, NullLoggerFactory.Instance);
         Config["ret_port"] = (long)Master.RetPort;
         Layer = SaltClientLayer.Create(Config, NullLoggerFactory.Instance);

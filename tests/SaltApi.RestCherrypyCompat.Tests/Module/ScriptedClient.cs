@@ -109,6 +109,12 @@ internal sealed class ScriptedClient : INetapiClient
         return Task.FromResult(Tokens.TryGetValue(token, out var t) ? t : null);
     }
 
+    /// <summary>When set, RemoveTokenAsync can neither delete a token nor refuse it (a full list of revoked tokens).</summary>
+    public bool CannotRemoveTokens { get; set; }
+
+    public Task<bool> RemoveTokenAsync(string token, CancellationToken cancellationToken) =>
+        Task.FromResult(!CannotRemoveTokens && Tokens.TryRemove(token, out _));
+
     public IReadOnlyList<object?>? Permissions(SaltToken token) => token.Name == "saltdev" ? [".*", "@runner"] : null;
 
     public Task<bool> FireEventAsync(string tag, IReadOnlyDictionary<string, object?> data, CancellationToken cancellationToken)
