@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.Abstractions.Events;
 
-namespace SaltApi.RestCherrypyCompat.Tests.Events;
+namespace SaltApi.Abstractions.Tests.Events;
 
 /// <summary>
-/// <c>/ws</c>: the events queued for a stream go to the connection in one write (one socket send), each still its
-/// own WebSocket message with the same bytes.
+/// Event WebSockets (rest_cherrypy's <c>/ws</c>, rest_tornado's <c>/all_events</c>): the events queued for a stream go
+/// to the connection in one write (one socket send), each still its own WebSocket message with the same bytes.
 /// </summary>
 public sealed class BatchingStreamTests
 {
