@@ -52,13 +52,17 @@ public sealed class BatchingStream : Stream
     /// <summary>From now on, the frames written are held until <see cref="EndBatchAsync"/>.</summary>
     public void BeginBatch() => Volatile.Write(ref batching, true);
 
-    /// <summary>Writes what the batch holds, in one write, and goes back to writing at once.</summary>
+    /// <summary>
+    /// Writes what the batch holds, in one write, and goes back to writing at once. The stream stops holding frames
+    /// even when this is cancelled (a stream ending mid-batch): what is held then goes out ahead of the next write,
+    /// so the close frame is never held back.
+    /// </summary>
     public async Task EndBatchAsync(CancellationToken cancellationToken)
     {
+        Volatile.Write(ref batching, false);
         await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Volatile.Write(ref batching, false);
             await WritePendingAsync(cancellationToken).ConfigureAwait(false);
         }
         finally

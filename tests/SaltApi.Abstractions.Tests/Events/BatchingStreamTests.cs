@@ -102,6 +102,26 @@ public sealed class BatchingStreamTests
         }
     }
 
+    [Fact]
+    public async Task A_batch_ended_by_a_cancelled_stream_holds_back_nothing_after_it()
+    {
+        // A stream ending mid-batch ends it with its cancelled token: the close frame written next must still
+        // go out, after what the batch held, and the stream writes at once from then on.
+        var inner = new Recorder();
+        var stream = new BatchingStream(inner);
+        stream.BeginBatch();
+        await stream.WriteAsync("event"u8.ToArray());
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stream.EndBatchAsync(cancelled.Token));
+        Assert.Empty(inner.Writes);
+
+        await stream.WriteAsync("close"u8.ToArray());
+        Assert.Equal("eventclose", Encoding.ASCII.GetString(inner.ToArray()));
+        Assert.Equal(2, inner.Writes.Count);
+        Assert.Equal(2, stream.Writes);
+    }
+
     /// <summary>Counts the writes that reach the socket.</summary>
     private sealed class CountingStream(Stream inner) : Stream
     {
