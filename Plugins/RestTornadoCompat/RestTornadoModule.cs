@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 using SaltApi.Plugins.RestTornadoCompat.Config;
@@ -88,9 +89,7 @@ public sealed class RestTornadoModule : INetapiModule
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
         builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog);
         await using var web = builder.Build();
-        web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        using var app = new Saltnado(options, context.Client, context.Events, context.Logger, TimeProvider.System, context.MasterConfig.GetValueOrDefault("hash_type") as string, context.Stopping);
-        web.Run(app.InvokeAsync);
+        using var app = Use(web, options, context);
         await web.StartAsync(context.Stopping);
         if (context.Logger.IsEnabled(LogLevel.Information))
         {
@@ -100,6 +99,19 @@ public sealed class RestTornadoModule : INetapiModule
         await WaitForStopAsync(context.Stopping);
         using var drain = new CancellationTokenSource(context.StopTimeout);
         await web.StopAsync(drain.Token);
+    }
+
+    /// <summary>
+    /// saltnado on <paramref name="web"/>: WebSockets (their connection able to take one hand-off of events in one
+    /// write, so it is wrapped before <c>UseWebSockets</c>), then every request to <see cref="Saltnado"/>.
+    /// </summary>
+    internal static Saltnado Use(WebApplication web, TornadoOptions options, NetapiModuleContext context)
+    {
+        BatchingUpgradeFeature.Use(web);
+        web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        var app = new Saltnado(options, context.Client, context.Events, context.Logger, TimeProvider.System, context.MasterConfig.GetValueOrDefault("hash_type") as string, context.Stopping);
+        web.Run(app.InvokeAsync);
+        return app;
     }
 
     private static X509Certificate2 LoadCertificate(TornadoOptions options)

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
@@ -45,6 +46,7 @@ internal sealed partial class StreamHandlers
         }
 
         using var ws = await r.Ctx.WebSockets.AcceptWebSocketAsync();
+        var connection = (r.Ctx.Features.Get<IHttpUpgradeFeature>() as BatchingUpgradeFeature)?.Stream;
 
         // The client's messages are read until it goes; the events are sent until it goes, the token
         // expires or the daemon stops. Cancelling a pending receive aborts a WebSocket, so the close
@@ -53,7 +55,7 @@ internal sealed partial class StreamHandlers
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted, app.Stopping);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var receive = ReceiveAsync(ws, ready, reading.Token);
-        var pump = PumpAsync(ws, token, formatted, ready.Task, sending.Token);
+        var pump = PumpAsync(ws, connection, token, formatted, ready.Task, sending.Token);
         await Task.WhenAny(receive, pump);
         await sending.CancelAsync();
         await EndAsync(pump);
@@ -133,7 +135,7 @@ internal sealed partial class StreamHandlers
         }
     }
 
-    private async Task PumpAsync(WebSocket ws, SaltToken token, bool formatted, Task ready, CancellationToken ct)
+    private async Task PumpAsync(WebSocket ws, BatchingStream? connection, SaltToken token, bool formatted, Task ready, CancellationToken ct)
     {
         await ready.WaitAsync(ct);
         using var sub = app.Events.Subscribe();
@@ -146,29 +148,53 @@ internal sealed partial class StreamHandlers
             Grains(token, "*", "glob", ct);
         }
 
-        await foreach (var e in sub.Reader.ReadAllAsync(ct))
+        var reader = sub.Reader;
+        while (await reader.WaitToReadAsync(ct))
         {
-            // Deliberate difference: Salt streams on after the token expires; the stream ends with it.
-            if (token.Expire <= app.Tokens.Now)
+            // What is queued (the bus hands events over together) in one write to the connection, as
+            // rest_cherrypy's /ws: one message per event as Salt's handlers send them, the same frames.
+            connection?.BeginBatch();
+            try
             {
-                return;
-            }
+                for (var sent = 0; sent < 1024 && reader.TryRead(out var e); sent++)
+                {
+                    // Deliberate difference: Salt streams on after the token expires; the stream ends with it.
+                    if (token.Expire <= app.Tokens.Now)
+                    {
+                        return;
+                    }
 
-            if (info is null)
-            {
-                // The event's JSON as every subscriber shares it: serialized once, sent as is.
-                await ws.SendAsync(e.Utf8Json(), WebSocketMessageType.Text, true, ct);
-                continue;
-            }
+                    if (info is null)
+                    {
+                        // The event's JSON as every subscriber shares it: serialized once, sent as is.
+                        await ws.SendAsync(e.Utf8Json(), WebSocketMessageType.Text, true, ct);
+                        continue;
+                    }
 
-            foreach (var message in info.Process(e))
-            {
-                await ws.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, ct);
-            }
+                    foreach (var message in info.Process(e))
+                    {
+                        await ws.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, ct);
+                    }
 
-            if (info.GrainsTarget is { } tgt)
+                    if (info.GrainsTarget is { } tgt)
+                    {
+                        Grains(token, tgt, "list", ct);
+                    }
+                }
+            }
+            finally
             {
-                Grains(token, tgt, "list", ct);
+                try
+                {
+                    if (connection is not null)
+                    {
+                        await connection.EndBatchAsync(ct);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The connection is gone: the read loop ends the socket.
+                }
             }
         }
     }

@@ -1,21 +1,22 @@
 using System.Buffers;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http.Features;
 
-namespace SaltApi.Plugins.RestCherrypyCompat.Events;
+namespace SaltApi.Abstractions.Events;
 
 /// <summary>
-/// The connection under a <c>/ws</c> WebSocket, able to gather several messages into one write. ASP.NET's
-/// WebSocket writes each message to the connection at once, and Kestrel flushes and sends each write: 1,000
-/// streams at 1,000 events/s were a million socket sends a second. Between <see cref="BeginBatch"/> and
-/// <see cref="EndBatchAsync"/> the frames go into a pooled buffer (at most <see cref="MaxBatch"/> bytes, then
-/// written), and the batch is one write. The frames are the same bytes; only fewer, larger TCP segments carry them.
-/// Outside a batch (pings, pongs, close) every write goes through at once.
+/// The connection under an event WebSocket (rest_cherrypy's <c>/ws</c>, rest_tornado's <c>/all_events</c> and
+/// <c>/formatted_events</c>), able to gather several messages into one write. ASP.NET's WebSocket writes each message
+/// to the connection at once, and Kestrel flushes and sends each write: 1,000 streams at 1,000 events/s were a
+/// million socket sends a second. Between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/> the frames go into
+/// a pooled buffer (at most <see cref="MaxBatch"/> bytes, then written), and the batch is one write. The frames are
+/// the same bytes; only fewer, larger TCP segments carry them. Outside a batch (pings, pongs, close) every write goes
+/// through at once. A module gets it from <see cref="BatchingUpgradeFeature"/>.
 /// </summary>
-internal sealed class BatchingStream(Stream inner) : Stream
+public sealed class BatchingStream : Stream
 {
     /// <summary>The most bytes held before they are written, batch or not.</summary>
     internal const int MaxBatch = 64 * 1024;
+
+    private readonly Stream inner;
 
     // One write to the connection at a time (the WebSocket's own sends and the end of a batch).
     private readonly SemaphoreSlim writeLock = new(1, 1);
@@ -23,29 +24,45 @@ internal sealed class BatchingStream(Stream inner) : Stream
     private int pendingLength;
     private bool batching;
 
+    /// <summary>Wraps the upgraded connection <paramref name="inner"/>.</summary>
+    public BatchingStream(Stream inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        this.inner = inner;
+    }
+
     /// <summary>Writes of the connection so far (tests: a batch is one write).</summary>
     internal long Writes { get; private set; }
 
+    /// <inheritdoc/>
     public override bool CanRead => inner.CanRead;
 
+    /// <inheritdoc/>
     public override bool CanSeek => false;
 
+    /// <inheritdoc/>
     public override bool CanWrite => inner.CanWrite;
 
+    /// <inheritdoc/>
     public override long Length => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>From now on, the frames written are held until <see cref="EndBatchAsync"/>.</summary>
     public void BeginBatch() => Volatile.Write(ref batching, true);
 
-    /// <summary>Writes what the batch holds, in one write, and goes back to writing at once.</summary>
+    /// <summary>
+    /// Writes what the batch holds, in one write, and goes back to writing at once. The stream stops holding frames
+    /// even when this is cancelled (a stream ending mid-batch): what is held then goes out ahead of the next write,
+    /// so the close frame is never held back.
+    /// </summary>
     public async Task EndBatchAsync(CancellationToken cancellationToken)
     {
+        Volatile.Write(ref batching, false);
         await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Volatile.Write(ref batching, false);
             await WritePendingAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -54,6 +71,11 @@ internal sealed class BatchingStream(Stream inner) : Stream
         }
     }
 
+    // RS0027 (an optional parameter on an overload with fewer parameters) is about adding overloads to our own
+    // API: these two are Stream's own signatures, overridden as they are.
+#pragma warning disable RS0027
+
+    /// <inheritdoc/>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -104,25 +126,36 @@ internal sealed class BatchingStream(Stream inner) : Stream
         }
     }
 
+    /// <inheritdoc/>
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
+    /// <inheritdoc/>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+#pragma warning restore RS0027
 
+    /// <inheritdoc/>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
 
+    /// <inheritdoc/>
     public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 
+    /// <inheritdoc/>
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
+    /// <inheritdoc/>
     public override void Flush() => inner.Flush();
 
+    /// <inheritdoc/>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         // The lock and a held buffer are left to the collector: a send may still be waiting on them.
@@ -134,31 +167,10 @@ internal sealed class BatchingStream(Stream inner) : Stream
         base.Dispose(disposing);
     }
 
+    /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
     {
         await inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
-}
-
-/// <summary>The request's upgrade, handing out the connection as a <see cref="BatchingStream"/>.</summary>
-internal sealed class BatchingUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
-{
-    /// <summary>The connection once upgraded.</summary>
-    public BatchingStream? Stream { get; private set; }
-
-    public bool IsUpgradableRequest => inner.IsUpgradableRequest;
-
-    public async Task<Stream> UpgradeAsync() => Stream = new BatchingStream(await inner.UpgradeAsync().ConfigureAwait(false));
-
-    /// <summary>Before <c>UseWebSockets</c> (which takes the upgrade feature as the request comes in).</summary>
-    public static void Use(IApplicationBuilder app) => app.Use((ctx, next) =>
-    {
-        if (ctx.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
-        {
-            ctx.Features.Set<IHttpUpgradeFeature>(new BatchingUpgradeFeature(upgrade));
-        }
-
-        return next(ctx);
-    });
 }

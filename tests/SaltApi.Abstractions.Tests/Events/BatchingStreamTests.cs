@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.Abstractions.Events;
 
-namespace SaltApi.RestCherrypyCompat.Tests.Events;
+namespace SaltApi.Abstractions.Tests.Events;
 
 /// <summary>
-/// <c>/ws</c>: the events queued for a stream go to the connection in one write (one socket send), each still its
-/// own WebSocket message with the same bytes.
+/// Event WebSockets (rest_cherrypy's <c>/ws</c>, rest_tornado's <c>/all_events</c>): the events queued for a stream go
+/// to the connection in one write (one socket send), each still its own WebSocket message with the same bytes.
 /// </summary>
 public sealed class BatchingStreamTests
 {
@@ -100,6 +100,26 @@ public sealed class BatchingStreamTests
             Assert.Equal(WebSocketMessageType.Text, r.MessageType);
             Assert.Equal(t, Encoding.UTF8.GetString(buffer, 0, r.Count));
         }
+    }
+
+    [Fact]
+    public async Task A_batch_ended_by_a_cancelled_stream_holds_back_nothing_after_it()
+    {
+        // A stream ending mid-batch ends it with its cancelled token: the close frame written next must still
+        // go out, after what the batch held, and the stream writes at once from then on.
+        var inner = new Recorder();
+        var stream = new BatchingStream(inner);
+        stream.BeginBatch();
+        await stream.WriteAsync("event"u8.ToArray());
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stream.EndBatchAsync(cancelled.Token));
+        Assert.Empty(inner.Writes);
+
+        await stream.WriteAsync("close"u8.ToArray());
+        Assert.Equal("eventclose", Encoding.ASCII.GetString(inner.ToArray()));
+        Assert.Equal(2, inner.Writes.Count);
+        Assert.Equal(2, stream.Writes);
     }
 
     /// <summary>Counts the writes that reach the socket.</summary>
