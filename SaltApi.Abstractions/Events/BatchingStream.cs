@@ -16,6 +16,9 @@ public sealed class BatchingStream : Stream
     /// <summary>The most bytes held before they are written, batch or not.</summary>
     internal const int MaxBatch = 64 * 1024;
 
+    /// <summary>The first buffer a batch takes; it grows as the batch does.</summary>
+    internal const int InitialBatch = 4 * 1024;
+
     private readonly Stream inner;
 
     // One write to the connection at a time (the WebSocket's own sends and the end of a batch).
@@ -88,7 +91,7 @@ public sealed class BatchingStream : Stream
                     await WritePendingAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                pending ??= ArrayPool<byte>.Shared.Rent(MaxBatch);
+                Reserve(buffer.Length);
                 buffer.Span.CopyTo(pending.AsSpan(pendingLength));
                 pendingLength += buffer.Length;
                 return;
@@ -102,6 +105,27 @@ public sealed class BatchingStream : Stream
         {
             writeLock.Release();
         }
+    }
+
+    // Under writeLock: room for `more` bytes after what is held. The buffer starts small and doubles up to MaxBatch:
+    // a hand-off is mostly a few KB, and renting MaxBatch for each one, with 1,000 streams batching at once, outran
+    // the shared pool (it keeps a few arrays per size and core), so most rents were fresh 64 KB arrays.
+    private void Reserve(int more)
+    {
+        var need = pendingLength + more;
+        if (pending is { } held && held.Length >= need)
+        {
+            return;
+        }
+
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Min(MaxBatch, Math.Max(need, Math.Max(InitialBatch, (pending?.Length ?? 0) * 2))));
+        if (pending is { } old)
+        {
+            old.AsSpan(0, pendingLength).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(old);
+        }
+
+        pending = grown;
     }
 
     // Under writeLock.

@@ -49,6 +49,28 @@ public sealed class BatchingStreamTests
     }
 
     [Fact]
+    public async Task A_batch_that_outgrows_its_first_buffer_keeps_every_byte_in_order_in_one_write()
+    {
+        var inner = new Recorder();
+        var stream = new BatchingStream(inner);
+        var expected = new StringBuilder();
+        stream.BeginBatch();
+        // 3,000 small messages: ~29 KB, past the first buffer (InitialBatch) and three doublings.
+        for (var i = 0; i < 3000; i++)
+        {
+            var message = $"m{i:D5}|";
+            expected.Append(message);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(message));
+        }
+
+        Assert.True(expected.Length > 4 * BatchingStream.InitialBatch);
+        Assert.Empty(inner.Writes);
+        await stream.EndBatchAsync(CancellationToken.None);
+
+        Assert.Equal(expected.ToString(), Encoding.ASCII.GetString(Assert.Single(inner.Writes)));
+    }
+
+    [Fact]
     public async Task A_batch_never_holds_more_than_its_bound()
     {
         var inner = new Recorder();
