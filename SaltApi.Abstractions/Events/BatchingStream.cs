@@ -108,8 +108,7 @@ public sealed class BatchingStream : Stream
     }
 
     // Under writeLock: room for `more` bytes after what is held. The buffer starts small and doubles up to MaxBatch:
-    // a hand-off is mostly a few KB, and renting MaxBatch for each one, with 1,000 streams batching at once, outran
-    // the shared pool (it keeps a few arrays per size and core), so most rents were fresh 64 KB arrays.
+    // a hand-off is mostly a few KB, and 1,000 streams may be batching at once.
     private void Reserve(int more)
     {
         var need = pendingLength + more;
