@@ -15,46 +15,17 @@ command -v dotnet-trace >/dev/null || dotnet tool install -g dotnet-trace >/dev/
 [[ -f "$root/SaltApi.Host/bin/Release/net10.0/salt-api.dll" ]] || dotnet build "$root/SaltApi.Host" -c Release -v q -nologo >/dev/null
 dotnet build "$here/AllocTicks" -c Release -v q -nologo >/dev/null
 out=$(mktemp -d /tmp/saltapi-alloc-XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$root/bench/lib/daemon.sh"
 dir=$(mktemp -d /tmp/saltapi-alloc-d-XXXXXX)
 wsgi=$(free_port); cherry=$(free_port); ret=$(free_port)
-printf 'saltdev:saltdev\n' > "$dir/users"
-cat > "$dir/master" <<YAML
-interface: 127.0.0.1
-ret_port: $ret
-sock_dir: $dir/sock
-cachedir: $dir/cache
-timeout: 5
-gather_job_timeout: 5
-netapi_enable_clients: [local, local_async, runner, wheel]
-external_auth:
-  file:
-    ^filename: $dir/users
-    ^filetype: text
-    saltdev: ['.*', '@runner', '@wheel', '@jobs']
-embedded_master:
-  minions: 5
-  write_job_cache: false
-rest_wsgi:
-  port: $wsgi
-  thread_pool: 1200
-rest_cherrypy:
-  port: $cherry
-  host: 127.0.0.1
-  disable_ssl: true
-  thread_pool: 1200
-YAML
+write_master "$dir" "$wsgi" "$cherry" "$ret" 1200
 dotnet "$root"/SaltApi.Host/bin/Release/net10.0/salt-api.dll -c $dir -l warning > $out/daemon.log 2>&1 &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true; rm -rf $dir' EXIT
-for port in $wsgi $cherry; do for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done; done
-token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"saltdev","password":"saltdev","eauth":"file"}' "http://127.0.0.1:$cherry/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["token"])')
+wait_ports $wsgi $cherry
+token=$(salt_token $cherry)
 ping='[{"client":"local","tgt":"ms--0","fun":"test.ping","token":"'"$token"'"}]'
-cat > $dir/post.lua <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '$ping'
-LUA
+write_post_lua $dir/post.lua "$ping"
 if [[ $kind == get ]]; then w=(wrk -t2 -c$conns --latency http://127.0.0.1:$cherry/); 
 else w=(wrk -t2 -c$conns --latency -s $dir/post.lua http://127.0.0.1:$wsgi/); fi
 if [[ $kind == events ]]; then

@@ -34,36 +34,10 @@ if [[ ! -f "$dll" || -n "${REBUILD:-}" ]]; then
   dotnet build "$root/SaltApi.Host" -c "$CONFIGURATION" -v q -nologo >/dev/null
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$root/bench/lib/daemon.sh"
 dir="$(mktemp -d /tmp/saltapi-soak-XXXXXX)"
 wsgi=$(free_port); cherry=$(free_port); ret=$(free_port); master_cherry=$(free_port)
-printf 'saltdev:saltdev\n' > "$dir/users"
-cat > "$dir/master" <<YAML
-api_pidfile: $dir/salt-api.pid
-interface: 127.0.0.1
-ret_port: $ret
-sock_dir: $dir/sock
-cachedir: $dir/cache
-timeout: 5
-gather_job_timeout: 5
-netapi_enable_clients: [local, local_async, runner, wheel]
-external_auth:
-  file:
-    ^filename: $dir/users
-    ^filetype: text
-    saltdev: ['.*', '@runner', '@wheel', '@jobs']
-embedded_master:
-  minions: 5
-  write_job_cache: false
-rest_wsgi:
-  port: $wsgi
-  thread_pool: $THREAD_POOL
-rest_cherrypy:
-  port: $cherry
-  host: 127.0.0.1
-  disable_ssl: true
-  thread_pool: $THREAD_POOL
-YAML
+write_master "$dir" "$wsgi" "$cherry" "$ret" "$THREAD_POOL"
 
 pids=()
 cleanup() {
@@ -85,17 +59,15 @@ if [[ "$SPLIT" == 1 ]]; then
   sed -i -e "/^embedded_master:/,/^[^ ]/{/^embedded_master:/d;/^  /d}" "$dir/master"
   dotnet "$dll" -c "$dir/m" -l warning > "$dir/master.log" 2>&1 &
   master=$!
-  for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$master_cherry") 2>/dev/null && break; sleep 0.1; done
+  wait_ports "$master_cherry"
 fi
 dotnet "$dll" -c "$dir" -l warning > "$dir/daemon.log" 2>&1 &
 daemon=$!
-for port in "$wsgi" "$cherry"; do
-  for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-done
+wait_ports "$wsgi" "$cherry"
 rss() { awk '/VmRSS/ {print $2}' "/proc/${1:-$daemon}/status"; }
 
 # A Salt token: the session id of rest_cherrypy and the token of rest_wsgi lowstates.
-token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"saltdev","password":"saltdev","eauth":"file"}' "http://127.0.0.1:$cherry/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["token"])')
+token=$(salt_token "$cherry")
 ping='[{"client":"local","tgt":"ms--0","fun":"test.ping","token":"'"$token"'"}]'
 curl -sf -H 'Content-Type: application/json' -d "$ping" "http://127.0.0.1:$wsgi/" | grep -q '"ms--0": true'
 # Warm up, then the baseline.
@@ -121,11 +93,7 @@ for i in $(seq 1 "$SUBSCRIBERS"); do
 done
 sleep 2
 
-cat > "$dir/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '$ping'
-LUA
+write_post_lua "$dir/post.lua" "$ping"
 
 # 1,000 clients: 3/4 on the HTTP stack (GET /), 1/4 running local jobs through rest_wsgi, at once.
 get_conns=$(( CONNECTIONS * 3 / 4 )); post_conns=$(( CONNECTIONS - get_conns ))
