@@ -10,7 +10,7 @@ using SaltApi.Protocol.Msgpack;
 namespace SaltApi.EmbeddedMaster.Jobs;
 
 /// <summary>One job in the cache: its saved load, targeted minions and the returns in arrival order.</summary>
-internal sealed class Job(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions, Action<int>? counted = null)
+internal sealed class Job(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions, DateTime savedAt, Action<int>? counted = null)
 {
     public string Jid { get; } = jid;
 
@@ -24,7 +24,8 @@ internal sealed class Job(string jid, OrderedDictionary<string, object?> load, I
     /// <summary>The targeted minions (a copy of the list given, sized to fit).</summary>
     public IReadOnlyList<string> Minions { get; } = minions.ToArray();
 
-    public DateTime Started { get; } = Protocol.Jobs.Jid.ToTime(jid) ?? DateTime.UtcNow;
+    /// <summary>The time the jid names; for a jid that names none, the time the job was saved.</summary>
+    public DateTime Started { get; } = Protocol.Jobs.Jid.ToTime(jid) ?? savedAt;
 
     // Each return is kept packed (msgpack, the bus dialect: strings and bytes stay apart) and unpacked when read:
     // a return as a value tree took ~1 KB of heap, packed ~150 bytes, and the cache holds up to max_jobs jobs.
@@ -107,10 +108,13 @@ internal sealed class JobCache
     private long totalReturns;
     private int jobCount; // ConcurrentDictionary.Count takes every lock; this is read on every save
     private readonly ILogger log;
+    private readonly TimeProvider time;
     private readonly Action<int> countReturns; // one delegate for every job, not one per save
 
-    public JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, long maxReturns, bool writeToDisk, ILogger log)
+    /// <param name="time">The clock <c>keep_jobs</c> is counted on (jids name UTC times); the system clock when null.</param>
+    public JobCache(string cachedir, string hashType, double keepJobsHours, int maxJobs, long maxReturns, bool writeToDisk, ILogger log, TimeProvider? time = null)
     {
+        this.time = time ?? TimeProvider.System;
         this.maxReturns = maxReturns;
         this.cachedir = cachedir;
         this.hashType = hashType;
@@ -147,7 +151,7 @@ internal sealed class JobCache
     /// <summary>Saves a job's load (Salt's save_load), evicting the oldest when over the bounds.</summary>
     public Job Save(string jid, OrderedDictionary<string, object?> load, IReadOnlyList<string> minions)
     {
-        var job = new Job(jid, load, minions, countReturns);
+        var job = new Job(jid, load, minions, time.GetUtcNow().UtcDateTime, countReturns);
         if (jobs.TryAdd(jid, job))
         {
             Interlocked.Increment(ref jobCount);
@@ -175,7 +179,7 @@ internal sealed class JobCache
 
     private void Evict()
     {
-        var cutoff = keepJobsHours > 0 ? DateTime.UtcNow.AddHours(-keepJobsHours) : DateTime.MinValue;
+        var cutoff = keepJobsHours > 0 ? time.GetUtcNow().UtcDateTime.AddHours(-keepJobsHours) : DateTime.MinValue;
         while (order.TryPeek(out var oldest))
         {
             var job = Get(oldest);

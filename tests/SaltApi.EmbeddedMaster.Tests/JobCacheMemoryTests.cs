@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using SaltApi.EmbeddedMaster.Jobs;
 
 namespace SaltApi.EmbeddedMaster.Tests;
@@ -23,11 +24,18 @@ public sealed class JobCacheMemoryTests
         ["fun_args"] = new List<object?>(),
     };
 
+    // The cache counts keep_jobs on this clock: the jids below are kept whatever today's date is.
+    internal static readonly DateTimeOffset Noon = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Jids of consecutive microseconds from <paramref name="from"/>, as <c>Jid.New</c> makes them.</summary>
+    internal static List<string> Jids(DateTimeOffset from, int count) =>
+        Enumerable.Range(0, count).Select(i => from.UtcDateTime.AddTicks(i * 10L).ToString("yyyyMMddHHmmssffffff", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
     [Fact]
     public void Returns_read_back_as_they_were_added_in_arrival_order()
     {
-        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, 100, 1000, false, NullLogger.Instance);
-        var jid = "20261201120000000001";
+        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, 100, 1000, false, NullLogger.Instance, new FakeTimeProvider(Noon));
+        var jid = Jids(Noon, 1)[0];
         var job = cache.Save(jid, new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["fun"] = "test.ping" }, ["ms--1", "ms--0"]);
         var r1 = Return(jid, 1);
         r1["return"] = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["bytes"] = new byte[] { 0xff, 0 }, ["n"] = -3L, ["x"] = 1.5, ["s"] = "é", ["none"] = null };
@@ -53,25 +61,29 @@ public sealed class JobCacheMemoryTests
     {
         // 2,000 jobs × 5 minions kept in the cache; the heap measured after full collections.
         const int Jobs = 2000;
-        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, Jobs * 2, 10_000_000, false, NullLogger.Instance);
-        var jids = Enumerable.Range(0, Jobs).Select(i => "2026120112" + i.ToString("0000000000", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, Jobs * 2, 10_000_000, false, NullLogger.Instance, new FakeTimeProvider(Noon.AddMinutes(5)));
+        var jids = Jids(Noon, Jobs);
         var minions = new[] { "ms--0", "ms--1", "ms--2", "ms--3", "ms--4" };
         foreach (var jid in jids)
         {
             cache.Save(jid, new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["fun"] = "test.ping" }, minions);
         }
 
+        // Every job measured is kept: a cache that dropped them would measure nothing.
+        var jobs = jids.Select(jid => cache.Get(jid)).ToList();
+        Assert.All(jobs, Assert.NotNull);
+
         var before = GC.GetTotalMemory(forceFullCollection: true);
-        foreach (var jid in jids)
+        foreach (var (jid, job) in jids.Zip(jobs))
         {
-            var job = cache.Get(jid)!;
             for (var m = 0; m < minions.Length; m++)
             {
-                job.AddReturn(minions[m], Return(jid, m));
+                job!.AddReturn(minions[m], Return(jid, m));
             }
         }
 
         var after = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.Equal(Jobs * minions.Length, jids.Sum(jid => cache.Get(jid)?.ReturnCount ?? 0));
         var perReturn = (after - before) / (double)(Jobs * minions.Length);
         Assert.True(perReturn < 400, $"{perReturn:0} bytes of heap per kept return");
         GC.KeepAlive(cache);

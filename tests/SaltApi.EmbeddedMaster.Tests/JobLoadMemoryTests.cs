@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using SaltApi.EmbeddedMaster.Jobs;
 
 namespace SaltApi.EmbeddedMaster.Tests;
@@ -30,8 +31,8 @@ public sealed class JobLoadMemoryTests
     [Fact]
     public void A_saved_load_reads_back_as_it_was_saved_and_each_read_is_a_fresh_copy()
     {
-        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, 100, 1000, false, NullLogger.Instance);
-        var jid = "20261201120000000002";
+        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, 100, 1000, false, NullLogger.Instance, new FakeTimeProvider(JobCacheMemoryTests.Noon));
+        var jid = JobCacheMemoryTests.Jids(JobCacheMemoryTests.Noon, 1)[0];
         var load = Load(jid);
         load["arg"] = new List<object?> { 1L, 2.5, "é", new byte[] { 0xff }, null };
         var job = cache.Save(jid, load, ["ms--0"]);
@@ -54,9 +55,9 @@ public sealed class JobLoadMemoryTests
     {
         // 2,000 jobs kept in the cache; the heap measured after full collections. As a value tree a load took ~1,850 bytes, packed ~440.
         const int Jobs = 2000;
-        var jids = Enumerable.Range(0, Jobs).Select(i => "2026120113" + i.ToString("0000000000", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var jids = JobCacheMemoryTests.Jids(JobCacheMemoryTests.Noon, Jobs);
         var minions = new List<string> { "ms--0" };
-        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, Jobs * 2, 10_000_000, false, NullLogger.Instance);
+        var cache = new JobCache(Path.GetTempPath(), "sha256", 24, Jobs * 2, 10_000_000, false, NullLogger.Instance, new FakeTimeProvider(JobCacheMemoryTests.Noon.AddMinutes(5)));
         var before = GC.GetTotalMemory(forceFullCollection: true);
         foreach (var jid in jids)
         {
@@ -64,6 +65,8 @@ public sealed class JobLoadMemoryTests
         }
 
         var after = GC.GetTotalMemory(forceFullCollection: true);
+        // Every job measured is kept: a cache that dropped them would measure nothing.
+        Assert.All(jids, jid => Assert.NotNull(cache.Get(jid)));
         var perJob = (after - before) / (double)Jobs;
         Assert.True(perJob < 700, $"{perJob:0} bytes of heap per kept job");
         GC.KeepAlive(cache);
