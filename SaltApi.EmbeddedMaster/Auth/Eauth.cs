@@ -223,8 +223,11 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, User
 /// call costs one stat while the file's last write time and length are unchanged (it was the largest part
 /// of an eauth request). A changed file is read again at once.
 /// </summary>
-internal sealed class UsersFileCache
+/// <param name="time">The clock a file's write time is compared with; the system clock when null.</param>
+internal sealed class UsersFileCache(TimeProvider? time = null)
 {
+    private readonly TimeProvider time = time ?? TimeProvider.System;
+
     // File times come from the kernel's coarse clock (and some file systems keep whole seconds), so a file
     // rewritten twice within one tick with the same length would look unchanged: a file that changed this
     // recently before it was read is read again on the next call instead of being kept.
@@ -248,7 +251,7 @@ internal sealed class UsersFileCache
             return cached;
         }
 
-        var readAt = DateTime.UtcNow;
+        var readAt = time.GetUtcNow().UtcDateTime;
         var fresh = new Snapshot(path, written, length, File.ReadAllLines(path));
         if (written < readAt - Settle)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.EmbeddedMaster.Auth;
@@ -28,29 +29,40 @@ public sealed class EauthTests : IDisposable
     [Fact]
     public void The_users_file_is_kept_while_unchanged_and_read_again_at_once_when_it_changes()
     {
+        // Write times are set here and the cache's clock is put an hour after them, so that the outcome
+        // depends neither on today's date nor on how the file system's clock stands to this process's.
         var path = Path.Combine(dir, "users");
-        var old = DateTime.UtcNow.AddHours(-1);
         System.IO.File.WriteAllText(path, "alice:pw1\n");
+        var old = System.IO.File.GetLastWriteTimeUtc(path).AddHours(-1);
         System.IO.File.SetLastWriteTimeUtc(path, old);
-        var cache = new UsersFileCache();
+        var clock = new FakeTimeProvider(new DateTimeOffset(old.AddHours(1), TimeSpan.Zero));
+        var cache = new UsersFileCache(clock);
         var first = cache.Read(path)!;
         Assert.Same(first, cache.Read(path));
 
         // Same length, new write time: read again.
         System.IO.File.WriteAllText(path, "alice:pw2\n");
+        System.IO.File.SetLastWriteTimeUtc(path, old.AddMinutes(1));
         var second = cache.Read(path)!;
         Assert.NotSame(first, second);
         Assert.Equal(["alice:pw2"], second.Lines);
+        Assert.Same(second, cache.Read(path));
 
         // Same write time, new length: read again.
         System.IO.File.WriteAllText(path, "alice:pw33\n");
-        System.IO.File.SetLastWriteTimeUtc(path, old);
+        System.IO.File.SetLastWriteTimeUtc(path, old.AddMinutes(1));
         Assert.Equal(["alice:pw33"], cache.Read(path)!.Lines);
 
         // A file written just now is not kept (its time may not change on the next write): read on every call.
         System.IO.File.WriteAllText(path, "alice:pw4\n");
+        System.IO.File.SetLastWriteTimeUtc(path, clock.GetUtcNow().UtcDateTime.AddSeconds(-1));
         var recent = cache.Read(path)!;
         Assert.NotSame(recent, cache.Read(path));
+
+        // Once it has settled, it is kept.
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var settled = cache.Read(path)!;
+        Assert.Same(settled, cache.Read(path));
 
         System.IO.File.Delete(path);
         Assert.Null(cache.Read(path));
