@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.EmbeddedMaster.Auth;
+using SaltApi.Testing;
 using static SaltApi.EmbeddedMaster.Tests.MasterHarness;
 
 namespace SaltApi.EmbeddedMaster.Tests;
@@ -183,7 +184,7 @@ public sealed class EauthTests : IDisposable
 }
 
 /// <summary>Skipped (saying why) unless running as root with useradd and a PAM 'login' service: the test creates and deletes a throw-away OS user.</summary>
-public sealed class PamFactAttribute : FactAttribute
+public sealed class PamFactAttribute : RequiredFactAttribute
 {
     public PamFactAttribute()
     {
