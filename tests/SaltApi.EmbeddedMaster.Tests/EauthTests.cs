@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.EmbeddedMaster.Auth;
+using SaltApi.Testing;
 using static SaltApi.EmbeddedMaster.Tests.MasterHarness;
 
 namespace SaltApi.EmbeddedMaster.Tests;
@@ -195,7 +196,7 @@ public sealed class EauthTests : IDisposable
 }
 
 /// <summary>Skipped (saying why) unless running as root with useradd and a PAM 'login' service: the test creates and deletes a throw-away OS user.</summary>
-public sealed class PamFactAttribute : FactAttribute
+public sealed class PamFactAttribute : RequiredFactAttribute
 {
     public PamFactAttribute()
     {

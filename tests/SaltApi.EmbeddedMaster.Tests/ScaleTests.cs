@@ -4,7 +4,8 @@ using static SaltApi.EmbeddedMaster.Tests.MasterHarness;
 
 namespace SaltApi.EmbeddedMaster.Tests;
 
-/// <summary>10,000 simulated minions in one process; presence events.</summary>
+/// <summary>10,000 simulated minions in one process; presence events. Runs alone: the heap is measured process-wide.</summary>
+[Collection(nameof(HeapMeasured))]
 public sealed class ScaleTests(ITestOutputHelper output)
 {
     [Fact]

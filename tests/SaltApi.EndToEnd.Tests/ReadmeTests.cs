@@ -23,7 +23,7 @@ public partial class ReadmeTests
         await File.WriteAllTextAsync(Path.Combine(dir, "salt-master.yaml"), yaml);
         File.Copy(Path.Combine(TestData.RepoRoot, "salt-master.users"), Path.Combine(dir, "salt-master.users"));
 
-        await using var daemon = await Daemon.LaunchAsync(dir, dir, [], wsgi, cherrypy, ret, [wsgi]);
+        await using var daemon = await Daemon.LaunchAsync(dir, dir, ["-l", "info"], wsgi, cherrypy, ret, [wsgi]);
         var commands = CurlCommands().Matches(await File.ReadAllTextAsync(Path.Combine(TestData.RepoRoot, "README.md")))
             .Select(m => m.Groups["cmd"].Value.Replace("\\\n", " ", StringComparison.Ordinal).Replace("localhost:8001", $"localhost:{wsgi}", StringComparison.Ordinal))
             .Where(c => c.Contains($"localhost:{wsgi}", StringComparison.Ordinal))

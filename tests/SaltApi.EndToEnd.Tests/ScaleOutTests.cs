@@ -279,9 +279,33 @@ public sealed class ScaleOutTests(ScaleOutTests.Cluster cluster) : IClassFixture
         using var http = NewClient();
         var token = await LoginAsync(http, nginx.Cherrypy);
 
-        // Slow requests in flight: a 3 s runner job, through the balancer (round-robin: half reach the
+        // The shared master's bus, seen through the survivor: each slow request is in flight once its runner
+        // job has started (salt/run/<jid>/new).
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var sse = new Received();
+        using var eventsClient = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var eventsResponse = await eventsClient.GetAsync(new Uri(survivor.Cherrypy, "events?token=" + token), HttpCompletionOption.ResponseHeadersRead, stop.Token);
+        Assert.Equal(HttpStatusCode.OK, eventsResponse.StatusCode);
+        var sseTask = Task.Run(async () =>
+        {
+            try
+            {
+                using var reader = new StreamReader(await eventsResponse.Content.ReadAsStreamAsync(stop.Token));
+                while (await reader.ReadLineAsync(stop.Token) is { } line)
+                {
+                    sse.Add(line);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+            {
+            }
+        });
+        // The stream subscribes before it sends its preamble.
+        Assert.True(await sse.WaitAsync(l => l == "retry: 400", Limit), "no /events preamble: " + sse);
+
+        // Slow requests in flight: a 5 s runner job, through the balancer (round-robin: half reach the
         // victim) and directly on each daemon.
-        HttpContent Sleep() => Form(("client", "runner"), ("fun", "test.sleep"), ("s_time", "3"));
+        HttpContent Sleep() => Form(("client", "runner"), ("fun", "test.sleep"), ("s_time", "5"));
         async Task<(int Status, string Error, TimeSpan Took)> Outcome(Uri uri)
         {
             var watch = Stopwatch.StartNew();
@@ -299,8 +323,8 @@ public sealed class ScaleOutTests(ScaleOutTests.Cluster cluster) : IClassFixture
         var balanced = Enumerable.Range(0, 8).Select(_ => Outcome(nginx.Cherrypy)).ToArray();
         var onVictim = Enumerable.Range(0, 2).Select(_ => Outcome(victim.Cherrypy)).ToArray();
         var onSurvivor = Enumerable.Range(0, 2).Select(_ => Outcome(survivor.Cherrypy)).ToArray();
-        await Task.Delay(1000);
-        Assert.All(balanced.Concat(onVictim).Concat(onSurvivor), t => Assert.False(t.IsCompleted, "a 3 s request finished within 1 s"));
+        Assert.True(await sse.WaitCountAsync(l => l.StartsWith("tag: salt/run/", StringComparison.Ordinal) && l.EndsWith("/new", StringComparison.Ordinal), 12, Limit), "the 12 runner jobs did not all start: " + sse);
+        Assert.All(balanced.Concat(onVictim).Concat(onSurvivor), t => Assert.False(t.IsCompleted, "a 5 s request finished before the kill"));
 
         victim.Signal(9);
         Assert.True(await victim.WaitForExitAsync(TimeSpan.FromSeconds(5)), "SIGKILL did not end the daemon");
@@ -333,6 +357,9 @@ public sealed class ScaleOutTests(ScaleOutTests.Cluster cluster) : IClassFixture
             Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(http, HttpMethod.Post, new Uri(nginx.Cherrypy, "minions"), token, Form(("tgt", "ms--0"), ("fun", "test.ping")))).Status);
             Assert.Equal(HttpStatusCode.OK, (await WsgiAsync(http, nginx.Wsgi, token)).Status);
         }
+
+        await stop.CancelAsync();
+        await sseTask.WaitAsync(Limit);
     }
 
     /// <summary>Lines or messages from a stream, with a bounded wait for one that matches.</summary>
@@ -362,6 +389,30 @@ public sealed class ScaleOutTests(ScaleOutTests.Cluster cluster) : IClassFixture
                 lock (items)
                 {
                     if (items.Any(match))
+                    {
+                        return true;
+                    }
+                }
+
+                var left = limit - watch.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+
+                await added.WaitAsync(left > TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : left);
+            }
+        }
+
+        /// <summary>Waits until <paramref name="count"/> items match.</summary>
+        public async Task<bool> WaitCountAsync(Func<string, bool> match, int count, TimeSpan limit)
+        {
+            var watch = Stopwatch.StartNew();
+            while (true)
+            {
+                lock (items)
+                {
+                    if (items.Count(match) >= count)
                     {
                         return true;
                     }

@@ -36,29 +36,31 @@ public sealed class FuzzProperties
     // Bounded for CI: about a second per property on two cores.
     private const int Tests = 1500;
 
+    public FuzzProperties(Xunit.Abstractions.ITestOutputHelper output) => output.WriteLine(FuzzSeed.Again);
+
     private static void Check(string target, FuzzInput input)
     {
         var error = Targets.Run(target, input.Bytes, input.Split);
-        Assert.True(error is null, $"{target}: {error}");
+        Assert.True(error is null, $"{target}: {error} ({FuzzSeed.Again})");
     }
 
-    [Property(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
+    [FuzzProperty(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
     public void Msgpack_deserialize_throws_only_protocol_errors_and_round_trips(FuzzInput input) => Check("msgpack", input);
 
-    [Property(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
+    [FuzzProperty(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
     public void Clear_reply_decode_throws_only_protocol_errors(FuzzInput input) => Check("reply", input);
 
-    [Property(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
+    [FuzzProperty(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
     public void Event_frame_decode_throws_only_protocol_errors(FuzzInput input) => Check("frame", input);
 
-    [Property(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
+    [FuzzProperty(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
     public void Event_stream_read_whole_or_in_pieces_agrees_and_throws_only_protocol_errors(FuzzInput input) => Check("stream", input);
 
-    [Property(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
+    [FuzzProperty(MaxTest = Tests, Arbitrary = [typeof(FuzzArbitraries)])]
     public void Json_parse_throws_only_json_errors_and_round_trips(FuzzInput input) => Check("json", input);
 
     // The capture's frames, unmutated, split anywhere: every event comes out, in order, as when read whole.
-    [Property(MaxTest = 500)]
+    [FuzzProperty(MaxTest = 500)]
     public void Valid_bus_stream_split_anywhere_yields_every_event(int split)
     {
         Assert.Null(Targets.Run("stream", Seeds.BusStream, split));

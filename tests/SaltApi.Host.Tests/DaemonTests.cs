@@ -9,6 +9,16 @@ public sealed class DaemonTests
     private static Task<Daemon> LaunchAsync(string dir, int[] ports, params string[] extraArgs) =>
         Daemon.LaunchAsync(dir, dir, ["-c", dir, "-l", "info", .. extraArgs], ports.FirstOrDefault(), 0, 0, ports);
 
+    private static async Task UntilAsync(Func<bool> condition, Daemon daemon)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"not seen in {sw.Elapsed}:\n{daemon.Output}");
+            await Task.Delay(20);
+        }
+    }
+
     [Fact]
     public async Task Help_version_and_versions_report()
     {
@@ -137,7 +147,8 @@ public sealed class DaemonTests
 
             // SIGTERM during a slow request: the request completes, then the daemon exits 0 and removes its pidfile.
             var slow = daemon.Http.GetAsync(new Uri($"http://127.0.0.1:{probe}/slow?ms=2500"));
-            await Task.Delay(1000);
+            await UntilAsync(() => daemon.Output.Contains("version_probe: /slow?ms=2500 started", StringComparison.Ordinal), daemon);
+            Assert.False(slow.IsCompleted, "the slow request ended before SIGTERM was sent");
             daemon.Signal();
             using var slowResponse = await slow;
             Assert.Equal(HttpStatusCode.OK, slowResponse.StatusCode);
@@ -165,24 +176,18 @@ public sealed class DaemonTests
         var log = Path.Combine(dir, "api.log");
         Assert.Contains("The salt-api is starting up", File.ReadAllText(log));
         File.Move(log, log + ".1");
+        // One SIGHUP: LaunchAsync waited for rest_wsgi's "listening" line, and the daemon installs its signal
+        // handlers before it starts any module, so this one cannot arrive before the handler.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
         daemon.Signal(1);
-        // The runtime hands SIGHUP to the daemon's thread pool, and signals of one kind do not queue: on a loaded
-        // machine the first may be merged with a pending one. Send it again every 5 s; one reopen is what counts.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        var resend = DateTime.UtcNow.AddSeconds(5);
-        var sent = 1;
-        while (!File.Exists(log) && DateTime.UtcNow < deadline)
+        while (!(File.Exists(log) && daemon.Output.Contains($"Received SIGHUP: reopened log file {log}", StringComparison.Ordinal)) && sw.Elapsed < TimeSpan.FromSeconds(60))
         {
-            await Task.Delay(50);
-            if (DateTime.UtcNow >= resend && !File.Exists(log))
-            {
-                daemon.Signal(1);
-                sent++;
-                resend = DateTime.UtcNow.AddSeconds(5);
-            }
+            await Task.Delay(20);
         }
 
-        Assert.True(File.Exists(log), $"no reopen after {sent} SIGHUP(s):\n{daemon.Output}");
+        Assert.True(File.Exists(log), $"no reopen within {sw.Elapsed} of one SIGHUP:\n{daemon.Output}");
+        Assert.Contains($"Received SIGHUP: reopened log file {log}", daemon.Output, StringComparison.Ordinal);
+        Assert.Contains("Received SIGHUP: reopened log file", File.ReadAllText(log), StringComparison.Ordinal);
         Assert.False(daemon.HasExited);
         daemon.Signal(2);
         Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
@@ -197,9 +202,24 @@ public sealed class DaemonTests
         // The harness's config: embedded master with ms--0 ... ms--4, rest_wsgi (rest_cherrypy may have no plugin here).
         await using var daemon = await Daemon.StartAsync(waitForPorts: []);
         await daemon.WaitForPortAsync(daemon.WsgiPort, TimeSpan.FromSeconds(60));
-        var body = $$"""[{"client": "local", "tgt": "ms--0", "fun": "test.sleep", "arg": [3], "username": "saltdev", "password": "{{Daemon.Password}}", "eauth": "file"}]""";
+        var body = $$"""[{"client": "local", "tgt": "ms--0", "fun": "test.sleep", "arg": [5], "username": "saltdev", "password": "{{Daemon.Password}}", "eauth": "file"}]""";
         var call = daemon.Http.PostAsync(daemon.Wsgi, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
-        await Task.Delay(1500);
+        // The call is in the master once jobs.active lists it; then SIGTERM, while it still sleeps.
+        var active = $$"""[{"client": "runner", "fun": "jobs.active", "username": "saltdev", "password": "{{Daemon.Password}}", "eauth": "file"}]""";
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var jobs = await daemon.Http.PostAsync(daemon.Wsgi, new StringContent(active, System.Text.Encoding.UTF8, "application/json"));
+            if ((await jobs.Content.ReadAsStringAsync()).Contains("test.sleep", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30) && !call.IsCompleted, $"the call never showed in jobs.active:\n{daemon.Output}");
+            await Task.Delay(50);
+        }
+
+        Assert.False(call.IsCompleted, "the call ended before SIGTERM was sent");
         daemon.Signal();
         using var response = await call;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

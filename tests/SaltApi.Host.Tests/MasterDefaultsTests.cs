@@ -17,9 +17,19 @@ public sealed class MasterDefaultsTests : IDisposable
     }
 
     [Fact]
-    public void Binding_nothing_gives_the_defaults()
+    public void Binding_nothing_gives_salts_defaults()
     {
-        Assert.Equal(MasterConfig.Defaults, MasterConfig.From(new Dictionary<string, object?>()));
+        // Salt 3006's DEFAULT_MASTER_OPTS (salt/config/__init__.py) on Linux (SOCK_DIR /var/run/salt, CACHE_DIR
+        // /var/cache/salt, ipc_mode "ipc"), written here rather than read from MasterConfig.Defaults, which
+        // From falls back to.
+        var bound = MasterConfig.From(new Dictionary<string, object?>());
+        Assert.Equal(
+            ("0.0.0.0", 4506, "/var/run/salt/master", "/var/cache/salt/master", "ipc", 4512, 4513, "zeromq", 5, 10, 300.0, 43200.0, "sha256", 24.0, 1048576, "", 5.0, false, false, false),
+            (bound.Interface, bound.RetPort, bound.SockDir, bound.CacheDir, bound.IpcMode, bound.TcpMasterPubPort, bound.TcpMasterPullPort, bound.Transport, bound.Timeout, bound.GatherJobTimeout, bound.RestTimeout, bound.TokenExpire, bound.HashType, bound.KeepJobs, bound.MaxEventSize, bound.ExtJobCache, bound.SyndicWait, bound.OrderMasters, bound.NetapiAllowRawShell, bound.DetectMode));
+        Assert.Empty(bound.NetapiEnableClients);
+        Assert.Empty(bound.ExternalAuth);
+        Assert.Empty(bound.Nodegroups);
+        Assert.Equal("tcp://127.0.0.1:4506", bound.MasterUri);
     }
 
     [Fact]

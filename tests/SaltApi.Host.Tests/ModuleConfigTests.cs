@@ -18,42 +18,76 @@ public class ModuleConfigTests
     [Fact]
     public async Task A_bad_rest_wsgi_port_is_one_error_naming_key_and_file_and_rest_cherrypy_still_serves()
     {
-        await using var daemon = await Daemon.StartAsync(
-            configure: dir => Rewrite(dir, WsgiPort(), "rest_wsgi:\n  port: banana"),
-            waitForPorts: []);
-        await daemon.WaitForPortAsync(daemon.CherrypyPort, TimeSpan.FromSeconds(60));
-        using (var response = await daemon.Http.GetAsync(daemon.Cherrypy))
+        var plugins = TestPlugins.Folder("CrashingModule");
+        try
         {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var daemon = await Daemon.StartAsync(
+                extraYaml: Crashing(plugins),
+                configure: dir => Rewrite(dir, WsgiPort(), "rest_wsgi:\n  port: banana"),
+                waitForPorts: []);
+            await daemon.WaitForPortAsync(daemon.CherrypyPort, TimeSpan.FromSeconds(60));
+            using (var response = await daemon.Http.GetAsync(daemon.Cherrypy))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            var output = await AfterTwoRestartsAsync(daemon);
+            var errors = output.Split('\n').Where(l => l.Contains("rest_wsgi", StringComparison.Ordinal) && l.StartsWith("[ERROR", StringComparison.Ordinal)).ToList();
+            var error = Assert.Single(errors);
+            Assert.Contains("Not loading 'rest_wsgi': invalid option: rest_wsgi.port: expected a TCP port (0-65535), not 'banana'", error, StringComparison.Ordinal);
+            Assert.Contains($"({Path.Combine(daemon.Dir, "master")}, line ", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("Restarting netapi module 'rest_wsgi'", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Starting netapi module 'rest_wsgi'", output, StringComparison.Ordinal);
+            Assert.False(daemon.HasExited);
+        }
+        finally
+        {
+            Directory.Delete(plugins, recursive: true);
+        }
+    }
+
+    /// <summary>The test plugin that throws at every start, as a module of the daemon's config.</summary>
+    private static string Crashing(string plugins) => $"netapi_plugin_dirs: [{plugins}]\ncrashing_module:\n  marker: {plugins}/crashes\n";
+
+    /// <summary>
+    /// The control for "no restart loop": waits until the crashing module beside the refused one has been
+    /// restarted twice by the same supervisor (after 1 s, then 2 s), then returns the daemon's output.
+    /// </summary>
+    private static async Task<string> AfterTwoRestartsAsync(Daemon daemon)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (Regex.Count(daemon.Output, "Starting netapi module 'crashing_module'") < 3)
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), $"the crashing module was not restarted twice:\n{daemon.Output}");
+            await Task.Delay(50);
         }
 
-        // Long enough for a restart loop (1 s backoff, then 2 s) to show.
-        await Task.Delay(TimeSpan.FromSeconds(4));
-        var output = daemon.Output;
-        var errors = output.Split('\n').Where(l => l.Contains("rest_wsgi", StringComparison.Ordinal) && l.StartsWith("[ERROR", StringComparison.Ordinal)).ToList();
-        var error = Assert.Single(errors);
-        Assert.Contains("Not loading 'rest_wsgi': invalid option: rest_wsgi.port: expected a TCP port (0-65535), not 'banana'", error, StringComparison.Ordinal);
-        Assert.Contains($"({Path.Combine(daemon.Dir, "master")}, line ", error, StringComparison.Ordinal);
-        Assert.DoesNotContain("Restarting netapi module", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("Starting netapi module 'rest_wsgi'", output, StringComparison.Ordinal);
-        Assert.False(daemon.HasExited);
+        return daemon.Output;
     }
+
 
     [Fact]
     public async Task Every_bad_rest_cherrypy_option_is_on_one_line_and_rest_wsgi_still_serves()
     {
-        await using var daemon = await Daemon.StartAsync(
-            extraYaml: "",
-            configure: dir => Rewrite(dir, new Regex("  disable_ssl: true"), "  disable_ssl: true\n  thread_pool: many\n  ssl_min_version: '1.1'"),
-            waitForPorts: []);
-        await daemon.WaitForPortAsync(daemon.WsgiPort, TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        var output = daemon.Output;
-        var error = Assert.Single(output.Split('\n'), l => l.Contains("Not loading 'rest_cherrypy'", StringComparison.Ordinal));
-        Assert.Contains("invalid options: rest_cherrypy.ssl_min_version: must be 1.2 or 1.3, not '1.1'", error, StringComparison.Ordinal);
-        Assert.Contains("rest_cherrypy.thread_pool: expected an integer, not 'many'", error, StringComparison.Ordinal);
-        Assert.Contains($"({Path.Combine(daemon.Dir, "master")}, line ", error, StringComparison.Ordinal);
-        Assert.DoesNotContain("Restarting netapi module", output, StringComparison.Ordinal);
+        var plugins = TestPlugins.Folder("CrashingModule");
+        try
+        {
+            await using var daemon = await Daemon.StartAsync(
+                extraYaml: Crashing(plugins),
+                configure: dir => Rewrite(dir, new Regex("  disable_ssl: true"), "  disable_ssl: true\n  thread_pool: many\n  ssl_min_version: '1.1'"),
+                waitForPorts: []);
+            await daemon.WaitForPortAsync(daemon.WsgiPort, TimeSpan.FromSeconds(60));
+            var output = await AfterTwoRestartsAsync(daemon);
+            var error = Assert.Single(output.Split('\n'), l => l.Contains("Not loading 'rest_cherrypy'", StringComparison.Ordinal));
+            Assert.Contains("invalid options: rest_cherrypy.ssl_min_version: must be 1.2 or 1.3, not '1.1'", error, StringComparison.Ordinal);
+            Assert.Contains("rest_cherrypy.thread_pool: expected an integer, not 'many'", error, StringComparison.Ordinal);
+            Assert.Contains($"({Path.Combine(daemon.Dir, "master")}, line ", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("Restarting netapi module 'rest_cherrypy'", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(plugins, recursive: true);
+        }
     }
 
     [Fact]
@@ -73,17 +107,24 @@ public class ModuleConfigTests
     public async Task A_module_refusing_its_options_while_running_is_not_restarted()
     {
         BadOptions.Starts = 0;
-        var modules = new List<EnabledModule> { new(new NetapiModuleType("T", "t.dll", "1", typeof(BadOptions), "bad_options"), new Dictionary<string, object?>()) };
+        Crashes.Starts = 0;
+        var modules = new List<EnabledModule>
+        {
+            new(new NetapiModuleType("T", "t.dll", "1", typeof(BadOptions), "bad_options"), new Dictionary<string, object?>()),
+            new(new NetapiModuleType("T", "t.dll", "1", typeof(Crashes), "crashes"), new Dictionary<string, object?>()),
+        };
         await using var supervisor = new ModuleSupervisor(modules, new Dictionary<string, object?>(), new NoClient(), new NoEvents(), NullLoggerFactory.Instance, Fast);
         supervisor.Start();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (Volatile.Read(ref BadOptions.Starts) < 1 && DateTime.UtcNow < deadline)
+
+        // The control: a crashing module beside it restarts every 10-40 ms with these options; once it has been
+        // restarted five times, a restart of the refusing one would have shown too.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref Crashes.Starts) < 6)
         {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"the crashing module started {Crashes.Starts} times");
             await Task.Delay(10);
         }
 
-        // A crashing module restarts every 10-40 ms with these options; this one must not.
-        await Task.Delay(500);
         Assert.Equal(1, Volatile.Read(ref BadOptions.Starts));
         await supervisor.StopAsync();
     }
@@ -120,6 +161,19 @@ public class ModuleConfigTests
         {
             Interlocked.Increment(ref Starts);
             throw new NetapiConfigException("bad_options.port", "expected a TCP port");
+        }
+    }
+
+    public sealed class Crashes : INetapiModule
+    {
+        internal static int Starts;
+
+        public string ConfigKey => "crashes";
+
+        public Task RunAsync(NetapiModuleContext context)
+        {
+            Interlocked.Increment(ref Starts);
+            throw new InvalidOperationException("crashes always fails to start");
         }
     }
 

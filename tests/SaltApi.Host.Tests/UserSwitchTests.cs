@@ -8,7 +8,7 @@ namespace SaltApi.Host.Tests;
 
 /// <summary>Runs only as root, on Linux: switching users needs both (skipped, saying so, elsewhere).</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed partial class RootFactAttribute : FactAttribute
+public sealed partial class RootFactAttribute : RequiredFactAttribute
 {
     public RootFactAttribute()
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace SaltApi.Testing;
 
@@ -109,11 +109,11 @@ public sealed partial class Daemon : IAsyncDisposable
         {extraYaml}
         """;
 
-    /// <summary>Starts the daemon and waits until both HTTP modules accept connections.</summary>
+    /// <summary>Starts the daemon and waits until both HTTP modules say they listen.</summary>
     /// <param name="extraYaml">YAML appended to the test config.</param>
     /// <param name="configure">Called with the folder before start, to add files (master.d/*.conf, ...).</param>
     /// <param name="args">Extra command-line arguments.</param>
-    /// <param name="waitForPorts">Ports that must accept connections before this returns; default both modules.</param>
+    /// <param name="waitForPorts">Ports the daemon must say it listens on before this returns; default both modules.</param>
     public static async Task<Daemon> StartAsync(string extraYaml = "", Action<string>? configure = null, string[]? args = null, int[]? waitForPorts = null)
     {
         // Another process may bind a chosen port before the daemon does: start again on new ports.
@@ -182,31 +182,40 @@ public sealed partial class Daemon : IAsyncDisposable
         return daemon;
     }
 
-    /// <summary>Waits until something accepts TCP connections on the loopback port.</summary>
+    /// <summary>
+    /// Waits for the daemon's own line saying it listens on <paramref name="port"/> ("rest_wsgi listening on
+    /// 127.0.0.1:N", "rest_cherrypy listening on http://127.0.0.1:N", "embedded master listening on
+    /// tcp://127.0.0.1:N, ..."): each is logged once the socket is bound, at info level (start the daemon with
+    /// <c>-l info</c>). Unlike a probe connection, another process listening on the port cannot pass for it.
+    /// </summary>
     public async Task WaitForPortAsync(int port, TimeSpan limit)
     {
+        var listening = new Regex($@"listening on \S*:{port}(?![0-9])", RegexOptions.CultureInvariant);
         var deadline = DateTime.UtcNow + limit;
+        var seen = 0;
         while (true)
         {
-            if (process.HasExited)
+            // Read the exit state first: a line written before the exit is then in the output.
+            var exited = process.HasExited;
+            var text = Output;
+            var from = Math.Max(0, seen - 200);
+            if (listening.IsMatch(text.AsSpan(from)))
             {
-                throw new InvalidOperationException($"the daemon exited with {process.ExitCode}:\n{Output}");
-            }
-
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
                 return;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
+
+            seen = text.Length;
+            if (exited)
             {
-                await Task.Delay(50);
+                throw new InvalidOperationException($"the daemon exited with {process.ExitCode}:\n{text}");
             }
-            catch (SocketException e)
+
+            if (DateTime.UtcNow >= deadline)
             {
-                throw new TimeoutException($"port {port} did not open in {limit}:\n{Output}", e);
+                throw new TimeoutException($"no 'listening on ...:{port}' line from the daemon in {limit} (is it started with -l info?):\n{text}");
             }
+
+            await Task.Delay(50);
         }
     }
 

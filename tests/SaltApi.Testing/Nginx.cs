@@ -237,7 +237,7 @@ public sealed partial class Nginx : IAsyncDisposable
 /// A fact that needs nginx (Debian's nginx-light): skipped, saying so, when it is not installed. Looks in
 /// /usr/sbin as well as on the PATH, where Debian puts it.
 /// </summary>
-public sealed class NginxFactAttribute : Xunit.FactAttribute
+public sealed class NginxFactAttribute : RequiredFactAttribute
 {
     public NginxFactAttribute()
     {

@@ -1,12 +1,10 @@
-using Xunit;
-
 namespace SaltApi.Testing;
 
 /// <summary>
 /// A fact that needs a program from the system: skipped, naming the program and its Debian package,
-/// when the program is not on the PATH (never silently passed).
+/// when the program is not on the PATH (never silently passed); a failure in CI (<see cref="Requirement"/>).
 /// </summary>
-public sealed class ToolFactAttribute : FactAttribute
+public sealed class ToolFactAttribute : RequiredFactAttribute
 {
     public ToolFactAttribute(string tool, string package)
     {
@@ -22,4 +20,16 @@ public sealed class ToolFactAttribute : FactAttribute
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, tool))
             .FirstOrDefault(File.Exists);
+}
+
+/// <summary>A theory that needs a program from the system, as <see cref="ToolFactAttribute"/>.</summary>
+public sealed class ToolTheoryAttribute : RequiredTheoryAttribute
+{
+    public ToolTheoryAttribute(string tool, string package)
+    {
+        if (ToolFactAttribute.Find(tool) is null)
+        {
+            Skip = $"{tool} is not installed (apt-get install {package})";
+        }
+    }
 }

@@ -83,7 +83,7 @@ public sealed class LibzmqDeviceTests
 }
 
 /// <summary>Skips a theory when python3 or its zmq module (Debian's python3-zmq) is missing.</summary>
-public sealed class LibzmqTheoryAttribute : TheoryAttribute
+public sealed class LibzmqTheoryAttribute : RequiredTheoryAttribute
 {
     public LibzmqTheoryAttribute()
     {

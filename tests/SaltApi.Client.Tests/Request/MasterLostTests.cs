@@ -39,8 +39,9 @@ public sealed class MasterLostTests
     [InlineData("req")]
     public async Task Requests_in_flight_fail_at_once_when_the_masters_connection_drops_and_none_is_sent_again(string socket)
     {
-        var peer = new RouterPeer((_, _) => false);
-        var port = peer.Port;
+        // A port from below the ephemeral range: another test's outgoing connection cannot take it while the master is away.
+        var port = FreePort.Next();
+        var peer = new RouterPeer((_, _) => false, port);
         using var channel = new RequestChannel(Options(port, socket, threads: 2), NullLogger.Instance);
         var calls = Enumerable.Range(0, 16).Select(i => channel.SendAsync(Ping(i), TimeSpan.FromSeconds(30), 3, CancellationToken.None)).ToList();
         await UntilAsync(() => peer.Received.Count == 16);
@@ -52,16 +53,25 @@ public sealed class MasterLostTests
             await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
         }
 
-        // Not the 30 s request timeout: the drop is seen within a sweep or two.
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+        // Not the 30 s request timeout: the drop is seen within a sweep or two (a bound a loaded machine keeps).
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
 
-        // The master is back on its port: none of the 16 reaches it again, and a new request is served.
+        // The master is back on its port: new requests are served, and none of the 16 reaches it again.
         using var again = new RouterPeer((_, _) => true, port);
-        await Task.Delay(1000);
-        Assert.Empty(again.Received);
-        var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(99), TimeSpan.FromSeconds(10), 3, CancellationToken.None))!;
-        Assert.Equal(99L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
-        Assert.Equal([99L], again.Received.Select(r => (long)r.Load["n"]!));
+        await ServedOnEveryThreadAsync(channel, again, 100);
+    }
+
+    /// <summary>
+    /// Sends 16 requests from <paramref name="first"/> on and waits for every reply: each request thread sends
+    /// some of them, in order after anything it queued before. The master then has received exactly these, so a
+    /// request sent again after a drop shows here without a sleep.
+    /// </summary>
+    private static async Task ServedOnEveryThreadAsync(RequestChannel channel, RouterPeer peer, int first)
+    {
+        var sent = Enumerable.Range(first, 16).Select(i => (long)i).ToList();
+        var replies = await Task.WhenAll(sent.Select(n => channel.SendAsync(Ping((int)n), TimeSpan.FromSeconds(10), 3, CancellationToken.None))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(sent, replies.Select(r => (long)((OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)r!)["load"]!)["n"]!));
+        Assert.Equal(sent, peer.Received.Select(r => (long)r.Load["n"]!).Order());
     }
 
     [Theory]
@@ -69,14 +79,18 @@ public sealed class MasterLostTests
     [InlineData("req")]
     public async Task A_request_that_reached_the_master_is_not_sent_again_after_its_timeout(string socket)
     {
-        using var peer = new RouterPeer((_, _) => false);
+        var answer = false;
+        using var peer = new RouterPeer((_, _) => Volatile.Read(ref answer));
         using var channel = new RequestChannel(Options(peer.Port, socket), NullLogger.Instance);
 
         await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
 
-        // One attempt, not three: a publish sent again would run twice.
-        await Task.Delay(1000);
-        Assert.Single(peer.Received);
+        // One attempt, not three: a publish sent again would run twice. The later requests are answered, and
+        // each thread sends them after anything it still had queued.
+        Volatile.Write(ref answer, true);
+        var sent = Enumerable.Range(100, 16).Select(i => (long)i).ToList();
+        await Task.WhenAll(sent.Select(n => channel.SendAsync(Ping((int)n), TimeSpan.FromSeconds(10), 3, CancellationToken.None))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal([1L, .. sent], peer.Received.Select(r => (long)r.Load["n"]!).Order());
     }
 
     [Theory]
@@ -121,7 +135,8 @@ public sealed class MasterLostTests
             await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
         }
 
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+        // Seen at once, not after the 30 s request timeout: a bound that a loaded machine keeps, far below it.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
         var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(100), TimeSpan.FromSeconds(10), 1, CancellationToken.None))!;
         Assert.Equal(100L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
         Assert.Equal(9, peer.Received.Count);
@@ -149,7 +164,8 @@ public sealed class MasterLostTests
         var sw = Stopwatch.StartNew();
         peer.Dispose();
         await UntilAsync(() => Volatile.Read(ref lost) > 0);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+        // At once (a bound a loaded machine keeps), not after a reconnect loop gives up.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
         await Task.Delay(500);
         Assert.Equal(1, Volatile.Read(ref lost));
     }

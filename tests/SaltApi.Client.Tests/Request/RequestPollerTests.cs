@@ -85,7 +85,8 @@ public sealed class RequestPollerTests
             await Assert.ThrowsAsync<MasterGoneException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
         }
 
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+        // Seen at once, not after the 30 s request timeout: a bound that a loaded machine keeps, far below it.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
     }
 }
 

@@ -126,8 +126,9 @@ public sealed class AuthTableTests(AuthFixture fixture) : IClassFixture<AuthFixt
         Assert.All(results, r => Assert.True(r.response.Status == 200, report));
     }
 
-    // CVE-2021-25281: wheel_async ran wheel functions without credentials. Whatever the answer, a
-    // refused caller must not be able to reject a minion's key.
+    // CVE-2021-25281: wheel_async ran wheel functions without credentials. The attack is refused with
+    // Salt's 401 on both ways in, and the key it aims at stays accepted, while the same request with good
+    // credentials rejects a key of its own (the control: the attack could have taken effect, and would show).
     [Theory]
     [InlineData("")]
     [InlineData(", \"eauth\": \"file\", \"username\": \"saltdev\", \"password\": \"Wr0ng-Pa55-6d2e7a\"")]
@@ -135,16 +136,53 @@ public sealed class AuthTableTests(AuthFixture fixture) : IClassFixture<AuthFixt
     [InlineData(", \"eauth\": \"file\", \"username\": \"limited\", \"password\": \"saltdev\"")]
     public async Task Wheel_async_with_bad_credentials_does_not_run(string creds)
     {
-        var attack = $$"""[{"client": "wheel_async", "fun": "key.reject", "match": "ms--4"{{creds}}}]""";
-        await RawHttp.SendAsync(fixture.Daemon.WsgiPort, Post("/", attack), TimeSpan.FromSeconds(30));
-        await RawHttp.SendAsync(fixture.Daemon.CherrypyPort, Post("/run", attack), TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        var keys = await RawHttp.SendAsync(fixture.Daemon.WsgiPort, Post("/", "[" + Chunk("wheel", Eauth("saltdev", "saltdev")) + "]"), TimeSpan.FromSeconds(30));
-        Assert.Equal(200, keys.Status);
+        // Throw-away accepted keys, so that a successful attack harms no other test.
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var (target, control) = ($"cve-{id}", $"cve-control-{id}");
+        try
+        {
+            foreach (var key in new[] { target, control })
+            {
+                Assert.Equal(200, (await WheelAsync($"\"fun\": \"key.gen_accept\", \"id_\": \"{key}\"")).Status);
+            }
+
+            // key.reject moves an accepted key only with include_accepted (salt.wheel.key.reject).
+            string Reject(string match, string withCreds) => $$"""[{"client": "wheel_async", "fun": "key.reject", "match": "{{match}}", "include_accepted": true{{withCreds}}}]""";
+            var wsgi = await RawHttp.SendAsync(fixture.Daemon.WsgiPort, Post("/", Reject(target, creds)), TimeSpan.FromSeconds(30));
+            var run = await RawHttp.SendAsync(fixture.Daemon.CherrypyPort, Post("/run", Reject(target, creds), "application/json", ("Accept", "application/json")), TimeSpan.FromSeconds(30));
+            Assert.True(wsgi.Status == 401, wsgi.ToString());
+            Assert.True(run.Status == 401, run.ToString());
+
+            var good = await RawHttp.SendAsync(fixture.Daemon.WsgiPort, Post("/", Reject(control, Eauth("saltdev", "saltdev"))), TimeSpan.FromSeconds(30));
+            Assert.True(good.Status == 200, good.ToString());
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var (accepted, rejected) = await KeysAsync();
+            while (!rejected.Contains(control))
+            {
+                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"the control's key.reject did not take effect: {string.Join(", ", rejected)}");
+                await Task.Delay(50);
+                (accepted, rejected) = await KeysAsync();
+            }
+
+            Assert.Contains(target, accepted);
+            Assert.DoesNotContain(target, rejected);
+        }
+        finally
+        {
+            await WheelAsync($"\"fun\": \"key.delete\", \"match\": \"cve-*{id}\"");
+        }
+    }
+
+    private async Task<RawResponse> WheelAsync(string fields) =>
+        await RawHttp.SendAsync(fixture.Daemon.WsgiPort, Post("/", "[{\"client\": \"wheel\", " + fields + Eauth("saltdev", "saltdev") + "}]"), TimeSpan.FromSeconds(30));
+
+    private async Task<(List<string?> Accepted, List<string?> Rejected)> KeysAsync()
+    {
+        var keys = await WheelAsync("\"fun\": \"key.list_all\"");
+        Assert.True(keys.Status == 200, keys.ToString());
         using var doc = JsonDocument.Parse(keys.Text);
         var ret = doc.RootElement.GetProperty("return")[0].GetProperty("data").GetProperty("return");
-        Assert.Contains("ms--4", ret.GetProperty("minions").EnumerateArray().Select(e => e.GetString()));
-        Assert.DoesNotContain("ms--4", ret.GetProperty("minions_rejected").EnumerateArray().Select(e => e.GetString()));
+        return ([.. ret.GetProperty("minions").EnumerateArray().Select(e => e.GetString())], [.. ret.GetProperty("minions_rejected").EnumerateArray().Select(e => e.GetString())]);
     }
 
     [Fact]

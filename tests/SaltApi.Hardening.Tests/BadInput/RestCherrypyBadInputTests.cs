@@ -43,6 +43,9 @@ public sealed class RestCherrypyBadInputTests(HardeningFixture fixture) : IClass
         "client: [*i]",
     });
 
+    /// <summary>Where a /keys mid that climbs out of pki_dir would write: a name of this run's own (no other run's file can fail it).</summary>
+    private static readonly string EscapeTarget = Path.Combine(Path.GetTempPath(), "saltapi-key-" + Guid.NewGuid().ToString("N")[..12]);
+
     private static readonly Dictionary<string, BadCase> Cases = new BadCase[]
     {
         // Malformed and truncated bodies in each format.
@@ -109,7 +112,7 @@ public sealed class RestCherrypyBadInputTests(HardeningFixture fixture) : IClass
         new("token-missing-password", _ => Post("/token", "{\"username\": \"saltdev\", \"eauth\": \"file\"}"), BadRequest, "Require \"username\", \"password\", and \"eauth\" params"),
         new("token-list-of-junk", _ => Post("/token", "[1, 2, 3]"), BadRequest),
         new("keys-post-no-creds", _ => Post("/keys", "mid=ms--9", "application/x-www-form-urlencoded"), [400, 401]),
-        new("keys-post-mid-traversal", _ => Post("/keys", "mid=../../../../tmp/saltapi-key&" + "username=saltdev&password=saltdev&eauth=file", "application/x-www-form-urlencoded"), [200, 400, 401]) { Check = _ => Assert.False(File.Exists("/tmp/saltapi-key.pem") || File.Exists("/tmp/saltapi-key")) },
+        new("keys-post-mid-traversal", _ => Post("/keys", $"mid={string.Concat(Enumerable.Repeat("../", 16))}{EscapeTarget[1..]}&" + "username=saltdev&password=saltdev&eauth=file", "application/x-www-form-urlencoded"), [200, 400, 401]) { Check = _ => Assert.False(File.Exists(EscapeTarget + ".pem") || File.Exists(EscapeTarget)) },
 
         // Sizes (rest_cherrypy enforces max_request_body_size: 1 MiB in this config).
         new("body-over-limit", s => Root(s, "[" + new string(' ', 2 << 20) + "]"), [413, 0]),

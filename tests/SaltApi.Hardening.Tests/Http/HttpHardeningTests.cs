@@ -226,9 +226,13 @@ public sealed class HttpHardeningTests(HttpHardeningFixture fixture) : IClassFix
     [Fact]
     public async Task Wsgi_gate_answers_503_when_full()
     {
-        // thread_pool 1, queue_size 0: a runner that sleeps 2 s holds the only slot.
-        var sleeper = RawHttp.SendAsync(Daemon.WsgiPort, Post("/", $$"""[{"client": "runner", "fun": "test.sleep", "s_time": 2, {{Creds}}}]"""), TimeSpan.FromSeconds(20));
-        await Task.Delay(700);
+        // thread_pool 1, queue_size 0: a runner that sleeps 5 s holds the only slot once its job has started
+        // (its salt/run/<jid>/new event), which is when the next request must be refused.
+        var session = await fixture.SessionAsync();
+        await using var events = await EventStreamReader.OpenAsync(Port, session);
+        var sleeper = RawHttp.SendAsync(Daemon.WsgiPort, Post("/", $$"""[{"client": "runner", "fun": "test.sleep", "s_time": 5, {{Creds}}}]"""), TimeSpan.FromSeconds(30));
+        Assert.True(await events.WaitForAsync("runner.test.sleep", TimeSpan.FromSeconds(15)), events.Text);
+        Assert.False(sleeper.IsCompleted, "the runner ended before the second request was sent");
         var refused = await RawHttp.SendAsync(Daemon.WsgiPort, Post("/", Valid));
         Assert.True(refused.Status == 503, refused.ToString());
         var slept = await sleeper;
@@ -264,7 +268,14 @@ public sealed class HttpHardeningTests(HttpHardeningFixture fixture) : IClassFix
         var body = $$"""[{"client": "local", "tgt": "ms--0", "fun": "test.echo", "arg": ["{{marker}}"], {{Creds}}}, 1]""";
         var response = await RawHttp.SendAsync(Port, Post("/run", body, "application/json", ("Accept", "application/json")));
         Assert.True(response.Status == 400, response.ToString());
-        await Task.Delay(1000);
+
+        // The control: a good chunk alone runs, and its job is on the bus. Had the refused request run
+        // its first chunk, that job's events would have come before these.
+        var control = "h13c-" + Guid.NewGuid().ToString("N")[..8];
+        var good = $$"""[{"client": "local", "tgt": "ms--0", "fun": "test.echo", "arg": ["{{control}}"], {{Creds}}}]""";
+        var ran = await RawHttp.SendAsync(Port, Post("/run", good, "application/json", ("Accept", "application/json")));
+        Assert.True(ran.Status == 200, ran.ToString());
+        Assert.True(await events.WaitForAsync(control, TimeSpan.FromSeconds(15)), events.Text);
         Assert.DoesNotContain(marker, events.Text, StringComparison.Ordinal);
         await AssertGoodAsync();
     }

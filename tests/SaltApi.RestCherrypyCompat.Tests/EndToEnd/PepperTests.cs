@@ -4,7 +4,7 @@ using SaltApi.Testing;
 namespace SaltApi.RestCherrypyCompat.Tests.EndToEnd;
 
 /// <summary>Skips a test when Debian's <c>pepper</c> (package salt-pepper) is not installed.</summary>
-public sealed class PepperFactAttribute : FactAttribute
+public sealed class PepperFactAttribute : RequiredFactAttribute
 {
     public PepperFactAttribute()
     {

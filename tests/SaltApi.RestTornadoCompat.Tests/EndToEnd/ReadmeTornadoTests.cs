@@ -25,7 +25,7 @@ public sealed partial class ReadmeTornadoTests
             .Replace("ret_port: 4506", $"ret_port: {ret}", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(dir, "salt-master.yaml"), yaml);
         File.Copy(Path.Combine(TestData.RepoRoot, "salt-master.users"), Path.Combine(dir, "salt-master.users"));
-        await using var daemon = await Daemon.LaunchAsync(dir, dir, [], wsgi, cherrypy, ret, [tornado]);
+        await using var daemon = await Daemon.LaunchAsync(dir, dir, ["-l", "info"], wsgi, cherrypy, ret, [tornado]);
 
         var readme = await File.ReadAllTextAsync(Path.Combine(TestData.RepoRoot, "README.md"));
         var section = readme[readme.IndexOf("## rest_tornado", StringComparison.Ordinal)..readme.IndexOf("## Layout", StringComparison.Ordinal)];

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
@@ -23,10 +24,12 @@ public sealed class VersionProbeModule : INetapiModule
         // A slow request, to prove that stopping the daemon drains it: /slow?ms=3000
         app.MapGet("/slow", async (int ms) =>
         {
+            context.Logger.LogInformation("version_probe: /slow?ms={Ms} started", ms);
             await Task.Delay(ms, CancellationToken.None);
             return Results.Text("slept " + ms);
         });
         await app.StartAsync(CancellationToken.None);
+        context.Logger.LogInformation("version_probe listening on 127.0.0.1:{Port}", port);
         try
         {
             await Task.Delay(Timeout.Infinite, context.Stopping);
