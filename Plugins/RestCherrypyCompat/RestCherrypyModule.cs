@@ -34,6 +34,11 @@ public sealed class RestCherrypyModule : INetapiModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = CherrypyOptions.Bind(context.Section);
+        foreach (var warning in options.Warnings)
+        {
+            context.Logger.LogWarning("{Key}: {Message}", warning.Key, warning.Message);
+        }
+
         // Forwarded headers from trusted proxies, the access log, log_error_file (as get_conf's log.* keys).
         await using var front = HttpFront.Open(context, options.Front);
         context = front.Context;

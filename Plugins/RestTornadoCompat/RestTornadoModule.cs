@@ -36,6 +36,11 @@ public sealed class RestTornadoModule : INetapiModule
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = TornadoOptions.Bind(context.Section);
+        foreach (var warning in options.Warnings)
+        {
+            context.Logger.LogWarning("{Key}: {Message}", warning.Key, warning.Message);
+        }
+
         X509Certificate2? certificate = null;
         if (!options.DisableSsl)
         {

@@ -12,6 +12,7 @@ namespace SaltApi.Abstractions.Modules;
 public sealed class ModuleSection
 {
     private readonly List<ConfigProblem> problems = [];
+    private readonly List<ConfigProblem> warnings = [];
 
     /// <summary>Reads <paramref name="values"/>, the section of <paramref name="configKey"/>.</summary>
     public ModuleSection(string configKey, IReadOnlyDictionary<string, object?> values)
@@ -46,11 +47,15 @@ public sealed class ModuleSection
         }
     }
 
-    /// <summary>An integer in [<paramref name="min"/>, <paramref name="max"/>]; an integer-looking string or a whole float is accepted.</summary>
+    /// <summary>
+    /// An integer in [<paramref name="min"/>, <paramref name="max"/>], read as Python's <c>int()</c> reads the
+    /// value: a float is truncated toward zero, <c>true</c>/<c>false</c> are 1/0, a string is decimal digits
+    /// with an optional sign, surrounding spaces and single underscores between digits.
+    /// </summary>
     public int GetInt(string key, int fallback, int min = int.MinValue, int max = int.MaxValue) =>
-        (int)GetLong(key, fallback, min, max);
+        (int)GetLong(key, fallback, Math.Max(min, int.MinValue), Math.Min(max, int.MaxValue));
 
-    /// <summary>A long in [<paramref name="min"/>, <paramref name="max"/>]; an integer-looking string or a whole float is accepted.</summary>
+    /// <summary>A long in [<paramref name="min"/>, <paramref name="max"/>], read as Python's <c>int()</c> (see <see cref="GetInt"/>).</summary>
     public long GetLong(string key, long fallback, long min = long.MinValue, long max = long.MaxValue)
     {
         if (!Values.TryGetValue(key, out var v) || v is null)
@@ -60,11 +65,12 @@ public sealed class ModuleSection
 
         long? parsed = v switch
         {
+            bool b => b ? 1 : 0,
             long l => l,
             int i => i,
             ulong u when u <= long.MaxValue => (long)u,
-            double d when d == Math.Floor(d) && Math.Abs(d) < 9.2e18 => (long)d,
-            string s when long.TryParse(s.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
+            double d when !double.IsNaN(d) && Math.Abs(d) < 9.2e18 => (long)Math.Truncate(d),
+            string s => PythonInt(s),
             _ => null,
         };
         if (parsed is not { } n)
@@ -82,6 +88,25 @@ public sealed class ModuleSection
         return n;
     }
 
+    // int("text"): optional sign, decimal digits, single underscores between digits, spaces around.
+    private static long? PythonInt(string text)
+    {
+        var s = text.Trim();
+        if (s.Length > 0 && s[0] is '+' or '-')
+        {
+            s = s[0] == '-' ? "-" + s[1..] : s[1..];
+        }
+
+        var digits = s.StartsWith('-') ? s[1..] : s;
+        if (digits.Length == 0 || !char.IsAsciiDigit(digits[0]) || !char.IsAsciiDigit(digits[^1]) || digits.Contains("__", StringComparison.Ordinal)
+            || digits.Any(c => !char.IsAsciiDigit(c) && c != '_'))
+        {
+            return null;
+        }
+
+        return long.TryParse(s.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null;
+    }
+
     /// <summary>A TCP port (0-65535, 0 picks a free one); required when <paramref name="fallback"/> is null.</summary>
     public int GetPort(string key = "port", int? fallback = null)
     {
@@ -97,7 +122,8 @@ public sealed class ModuleSection
         }
 
         var before = problems.Count;
-        var port = GetInt(key, 0);
+        var raw = Values[key];
+        var port = raw is bool || (raw is double d && d != Math.Floor(d)) ? -1 : GetInt(key, 0);
         if (problems.Count > before || port is < 0 or > 65535)
         {
             problems.RemoveRange(before, problems.Count - before);
@@ -137,9 +163,10 @@ public sealed class ModuleSection
     }
 
     /// <summary>
-    /// A boolean as the netapi modules read their options (not Python's <c>bool()</c>, for which any
-    /// non-empty string is true): YAML's true/false; the strings true/yes/on/1 and false/no/off/0/"" in
-    /// any case; a number is true when not 0. Anything else is a problem.
+    /// A boolean as Salt's <c>if opts.get(key)</c> reads it, by Python's <c>bool()</c>: YAML's true/false,
+    /// a number when not 0, a string when not empty, a list or map when not empty. So a quoted
+    /// <c>"False"</c> is true, as for salt-api; such a string (false, no, off, 0, none, null) is recorded
+    /// in <see cref="Warnings"/>, for the module to log at start.
     /// </summary>
     public bool GetBool(string key, bool fallback)
     {
@@ -148,31 +175,66 @@ public sealed class ModuleSection
             return fallback;
         }
 
-        switch (v)
+        WarnIfFalseLooking(key, v, "true");
+        return v switch
         {
-            case bool b:
-                return b;
-            case long l:
-                return l != 0;
-            case int i:
-                return i != 0;
-            case double d:
-                return d != 0;
-            case string s:
-                switch (s.Trim().ToLowerInvariant())
-                {
-                    case "true" or "yes" or "on" or "1":
-                        return true;
-                    case "false" or "no" or "off" or "0" or "":
-                        return false;
-                }
+            bool b => b,
+            long l => l != 0,
+            int i => i != 0,
+            ulong u => u != 0,
+            double d => d != 0,
+            string s => s.Length > 0,
+            ICollection c => c.Count > 0,
+            IEnumerable e => e.Cast<object?>().Any(),
+            _ => true,
+        };
+    }
 
-                break;
+    /// <summary>
+    /// A switch that only a YAML <c>false</c> turns off, as Salt's <c>opts.get(key, True) is False</c>
+    /// reads it (rest_cherrypy's <c>enable_sessions</c>): <c>0</c>, <c>"false"</c> or <c>no</c> quoted leave it on.
+    /// </summary>
+    public bool GetNotFalse(string key)
+    {
+        if (!Values.TryGetValue(key, out var v) || v is not false)
+        {
+            if (v is not null)
+            {
+                WarnIfFalseLooking(key, v, "on");
+            }
+
+            return true;
         }
 
-        Problem(key, $"expected true or false, not {Show(v)}");
-        return fallback;
+        return false;
     }
+
+    /// <summary>Options written in a way Salt reads surprisingly (a quoted <c>"False"</c> that is true); the module logs them at start.</summary>
+    public IReadOnlyList<ConfigProblem> Warnings => warnings;
+
+    private void WarnIfFalseLooking(string key, object value, string reading)
+    {
+        var looksFalse = value switch
+        {
+            string s => s.Trim().ToLowerInvariant() is "false" or "no" or "off" or "0" or "none" or "null" or "n",
+            long or int or double when reading == "on" => !GetBoolValue(value),
+            _ => false,
+        };
+        if (looksFalse)
+        {
+            warnings.Add(new ConfigProblem(
+                $"{ConfigKey}.{key}",
+                $"{Show(value)} reads as {reading}, as salt-api reads it (Python's bool() of a non-empty string); write false without quotes to turn it off"));
+        }
+    }
+
+    private static bool GetBoolValue(object value) => value switch
+    {
+        long l => l != 0,
+        int i => i != 0,
+        double d => d != 0,
+        _ => true,
+    };
 
     /// <summary>A string, or null when absent; a number or boolean is taken as its text (<c>True</c>/<c>False</c> as Python writes them).</summary>
     public string? GetString(string key)

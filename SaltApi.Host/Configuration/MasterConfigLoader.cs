@@ -18,6 +18,9 @@ internal sealed record LoadedConfig(
     IReadOnlyList<string> Files,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>Include files Salt logs at error and skips (YAML that does not parse); logged once logging is up.</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
+
     /// <summary>"file, line N" of a key, or "(default)" when the key was not written in any file.</summary>
     public string Where(string dottedKey) => Locations.Find(dottedKey) is { } p ? $"{p.File}, line {p.Line}" : "(default)";
 
@@ -83,6 +86,7 @@ internal static partial class MasterConfigLoader
         var locations = new ConfigLocations();
         var files = new List<string>();
         var warnings = new List<string>();
+        var errors = new List<string>();
 
         // salt.config.load_config: a missing file is not an error, the defaults apply.
         var overrides = File.Exists(mainFile) ? SaltYaml.LoadFile(mainFile, locations) : [];
@@ -101,7 +105,7 @@ internal static partial class MasterConfigLoader
         foreach (var (spec, verbose, key) in new[] { (defaultInclude, false, "default_include"), (include, true, "include") })
         {
             var includedLocations = new ConfigLocations();
-            var included = IncludeConfig(spec, key, mainFile, verbose, includedLocations, locations, files, warnings, env);
+            var included = IncludeConfig(spec, key, mainFile, verbose, includedLocations, locations, files, warnings, errors, env);
             foreach (var (k, v) in included)
             {
                 overrides[k] = v;
@@ -147,7 +151,7 @@ internal static partial class MasterConfigLoader
         // api_config: the daemon's own pid and log files.
         opts["pidfile"] = opts["api_pidfile"];
         opts["log_file"] = opts["api_logfile"];
-        return new LoadedConfig(opts, locations, mainFile, files, warnings);
+        return new LoadedConfig(opts, locations, mainFile, files, warnings) { Errors = errors };
     }
 
     /// <summary>Salt's include_config: globbed, sorted, deep-merged files; nested includes honoured.</summary>
@@ -160,6 +164,7 @@ internal static partial class MasterConfigLoader
         ConfigLocations parentLocations,
         List<string> files,
         List<string> warnings,
+        List<string> errors,
         Func<string, string?> env)
     {
         var configuration = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
@@ -192,16 +197,27 @@ internal static partial class MasterConfigLoader
 
             foreach (var file in matches)
             {
-                // Deliberate difference: Salt logs a broken include file and goes on without it; a
-                // daemon that silently drops half its config is worse than one that refuses to start.
+                // As include_config: a file that does not parse (or is not a map) is logged at error
+                // and left out, the rest of the config is loaded. A file that cannot be read stops the
+                // daemon, as Salt's fopen error does.
                 var fileLocations = new ConfigLocations();
-                var opts = SaltYaml.LoadFile(file, fileLocations);
+                OrderedDictionary<string, object?> opts;
+                try
+                {
+                    opts = SaltYaml.LoadFile(file, fileLocations);
+                }
+                catch (ConfigFileException e) when (e.InnerException is not (IOException or UnauthorizedAccessException))
+                {
+                    errors.Add($"{e.Message} (this file is skipped)");
+                    continue;
+                }
+
                 files.Add(file);
                 IdToString(opts);
                 if (opts.TryGetValue("include", out var nested) && nested is not null && !(nested is string { Length: 0 }))
                 {
                     var nestedLocations = new ConfigLocations();
-                    foreach (var (k, v) in IncludeConfig(nested, "include", file, verbose, nestedLocations, fileLocations, files, warnings, env))
+                    foreach (var (k, v) in IncludeConfig(nested, "include", file, verbose, nestedLocations, fileLocations, files, warnings, errors, env))
                     {
                         opts[k] = v;
                         fileLocations.RemoveTree(k);

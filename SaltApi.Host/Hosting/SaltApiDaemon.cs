@@ -83,6 +83,16 @@ internal static class SaltApiDaemon
             log.LogWarning("{Warning}", warning);
         }
 
+        foreach (var error in config.Errors)
+        {
+            log.LogError("{Error}", error);
+        }
+
+        foreach (var warning in SaltReadingWarnings.For(config))
+        {
+            log.LogWarning("{Warning}", warning);
+        }
+
         if (MasterHostChecks.CheckUser(options.User, log, Console.Error, out var switchTo) is { } userExit)
         {
             return userExit;

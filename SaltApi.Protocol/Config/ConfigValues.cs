@@ -24,7 +24,10 @@ public static class ConfigValues
             }
             : fallback;
 
-    /// <summary>An integer option; an int-looking string is accepted.</summary>
+    /// <summary>
+    /// An integer option, read as Python's <c>int()</c>: a float truncated toward zero, <c>true</c>/<c>false</c>
+    /// as 1/0, a string of decimal digits (sign, spaces around, single underscores between digits).
+    /// </summary>
     public static int GetInt(IReadOnlyDictionary<string, object?> map, string key, int fallback, string? path = null)
     {
         if (!map.TryGetValue(key, out var v) || v is null)
@@ -34,11 +37,30 @@ public static class ConfigValues
 
         return v switch
         {
+            bool b => b ? 1 : 0,
             long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
-            string s when int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) => i,
-            double d when d == Math.Floor(d) && Math.Abs(d) < int.MaxValue => (int)d,
+            string s when PythonInt(s) is { } i and >= int.MinValue and <= int.MaxValue => (int)i,
+            double d when !double.IsNaN(d) && Math.Abs(d) < int.MaxValue => (int)Math.Truncate(d),
             _ => throw new ConfigException(Dotted(path, key), "expected an integer"),
         };
+    }
+
+    /// <summary>Python's <c>int(text)</c> for base 10, or null where it raises ValueError.</summary>
+    public static long? PythonInt(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var s = text.Trim();
+        var negative = s.StartsWith('-');
+        var digits = s.Length > 0 && s[0] is '+' or '-' ? s[1..] : s;
+        if (digits.Length == 0 || !char.IsAsciiDigit(digits[0]) || !char.IsAsciiDigit(digits[^1])
+            || digits.Contains("__", StringComparison.Ordinal) || digits.Any(c => !char.IsAsciiDigit(c) && c != '_'))
+        {
+            return null;
+        }
+
+        return long.TryParse(digits.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? (negative ? -n : n)
+            : null;
     }
 
     /// <summary>A number of seconds (int or float).</summary>
@@ -58,21 +80,29 @@ public static class ConfigValues
         };
     }
 
-    /// <summary>A boolean option with Python truthiness for non-bools.</summary>
+    /// <summary>A boolean option as Salt's <c>if opts.get(key)</c> reads it: Python's <c>bool()</c> (a quoted "False" is true).</summary>
     public static bool GetBool(IReadOnlyDictionary<string, object?> map, string key, bool fallback) =>
         map.TryGetValue(key, out var v) ? Truthy(v) : fallback;
 
-    /// <summary>Python's <c>bool(value)</c>.</summary>
+    /// <summary>Python's <c>bool(value)</c>: any non-empty string is true, <c>"False"</c> and <c>"0"</c> included.</summary>
     public static bool Truthy(object? v) => v switch
     {
         null => false,
         bool b => b,
         long l => l != 0,
+        ulong u => u != 0,
         double d => d != 0,
-        string s => s.Length > 0 && !s.Equals("false", StringComparison.OrdinalIgnoreCase) && s != "0",
+        string s => s.Length > 0,
         ICollection c => c.Count > 0,
         _ => true,
     };
+
+    /// <summary>
+    /// A string Salt's <c>bool()</c> reads as true that looks false to a reader (<c>"False"</c>, <c>"no"</c>,
+    /// <c>"off"</c>, <c>"0"</c>, <c>"none"</c>, <c>"null"</c>): worth a warning naming the key.
+    /// </summary>
+    public static bool LooksFalseButIsTrue(object? v) =>
+        v is string s && s.Trim().ToLowerInvariant() is "false" or "no" or "off" or "0" or "none" or "null" or "n";
 
     /// <summary>A list of strings; a single string is a one-item list.</summary>
     public static IReadOnlyList<string> GetStringList(IReadOnlyDictionary<string, object?> map, string key, string? path = null)

@@ -104,6 +104,16 @@ public sealed record MasterConfig
         init => masterUri = value;
     }
 
+    /// <summary>
+    /// <c>netapi_enable_clients</c> written as one string: its names separated by commas or spaces. Salt tests
+    /// <c>client in "local, runner"</c>, a substring test that this list matches for every name written whole.
+    /// </summary>
+    public static IReadOnlyList<string> ClientList(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
     /// <summary>Salt's derived <c>master_uri</c>: <c>tcp://host:ret_port</c>, IPv6 literals bracketed.</summary>
     public static string ClientUri(string host, int retPort)
     {
@@ -149,7 +159,7 @@ public sealed record MasterConfig
             Timeout = ConfigValues.GetInt(opts, "timeout", d.Timeout),
             GatherJobTimeout = ConfigValues.GetInt(opts, "gather_job_timeout", d.GatherJobTimeout),
             RestTimeout = ConfigValues.GetSeconds(opts, "rest_timeout", d.RestTimeout),
-            NetapiEnableClients = opts.ContainsKey("netapi_enable_clients") ? ConfigValues.GetStringList(opts, "netapi_enable_clients") : d.NetapiEnableClients,
+            NetapiEnableClients = opts.GetValueOrDefault("netapi_enable_clients") is string clients ? ClientList(clients) : opts.ContainsKey("netapi_enable_clients") ? ConfigValues.GetStringList(opts, "netapi_enable_clients") : d.NetapiEnableClients,
             NetapiAllowRawShell = ConfigValues.GetBool(opts, "netapi_allow_raw_shell", d.NetapiAllowRawShell),
             ExternalAuth = opts.ContainsKey("external_auth") ? ConfigValues.GetMap(opts, "external_auth") : d.ExternalAuth,
             TokenExpire = ConfigValues.GetSeconds(opts, "token_expire", d.TokenExpire),

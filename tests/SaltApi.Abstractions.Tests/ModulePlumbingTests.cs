@@ -28,29 +28,95 @@ public class ModulePlumbingTests
         Assert.Equal(401, new SaltAuthenticationException("no").HttpStatus());
     }
 
-    // Booleans as the modules read them (not Python's bool(): "false" is false); YAML already gives true/false.
+    // Booleans as Salt's `if opts.get(key)` reads them: Python's bool(). A quoted false-word is true, with a warning.
     [Theory]
-    [InlineData(true, true)]
-    [InlineData(false, false)]
-    [InlineData("true", true)]
-    [InlineData("True", true)]
-    [InlineData(" yes ", true)]
-    [InlineData("on", true)]
-    [InlineData("1", true)]
-    [InlineData("false", false)]
-    [InlineData("False", false)]
-    [InlineData("no", false)]
-    [InlineData("off", false)]
-    [InlineData("0", false)]
-    [InlineData("", false)]
-    [InlineData(1L, true)]
-    [InlineData(0L, false)]
-    [InlineData(0.5, true)]
-    public void Booleans_read_as_the_modules_always_have(object value, bool expected)
+    [InlineData(true, true, false)]
+    [InlineData(false, false, false)]
+    [InlineData("true", true, false)]
+    [InlineData("True", true, false)]
+    [InlineData(" yes ", true, false)]
+    [InlineData("maybe", true, false)]
+    [InlineData("1", true, false)]
+    [InlineData("false", true, true)]
+    [InlineData("False", true, true)]
+    [InlineData("no", true, true)]
+    [InlineData("off", true, true)]
+    [InlineData("0", true, true)]
+    [InlineData("None", true, true)]
+    [InlineData("", false, false)]
+    [InlineData(1L, true, false)]
+    [InlineData(0L, false, false)]
+    [InlineData(0.5, true, false)]
+    [InlineData(0.0, false, false)]
+    public void Booleans_read_as_pythons_bool(object value, bool expected, bool warned)
     {
         var s = Section(("disable_ssl", value));
         Assert.Equal(expected, s.GetBool("disable_ssl", !expected));
         Assert.Empty(s.Problems);
+        Assert.Equal(warned, s.Warnings.Count == 1);
+        if (warned)
+        {
+            Assert.Equal("rest_x.disable_ssl", s.Warnings[0].Key);
+            Assert.Contains("reads as true", s.Warnings[0].Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Collections_are_true_when_not_empty()
+    {
+        var s = Section(("a", new List<object?>()), ("b", new List<object?> { false }), ("c", new Dictionary<string, object?>()));
+        Assert.False(s.GetBool("a", true));
+        Assert.True(s.GetBool("b", false));
+        Assert.False(s.GetBool("c", true));
+        Assert.Empty(s.Problems);
+    }
+
+    // `opts.get(key, True) is False`: only YAML's false turns it off.
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData("False", true)]
+    [InlineData("no", true)]
+    [InlineData(0L, true)]
+    [InlineData(null, true)]
+    public void Not_false_switches_are_off_only_for_yaml_false(object? value, bool expected)
+    {
+        var s = Section(("enable_sessions", value));
+        Assert.Equal(expected, s.GetNotFalse("enable_sessions"));
+        Assert.True(Section().GetNotFalse("enable_sessions"));
+    }
+
+    // Integers as Python's int() reads them.
+    [Theory]
+    [InlineData("10", 10L)]
+    [InlineData(" 10 ", 10L)]
+    [InlineData("+10", 10L)]
+    [InlineData("-3", -3L)]
+    [InlineData("1_000", 1000L)]
+    [InlineData(10.9, 10L)]
+    [InlineData(-2.5, -2L)]
+    [InlineData(true, 1L)]
+    [InlineData(false, 0L)]
+    [InlineData(7L, 7L)]
+    public void Integers_read_as_pythons_int(object value, long expected)
+    {
+        var s = Section(("thread_pool", value));
+        Assert.Equal(expected, s.GetLong("thread_pool", 99));
+        Assert.Empty(s.Problems);
+    }
+
+    [Theory]
+    [InlineData("1__0")]
+    [InlineData("_10")]
+    [InlineData("10.0")]
+    [InlineData("0x10")]
+    [InlineData("ten")]
+    [InlineData("")]
+    public void Text_that_pythons_int_refuses_is_a_problem(string value)
+    {
+        var s = Section(("thread_pool", value));
+        Assert.Equal(99, s.GetLong("thread_pool", 99));
+        Assert.Single(s.Problems);
     }
 
     [Fact]
@@ -100,21 +166,19 @@ public class ModulePlumbingTests
             ("port", "banana"),
             ("thread_pool", "many"),
             ("max_request_body_size", -1L),
-            ("debug", "maybe"),
             ("host", new List<object?> { "a" }),
             ("cors_origin", new Dictionary<string, object?> { ["a"] = 1L }),
             ("drain_timeout", "soon"));
         Assert.Equal(0, s.GetPort());
         Assert.Equal(100, s.GetInt("thread_pool", 100));
         Assert.Equal(1024, s.GetSize("max_request_body_size", 1024));
-        Assert.False(s.GetBool("debug", false));
         Assert.Equal("localhost", s.GetString("host", "localhost"));
         Assert.Empty(s.GetStringList("cors_origin"));
         Assert.Equal(TimeSpan.FromSeconds(2), s.GetSeconds("drain_timeout", TimeSpan.FromSeconds(2)));
 
         var e = Assert.Throws<NetapiConfigException>(s.ThrowIfInvalid);
         Assert.Equal(
-            ["rest_x.port", "rest_x.thread_pool", "rest_x.max_request_body_size", "rest_x.debug", "rest_x.host", "rest_x.cors_origin", "rest_x.drain_timeout"],
+            ["rest_x.port", "rest_x.thread_pool", "rest_x.max_request_body_size", "rest_x.host", "rest_x.cors_origin", "rest_x.drain_timeout"],
             e.Problems.Select(p => p.Key));
         Assert.Equal("rest_x.port: expected a TCP port (0-65535), not 'banana'", e.Problems[0].ToString());
         Assert.StartsWith("rest_x.port: expected a TCP port (0-65535), not 'banana'; rest_x.thread_pool: expected an integer, not 'many'; ", e.Message, StringComparison.Ordinal);

@@ -82,12 +82,28 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_broken_included_file_is_reported_with_its_name_and_line()
+    public void A_broken_included_file_is_logged_with_its_name_and_line_and_skipped_as_salt_does()
     {
         Write("master", "a: 1\n");
-        Write("master.d/api.conf", "rest_wsgi:\n  port: 1\n port: 2\n");
+        Write("master.d/10-api.conf", "rest_wsgi:\n  port: 1\n port: 2\n");
+        Write("master.d/20-list.conf", "- not\n- a map\n");
+        Write("master.d/30-good.conf", "rest_cherrypy:\n  port: 8000\n");
+        var config = Load();
+        Assert.False(config.Options.ContainsKey("rest_wsgi"));
+        Assert.Equal(8000L, Map(config.Options["rest_cherrypy"])["port"]);
+        Assert.Equal([Path.Combine(dir, "master"), Path.Combine(dir, "master.d/30-good.conf")], config.Files);
+        Assert.Equal(2, config.Errors.Count);
+        Assert.StartsWith($"Error parsing configuration file: {Path.Combine(dir, "master.d/10-api.conf")}, line ", config.Errors[0], StringComparison.Ordinal);
+        Assert.EndsWith("(this file is skipped)", config.Errors[0], StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(dir, "master.d/20-list.conf"), config.Errors[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_broken_main_file_still_stops_the_daemon()
+    {
+        Write("master", "rest_wsgi:\n  port: 1\n port: 2\n");
         var e = Assert.Throws<ConfigFileException>(Load);
-        Assert.Equal(Path.Combine(dir, "master.d/api.conf"), e.File);
+        Assert.Equal(Path.Combine(dir, "master"), e.File);
         Assert.True(e.Line > 0);
     }
 

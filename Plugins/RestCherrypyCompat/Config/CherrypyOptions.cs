@@ -66,13 +66,16 @@ internal sealed record CherrypyOptions
     /// <summary><c>trusted_proxies</c> (ours), <c>log_access_file</c>, <c>log_error_file</c>: the contract's HttpFront.</summary>
     public HttpFrontOptions Front { get; init; } = new();
 
+    /// <summary>Options Salt reads surprisingly (a quoted "False" that is true), logged once as the module starts.</summary>
+    public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
+
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static CherrypyOptions Bind(IReadOnlyDictionary<string, object?> values)
     {
         var section = new ModuleSection("rest_cherrypy", values);
         var options = From(section);
         section.ThrowIfInvalid();
-        return options;
+        return options with { Warnings = section.Warnings.ToList() };
     }
 
     /// <summary>Binds a section; every wrong option is recorded in <paramref name="s"/>'s problems.</summary>
@@ -100,7 +103,7 @@ internal sealed record CherrypyOptions
             StatsDisableAuth = s.GetBool("stats_disable_auth", false),
             WebhookUrl = s.GetString("webhook_url", "/hook").Trim('/'),
             WebhookDisableAuth = s.GetBool("webhook_disable_auth", false),
-            EnableSessions = s.GetBool("enable_sessions", true),
+            EnableSessions = s.GetNotFalse("enable_sessions"),   // app.py: `if apiopts.get("enable_sessions", True) is False`
             Static = s.GetString("static"),
             StaticPath = s.GetString("static_path", "/static").Trim('/'),
             App = s.GetString("app"),

@@ -44,6 +44,9 @@ internal sealed record TornadoOptions
     /// <summary>Ours, as the other modules': <c>trusted_proxies</c> and the access/error logs (the contract's HttpFront).</summary>
     public HttpFrontOptions Front { get; init; } = new();
 
+    /// <summary>Options Salt reads surprisingly (a quoted "False" that is true), logged once as the module starts.</summary>
+    public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
+
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values)
     {
@@ -72,6 +75,6 @@ internal sealed record TornadoOptions
         }
 
         s.ThrowIfInvalid();
-        return o;
+        return o with { Warnings = s.Warnings.ToList() };
     }
 }

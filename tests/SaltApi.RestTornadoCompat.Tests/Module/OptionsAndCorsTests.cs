@@ -20,10 +20,10 @@ public sealed class OptionsAndCorsTests
         var e = Assert.Throws<NetapiConfigException>(() => new RestTornadoModule().CheckConfig(new Dictionary<string, object?>
         {
             ["port"] = "banana",
-            ["websockets"] = "maybe",
+            ["webhook_url"] = "/",
             ["backlog"] = -1L,
         }));
-        Assert.Equal(["rest_tornado.backlog", "rest_tornado.port", "rest_tornado.websockets"], e.Problems.Select(p => p.Key).Order());
+        Assert.Equal(["rest_tornado.backlog", "rest_tornado.port", "rest_tornado.webhook_url"], e.Problems.Select(p => p.Key).Order());
     }
 
     [Fact]
