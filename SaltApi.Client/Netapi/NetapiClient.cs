@@ -106,7 +106,9 @@ internal sealed class NetapiClient(
 
         if (!options.Master.NetapiEnableClients.Contains(name))
         {
-            throw new SaltInvocationException($"Client disabled: '{name}'. Add to 'netapi_enable_clients' master config option to enable.");
+            // Salt's text; with no list at all, also the hint the daemon logs at start (Salt says no more).
+            var disabled = $"Client disabled: '{name}'. Add to 'netapi_enable_clients' master config option to enable.";
+            throw new SaltInvocationException(options.Master.NetapiEnableClients.Count == 0 ? $"{disabled} {EnableClientsHint.EmptyListSentence}" : disabled);
         }
 
         if (!low.ContainsKey("token") && !low.ContainsKey("eauth"))

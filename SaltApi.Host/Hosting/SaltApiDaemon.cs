@@ -110,6 +110,11 @@ internal static class SaltApiDaemon
             return ExitError;
         }
 
+        if (SaltApi.Client.Netapi.EnableClientsHint.StartWarning(options.Master, enabled.Select(m => m.Type.ConfigKey).ToList()) is { } hint)
+        {
+            log.LogWarning("{Hint}", hint);
+        }
+
         if (!options.EmbeddedMaster)
         {
             MasterHostChecks.CheckSockDir(options.Master, options.User, log);

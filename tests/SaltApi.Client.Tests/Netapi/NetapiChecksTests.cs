@@ -12,22 +12,27 @@ public sealed class NetapiChecksTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
-    private SaltClientLayer Layer(bool masterUp = true, bool rawShell = false)
+    private SaltClientLayer Layer(bool masterUp = true, bool rawShell = false, bool clientList = true)
     {
         if (masterUp)
         {
             File.WriteAllText(Path.Combine(dir.Path, "workers.ipc"), "");
         }
 
-        return SaltClientLayer.Create(new Dictionary<string, object?>
+        var opts = new Dictionary<string, object?>
         {
             ["interface"] = "127.0.0.1",
             ["ret_port"] = (long)FreePort.Next(),
             ["sock_dir"] = dir.Path,
             ["cachedir"] = dir.Path,
-            ["netapi_enable_clients"] = new List<object?> { "local", "runner", "ssh" },
             ["netapi_allow_raw_shell"] = rawShell,
-        }, NullLoggerFactory.Instance);
+        };
+        if (clientList)
+        {
+            opts["netapi_enable_clients"] = new List<object?> { "local", "runner", "ssh" };
+        }
+
+        return SaltClientLayer.Create(opts, NullLoggerFactory.Instance);
     }
 
     private static Dictionary<string, object?> Low(params (string Key, object? Value)[] kv) => kv.ToDictionary(k => k.Key, k => k.Value);
@@ -62,6 +67,33 @@ public sealed class NetapiChecksTests : IDisposable
 
         var e = await Assert.ThrowsAsync<SaltInvocationException>(() => layer.Client.RunAsync(Low(("client", "wheel"), ("token", "x")), CancellationToken.None));
         Assert.Equal("Client disabled: 'wheel'. Add to 'netapi_enable_clients' master config option to enable.", e.Message);
+    }
+
+    [Fact]
+    public async Task Disabled_client_without_any_list_says_which_key_to_add_and_how()
+    {
+        await using var layer = Layer(clientList: false);
+
+        var e = await Assert.ThrowsAsync<SaltInvocationException>(() => layer.Client.RunAsync(Low(("client", "local"), ("token", "x")), CancellationToken.None));
+        Assert.Equal(
+            "Client disabled: 'local'. Add to 'netapi_enable_clients' master config option to enable. The master config's netapi_enable_clients is missing or empty, "
+            + "so every client is disabled (since Salt 3006); list the clients to allow, e.g. netapi_enable_clients: [local, local_async, local_batch, local_subset, runner, runner_async, wheel, wheel_async].",
+            e.Message);
+        Assert.Equal(400, e.HttpStatus());
+    }
+
+    [Fact]
+    public void The_start_warning_names_the_modules_the_clients_and_the_key()
+    {
+        var empty = Protocol.Config.MasterConfig.From(new Dictionary<string, object?> { ["conf_file"] = "/etc/salt/master" });
+        Assert.Equal(
+            "netapi_enable_clients is missing or empty in the master config (/etc/salt/master): rest_cherrypy, rest_tornado will refuse every lowstate client "
+            + "(local, local_async, local_batch, local_subset, runner, runner_async, ssh, wheel, wheel_async) with 400 \"Client disabled\"; /login, /jobs, /events and /hook still work. "
+            + "Add the clients to allow, e.g. netapi_enable_clients: [local, local_async, local_batch, local_subset, runner, runner_async, wheel, wheel_async]",
+            SaltApi.Client.Netapi.EnableClientsHint.StartWarning(empty, ["rest_cherrypy", "rest_tornado"]));
+        Assert.Null(SaltApi.Client.Netapi.EnableClientsHint.StartWarning(empty, []));
+        var listed = Protocol.Config.MasterConfig.From(new Dictionary<string, object?> { ["netapi_enable_clients"] = new List<object?> { "local" } });
+        Assert.Null(SaltApi.Client.Netapi.EnableClientsHint.StartWarning(listed, ["rest_cherrypy"]));
     }
 
     [Fact]
