@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Modules;
 
@@ -60,6 +61,11 @@ public static class NetapiWebHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System", LogLevel.Warning);
         builder.Services.AddRoutingCore();
+        if (context.Listening is { } listening)
+        {
+            builder.Services.AddSingleton<IHostedService>(sp => new ListeningSignal(sp.GetRequiredService<IHostApplicationLifetime>(), listening));
+        }
+
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -116,6 +122,24 @@ public static class NetapiWebHost
         _ when IPAddress.TryParse(host.Trim('[', ']'), out var ip) => [ip],
         _ => Dns.GetHostAddresses(host),
     };
+
+    // Tells the host once the server has started (Kestrel is bound by then).
+    private sealed class ListeningSignal(IHostApplicationLifetime lifetime, Action listening) : IHostedService
+    {
+        private CancellationTokenRegistration registration;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            registration = lifetime.ApplicationStarted.Register(listening);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            registration.Dispose();
+            return Task.CompletedTask;
+        }
+    }
 
     private sealed class ModuleLoggerProvider(ILogger logger) : ILoggerProvider
     {

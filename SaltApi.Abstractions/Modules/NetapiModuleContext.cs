@@ -48,6 +48,13 @@ public sealed class NetapiModuleContext
     /// </summary>
     public TimeSpan StopTimeout { get; init; } = DefaultStopTimeout;
 
+    /// <summary>
+    /// Called by the module once its listener accepts connections (<see cref="Hosting.NetapiWebHost"/> does it
+    /// when the web application has started). The host reports itself ready (systemd's <c>READY=1</c>, the end
+    /// of <c>salt-api -d</c>) once every module has listened or failed; null when nobody waits.
+    /// </summary>
+    public Action? Listening { get; init; }
+
     /// <summary>The stop bound when the host gives none: 10 s.</summary>
     public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
 }

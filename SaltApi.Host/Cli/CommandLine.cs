@@ -198,7 +198,7 @@ internal static class CommandLineParser
         Entry(sb, "  ", "-V, --versions-report", "Show program's dependencies version number and exit.");
         Entry(sb, "  ", "-h, --help", "show this help message and exit");
         Entry(sb, "  ", "-c CONFIG_DIR, --config-dir=CONFIG_DIR", $"Pass in an alternative configuration directory. Default: '{defaultConfigDir}'.");
-        Entry(sb, "  ", "-d, --daemon", "Run the salt-api as a daemon. Not supported: run it as a systemd service (Type=notify) instead.");
+        Entry(sb, "  ", "-d, --daemon", "Run the salt-api as a daemon.");
         Entry(sb, "  ", "--pid-file=PIDFILE", "Specify the location of the pidfile. Default: '/var/run/salt-api.pid'.");
         sb.Append('\n');
         sb.Append("  Logging Options:\n");

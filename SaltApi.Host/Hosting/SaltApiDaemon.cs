@@ -53,14 +53,6 @@ internal static class SaltApiDaemon
             return 0;
         }
 
-        if (cli.Daemon)
-        {
-            // Deliberate difference: no double fork. A service manager keeps the daemon running.
-            await Console.Error.WriteAsync(CommandLineParser.ErrorText(
-                "-d/--daemon is not supported: run salt-api in the foreground under systemd (Type=notify; see deploy/salt-api.service) or another service manager"));
-            return ExitUsage;
-        }
-
         LoadedConfig config;
         DaemonOptions options;
         var mainFile = MasterConfigLoader.ResolveMainFile(cli.ConfigDir, env, Environment.CurrentDirectory);
@@ -73,6 +65,14 @@ internal static class SaltApiDaemon
         {
             await Console.Error.WriteLineAsync($"[{"ERROR",-8}] {e.Message}");
             return ExitError;
+        }
+
+        // As salt-api's daemonize_if_required, once the config is read (its errors stay on the terminal):
+        // the command starts the detached daemon and returns once its modules listen.
+        using var readyPipe = Daemonize.TakeReadyPipe();
+        if (cli.Daemon && readyPipe is null)
+        {
+            return Daemonize.Start(args, Console.Error);
         }
 
         using var loggers = SetUpLogging(options, out var fileSink);
@@ -121,6 +121,11 @@ internal static class SaltApiDaemon
         }
 
         var pidWritten = WritePidFile(options.PidFile, log);
+        if (readyPipe is not null)
+        {
+            Daemonize.Detached();
+        }
+
         var signals = new SignalState();
         try
         {
@@ -157,6 +162,11 @@ internal static class SaltApiDaemon
             builder.Services.AddSystemd();
             using var host = builder.Build();
             NotifyOutsideSystemd(host);
+            if (readyPipe is not null)
+            {
+                host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Daemonize.ReportReady(readyPipe));
+            }
+
             try
             {
                 await host.RunAsync();

@@ -22,6 +22,9 @@ internal sealed class SaltApiService(
     private SaltClientLayer? layer;
     private ModuleSupervisor? supervisor;
 
+    /// <summary>How long start waits for the modules to listen.</summary>
+    internal static readonly TimeSpan ListenBound = TimeSpan.FromSeconds(30);
+
     /// <summary>Why start failed, already logged; the daemon exits non-zero.</summary>
     public Exception? StartFailure { get; private set; }
 
@@ -49,6 +52,13 @@ internal sealed class SaltApiService(
             layer = SaltClientLayer.Create(opts, loggers);
             supervisor = new ModuleSupervisor(enabled, opts, layer.Client, layer.Events, loggers, supervision);
             supervisor.Start();
+            // Ready (systemd's READY=1, the end of `salt-api -d`) once the modules listen, within a bound:
+            // a module that waits without listening (TLS without a certificate) does not hold the start.
+            var late = await supervisor.WaitListeningAsync(ListenBound, cancellationToken);
+            if (late.Count > 0)
+            {
+                log.LogWarning("Netapi module(s) {Modules} not listening after {Seconds} s; reporting the salt-api started anyway", string.Join(", ", late), ListenBound.TotalSeconds);
+            }
         }
         catch (Exception e)
         {

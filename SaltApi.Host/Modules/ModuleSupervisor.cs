@@ -44,13 +44,28 @@ internal sealed class ModuleSupervisor(
     private readonly ILogger log = loggers.CreateLogger("salt-api");
     private readonly List<Task> running = [];
 
+    private readonly List<(string Key, TaskCompletionSource Settled)> settled = [];
+
     /// <summary>Starts every module's loop; returns at once.</summary>
     public void Start()
     {
         foreach (var module in enabled)
         {
-            running.Add(Task.Run(() => SuperviseAsync(module)));
+            var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            settled.Add((module.Type.ConfigKey, first));
+            running.Add(Task.Run(() => SuperviseAsync(module, first)));
         }
+    }
+
+    /// <summary>
+    /// Waits until every module listens (or its first run ended: refused options, a failure), at most
+    /// <paramref name="bound"/>; returns the modules still not listening then.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WaitListeningAsync(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        var all = Task.WhenAll(settled.Select(s => s.Settled.Task));
+        await Task.WhenAny(all, Task.Delay(bound, cancellationToken)).ConfigureAwait(false);
+        return settled.Where(s => !s.Settled.Task.IsCompleted).Select(s => s.Key).ToList();
     }
 
     /// <summary>Cancels the modules' stop token and waits up to the stop bound for them to drain.</summary>
@@ -65,7 +80,19 @@ internal sealed class ModuleSupervisor(
         }
     }
 
-    private async Task SuperviseAsync(EnabledModule module)
+    private async Task SuperviseAsync(EnabledModule module, TaskCompletionSource settledFirst)
+    {
+        try
+        {
+            await SuperviseLoopAsync(module, settledFirst);
+        }
+        finally
+        {
+            settledFirst.TrySetResult();
+        }
+    }
+
+    private async Task SuperviseLoopAsync(EnabledModule module, TaskCompletionSource settledFirst)
     {
         var key = module.Type.ConfigKey;
         var moduleLog = loggers.CreateLogger(key);
@@ -79,6 +106,7 @@ internal sealed class ModuleSupervisor(
                 var context = new NetapiModuleContext(ReadOnly(module.Section), ReadOnly(masterConfig), client, events, moduleLog, stopping.Token)
                 {
                     StopTimeout = options.StopTimeout,
+                    Listening = () => settledFirst.TrySetResult(),
                 };
                 log.LogInformation("Starting netapi module '{Key}' ({Plugin} {Version})", key, module.Type.Plugin, module.Type.Version);
                 await Task.Run(() => instance.RunAsync(context), CancellationToken.None);
@@ -110,6 +138,7 @@ internal sealed class ModuleSupervisor(
                 log.LogError(e, "Netapi module '{Key}' died: {Message}", key, e.Message);
             }
 
+            settledFirst.TrySetResult();
             failures = DateTime.UtcNow - started >= options.StableAfter ? 1 : failures + 1;
             var delay = Backoff(failures, options);
             // As Salt's ProcessManager: "Process <target> died ..., restarting..."

@@ -4,7 +4,7 @@ using SaltApi.Testing;
 namespace SaltApi.Host.Tests;
 
 /// <summary>The built daemon as a process: command line, config errors, plugins, supervision, signals.</summary>
-public sealed class DaemonTests
+public sealed partial class DaemonTests
 {
     private static Task<Daemon> LaunchAsync(string dir, int[] ports, params string[] extraArgs) =>
         Daemon.LaunchAsync(dir, dir, ["-c", dir, "-l", "info", .. extraArgs], ports.FirstOrDefault(), 0, 0, ports);
@@ -40,16 +40,114 @@ public sealed class DaemonTests
     }
 
     [Fact]
-    public async Task Usage_errors_and_daemon_mode_exit_2()
+    public async Task Usage_errors_exit_2()
     {
         var bogus = await HostProcess.RunAsync(Path.GetTempPath(), null, "--bogus");
         Assert.Equal(2, bogus.ExitCode);
         Assert.Equal("Usage: salt-api [options]\n\nsalt-api: error: no such option: --bogus\n", bogus.Stderr);
-
-        var daemon = await HostProcess.RunAsync(Path.GetTempPath(), null, "-d");
-        Assert.Equal(2, daemon.ExitCode);
-        Assert.Contains("systemd", daemon.Stderr);
     }
+
+    // As SysV, OpenRC and FreeBSD rc scripts run it: `salt-api -d`, then the pid in api_pidfile.
+    [Fact]
+    public async Task Daemon_mode_detaches_writes_the_pidfile_serves_and_stops_by_that_pid()
+    {
+        var port = FreePort.Next();
+        var dir = HostProcess.ConfigDir($"rest_cherrypy:\n  port: {port}\n  host: 127.0.0.1\n  disable_ssl: true\n");
+        var pidfile = Path.Combine(dir, "salt-api.pid");
+        var pid = 0;
+        try
+        {
+            var started = await HostProcess.RunAsync(dir, null, "-c", dir, "-d", "-l", "info");
+            Assert.True(started.ExitCode == 0, $"exit {started.ExitCode}: {started.Stderr}");
+            Assert.Equal("", started.Stdout + started.Stderr);
+
+            // Returned once the module listens: it answers now, with no wait.
+            pid = int.Parse(File.ReadAllText(pidfile), System.Globalization.CultureInfo.InvariantCulture);
+            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+            using (var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/")))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Contains("local_async", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            // Detached: a session of its own, standard streams on /dev/null, in /.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[3]);   // session id
+            foreach (var fd in new[] { 0, 1, 2 })
+            {
+                Assert.Equal("/dev/null", new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget);
+            }
+
+            Assert.Equal("/", new DirectoryInfo($"/proc/{pid}/cwd").LinkTarget);
+            var log = File.ReadAllText(Path.Combine(dir, "api.log"));
+            Assert.Contains("The salt-api is starting up", log, StringComparison.Ordinal);
+            Assert.Contains(log.Split('\n'), l => l.Contains("[WARNING ]", StringComparison.Ordinal) && l.Contains("netapi_enable_clients is missing or empty in the master config", StringComparison.Ordinal));
+            Assert.Contains("rest_cherrypy will refuse every lowstate client (local, local_async,", log, StringComparison.Ordinal);
+
+            // Stopped by the pid in the pidfile: it exits and removes the pidfile.
+            Assert.Equal(0, Kill(pid, 15));
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (IsRunning(pid) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.False(IsRunning(pid), "the daemon did not stop on SIGTERM");
+            pid = 0;
+            Assert.False(File.Exists(pidfile));
+        }
+        finally
+        {
+            if (pid != 0 && IsRunning(pid))
+            {
+                _ = Kill(pid, 9);
+            }
+
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Daemon_mode_that_cannot_start_says_so_and_exits_non_zero()
+    {
+        // A config error is found before detaching and printed on the terminal.
+        var dir = HostProcess.ConfigDir("ret_port: many\nrest_wsgi:\n  port: 1\n");
+        try
+        {
+            var config = await HostProcess.RunAsync(dir, null, "-c", dir, "-d");
+            Assert.Equal(1, config.ExitCode);
+            Assert.Contains("key 'ret_port': expected an integer", config.Stderr, StringComparison.Ordinal);
+
+            // Nothing to start: the detached daemon exits 1, and so does the command, pointing to the log.
+            File.WriteAllText(Path.Combine(dir, "master"), $"api_pidfile: {dir}/salt-api.pid\napi_logfile: {dir}/api.log\nrest_wsgi:\n  host: 127.0.0.1\n");
+            var nothing = await HostProcess.RunAsync(dir, null, "-c", dir, "-d");
+            Assert.Equal(1, nothing.ExitCode);
+            Assert.Contains("stopped before its modules listened (exit status 1)", nothing.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Did not find any netapi configurations", File.ReadAllText(Path.Combine(dir, "api.log")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // Gone, or a zombie nobody reaps (a container's pid 1 may not).
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
 
     [Fact]
     public async Task A_bad_config_prints_the_file_line_and_key_and_exits_non_zero()
@@ -58,10 +156,12 @@ public sealed class DaemonTests
         try
         {
             Directory.CreateDirectory(Path.Combine(dir, "master.d"));
-            File.WriteAllText(Path.Combine(dir, "master.d", "api.conf"), "timeout: 5\nrest_wsgi:\n  port: [1, 2\n");
+            // The main file: fatal, as in Salt (a broken master.d file is skipped: ConfigLoaderTests).
+            File.AppendAllText(Path.Combine(dir, "master"), "\ntimeout: 5\nrest_cherrypy:\n  port: [1, 2\n");
             var syntax = await HostProcess.RunAsync(dir, null, "-c", dir);
             Assert.Equal(1, syntax.ExitCode);
-            Assert.Contains($"[ERROR   ] Error parsing configuration file: {dir}/master.d/api.conf, line ", syntax.Stderr);
+            Assert.Contains($"[ERROR   ] Error parsing configuration file: {dir}/master, line ", syntax.Stderr);
+            File.WriteAllText(Path.Combine(dir, "master"), "rest_wsgi:\n  port: 8001\n");
 
             File.WriteAllText(Path.Combine(dir, "master.d", "api.conf"), "timeout: 5\nret_port: many\n");
             var type = await HostProcess.RunAsync(dir, null, "-c", dir);
