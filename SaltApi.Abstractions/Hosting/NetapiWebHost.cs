@@ -108,6 +108,9 @@ public static class NetapiWebHost
                             h.SslProtocols = listener.MinimumTls;
                         });
                     }
+
+                    // After TLS: an HTTP/1.0 POST without Content-Length (nginx's default upstream) has an empty body.
+                    o.Use(Http10EmptyBody.Use);
                 });
             }
         });

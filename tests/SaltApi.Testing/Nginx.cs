@@ -99,6 +99,43 @@ public sealed partial class Nginx : IAsyncDisposable
         }
         """;
 
+    /// <summary>
+    /// The smallest config an operator writes: one <c>server</c> per upstream port with nothing but
+    /// <c>proxy_pass</c>, so nginx talks to the daemon in its default HTTP/1.0.
+    /// </summary>
+    public static string MinimalConfig(string dir, IEnumerable<(int Listen, int Upstream)> servers) => $$"""
+        worker_processes 1;
+        pid {{dir}}/nginx.pid;
+        error_log {{dir}}/error.log info;
+        events { worker_connections 1024; }
+        http {
+            access_log {{dir}}/access.log;
+            client_body_temp_path {{dir}}/client_body;
+            proxy_temp_path {{dir}}/proxy;
+            fastcgi_temp_path {{dir}}/fastcgi;
+            uwsgi_temp_path {{dir}}/uwsgi;
+            scgi_temp_path {{dir}}/scgi;
+        {{string.Concat(servers.Select(s => $"    server {{ listen 127.0.0.1:{s.Listen}; location / {{ proxy_pass http://127.0.0.1:{s.Upstream}; }} }}\n"))}}
+        }
+        """;
+
+    /// <summary>Starts nginx with <see cref="MinimalConfig"/> in front of each of <paramref name="upstreams"/>; returns it and its ports, in order.</summary>
+    public static async Task<(Nginx Nginx, int[] Ports)> StartMinimalAsync(params int[] upstreams)
+    {
+        var binary = Binary ?? throw new InvalidOperationException("nginx is not installed (apt-get install nginx-light)");
+        var dir = Directory.CreateTempSubdirectory("saltapi-nginx-").FullName;
+        var ports = upstreams.Select(_ => FreePort.Next()).ToArray();
+        var conf = Path.Combine(dir, "nginx.conf");
+        await File.WriteAllTextAsync(conf, MinimalConfig(dir, ports.Zip(upstreams)));
+        var nginx = await LaunchAsync(binary, dir, conf, ports[0], ports[0]);
+        foreach (var port in ports.Skip(1))
+        {
+            await nginx.WaitForPortAsync(port);
+        }
+
+        return (nginx, ports);
+    }
+
     /// <summary>Starts nginx in front of <paramref name="daemons"/> and waits until both ports accept.</summary>
     public static async Task<Nginx> StartAsync(IEnumerable<Daemon> daemons)
     {
@@ -108,6 +145,11 @@ public sealed partial class Nginx : IAsyncDisposable
         var (cherrypy, wsgi) = (FreePort.Next(), FreePort.Next());
         var conf = Path.Combine(dir, "nginx.conf");
         await File.WriteAllTextAsync(conf, Config(dir, cherrypy, wsgi, list.Select(d => d.CherrypyPort), list.Select(d => d.WsgiPort)));
+        return await LaunchAsync(binary, dir, conf, cherrypy, wsgi);
+    }
+
+    private static async Task<Nginx> LaunchAsync(string binary, string dir, string conf, int cherrypy, int wsgi)
+    {
 
         // -e: the startup error log too, or nginx writes to its compiled-in /var/log/nginx/error.log.
         var psi = new ProcessStartInfo(binary)
