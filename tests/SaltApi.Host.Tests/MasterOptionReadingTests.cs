@@ -53,6 +53,19 @@ public sealed class MasterOptionReadingTests : IDisposable
         { "transport", "tcp", "tcp", false },
         { "ipc_mode", "tcp", "tcp", false },
         { "interface", "127.0.0.2", "127.0.0.2", false },
+        { "master_uri", "tcp://10.0.0.1:4506", "tcp://10.0.0.1:4506", false },
+        { "sock_dir", "/run/salt/m", "/run/salt/m", false },
+        { "cachedir", "/srv/cache", "/srv/cache", false },
+        { "eauth_tokens", "rediscluster", "rediscluster", false },
+        { "log_level", "'info'", "Information", false },
+        { "log_level_logfile", "debug", "Debug", false },
+        { "api_pidfile", "/run/salt-api.pid", "/run/salt-api.pid", false },
+        { "api_logfile", "/var/log/salt/api2", "/var/log/salt/api2", false },
+        { "log_fmt_console", "'%(message)s'", "%(message)s", false },
+        { "log_datefmt", "'%H:%M'", "%H:%M", false },
+        { "user", "12", "12", false },
+        { "netapi_plugin_dirs", "/srv/plugins", "/srv/plugins", false },
+        { "netapi_plugin_dirs", "[/a, /b]", "/a|/b", false },
     };
 
     [Theory]
@@ -63,6 +76,7 @@ public sealed class MasterOptionReadingTests : IDisposable
         File.WriteAllText(main, $"{key}: {yaml}\n");
         var config = MasterConfigLoader.Load(main, name => name == "HOME" ? "/nonexistent-home" : null);
         var client = ClientOptions.From(config.Options);
+        var daemon = Hosting.DaemonOptions.From(config, new Cli.CommandLine());
         var m = client.Master;
         string actual = key switch
         {
@@ -89,6 +103,18 @@ public sealed class MasterOptionReadingTests : IDisposable
             "transport" => m.Transport,
             "ipc_mode" => m.IpcMode,
             "interface" => m.Interface,
+            "master_uri" => m.MasterUri,
+            "sock_dir" => m.SockDir,
+            "cachedir" => m.CacheDir,
+            "eauth_tokens" => client.EauthTokens,
+            "log_level" => daemon.ConsoleLevel.ToString(),
+            "log_level_logfile" => daemon.FileLevel.ToString(),
+            "api_pidfile" => daemon.PidFile,
+            "api_logfile" => daemon.LogFile,
+            "log_fmt_console" => daemon.ConsoleFormat,
+            "log_datefmt" => daemon.ConsoleDateFormat,
+            "user" => daemon.User,
+            "netapi_plugin_dirs" => string.Join('|', daemon.PluginDirs),
             _ => throw new InvalidOperationException(key),
         };
         Assert.Equal(expected, actual);
