@@ -14,7 +14,7 @@ using SaltApi.Abstractions.Modules;
 namespace SaltApi.Abstractions.Hosting;
 
 /// <summary>Where and how a module's Kestrel listener binds.</summary>
-/// <param name="Host">Address to bind: an IP literal, <c>localhost</c>, <c>0.0.0.0</c> or <c>::</c>.</param>
+/// <param name="Host">Address to bind: an IP literal, <c>localhost</c>, <c>0.0.0.0</c>, <c>::</c>, or <c>*</c> for every interface (<see cref="NetapiWebHost.AnyAddress"/>).</param>
 /// <param name="Port">TCP port (0 picks a free one).</param>
 /// <param name="MaxRequestBodySize">Bodies above this many bytes are refused with 413; null = no limit.</param>
 /// <param name="Certificate">Serve HTTPS with this certificate; null = plain HTTP.</param>
@@ -38,6 +38,12 @@ public sealed record ListenerOptions(
 /// <summary>Builds a minimal Kestrel web application for a module, logging through the module's logger.</summary>
 public static class NetapiWebHost
 {
+    /// <summary>
+    /// <see cref="ListenerOptions.Host"/> for every interface, IPv6 and IPv4 (Kestrel's <c>ListenAnyIP</c>:
+    /// <c>[::]</c>, or <c>0.0.0.0</c> where IPv6 is off), as Tornado binds with no address.
+    /// </summary>
+    public const string AnyAddress = "*";
+
     // How long a client has to send a request's headers.
     private static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(10);
 
@@ -81,37 +87,46 @@ public static class NetapiWebHost
             k.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
             k.Limits.MinRequestBodyDataRate = new MinDataRate(1024, TimeSpan.FromSeconds(10));
             k.Limits.MinResponseDataRate = new MinDataRate(240, TimeSpan.FromSeconds(10));
-            foreach (var address in Addresses(listener.Host))
+            if (listener.Host == AnyAddress)
             {
-                k.Listen(address, listener.Port, o =>
+                k.ListenAnyIP(listener.Port, Configure);
+            }
+            else
+            {
+                foreach (var address in Addresses(listener.Host))
                 {
-                    o.Protocols = HttpProtocols.Http1;
-                    if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
-                    {
-                        // The chain as given, built once and offline: Kestrel's ServerCertificateChain
-                        // would try to download a missing issuer at start.
-                        var context = SslStreamCertificateContext.Create(leaf, chain, offline: true);
-                        o.UseHttps(new TlsHandshakeCallbackOptions
-                        {
-                            OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
-                            {
-                                ServerCertificateContext = context,
-                                EnabledSslProtocols = listener.MinimumTls,
-                            }),
-                        });
-                    }
-                    else if (listener.Certificate is { } cert)
-                    {
-                        o.UseHttps(h =>
-                        {
-                            h.ServerCertificate = cert;
-                            h.SslProtocols = listener.MinimumTls;
-                        });
-                    }
+                    k.Listen(address, listener.Port, Configure);
+                }
+            }
 
-                    // After TLS: an HTTP/1.0 POST without Content-Length (nginx's default upstream) has an empty body.
-                    o.Use(Http10EmptyBody.Use);
-                });
+            void Configure(ListenOptions o)
+            {
+                o.Protocols = HttpProtocols.Http1;
+                if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
+                {
+                    // The chain as given, built once and offline: Kestrel's ServerCertificateChain
+                    // would try to download a missing issuer at start.
+                    var context = SslStreamCertificateContext.Create(leaf, chain, offline: true);
+                    o.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = context,
+                            EnabledSslProtocols = listener.MinimumTls,
+                        }),
+                    });
+                }
+                else if (listener.Certificate is { } cert)
+                {
+                    o.UseHttps(h =>
+                    {
+                        h.ServerCertificate = cert;
+                        h.SslProtocols = listener.MinimumTls;
+                    });
+                }
+
+                // After TLS: an HTTP/1.0 POST without Content-Length (nginx's default upstream) has an empty body.
+                o.Use(Http10EmptyBody.Use);
             }
         });
         return builder;

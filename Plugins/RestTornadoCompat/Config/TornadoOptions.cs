@@ -9,7 +9,7 @@ internal sealed record TornadoOptions
     public int Port { get; init; }
 
     /// <summary>Tornado binds every interface when <c>address</c> is not given.</summary>
-    public string Address { get; init; } = "0.0.0.0";
+    public string Address { get; init; } = NetapiWebHost.AnyAddress;
 
     public int Backlog { get; init; } = 128;
 
@@ -54,7 +54,8 @@ internal sealed record TornadoOptions
         var o = new TornadoOptions
         {
             Port = s.GetPort(),
-            Address = s.GetString("address", "0.0.0.0"),
+            // Tornado's bind_sockets: no address (or "") is every interface, IPv6 and IPv4.
+            Address = s.GetString("address") is { Length: > 0 } address ? address : NetapiWebHost.AnyAddress,
             Backlog = s.GetInt("backlog", 128, 1, 65535),
             DisableSsl = s.GetBool("disable_ssl", false),
             SslCrt = s.GetString("ssl_crt"),

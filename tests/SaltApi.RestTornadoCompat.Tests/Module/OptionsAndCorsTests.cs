@@ -53,6 +53,27 @@ public sealed class OptionsAndCorsTests
         await run.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
+    // Tornado's bind_sockets with no address: every interface, IPv6 and IPv4 (Node 17+ resolves localhost to ::1 first).
+    [Fact]
+    public async Task Without_an_address_every_interface_is_bound_as_tornado_binds()
+    {
+        var port = SaltApi.Testing.FreePort.Next();
+        var client = new ScriptedClient();
+        var logger = new ListLogger();
+        using var stop = new CancellationTokenSource();
+        var run = new RestTornadoModule().RunAsync(new NetapiModuleContext(new Dictionary<string, object?> { ["port"] = (long)port, ["disable_ssl"] = true }, new Dictionary<string, object?>(), client, client.Bus, logger, stop.Token));
+        await ListLogger.WaitForAsync(logger, "rest_tornado listening on");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        foreach (var host in System.Net.Sockets.Socket.OSSupportsIPv6 ? new[] { "127.0.0.1", "[::1]" } : ["127.0.0.1"])
+        {
+            using var response = await http.GetAsync(new Uri($"http://{host}:{port}/"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(15));
+    }
+
     [Fact]
     public async Task Num_processes_is_accepted_and_said_to_be_ignored()
     {
