@@ -55,7 +55,7 @@ internal sealed class SaltApiService(
             // Ready (systemd's READY=1, the end of `salt-api -d`) once the modules listen, within a bound:
             // a module that waits without listening (TLS without a certificate) does not hold the start.
             var late = await supervisor.WaitListeningAsync(ListenBound, cancellationToken);
-            if (late.Count > 0)
+            if (late.Count > 0 && !cancellationToken.IsCancellationRequested)
             {
                 log.LogWarning("Netapi module(s) {Modules} not listening after {Seconds} s; reporting the salt-api started anyway", string.Join(", ", late), ListenBound.TotalSeconds);
             }

@@ -68,6 +68,45 @@ public class SupervisorTests
         Assert.True(context.Stopping.IsCancellationRequested);
     }
 
+    [Fact]
+    public async Task Ready_waits_for_every_module_to_listen_or_fail_and_names_one_that_does_neither()
+    {
+        Listens.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var modules = new List<EnabledModule>
+        {
+            new(new NetapiModuleType("T", "t.dll", "1", typeof(Listens), "listens"), new Dictionary<string, object?>()),
+            new(new NetapiModuleType("T", "t.dll", "1", typeof(Crashing), "crashing"), new Dictionary<string, object?>()),
+        };
+        await using (var supervisor = new ModuleSupervisor(modules, new Dictionary<string, object?>(), new NoClient(), new NoEvents(), NullLoggerFactory.Instance, Fast))
+        {
+            supervisor.Start();
+            var wait = supervisor.WaitListeningAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
+            Assert.False(wait.IsCompleted);   // "listens" waits on the gate: only it (or the 2-minute bound) can end the wait
+            Listens.Gate.SetResult();
+            Assert.Empty(await wait.WaitAsync(TimeSpan.FromSeconds(60)));   // "crashing" counts once its first run failed
+        }
+
+        // A module that never reports listening holds the start only for the bound, and is named.
+        var silent = new List<EnabledModule> { new(new NetapiModuleType("T", "t.dll", "1", typeof(Serving), "serving"), new Dictionary<string, object?>()) };
+        await using var other = new ModuleSupervisor(silent, new Dictionary<string, object?>(), new NoClient(), new NoEvents(), NullLoggerFactory.Instance, Fast);
+        other.Start();
+        Assert.Equal(["serving"], await other.WaitListeningAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None));
+    }
+
+    public sealed class Listens : INetapiModule
+    {
+        internal static TaskCompletionSource Gate = new();
+
+        public string ConfigKey => "listens";
+
+        public async Task RunAsync(NetapiModuleContext context)
+        {
+            await Gate.Task;
+            context.Listening?.Invoke();
+            await Task.Delay(Timeout.Infinite, context.Stopping);
+        }
+    }
+
     public sealed class Crashing : INetapiModule
     {
         internal static int Starts;
