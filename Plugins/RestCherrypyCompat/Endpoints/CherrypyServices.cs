@@ -40,7 +40,11 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     public BodyBudget Bodies { get; } = new(Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize));
 
     /// <inheritdoc/>
-    public void Dispose() => Gate.Dispose();
+    public void Dispose()
+    {
+        Gate.Dispose();
+        Sessions.Dispose();
+    }
 
     /// <summary>Session tool: X-Auth-Token, when present, replaces the cookie.</summary>
     public static string? SessionId(HttpRequest req)

@@ -64,6 +64,13 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             var reader = sub.Reader;
             while (await reader.WaitToReadAsync(stop.Token))
             {
+                // As /events: the stream ends when the token is no longer valid (expired, logged out in any
+                // module, deleted on the master), checked with the client layer before each batch of what is queued.
+                if (token.Expire <= api.Sessions.Now || await api.Sessions.ValidateAsync(token.Token, stop.Token) is null)
+                {
+                    return;
+                }
+
                 if (info is null)
                 {
                     // What is queued (the bus hands events over together), one message per event as Salt sends
@@ -113,7 +120,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                     continue;
                 }
 
-                while (reader.TryRead(out var e))
+                for (var sent = 0; sent < 1024 && reader.TryRead(out var e); sent++)
                 {
                     if (token.Expire <= api.Sessions.Now)
                     {

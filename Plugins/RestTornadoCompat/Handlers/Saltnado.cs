@@ -222,5 +222,9 @@ internal sealed class Saltnado : IDisposable
         ctx.Response.ContentType = TornadoResponse.Html;
     }
 
-    public void Dispose() => gate.Dispose();
+    public void Dispose()
+    {
+        gate.Dispose();
+        Tokens.Dispose();
+    }
 }
