@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
@@ -21,10 +22,24 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             token = await api.Sessions.ValidateAsync(inPath, call.Aborted);
         }
 
-        token ??= await api.Sessions.ValidateAsync(CherrypyServices.SessionId(call.Request), call.Aborted);
+        var byCookie = false;
+        if (token is null)
+        {
+            token = await api.Sessions.ValidateAsync(CherrypyServices.SessionId(call.Request), call.Aborted);
+            byCookie = CherrypyServices.SessionFromCookie(call.Request);
+        }
+
         if (token is null || !api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)))
         {
             throw new HttpError(401);
+        }
+
+        // Deliberate difference: as rest_tornado's check_origin, a WebSocket the session cookie authenticates is
+        // refused from a page of another origin than the API's own or one of cors_origin (a browser sends the
+        // cookie with any page's upgrade); Salt's /ws takes it from any Origin.
+        if (byCookie && CrossOrigin.IsForeign(call.Request, api.Options.CorsOrigins))
+        {
+            throw new HttpError(403, "Cross origin websockets not allowed");
         }
 
         if (!call.Ctx.WebSockets.IsWebSocketRequest)

@@ -18,7 +18,7 @@ internal sealed partial class StreamHandlers(Saltnado app)
     /// <summary>GET <c>/events</c>: every bus event while the token lives.</summary>
     public async Task EventsAsync(TornadoRequest r)
     {
-        var token = await app.Tokens.ValidateAsync(r.Token, r.Aborted);
+        var token = await app.SessionAsync(r, r.Token);
         if (token is null)
         {
             await TornadoResponse.RedirectAsync(r.Ctx, "/login");

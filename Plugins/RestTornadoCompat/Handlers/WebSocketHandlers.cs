@@ -26,7 +26,7 @@ internal sealed partial class StreamHandlers
     private async Task WebSocketAsync(TornadoRequest r, bool formatted)
     {
         // As AllEventsHandler.get: 401 unless the token in the path is live.
-        var token = await app.Tokens.ValidateAsync(r.PathArg, r.Aborted);
+        var token = await app.SessionAsync(r, r.PathArg);
         if (token is null)
         {
             await TornadoResponse.ErrorAsync(r.Ctx, 401);
