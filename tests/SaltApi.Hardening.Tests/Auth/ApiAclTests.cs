@@ -57,13 +57,22 @@ public sealed class ApiAclTests(ApiAclFixture fixture) : IClassFixture<ApiAclFix
     [Fact]
     public async Task Rest_tornado_reads_api_acl_from_its_own_section()
     {
-        var (status, body) = await TokenRequests.PostAsync(fixture, new Uri(fixture.Tornado, "login"), """{"username": "saltdev", "password": "saltdev", "eauth": "file"}""");
+        // A client of its own without cookies: a session_id cookie set for 127.0.0.1 would reach every port.
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(60) };
+        async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, string json)
+        {
+            using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync(new Uri(fixture.Tornado, path), content);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var (status, body) = await PostAsync("login", """{"username": "saltdev", "password": "saltdev", "eauth": "file"}""");
         Assert.True(status == HttpStatusCode.Unauthorized, $"/login: {(int)status} {body}");
-        (status, body) = await TokenRequests.PostAsync(fixture, new Uri(fixture.Tornado, "run"), """[{"client": "local", "tgt": "ms--0", "fun": "test.ping" """ + Saltdev + "}]");
+        (status, body) = await PostAsync("run", """[{"client": "local", "tgt": "ms--0", "fun": "test.ping" """ + Saltdev + "}]");
         Assert.True(status == HttpStatusCode.OK && body == """{"return": ["Failed to authenticate"]}""", $"/run: {(int)status} {body}");
 
         // Another user is served.
-        (status, body) = await TokenRequests.PostAsync(fixture, new Uri(fixture.Tornado, "run"), """[{"client": "local", "tgt": "ms--0", "fun": "test.ping" """ + Limited + "}]");
+        (status, body) = await PostAsync("run", """[{"client": "local", "tgt": "ms--0", "fun": "test.ping" """ + Limited + "}]");
         Assert.True(status == HttpStatusCode.OK && body.Contains("\"ms--0\": true", StringComparison.Ordinal), $"/run: {(int)status} {body}");
     }
 
