@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Globalization;
-using SaltApi.Protocol.Jobs;
 
 namespace SaltApi.Client.Bus;
 
@@ -20,26 +18,24 @@ internal sealed class JobIds(TimeProvider time, int capacity = JobIds.DefaultCap
     /// <summary>The widest distance between a master's local time and UTC (UTC-12 to UTC+14).</summary>
     private static readonly TimeSpan TimeZones = TimeSpan.FromHours(14);
 
-    private static readonly byte[] NewSuffix = "/new"u8.ToArray();
-
-    private readonly HashSet<string> seen = new(StringComparer.Ordinal);
-    private readonly Queue<string> order = new();
+    // A plain jid is kept as the ticks of the time it names (8 bytes, no string per job); one with a suffix
+    // (rare: unique_jids) as its text, in a table of its own.
+    private readonly HashSet<long> plain = [];
+    private readonly Queue<long> plainOrder = new();
+    private readonly HashSet<string> suffixed = new(StringComparer.Ordinal);
+    private readonly Queue<string> suffixedOrder = new();
     private readonly Lock gate = new();
 
     // Jids naming a time before this may be in use unseen (published before the bus was read, or forgotten).
-    private DateTime floor = DateTime.MinValue;
-    private string forgottenNewest = "";
+    private long floor = long.MinValue;
 
     /// <summary>The bus is read (again) from now: jobs announced before may have passed unseen.</summary>
     public void Reading()
     {
+        var since = (time.GetUtcNow().UtcDateTime - TimeZones).Ticks;
         lock (gate)
         {
-            var since = time.GetUtcNow().UtcDateTime - TimeZones;
-            if (since > floor)
-            {
-                floor = since;
-            }
+            floor = Math.Max(floor, since);
         }
     }
 
@@ -51,19 +47,36 @@ internal sealed class JobIds(TimeProvider time, int capacity = JobIds.DefaultCap
             return; // shorter than salt/job/<20 digits>/new
         }
 
+        if (tag.IsSingleSegment)
+        {
+            Observe(tag.FirstSpan);
+            return;
+        }
+
         Span<byte> bytes = stackalloc byte[(int)tag.Length];
         tag.CopyTo(bytes);
-        if (!bytes.EndsWith(NewSuffix))
+        Observe(bytes);
+    }
+
+    private void Observe(ReadOnlySpan<byte> tag)
+    {
+        if (!tag.EndsWith("/new"u8))
         {
             return;
         }
 
-        var rest = bytes.StartsWith("salt/job/"u8) || bytes.StartsWith("salt/run/"u8) ? bytes[9..^4]
-            : bytes.StartsWith("salt/wheel/"u8) ? bytes[11..^4]
+        var rest = tag.StartsWith("salt/job/"u8) || tag.StartsWith("salt/run/"u8) ? tag[9..^4]
+            : tag.StartsWith("salt/wheel/"u8) ? tag[11..^4]
             : [];
-        if (rest.Length >= 20 && rest.IndexOf((byte)'/') < 0)
+        if (rest.Length < 20 || rest.IndexOf((byte)'/') >= 0 || Ticks(rest[..20]) is not { } ticks)
         {
-            Add(System.Text.Encoding.ASCII.GetString(rest));
+            return;
+        }
+
+        var suffix = rest.Length == 20 ? null : System.Text.Encoding.UTF8.GetString(rest);
+        lock (gate)
+        {
+            AddLocked(ticks, suffix);
         }
     }
 
@@ -73,19 +86,20 @@ internal sealed class JobIds(TimeProvider time, int capacity = JobIds.DefaultCap
     /// </summary>
     public bool TryClaim(string jid)
     {
-        if (!WellFormed(jid) || Jid.ToTime(jid) is not { } named)
+        if (!WellFormed(jid) || Ticks(jid.AsSpan(0, 20)) is not { } ticks)
         {
             return false;
         }
 
+        var suffix = jid.Length == 20 ? null : jid;
         lock (gate)
         {
-            if (named < floor || string.CompareOrdinal(jid[..20], forgottenNewest) <= 0 || seen.Contains(jid))
+            if (ticks < floor || (suffix is null ? plain.Contains(ticks) : suffixed.Contains(suffix)))
             {
                 return false;
             }
 
-            AddLocked(jid);
+            AddLocked(ticks, suffix);
             return true;
         }
     }
@@ -97,14 +111,14 @@ internal sealed class JobIds(TimeProvider time, int capacity = JobIds.DefaultCap
     /// </summary>
     public static bool WellFormed(string? jid)
     {
-        if (jid is null || jid.Length < 20 || jid.AsSpan(0, 20).IndexOfAnyExceptInRange('0', '9') >= 0)
+        if (jid is null || jid.Length < 20 || Ticks(jid.AsSpan(0, 20)) is null)
         {
             return false;
         }
 
         if (jid.Length == 20)
         {
-            return DateTime.TryParseExact(jid, "yyyyMMddHHmmssffffff", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+            return true;
         }
 
         if (jid[20] != '_' || jid.Length is < 22 or > 85)
@@ -120,33 +134,78 @@ internal sealed class JobIds(TimeProvider time, int capacity = JobIds.DefaultCap
             }
         }
 
-        return DateTime.TryParseExact(jid[..20], "yyyyMMddHHmmssffffff", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+        return true;
     }
 
-    private void Add(string jid)
+    // Each table forgets its oldest past its capacity; a jid naming a time not after a forgotten one is refused.
+    private void AddLocked(long ticks, string? suffix)
     {
-        lock (gate)
-        {
-            AddLocked(jid);
-        }
-    }
-
-    private void AddLocked(string jid)
-    {
-        if (!seen.Add(jid))
+        if (suffix is null ? !plain.Add(ticks) : !suffixed.Add(suffix))
         {
             return;
         }
 
-        order.Enqueue(jid);
-        if (order.Count > capacity)
+        if (suffix is null)
         {
-            var old = order.Dequeue();
-            seen.Remove(old);
-            if (string.CompareOrdinal(old[..20], forgottenNewest) > 0)
+            plainOrder.Enqueue(ticks);
+            if (plainOrder.Count > capacity)
             {
-                forgottenNewest = old[..20];
+                var old = plainOrder.Dequeue();
+                plain.Remove(old);
+                floor = Math.Max(floor, old + 1);
             }
         }
+        else
+        {
+            suffixedOrder.Enqueue(suffix);
+            if (suffixedOrder.Count > capacity)
+            {
+                var old = suffixedOrder.Dequeue();
+                suffixed.Remove(old);
+                if (Ticks(old.AsSpan(0, 20)) is { } t)
+                {
+                    floor = Math.Max(floor, t + 1);
+                }
+            }
+        }
+    }
+
+    // The time 20 digits name (YYYYMMDDhhmmssffffff), as ticks; null when they name none.
+    private static long? Ticks(ReadOnlySpan<byte> digits)
+    {
+        Span<char> text = stackalloc char[20];
+        for (var i = 0; i < 20; i++)
+        {
+            text[i] = (char)digits[i];
+        }
+
+        return Ticks(text);
+    }
+
+    private static long? Ticks(ReadOnlySpan<char> d)
+    {
+        if (d.Length != 20 || d.IndexOfAnyExceptInRange('0', '9') >= 0)
+        {
+            return null;
+        }
+
+        static int N(ReadOnlySpan<char> s)
+        {
+            var n = 0;
+            foreach (var c in s)
+            {
+                n = (n * 10) + (c - '0');
+            }
+
+            return n;
+        }
+
+        int year = N(d[..4]), month = N(d[4..6]), day = N(d[6..8]), hour = N(d[8..10]), minute = N(d[10..12]), second = N(d[12..14]);
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return null;
+        }
+
+        return new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks + (N(d[14..]) * 10L);
     }
 }
