@@ -126,4 +126,19 @@ public sealed class AccessTests
         Assert.Equal(HttpStatusCode.OK, await PostAsync(null, null, header: false));
         Assert.Equal(HttpStatusCode.OK, await PostAsync(other, null, header: true));
     }
+
+    [Fact]
+    public async Task A_run_whose_chunks_carry_their_own_token_does_not_use_the_cookie()
+    {
+        await using var host = await TornadoHost.StartAsync();
+        var token = await host.LoginAsync();
+        var own = await host.LoginAsync();
+        using var r = new HttpRequestMessage(HttpMethod.Post, "/run") { Content = Ping($", \"token\": \"{own}\"") };
+        r.Headers.Add("Cookie", $"session_id={token}");
+        r.Headers.Add("Origin", $"http://127.0.0.1:{host.Port + 1}");
+        r.Headers.Add("Accept", "application/json");
+        using var resp = await host.Http.SendAsync(r);
+        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        Assert.Single(host.Client.Lowstates);
+    }
 }
