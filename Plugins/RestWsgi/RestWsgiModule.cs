@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
@@ -54,7 +55,7 @@ public sealed class RestWsgiModule : INetapiModule
         front.Apply(builder);
         builder.WebHost.UseShutdownTimeout(drainTimeout);
         await using var app = builder.Build();
-        using var handler = new LowstateHandler(context, options, ApiAcl.From(context.Section));
+        using var handler = new LowstateHandler(context, options, options.ApiAcl);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(context.Stopping);
@@ -197,7 +198,7 @@ public sealed class RestWsgiModule : INetapiModule
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
-                    if (apiAcl is not null && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http.Connection.RemoteIpAddress, context.Client, http.RequestAborted))
+                    if (apiAcl is not null && !await ChunkAcl.AllowsAsync(apiAcl, (IReadOnlyDictionary<string, object?>)chunk!, http.Connection.RemoteIpAddress, context.Client, http.RequestAborted))
                     {
                         return (401, "Authentication error occurred.");
                     }

@@ -1,3 +1,4 @@
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
@@ -23,6 +24,9 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
     /// <summary><c>trusted_proxies</c>, <c>log_access_file</c>, <c>log_error_file</c> (ours here; rest_cherrypy's names): the contract's HttpFront.</summary>
     public HttpFrontOptions Front { get; init; } = new();
 
+    /// <summary><c>api_acl</c> (ours here, rest_cherrypy's option), checked for every chunk's user; null = none.</summary>
+    public ApiAcl? ApiAcl { get; init; }
+
     /// <summary>Binds the section; every wrong option is recorded in <paramref name="section"/>'s problems.</summary>
     public static RestWsgiOptions From(ModuleSection section)
     {
@@ -37,6 +41,7 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
         return new RestWsgiOptions(port, host, maxBody, drain is { } d ? TimeSpan.FromSeconds(Math.Max(d.TotalSeconds, 1)) : null, threadPool, queueSize, maxChunks, maxConnections)
         {
             Front = HttpFrontOptions.Read(section),
+            ApiAcl = ApiAcl.Read(section),
         };
     }
 

@@ -51,6 +51,18 @@ public interface INetapiClient
     /// </summary>
     Task<bool> RemoveTokenAsync(string token, CancellationToken cancellationToken) => Task.FromResult(false);
 
+    /// <summary>
+    /// The daemon's revocation signal: raised with a token as soon as this daemon refuses it from now on (a
+    /// logout in any module, <see cref="RemoveTokenAsync"/>). Every module's cache of positive token lookups obeys
+    /// it (<see cref="TokenCache"/>), so a token revoked anywhere in the daemon is refused everywhere in it at
+    /// once. Handlers run on the revoking call and must be quick. The default never raises it.
+    /// </summary>
+    event Action<string>? TokenRevoked
+    {
+        add { }
+        remove { }
+    }
+
     /// <summary>Fires one event onto the master bus (<c>master_event_pull.ipc</c>), as <c>/hook</c> does.</summary>
     Task<bool> FireEventAsync(string tag, IReadOnlyDictionary<string, object?> data, CancellationToken cancellationToken);
 }

@@ -42,7 +42,11 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
         this.options = options;
         this.log = log;
         handOffTicks = (long)(options.EventBatchMs * Stopwatch.Frequency / 1000.0);
+        Jids.Reading();
     }
+
+    /// <summary>The jids in use that this daemon can vouch for (a lowstate's own jid is checked against them).</summary>
+    public JobIds Jids { get; } = new(TimeProvider.System);
 
     /// <summary>
     /// Raised (on the reader's task) when the bus closed and cannot be connected again at once: the master went
@@ -151,6 +155,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
 
                 backoff = MinBackoff;
                 log.LogDebug("connected to the master event bus");
+                Jids.Reading();
                 Volatile.Read(ref connected).TrySetResult();
                 buffer = await ReadAsync(socket, buffer, stop.Token).ConfigureAwait(false);
                 log.LogInformation("the master event bus closed; reconnecting");
@@ -289,6 +294,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     /// </summary>
     private void Dispatch(in RawBusEvent raw)
     {
+        Jids.Observe(raw.TagBytes);
         var subs = Volatile.Read(ref subscribers);
         if (subs.Length == 0 && !HasRouteInterest)
         {

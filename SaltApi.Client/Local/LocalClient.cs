@@ -106,6 +106,9 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
 
     private static readonly TimeSpan Spin = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The refusal of a lowstate's jid that is malformed or in use.</summary>
+    internal const string InvalidJid = "Invalid jid: a lowstate's jid must be a Salt jid (20 digits of a time, optionally _ and a suffix of letters, digits, _ or -) that is not already in use";
+
     private readonly ExistsProbe publishPull = new(Path.Combine(options.Master.SockDir, "publish_pull.ipc"));
 
     /// <summary><c>local_async</c>: <c>{jid, minions}</c>, or <c>{}</c> when nothing matched.</summary>
@@ -155,6 +158,13 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
         {
             // Deliberate difference: Salt wraps this into a generic SaltClientError (500); it means the master is down (503).
             throw new SaltMasterUnavailableException("The salt master could not be contacted. Is master running?");
+        }
+
+        // Deliberate difference: Salt publishes a lowstate's jid as given (any event tag, or another user's job
+        // overwritten in the job cache); here only a well-formed jid not already in use (JobIds).
+        if (call.Jid is not (null or "") && (call.Jid is not string own || !bus.Jids.TryClaim(own)))
+        {
+            throw new SaltInvocationException(InvalidJid);
         }
 
         // _prep_pub: nodegroups expanded here (a master does not), ext_job_cache added to ret.

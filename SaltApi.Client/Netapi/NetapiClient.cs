@@ -38,6 +38,9 @@ internal sealed class NetapiClient(
 
     public IReadOnlyList<string> Clients => ClientNames;
 
+    /// <summary>The revocation signal every module's token cache obeys (raised by <see cref="RemoveTokenAsync"/>).</summary>
+    public event Action<string>? TokenRevoked;
+
     public async Task<IReadOnlyList<object?>> RunAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lowstate);
@@ -208,11 +211,20 @@ internal sealed class NetapiClient(
         // Until the master says when the token expires, it is kept for the master's token_expire from now
         // (the longest a token lives unless token_expire_user_override lets a user ask for more).
         var recorded = revoked.Add(token, revoked.Now + options.Master.TokenExpire);
+
+        // Refused by this client from now on: every module's cache drops it at once (lookups already under way
+        // cache nothing), so a new request or stream batch on any module asks here and is refused.
+        TokenRevoked?.Invoke(token);
         try
         {
             if (await DeleteOnMasterAsync(token, cancellationToken).ConfigureAwait(false) is not { } kept)
             {
                 revoked.Remove(token); // the master refuses it itself
+                if (!recorded)
+                {
+                    TokenRevoked?.Invoke(token); // caches may have taken it again while the master still knew it
+                }
+
                 return true;
             }
 

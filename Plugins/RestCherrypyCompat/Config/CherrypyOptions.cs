@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Security.Authentication;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
@@ -56,7 +57,7 @@ internal sealed record CherrypyOptions
     public string? Favicon { get; init; }
 
     /// <summary><c>api_acl.users</c>: user (or <c>*</c>) → allowed client IPs (or <c>*</c>); null = no ACL.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>>? ApiAclUsers { get; init; }
+    public ApiAcl? ApiAcl { get; init; }
 
     public IReadOnlyList<string> AuthorizedIps { get; init; } = [];
 
@@ -110,7 +111,7 @@ internal sealed record CherrypyOptions
             AppPath = s.GetString("app_path", "/app").Trim('/'),
             RootPrefix = "/" + s.GetString("root_prefix", "/").Trim('/'),
             Favicon = s.GetString("favicon"),
-            ApiAclUsers = AclUsers(s),
+            ApiAcl = ApiAcl.Read(s),
             AuthorizedIps = s.GetStringList("authorized_ips"),
             CorsOrigins = s.GetStringList("cors_origin"),
             Front = HttpFrontOptions.Read(s),
@@ -127,29 +128,6 @@ internal sealed record CherrypyOptions
     {
         s.Problem(key, message);
         return fallback;
-    }
-
-    private static Dictionary<string, IReadOnlyList<string>>? AclUsers(ModuleSection s)
-    {
-        if (Map(s.Values.GetValueOrDefault("api_acl")) is not { } acl || Map(acl.GetValueOrDefault("users")) is not { } users)
-        {
-            return null;
-        }
-
-        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var (user, ips) in users)
-        {
-            if (ModuleSection.ToStringList(ips) is { } list)
-            {
-                result[user] = list;
-            }
-            else
-            {
-                s.Problem($"api_acl.users.{user}", "expected an address or a list of addresses");
-            }
-        }
-
-        return result;
     }
 
     internal static Dictionary<string, object?>? Map(object? v)

@@ -40,7 +40,11 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     public BodyBudget Bodies { get; } = new(Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize));
 
     /// <inheritdoc/>
-    public void Dispose() => Gate.Dispose();
+    public void Dispose()
+    {
+        Gate.Dispose();
+        Sessions.Dispose();
+    }
 
     /// <summary>Session tool: X-Auth-Token, when present, replaces the cookie.</summary>
     public static string? SessionId(HttpRequest req)
@@ -53,6 +57,10 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 
         return req.Cookies.TryGetValue(SessionCookie, out var cookie) ? cookie : null;
     }
+
+    /// <summary>Whether <see cref="SessionId"/> is the session cookie (no X-Auth-Token header sent).</summary>
+    public static bool SessionFromCookie(HttpRequest req) =>
+        req.Headers["X-Auth-Token"].ToString().Length == 0 && req.Cookies.ContainsKey(SessionCookie);
 
     // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)
@@ -84,20 +92,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
     // POST /keys and eauth lowstates took credentials from any address; here every path that takes
     // credentials or a session checks the user's address.
-    public bool ApiAclAllows(string? username, string ip)
-    {
-        if (Options.ApiAclUsers is not { } users)
-        {
-            return true;
-        }
-
-        if (username is not null && users.TryGetValue(username, out var ips))
-        {
-            return ips.Contains(ip) || ips.Contains("*");
-        }
-
-        return users.TryGetValue("*", out var any) && (any.Contains(ip) || any.Contains("*"));
-    }
+    public bool ApiAclAllows(string? username, string ip) => Options.ApiAcl?.Allows(username, ip) ?? true;
 
     /// <summary>Runs each chunk of a lowstate through the client layer (rest_cherrypy's exec_lowstate).</summary>
     public async Task<List<object?>> ExecAsync(Call call, object? lowstate, string? token, string? forceClient)
@@ -120,7 +115,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     private async Task CheckCredentialsAsync(Call call, IReadOnlyDictionary<string, object?> low)
     {
         var tok = low.GetValueOrDefault("token") as string;
-        if (Options.ApiAclUsers is null)
+        if (Options.ApiAcl is null)
         {
             return;
         }

@@ -1,3 +1,4 @@
+using SaltApi.Abstractions.Hooks;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -31,18 +32,10 @@ internal sealed class HookEndpoint(CherrypyServices api)
             data = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         }
 
-        // As rest_cherrypy Webhook.POST: {body, post, headers} on salt/netapi/hook/<path>. Deliberate
-        // differences: credential headers are left out (our session id is the Salt token itself, valid
-        // on every daemon: on the bus anyone reading /events could replay it), and Remote-Addr is always
-        // the socket's address (a client-sent Remote-Addr header never overwrites it).
-        var headers = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["Remote-Addr"] = CherrypyServices.RemoteIp(call.Ctx) };
-        foreach (var (name, value) in call.Request.Headers)
-        {
-            if (!HookHeaders.IsCredential(name))
-            {
-                headers[HookHeaders.TitleCase(name)] = value.ToString();
-            }
-        }
+        // As rest_cherrypy Webhook.POST: {body, post, headers} on salt/netapi/hook/<path>, every header kept
+        // but this API's own credentials (X-Auth-Token, the session_id cookie), and Remote-Addr the client's
+        // address as CherryPy sets it (HookHeaders).
+        var headers = HookHeaders.Of(call.Ctx);
 
         var tag = string.Join('/', HookTagBase.Concat(args));
         var ok = await api.Client.FireEventAsync(tag, new OrderedDictionary<string, object?>(StringComparer.Ordinal)

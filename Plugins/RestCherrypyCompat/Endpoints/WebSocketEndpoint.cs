@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
@@ -21,10 +22,24 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             token = await api.Sessions.ValidateAsync(inPath, call.Aborted);
         }
 
-        token ??= await api.Sessions.ValidateAsync(CherrypyServices.SessionId(call.Request), call.Aborted);
+        var byCookie = false;
+        if (token is null)
+        {
+            token = await api.Sessions.ValidateAsync(CherrypyServices.SessionId(call.Request), call.Aborted);
+            byCookie = CherrypyServices.SessionFromCookie(call.Request);
+        }
+
         if (token is null || !api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)))
         {
             throw new HttpError(401);
+        }
+
+        // Deliberate difference: as rest_tornado's check_origin, a WebSocket the session cookie authenticates is
+        // refused from a page of another origin than the API's own or one of cors_origin (a browser sends the
+        // cookie with any page's upgrade); Salt's /ws takes it from any Origin.
+        if (byCookie && CrossOrigin.IsForeign(call.Request, api.Options.CorsOrigins))
+        {
+            throw new HttpError(403, "Cross origin websockets not allowed");
         }
 
         if (!call.Ctx.WebSockets.IsWebSocketRequest)
@@ -64,6 +79,13 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             var reader = sub.Reader;
             while (await reader.WaitToReadAsync(stop.Token))
             {
+                // As /events: the stream ends when the token is no longer valid (expired, logged out in any
+                // module, deleted on the master), checked with the client layer before each batch of what is queued.
+                if (token.Expire <= api.Sessions.Now || await api.Sessions.ValidateAsync(token.Token, stop.Token) is null)
+                {
+                    return;
+                }
+
                 if (info is null)
                 {
                     // What is queued (the bus hands events over together), one message per event as Salt sends
@@ -113,7 +135,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                     continue;
                 }
 
-                while (reader.TryRead(out var e))
+                for (var sent = 0; sent < 1024 && reader.TryRead(out var e); sent++)
                 {
                     if (token.Expire <= api.Sessions.Now)
                     {

@@ -1,3 +1,4 @@
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
@@ -41,6 +42,16 @@ internal sealed record TornadoOptions
     /// <summary>Ours, as rest_wsgi's: more lowstate chunks in one request are a 400 (each runs in turn, holding a slot).</summary>
     public int MaxLowstateChunks { get; init; } = 1000;
 
+    /// <summary>
+    /// Ours (rest_cherrypy's option, also read by rest_wsgi): <c>api_acl.users</c>, checked on every path that takes
+    /// credentials or a token; null = no ACL. Salt's rest_tornado has none, so a user limited by address on the
+    /// other modules reached the same master through it from anywhere.
+    /// </summary>
+    public ApiAcl? ApiAcl { get; init; }
+
+    /// <summary>Ours (rest_cherrypy's option): with addresses listed, any other client gets <c>403</c>.</summary>
+    public IReadOnlyList<string> AuthorizedIps { get; init; } = [];
+
     /// <summary>Ours, as the other modules': <c>trusted_proxies</c> and the access/error logs (the contract's HttpFront).</summary>
     public HttpFrontOptions Front { get; init; } = new();
 
@@ -68,6 +79,8 @@ internal sealed record TornadoOptions
             WebhookDisableAuth = s.GetBool("webhook_disable_auth", false),
             MaxRequestBodySize = s.GetSize("max_request_body_size", 1048576),
             MaxLowstateChunks = s.GetInt("max_lowstate_chunks", 1000, 1),
+            ApiAcl = ApiAcl.Read(s),
+            AuthorizedIps = s.GetStringList("authorized_ips"),
             Front = HttpFrontOptions.Read(s),
         };
         if (o.WebhookUrl == "/")

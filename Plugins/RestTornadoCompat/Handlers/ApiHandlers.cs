@@ -44,6 +44,13 @@ internal sealed class ApiHandlers(Saltnado app)
             return;
         }
 
+        // Deliberate difference: api_acl (ours, as rest_cherrypy's /login).
+        if (!app.AclAllows(username as string, r.Ctx))
+        {
+            await TornadoResponse.ErrorAsync(r.Ctx, 401);
+            return;
+        }
+
         // As SaltAuthHandler.post: exactly these three credentials go to mk_token.
         var creds = Map();
         creds["username"] = username;
@@ -179,7 +186,13 @@ internal sealed class ApiHandlers(Saltnado app)
     /// <summary>As <c>if not self._verify_auth(): self.redirect("/login")</c>; true when the token is live.</summary>
     public async Task<bool> VerifiedAsync(TornadoRequest r)
     {
-        if (await app.Tokens.ValidateAsync(r.Token, r.Aborted) is not null)
+        if (app.ForeignCookie(r))
+        {
+            await TornadoResponse.WriteAsync(r.Ctx, 403, "Cross origin request with a session cookie not allowed", TornadoResponse.Html);
+            return false;
+        }
+
+        if (await app.SessionAsync(r, r.Token) is not null)
         {
             return true;
         }
@@ -216,6 +229,14 @@ internal sealed class ApiHandlers(Saltnado app)
             return;
         }
 
+        // The session cookie's token goes into every chunk without one of its own (/run included): from another
+        // origin it is refused as in VerifiedAsync.
+        if (app.ForeignCookie(r) && lowstate.Any(c => !((OrderedDictionary<string, object?>)c!).ContainsKey("token")))
+        {
+            await TornadoResponse.WriteAsync(r.Ctx, 403, "Cross origin request with a session cookie not allowed", TornadoResponse.Html);
+            return;
+        }
+
         var token = r.Token;
         var ret = new List<object?>();
         foreach (var chunk in lowstate.Cast<OrderedDictionary<string, object?>>())
@@ -227,6 +248,14 @@ internal sealed class ApiHandlers(Saltnado app)
             }
 
             if (!(low.ContainsKey("token") || (low.ContainsKey("username") && low.ContainsKey("password") && low.ContainsKey("eauth"))))
+            {
+                ret.Add("Failed to authenticate");
+                break;
+            }
+
+            // Deliberate difference: api_acl (ours) for the chunk's user, its token's or its eauth username; a
+            // token the master does not know is left to the master to refuse.
+            if (app.Options.ApiAcl is not null && !await ChunkAllowedAsync(r, low))
             {
                 ret.Add("Failed to authenticate");
                 break;
@@ -252,5 +281,15 @@ internal sealed class ApiHandlers(Saltnado app)
         var body = Map();
         body["return"] = ret;
         await r.RespondAsync(body);
+    }
+
+    private async Task<bool> ChunkAllowedAsync(TornadoRequest r, OrderedDictionary<string, object?> low)
+    {
+        if (low.GetValueOrDefault("token") is string token)
+        {
+            return await app.Tokens.ValidateAsync(token, r.Aborted) is not { } known || app.AclAllows(known.Name, r.Ctx);
+        }
+
+        return app.AclAllows(low.GetValueOrDefault("username") as string, r.Ctx);
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
@@ -62,6 +63,28 @@ internal sealed class Saltnado : IDisposable
     /// <summary>Cancelled when the daemon stops: open streams end then, so the drain waits only for requests.</summary>
     public CancellationToken Stopping { get; }
 
+    /// <summary>
+    /// The live token, when api_acl allows its user from the client's address; otherwise null, answered as
+    /// a token that is not valid. Deliberate difference: Salt's rest_tornado has no api_acl.
+    /// </summary>
+    public async Task<SaltToken?> SessionAsync(TornadoRequest r, string? token)
+    {
+        var found = await Tokens.ValidateAsync(token, r.Aborted);
+        return found is not null && AclAllows(found.Name, r.Ctx) ? found : null;
+    }
+
+    /// <summary>api_acl (ours, as rest_cherrypy's): the user may call from the client's address; true without an ACL.</summary>
+    public bool AclAllows(string? username, HttpContext ctx) => Options.ApiAcl?.Allows(username, ClientAddress.Of(ctx)) ?? true;
+
+    /// <summary>
+    /// Deliberate difference: a state-changing request that only the session cookie authenticates is refused
+    /// when its Origin (or Referer) names another origin than the API's own or one of <c>cors_origin</c>. A
+    /// browser sends the cookie with a form or text/plain POST from any page of the same site; requests without
+    /// those headers (curl, pepper, SDKs) and requests with X-Auth-Token are not concerned. Salt runs them.
+    /// </summary>
+    public bool ForeignCookie(TornadoRequest r) =>
+        r.TokenFromCookie && CrossOrigin.IsStateChanging(r.Ctx.Request.Method) && CrossOrigin.IsForeign(r.Ctx.Request, Options.CorsOrigins);
+
     /// <summary>One request, start to end.</summary>
     public async Task InvokeAsync(HttpContext ctx)
     {
@@ -78,6 +101,14 @@ internal sealed class Saltnado : IDisposable
     private async Task ServeAsync(HttpContext ctx)
     {
         SetDefaultHeaders(ctx);
+
+        // Deliberate difference: authorized_ips (ours, rest_cherrypy's salt_ip_verify_tool), before anything else.
+        if (Options.AuthorizedIps.Count > 0 && !Options.AuthorizedIps.Contains(ClientAddress.Of(ctx), StringComparer.OrdinalIgnoreCase))
+        {
+            await TornadoResponse.ErrorAsync(ctx, 403);
+            return;
+        }
+
         if (routes.Match(ctx.Request.Path.Value ?? "/") is not { } match)
         {
             await TornadoResponse.ErrorAsync(ctx, 404);
@@ -222,5 +253,9 @@ internal sealed class Saltnado : IDisposable
         ctx.Response.ContentType = TornadoResponse.Html;
     }
 
-    public void Dispose() => gate.Dispose();
+    public void Dispose()
+    {
+        gate.Dispose();
+        Tokens.Dispose();
+    }
 }

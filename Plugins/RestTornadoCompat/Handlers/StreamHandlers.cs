@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Hooks;
 using SaltApi.Plugins.RestTornadoCompat.Events;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
@@ -17,7 +18,7 @@ internal sealed partial class StreamHandlers(Saltnado app)
     /// <summary>GET <c>/events</c>: every bus event while the token lives.</summary>
     public async Task EventsAsync(TornadoRequest r)
     {
-        var token = await app.Tokens.ValidateAsync(r.Token, r.Aborted);
+        var token = await app.SessionAsync(r, r.Token);
         if (token is null)
         {
             await TornadoResponse.RedirectAsync(r.Ctx, "/login");
@@ -110,17 +111,11 @@ internal sealed partial class StreamHandlers(Saltnado app)
             get[name] = values.Count == 1 ? values[0] : values.Select(v => (object?)v).ToList();
         }
 
-        // Deliberate difference: headers that carry credentials (X-Auth-Token, Cookie, Authorization, and
-        // any named for a token, secret, password, session or key) are left out: a token on the bus is a
-        // token anyone reading /events could use.
-        var headers = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var (name, value) in r.Ctx.Request.Headers)
-        {
-            if (!IsCredential(name))
-            {
-                headers[HeaderCase(name)] = value.ToString();
-            }
-        }
+        // As WebhookSaltAPIHandler.post: every request header, but this API's own credentials (X-Auth-Token,
+        // the session_id cookie), with which a reader of the bus could act as the caller (HookHeaders).
+        // Deliberate difference: Remote-Addr is the client's address, as rest_cherrypy's; a client-sent
+        // Remote-Addr header never reaches the bus (Salt's rest_tornado passes it on as sent).
+        var headers = HookHeaders.Of(r.Ctx);
 
         var data = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -132,12 +127,4 @@ internal sealed partial class StreamHandlers(Saltnado app)
         var ok = await app.Client.FireEventAsync("salt/netapi/hook" + suffix, data, r.Aborted);
         await r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["success"] = ok });
     }
-
-    private static readonly string[] SecretWords = ["token", "auth", "session", "password", "secret", "api-key", "apikey", "cookie"];
-
-    private static bool IsCredential(string name) => SecretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
-
-    // Tornado's HTTPHeaders names: each dash-separated part capitalised.
-    private static string HeaderCase(string name) =>
-        string.Join('-', name.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..].ToLowerInvariant()));
 }

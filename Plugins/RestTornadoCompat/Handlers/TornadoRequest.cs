@@ -27,6 +27,9 @@ internal sealed class TornadoRequest(HttpContext ctx, Output output, string? pat
     /// <summary>As the <c>token</c> property: the X-Auth-Token header when present, else the session_id cookie.</summary>
     public string? Token => Ctx.Request.Headers.TryGetValue(AuthTokenHeader, out var h) ? h.ToString() : Ctx.Request.Cookies[AuthCookieName];
 
+    /// <summary>Whether <see cref="Token"/> is the session cookie (no X-Auth-Token header sent).</summary>
+    public bool TokenFromCookie => !Ctx.Request.Headers.ContainsKey(AuthTokenHeader) && Ctx.Request.Cookies.ContainsKey(AuthCookieName);
+
     /// <summary>As <c>self.write(self.serialize(data))</c>.</summary>
     public Task RespondAsync(object? data, int status = 200) =>
         TornadoResponse.WriteAsync(Ctx, status, Output.Dump(data), Output.ContentType);

@@ -26,7 +26,7 @@ internal sealed partial class StreamHandlers
     private async Task WebSocketAsync(TornadoRequest r, bool formatted)
     {
         // As AllEventsHandler.get: 401 unless the token in the path is live.
-        var token = await app.Tokens.ValidateAsync(r.PathArg, r.Aborted);
+        var token = await app.SessionAsync(r, r.PathArg);
         if (token is null)
         {
             await TornadoResponse.ErrorAsync(r.Ctx, 401);
@@ -151,6 +151,13 @@ internal sealed partial class StreamHandlers
         var reader = sub.Reader;
         while (await reader.WaitToReadAsync(ct))
         {
+            // As /events: the stream ends when the token is no longer valid (expired, logged out in any module,
+            // deleted on the master), checked with the client layer before each batch of what is queued.
+            if (await app.Tokens.ValidateAsync(token.Token, ct) is null)
+            {
+                return;
+            }
+
             // What is queued (the bus hands events over together) in one write to the connection, as
             // rest_cherrypy's /ws: one message per event as Salt's handlers send them, the same frames.
             connection?.BeginBatch();

@@ -118,16 +118,18 @@ public sealed class WireLoadTests : IDisposable
         using var peer = Answering("rep-publish-publish-token");
         await using var layer = Layer(peer.Port, "local_async");
 
+        // A fresh jid: one that names a time before the daemon watched the bus may be in use unseen (refused).
+        var jid = DateTime.UtcNow.ToString("yyyyMMddHHmmssffffff", System.Globalization.CultureInfo.InvariantCulture) + "_1";
         await layer.Client.RunAsync(Low(
             ("client", "local_async"), ("tgt", "ms-*"), ("expr_form", "list"), ("fun", "test.ping"), ("ret", "mysql,redis"),
-            ("jid", "20261126200000000001"), ("metadata", Low(("a", 1L))), ("timeout", 3L), ("full_return", true), ("token", "t")), CancellationToken.None);
+            ("jid", jid), ("metadata", Low(("a", 1L))), ("timeout", 3L), ("full_return", true), ("token", "t")), CancellationToken.None);
 
         var load = Assert.Single(peer.Received).Load;
         Assert.Equal(["cmd", "tgt", "fun", "arg", "key", "tgt_type", "ret", "jid", "kwargs", "user"], load.Keys);
         // expr_form is not understood any more: the target stays a glob and the key rides along as a kwarg.
         Assert.Equal("glob", load["tgt_type"]);
         Assert.Equal("mysql,redis", load["ret"]);
-        Assert.Equal("20261126200000000001", load["jid"]);
+        Assert.Equal(jid, load["jid"]);
         Assert.Equal("", load["key"]);
         var kwargs = (OrderedDictionary<string, object?>)load["kwargs"]!;
         // timeout is a run_job parameter (consumed); full_return is not one, so it stays a kwarg.

@@ -10,6 +10,18 @@ public sealed class ApiAclFixture : HardeningFixture
     protected override string WsgiKeys => base.WsgiKeys + Acl;
 
     protected override string CherrypyKeys(string dir) => base.CherrypyKeys(dir) + Acl;
+
+    public int TornadoPort { get; } = SaltApi.Testing.FreePort.Next();
+
+    public Uri Tornado => new($"http://127.0.0.1:{TornadoPort}/");
+
+    protected override string ExtraYaml => $"rest_tornado:\n  address: 127.0.0.1\n  port: {TornadoPort}\n  disable_ssl: True\n" + Acl;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await Daemon.WaitForPortAsync(TornadoPort, TimeSpan.FromSeconds(30));
+    }
 }
 
 /// <summary>
@@ -40,6 +52,28 @@ public sealed class ApiAclTests(ApiAclFixture fixture) : IClassFixture<ApiAclFix
     {
         var (status, body) = await TokenRequests.PostAsync(fixture, fixture.Daemon.Wsgi, """[{"client": "local", "tgt": "ms--0", "fun": "test.ping" """ + Saltdev + "}]");
         Assert.True(status == HttpStatusCode.Unauthorized, $"{(int)status} {body}");
+    }
+
+    [Fact]
+    public async Task Rest_tornado_reads_api_acl_from_its_own_section()
+    {
+        // A client of its own without cookies: a session_id cookie set for 127.0.0.1 would reach every port.
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(60) };
+        async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, string json)
+        {
+            using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync(new Uri(fixture.Tornado, path), content);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var (status, body) = await PostAsync("login", """{"username": "saltdev", "password": "saltdev", "eauth": "file"}""");
+        Assert.True(status == HttpStatusCode.Unauthorized, $"/login: {(int)status} {body}");
+        (status, body) = await PostAsync("run", """[{"client": "local", "tgt": "ms--0", "fun": "test.ping" """ + Saltdev + "}]");
+        Assert.True(status == HttpStatusCode.OK && body == """{"return": ["Failed to authenticate"]}""", $"/run: {(int)status} {body}");
+
+        // Another user is served.
+        (status, body) = await PostAsync("run", """[{"client": "local", "tgt": "ms--0", "fun": "test.ping" """ + Limited + "}]");
+        Assert.True(status == HttpStatusCode.OK && body.Contains("\"ms--0\": true", StringComparison.Ordinal), $"/run: {(int)status} {body}");
     }
 
     [Fact]

@@ -53,12 +53,6 @@ public class SseAndTarTests
         Assert.Equal(0, reader.GetNextEntry()!.Length);
     }
 
-    [Theory]
-    [InlineData("x-custom", "X-Custom")]
-    [InlineData("content-type", "Content-Type")]
-    [InlineData("X-AUTH-TOKEN", "X-Auth-Token")]
-    public void Hook_header_names_are_title_case(string name, string expected) => Assert.Equal(expected, HookHeaders.TitleCase(name));
-
     [Fact]
     public void Format_events_tracks_jobs()
     {

@@ -103,14 +103,15 @@ public sealed class EventsAndHookTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Hook_fires_the_request_without_its_credentials()
+    public async Task Hook_fires_every_header_but_the_token_and_the_session_cookie()
     {
         var token = await host.LoginAsync();
         using var r = new HttpRequestMessage(HttpMethod.Post, "/hook/my/app?branch=main&x=1&x=2") { Content = new StringContent("{\"revision\": \"aa22a3c4b2e7\", \"result\": true}", Encoding.UTF8, "application/json") };
         r.Headers.Add("X-Auth-Token", token);
-        r.Headers.Add("Cookie", $"session_id={token}");
-        r.Headers.Add("X-Gitlab-Token", "secret");
+        r.Headers.Add("Cookie", $"session_id={token}; theme=dark");
+        r.Headers.Add("X-Gitlab-Token", "gitlab-secret");
         r.Headers.Add("x-my-header", "kept");
+        r.Headers.Add("Remote-Addr", "6.6.6.6");
         r.Headers.Add("Accept", "application/json");
         using var resp = await host.Http.SendAsync(r);
         Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
@@ -122,8 +123,16 @@ public sealed class EventsAndHookTests : IAsyncLifetime
         var headers = Assert.IsType<OrderedDictionary<string, object?>>(data["headers"]);
         Assert.Equal("kept", headers["X-My-Header"]);
         Assert.Equal("application/json; charset=utf-8", headers["Content-Type"]);
+
+        // As Salt: a reactor checks its shared secret in the headers (GitLab's X-Gitlab-Token).
+        Assert.Equal("gitlab-secret", headers["X-Gitlab-Token"]);
+        Assert.Equal("theme=dark", headers["Cookie"]);
+
+        // As rest_cherrypy: Remote-Addr is the client's address, never the one the client sent.
+        Assert.Equal("127.0.0.1", headers["Remote-Addr"]);
+        Assert.DoesNotContain("6.6.6.6", SaltJson.Serialize(data), StringComparison.Ordinal);
+        Assert.False(headers.ContainsKey("X-Auth-Token"));
         Assert.DoesNotContain(token, SaltJson.Serialize(data), StringComparison.Ordinal);
-        Assert.DoesNotContain("secret", SaltJson.Serialize(data), StringComparison.Ordinal);
     }
 
     [Fact]
