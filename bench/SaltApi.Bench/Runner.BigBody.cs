@@ -38,15 +38,17 @@ internal sealed partial class Runner
                 var answers = await Task.WhenAll(Enumerable.Range(0, c).Select(async _ =>
                 {
                     var one = Stopwatch.StartNew();
-                    var (status, _) = await ProbeAsync(api.Wsgi, body, headers);
-                    return (status, one.Elapsed.TotalMilliseconds);
+                    var (status, text) = await ProbeAsync(api.Wsgi, body, headers);
+                    return (status, one.Elapsed.TotalMilliseconds, text: status == 200 ? "" : text[..Math.Min(text.Length, 120)]);
                 }));
                 var wall = watch.Elapsed;
                 var (rss, peak) = api.Proc.Memory();
                 var times = answers.Select(a => a.TotalMilliseconds).Order().ToList();
                 var errors = answers.Count(a => a.status != 200);
+                var statuses = string.Join(", ", answers.GroupBy(a => a.status).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))
+                    + string.Concat(answers.Where(a => a.status != 200).Select(a => a.text).Distinct().Select(t => "; " + t));
                 table.Add(new Row(BigBodyName, C(c), c / wall.TotalSeconds, times[times.Count / 2], times[^1], errors, rss,
-                    Note: $"all {c} in {wall.TotalSeconds:0.00} s; API peak RSS {peak:0} MB (before: {before.RssMb:0} MB, warm-up {warm})"));
+                    Note: $"all {c} in {wall.TotalSeconds:0.00} s ({statuses}); API peak RSS {peak:0} MB (before: {before.RssMb:0} MB, warm-up {warm})"));
             }
         }
     }

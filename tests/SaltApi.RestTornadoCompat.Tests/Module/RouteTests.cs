@@ -356,6 +356,28 @@ public sealed class RouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connection_that_sends_nothing_is_closed_after_about_10_s()
+    {
+        // Kestrel's default keep-alive timeout kept it 130 s (Tornado's idle_connection_timeout is an hour).
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, host.Port);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+        int read;
+        try
+        {
+            read = await tcp.GetStream().ReadAsync(new byte[16], limit.Token);
+        }
+        catch (IOException)
+        {
+            read = 0;
+        }
+
+        Assert.Equal(0, read);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(40));
+    }
+
+    [Fact]
     public async Task More_chunks_than_max_lowstate_chunks_is_400_before_any_runs()
     {
         await using var small = await TornadoHost.StartAsync(("max_lowstate_chunks", 2L));
