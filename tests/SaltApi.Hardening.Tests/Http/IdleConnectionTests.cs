@@ -145,7 +145,7 @@ public sealed class IdleConnectionTests(IdleConnectionFixture fixture, ITestOutp
             // (The per-address test's refusal may have made the one report of this 10 s window.)
             var lines = Daemon.Output.Split('\n').Where(l =>
                 (l.Contains("rejected because the maximum number of concurrent connections", StringComparison.Ordinal)
-                || l.Contains("connection(s) refused", StringComparison.Ordinal)).ToList();
+                || l.Contains("connection(s) refused", StringComparison.Ordinal))).ToList();
             lines.ForEach(output.WriteLine);
             Assert.NotEmpty(lines);
             Assert.True(lines.Count <= 2, $"{lines.Count} warning lines for {refused} refused connections");
