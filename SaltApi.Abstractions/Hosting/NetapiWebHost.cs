@@ -97,9 +97,10 @@ public static class NetapiWebHost
             k.Limits.MaxConcurrentUpgradedConnections = listener.MaxConnections;
             k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
             // Slow clients hold a connection, never the server: a connection idle for 10 s before a request
-            // or between two is closed, the headers must arrive within 10 s (CherryPy's socket_timeout), a body at 1 KiB/s or faster after a 10 s grace, and an answer
-            // be read at 240 B/s or faster after 10 s (event streams lift that bound for themselves;
-            // upgraded WebSocket connections are not rate-checked).
+            // or between two is closed (Kestrel's default is 130 s), the headers must arrive within 10 s
+            // (CherryPy's socket_timeout), a body at 1 KiB/s or faster after a 10 s grace, and an answer be
+            // read at 240 B/s or faster after 10 s (event streams lift that bound for themselves; upgraded
+            // WebSocket connections are not rate-checked).
             k.Limits.RequestHeadersTimeout = IdleTimeout;
             k.Limits.KeepAliveTimeout = IdleTimeout;
             k.Limits.MinRequestBodyDataRate = new MinDataRate(1024, TimeSpan.FromSeconds(10));

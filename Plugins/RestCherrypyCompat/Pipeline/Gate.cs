@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -7,7 +8,8 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 /// <summary>
 /// CherryPy's worker pool (<see cref="RequestGate"/>): a POST body is read first, then a slot is taken
-/// (503 when the queue is full). Event streams and WebSockets are not gated.
+/// (503 when the queue is full); a POST with credentials in its body takes a turn of the login throttle
+/// instead (<see cref="AuthThrottle"/>). Event streams and WebSockets are not gated.
 /// </summary>
 internal sealed class Gate(CherrypyServices api)
 {
