@@ -8,10 +8,11 @@ namespace SaltApi.Abstractions.Hosting;
 /// a slot of the module's <see cref="RequestGate"/>: a failed login is held by the master through Salt's
 /// anti-timing delay (LoadAuth.time_auth, about 1 s), and a flood of failures holding request slots starved
 /// every other request. At most <c>maxInFlight</c> such checks run at once (beyond that 503 at once). A client
-/// address whose last attempts failed is slowed: its attempts run one at a time, each after a pause that
-/// doubles with every further failure (0.5 s up to 8 s), so it holds at most one check; at most 16 of its
-/// attempts wait, the rest are refused at once. The table of addresses is bounded (10,000; the address whose
-/// last failure is oldest makes room), and a failure is forgotten after 10 minutes or at the next success.
+/// address whose last attempts failed is slowed: its attempts run one at a time (each refusal taking the
+/// master's anti-timing delay), so it holds at most one check; at most 16 of its attempts wait (30 s at most),
+/// the rest are refused at once. An address that sends one attempt at a time is never held back. The table of
+/// addresses is bounded (10,000; the address whose last failure is oldest makes room), and a failure is
+/// forgotten after 10 minutes or at the next success.
 /// </summary>
 [SuppressMessage("Design", "CA1001", Justification = "Its SemaphoreSlims are only awaited: they never make the wait handle that needs disposing.")]
 public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
@@ -26,8 +27,6 @@ public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
     public const int MaxAddresses = 10_000;
 
     private static readonly TimeSpan Forget = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(0.5);
-    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
 
     private readonly TimeProvider clock = time ?? TimeProvider.System;
@@ -56,7 +55,7 @@ public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
     {
         var key = address is null ? IPAddress.None : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         Entry? entry;
-        TimeSpan pause;
+        bool slowed;
         lock (gate)
         {
             entry = EntryOf(key);
@@ -73,7 +72,7 @@ public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
             if (entry.Failures < FailuresBeforeSlowing)
             {
                 entry.Users++;
-                pause = TimeSpan.Zero;
+                slowed = false;
             }
             else if (entry.Waiting >= MaxWaitingPerAddress)
             {
@@ -83,7 +82,7 @@ public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
             {
                 entry.Users++;
                 entry.Waiting++;
-                pause = Pause(entry.Failures);
+                slowed = true;
             }
         }
 
@@ -92,16 +91,18 @@ public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
         AuthAttempt? attempt = null;
         try
         {
-            if (pause > TimeSpan.Zero)
+            if (slowed)
             {
                 using var bounded = new CancellationTokenSource(MaxWait, clock);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bounded.Token);
                 try
                 {
-                    // One attempt of a slowed address at a time, each after its pause.
-                    await entry.Lane.WaitAsync(linked.Token).ConfigureAwait(false);
-                    lane = true;
-                    await Task.Delay(pause, clock, linked.Token).ConfigureAwait(false);
+                    // One attempt of a slowed address at a time.
+                    lane = await entry.Lane.WaitAsync(MaxWait, linked.Token).ConfigureAwait(false);
+                    if (!lane)
+                    {
+                        return null;
+                    }
                 }
                 catch (OperationCanceledException) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
@@ -182,13 +183,6 @@ public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
                 table.Remove(key);
             }
         }
-    }
-
-    private static TimeSpan Pause(int failures)
-    {
-        var doublings = Math.Min(failures - FailuresBeforeSlowing, 10);
-        var pause = FirstPause * (1 << doublings);
-        return pause < MaxPause ? pause : MaxPause;
     }
 
     // The address's entry, made when missing; null when the table is full of addresses in use.
