@@ -75,9 +75,11 @@ public sealed class RestCherrypyModule : INetapiModule
             MinimumTls: options.SslMinVersion,
             // Requests are bounded by the gate (thread_pool running + queue_size waiting); connections
             // (idle keep-alives, event streams) by a generous multiple of that.
-            MaxConnections: Math.Max(1000, 10L * (options.ThreadPool + options.QueueSize)))
+            MaxConnections: options.MaxConnections)
         {
             CertificateChain = chain,
+            MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
+            UnboundedAddresses = options.Front.TrustedProxies,
         };
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         front.Apply(builder);

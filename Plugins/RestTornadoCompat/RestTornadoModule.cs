@@ -88,7 +88,11 @@ public sealed class RestTornadoModule : INetapiModule
             options.Port,
             MaxRequestBodySize: options.MaxRequestBodySize,
             Certificate: certificate,
-            MaxConnections: 10_000);
+            MaxConnections: options.MaxConnections)
+        {
+            MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
+            UnboundedAddresses = options.Front.TrustedProxies,
+        };
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         front.Apply(builder);
         builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);

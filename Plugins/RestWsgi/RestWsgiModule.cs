@@ -51,7 +51,11 @@ public sealed class RestWsgiModule : INetapiModule
             context.Logger.LogWarning("rest_wsgi.drain_timeout ({Drain} s) is longer than the daemon's stop bound: in-flight requests get {Bound} s", options.DrainTimeout.Value.TotalSeconds, drainTimeout.TotalSeconds);
         }
 
-        var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections));
+        var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections)
+        {
+            MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
+            UnboundedAddresses = options.Front.TrustedProxies,
+        });
         front.Apply(builder);
         builder.WebHost.UseShutdownTimeout(drainTimeout);
         await using var app = builder.Build();
@@ -83,13 +87,14 @@ public sealed class RestWsgiModule : INetapiModule
 
     private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options, ApiAcl? apiAcl) : IDisposable
     {
-        // A body must have arrived whole within this time.
-        private static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
-
         private readonly RequestGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
 
-        // Bytes of bodies held at once: every running and queued request may hold a whole body.
-        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize);
+        // Requests with credentials in their chunks wait for the master's verdict here, not in the gate.
+        private readonly AuthThrottle logins = new(options.ThreadPool);
+
+        // Bytes of bodies held at once: every running and queued request may hold a body of the anonymous
+        // limit (1 MiB); a larger one (its token checked first) waits for budget.
+        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize, largeBodiesWait: true);
 
         public void Dispose() => gate.Dispose();
 
@@ -130,8 +135,12 @@ public sealed class RestWsgiModule : INetapiModule
                 return (406, "406: JSON required");
             }
 
-            // The body is read before a slot is taken: a slow sender holds a connection, not a slot.
-            using var body = await bodies.ReadAsync(request, BodyTimeout);
+            // The body is read before a slot is taken: a slow sender holds a connection, not a slot. Past 1 MiB
+            // only with a valid X-Auth-Token, checked before the body is read (ours: rest_wsgi reads no header;
+            // the token in the chunks is only known once the body is in).
+            var anonymous = RequestBodyBudget.AnonymousLimit(options.MaxRequestBodySize);
+            var large = RequestBodyBudget.MayExceed(request, anonymous) && await TokenIsValidAsync(request);
+            using var body = await bodies.ReadAsync(request, large ? options.MaxRequestBodySize : anonymous, waitForBudget: large);
             switch (body.Outcome)
             {
                 case RequestBodyOutcome.BudgetSpent:
@@ -144,10 +153,40 @@ public sealed class RestWsgiModule : INetapiModule
 
             var raw = body.Bytes;
 
-            // Ours: the chunks are counted before anything is built (Salt has no bound).
-            if (CountChunks(raw, options.MaxChunks) > options.MaxChunks)
+            // Ours: the chunks are counted before anything is built (Salt has no bound), by the reader that
+            // parses them (a BOM in front counted as the parser reads it).
+            if (SaltJson.CountArrayItems(raw, options.MaxChunks) > options.MaxChunks)
             {
                 return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
+            }
+
+            var (error, parsed) = Parse(raw);
+            if (error is not null || parsed is not { } chunks)
+            {
+                return error ?? (400, "400: Lowstate must be a JSON list of objects");
+            }
+
+            // Chunks with credentials (eauth) rather than a token: the master may hold a refusal ~1 s (Salt's
+            // anti-timing delay), so they wait for it in the login throttle, never in a request slot.
+            if (chunks.Any(c => !((IReadOnlyDictionary<string, object?>)c!).ContainsKey("token")))
+            {
+                using var attempt = await logins.EnterAsync(http.Connection.RemoteIpAddress, http.RequestAborted);
+                if (attempt is null)
+                {
+                    return (503, "503: Service Unavailable");
+                }
+
+                var answer = await RunAsync(http, chunks);
+                if (answer.Status == 401)
+                {
+                    attempt.Failed();
+                }
+                else if (answer.Status == 200)
+                {
+                    attempt.Succeeded();
+                }
+
+                return answer;
             }
 
             if (!await gate.EnterAsync(http.RequestAborted))
@@ -157,7 +196,7 @@ public sealed class RestWsgiModule : INetapiModule
 
             try
             {
-                return await RunAsync(http, raw);
+                return await RunAsync(http, chunks);
             }
             finally
             {
@@ -165,7 +204,25 @@ public sealed class RestWsgiModule : INetapiModule
             }
         }
 
-        private async Task<(int Status, object? Body)> RunAsync(HttpContext http, byte[] raw)
+        private async Task<bool> TokenIsValidAsync(HttpRequest request)
+        {
+            var token = request.Headers["X-Auth-Token"].ToString().Trim();
+            if (token.Length == 0)
+            {
+                return false;
+            }
+
+            try
+            {
+                return await context.Client.GetTokenAsync(token, request.HttpContext.RequestAborted) is not null;
+            }
+            catch (SaltApiException)
+            {
+                return false;
+            }
+        }
+
+        private static ((int Status, object? Body)? Error, List<object?>? Chunks) Parse(byte[] raw)
         {
             object? parsed;
             try
@@ -174,24 +231,29 @@ public sealed class RestWsgiModule : INetapiModule
             }
             catch (SaltJsonException e)
             {
-                return (400, "400: " + e.Message);
+                return ((400, "400: " + e.Message), null);
             }
 
             // Deliberate difference: Salt iterates whatever it got and answers 500
             // ("'str' object has no attribute 'get'"); a body that is not a list of maps is a 400 here.
             if (parsed is not List<object?> chunks)
             {
-                return (400, "400: Lowstate must be a JSON list of objects");
+                return ((400, "400: Lowstate must be a JSON list of objects"), null);
             }
 
             foreach (var chunk in chunks)
             {
                 if (chunk is not IReadOnlyDictionary<string, object?>)
                 {
-                    return (400, "400: Each lowstate chunk must be a JSON object");
+                    return ((400, "400: Each lowstate chunk must be a JSON object"), null);
                 }
             }
 
+            return (null, chunks);
+        }
+
+        private async Task<(int Status, object? Body)> RunAsync(HttpContext http, List<object?> chunks)
+        {
             var results = new List<object?>(chunks.Count);
             try
             {
@@ -231,37 +293,6 @@ public sealed class RestWsgiModule : INetapiModule
             }
 
             return media.Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
-        }
-
-        /// <summary>The top-level elements of a JSON array, counted up to <paramref name="limit"/> + 1 without building anything; 0 when not an array.</summary>
-        internal static int CountChunks(byte[] raw, int limit)
-        {
-            var reader = new System.Text.Json.Utf8JsonReader(raw, new System.Text.Json.JsonReaderOptions { MaxDepth = SaltJson.MaxDepth });
-            var count = 0;
-            try
-            {
-                if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
-                {
-                    return 0;
-                }
-
-                while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
-                {
-                    if (++count > limit)
-                    {
-                        return count;
-                    }
-
-                    reader.Skip();
-                }
-            }
-            catch (System.Text.Json.JsonException)
-            {
-                // Bad JSON: the parser answers it with Python's message.
-                return 0;
-            }
-
-            return count;
         }
     }
 

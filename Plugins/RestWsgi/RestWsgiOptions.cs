@@ -13,10 +13,11 @@ namespace SaltApi.Plugins.RestWsgi;
 /// <param name="QueueSize">Requests waiting for a slot beyond those; more are a 503 (ours, rest_cherrypy's name and default).</param>
 /// <param name="MaxChunks">Lowstate chunks in one request; more are a 400.</param>
 /// <param name="MaxConnections">Open connections at once.</param>
-internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBodySize, TimeSpan? DrainTimeout, int ThreadPool = 100, int QueueSize = 30, int MaxChunks = RestWsgiOptions.DefaultMaxChunks, int MaxConnections = 1000)
+/// <param name="MaxConnectionsPerAddress">Open connections at once from one client address.</param>
+internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBodySize, TimeSpan? DrainTimeout, int ThreadPool = 100, int QueueSize = 30, int MaxChunks = RestWsgiOptions.DefaultMaxChunks, int MaxConnections = 1000, long MaxConnectionsPerAddress = 500)
 {
-    /// <summary>Default body bound: rest_cherrypy's documented 1 MiB.</summary>
-    public const int DefaultMaxBody = 1024 * 1024;
+    /// <summary>Default body bound, for a request with a valid X-Auth-Token: salt-api's effective 100 MiB (without one, at most 1 MiB).</summary>
+    public const long DefaultMaxBody = RequestBodyBudget.DefaultMaxBodySize;
 
     /// <summary>Default bound on the chunks of one request.</summary>
     public const int DefaultMaxChunks = 1000;
@@ -32,13 +33,14 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
     {
         var port = section.GetPort();
         var host = section.GetString("host", "localhost");
-        var maxBody = section.GetInt("max_request_body_size", DefaultMaxBody, min: 0);
+        var maxBody = section.GetSize("max_request_body_size", DefaultMaxBody);
         TimeSpan? drain = section.Has("drain_timeout") ? section.GetSeconds("drain_timeout", TimeSpan.Zero) : null;
         var threadPool = Math.Max(1, section.GetInt("thread_pool", 100));
         var queueSize = Math.Max(0, section.GetInt("queue_size", 30));
         var maxChunks = Math.Max(1, section.GetInt("max_lowstate_chunks", DefaultMaxChunks));
         var maxConnections = Math.Max(1, section.GetInt("max_connections", Math.Max(1000, 10 * (threadPool + queueSize))));
-        return new RestWsgiOptions(port, host, maxBody, drain is { } d ? TimeSpan.FromSeconds(Math.Max(d.TotalSeconds, 1)) : null, threadPool, queueSize, maxChunks, maxConnections)
+        var perAddress = ListenerOptions.PerAddress(section, maxConnections);
+        return new RestWsgiOptions(port, host, maxBody, drain is { } d ? TimeSpan.FromSeconds(Math.Max(d.TotalSeconds, 1)) : null, threadPool, queueSize, maxChunks, maxConnections, perAddress)
         {
             Front = HttpFrontOptions.Read(section),
             ApiAcl = ApiAcl.Read(section),

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -33,6 +34,29 @@ public sealed record ListenerOptions(
     /// null or empty = the intermediates the system trust store holds.
     /// </summary>
     public X509Certificate2Collection? CertificateChain { get; init; }
+
+    /// <summary>
+    /// Connections open at once from one client address; null = no bound of its own. Past it a new connection
+    /// from that address is closed at once (a warning at most every 10 s counts them).
+    /// </summary>
+    public long? MaxConnectionsPerAddress { get; init; }
+
+    /// <summary>Addresses that <see cref="MaxConnectionsPerAddress"/> does not bound: the reverse proxies every client comes through.</summary>
+    public TrustedProxies UnboundedAddresses { get; init; } = TrustedProxies.None;
+
+    /// <summary>
+    /// The <c>max_connections_per_address</c> option (ours): connections from one client address, by default half
+    /// of <paramref name="maxConnections"/>, so that one address can never take every connection. A
+    /// <c>trusted_proxies</c> address is not bounded.
+    /// </summary>
+    public static long PerAddress(ModuleSection section, long maxConnections)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return section.GetInt(MaxConnectionsPerAddressKey, (int)Math.Clamp(maxConnections / 2, 1, int.MaxValue), min: 1);
+    }
+
+    /// <summary>The key of <see cref="PerAddress"/>.</summary>
+    public const string MaxConnectionsPerAddressKey = "max_connections_per_address";
 }
 
 /// <summary>Builds a minimal Kestrel web application for a module, logging through the module's logger.</summary>
@@ -44,8 +68,11 @@ public static class NetapiWebHost
     /// </summary>
     public const string AnyAddress = "*";
 
-    // How long a client has to send a request's headers.
-    private static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a client has to send a request's headers, and how long a connection may sit idle before its
+    /// first request or between requests (Kestrel keeps one 130 s by default): CherryPy's socket_timeout.
+    /// </summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Creates a builder bound as <paramref name="listener"/> says; add routes after <c>Build()</c>.</summary>
     public static WebApplicationBuilder CreateBuilder(NetapiModuleContext context, ListenerOptions listener)
@@ -57,7 +84,8 @@ public static class NetapiWebHost
             ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = "Production",
         });
-        builder.Logging.AddProvider(new ModuleLoggerProvider(context.Logger));
+        var refusals = new RefusedConnections(context.Logger);
+        builder.Logging.AddProvider(new ModuleLoggerProvider(context.Logger, refusals));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // The framework's own lines never reach the module's log below Warning, whatever level the module
         // asks for: "Request starting/finished" (Hosting.Diagnostics) logs the path and query, and Kestrel
@@ -80,11 +108,13 @@ public static class NetapiWebHost
             k.Limits.MaxConcurrentConnections = listener.MaxConnections;
             k.Limits.MaxConcurrentUpgradedConnections = listener.MaxConnections;
             k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
-            // Slow clients hold a connection, never the server: the headers must arrive within 10 s
-            // (CherryPy's socket_timeout), a body at 1 KiB/s or faster after a 10 s grace, and an answer
-            // be read at 240 B/s or faster after 10 s (event streams lift that bound for themselves;
-            // upgraded WebSocket connections are not rate-checked).
-            k.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
+            // Slow clients hold a connection, never the server: a connection idle for 10 s before a request
+            // or between two is closed (Kestrel's default is 130 s), the headers must arrive within 10 s
+            // (CherryPy's socket_timeout), a body at 1 KiB/s or faster after a 10 s grace, and an answer be
+            // read at 240 B/s or faster after 10 s (event streams lift that bound for themselves; upgraded
+            // WebSocket connections are not rate-checked).
+            k.Limits.RequestHeadersTimeout = IdleTimeout;
+            k.Limits.KeepAliveTimeout = IdleTimeout;
             k.Limits.MinRequestBodyDataRate = new MinDataRate(1024, TimeSpan.FromSeconds(10));
             k.Limits.MinResponseDataRate = new MinDataRate(240, TimeSpan.FromSeconds(10));
             if (listener.Host == AnyAddress)
@@ -102,6 +132,12 @@ public static class NetapiWebHost
             void Configure(ListenOptions o)
             {
                 o.Protocols = HttpProtocols.Http1;
+                if (listener.MaxConnectionsPerAddress is { } perAddress)
+                {
+                    var open = new ConnectionsPerAddress(perAddress, listener.UnboundedAddresses, refusals);
+                    o.Use(open.Middleware);
+                }
+
                 if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
                 {
                     // The chain as given, built once and offline: Kestrel's ServerCertificateChain
@@ -159,12 +195,110 @@ public static class NetapiWebHost
         }
     }
 
-    private sealed class ModuleLoggerProvider(ILogger logger) : ILoggerProvider
+    private sealed class ModuleLoggerProvider(ILogger logger, RefusedConnections refusals) : ILoggerProvider
     {
-        public ILogger CreateLogger(string categoryName) => logger;
+        public ILogger CreateLogger(string categoryName) => categoryName.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal)
+            ? new KestrelLogger(logger, refusals)
+            : logger;
 
         public void Dispose()
         {
+        }
+    }
+
+    // Kestrel's lines, but its warning for each connection refused at the connection limit, which is counted
+    // instead: a flood of connections wrote one line each.
+    private sealed class KestrelLogger(ILogger logger, RefusedConnections refusals) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => logger.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logger.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Name == "ConnectionRejected")
+            {
+                refusals.Refused("the connection limit (max_connections) is reached");
+                return;
+            }
+
+            logger.Log(logLevel, eventId, state, exception, formatter);
+        }
+    }
+}
+
+/// <summary>Counts refused connections and says so in one warning at most every 10 s.</summary>
+internal sealed class RefusedConnections(ILogger logger)
+{
+    private static readonly long Interval = System.Diagnostics.Stopwatch.Frequency * 10;
+    private readonly Lock gate = new();
+    private long count;
+    private long lastReport = long.MinValue;
+
+    public void Refused(string reason)
+    {
+        long n;
+        lock (gate)
+        {
+            count++;
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (lastReport != long.MinValue && now - lastReport < Interval)
+            {
+                return;
+            }
+
+            lastReport = now;
+            n = count;
+            count = 0;
+        }
+
+        logger.LogWarning("{Count} connection(s) refused since the last report: {Reason}", n, reason);
+    }
+}
+
+/// <summary>The connections open from each client address, at most so many (a bounded table: one entry per address with a connection open).</summary>
+internal sealed class ConnectionsPerAddress(long limit, TrustedProxies unbounded, RefusedConnections refusals)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPAddress, long> open = new();
+
+    public ConnectionDelegate Middleware(ConnectionDelegate next) => async connection =>
+    {
+        if (connection.RemoteEndPoint is not IPEndPoint { Address: var raw })
+        {
+            await next(connection).ConfigureAwait(false);
+            return;
+        }
+
+        var address = raw.IsIPv4MappedToIPv6 ? raw.MapToIPv4() : raw;
+        if (unbounded.Trusts(address))
+        {
+            await next(connection).ConfigureAwait(false);
+            return;
+        }
+
+        if (open.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit)
+        {
+            Leave(address);
+            refusals.Refused($"more than {limit} connections from one address (max_connections_per_address)");
+            return;
+        }
+
+        try
+        {
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            Leave(address);
+        }
+    };
+
+    private void Leave(IPAddress address)
+    {
+        if (open.AddOrUpdate(address, 0, static (_, n) => n - 1) <= 0)
+        {
+            open.TryRemove(new KeyValuePair<IPAddress, long>(address, 0));
         }
     }
 }

@@ -328,12 +328,8 @@ public static class SaltJson
     /// </summary>
     public static object? Parse(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.StartsWith("\uFEFF"u8))
-        {
-            utf8 = utf8[3..];
-        }
-
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        utf8 = WithoutBom(utf8);
+        var reader = Reader(utf8);
         try
         {
             if (!reader.Read())
@@ -355,6 +351,46 @@ public static class SaltJson
             throw new SaltJsonException(PythonJsonErrors.Describe(utf8));
         }
     }
+
+    /// <summary>
+    /// The items of a top-level JSON array, counted up to <paramref name="limit"/> + 1 without building anything,
+    /// with the reader <see cref="Parse"/> uses (a UTF-8 BOM skipped as it skips it); 0 when the body is not an
+    /// array or not JSON (<see cref="Parse"/> then says why).
+    /// </summary>
+    public static int CountArrayItems(ReadOnlySpan<byte> utf8, int limit)
+    {
+        var reader = Reader(WithoutBom(utf8));
+        var count = 0;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+            {
+                return 0;
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (++count > limit)
+                {
+                    return count;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+
+        return count;
+    }
+
+    // As Python's json.loads of a decoded body: a leading UTF-8 BOM is not part of the document.
+    private static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> utf8) => utf8.StartsWith("\uFEFF"u8) ? utf8[3..] : utf8;
+
+    private static Utf8JsonReader Reader(ReadOnlySpan<byte> utf8) =>
+        new(utf8, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
 
     private static object? ReadValue(ref Utf8JsonReader reader, ref int budget)
     {

@@ -144,13 +144,14 @@ internal static class ShaCrypt
         }
 
         var aDigest = H(sha512, a.ToArray());
-        var dpInput = new List<byte>();
+        // DP: the password once per byte of it, streamed (p.Length² bytes were built in memory).
+        using var dpHash = IncrementalHash.CreateHash(sha512 ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
         for (var i = 0; i < p.Length; i++)
         {
-            dpInput.AddRange(p);
+            dpHash.AppendData(p);
         }
 
-        var dp = H(sha512, dpInput.ToArray());
+        var dp = dpHash.GetHashAndReset();
         var pSeq = Repeat(dp, p.Length);
         var dsInput = new List<byte>();
         for (var i = 0; i < 16 + aDigest[0]; i++)

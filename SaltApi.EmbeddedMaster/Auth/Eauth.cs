@@ -67,8 +67,13 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, User
     {
     }
 
-    // A stat per call (a read only when the file changed): not worth a thread-pool hop.
-    public bool MayBlock => false;
+    // passlib's MAX_PASSWORD_SIZE: Salt's htpasswd check (passlib's HtpasswdFile) raises PasswordSizeError
+    // for a longer secret, a failed login. SHA-crypt hashes the password once per character (quadratic).
+    internal const int MaxHtpasswdPassword = 4096;
+
+    // A text file costs a stat per call (a read only when the file changed): not worth a thread-pool hop.
+    // An htpasswd hash is thousands of rounds of a hash (a $6$ check of a 4 KiB password costs tens of ms).
+    public bool MayBlock => options.Get("^filetype") as string == "htpasswd";
 
     public bool Authenticate(string username, string password)
     {
@@ -175,6 +180,11 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, User
 
     private bool Htpasswd(string[] lines, string username, string password)
     {
+        if (Encoding.UTF8.GetByteCount(password) > MaxHtpasswdPassword)
+        {
+            return false;
+        }
+
         foreach (var raw in lines)
         {
             var line = raw.TrimEnd('\r', '\n');

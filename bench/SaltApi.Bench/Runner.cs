@@ -79,6 +79,11 @@ internal sealed partial class Runner(Settings s)
             await Guard("request transports (zeromq, tcp)", TransportsAsync);
         }
 
+        if (s.Runs("bigbody"))
+        {
+            await Guard(BigBodyName, BigBodyAsync);
+        }
+
         if (s.Runs("10k"))
         {
             await Guard("10,000 minions", () => ManyMinionsAsync(10_000, 3000, 500));

@@ -126,6 +126,37 @@ public sealed class EauthTests : IDisposable
     }
 
     [Fact]
+    public void Htpasswd_checks_run_off_the_request_thread_and_a_password_past_passlibs_4096_bytes_fails_at_once()
+    {
+        var f = File(
+            "s256:$5$saltsaltsalt$TihBZCRsJxAxHgKub.mCOdu9X7QLi980jJxe7T2aZg7\n"
+            + "s512:$6$saltsaltsalt$PMWE8DTlam1JU37Piyk43bHcMxTJq6sgu5DKB0/tGPjanN35jcY68QkpDfPFUGPWX5uCxIQkSPzMmqEiVNgts.\n"
+            + "apr:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\n",
+            ("^filetype", "htpasswd"));
+
+        // Thousands of hash rounds per check: never on the master's request loop.
+        Assert.True(f.MayBlock);
+        Assert.False(File("a:b\n").MayBlock);
+
+        // SHA-crypt hashes the password once per byte of it: a 1 MiB password was p² bytes (1 TiB) of hashing.
+        // As passlib (Salt's htpasswd check), a password longer than 4096 bytes is refused without hashing.
+        var huge = "secret" + new string('x', 1 << 20);
+        var watch = Stopwatch.StartNew();
+        foreach (var user in new[] { "s256", "s512", "apr" })
+        {
+            Assert.False(f.Authenticate(user, huge), user);
+        }
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), watch.Elapsed.ToString());
+
+        // At the bound the check still runs, streamed (a 4 KiB password is 16 MiB of hashing, not of memory).
+        watch.Restart();
+        Assert.False(f.Authenticate("s512", new string('x', FileEauth.MaxHtpasswdPassword)));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), watch.Elapsed.ToString());
+        Assert.True(f.Authenticate("s512", "secret"));
+    }
+
+    [Fact]
     public async Task Sharedsecret_and_auto_through_the_master()
     {
         await using var h = await StartAsync(c =>

@@ -31,8 +31,17 @@ internal sealed record CherrypyOptions
 
     public int QueueSize { get; init; } = 30;
 
-    /// <summary>Enforced (Salt documents 1048576 but never applies it).</summary>
-    public long MaxRequestBodySize { get; init; } = 1048576;
+    /// <summary>
+    /// Salt documents 1048576 but never applies it (CherryPy's own 100 MiB does): 100 MiB by default, for a
+    /// request whose session is checked valid before its body is read; without one, at most 1 MiB.
+    /// </summary>
+    public long MaxRequestBodySize { get; init; } = RequestBodyBudget.DefaultMaxBodySize;
+
+    /// <summary>Open connections at once: a generous multiple of the gate (idle keep-alives, event streams).</summary>
+    public long MaxConnections => Math.Max(1000, 10L * (ThreadPool + QueueSize));
+
+    /// <summary>Ours: open connections at once from one client address (a <c>trusted_proxies</c> address is not bounded).</summary>
+    public long MaxConnectionsPerAddress { get; init; } = 500;
 
     public bool CollectStats { get; init; }
 
@@ -99,7 +108,7 @@ internal sealed record CherrypyOptions
             Debug = s.GetBool("debug", false),
             ThreadPool = Math.Max(1, s.GetInt("thread_pool", 100)),
             QueueSize = Math.Max(0, s.Has("queue_size") ? s.GetInt("queue_size", 30) : s.GetInt("socket_queue_size", 30)),
-            MaxRequestBodySize = s.GetSize("max_request_body_size", 1048576),
+            MaxRequestBodySize = s.GetSize("max_request_body_size", RequestBodyBudget.DefaultMaxBodySize),
             CollectStats = s.GetBool("collect_stats", false),
             StatsDisableAuth = s.GetBool("stats_disable_auth", false),
             WebhookUrl = s.GetString("webhook_url", "/hook").Trim('/'),
@@ -116,6 +125,7 @@ internal sealed record CherrypyOptions
             CorsOrigins = s.GetStringList("cors_origin"),
             Front = HttpFrontOptions.Read(s),
         };
+        o = o with { MaxConnectionsPerAddress = ListenerOptions.PerAddress(s, o.MaxConnections) };
         if (o.WebhookUrl.Length == 0)
         {
             o = o with { WebhookUrl = "hook" };

@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using SaltApi.Abstractions.Client;
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
@@ -18,9 +18,6 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
     private byte[]? rawBody;
     private bool bodyRead;
     private bool bodyIsForm;
-
-    /// <summary>A body must have arrived whole within this time (CherryPy's socket_timeout is 10 s per read).</summary>
-    internal static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
 
     public HttpContext Ctx { get; } = ctx;
 
@@ -56,8 +53,8 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
     /// <summary>Whether <see cref="Body"/> holds the request body.</summary>
     public bool Prefetched { get; set; }
 
-    /// <summary>Bytes this request holds in the body budget.</summary>
-    public long Reserved { get; private set; }
+    /// <summary>The body's bytes in the budget, given back when the request is over.</summary>
+    public RequestBody? BodyLease { get; private set; }
 
     /// <summary>The request body as text for hooks ("" for a form or no body); null before it was read.</summary>
     /// <remarks>Decoded only when asked for: most requests never need it.</remarks>
@@ -76,7 +73,11 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
 
     // ------------------------------------------------------------ input
 
-    /// <summary>The request body, bounded in size (413), time (408) and the shared body budget (503).</summary>
+    /// <summary>
+    /// The request body, bounded in size (413), time (408) and the shared body budget (503). Past 1 MiB only
+    /// for a request whose session (X-Auth-Token or the cookie) is valid, checked before the body is read;
+    /// credentials in the body (<c>/login</c>, <c>/run</c>) never make a request such.
+    /// </summary>
     public async Task<byte[]?> ReadBodyAsync()
     {
         if (Prefetched)
@@ -90,76 +91,25 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
             return null;
         }
 
-        if (req.ContentLength > Api.Options.MaxRequestBodySize)
-        {
-            throw new HttpError(413);
-        }
+        var max = Api.Options.MaxRequestBodySize;
+        var anonymous = RequestBodyBudget.AnonymousLimit(max);
+        var large = RequestBodyBudget.MayExceed(req, anonymous)
+            && await Api.Sessions.ValidateAsync(CherrypyServices.SessionId(req), Aborted) is not null;
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Aborted);
-        timeout.CancelAfter(BodyTimeout);
-        try
-        {
-            return await ReadBoundedAsync(timeout.Token);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !Aborted.IsCancellationRequested)
-        {
-            throw new HttpError(408, "The request body did not arrive in time");
-        }
-    }
-
-    private async Task<byte[]?> ReadBoundedAsync(CancellationToken cancellationToken)
-    {
-        var req = Request;
-
-        // For speed, a small body of known length is read straight into its own array.
-        if (req.ContentLength is <= 64 * 1024 and { } length)
-        {
-            Reserve(length);
-            var body = new byte[length];
-            var read = 0;
-            int got;
-            while (read < body.Length && (got = await req.Body.ReadAsync(body.AsMemory(read), cancellationToken)) > 0)
-            {
-                read += got;
-            }
-
-            return read == body.Length ? body : read == 0 ? null : body[..read];
-        }
-
-        // Larger or chunked bodies grow as they arrive, each piece reserved in the budget first.
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
-        using var ms = new MemoryStream();
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
+        var body = await Api.Bodies.ReadAsync(req, large ? max : anonymous, waitForBudget: large);
+        switch (body.Outcome)
         {
-            int n;
-            while ((n = await req.Body.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                if (ms.Length + n > Api.Options.MaxRequestBodySize)
-                {
-                    throw new HttpError(413);
-                }
-
-                Reserve(n);
-                ms.Write(buffer, 0, n);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            case RequestBodyOutcome.TooLarge:
+                throw new HttpError(413);
+            case RequestBodyOutcome.TimedOut:
+                throw new HttpError(408, "The request body did not arrive in time");
+            case RequestBodyOutcome.BudgetSpent:
+                throw new HttpError(503);
         }
 
-        return ms.Length == 0 ? null : ms.ToArray();
-    }
-
-    private void Reserve(long bytes)
-    {
-        if (!Api.Bodies.TryReserve(bytes))
-        {
-            throw new HttpError(503);
-        }
-
-        Reserved += bytes;
+        BodyLease = body;
+        return body.Bytes.Length == 0 ? null : body.Bytes;
     }
 
     /// <summary>The body parsed by its Content-Type (rest_cherrypy's hypermedia_in); kept raw for hooks.</summary>

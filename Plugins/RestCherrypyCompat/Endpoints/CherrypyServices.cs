@@ -36,8 +36,11 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 
     public RequestGate Gate { get; } = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
 
-    /// <summary>Every running and queued request may hold a whole body, as when bodies were read inside the gate.</summary>
-    public BodyBudget Bodies { get; } = new(Math.Max(options.MaxRequestBodySize, 64 * 1024) * (options.ThreadPool + options.QueueSize));
+    /// <summary>Every running and queued request may hold a body of the anonymous limit (1 MiB); a larger one waits for budget.</summary>
+    public RequestBodyBudget Bodies { get; } = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize, largeBodiesWait: true);
+
+    /// <summary>Where requests with credentials in their body wait for the master's verdict (not in <see cref="Gate"/>).</summary>
+    public AuthThrottle Logins { get; } = new(options.ThreadPool);
 
     /// <inheritdoc/>
     public void Dispose()

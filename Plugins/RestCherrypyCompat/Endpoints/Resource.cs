@@ -65,6 +65,13 @@ internal static class Resources
         _ => true,
     };
 
+    /// <summary>
+    /// Resources whose POST carries credentials rather than a session: they wait for the master's verdict in
+    /// the login throttle (a refusal is held ~1 s by Salt's anti-timing delay), never in a request slot.
+    /// </summary>
+    public static bool CarriesCredentials(Resource r, string method) =>
+        method == "POST" && r is Resource.Login or Resource.Token or Resource.Run or Resource.Keys;
+
     /// <summary>Resources that run inside the request gate (event streams and WebSockets hold no slot).</summary>
     public static bool Gated(Resource r) => r is not (Resource.Events or Resource.WebSocket);
 

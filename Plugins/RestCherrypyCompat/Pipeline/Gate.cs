@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http;
+using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -6,7 +8,8 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 /// <summary>
 /// CherryPy's worker pool (<see cref="RequestGate"/>): a POST body is read first, then a slot is taken
-/// (503 when the queue is full). Event streams and WebSockets are not gated.
+/// (503 when the queue is full); a POST with credentials in its body takes a turn of the login throttle
+/// instead (<see cref="AuthThrottle"/>). Event streams and WebSockets are not gated.
 /// </summary>
 internal sealed class Gate(CherrypyServices api)
 {
@@ -30,6 +33,12 @@ internal sealed class Gate(CherrypyServices api)
             call.Prefetched = true;
         }
 
+        if (Resources.CarriesCredentials(r, method))
+        {
+            await CheckCredentialsAsync(ctx, next, call);
+            return;
+        }
+
         if (!await api.Gate.EnterAsync(call.Aborted))
         {
             throw new HttpError(503);
@@ -44,6 +53,33 @@ internal sealed class Gate(CherrypyServices api)
         finally
         {
             api.Gate.Exit();
+        }
+    }
+
+    // Credentials in the body (/login, /token, /run, POST /keys): no request slot is held while the master
+    // decides, since it holds a refusal through Salt's anti-timing delay (~1 s) and a flood of failed logins
+    // held every slot. The login throttle bounds them instead, and slows an address whose logins fail.
+    private async Task CheckCredentialsAsync(HttpContext ctx, RequestDelegate next, Call call)
+    {
+        using var attempt = await api.Logins.EnterAsync(ctx.Connection.RemoteIpAddress, call.Aborted) ?? throw new HttpError(503);
+        call.GenericErrorAsData = Resources.ErrorsAsData(call.Resource!.Resource, ctx.Request.Method);
+        try
+        {
+            await next(ctx);
+        }
+        catch (Exception e) when (e is HttpError { Status: 401 } || (e is SaltApiException s && s.HttpStatus() == 401))
+        {
+            attempt.Failed();
+            throw;
+        }
+
+        if (ctx.Response.StatusCode == 401)
+        {
+            attempt.Failed();
+        }
+        else if (ctx.Response.StatusCode == 200)
+        {
+            attempt.Succeeded();
         }
     }
 }

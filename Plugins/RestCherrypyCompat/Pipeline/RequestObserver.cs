@@ -25,7 +25,7 @@ internal sealed class RequestObserver(CherrypyServices api)
         }
         finally
         {
-            api.Bodies.Release(call.Reserved);
+            call.BodyLease?.Dispose();
             var elapsed = Stopwatch.GetElapsedTime(started);
             api.Stats.End(ctx.Request.ContentLength ?? 0, ctx.Response.ContentLength ?? 0, elapsed);
         }

@@ -36,8 +36,14 @@ internal sealed record TornadoOptions
 
     public bool WebhookDisableAuth { get; init; }
 
-    /// <summary>Ours: bodies above this are 413 (Tornado reads up to 100 MiB).</summary>
-    public long MaxRequestBodySize { get; init; } = 1048576;
+    /// <summary>Ours: bodies above this are 413; Tornado's own bound (100 MiB) by default, for a request whose token is valid (without one, at most 1 MiB).</summary>
+    public long MaxRequestBodySize { get; init; } = RequestBodyBudget.DefaultMaxBodySize;
+
+    /// <summary>Open connections at once.</summary>
+    public long MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Ours: open connections at once from one client address (a <c>trusted_proxies</c> address is not bounded).</summary>
+    public long MaxConnectionsPerAddress { get; init; } = 5_000;
 
     /// <summary>Ours, as rest_wsgi's: more lowstate chunks in one request are a 400 (each runs in turn, holding a slot).</summary>
     public int MaxLowstateChunks { get; init; } = 1000;
@@ -77,7 +83,8 @@ internal sealed record TornadoOptions
             CorsOrigins = s.GetStringList("cors_origin"),
             WebhookUrl = "/" + s.GetString("webhook_url", "/hook").Trim('/'),
             WebhookDisableAuth = s.GetBool("webhook_disable_auth", false),
-            MaxRequestBodySize = s.GetSize("max_request_body_size", 1048576),
+            MaxRequestBodySize = s.GetSize("max_request_body_size", RequestBodyBudget.DefaultMaxBodySize),
+            MaxConnectionsPerAddress = ListenerOptions.PerAddress(s, 10_000),
             MaxLowstateChunks = s.GetInt("max_lowstate_chunks", 1000, 1),
             ApiAcl = ApiAcl.Read(s),
             AuthorizedIps = s.GetStringList("authorized_ips"),

@@ -267,6 +267,7 @@ internal sealed class ApiHandlers(Saltnado app)
             }
             catch (SaltApiException e) when (e.Kind is SaltErrorKind.Authentication or SaltErrorKind.Authorization)
             {
+                r.AuthFailed = e.Kind == SaltErrorKind.Authentication;
                 ret.Add("Failed to authenticate");
                 break;
             }

@@ -16,12 +16,12 @@ namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
 /// </summary>
 internal sealed class Saltnado : IDisposable
 {
-    // Bodies must arrive whole within this, and a request waits at most this for a slot.
-    private static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
-
     // Tornado serves every request of its one loop at once; here at most 128 run and 1024 wait (30 s),
     // beyond that 503: memory stays bounded under any load.
-    private readonly RequestGate gate = new(128, 1024, BodyTimeout);
+    private readonly RequestGate gate = new(128, 1024, RequestBodyBudget.BodyTimeout);
+
+    // /login and /run (credentials in the body) wait for the master's verdict here, never in the gate.
+    private readonly AuthThrottle logins = new(128);
     private readonly RequestBodyBudget bodies;
     private readonly Routes routes;
 
@@ -33,7 +33,7 @@ internal sealed class Saltnado : IDisposable
         Events = events;
         Logger = logger;
         Tokens = new TokenCheck(client, time);
-        bodies = RequestBodyBudget.For(options.MaxRequestBodySize, 256);
+        bodies = RequestBodyBudget.For(options.MaxRequestBodySize, 256, largeBodiesWait: true);
         var api = new ApiHandlers(this);
         var streams = new StreamHandlers(this);
         routes = new Routes(
@@ -148,7 +148,12 @@ internal sealed class Saltnado : IDisposable
             return;
         }
 
-        using var body = await bodies.ReadAsync(ctx.Request, BodyTimeout);
+        // Past 1 MiB only for a request whose token (X-Auth-Token or the session cookie) is valid, checked
+        // before the body is read; /login and /run carry credentials in the body, so they never are.
+        var anonymous = RequestBodyBudget.AnonymousLimit(Options.MaxRequestBodySize);
+        var large = RequestBodyBudget.MayExceed(ctx.Request, anonymous)
+            && await Tokens.ValidateAsync(new TornadoRequest(ctx, output, arg).Token, ctx.RequestAborted) is not null;
+        using var body = await bodies.ReadAsync(ctx.Request, large ? Options.MaxRequestBodySize : anonymous, waitForBudget: large);
         if (body.Outcome != RequestBodyOutcome.Read)
         {
             await TornadoResponse.ErrorAsync(ctx, body.StatusCode);
@@ -164,6 +169,28 @@ internal sealed class Saltnado : IDisposable
         catch (BadBodyException e)
         {
             await TornadoResponse.ErrorAsync(ctx, e.Status);
+            return;
+        }
+
+        if (route.Name is "login" or "run")
+        {
+            using var attempt = await logins.EnterAsync(ctx.Connection.RemoteIpAddress, ctx.RequestAborted);
+            if (attempt is null)
+            {
+                await TornadoResponse.ErrorAsync(ctx, 503);
+                return;
+            }
+
+            await RunAsync(ctx, route.Name, handler, request);
+            if (ctx.Response.StatusCode == 401 || request.AuthFailed)
+            {
+                attempt.Failed();
+            }
+            else if (ctx.Response.StatusCode == 200)
+            {
+                attempt.Succeeded();
+            }
+
             return;
         }
 

@@ -24,6 +24,9 @@ internal sealed class TornadoRequest(HttpContext ctx, Output output, string? pat
 
     public CancellationToken Aborted => Ctx.RequestAborted;
 
+    /// <summary>A chunk's credentials were refused ("Failed to authenticate" in a 200 answer): counts as a failed login.</summary>
+    public bool AuthFailed { get; set; }
+
     /// <summary>As the <c>token</c> property: the X-Auth-Token header when present, else the session_id cookie.</summary>
     public string? Token => Ctx.Request.Headers.TryGetValue(AuthTokenHeader, out var h) ? h.ToString() : Ctx.Request.Cookies[AuthCookieName];
 

@@ -20,7 +20,8 @@ public sealed class DeepInputFixture : HardeningFixture
 
 /// <summary>
 /// A million levels of nesting in every body format, and integers of a mebibyte of digits in every base,
-/// sent before authentication to every endpoint that parses a body, against a real daemon: each is a
+/// sent with a valid session (a body past 1 MiB needs one) to every endpoint that parses a body, before any
+/// credentials in it are checked, against a real daemon: each is a
 /// 400, and the same process then answers a good request. Before, a YAML body of 500,000 '[' and
 /// 500,000 ']' (or a yamlified form value of 300,000 '[') ended the process with a stack overflow, and
 /// a YAML binary or base-60 integer of 200,000 digits cost more than a second of CPU.
@@ -81,10 +82,9 @@ public sealed class DeepInputTests(DeepInputFixture fixture, ITestOutputHelper o
     {
         var (contentType, build) = Bodies[body];
 
-        // POST / checks the session before it reads the body; the other paths read it first.
-        var request = path == "/"
-            ? Post(path, build(), contentType, ("Accept", "application/json"), ("X-Auth-Token", await fixture.SessionAsync()))
-            : Post(path, build(), contentType, ("Accept", "application/json"));
+        // A valid session lifts the 1 MiB limit of a request without one (to this fixture's 4 MiB), so that the
+        // body reaches the parser on every path.
+        var request = Post(path, build(), contentType, ("Accept", "application/json"), ("X-Auth-Token", await fixture.SessionAsync()));
         await SendAsync("rest_cherrypy " + path + " " + body, fixture.Daemon.CherrypyPort, request);
         await CherrypyStillServesAsync();
     }
@@ -95,10 +95,20 @@ public sealed class DeepInputTests(DeepInputFixture fixture, ITestOutputHelper o
     [InlineData("json-integer")]
     public async Task Rest_wsgi_answers_400_and_keeps_serving(string body)
     {
-        var request = Post("/", Bodies[body].Body(), "application/json");
+        var request = Post("/", Bodies[body].Body(), "application/json", ("X-Auth-Token", await fixture.SessionAsync()));
         await SendAsync("rest_wsgi " + body, fixture.Daemon.WsgiPort, request);
         var good = await RawHttp.SendAsync(fixture.Daemon.WsgiPort, Post("/", Valid), TimeSpan.FromSeconds(30));
         Assert.True(good.Status == 200 && good.Text.Contains("\"ms--0\": true", StringComparison.Ordinal), $"the next good request failed: {good}");
+    }
+
+    [Fact]
+    public async Task Without_a_valid_session_a_body_past_1_MiB_is_413_before_it_is_parsed()
+    {
+        foreach (var port in new[] { fixture.Daemon.CherrypyPort, fixture.Daemon.WsgiPort })
+        {
+            var response = await RawHttp.SendAsync(port, Post(port == fixture.Daemon.WsgiPort ? "/" : "/login", Bodies["json-nested"].Body(), "application/json"), TimeSpan.FromSeconds(15));
+            Assert.True(response.Status == 413, response.ToString());
+        }
     }
 
     private async Task SendAsync(string name, int port, byte[] request)

@@ -221,6 +221,12 @@ public sealed class HttpHardeningTests(HttpHardeningFixture fixture) : IClassFix
         Assert.True(response.Status == 400, response.ToString());
         Assert.Contains("Too many lowstate chunks", response.Text, StringComparison.Ordinal);
 
+        // A UTF-8 BOM in front is skipped by the parser, so the count must skip it too (it read 0 and let
+        // every chunk run).
+        var bom = await RawHttp.SendAsync(Daemon.WsgiPort, Post("/", [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(body)]));
+        Assert.True(bom.Status == 400, bom.ToString());
+        Assert.Contains("Too many lowstate chunks", bom.Text, StringComparison.Ordinal);
+
         // Several chunks under the bound still run.
         var three = "[" + string.Join(",", Enumerable.Repeat(Valid[1..^1], 3)) + "]";
         var ok = await RawHttp.SendAsync(Daemon.WsgiPort, Post("/", three));

@@ -297,16 +297,84 @@ public sealed class RouteTests : IAsyncLifetime
     public async Task A_body_past_the_limit_is_413()
     {
         // Raw HTTP: the answer comes before the body is sent, as it should (an HTTP client still writing
-        // the body would see the connection close under it).
+        // the body would see the connection close under it). Without a valid token the limit is 1 MiB; with
+        // one, max_request_body_size (100 MiB by default).
         var token = await host.LoginAsync();
+        foreach (var (auth, length) in new[] { ("", 2_000_000L), ($"X-Auth-Token: {new string('a', 64)}\r\n", 2_000_000L), ($"X-Auth-Token: {token}\r\n", (100L << 20) + 1) })
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, host.Port);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST / HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n[{{"));
+            using var reader = new StreamReader(stream);
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            Assert.Equal("HTTP/1.1 413 Payload Too Large", await reader.ReadLineAsync(limit.Token));
+        }
+
+        Assert.Empty(host.Client.Lowstates);
+    }
+
+    [Fact]
+    public async Task A_valid_token_lifts_the_body_limit_past_1_MiB()
+    {
+        var token = await host.LoginAsync();
+        var big = new string('x', 5 << 20);
+        var (status, _, _) = await host.SendAsync(HttpMethod.Post, "/", Json($$"""[{"client": "local_async", "tgt": "*", "fun": "test.arg", "arg": ["{{big}}"]}]"""), token);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var low = Assert.Single(host.Client.Lowstates);
+        Assert.Equal(big, Assert.Single((IReadOnlyList<object?>)low["arg"]!));
+    }
+
+    [Fact]
+    public async Task Connections_that_only_declare_a_64_KiB_body_hold_no_body_budget()
+    {
+        // Suspected, and so it was: a body of up to 64 KiB reserved its Content-Length before any byte came.
+        // With max_request_body_size 64 KiB the budget is 256 such bodies; 256 idle connections declaring one
+        // made every POST a 503 (with the default, 4,096 of them).
+        await using var small = await TornadoHost.StartAsync(("max_request_body_size", 65536L));
+        var idle = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            // More than the budget's 256, so that the few Kestrel may not have reached yet do not matter.
+            for (var i = 0; i < 320; i++)
+            {
+                var tcp = new System.Net.Sockets.TcpClient();
+                idle.Add(tcp);
+                await tcp.ConnectAsync(IPAddress.Loopback, small.Port);
+                await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes("POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n"));
+            }
+
+            var (status, _, _) = await small.SendAsync(HttpMethod.Get, "/");
+            Assert.Equal(HttpStatusCode.OK, status);
+            var (login, body, _) = await small.SendAsync(HttpMethod.Post, "login", Json("""{"username": "saltdev", "password": "saltdev", "eauth": "file"}"""));
+            Assert.True(login == HttpStatusCode.OK, $"{login}: {body}");
+        }
+        finally
+        {
+            idle.ForEach(t => t.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task A_connection_that_sends_nothing_is_closed_after_about_10_s()
+    {
+        // Kestrel's default keep-alive timeout kept it 130 s (Tornado's idle_connection_timeout is an hour).
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, host.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST / HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {token}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n[{{"));
-        using var reader = new StreamReader(stream);
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        Assert.Equal("HTTP/1.1 413 Payload Too Large", await reader.ReadLineAsync(limit.Token));
-        Assert.Empty(host.Client.Lowstates);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+        int read;
+        try
+        {
+            read = await tcp.GetStream().ReadAsync(new byte[16], limit.Token);
+        }
+        catch (IOException)
+        {
+            read = 0;
+        }
+
+        Assert.Equal(0, read);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(40));
     }
 
     [Fact]
