@@ -34,6 +34,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     private readonly Lock subscribersLock = new();
     private Subscription[] subscribers = [];
     private TaskCompletionSource connected = NewSignal();
+    private volatile bool unreachable;
     private Task? loop;
     private int started;
 
@@ -50,6 +51,12 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     /// </summary>
     public event Action? MasterLost;
 
+    /// <summary>
+    /// The last attempt to connect failed (nothing listens on the bus: the master is stopped or restarting, its socket
+    /// file left behind). A wait for the bus then lasts at most <see cref="Request.RequestChannel.NoConnectionWait"/>.
+    /// </summary>
+    public bool Unreachable => unreachable;
+
     /// <summary>True while the socket is connected.</summary>
     public bool IsConnected => Volatile.Read(ref connected).Task.IsCompleted;
 
@@ -64,7 +71,9 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
 
     /// <summary>
     /// Waits until the bus is connected, as LocalClient/RunnerClient connect their reader before they
-    /// send (the bus does not replay). False when it does not connect within <paramref name="timeout"/>.
+    /// send (the bus does not replay). False when it does not connect within <paramref name="timeout"/>, or within
+    /// <see cref="Request.RequestChannel.NoConnectionWait"/> when the bus was found <see cref="Unreachable"/>.
+    /// Deliberate difference: Salt's reader waits out the whole timeout (60 s for a runner) with the master down.
     /// </summary>
     public async Task<bool> WaitConnectedAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -78,6 +87,11 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
         Nudge();
         try
         {
+            if (unreachable && timeout > Request.RequestChannel.NoConnectionWait)
+            {
+                timeout = Request.RequestChannel.NoConnectionWait;
+            }
+
             await signal.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -150,6 +164,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
                 }
 
                 backoff = MinBackoff;
+                unreachable = false;
                 log.LogDebug("connected to the master event bus");
                 Volatile.Read(ref connected).TrySetResult();
                 buffer = await ReadAsync(socket, buffer, stop.Token).ConfigureAwait(false);
@@ -167,6 +182,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
                 }
                 else
                 {
+                    unreachable = true;
                     LogCannotConnect(log, e.Message);
                 }
             }
