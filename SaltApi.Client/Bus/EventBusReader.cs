@@ -35,6 +35,9 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     private Subscription[] subscribers = [];
     private TaskCompletionSource connected = NewSignal();
     private volatile bool unreachable;
+
+    // Completed (and replaced) each time an attempt to connect fails.
+    private TaskCompletionSource connectFailed = NewSignal();
     private Task? loop;
     private int started;
 
@@ -84,20 +87,29 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
             return true;
         }
 
+        var started = Stopwatch.GetTimestamp();
+        var failed = Volatile.Read(ref connectFailed).Task;
         Nudge();
         try
         {
-            if (unreachable && timeout > Request.RequestChannel.NoConnectionWait)
+            // Reachable as far as is known (the bus may be between a close and the next attempt): wait for a connection
+            // or for an attempt that fails. Unreachable: wait what is left of NoConnectionWait.
+            if (!unreachable && await Task.WhenAny(signal, failed).WaitAsync(timeout, cancellationToken).ConfigureAwait(false) == signal)
             {
-                timeout = Request.RequestChannel.NoConnectionWait;
+                return true;
             }
 
-            await signal.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            return true;
+            var left = (timeout < Request.RequestChannel.NoConnectionWait ? timeout : Request.RequestChannel.NoConnectionWait) - Stopwatch.GetElapsedTime(started);
+            if (left > TimeSpan.Zero)
+            {
+                await signal.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+
+            return signal.IsCompleted;
         }
         catch (TimeoutException)
         {
-            return false;
+            return signal.IsCompleted;
         }
     }
 
@@ -183,6 +195,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
                 else
                 {
                     unreachable = true;
+                    Interlocked.Exchange(ref connectFailed, NewSignal()).TrySetResult();
                     LogCannotConnect(log, e.Message);
                 }
             }

@@ -166,6 +166,8 @@ public sealed class FaultTests(FaultFixture fixture) : IClassFixture<FaultFixtur
         Assert.True(r.Status == 200 && r.Text == "{\"return\": [{\"ms--0\": true}]}", $"{r}");
 
         await fixture.StopMasterAsync();
+        // Down: a request is a 503 (and the daemon has seen its connection go; one written as it closed is a 503 too).
+        await Assert503Async(() => WsgiAsync(Ping, TimeSpan.FromSeconds(70)), "local");
         await fixture.StartMasterAsync();
         Assert.True(File.Exists(pub));
         await NextIsGoodAsync();
@@ -256,7 +258,7 @@ public sealed class FaultTests(FaultFixture fixture) : IClassFixture<FaultFixtur
         });
 
         await fixture.StopMasterAsync();
-        await Task.Delay(1000);
+        await Assert503Async(() => WsgiAsync(Ping, TimeSpan.FromSeconds(70)), "local");
         await fixture.StartMasterAsync();
         await NextIsGoodAsync();
         var marker = "hardening-" + Guid.NewGuid().ToString("N")[..8];
