@@ -132,10 +132,11 @@ public sealed class FaultTests(FaultFixture fixture) : IClassFixture<FaultFixtur
             }
         })).ToList();
 
-        // Load, the master stopped (its files stay, as a real master's), down for 2 s, back, load again.
+        // Load, the master stopped (its files stay, as a real master's), down for longer than the bound (Salt's tries
+        // would have outlasted it), back, load again.
         await Task.Delay(1500);
         await fixture.StopMasterAsync();
-        await Task.Delay(2000);
+        await Task.Delay(Bound + TimeSpan.FromSeconds(1));
         await fixture.StartMasterAsync();
         await Task.Delay(3000);
         await stop.CancelAsync();
