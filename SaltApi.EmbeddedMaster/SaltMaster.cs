@@ -25,6 +25,7 @@ public sealed class SaltMaster : IAsyncDisposable
     public const string ConfigKey = "embedded_master";
 
     private readonly CancellationTokenSource stop = new();
+    // The root keys written at start, removed at stop (the sock_dir files stay, as a real master's).
     private readonly List<string> createdFiles = [];
     private IRequestServer? server;
     private EventPublisher? bus;
@@ -88,8 +89,6 @@ public sealed class SaltMaster : IAsyncDisposable
         bus = new EventPublisher(log, options.ReaderQueue, options.MaxBusReaders);
         var pubOpen = config.ExternalAuth.Count > 0 || opts.Get("publisher_acl") is not null and not false;
         bus.Start(config.EventPubPath, config.EventPullPath, pubOpen);
-        createdFiles.Add(config.EventPubPath);
-        createdFiles.Add(config.EventPullPath);
 
         var registry = new MinionRegistry(options);
         var ck = new CheckMinions(registry, config.Nodegroups);
@@ -123,7 +122,6 @@ public sealed class SaltMaster : IAsyncDisposable
         foreach (var marker in new[] { config.WorkersPath, Path.Combine(config.SockDir, "publish_pull.ipc") })
         {
             UnixFiles.WriteAtomic(marker, []);
-            createdFiles.Add(marker);
         }
 
         cleaner = new Timer(_ => jobs.Clean(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -181,7 +179,12 @@ public sealed class SaltMaster : IAsyncDisposable
         return keys;
     }
 
-    /// <summary>Stops serving and releases the sockets; the job cache and tokens stay on disk.</summary>
+    /// <summary>
+    /// Stops serving and releases the sockets; the job cache and tokens stay on disk. As a real master stopped with
+    /// SIGTERM (or killed), the files in <c>sock_dir</c> stay: the event bus sockets and the "master running" markers
+    /// (<c>workers.ipc</c>, <c>publish_pull.ipc</c>), so that clients see what they see during a real master's
+    /// restart, a master that seems to run and does not answer. The next start replaces them.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)

@@ -34,6 +34,10 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     private readonly Lock subscribersLock = new();
     private Subscription[] subscribers = [];
     private TaskCompletionSource connected = NewSignal();
+    private volatile bool unreachable;
+
+    // Completed (and replaced) each time an attempt to connect fails.
+    private TaskCompletionSource connectFailed = NewSignal();
     private Task? loop;
     private int started;
 
@@ -54,6 +58,12 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     /// </summary>
     public event Action? MasterLost;
 
+    /// <summary>
+    /// The last attempt to connect failed (nothing listens on the bus: the master is stopped or restarting, its socket
+    /// file left behind). A wait for the bus then lasts at most <see cref="Request.RequestChannel.NoConnectionWait"/>.
+    /// </summary>
+    public bool Unreachable => unreachable;
+
     /// <summary>True while the socket is connected.</summary>
     public bool IsConnected => Volatile.Read(ref connected).Task.IsCompleted;
 
@@ -68,7 +78,9 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
 
     /// <summary>
     /// Waits until the bus is connected, as LocalClient/RunnerClient connect their reader before they
-    /// send (the bus does not replay). False when it does not connect within <paramref name="timeout"/>.
+    /// send (the bus does not replay). False when it does not connect within <paramref name="timeout"/>, or within
+    /// <see cref="Request.RequestChannel.NoConnectionWait"/> when the bus was found <see cref="Unreachable"/>.
+    /// Deliberate difference: Salt's reader waits out the whole timeout (60 s for a runner) with the master down.
     /// </summary>
     public async Task<bool> WaitConnectedAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -79,15 +91,29 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
             return true;
         }
 
+        var started = Stopwatch.GetTimestamp();
+        var failed = Volatile.Read(ref connectFailed).Task;
         Nudge();
         try
         {
-            await signal.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            return true;
+            // Reachable as far as is known (the bus may be between a close and the next attempt): wait for a connection
+            // or for an attempt that fails. Unreachable: wait what is left of NoConnectionWait.
+            if (!unreachable && await Task.WhenAny(signal, failed).WaitAsync(timeout, cancellationToken).ConfigureAwait(false) == signal)
+            {
+                return true;
+            }
+
+            var left = (timeout < Request.RequestChannel.NoConnectionWait ? timeout : Request.RequestChannel.NoConnectionWait) - Stopwatch.GetElapsedTime(started);
+            if (left > TimeSpan.Zero)
+            {
+                await signal.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+
+            return signal.IsCompleted;
         }
         catch (TimeoutException)
         {
-            return false;
+            return signal.IsCompleted;
         }
     }
 
@@ -154,6 +180,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
                 }
 
                 backoff = MinBackoff;
+                unreachable = false;
                 log.LogDebug("connected to the master event bus");
                 Jids.Reading();
                 Volatile.Read(ref connected).TrySetResult();
@@ -172,6 +199,8 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
                 }
                 else
                 {
+                    unreachable = true;
+                    Interlocked.Exchange(ref connectFailed, NewSignal()).TrySetResult();
                     LogCannotConnect(log, e.Message);
                 }
             }

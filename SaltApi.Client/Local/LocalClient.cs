@@ -172,7 +172,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
         var ret = PrepPub.Ret(call.Ret, options.Master.ExtJobCache);
         if (listen && !await bus.WaitConnectedAsync(perAttempt, ct).ConfigureAwait(false))
         {
-            throw new SaltMasterUnavailableException(MasterCalls.PublishTimedOut);
+            throw new SaltMasterUnavailableException(bus.Unreachable ? MasterCalls.NotAvailable : MasterCalls.PublishTimedOut);
         }
 
         var load = new OrderedDictionary<string, object?>(11, StringComparer.Ordinal)

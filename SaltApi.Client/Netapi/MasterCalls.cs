@@ -21,6 +21,9 @@ internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
     public const string PublishTimedOut =
         "Salt request timed out. The master is not responding. You may need to run your command with `--async` in order to bypass the congested event bus. With `--async`, the CLI tool will print the job id (jid) and exit immediately without listening for responses. You can then use `salt-run jobs.lookup_jid` to look up the results of the job in the job cache later.";
 
+    /// <summary>The master is down (no connection to it, its bus closed): MasterGoneException's message.</summary>
+    public const string NotAvailable = "Salt Master is not available.";
+
     public const int Tries = 3;
 
     /// <summary>master_call: the reply, with error maps raised.</summary>

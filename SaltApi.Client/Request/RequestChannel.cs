@@ -37,6 +37,21 @@ internal interface IRequestTransport : IDisposable
 /// </summary>
 internal sealed class RequestChannel : IDisposable
 {
+    /// <summary>
+    /// How long a request waits, unsent, for a connection to the master before it fails with a 503 (Salt Master is
+    /// not available). Deliberate difference: Salt's REQ socket queues it and waits out every attempt (5 s x 3 for a
+    /// publish, 60 s x 3 for runner and wheel), so during a master's restart (its ipc files stay, nothing listens on
+    /// ret_port) every request hangs. A request that was never sent cannot have reached the master: it is not retried.
+    /// </summary>
+    public static readonly TimeSpan NoConnectionWait = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>
+    /// The longest wait between two attempts to connect to a master that is down (ZeroMQ's reconnect interval, the TCP
+    /// transport's backoff): short, so that a master back on its port is found before a request's <see cref="NoConnectionWait"/>
+    /// ends. Salt connects a fresh REQ socket per request; our sockets live long and would otherwise back off to 5 s.
+    /// </summary>
+    public static readonly TimeSpan MaxReconnectInterval = TimeSpan.FromMilliseconds(500);
+
     private readonly IRequestTransport transport;
     private readonly RequestSlots slots;
 

@@ -14,8 +14,8 @@ namespace SaltApi.Client.Request;
 /// persistent connections to <c>interface:ret_port</c> carrying <c>{"head": {"mid": N}, "body": payload}</c>
 /// back to back (<see cref="TcpFrame"/>); the reply carries the request's mid, so one connection multiplexes every
 /// request. We keep <c>request_threads</c> connections, reconnect with backoff, and time out per request.
-/// As over ZeroMQ, a request is never sent twice: one waits for a connection as long as all its attempts would
-/// have lasted, and once written it gets one timeout. When its connection drops it fails at once (the master
+/// As over ZeroMQ, a request is never sent twice: one waits for a connection at most <see cref="RequestChannel.NoConnectionWait"/>
+/// (then 503), and once written it gets one timeout. When its connection drops it fails at once (the master
 /// went away with it; Salt's MessageClient would wait out its timeout).
 /// </summary>
 internal sealed partial class TcpTransport : IRequestTransport
@@ -24,10 +24,14 @@ internal sealed partial class TcpTransport : IRequestTransport
     internal const long MaxReplyBytes = 256L << 20;
 
     private const int SweepMs = 50;
+    private static readonly long NoConnectionTicks = Ticks(RequestChannel.NoConnectionWait);
     private const int BufferBytes = 64 * 1024;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the TCP connection to the master dropped: {Count} request(s) in flight failed")]
     private static partial void LogDropped(ILogger log, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "no TCP connection to the master: {Count} request(s) not sent failed")]
+    private static partial void LogNotSent(ILogger log, int count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "cannot connect to the master at {Host}:{Port} ({Error}); retrying in {DelayMs} ms")]
     private static partial void LogConnectFailed(ILogger log, string host, int port, string error, int delayMs);
@@ -131,7 +135,10 @@ internal sealed partial class TcpTransport : IRequestTransport
 
         public TimeSpan Timeout { get; } = timeout;
 
-        /// <summary>Not written yet: it waits for a connection as long as all its attempts would have lasted.</summary>
+        /// <summary>When the request was made: with no connection it fails after <see cref="RequestChannel.NoConnectionWait"/>.</summary>
+        public long Queued { get; } = Stopwatch.GetTimestamp();
+
+        /// <summary>Not written yet: it waits for a connection as long as all its attempts would have lasted (or <see cref="RequestChannel.NoConnectionWait"/> with none).</summary>
         public long Deadline { get; set; } = Stopwatch.GetTimestamp() + (Ticks(timeout) * tries);
 
         public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -219,14 +226,25 @@ internal sealed partial class TcpTransport : IRequestTransport
                 }
 
                 var stale = false;
+                var notSent = 0;
                 foreach (var p in queue)
                 {
                     if (now >= p.Deadline)
                     {
                         p.Reply.TrySetException(new RequestTimeoutException());
                     }
+                    else if (!connected && now - p.Queued >= NoConnectionTicks && p.Reply.TrySetException(new MasterGoneException()))
+                    {
+                        // No connection for NoConnectionWait (the master stopped or restarting): a 503; never written, never sent later.
+                        notSent++;
+                    }
 
                     stale |= p.Reply.Task.IsCompleted;
+                }
+
+                if (notSent > 0)
+                {
+                    LogNotSent(owner.log, notSent);
                 }
 
                 if (stale)
@@ -285,7 +303,8 @@ internal sealed partial class TcpTransport : IRequestTransport
                         break;
                     }
 
-                    // Reconnect with backoff, as Salt's MessageClient (doubling up to 5 s).
+                    // Reconnect with backoff, as Salt's MessageClient, doubling, but up to MaxReconnectInterval (Salt: 5 s), so
+                    // that a master back on its port is found before the requests waiting for it give up.
                     LogConnectFailed(owner.log, host, port, e.Message, backoffMs);
                     try
                     {
@@ -296,7 +315,7 @@ internal sealed partial class TcpTransport : IRequestTransport
                         break;
                     }
 
-                    backoffMs = Math.Min(backoffMs * 2, 5000);
+                    backoffMs = Math.Min(backoffMs * 2, (int)RequestChannel.MaxReconnectInterval.TotalMilliseconds);
                     continue;
                 }
 

@@ -342,8 +342,18 @@ internal sealed partial class ZeromqTransport
 
             expired.Clear();
 
-            // Never sent (no connection all along): a timeout after every attempt's worth of time.
-            unsent.RemoveAll(w => w.Reply.Task.IsCompleted || (now >= w.LastDeadline && w.Reply.TrySetException(new RequestTimeoutException())));
+            // Never sent (no connection all along): a timeout after every attempt's worth of time, or sooner a 503 when the
+            // socket had no connection to send it on for NoConnectionWait (a master stopped or restarting leaves its files,
+            // and nothing listens): it cannot have reached the master, and is not sent later.
+            var notSent = 0;
+            var noConnection = pending.Count < maxInFlight ? now - NoConnectionTicks : long.MinValue;
+            unsent.RemoveAll(w => w.Reply.Task.IsCompleted
+                || (now >= w.LastDeadline && w.Reply.TrySetException(new RequestTimeoutException()))
+                || (w.Queued <= noConnection && w.Reply.TrySetException(new MasterGoneException()) && ++notSent > 0));
+            if (notSent > 0)
+            {
+                LogNotSent(log, notSent);
+            }
         }
 
         /// <summary>On the worker thread, when it stops: fails what is left and closes the sockets.</summary>

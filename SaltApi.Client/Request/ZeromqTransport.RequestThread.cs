@@ -107,7 +107,7 @@ internal sealed partial class ZeromqTransport
         protected static void ConfigureConnection(NetMQSocket s, ClientOptions options)
         {
             s.Options.Linger = TimeSpan.Zero;
-            s.Options.ReconnectIntervalMax = TimeSpan.FromSeconds(5);
+            s.Options.ReconnectIntervalMax = RequestChannel.MaxReconnectInterval;
             if (options.TcpKeepalive is { } ka)
             {
                 s.Options.TcpKeepalive = ka;

@@ -174,14 +174,23 @@ internal sealed partial class ZeromqTransport
             var now = Stopwatch.GetTimestamp();
             var readAll = sweeps % 5 == 0;
             var dropped = 0;
+            var notSent = 0;
             foreach (var c in inflight.Values)
             {
-                if (readAll || now >= c.Work!.Deadline)
+                // Queued in a socket that has had no connection for NoConnectionWait (the master stopped or restarting):
+                // a 503, and the socket is thrown away with the request, so that it is never sent later.
+                var unsentTooLong = !c.Work!.Reached && now - c.Work.Queued >= NoConnectionTicks;
+                if (readAll || now >= c.Work!.Deadline || unsentTooLong)
                 {
                     c.ReadMonitor();
                     if (c.Dropped && c.Work!.Reply.TrySetException(new MasterGoneException()))
                     {
                         dropped++;
+                    }
+
+                    if (unsentTooLong && !c.Work!.Reached && c.Work.Reply.TrySetException(new MasterGoneException()))
+                    {
+                        notSent++;
                     }
                 }
 
@@ -194,6 +203,11 @@ internal sealed partial class ZeromqTransport
             if (dropped > 0)
             {
                 LogDropped(log, dropped);
+            }
+
+            if (notSent > 0)
+            {
+                LogNotSent(log, notSent);
             }
 
             foreach (var c in expired)

@@ -27,8 +27,13 @@ internal sealed partial class ZeromqTransport : IRequestTransport
     [LoggerMessage(Level = LogLevel.Warning, Message = "the connection to the master dropped: {Count} request(s) in flight failed")]
     private static partial void LogDropped(ILogger log, int count);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "no connection to the master: {Count} request(s) not sent failed")]
+    private static partial void LogNotSent(ILogger log, int count);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "the master does not echo a request's envelope (a Salt 3008 master with worker pools answers \"Routing error\"): ZeroMQ requests go over REQ sockets from now on; set saltapi_client: {{request_socket: req}} for this master")]
     private static partial void LogFallBack(ILogger log);
+
+    private static readonly long NoConnectionTicks = (long)(RequestChannel.NoConnectionWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
 
     private readonly ClientOptions options;
     private readonly IWorker[] workers;
@@ -192,6 +197,9 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         public int Tries { get; } = tries;
 
         public int Attempt { get; set; }
+
+        /// <summary>When the request was made (a Stopwatch timestamp): unsent for want of a connection, it fails after <see cref="RequestChannel.NoConnectionWait"/>.</summary>
+        public long Queued { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
 
         /// <summary>The master's running file existed when the request was made.</summary>
         public bool MasterFileSeen { get; init; }

@@ -30,7 +30,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bu
         // Subscribe before publish: RunnerClient opens its listener before sending the runner request.
         if (!await bus.WaitConnectedAsync(options.MasterCallTimeout, ct).ConfigureAwait(false))
         {
-            throw new SaltMasterUnavailableException(MasterCalls.MessageTimedOut);
+            throw new SaltMasterUnavailableException(bus.Unreachable ? MasterCalls.NotAvailable : MasterCalls.MessageTimedOut);
         }
 
         var sink = Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.DropOldest });

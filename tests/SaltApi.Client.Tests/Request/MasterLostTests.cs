@@ -96,7 +96,7 @@ public sealed class MasterLostTests
     [Theory]
     [InlineData("dealer")]
     [InlineData("req")]
-    public async Task A_request_that_never_reached_a_master_is_sent_again_on_a_fresh_socket(string socket)
+    public async Task A_request_made_before_the_master_listens_is_sent_once_it_does(string socket)
     {
         // Warm (JIT) the peer's answering path, so that the reply comes well within an attempt.
         using (var warm = new RouterPeer((_, _) => true))
@@ -105,17 +105,35 @@ public sealed class MasterLostTests
             await warmChannel.SendAsync(Ping(0), TimeSpan.FromSeconds(10), 1, CancellationToken.None);
         }
 
-        // Nothing listens when the request is made: its first attempt cannot have reached a master.
+        // Nothing listens when the request is made; the master comes up well within NoConnectionWait.
         var port = FreePort.Next();
         using var channel = new RequestChannel(Options(port, socket), NullLogger.Instance);
-        var call = channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(1500), 6, CancellationToken.None);
-        await Task.Delay(1800);
+        var call = channel.SendAsync(Ping(1), TimeSpan.FromSeconds(5), 3, CancellationToken.None);
         using var peer = new RouterPeer((_, _) => true, port);
 
         var reply = (OrderedDictionary<string, object?>)(await call.WaitAsync(TimeSpan.FromSeconds(30)))!;
 
         Assert.Equal(1L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
         Assert.Single(peer.Received);
+    }
+
+    [Theory]
+    [InlineData("dealer")]
+    [InlineData("req")]
+    public async Task A_request_with_no_connection_fails_after_NoConnectionWait_and_is_never_sent_later(string socket)
+    {
+        // Nothing listens (a master stopped or restarting): no connection to send the request on.
+        var port = FreePort.Next();
+        using var channel = new RequestChannel(Options(port, socket), NullLogger.Instance);
+        var sw = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<MasterGoneException>(() => channel.SendAsync(Ping(1), TimeSpan.FromSeconds(5), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(sw.Elapsed >= RequestChannel.NoConnectionWait && sw.Elapsed < TimeSpan.FromSeconds(5), $"failed after {sw.Elapsed}, not after its 5 s x 3 tries");
+
+        // The master comes back: the next request is served, and the failed one never reaches it.
+        using var peer = new RouterPeer((_, _) => true, port);
+        var reply = (OrderedDictionary<string, object?>)(await channel.SendAsync(Ping(2), TimeSpan.FromSeconds(10), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)))!;
+        Assert.Equal(2L, ((OrderedDictionary<string, object?>)reply["load"]!)["n"]);
+        Assert.Equal([2L], peer.Received.Select(r => (long)r.Load["n"]!));
     }
 
     [Theory]

@@ -146,15 +146,26 @@ public sealed class TcpTransportTests
     }
 
     [Fact]
-    public async Task With_no_master_a_request_waits_for_a_connection_as_long_as_all_its_attempts_then_times_out()
+    public async Task With_no_master_a_request_waits_NoConnectionWait_for_a_connection_then_fails_as_master_gone()
     {
-        // Nothing listens there: a port from below the ephemeral range, which no outgoing connection takes.
+        // Nothing listens there (a master stopped or restarting): a port from below the ephemeral range, which no outgoing connection takes.
         var port = FreePort.Next();
         using var channel = new RequestChannel(Options(port), NullLogger.Instance);
         var sw = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromSeconds(1), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
-        // All three attempts (3 s), not one (1 s); the upper bound only tells it from a hang.
-        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(2.95), TimeSpan.FromSeconds(15));
+        await Assert.ThrowsAsync<MasterGoneException>(() => channel.SendAsync(Ping(1), TimeSpan.FromSeconds(5), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        // NoConnectionWait (1.5 s), not its three attempts (15 s); the upper bound tells the two apart on a loaded machine.
+        Assert.InRange(sw.Elapsed, RequestChannel.NoConnectionWait, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task With_no_master_a_request_whose_attempts_end_sooner_times_out_after_all_of_them()
+    {
+        var port = FreePort.Next();
+        using var channel = new RequestChannel(Options(port), NullLogger.Instance);
+        var sw = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(300), 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        // All three attempts (0.9 s), not one (0.3 s), and before NoConnectionWait would have ended it.
+        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(0.85), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -163,8 +174,8 @@ public sealed class TcpTransportTests
         var port = FreePort.Next();
         using var channel = new RequestChannel(Options(port), NullLogger.Instance);
         var call = channel.SendAsync(Ping(5), TimeSpan.FromSeconds(5), 3, CancellationToken.None);
-        // The master comes up while the request waits (not a bound on anything: any delay inside its 15 s will do).
-        await Task.Delay(500);
+        // The master comes up while the request waits for a connection (any delay well inside NoConnectionWait will do).
+        await Task.Delay(200);
         Assert.False(call.IsCompleted);
         using var peer = new TcpPeer((_, _) => true, port);
 
