@@ -55,7 +55,8 @@ internal sealed class NetapiClient(
         {
             // A token logged out here that the master kept: refused with the master's own answer to a token
             // it does not know, before anything reaches the master.
-            throw client is "runner" or "runner_async" or "wheel" or "wheel_async"
+            // ssh: check_authentication's own refusal of a token (_authorize_ssh), the same text.
+            throw client is "runner" or "runner_async" or "wheel" or "wheel_async" or "ssh"
                 ? new SaltAuthenticationException(TokenRefused, "TokenAuthenticationError")
                 : new SaltAuthenticationException(PublishRefused, "AuthenticationError");
         }

@@ -57,7 +57,7 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
         if (low.GetValueOrDefault("token") is string t)
         {
             token = await tokens.GetTokenAsync(t, ct).ConfigureAwait(false)
-                ?? throw new SaltAuthenticationException("Authentication failure of type \"token\" occurred.", "TokenAuthenticationError");
+                ?? throw new SaltAuthenticationException(NetapiClient.TokenRefused, "TokenAuthenticationError");
         }
         else
         {
