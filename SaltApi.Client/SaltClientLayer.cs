@@ -9,6 +9,7 @@ using SaltApi.Client.Config;
 using SaltApi.Client.Local;
 using SaltApi.Client.Netapi;
 using SaltApi.Client.Runner;
+using SaltApi.Client.Ssh;
 using SaltApi.Client.Wheel;
 
 namespace SaltApi.Client;
@@ -59,6 +60,7 @@ public sealed class SaltClientLayer : IAsyncDisposable
         var master = new MasterCalls(channel, options);
         var local = new LocalClient(master, bus, options);
         var tokens = new TokenClient(master);
+        var listFunGate = new ListFunGate(options, tokens);
         var client = new NetapiClient(
             options,
             local,
@@ -67,7 +69,8 @@ public sealed class SaltClientLayer : IAsyncDisposable
             new WheelClient(master, logging.CreateLogger("SaltApi.Client.Wheel")),
             tokens,
             new EventFirer(options, logging.CreateLogger("SaltApi.Client.EventFirer")),
-            new ListFunGate(options, tokens));
+            listFunGate,
+            new SshClient(options, tokens, listFunGate, logging.CreateLogger("SaltApi.Client.Ssh")));
         return new SaltClientLayer(client, bus, channel);
     }
 

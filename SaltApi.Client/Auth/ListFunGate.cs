@@ -1,3 +1,4 @@
+using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
@@ -93,6 +94,22 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
         return FillAuthList(provider, name, groups, options.PermissiveAcl);
     }
 
+    /// <summary>
+    /// LoadAuth.get_auth_list for a token the master gave (made or looked up): its own auth_list when it has one and
+    /// no groups, else fill_auth_list over external_auth[eauth]. Null when it cannot be known here.
+    /// </summary>
+    internal List<object?>? AuthListOf(SaltToken token)
+    {
+        if (token.AuthList is { } own && token.Groups is null)
+        {
+            return [.. own];
+        }
+
+        return PlainAclEauth.Contains(token.Eauth) && options.Master.ExternalAuth.GetValueOrDefault(token.Eauth) is IReadOnlyDictionary<string, object?> provider
+            ? FillAuthList(provider, token.Name, token.Groups?.ToList() ?? [], options.PermissiveAcl)
+            : null;
+    }
+
     /// <summary>CkMinions.fill_auth_list; null when a group entry exists and the user's groups are unknown.</summary>
     internal static List<object?>? FillAuthList(IReadOnlyDictionary<string, object?> provider, string name, List<string>? groups, bool permissive)
     {
@@ -151,7 +168,7 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens)
     /// minion; a <c>{target: [regex]}</c> entry counts only when the target is surely inside it. Entries
     /// with argument conditions are not counted (narrower than the master, never wider).
     /// </summary>
-    private static bool Allowed(List<object?> authList, string fun, object? tgt, string tgtType)
+    internal static bool Allowed(List<object?> authList, string fun, object? tgt, string tgtType)
     {
         foreach (var entry in authList)
         {

@@ -1,3 +1,4 @@
+using SaltApi.Client.Ssh;
 using SaltApi.Protocol.Config;
 
 namespace SaltApi.Client.Config;
@@ -61,6 +62,12 @@ internal sealed record ClientOptions
     /// <summary><c>tcp_keepalive_intvl</c>.</summary>
     public int TcpKeepaliveIntvl { get; init; } = -1;
 
+    /// <summary>The <c>ssh</c> client's salt-ssh: program, config dir, rosters and bounds.</summary>
+    public SshOptions Ssh { get; init; } = new();
+
+    /// <summary>The master's <c>master_job_cache</c> (salt-ssh saves its returns there).</summary>
+    public string MasterJobCache { get; init; } = "local_cache";
+
     /// <summary>The master's <c>permissive_acl</c> (fill_auth_list), for the list-fun gate.</summary>
     public bool PermissiveAcl { get; init; }
 
@@ -91,6 +98,7 @@ internal sealed record ClientOptions
             TcpKeepaliveIntvl = ConfigValues.GetInt(opts, "tcp_keepalive_intvl", -1),
             PermissiveAcl = ConfigValues.Truthy(opts.GetValueOrDefault("permissive_acl")),
             EauthTokens = opts.GetValueOrDefault("eauth_tokens") as string ?? "localfs",
+            MasterJobCache = opts.GetValueOrDefault("master_job_cache") as string ?? "local_cache",
         };
         o = o with
         {
@@ -102,6 +110,7 @@ internal sealed record ClientOptions
             RequestSocket = own.TryGetValue("request_socket", out var rs) && rs is not null ? rs as string ?? "" : o.RequestSocket,
             JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
             EventBatchMs = ConfigValues.GetSeconds(own, "event_batch_ms", o.EventBatchMs, ConfigKey),
+            Ssh = SshOptions.From(opts, own, ConfigKey),
         };
         if (o.RequestThreads is < 1 or > 64)
         {

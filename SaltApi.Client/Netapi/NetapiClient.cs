@@ -6,6 +6,7 @@ using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
 using SaltApi.Client.Local;
 using SaltApi.Client.Runner;
+using SaltApi.Client.Ssh;
 using SaltApi.Client.Wheel;
 using SaltApi.Protocol.Values;
 
@@ -21,6 +22,7 @@ internal sealed class NetapiClient(
     TokenClient tokens,
     EventFirer firer,
     ListFunGate listFunGate,
+    SshClient? ssh = null,
     RevokedTokens? revokedTokens = null) : INetapiClient
 {
     /// <summary>Tokens logged out here that the master kept: every path below refuses them (see <see cref="RemoveTokenAsync"/>).</summary>
@@ -56,7 +58,8 @@ internal sealed class NetapiClient(
         {
             // A token logged out here that the master kept: refused with the master's own answer to a token
             // it does not know, before anything reaches the master.
-            throw client is "runner" or "runner_async" or "wheel" or "wheel_async"
+            // ssh: check_authentication's own refusal of a token (_authorize_ssh), the same text.
+            throw client is "runner" or "runner_async" or "wheel" or "wheel_async" or "ssh"
                 ? new SaltAuthenticationException(TokenRefused, "TokenAuthenticationError")
                 : new SaltAuthenticationException(PublishRefused, "AuthenticationError");
         }
@@ -86,10 +89,14 @@ internal sealed class NetapiClient(
             case "wheel_async":
                 return [await wheel.CmdAsync(lowstate, cancellationToken).ConfigureAwait(false)];
             default:
-                // ssh: salt-ssh runs inside Python salt-api (roster, keys, thin tarball); not provided here.
-                // As Salt (NetapiClient.ssh authenticates in the API process), bad credentials are a 401 first.
-                await AuthenticateAsync(lowstate, cancellationToken).ConfigureAwait(false);
-                throw new SaltClientException("The 'ssh' client is not available in this salt-api: salt-ssh is not supported.", "SaltClientError");
+                // ssh: authorized here (_authorize_ssh), then run by the master host's salt-ssh.
+                if (ssh is null)
+                {
+                    await AuthenticateAsync(lowstate, cancellationToken).ConfigureAwait(false);
+                    throw new SaltClientException("The 'ssh' client is not available in this salt-api.", "SaltClientError");
+                }
+
+                return [await ssh.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)];
         }
     }
 

@@ -1,0 +1,1 @@
+†£jid´20261207000000000002¨tgt_type¤glob£tgt¤web1¤user¤root£fun§cmd.run£arg‘¦exit 3

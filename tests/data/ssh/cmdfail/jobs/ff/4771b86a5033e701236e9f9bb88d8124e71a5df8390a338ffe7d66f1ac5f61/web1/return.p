@@ -1,0 +1,1 @@
+¦return†£jid´20261207064711832203¦return §retcode¢id¤web1£fun§cmd.run¨fun_args‘¦exit 3

@@ -1,0 +1,1 @@
+Ü£jid¥20261207000000000004®tgt_type§glob£tgt•down1§user§root£fun©test.ping£argê

@@ -1,0 +1,1 @@
+†£jid´20261207000000000003¨tgt_type¤glob£tgt¤web*¤user¤root£fun¨test.arg£arg“¡1£a b£k=v

@@ -1,0 +1,1 @@
+Ü£jid¥20261207000000000001®tgt_type§glob£tgt§web1§user§root£fun©test.ping£argê
