@@ -154,7 +154,7 @@ public sealed class RestWsgiBadInputTests(HardeningFixture fixture) : IClassFixt
 
         // Slow senders: headers trickled (finishes in time), body trickled below Kestrel's minimum rate.
         new("slow-headers", _ => Post("/", "[]"), Ok) { Pieces = [.. Enumerable.Repeat((4, TimeSpan.FromMilliseconds(60)), 30)] },
-        new("slow-body-stalls", _ => Raw("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n["), [408, 400, 0]) { Limit = TimeSpan.FromSeconds(40) },
+        new("slow-body-stalls", _ => Raw("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n["), [408]) { Limit = TimeSpan.FromSeconds(40) },
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     public static TheoryData<string> CaseNames() => [.. Cases.Values.Select(c => c.Name)];

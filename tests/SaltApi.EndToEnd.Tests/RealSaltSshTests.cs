@@ -170,7 +170,7 @@ public sealed class SshdFixture : IAsyncLifetime
 /// The <c>ssh</c> client end to end: the daemon on its embedded master, the real salt-ssh from a Salt source tree,
 /// a real sshd on loopback; through rest_cherrypy and rest_wsgi.
 /// </summary>
-public sealed class SaltSshTests(SshdFixture sshd) : IClassFixture<SshdFixture>, IAsyncLifetime
+public sealed class RealSaltSshTests(SshdFixture sshd) : IClassFixture<SshdFixture>, IAsyncLifetime
 {
     private Daemon? daemon;
 
