@@ -27,7 +27,12 @@ public sealed class FaultTests(FaultFixture fixture) : IClassFixture<FaultFixtur
         }
     }
 
-    private string Tail() => fixture.Daemon.Output[^Math.Min(fixture.Daemon.Output.Length, 4000)..];
+    private string Tail()
+    {
+        // One reading of the output: it grows while the daemon runs.
+        var output = fixture.Daemon.Output;
+        return output[^Math.Min(output.Length, 4000)..];
+    }
 
     private Task<RawResponse> RunAsync(string body, TimeSpan? limit = null) =>
         RawHttp.SendAsync(fixture.Daemon.CherrypyPort, Post("/run", body, "application/json", ("Accept", "application/json")), limit ?? TimeSpan.FromSeconds(30));

@@ -125,7 +125,7 @@ public abstract class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper ou
     private async Task NextIsGoodAsync()
     {
         var r = await WsgiAsync($$"""[{"client": "local_async", "tgt": "ms--0", "fun": "test.ping", {{Creds}}}]""", TimeSpan.FromSeconds(30));
-        Assert.True(r.Status == 200 && r.Text.Contains("\"minions\": [\"ms--0\"]", StringComparison.Ordinal), $"{r}\n{api!.Output[^Math.Min(api.Output.Length, 3000)..]}");
+        Assert.True(r.Status == 200 && r.Text.Contains("\"minions\": [\"ms--0\"]", StringComparison.Ordinal), $"{r}\n{string.Concat(api!.Output.TakeLast(3000))}");
     }
 
     [Fact]
@@ -204,7 +204,7 @@ public abstract class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper ou
         output.WriteLine(report);
 
         // The client gives a request with no connection 1.5 s (the issue's goal: 2 s); the bound allows for a loaded machine.
-        Assert.True(down.Max(d => d.Took) < 5, $"requests made while the master is down must end at once:\n{report}\n{api!.Output[^Math.Min(api.Output.Length, 3000)..]}");
+        Assert.True(down.Max(d => d.Took) < 5, $"requests made while the master is down must end at once:\n{report}\n{string.Concat(api!.Output.TakeLast(3000))}");
         Assert.All(down, d => Assert.True(d.Response.Status == 503 && d.Response.Text.Contains("Salt Master is not available.", StringComparison.Ordinal), report));
 
         // Back on the same ports and sock_dir: the very next request is served.
