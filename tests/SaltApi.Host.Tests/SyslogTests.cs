@@ -162,10 +162,22 @@ public sealed class SyslogTests
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed}");
         Assert.InRange(sink.Queued, 0, SyslogSink.MaxQueuedLines);
         Assert.True(sink.Dropped >= Lines - SyslogSink.MaxQueuedLines - 1, $"{sink.Dropped} dropped");
-        lock (problems)
+        // The sink's own thread finds the target absent and says so: waited for, as it may come after the lines.
+        var reported = Stopwatch.StartNew();
+        bool Reported()
         {
-            Assert.Contains(problems, p => p.Contains($"tcp://127.0.0.1:{port}/LOG_USER", StringComparison.Ordinal));
+            lock (problems)
+            {
+                return problems.Any(p => p.Contains($"tcp://127.0.0.1:{port}/LOG_USER", StringComparison.Ordinal));
+            }
         }
+
+        while (!Reported() && reported.Elapsed < Limit)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(Reported(), $"the absent target was not reported within {Limit}");
 
         using var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
