@@ -44,7 +44,7 @@ internal sealed class SessionTool(CherrypyServices api)
             call.Session = session;
         }
 
-        if (NeedsSessionAuth(r, method))
+        if (NeedsSessionAuth(r, method, Options))
         {
             if (call.Session is null)
             {
@@ -57,12 +57,13 @@ internal sealed class SessionTool(CherrypyServices api)
         await next(ctx);
     }
 
-    private bool NeedsSessionAuth(Resource r, string method) => r switch
+    /// <summary>Whether salt_auth_tool refuses the resource without a session (401).</summary>
+    internal static bool NeedsSessionAuth(Resource r, string method, CherrypyOptions options) => r switch
     {
         Resource.Root or Resource.Jobs => method == "POST" || r == Resource.Jobs,
         Resource.Logout or Resource.Minions => true,
-        Resource.Hook => !Options.WebhookDisableAuth,
-        Resource.Stats => !Options.StatsDisableAuth,
+        Resource.Hook => !options.WebhookDisableAuth,
+        Resource.Stats => !options.StatsDisableAuth,
         _ => false,
     };
 }
