@@ -60,7 +60,7 @@ public sealed class SaltClientLayer : IAsyncDisposable
         var master = new MasterCalls(channel, options);
         var local = new LocalClient(master, bus, options);
         var tokens = new TokenClient(master);
-        var listFunGate = new ListFunGate(options, tokens);
+        var listFunGate = new ListFunGate(options, tokens, logging.CreateLogger("SaltApi.Client.ListFunGate"));
         var client = new NetapiClient(
             options,
             local,

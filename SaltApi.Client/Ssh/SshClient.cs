@@ -48,8 +48,8 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
     /// NetapiClient._authorize_ssh: the token or the credentials checked by the master (check_authentication), then
     /// the function and target against the user's auth list (auth_check), with the checker the list-fun gate uses.
     /// Deliberate difference: a compound fun passes only when every function in it is allowed (Salt's auth_check
-    /// accepts it when one is), and where the auth list cannot be known here (an eauth backend with its own ACL
-    /// function) the call is refused.
+    /// accepts it when one is); where it cannot be decided here (an eauth backend with its own ACL function, a target
+    /// entry it cannot resolve) the call is refused: there is no master to leave it to.
     /// </summary>
     private async Task AuthorizeAsync(IReadOnlyDictionary<string, object?> low, CancellationToken ct)
     {
@@ -79,9 +79,21 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
             _ => null,
         };
         var tgtType = low.GetValueOrDefault("tgt_type") is { } tt ? PyValue.Str(tt) : "glob";
-        if (acl.AuthListOf(token) is not { } authList
-            || funs is null
-            || !funs.TrueForAll(f => f is string name && ListFunGate.Allowed(authList, name, low["tgt"], tgtType)))
+        if (acl.AuthListOf(token, low.GetValueOrDefault("eauth") as string) is not { } authList || funs is null)
+        {
+            throw new SaltAuthenticationException(Unauthorized);
+        }
+
+        // auth_check(auth_list, low["fun"], low.get("arg", []), ...) without a whitelist: a single function's args are [arg].
+        var arg = ClientLowstate.ArgList(low.GetValueOrDefault("arg"));
+        var args = low["fun"] is string ? [arg] : arg;
+        var (verdict, why) = ListFunGate.Decide(authList, funs, args, low["tgt"], tgtType, whitelistFindJob: false);
+        if (verdict == ListFunGate.Verdict.Undecided)
+        {
+            acl.LogSshUndecided(authList.Eauth, why!);
+        }
+
+        if (verdict != ListFunGate.Verdict.Allowed)
         {
             throw new SaltAuthenticationException(Unauthorized);
         }

@@ -70,7 +70,10 @@ internal sealed record CherrypyOptions
 
     public IReadOnlyList<string> AuthorizedIps { get; init; } = [];
 
-    /// <summary>Ours: origins allowed by CORS (<c>*</c> = any); empty = no CORS headers.</summary>
+    /// <summary>
+    /// Ours: origins allowed by CORS (<c>*</c> = any, without credentials); empty = Salt's cors_tool (every Origin
+    /// reflected with credentials allowed; a request the session cookie alone authenticates from another origin is 403).
+    /// </summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
     /// <summary><c>trusted_proxies</c> (ours), <c>log_access_file</c>, <c>log_error_file</c>: the contract's HttpFront.</summary>

@@ -6,6 +6,7 @@ using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
+using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
@@ -101,6 +102,14 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
         switch (body.Outcome)
         {
             case RequestBodyOutcome.TooLarge:
+                // As CherryPy's order of tools: salt_auth refuses a resource that needs a session without one (401)
+                // before hypermedia_in reads the body.
+                if (Resource is { } res && SessionTool.NeedsSessionAuth(res.Resource, req.Method, Api.Options)
+                    && await Api.Sessions.ValidateAsync(CherrypyServices.SessionId(req), Aborted) is null)
+                {
+                    throw new HttpError(401);
+                }
+
                 throw new HttpError(413);
             case RequestBodyOutcome.TimedOut:
                 throw new HttpError(408, "The request body did not arrive in time");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
@@ -64,6 +65,16 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     /// <summary>Whether <see cref="SessionId"/> is the session cookie (no X-Auth-Token header sent).</summary>
     public static bool SessionFromCookie(HttpRequest req) =>
         req.Headers["X-Auth-Token"].ToString().Length == 0 && req.Cookies.ContainsKey(SessionCookie);
+
+    /// <summary>
+    /// Deliberate difference: whether the request is authenticated by the session cookie alone (no X-Auth-Token)
+    /// and its Origin (or Referer) names another origin than the API's own or one of cors_origin. Salt's cors_tool
+    /// reflects every Origin with credentials allowed, so any page could read and act with a visitor's cookie
+    /// (SameSite=Lax also lets every page of the same site, another port of the host, send it): such a request is
+    /// refused (403), for every method, on the session resources, <c>/events</c> and <c>/ws</c>. Requests without
+    /// those headers (curl, pepper, SDKs), or carrying the token themselves, are not concerned.
+    /// </summary>
+    public bool CookieFromOtherOrigin(HttpRequest req) => SessionFromCookie(req) && CrossOrigin.IsForeign(req, Options.CorsOrigins);
 
     // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)
