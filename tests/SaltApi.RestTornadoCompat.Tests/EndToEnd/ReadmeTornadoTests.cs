@@ -6,7 +6,7 @@ using SaltApi.Testing;
 namespace SaltApi.RestTornadoCompat.Tests.EndToEnd;
 
 /// <summary>
-/// README's rest_tornado curl commands, run verbatim (ports and token aside) against the daemon started on
+/// docs/api-rest-tornado.md's curl commands, run verbatim (ports and token aside) against the daemon started on
 /// the repository's salt-master.yaml with its commented-out rest_tornado section uncommented.
 /// </summary>
 public sealed partial class ReadmeTornadoTests
@@ -27,8 +27,7 @@ public sealed partial class ReadmeTornadoTests
         File.Copy(Path.Combine(TestData.RepoRoot, "salt-master.users"), Path.Combine(dir, "salt-master.users"));
         await using var daemon = await Daemon.LaunchAsync(dir, dir, ["-l", "info"], wsgi, cherrypy, ret, [tornado]);
 
-        var readme = await File.ReadAllTextAsync(Path.Combine(TestData.RepoRoot, "README.md"));
-        var section = readme[readme.IndexOf("## rest_tornado", StringComparison.Ordinal)..readme.IndexOf("## Layout", StringComparison.Ordinal)];
+        var section = await File.ReadAllTextAsync(Path.Combine(TestData.RepoRoot, "docs", "api-rest-tornado.md"));
         var commands = CurlLine().Matches(section).Select(m => m.Value.TrimEnd('&', ' ').Replace("127.0.0.1:8002", $"127.0.0.1:{tornado}", StringComparison.Ordinal)).ToList();
         Assert.Equal(5, commands.Count);
 
