@@ -106,7 +106,13 @@ internal sealed class ModuleSupervisor(
                 var context = new NetapiModuleContext(ReadOnly(module.Section), ReadOnly(masterConfig), client, events, moduleLog, stopping.Token)
                 {
                     StopTimeout = options.StopTimeout,
-                    Listening = () => settledFirst.TrySetResult(),
+                    Listening = () =>
+                    {
+                        // At warning, so that the default log_level shows it: salt-api's CherryPy prints its
+                        // "ENGINE Serving on ..." lines whatever the level; the module's own line is at info.
+                        log.LogWarning("Netapi module '{Key}' ({Plugin} {Version}) is serving, port {Port}", key, module.Type.Plugin, module.Type.Version, PortOf(module.Section));
+                        settledFirst.TrySetResult();
+                    },
                 };
                 log.LogInformation("Starting netapi module '{Key}' ({Plugin} {Version})", key, module.Type.Plugin, module.Type.Version);
                 await Task.Run(() => instance.RunAsync(context), CancellationToken.None);
@@ -153,6 +159,10 @@ internal sealed class ModuleSupervisor(
             }
         }
     }
+
+    /// <summary>The section's <c>port</c> as written, for the start-up line.</summary>
+    internal static string PortOf(IReadOnlyDictionary<string, object?> section) =>
+        section.TryGetValue("port", out var port) ? Convert.ToString(port, System.Globalization.CultureInfo.InvariantCulture) ?? "?" : "?";
 
     /// <summary>The delay before restart number <paramref name="failures"/> (1-based): first, 2×first, 4×first, ... up to the max.</summary>
     internal static TimeSpan Backoff(int failures, SupervisorOptions options)
