@@ -16,15 +16,18 @@ namespace SaltApi.EndToEnd.Tests;
 /// </summary>
 public sealed partial class DocExamplesTests
 {
-    public static TheoryData<string> Pages() => new(Directory.GetFiles(Path.Combine(TestData.RepoRoot, "docs"), "*.md")
+    public static TheoryData<string> Pages() => new(PageNames());
+
+    private static List<string> PageNames() => Directory.GetFiles(Path.Combine(TestData.RepoRoot, "docs"), "*.md")
         .Where(p => Examples(File.ReadAllText(p)).Count > 0)
-        .Select(Path.GetFileName)
-        .Order(StringComparer.Ordinal)!);
+        .Select(p => Path.GetFileName(p))
+        .Order(StringComparer.Ordinal)
+        .ToList();
 
     [Fact]
     public void The_client_pages_have_examples_to_run()
     {
-        var pages = Pages().Select(p => (string)p[0]).ToList();
+        var pages = PageNames();
         Assert.Contains("api-rest-cherrypy.md", pages);
         Assert.Contains("api-rest-wsgi.md", pages);
         Assert.Contains("api-rest-tornado.md", pages);

@@ -18,7 +18,7 @@ public sealed partial class DocsLayoutTests
         Assert.Contains("dotnet run --project SaltApi.Host        # the daemon, on the embedded default (salt-master.yaml)", head, StringComparison.Ordinal);
         Assert.Contains("dotnet test SaltApi.sln                  # the tests", head, StringComparison.Ordinal);
         // The three rest_wsgi examples (ReadmeTests runs them).
-        Assert.Equal(3, Regex.Matches(head, "curl -sS localhost:8001").Count);
+        Assert.Equal(3, Regex.Count(head, "curl -sS localhost:8001"));
         Assert.Contains("\ndotnet test SaltApi.sln 2>&1 | tee \"$log\"", Read(".ci", "run"), StringComparison.Ordinal);
     }
 
