@@ -141,7 +141,15 @@ internal sealed class ModuleSupervisor(
                     break;
                 }
 
-                log.LogError(e, "Netapi module '{Key}' died: {Message}", key, e.Message);
+                if (PortTaken(e))
+                {
+                    // The operator's to fix, and the message says how: no stack trace.
+                    log.LogError("Netapi module '{Key}' died: {Message} Another process holds port {Port} (salt-api, or a second daemon with the same config?): stop it, or give '{Key}' another port", key, e.Message, PortOf(module.Section), key);
+                }
+                else
+                {
+                    log.LogError(e, "Netapi module '{Key}' died: {Message}", key, e.Message);
+                }
             }
 
             settledFirst.TrySetResult();
@@ -158,6 +166,20 @@ internal sealed class ModuleSupervisor(
                 break;
             }
         }
+    }
+
+    /// <summary>Whether a module failed because its address is taken (Kestrel's bind, or a socket of its own).</summary>
+    internal static bool PortTaken(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The section's <c>port</c> as written, for the start-up line.</summary>

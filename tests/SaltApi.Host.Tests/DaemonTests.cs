@@ -58,6 +58,26 @@ public sealed partial class DaemonTests
     }
 
     [Fact]
+    public async Task A_module_whose_port_is_taken_says_so_in_one_line_and_serves_once_it_is_free()
+    {
+        var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var dir = HostProcess.ConfigDir($"rest_wsgi:\n  host: 127.0.0.1\n  port: {port}\n");
+        await using var daemon = await Daemon.LaunchAsync(dir, dir, ["-c", dir], port, 0, 0, []);
+        await UntilAsync(() => daemon.Output.Contains($"Another process holds port {port} (salt-api, or a second daemon with the same config?): stop it, or give 'rest_wsgi' another port", StringComparison.Ordinal), daemon);
+        Assert.Contains("Netapi module 'rest_wsgi' died: Failed to bind to address", daemon.Output, StringComparison.Ordinal);
+        var died = daemon.Output[daemon.Output.IndexOf("Netapi module 'rest_wsgi' died", StringComparison.Ordinal)..];
+        // The next line is the next record, not the exception's text and stack.
+        var next = died.Split('\n').Skip(1).FirstOrDefault(l => l.Length > 0);
+        Assert.True(next is null || next.StartsWith('['), next);
+
+        // The supervisor restarts it with backoff: it serves once the port is free.
+        holder.Stop();
+        await UntilAsync(() => daemon.Output.Contains($"is serving, port {port}", StringComparison.Ordinal), daemon);
+    }
+
+    [Fact]
     public async Task Help_version_and_versions_report()
     {
         var help = await HostProcess.RunAsync(Path.GetTempPath(), null, "--help");
