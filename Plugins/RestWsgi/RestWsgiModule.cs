@@ -15,7 +15,7 @@ namespace SaltApi.Plugins.RestWsgi;
 /// <summary>
 /// Salt's rest_wsgi (salt/netapi/rest_wsgi.py): POST a JSON list of lowstate chunks to any path,
 /// get <c>{"return": [...]}</c>. Bound to localhost only, as Salt's <c>make_server("localhost", port)</c>.
-/// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in the README.
+/// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in docs/migrating-from-salt-api.md.
 /// </summary>
 public sealed class RestWsgiModule : INetapiModule
 {

@@ -63,7 +63,8 @@ internal sealed class SaltApiService(
         catch (Exception e)
         {
             StartFailure = e;
-            log.LogCritical(e, "The salt-api could not start: {Message}", e.Message);
+            // A port taken is the operator's to fix, and the message says how: no stack trace.
+            log.LogCritical(e is EmbeddedMaster.PortTakenException ? null : e, "The salt-api could not start: {Message}", e.Message);
             await DisposeAllAsync();
             throw;
         }
