@@ -27,7 +27,8 @@ internal static class SshReturn
         object? parsed;
         try
         {
-            parsed = output.Stdout.AsSpan().Trim("\r\n\t "u8).Length == 0 ? null : SaltJson.Parse(output.Stdout);
+            var json = AfterPrompts(output.Stdout);
+            parsed = json.Trim("\r\n\t "u8).Length == 0 ? null : SaltJson.Parse(json);
         }
         catch (SaltJsonException)
         {
@@ -78,6 +79,22 @@ internal static class SshReturn
         var micro = (int)(t.Ticks % TimeSpan.TicksPerSecond / 10);
         var s = t.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
         return micro == 0 ? s : s + "." + micro.ToString("D6", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The prompt salt-ssh's key_deploy prints before it reads an answer, for a host that answered "Permission denied".</summary>
+    private static ReadOnlySpan<byte> PromptStart => "Permission denied for host "u8;
+
+    private static ReadOnlySpan<byte> PromptEnd => ", do you want to deploy the salt-ssh key? (password required):\n[Y/n] "u8;
+
+    /// <summary>The output after key_deploy's prompts (answered "n"): <c>--static</c> prints the JSON only at the end.</summary>
+    internal static ReadOnlySpan<byte> AfterPrompts(ReadOnlySpan<byte> stdout)
+    {
+        while (stdout.StartsWith(PromptStart) && stdout.IndexOf(PromptEnd) is var end and >= 0)
+        {
+            stdout = stdout[(end + PromptEnd.Length)..];
+        }
+
+        return stdout;
     }
 
     /// <summary>What run() printed for a host, back into run_iter's shape as far as it can be known.</summary>

@@ -78,6 +78,43 @@ public sealed class SshReturnTests
     }
 
     [Fact]
+    public void Key_deploy_s_question_before_the_json_is_skipped()
+    {
+        // salt-ssh's run() asked about web2 (no key of its own: "Permission denied") and was answered "n".
+        Assert.StartsWith("Permission denied for host web2", File.ReadAllText(Path.Combine(Case("denied"), "stdout.json")), StringComparison.Ordinal);
+
+        foreach (var withCache in new[] { true, false })
+        {
+            var ret = Parse("denied", "test.ping", [], withCache, Events());
+
+            Assert.Equal(["web2", "web1"], ret.Keys);
+            var web2 = (OrderedDictionary<string, object?>)ret["web2"]!;
+            Assert.Equal(["stdout", "stderr", "retcode", "id", "fun", "jid", "_stamp"], web2.Keys);
+            Assert.Equal("saltssh@127.0.0.1: Permission denied (publickey).\n", web2["stderr"]);
+            Assert.Equal(255L, web2["retcode"]);
+            Assert.Equal(true, ((OrderedDictionary<string, object?>)ret["web1"]!)["return"]);
+        }
+    }
+
+    [Theory]
+    [InlineData("Permission denied for host x, do you want to deploy the salt-ssh key? (password required):\n", false)] // no answer prompt: not skipped
+    [InlineData("noise Permission denied for host x, do you want to deploy the salt-ssh key? (password required):\n[Y/n] ", false)]
+    [InlineData("Permission denied for host x, do you want to deploy the salt-ssh key? (password required):\n[Y/n] Permission denied for host y, do you want to deploy the salt-ssh key? (password required):\n[Y/n] ", true)]
+    public void Only_whole_prompts_at_the_start_are_skipped(string before, bool parsed)
+    {
+        var output = new SshOutput(0, System.Text.Encoding.UTF8.GetBytes(before + "{\"web1\": true}"), "");
+
+        if (parsed)
+        {
+            Assert.Equal(true, ((OrderedDictionary<string, object?>)SshReturn.Parse(output, "20261207000000000011", "test.ping", [], null, "sha256")["web1"]!)["return"]);
+        }
+        else
+        {
+            Assert.Throws<SaltClientException>(() => SshReturn.Parse(output, "20261207000000000011", "test.ping", [], null, "sha256"));
+        }
+    }
+
+    [Fact]
     public void The_stamp_is_python_s_isoformat()
     {
         var t = new DateTime(2026, 12, 7, 8, 43, 56, DateTimeKind.Utc);
