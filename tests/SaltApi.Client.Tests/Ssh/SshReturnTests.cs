@@ -30,7 +30,11 @@ public sealed class SshReturnTests
     }
 
     /// <summary>A time with microseconds, derived from now (the test holds on any day).</summary>
-    private static Clock Events() => new(DateTimeOffset.UtcNow.AddTicks(-(DateTimeOffset.UtcNow.Ticks % TimeSpan.TicksPerSecond)).AddTicks(1234560));
+    private static Clock Events()
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new(now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond)).AddTicks(1234560));
+    }
 
     private static void AssertStamp(object? stamp, DateTime expected)
     {
