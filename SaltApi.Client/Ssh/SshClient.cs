@@ -38,7 +38,9 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
         var output = await runner.RunAsync(saltfile => SshArgs.Build(low, options.Ssh, saltfile, jid), cancellationToken).ConfigureAwait(false);
         var funArgs = ClientLowstate.ConditionInput(ClientLowstate.ArgList(low.GetValueOrDefault("arg")), low.GetValueOrDefault("kwarg"));
         var jobDir = options.Master.ExtJobCache.Length == 0 && MasterJobCacheIsLocal() ? Path.Combine(options.Master.CacheDir, "jobs") : null;
-        return SshReturn.Parse(output, jid, fun, funArgs, jobDir, options.Master.HashType);
+        // SSH.__init__ makes an event bus when master_event_pull.ipc exists: run_iter then fires each host's answer.
+        var events = File.Exists(options.Master.EventPullPath) ? TimeProvider.System : null;
+        return SshReturn.Parse(output, jid, fun, funArgs, jobDir, options.Master.HashType, events);
     }
 
     // salt-ssh saves each host's whole answer in the master job cache under the jid given (cache_job).
@@ -46,7 +48,7 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
 
     /// <summary>
     /// NetapiClient._authorize_ssh: the token or the credentials checked by the master (check_authentication), then
-    /// the function and target against the user's auth list (auth_check), with the checker the list-fun gate uses.
+    /// the function and target against the user's auth list (auth_check, with the roster's hosts: <see cref="SshAcl"/>).
     /// Deliberate difference: a compound fun passes only when every function in it is allowed (Salt's auth_check
     /// accepts it when one is); where it cannot be decided here (an eauth backend with its own ACL function, a target
     /// entry it cannot resolve) the call is refused: there is no master to leave it to.
@@ -93,7 +95,9 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
             acl.LogSshUndecided(authList.Eauth, why!);
         }
 
-        if (verdict != ListFunGate.Verdict.Allowed)
+        // and each function's target entry only over accepted minion keys, never a roster-only host (SshAcl).
+        if (verdict != ListFunGate.Verdict.Allowed
+            || !funs.TrueForAll(f => f is string name && SshAcl.Allowed(authList.Entries, name, low["tgt"], tgtType, options.Ssh.PkiDir)))
         {
             throw new SaltAuthenticationException(Unauthorized);
         }
