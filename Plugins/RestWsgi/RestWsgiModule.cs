@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Access;
+using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
@@ -94,12 +95,17 @@ public sealed class RestWsgiModule : INetapiModule
 
         // Bytes of bodies held at once: every running and queued request may hold a body of the anonymous
         // limit (1 MiB); a larger one (its token checked first) waits for budget.
-        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize, largeBodiesWait: true);
+        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, Math.Min(options.ThreadPool + options.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
         public void Dispose() => gate.Dispose();
 
         public async Task HandleAsync(HttpContext http)
         {
+            if (NetapiCall.Current is { } call)
+            {
+                call.Route = "/"; // rest_wsgi answers every path alike
+            }
+
             var (status, body) = await AnswerAsync(http);
             http.Response.StatusCode = status;
             if (status != 200)

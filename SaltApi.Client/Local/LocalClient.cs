@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
 using SaltApi.Client.Request;
@@ -49,6 +50,9 @@ internal sealed record LocalCall
     public object? Jid { get; init; } = "";
 
     public bool FullReturn { get; init; }
+
+    /// <summary>False for the publishes a call makes for itself (find_job, batch's ping, subset's function list): only the job's own jid is the request's.</summary>
+    public bool ReportsJid { get; init; } = true;
 
     /// <summary>Everything else, in lowstate order: goes into the publish <c>kwargs</c> (credentials and <c>client</c> too).</summary>
     public required OrderedDictionary<string, object?> Kwargs { get; init; }
@@ -209,6 +213,11 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
             if (pub is null)
             {
                 return null;
+            }
+
+            if (call.ReportsJid)
+            {
+                NetapiCall.Current?.JobStarted(pub.Jid); // the X-Salt-Jid header, even when the call then times out
             }
 
             // local_async never reads the bus.
@@ -383,6 +392,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
                     {
                         Tgt = stragglers,
                         Fun = "saltutil.find_job",
+                        ReportsJid = false,
                         Arg = [jid],
                         Kwarg = null,
                         TgtType = "list",

@@ -38,7 +38,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     public RequestGate Gate { get; } = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
 
     /// <summary>Every running and queued request may hold a body of the anonymous limit (1 MiB); a larger one waits for budget.</summary>
-    public RequestBodyBudget Bodies { get; } = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize, largeBodiesWait: true);
+    public RequestBodyBudget Bodies { get; } = RequestBodyBudget.For(options.MaxRequestBodySize, Math.Min(options.ThreadPool + options.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
     /// <summary>Where requests with credentials in their body wait for the master's verdict (not in <see cref="Gate"/>).</summary>
     public AuthThrottle Logins { get; } = new(options.ThreadPool);
