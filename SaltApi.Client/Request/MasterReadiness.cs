@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using SaltApi.Protocol.Channel;
 
@@ -30,6 +31,10 @@ internal sealed partial class MasterReadiness(IRequestTransport transport, ILogg
     [LoggerMessage(Level = LogLevel.Debug, Message = "the master did not answer its probe ({Error}); requests are not sent meanwhile")]
     private static partial void LogNotReady(ILogger log, string error);
 
+    // A failed probe's result when the transport is closed; the pause before another probe after one failed.
+    private const long Disposed = -2;
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(20);
+
     private readonly Lock gate = new();
 
     // The transport's Drops when the master last answered; -1 while unknown.
@@ -55,35 +60,49 @@ internal sealed partial class MasterReadiness(IRequestTransport transport, ILogg
     /// <exception cref="RequestTimeoutException">The request's own time (its timeout times its tries) ended first.</exception>
     public async Task<long> WaitAsync(TimeSpan budget, CancellationToken cancellationToken)
     {
-        Task<long> p;
-        lock (gate)
-        {
-            if (ReadyDrops() is var ready and >= 0)
-            {
-                return ready;
-            }
-
-            Volatile.Write(ref readyDrops, -1);
-            if (probe is null || probe.IsCompleted)
-            {
-                probe = ProbeAsync();
-            }
-
-            p = probe;
-        }
-
         var wait = budget < RequestChannel.NoConnectionWait ? budget : RequestChannel.NoConnectionWait;
-        long drops;
-        try
+        var started = Stopwatch.GetTimestamp();
+        while (true)
         {
-            drops = await p.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw budget <= RequestChannel.NoConnectionWait ? new RequestTimeoutException() : new MasterGoneException();
-        }
+            Task<long> p;
+            lock (gate)
+            {
+                if (ReadyDrops() is var ready and >= 0)
+                {
+                    return ready;
+                }
 
-        return drops >= 0 ? drops : throw new MasterGoneException();
+                Volatile.Write(ref readyDrops, -1);
+                if (probe is null || probe.IsCompleted)
+                {
+                    probe = ProbeAsync();
+                }
+
+                p = probe;
+            }
+
+            // A millisecond more: a timer may fire a little early, and a request gives up no sooner than NoConnectionWait.
+            var left = wait - Stopwatch.GetElapsedTime(started) + TimeSpan.FromMilliseconds(1);
+            long drops;
+            try
+            {
+                drops = left > TimeSpan.Zero ? await p.WaitAsync(left, cancellationToken).ConfigureAwait(false) : throw new TimeoutException();
+            }
+            catch (TimeoutException)
+            {
+                throw budget <= RequestChannel.NoConnectionWait ? new RequestTimeoutException() : new MasterGoneException();
+            }
+
+            if (drops >= 0)
+            {
+                return drops;
+            }
+
+            ObjectDisposedException.ThrowIf(drops == Disposed, this);
+
+            // That probe failed (made before a connection came, or one dropped): another, while this request has time.
+            await Task.Delay(RetryPause, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Sends the probe; the drop count the master answered at, or -1.</summary>
@@ -99,7 +118,7 @@ internal sealed partial class MasterReadiness(IRequestTransport transport, ILogg
         catch (Exception e) when (e is RequestTimeoutException or MasterGoneException or ObjectDisposedException)
         {
             LogNotReady(log, e.Message);
-            return -1;
+            return e is ObjectDisposedException ? Disposed : -1;
         }
 
         lock (gate)
