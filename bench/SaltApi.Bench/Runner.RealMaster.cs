@@ -8,7 +8,7 @@ namespace SaltApi.Bench;
 /// Opt-in (<c>SALTAPI_REFSALT</c>: a directory with the refsalt scripts start.sh, stop.sh and master_ceiling.py;
 /// <c>SALTAPI_SALT_SRC</c>: the Salt source tree they run): a real salt-master, our API daemon and Salt's own
 /// salt-api side by side. The stack is started with one minion, which is then stopped (the master's publish path
-/// alone, as the ceiling measures it); tokens come from salt-api's /login (eauth pam). For each concurrency the
+/// alone, as the ceiling measures it); tokens come from /login (eauth pam). For each concurrency the
 /// runs alternate: the master's own ceiling (master_ceiling.py: REQ sockets, no HTTP), our rest_cherrypy, salt-api's
 /// rest_cherrypy. Rows: req/s, its share of the ceiling measured just before, p50/p99, and the API's CPU per request
 /// (salt-api: its whole process group, the netapi child processes included).
@@ -80,10 +80,13 @@ internal sealed partial class Runner
             return;
         }
 
-        var token = await RealTokenAsync($"http://127.0.0.1:{saltApiPort}/login");
-        if (token is null)
+        // Our /login answers the master's eauth token (the ceiling's publish loads carry it too); rest_cherrypy's own
+        // answers its session id, good for its own X-Auth-Token only.
+        var token = await RealTokenAsync($"http://127.0.0.1:{ourCherry}/login");
+        var session = await RealTokenAsync($"http://127.0.0.1:{saltApiPort}/login");
+        if (token is null || session is null)
         {
-            table.NotRun(RealName, "no token from salt-api's /login (eauth pam, saltdev)");
+            table.NotRun(RealName, "no token from /login (eauth pam, saltdev)");
             return;
         }
 
@@ -91,7 +94,7 @@ internal sealed partial class Runner
         var loads = new (string Name, HttpLoad Load, Func<TimeSpan> Cpu)[]
         {
             ("SaltApi", new HttpLoad($"http://127.0.0.1:{ourCherry}/", Body, [Json, AcceptJson, "X-Auth-Token: " + token]), api.CpuTime),
-            ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + token]), () => GroupCpu(pids["salt-api"])),
+            ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total),
         };
         foreach (var (_, load, _) in loads)
         {
@@ -157,27 +160,51 @@ internal sealed partial class Runner
         return code == 0 && m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
     }
 
-    /// <summary>CPU time (user + system) of every live process in a process group (salt-api and its netapi children).</summary>
-    private static TimeSpan GroupCpu(int pgid)
+    /// <summary>
+    /// CPU time (user + system) of the processes of a process group (salt-api and its netapi children), summed from the
+    /// growth of each process seen at two readings in a row: one that comes or goes between them does not count.
+    /// </summary>
+    private sealed class GroupCpu(int pgid)
     {
-        long ticks = 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        private Dictionary<int, long> last = Read(pgid);
+        private long total;
+
+        public TimeSpan Total()
         {
-            try
+            var now = Read(pgid);
+            foreach (var (pid, ticks) in now)
             {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(f[2], CultureInfo.InvariantCulture) == pgid)
+                if (last.TryGetValue(pid, out var before) && ticks >= before)
                 {
-                    ticks += long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+                    total += ticks - before;
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-            {
-            }
+
+            last = now;
+            return TimeSpan.FromSeconds(total / 100.0); // USER_HZ
         }
 
-        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ
+        private static Dictionary<int, long> Read(int pgid)
+        {
+            var result = new Dictionary<int, long>();
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (int.Parse(f[2], CultureInfo.InvariantCulture) == pgid)
+                    {
+                        result[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+                {
+                }
+            }
+
+            return result;
+        }
     }
 
     private static async Task<(int Code, string Output)> ShAsync(string file, IEnumerable<string> args, IDictionary<string, string> env, TimeSpan limit)
