@@ -111,10 +111,36 @@ public sealed class SaltMaster : IAsyncDisposable
         Context = new MasterContext(opts, config, options, bus, registry, ck, new Acl(ck), loadAuth, jobs, running, executor, keys, rootKeys, log, stop.Token);
 
         var clear = new ClearFuncs(Context);
+        Func<byte[], Task<byte[]?>> handle = clear.HandleAsync;
+        if (options.WorkersStartDelay > 0)
+        {
+            // workers_start_delay: as a salt-master whose MWorkers are not up yet, hold requests until they are.
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var delay = TimeSpan.FromSeconds(options.WorkersStartDelay);
+            var token = stop.Token;
+            handle = async payload =>
+            {
+                var wait = delay - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                if (wait > TimeSpan.Zero)
+                {
+                    try
+                    {
+                        await Task.Delay(wait, token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return null; // stopping: never answered
+                    }
+                }
+
+                return await clear.HandleAsync(payload);
+            };
+        }
+
         // As Salt's ReqServerChannel.factory: the master's transport picks the request server.
         server = config.Transport == "tcp"
-            ? new TcpRequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes)
-            : new RequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes);
+            ? new TcpRequestServer(log, handle, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes)
+            : new RequestServer(log, handle, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes);
         try
         {
             server.Bind(config.Interface, config.RetPort);

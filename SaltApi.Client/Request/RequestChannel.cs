@@ -18,10 +18,16 @@ internal sealed class MasterGoneException() : Exception("Salt Master is not avai
 /// </summary>
 internal interface IRequestTransport : IDisposable
 {
-    /// <summary>Sends one packed clear payload; the packed reply.</summary>
+    /// <summary>
+    /// Sends one packed clear payload; the packed reply. It is sent only while <see cref="Drops"/> is still
+    /// <paramref name="drops"/>: once a connection dropped, it fails unsent (<see cref="MasterGoneException"/>).
+    /// </summary>
     /// <exception cref="RequestTimeoutException">No reply after <paramref name="tries"/> attempts.</exception>
-    /// <exception cref="MasterGoneException">The master went away with the request.</exception>
-    Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, CancellationToken cancellationToken);
+    /// <exception cref="MasterGoneException">The master went away with the request, or before it was sent.</exception>
+    Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, long drops, CancellationToken cancellationToken);
+
+    /// <summary>How many times a connection to the master dropped so far.</summary>
+    long Drops { get; }
 
     /// <summary>The master went away: fails every request in flight now; later ones are not affected.</summary>
     void FailInFlight();
@@ -54,6 +60,7 @@ internal sealed class RequestChannel : IDisposable
 
     private readonly IRequestTransport transport;
     private readonly RequestSlots slots;
+    private readonly MasterReadiness readiness;
 
     public RequestChannel(ClientOptions options, ILogger log)
     {
@@ -62,6 +69,7 @@ internal sealed class RequestChannel : IDisposable
         transport = IsTcp(options.Master)
             ? new TcpTransport(options, log)
             : new ZeromqTransport(options, log);
+        readiness = new MasterReadiness(transport, log);
     }
 
     /// <summary>The master's <c>transport</c> is tcp (anything else was refused when the options were read).</summary>
@@ -77,12 +85,25 @@ internal sealed class RequestChannel : IDisposable
     public async Task<object?> SendAsync(IEnumerable<KeyValuePair<string, object?>> load, TimeSpan timeout, int tries, CancellationToken cancellationToken)
     {
         var payload = ClearEnvelope.Encode(load);
+        // Sent only to a master known to answer (see MasterReadiness); else a 503, unsent, within NoConnectionWait.
+        var drops = readiness.ReadyDrops();
+        if (drops < 0)
+        {
+            drops = await readiness.WaitAsync(timeout * Math.Max(1, tries), cancellationToken).ConfigureAwait(false);
+        }
+
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // Decoded here, on the caller's thread, not on a thread that owns sockets.
-            var reply = await transport.SendAsync(payload, timeout, tries, cancellationToken).ConfigureAwait(false);
+            var reply = await transport.SendAsync(payload, timeout, tries, drops, cancellationToken).ConfigureAwait(false);
             return ClearEnvelope.DecodeReply(reply);
+        }
+        catch (RequestTimeoutException)
+        {
+            // The master may be overwhelmed or gone without a word: probe it before the next request goes.
+            readiness.Unknown();
+            throw;
         }
         finally
         {
@@ -92,9 +113,13 @@ internal sealed class RequestChannel : IDisposable
 
     /// <summary>
     /// The master went away (its event bus closed and cannot be reached): fails every request in flight at
-    /// once. Requests sent after this are not affected.
+    /// once. Requests sent after this are not affected, but wait for the master to answer a probe.
     /// </summary>
-    public void FailInFlight() => transport.FailInFlight();
+    public void FailInFlight()
+    {
+        readiness.Unknown();
+        transport.FailInFlight();
+    }
 
     /// <summary>Sockets (ZeroMQ, each with its monitor) or connections (TCP) open now.</summary>
     internal int OpenSockets => transport.OpenSockets;

@@ -48,6 +48,7 @@ internal sealed partial class TcpTransport : IRequestTransport
     private readonly CancellationTokenSource stop = new();
     private readonly Timer sweeper;
     private int next;
+    private long drops;
     private volatile bool disposed;
 
     public TcpTransport(ClientOptions options, ILogger log)
@@ -67,10 +68,13 @@ internal sealed partial class TcpTransport : IRequestTransport
     public int OpenSockets => connections.Count(c => c.IsConnected);
 
     /// <inheritdoc/>
-    public async Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, CancellationToken cancellationToken)
+    public long Drops => Volatile.Read(ref drops);
+
+    /// <inheritdoc/>
+    public async Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, long drops, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var pending = new Pending(payload, timeout, Math.Max(1, tries));
+        var pending = new Pending(payload, timeout, Math.Max(1, tries)) { Drops = drops };
 
         // Round robin, preferring a connection that is up.
         var first = (int)((uint)Interlocked.Increment(ref next) % (uint)connections.Length);
@@ -137,6 +141,9 @@ internal sealed partial class TcpTransport : IRequestTransport
 
         /// <summary>When the request was made: with no connection it fails after <see cref="RequestChannel.NoConnectionWait"/>.</summary>
         public long Queued { get; } = Stopwatch.GetTimestamp();
+
+        /// <summary>The transport's drop count the request may be written at: a connection dropped since, it fails unwritten.</summary>
+        public long Drops { get; init; }
 
         /// <summary>Not written yet: it waits for a connection as long as all its attempts would have lasted (or <see cref="RequestChannel.NoConnectionWait"/> with none).</summary>
         public long Deadline { get; set; } = Stopwatch.GetTimestamp() + (Ticks(timeout) * tries);
@@ -351,6 +358,8 @@ internal sealed partial class TcpTransport : IRequestTransport
                     socket = null;
                 }
 
+                Interlocked.Increment(ref owner.drops);
+
                 // What was written on it can get no reply: fail it now, never send it again.
                 var failed = FailSent(() => new MasterGoneException());
                 if (failed > 0)
@@ -391,7 +400,8 @@ internal sealed partial class TcpTransport : IRequestTransport
                         var now = Stopwatch.GetTimestamp();
                         while (queue.TryDequeue(out var p))
                         {
-                            if (p.Reply.Task.IsCompleted)
+                            // Made before a connection dropped (the master may be back, not yet answering): not written.
+                            if (p.Reply.Task.IsCompleted || (p.Drops != owner.Drops && p.Reply.TrySetException(new MasterGoneException())))
                             {
                                 continue;
                             }

@@ -224,9 +224,9 @@ internal sealed partial class ZeromqTransport
         /// <summary>Sends <c>[id][empty][payload]</c>; false when it was not sent at all (no connection, or the socket is full).</summary>
         private bool TrySend(Work w)
         {
-            if (w.Reply.Task.IsCompleted)
+            if (w.Reply.Task.IsCompleted || (w.Attempt == 0 && transport.Stale(w)))
             {
-                return true; // cancelled or failed while waiting: nothing to send
+                return true; // cancelled or failed while waiting, or made before a connection dropped: nothing to send
             }
 
             if (pending.Count >= maxInFlight)
@@ -276,6 +276,7 @@ internal sealed partial class ZeromqTransport
                         break;
                     case SocketEvents.Disconnected:
                         connected = false;
+                        transport.OnDropped();
                         // Deliberate difference: Salt's REQ socket waits out its timeout when the master dies with the
                         // request (the reply can never come): fail at once (503). Requests not sent yet keep waiting.
                         FailSent(new MasterGoneException());

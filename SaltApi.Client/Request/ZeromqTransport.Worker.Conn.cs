@@ -9,7 +9,7 @@ internal sealed partial class ZeromqTransport
     private sealed partial class Worker
     {
         /// <summary>A pooled REQ socket, its monitor, its poll item (made once, not per request) and the request it carries.</summary>
-        private sealed class Conn(RequestSocket socket, PairSocket monitor)
+        private sealed class Conn(RequestSocket socket, PairSocket monitor, Action dropped)
         {
             public RequestSocket Socket { get; } = socket;
 
@@ -40,8 +40,8 @@ internal sealed partial class ZeromqTransport
                 }
             }
 
-            /// <summary>Takes the monitor's pending events (on the owning thread).</summary>
-            public void ReadMonitor()
+            /// <summary>Takes the monitor's pending events (on the owning thread); a drop counts unless we closed the socket.</summary>
+            public void ReadMonitor(bool closing = false)
             {
                 while (Monitor.TryReceiveFrameBytes(TimeSpan.Zero, out var frame))
                 {
@@ -57,6 +57,11 @@ internal sealed partial class ZeromqTransport
                             break;
                         case SocketEvents.Disconnected:
                             Connected = false;
+                            if (!closing)
+                            {
+                                dropped();
+                            }
+
                             Dropped = Work is not null;
                             break;
                     }

@@ -11,7 +11,8 @@ internal sealed partial class ZeromqTransport
     {
         private void Start(Work w)
         {
-            if (w.Reply.Task.IsCompleted)
+            // Made before a connection dropped (the master may be back, not yet answering): not sent, as over the DEALER.
+            if (w.Reply.Task.IsCompleted || transport.Stale(w))
             {
                 return;
             }
@@ -28,11 +29,17 @@ internal sealed partial class ZeromqTransport
                 conn = Create();
             }
 
+            // Events from before this request (a drop while the socket sat idle) are not its own, but count as a drop.
+            conn.ReadMonitor();
+            if (transport.Stale(w))
+            {
+                conn.IdleSince = Stopwatch.GetTimestamp();
+                idle.Add(conn);
+                return;
+            }
+
             w.Attempt++;
             w.Deadline = Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency);
-
-            // Events from before this request (a drop while the socket sat idle) are not its own.
-            conn.ReadMonitor();
             w.Reached = conn.Connected;
             conn.Work = w;
             inflight[conn.Socket] = conn;
@@ -66,7 +73,7 @@ internal sealed partial class ZeromqTransport
             monitor.Connect(endpoint);
             s.Connect(options.Master.MasterUri);
             Interlocked.Increment(ref openSockets);
-            var conn = new Conn(s, monitor);
+            var conn = new Conn(s, monitor, transport.OnDropped);
             if (poller is not null)
             {
                 s.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
@@ -95,7 +102,7 @@ internal sealed partial class ZeromqTransport
         private void Close(Conn c)
         {
             c.Socket.Dispose();
-            c.ReadMonitor();
+            c.ReadMonitor(closing: true);
             c.Monitor.Dispose();
             Interlocked.Decrement(ref openSockets);
         }

@@ -18,6 +18,7 @@ internal sealed partial class ZeromqTransport
     {
         private const int SweepMs = 20;
         private const int IdleWaitMs = 1000;
+        private readonly ZeromqTransport transport;
         private readonly ClientOptions options;
         private const int KeptIdle = 2; // idle sockets never trimmed, per thread
         private readonly int maxIdle;
@@ -37,9 +38,10 @@ internal sealed partial class ZeromqTransport
         private int sweeps;
         private int openSockets;
 
-        public Worker(ClientOptions options, int maxIdle, int index, ILogger log)
+        public Worker(ZeromqTransport transport, ClientOptions options, int maxIdle, int index, ILogger log)
             : base($"salt-req-{index}", log)
         {
+            this.transport = transport;
             this.options = options;
             this.maxIdle = maxIdle;
             idleTicks = (long)(options.RequestSocketIdle * System.Diagnostics.Stopwatch.Frequency);

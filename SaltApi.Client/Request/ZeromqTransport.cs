@@ -42,6 +42,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
     private readonly Lock fallBackLock = new();
     private volatile IWorker[]? reqWorkers;
     private int next;
+    private long drops;
     private volatile bool disposed;
 
     public ZeromqTransport(ClientOptions options, ILogger log)
@@ -51,7 +52,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         runningFile = options.MasterRunningFile is { } file ? new ExistsProbe(file) : null;
         if (options.RequestSocket == "req")
         {
-            workers = ReqWorkers(options, log);
+            workers = ReqWorkers(this, options, log);
             reqWorkers = workers;
         }
         else
@@ -74,25 +75,35 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         int OpenSockets { get; }
     }
 
-    private static IWorker[] ReqWorkers(ClientOptions options, ILogger log)
+    private static IWorker[] ReqWorkers(ZeromqTransport transport, ClientOptions options, ILogger log)
     {
         var idlePerThread = Math.Max(1, options.RequestSockets / options.RequestThreads);
         var w = new IWorker[options.RequestThreads];
         for (var i = 0; i < w.Length; i++)
         {
-            w[i] = new Worker(options, idlePerThread, i, log);
+            w[i] = new Worker(transport, options, idlePerThread, i, log);
         }
 
         return w;
     }
 
     /// <inheritdoc/>
-    public async Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, CancellationToken cancellationToken)
+    public long Drops => Volatile.Read(ref drops);
+
+    /// <summary>A socket's connection dropped (on a worker thread): requests made before it are not sent any more.</summary>
+    private void OnDropped() => Interlocked.Increment(ref drops);
+
+    /// <summary>A connection dropped since the request was made: it is not sent (on a worker thread, before it would be).</summary>
+    private bool Stale(Work w) => w.Drops != Volatile.Read(ref drops) && w.Reply.TrySetException(new MasterGoneException());
+
+    /// <inheritdoc/>
+    public async Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, long drops, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var work = new Work(payload, timeout, tries)
         {
             MasterFileSeen = runningFile is not null && runningFile.Exists(),
+            Drops = drops,
         };
         Pick(reqWorkers ?? workers).Enqueue(work);
         using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static w => ((Work)w!).Reply.TrySetCanceled(), work) : default)
@@ -117,7 +128,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
                 if (reqWorkers is null && !disposed)
                 {
                     LogFallBack(log);
-                    reqWorkers = ReqWorkers(options, log);
+                    reqWorkers = ReqWorkers(this, options, log);
                 }
             }
         }
@@ -203,6 +214,9 @@ internal sealed partial class ZeromqTransport : IRequestTransport
 
         /// <summary>The master's running file existed when the request was made.</summary>
         public bool MasterFileSeen { get; init; }
+
+        /// <summary>The transport's drop count the request may be sent at (see <see cref="IRequestTransport.SendAsync"/>).</summary>
+        public long Drops { get; init; }
 
         /// <summary>The current attempt's socket was connected at some time: the request may have reached the master.</summary>
         public bool Reached { get; set; }

@@ -59,6 +59,14 @@ internal sealed record EmbeddedOptions
     public double PublishDelayMs { get; init; }
 
     /// <summary>
+    /// <c>workers_start_delay</c>: seconds after the start during which the ret port takes requests but no worker answers
+    /// them (0). A salt-master binds ret_port at once, but its MWorkers take 10-25 s to start on a loaded host; its queue
+    /// device holds what comes meanwhile and the workers run it when they start. Here too: requests are held and handled
+    /// when the delay ends. For tests and benches of a master's restart.
+    /// </summary>
+    public double WorkersStartDelay { get; init; }
+
+    /// <summary>
     /// <c>write_job_cache</c>: also write each job's load under <c>{cachedir}/jobs</c> as Salt's local_cache does.
     /// Off by default: the job cache is kept in memory, and the files cost more than the rest of a publish
     /// (four files created and removed per job). Deliberate difference: Salt always writes them.
@@ -101,6 +109,7 @@ internal sealed record EmbeddedOptions
             Minions = minions,
             LatencyMs = ConfigValues.GetSeconds(map, "latency_ms", 5, P),
             PublishDelayMs = ConfigValues.GetSeconds(map, "publish_delay_ms", 0, P),
+            WorkersStartDelay = ConfigValues.GetSeconds(map, "workers_start_delay", 0, P),
             Silent = silent,
             SilentShare = share,
             Grains = ConfigValues.GetMap(map, "grains", P),
@@ -117,6 +126,11 @@ internal sealed record EmbeddedOptions
         if (o.PublishDelayMs is < 0 or > 600_000 || double.IsNaN(o.PublishDelayMs))
         {
             throw new ConfigException($"{P}.publish_delay_ms", "must be between 0 and 600000 (milliseconds)");
+        }
+
+        if (o.WorkersStartDelay is < 0 or > 3600 || double.IsNaN(o.WorkersStartDelay))
+        {
+            throw new ConfigException($"{P}.workers_start_delay", "must be between 0 and 3600 (seconds)");
         }
 
         if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024 || o.MaxCachedReturns < 1)

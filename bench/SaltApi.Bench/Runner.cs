@@ -94,6 +94,12 @@ internal sealed partial class Runner(Settings s)
             await ScaleTargetsAsync();
         }
 
+        // Opt-in: only with SALTAPI_REFSALT set (or asked for by name).
+        if (s.Runs("realmaster") && (Environment.GetEnvironmentVariable("SALTAPI_REFSALT") is { Length: > 0 } || s.Only.Contains("realmaster")))
+        {
+            await Guard(RealName, RealMasterAsync);
+        }
+
         if (s.Runs("codec"))
         {
             await Guard("codec", CodecAsync);

@@ -44,6 +44,6 @@ internal sealed record Settings(
         return s;
     }
 
-    /// <summary>Whether a group of scenarios is selected (<c>--only ceiling,wsgi,cherrypy,tornado,sync,runner,login,events,memory,split,ab,transport,10k,events1k,ws1k,100k,codec</c>; <c>ab</c> needs <c>--baseline</c>).</summary>
+    /// <summary>Whether a group of scenarios is selected (<c>--only ceiling,wsgi,cherrypy,tornado,sync,runner,login,events,memory,split,ab,transport,10k,events1k,ws1k,100k,codec,realmaster</c>; <c>ab</c> needs <c>--baseline</c>, <c>realmaster</c> runs only with <c>SALTAPI_REFSALT</c> set).</summary>
     public bool Runs(string group) => group == "ab" ? Baseline is not null && (Only.Count == 0 || Only.Contains(group)) : Only.Count == 0 || Only.Contains(group);
 }

@@ -41,10 +41,27 @@ internal sealed class RouterPeer : IDisposable
                 var delimiter = Enumerable.Range(1, msg.FrameCount - 1).First(i => msg[i].BufferSize == 0);
                 var route = Enumerable.Range(0, delimiter).Select(i => msg[i].ToByteArray()).ToArray();
                 var r = new Request(route, ClearEnvelope.DecodeReply(msg[delimiter + 1].ToByteArray()));
-                Received.Enqueue(r);
-                if (this.onRequest(this, r))
+                if (r.IsProbe)
                 {
-                    Reply(r, r.Envelope);
+                    // The channel's readiness probe (ClearFuncs.ping): a master whose workers run answers it at once.
+                    Interlocked.Increment(ref probes);
+                    if (AnswerProbes)
+                    {
+                        Reply(r, r.Envelope);
+                    }
+                    else
+                    {
+                        heldProbes.Enqueue(r);
+                        AnswerHeld(); // turned true meanwhile
+                    }
+                }
+                else
+                {
+                    Received.Enqueue(r);
+                    if (this.onRequest(this, r))
+                    {
+                        Reply(r, r.Envelope);
+                    }
                 }
 
                 msg = new NetMQMessage();
@@ -56,7 +73,37 @@ internal sealed class RouterPeer : IDisposable
 
     public int Port { get; }
 
+    private int probes;
+    private readonly ConcurrentQueue<Request> heldProbes = new();
+    private volatile bool answerProbes = true;
+
+    /// <summary>The requests received, readiness probes left out.</summary>
     public ConcurrentQueue<Request> Received { get; } = new();
+
+    /// <summary>The channel's readiness probes received.</summary>
+    public int Probes => Volatile.Read(ref probes);
+
+    /// <summary>
+    /// Whether probes are answered (false: a master whose port is open but whose workers do not run yet). Probes not
+    /// answered are held, and answered when this turns true, as a master's queue device hands them to its workers.
+    /// </summary>
+    public bool AnswerProbes
+    {
+        get => answerProbes;
+        set
+        {
+            answerProbes = value;
+            AnswerHeld();
+        }
+    }
+
+    private void AnswerHeld()
+    {
+        while (answerProbes && heldProbes.TryDequeue(out var r))
+        {
+            Reply(r, r.Envelope);
+        }
+    }
 
     /// <summary>Answers a request (thread-safe: runs on the poller thread).</summary>
     public void Reply(Request r, object? value)
@@ -96,6 +143,8 @@ internal sealed class RouterPeer : IDisposable
 
     internal sealed record Request(byte[][] Route, object? Envelope)
     {
+        public bool IsProbe => Envelope is OrderedDictionary<string, object?> e && e.GetValueOrDefault("load") is OrderedDictionary<string, object?> l && l.ContainsKey("saltapi_probe");
+
         public OrderedDictionary<string, object?> Load => (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)Envelope!)["load"]!;
     }
 }

@@ -31,7 +31,37 @@ internal sealed class TcpPeer : IDisposable
 
     public int Port { get; }
 
+    private int probes;
+    private readonly ConcurrentQueue<Request> heldProbes = new();
+    private volatile bool answerProbes = true;
+
+    /// <summary>The requests received, readiness probes left out.</summary>
     public ConcurrentQueue<Request> Received { get; } = new();
+
+    /// <summary>The channel's readiness probes received.</summary>
+    public int Probes => Volatile.Read(ref probes);
+
+    /// <summary>
+    /// Whether probes are answered (false: a master whose port is open but whose workers do not run yet). Probes not
+    /// answered are held, and answered when this turns true, as a master's queue device hands them to its workers.
+    /// </summary>
+    public bool AnswerProbes
+    {
+        get => answerProbes;
+        set
+        {
+            answerProbes = value;
+            AnswerHeld();
+        }
+    }
+
+    private void AnswerHeld()
+    {
+        while (answerProbes && heldProbes.TryDequeue(out var r))
+        {
+            Reply(r, r.Envelope);
+        }
+    }
 
     public int Connections => accepted.Count;
 
@@ -118,10 +148,27 @@ internal sealed class TcpPeer : IDisposable
                     var raw = buf.AsMemory(start, len).ToArray();
                     var (head, mid, body) = TcpFrame.Read(raw);
                     var r = new Request(s, head, mid, (OrderedDictionary<string, object?>)SaltMsgpack.Deserialize(head)!, ClearEnvelope.DecodeReply(body));
-                    Received.Enqueue(r);
-                    if (onRequest(this, r))
+                    if (r.IsProbe)
                     {
-                        Reply(r, r.Envelope);
+                        // The channel's readiness probe (ClearFuncs.ping): a master whose workers run answers it at once.
+                        Interlocked.Increment(ref probes);
+                        if (AnswerProbes)
+                        {
+                            Reply(r, r.Envelope);
+                        }
+                        else
+                        {
+                            heldProbes.Enqueue(r);
+                            AnswerHeld(); // turned true meanwhile
+                        }
+                    }
+                    else
+                    {
+                        Received.Enqueue(r);
+                        if (onRequest(this, r))
+                        {
+                            Reply(r, r.Envelope);
+                        }
                     }
 
                     start += len;
@@ -140,6 +187,8 @@ internal sealed class TcpPeer : IDisposable
 
     internal sealed record Request(Socket Connection, ReadOnlyMemory<byte> Head, long? Mid, OrderedDictionary<string, object?> HeadMap, object? Envelope)
     {
+        public bool IsProbe => Envelope is OrderedDictionary<string, object?> e && e.GetValueOrDefault("load") is OrderedDictionary<string, object?> l && l.ContainsKey("saltapi_probe");
+
         public OrderedDictionary<string, object?> Load => (OrderedDictionary<string, object?>)((OrderedDictionary<string, object?>)Envelope!)["load"]!;
     }
 }

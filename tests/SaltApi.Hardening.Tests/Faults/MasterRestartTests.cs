@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using SaltApi.Hardening.Tests.Http;
 using SaltApi.Testing;
 using static SaltApi.Hardening.Tests.BadInput.Requests;
@@ -27,7 +29,9 @@ public abstract class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper ou
     /// <summary>The master config's <c>transport</c>, on both sides.</summary>
     protected abstract string Transport { get; }
 
-    private string MasterYaml => $"""
+    private string MasterYaml => MasterYamlWith(workersStartDelay: 0);
+
+    private string MasterYamlWith(double workersStartDelay) => $"""
         interface: 127.0.0.1
         transport: {Transport}
         ret_port: {retPort}
@@ -47,6 +51,7 @@ public abstract class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper ou
           # both keep requests in flight, on the event bus and on the request channel.
           latency_ms: 30000
           auth_failure_delay: 30
+          workers_start_delay: {workersStartDelay}
         rest_cherrypy:
           port: {masterHttpPort}
           host: 127.0.0.1
@@ -211,6 +216,65 @@ public abstract class MasterRestartTests(Xunit.Abstractions.ITestOutputHelper ou
         await master.DisposeAsync();
         master = await StartMasterAsync();
         await NextIsGoodAsync();
+        Assert.False(api!.HasExited);
+    }
+
+    [Fact]
+    public async Task Under_load_a_restarted_master_whose_workers_are_not_up_yet_gets_no_publish_and_every_request_ends_within_2_s()
+    {
+        await NextIsGoodAsync();
+
+        // 16 clients publishing back to back, through a restart whose master takes 6 s to start its workers (its
+        // ret_port open meanwhile, as a salt-master's): each request ends with a 200, or a 503 within NoConnectionWait.
+        var body = $$"""[{"client": "local_async", "tgt": "ms--0", "fun": "test.ping", {{Creds}}}]""";
+        var results = new ConcurrentQueue<(double Start, double Took, int Status, string? Jid)>();
+        var clock = Stopwatch.StartNew();
+        using var stopLoad = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (!stopLoad.IsCancellationRequested)
+            {
+                var start = clock.Elapsed.TotalSeconds;
+                var r = await WsgiAsync(body, TimeSpan.FromSeconds(120));
+                var jid = Regex.Match(r.Text, "\"jid\": \"([0-9]+)\"") is { Success: true } m ? m.Groups[1].Value : null;
+                results.Enqueue((start, clock.Elapsed.TotalSeconds - start, r.Status, jid));
+            }
+        }).ToList();
+
+        async Task UntilAsync(Func<bool> condition, string what)
+        {
+            while (!condition())
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), what);
+                await Task.Delay(50);
+            }
+        }
+
+        await UntilAsync(() => results.Count(r => r.Status == 200) >= 16, "the load was not served before the restart");
+        master!.Signal(15);
+        Assert.True(await master.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await master.DisposeAsync();
+        await File.WriteAllTextAsync(Path.Combine(masterDir, "master"), MasterYamlWith(workersStartDelay: 6));
+        var restarted = clock.Elapsed.TotalSeconds;
+        master = await StartMasterAsync();
+        await UntilAsync(() => results.Any(r => r.Status == 200 && r.Start > restarted), "the restarted master never served");
+        await stopLoad.CancelAsync();
+        await Task.WhenAll(load);
+
+        var all = results.ToArray();
+        var summary = $"{all.Length} requests: {all.Count(r => r.Status == 200)} x 200, {all.Count(r => r.Status == 503)} x 503, others {all.Count(r => r.Status is not 200 and not 503)}; max {all.Max(r => r.Took):0.00}s";
+        output.WriteLine(summary);
+        Assert.All(all, r => Assert.True(r.Status is 200 or 503, $"{r.Status} at {r.Start:0.00}s; {summary}"));
+        // The goal is 2 s (NoConnectionWait, 1.5 s, and the HTTP round trip); room for a loaded machine, below the 5 s of a publish sent.
+        Assert.True(all.Max(r => r.Took) < 4, $"a request waited for the cold master: {summary}\n{string.Join("\n", all.Where(r => r.Took >= 4).Take(20).Select(r => $"{r.Status} at {r.Start:0.00}s after {r.Took:0.00}s"))}");
+
+        // Every job the restarted master ran is one a client got a 200 (its jid) for: no 503'd publish ran later.
+        var given = all.Where(r => r.Status == 200 && r.Jid is not null).Select(r => r.Jid!).ToHashSet();
+        var jobs = await WsgiAsync($$"""[{"client": "runner", "fun": "jobs.list_jobs", {{Creds}}}]""", TimeSpan.FromSeconds(60));
+        Assert.Equal(200, jobs.Status);
+        var ran = Regex.Matches(jobs.Text, "\"([0-9]{20})\": \\{").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(ran);
+        Assert.All(ran, jid => Assert.True(given.Contains(jid), $"job {jid} ran on the master, but its client got no 200; {summary}"));
         Assert.False(api!.HasExited);
     }
 }

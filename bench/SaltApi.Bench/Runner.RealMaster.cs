@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace SaltApi.Bench;
+
+/// <summary>
+/// Opt-in (<c>SALTAPI_REFSALT</c>: a directory with the refsalt scripts start.sh, stop.sh and master_ceiling.py;
+/// <c>SALTAPI_SALT_SRC</c>: the Salt source tree they run): a real salt-master, our API daemon and Salt's own
+/// salt-api side by side. The stack is started with one minion, which is then stopped (the master's publish path
+/// alone, as the ceiling measures it); tokens come from /login (eauth pam). For each concurrency the
+/// runs alternate: the master's own ceiling (master_ceiling.py: REQ sockets, no HTTP), our rest_cherrypy, salt-api's
+/// rest_cherrypy. Rows: req/s, its share of the ceiling measured just before, p50/p99, and the API's CPU per request
+/// (salt-api: its whole process group, the netapi child processes included).
+/// </summary>
+internal sealed partial class Runner
+{
+    private const string RealName = "real salt-master: rest_cherrypy local_async test.ping (minion stopped)";
+
+    private async Task RealMasterAsync()
+    {
+        var refsalt = Environment.GetEnvironmentVariable("SALTAPI_REFSALT");
+        if (refsalt is not { Length: > 0 } || !File.Exists(Path.Combine(refsalt, "start.sh")))
+        {
+            table.NotRun(RealName, "set SALTAPI_REFSALT to a directory with the refsalt scripts (and SALTAPI_SALT_SRC to a Salt source tree)");
+            return;
+        }
+
+        var env = new Dictionary<string, string>();
+        if (Environment.GetEnvironmentVariable("SALTAPI_SALT_SRC") is { Length: > 0 } src)
+        {
+            env["SALT_SRC"] = src;
+        }
+
+        var refsaltDir = Environment.GetEnvironmentVariable("REFSALT_DIR") is { Length: > 0 } d ? d : "/tmp/refsalt";
+        var started = await ShAsync(Path.Combine(refsalt, "start.sh"), ["1"], env, TimeSpan.FromMinutes(5));
+        if (started.Code != 0)
+        {
+            table.NotRun(RealName, "refsalt start.sh failed: " + started.Output.Trim().Split('\n')[^1]);
+            return;
+        }
+
+        try
+        {
+            await RealMasterRunsAsync(refsalt, refsaltDir);
+        }
+        finally
+        {
+            await ShAsync(Path.Combine(refsalt, "stop.sh"), [], env, TimeSpan.FromMinutes(2));
+        }
+    }
+
+    private async Task RealMasterRunsAsync(string refsalt, string refsaltDir)
+    {
+        var pids = (await File.ReadAllLinesAsync(Path.Combine(refsaltDir, "pids"))).Select(l => l.Split(' ')).Where(f => f.Length == 2).ToDictionary(f => f[0], f => int.Parse(f[1], CultureInfo.InvariantCulture));
+        foreach (var (_, pgid) in pids.Where(p => p.Key.StartsWith("salt-minion", StringComparison.Ordinal)))
+        {
+            await ShAsync("/bin/sh", ["-c", "kill -KILL -- -" + pgid.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
+        }
+
+        var master = File.ReadAllText(Path.Combine(refsaltDir, "etc", "master"));
+        var retPort = int.Parse(System.Text.RegularExpressions.Regex.Match(master, @"(?m)^ret_port: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        var saltApiPort = int.Parse(System.Text.RegularExpressions.Regex.Match(master, @"(?ms)^rest_cherrypy:.*?port: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+
+        // Our daemon: the master's config with its own ports, pid and log files (salt-api holds the others).
+        var (ourWsgi, ourCherry, ourTornado) = (FreePort(), FreePort(), FreePort());
+        var etc = Directory.CreateTempSubdirectory("saltapi-realmaster-").FullName;
+        var ours = System.Text.RegularExpressions.Regex.Replace(master, @"(?m)^(rest_cherrypy:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourCherry);
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^(rest_wsgi:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourWsgi);
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^(rest_tornado:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourTornado);
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^rest_wsgi:\n", "rest_wsgi:\n  host: 127.0.0.1\n");
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^api_pidfile: .*$", "api_pidfile: /var/run/saltapi-bench.pid");
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^api_logfile: .*$", "api_logfile: /var/log/salt/saltapi-bench.log");
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^  log_(access|error)_file: .*\n", "");
+        await File.WriteAllTextAsync(Path.Combine(etc, "master"), ours);
+        await using var api = Proc.Start("dotnet", [Paths.HostDll, "-c", etc, "-l", "warning"], Path.Combine(Paths.Out, "realmaster-api.log"));
+        if (!await api.WaitForPortAsync(ourCherry, TimeSpan.FromSeconds(60)))
+        {
+            table.NotRun(RealName, "our daemon did not start: " + api.Tail());
+            return;
+        }
+
+        // Our /login answers the master's eauth token (the ceiling's publish loads carry it too); rest_cherrypy's own
+        // answers its session id, good for its own X-Auth-Token only.
+        var token = await RealTokenAsync($"http://127.0.0.1:{ourCherry}/login");
+        var session = await RealTokenAsync($"http://127.0.0.1:{saltApiPort}/login");
+        if (token is null || session is null)
+        {
+            table.NotRun(RealName, "no token from /login (eauth pam, saltdev)");
+            return;
+        }
+
+        const string Body = "[{\"client\": \"local_async\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]";
+        var loads = new (string Name, HttpLoad Load, Func<TimeSpan> Cpu)[]
+        {
+            ("SaltApi", new HttpLoad($"http://127.0.0.1:{ourCherry}/", Body, [Json, AcceptJson, "X-Auth-Token: " + token]), api.CpuTime),
+            ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total),
+        };
+        foreach (var (_, load, _) in loads)
+        {
+            await Wrk.RunAsync(load, 16, s.JitWarmup);
+        }
+
+        foreach (var c in new[] { 1, 16, 64 })
+        {
+            var runs = loads.ToDictionary(l => l.Name, _ => new List<(WrkResult R, double Us, double Ceiling)>());
+            var ceilings = new List<double>();
+            for (var i = 0; i < s.Repeats; i++)
+            {
+                var ceilingRps = await MasterCeilingAsync(refsalt, retPort, token, c, Math.Max(5, s.Duration));
+                ceilings.Add(ceilingRps);
+                foreach (var (name, load, cpu) in loads)
+                {
+                    var before = cpu();
+                    var r = await Wrk.RunAsync(load, c, Math.Max(5, s.Duration));
+                    runs[name].Add((r, (cpu() - before).TotalMicroseconds / Math.Max(1, r.Requests), ceilingRps));
+                }
+            }
+
+            foreach (var (name, _, _) in loads)
+            {
+                var x = runs[name];
+                table.Add(new Row($"{RealName}: {name}", C(c), Stats.Median(x.Select(v => v.R.Rps)), Stats.Median(x.Select(v => v.R.P50)), Stats.Median(x.Select(v => v.R.P99)), x.Sum(v => v.R.Errors), null,
+                    Stats.Median(x.Select(v => v.Ceiling > 0 ? v.R.Rps / v.Ceiling : 0)),
+                    $"API CPU {Stats.Median(x.Select(v => v.Us)):0} µs/request; master ceiling {Stats.Median(ceilings):0} req/s (median of {ceilings.Count})"));
+            }
+        }
+    }
+
+    /// <summary>A salt token from salt-api's rest_cherrypy /login (eauth pam), as an operator gets one.</summary>
+    private static async Task<string?> RealTokenAsync(string url)
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url)
+                {
+                    Content = new StringContent("{\"username\": \"saltdev\", \"password\": \"saltdev\", \"eauth\": \"pam\"}", System.Text.Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Accept.ParseAdd("application/json");
+                using var response = await Http.SendAsync(request);
+                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                return doc.RootElement.GetProperty("return")[0].GetProperty("token").GetString();
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException or TaskCanceledException)
+            {
+                await Task.Delay(2000);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>master_ceiling.py with <paramref name="threads"/> REQ sockets: the master's publish rate with no HTTP in front.</summary>
+    private static async Task<double> MasterCeilingAsync(string refsalt, int retPort, string token, int threads, int seconds)
+    {
+        var (code, output) = await ShAsync("/usr/bin/python3", [Path.Combine(refsalt, "master_ceiling.py"), C(retPort), token, C(threads), C(seconds)], new Dictionary<string, string>(), TimeSpan.FromSeconds(seconds + 60));
+        var m = System.Text.RegularExpressions.Regex.Match(output, @"([0-9.]+) req/s");
+        return code == 0 && m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    /// <summary>
+    /// CPU time (user + system) of the processes of a process group (salt-api and its netapi children), summed from the
+    /// growth of each process seen at two readings in a row: one that comes or goes between them does not count.
+    /// </summary>
+    private sealed class GroupCpu(int pgid)
+    {
+        private Dictionary<int, long> last = Read(pgid);
+        private long total;
+
+        public TimeSpan Total()
+        {
+            var now = Read(pgid);
+            foreach (var (pid, ticks) in now)
+            {
+                if (last.TryGetValue(pid, out var before) && ticks >= before)
+                {
+                    total += ticks - before;
+                }
+            }
+
+            last = now;
+            return TimeSpan.FromSeconds(total / 100.0); // USER_HZ
+        }
+
+        private static Dictionary<int, long> Read(int pgid)
+        {
+            var result = new Dictionary<int, long>();
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (int.Parse(f[2], CultureInfo.InvariantCulture) == pgid)
+                    {
+                        result[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+                {
+                }
+            }
+
+            return result;
+        }
+    }
+
+    private static async Task<(int Code, string Output)> ShAsync(string file, IEnumerable<string> args, IDictionary<string, string> env, TimeSpan limit)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + file);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            return (-1, "timed out");
+        }
+
+        return (p.ExitCode, await stdout + await stderr);
+    }
+}
