@@ -8,11 +8,13 @@ namespace SaltApi.Client.Request;
 /// Whether the master answers requests now, so that none is sent to a master that would only queue it. A restarted
 /// salt-master opens ret_port at once, but its MWorkers take seconds (10-25 s on a loaded host) to start: a request
 /// sent meanwhile waits in the master's queue device, its client times out (a 503 after 5 s), and the master runs it
-/// later all the same, a publish nobody waits for. So after the channel starts, after a connection drops, after a
-/// request timed out and after the master's bus went away, the master's state is unknown: the next request sends a
+/// later all the same, a publish nobody waits for. So after the channel starts, after a connection drops and after
+/// the master's bus went away, the master's state is unknown: the next request sends a
 /// probe, ClearFuncs.ping (salt/master.py: it answers the load back, with no side effect), and every request waits for
 /// its answer at most <see cref="RequestChannel.NoConnectionWait"/>, then fails unsent with a 503. The first answer
-/// makes the master ready again; one probe at a time is in flight.
+/// makes the master ready again; one probe at a time is in flight. A request that timed out does not make the state
+/// unknown: a congested master answers a probe as late as any request, so probing then would only turn its slow
+/// answers into 503s (a master that hangs with its connections open gets Salt's timeouts).
 /// </summary>
 /// <remarks>
 /// Deliberate difference: Salt's client sends each request and waits out its timeout (5 s x 3 for a publish).
@@ -49,7 +51,7 @@ internal sealed partial class MasterReadiness(IRequestTransport transport, ILogg
         return ready >= 0 && ready == transport.Drops ? ready : -1;
     }
 
-    /// <summary>The master's state is unknown from now on (a request timed out, its bus went away).</summary>
+    /// <summary>The master's state is unknown from now on (its bus went away).</summary>
     public void Unknown() => Volatile.Write(ref readyDrops, -1);
 
     /// <summary>

@@ -99,12 +99,6 @@ internal sealed class RequestChannel : IDisposable
             var reply = await transport.SendAsync(payload, timeout, tries, drops, cancellationToken).ConfigureAwait(false);
             return ClearEnvelope.DecodeReply(reply);
         }
-        catch (RequestTimeoutException)
-        {
-            // The master may be overwhelmed or gone without a word: probe it before the next request goes.
-            readiness.Unknown();
-            throw;
-        }
         finally
         {
             slots.Release();
