@@ -3,13 +3,14 @@ using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using SaltApi.Abstractions.Json;
+using SaltApi.NetapiKit.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
-using SaltApi.Protocol;
 using SaltApi.Protocol.Channel;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Msgpack;
+using SaltApi.Protocol;
 
 namespace SaltApi.Fuzz;
 

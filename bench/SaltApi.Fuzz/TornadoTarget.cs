@@ -1,3 +1,5 @@
+using SaltApi.NetapiKit.Formats;
+
 extern alias tornado;
 
 using System.Text;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
+using SaltApi.NetapiKit.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 

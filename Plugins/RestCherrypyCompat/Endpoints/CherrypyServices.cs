@@ -1,13 +1,14 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
-using SaltApi.Plugins.RestCherrypyCompat.Sessions;
 using SaltApi.Plugins.RestCherrypyCompat.Stats;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -17,8 +18,6 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 {
     /// <summary>The Salt release whose rest_cherrypy this module reproduces; sent as <c>X-Salt-Version</c> (pepper reads it).</summary>
     public const string SaltVersion = "3006.0";
-
-    private const string SessionCookie = "session_id";
 
     public CherrypyOptions Options { get; } = options;
 
@@ -30,7 +29,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 
     public TimeProvider Time { get; } = time;
 
-    public SessionValidator Sessions { get; } = new(client, time);
+    public TokenCheck Sessions { get; } = new(client, time);
 
     public RequestStats Stats { get; } = new(time);
 
@@ -50,20 +49,10 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     }
 
     /// <summary>Session tool: X-Auth-Token, when present, replaces the cookie.</summary>
-    public static string? SessionId(HttpRequest req)
-    {
-        var header = req.Headers["X-Auth-Token"].ToString();
-        if (header.Length > 0)
-        {
-            return header.Trim();
-        }
-
-        return req.Cookies.TryGetValue(SessionCookie, out var cookie) ? cookie : null;
-    }
+    public static string? SessionId(HttpRequest req) => TokenCheck.Read(req, emptyHeaderIsAbsent: true);
 
     /// <summary>Whether <see cref="SessionId"/> is the session cookie (no X-Auth-Token header sent).</summary>
-    public static bool SessionFromCookie(HttpRequest req) =>
-        req.Headers["X-Auth-Token"].ToString().Length == 0 && req.Cookies.ContainsKey(SessionCookie);
+    public static bool SessionFromCookie(HttpRequest req) => TokenCheck.ReadsCookie(req, emptyHeaderIsAbsent: true);
 
     // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)
@@ -71,26 +60,17 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         // The session lives as long as the Salt token: never longer (Salt #42622, #49993).
         var seconds = (long)Math.Max(0, session.Expire - Sessions.Now);
         var expires = Time.GetUtcNow().AddSeconds(seconds);
-        resp.Headers.SetCookie = $"{SessionCookie}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
+        resp.Headers.SetCookie = $"{TokenCheck.CookieName}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
     public void ClearSessionCookie(HttpResponse resp)
     {
         var past = Time.GetUtcNow().AddYears(-1);
-        resp.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
+        resp.Headers.SetCookie = $"{TokenCheck.CookieName}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
     /// <summary>The client's address: the socket's, or the one a trusted proxy forwarded (HttpFront).</summary>
-    public static string RemoteIp(HttpContext ctx)
-    {
-        var ip = ctx.Connection.RemoteIpAddress;
-        if (ip is null)
-        {
-            return "";
-        }
-
-        return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
-    }
+    public static string RemoteIp(HttpContext ctx) => ClientAddress.Of(ctx);
 
     // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
     // POST /keys and eauth lowstates took credentials from any address; here every path that takes

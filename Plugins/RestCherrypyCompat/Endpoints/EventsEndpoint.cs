@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.NetapiKit.Events;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -44,7 +44,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
 
         // Every event to every client: each stream has its own subscription (Salt issue #35798).
         using var sub = api.Events.Subscribe();
-        await resp.WriteAsync(Sse.Preamble, call.Aborted);
+        await resp.WriteAsync(EventText.Preamble, call.Aborted);
         await resp.Body.FlushAsync(call.Aborted);
         // Each event is written straight into the response's pipe (pooled buffers) from the bytes every
         // subscriber shares (the event's JSON is serialized once, not once per stream); a batch is flushed once.

@@ -6,7 +6,8 @@ using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -69,13 +70,13 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             }
         }
 
-        Task ReceiveAsync() => WebSocketMessages.ReceiveAsync(ws, () => ready.TrySetResult(), () => SendAsync("server received message"), stop.Token);
+        Task ReceiveAsync() => WebSocketMessages.ReceiveAsync(ws, WebSocketMessages.MaxMessage, () => ready.TrySetResult(), () => SendAsync("server received message"), stop.Token);
 
         async Task PumpAsync()
         {
             await ready.Task.WaitAsync(stop.Token);
             using var sub = api.Events.Subscribe();
-            var info = formatEvents ? new SaltInfo() : null;
+            var info = formatEvents ? new SaltInfo(SaltInfoFlavor.RestCherrypy) : null;
             var reader = sub.Reader;
             while (await reader.WaitToReadAsync(stop.Token))
             {
@@ -102,7 +103,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                             }
 
                             // The frame is a copy of the event's JSON, serialized once for every subscriber.
-                            var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+                            var frame = EventText.WebSocketFrameUtf8(e, out var rented);
                             try
                             {
                                 await ws.SendAsync(frame, WebSocketMessageType.Text, true, stop.Token);
@@ -155,7 +156,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                 await SendAsync(frame);
             }
 
-            if (info.PendingGrainsTarget is { } tgt)
+            if (info.GrainsTarget is { } tgt)
             {
                 _ = api.Client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
                 {

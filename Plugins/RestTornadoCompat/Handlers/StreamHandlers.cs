@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hooks;
-using SaltApi.Plugins.RestTornadoCompat.Events;
+using SaltApi.NetapiKit.Events;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
