@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Modules;
 using SaltApi.Client;
 using SaltApi.Host.Modules;
 
@@ -50,7 +51,7 @@ internal sealed class SaltApiService(
             }
 
             layer = SaltClientLayer.Create(opts, loggers);
-            supervisor = new ModuleSupervisor(enabled, opts, layer.Client, layer.Events, loggers, supervision);
+            supervisor = new ModuleSupervisor(enabled, opts, layer.Client, layer.Events, loggers, supervision, signals.Reload);
             supervisor.Start();
             // Ready (systemd's READY=1, the end of `salt-api -d`) once the modules listen, within a bound:
             // a module that waits without listening (TLS without a certificate) does not hold the start.
@@ -129,4 +130,7 @@ internal sealed class SaltApiService(
 internal sealed class SignalState
 {
     public string? Received { get; set; }
+
+    /// <summary>Raised on SIGHUP: every module re-reads its certificates.</summary>
+    public ReloadSignal Reload { get; } = new();
 }

@@ -10,7 +10,8 @@ namespace SaltApi.NetapiKit.Hosting;
 /// <summary>
 /// A netapi module's lifecycle, as salt-api's modules run theirs: the TLS check, the certificate with its chain,
 /// the listener and its front (forwarded headers, access and error logs), start, wait for the daemon to stop,
-/// and drain. A module gives its options and the code that adds its routes:
+/// and drain. A certificate renewed on disk is served to new connections within seconds, without a restart
+/// (at once on SIGHUP: <see cref="NetapiModuleContext.Reload"/>). A module gives its options and the code that adds its routes:
 /// <code>
 /// public Task RunAsync(NetapiModuleContext context) =>
 ///     NetapiModuleHost.RunAsync(context, new ModuleHostOptions(ConfigKey, front, listener), (web, ctx) => { web.Run(Handle); return null; });
@@ -37,15 +38,18 @@ public static class NetapiModuleHost
         await using var front = HttpFront.Open(context, options.Front);
         context = front.Context;
         var listener = options.Listener;
-        if (options.Tls is { } tls)
+        using var certificates = options.Tls is { } tls && Certificate(context.Logger, options.ConfigKey, tls) is { } first
+            ? new CertificateReloader(options.ConfigKey, tls, first, context.Reload, context.Logger)
+            : null;
+        if (options.Tls is not null)
         {
-            if (Certificate(context.Logger, options.ConfigKey, tls) is not { } certificate)
+            if (certificates is null)
             {
                 await WaitForStopAsync(context.Stopping).ConfigureAwait(false);
                 return;
             }
 
-            listener = listener with { Certificate = certificate.Certificate, CertificateChain = certificate.Chain };
+            listener = listener with { CertificateSource = () => certificates.Current };
         }
 
         var drainTimeout = options.DrainTimeout ?? context.StopTimeout;
