@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using SaltApi.Abstractions.Json;
 using SaltApi.NetapiKit.Formats;
+using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
@@ -171,7 +172,7 @@ public static class Targets
         try
         {
             // The input is all there: a loop still waiting after the bound waits for nothing.
-            WebSocketMessages.ReceiveAsync(ws, () => { }, () => Task.CompletedTask, CancellationToken.None)
+            WebSocketMessages.ReceiveAsync(ws, WebSocketMessages.MaxMessage, () => { }, () => Task.CompletedTask, CancellationToken.None)
                 .WaitAsync(Bounds.Time).GetAwaiter().GetResult();
         }
         catch (WebSocketException)
