@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 using SaltApi.NetapiKit.Hosting;

@@ -45,23 +45,21 @@ public sealed class RestTornadoModule : INetapiModule
             WebSockets = true,
             Configure = builder => builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog),
         };
-        return NetapiModuleHost.RunAsync(context, host, (web, ctx) => Run(web, options, ctx));
+        return NetapiModuleHost.RunAsync(context, host, (web, ctx) => Use(web, options, ctx, webSockets: false));
     }
 
     /// <summary>
-    /// saltnado on <paramref name="web"/>: WebSockets (their connection able to take one hand-off of events in one
-    /// write, so it is wrapped before <c>UseWebSockets</c>), then every request to <see cref="Saltnado"/>.
+    /// saltnado on <paramref name="web"/>: every request to <see cref="Saltnado"/>. <paramref name="webSockets"/> turns
+    /// WebSockets on first (<see cref="NetapiModuleHost"/> does it for the module).
     /// </summary>
-    internal static Saltnado Use(WebApplication web, TornadoOptions options, NetapiModuleContext context)
+    internal static Saltnado Use(WebApplication web, TornadoOptions options, NetapiModuleContext context, bool webSockets = true)
     {
-        BatchingUpgradeFeature.Use(web);
-        web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        return Run(web, options, context);
-    }
+        if (webSockets)
+        {
+            BatchingUpgradeFeature.Use(web);
+            web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        }
 
-    // Every request to saltnado (WebSockets already on).
-    private static Saltnado Run(WebApplication web, TornadoOptions options, NetapiModuleContext context)
-    {
         var app = new Saltnado(options, context.Client, context.Events, context.Logger, TimeProvider.System, context.MasterConfig.GetValueOrDefault("hash_type") as string, context.Stopping);
         web.Run(app.InvokeAsync);
         return app;

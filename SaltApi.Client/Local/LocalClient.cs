@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
-using SaltApi.Client.Request;
 using SaltApi.Client.Config;
 using SaltApi.Client.Netapi;
 using SaltApi.Client.Targeting;

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Globalization;
 using System.Security.Authentication;
 using SaltApi.Abstractions.Access;

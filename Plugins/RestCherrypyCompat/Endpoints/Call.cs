@@ -5,6 +5,7 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
 using SaltApi.NetapiKit.Formats;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -95,7 +96,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
         var max = Api.Options.MaxRequestBodySize;
         var anonymous = RequestBodyBudget.AnonymousLimit(max);
         var large = RequestBodyBudget.MayExceed(req, anonymous)
-            && await Api.Sessions.ValidateAsync(CherrypyServices.SessionId(req), Aborted) is not null;
+            && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is not null;
 
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
         var body = await Api.Bodies.ReadAsync(req, large ? max : anonymous, waitForBudget: large);
@@ -119,7 +120,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
         var body = await ReadBodyAsync();
         var data = BodyParser.Parse(Request.ContentType, body);
         rawBody = body;
-        bodyIsForm = BodyParser.MediaType(Request.ContentType) == "application/x-www-form-urlencoded";
+        bodyIsForm = FormData.MediaType(Request.ContentType) == "application/x-www-form-urlencoded";
         bodyRead = true;
         return data;
     }

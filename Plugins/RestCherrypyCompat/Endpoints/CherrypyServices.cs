@@ -48,12 +48,6 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         Sessions.Dispose();
     }
 
-    /// <summary>Session tool: X-Auth-Token, when present, replaces the cookie.</summary>
-    public static string? SessionId(HttpRequest req) => TokenCheck.Read(req, emptyHeaderIsAbsent: true);
-
-    /// <summary>Whether <see cref="SessionId"/> is the session cookie (no X-Auth-Token header sent).</summary>
-    public static bool SessionFromCookie(HttpRequest req) => TokenCheck.ReadsCookie(req, emptyHeaderIsAbsent: true);
-
     // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)
     {
@@ -68,9 +62,6 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         var past = Time.GetUtcNow().AddYears(-1);
         resp.Headers.SetCookie = $"{TokenCheck.CookieName}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
-
-    /// <summary>The client's address: the socket's, or the one a trusted proxy forwarded (HttpFront).</summary>
-    public static string RemoteIp(HttpContext ctx) => ClientAddress.Of(ctx);
 
     // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
     // POST /keys and eauth lowstates took credentials from any address; here every path that takes
@@ -109,7 +100,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
             return; // an unknown token: the master refuses it
         }
 
-        if (!ApiAclAllows(user, RemoteIp(call.Ctx)))
+        if (!ApiAclAllows(user, ClientAddress.Of(call.Ctx)))
         {
             throw new HttpError(401);
         }

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -16,10 +18,10 @@ internal sealed class EventsEndpoint(CherrypyServices api)
     private async Task<SaltToken?> EventTokenAsync(Call call)
     {
         var q = call.Request.Query;
-        var candidate = new[] { q["token"].ToString(), q["salt_token"].ToString(), CherrypyServices.SessionId(call.Request) ?? "" }
+        var candidate = new[] { q["token"].ToString(), q["salt_token"].ToString(), TokenCheck.Read(call.Request, emptyHeaderIsAbsent: true) ?? "" }
             .FirstOrDefault(s => s.Length > 0);
         var token = await api.Sessions.ValidateAsync(candidate, call.Aborted);
-        return token is not null && api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)) ? token : null;
+        return token is not null && api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)) ? token : null;
     }
 
     public async Task StreamAsync(Call call)

@@ -1,5 +1,4 @@
 using SaltApi.Abstractions.Modules;
-using SaltApi.Plugins.RestCherrypyCompat.Config;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 

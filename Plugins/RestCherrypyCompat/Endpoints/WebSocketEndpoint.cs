@@ -7,6 +7,7 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -26,11 +27,11 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
         var byCookie = false;
         if (token is null)
         {
-            token = await api.Sessions.ValidateAsync(CherrypyServices.SessionId(call.Request), call.Aborted);
-            byCookie = CherrypyServices.SessionFromCookie(call.Request);
+            token = await api.Sessions.ValidateAsync(TokenCheck.Read(call.Request, emptyHeaderIsAbsent: true), call.Aborted);
+            byCookie = TokenCheck.ReadsCookie(call.Request, emptyHeaderIsAbsent: true);
         }
 
-        if (token is null || !api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)))
+        if (token is null || !api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)))
         {
             throw new HttpError(401);
         }

@@ -19,7 +19,7 @@ internal static class BodyParser
             return null;
         }
 
-        var media = MediaType(contentType);
+        var media = FormData.MediaType(contentType);
         switch (media)
         {
             case "application/json":
@@ -70,9 +70,6 @@ internal static class BodyParser
                 throw new HttpError(406, "Content type not supported");
         }
     }
-
-    /// <summary>The media type without parameters, lower case.</summary>
-    public static string MediaType(string? contentType) => FormData.MediaType(contentType);
 
     private static string Utf8(byte[] body) => Encoding.UTF8.GetString(body);
 

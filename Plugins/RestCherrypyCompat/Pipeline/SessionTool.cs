@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Access;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
@@ -22,19 +23,19 @@ internal sealed class SessionTool(CherrypyServices api)
         var method = ctx.Request.Method;
         if (Resources.HasSession(r, method) && r is not (Resource.Events or Resource.WebSocket))
         {
-            var session = await api.Sessions.ValidateAsync(CherrypyServices.SessionId(ctx.Request), call.Aborted);
+            var session = await api.Sessions.ValidateAsync(TokenCheck.Read(ctx.Request, emptyHeaderIsAbsent: true), call.Aborted);
 
             // Deliberate difference: a state-changing request that only the session cookie authenticates is
             // refused when its Origin (or Referer) names another origin than the API's own or one of
             // cors_origin: a browser sends the cookie with a form or text/plain POST from any page of the same
             // site. Requests without those headers (curl, pepper, SDKs) or with X-Auth-Token are not concerned.
-            if (session is not null && r != Resource.Login && CherrypyServices.SessionFromCookie(ctx.Request) && CrossOrigin.IsStateChanging(method)
+            if (session is not null && r != Resource.Login && TokenCheck.ReadsCookie(ctx.Request, emptyHeaderIsAbsent: true) && CrossOrigin.IsStateChanging(method)
                 && CrossOrigin.IsForeign(ctx.Request, Options.CorsOrigins))
             {
                 throw new HttpError(403, "Cross-origin request with a session cookie refused");
             }
 
-            if (session is not null && !api.ApiAclAllows(session.Name, CherrypyServices.RemoteIp(ctx)))
+            if (session is not null && !api.ApiAclAllows(session.Name, ClientAddress.Of(ctx)))
             {
                 throw new HttpError(401); // api_acl on every path, not only /login (see ApiAclAllows)
             }
