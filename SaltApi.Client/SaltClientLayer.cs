@@ -20,15 +20,26 @@ namespace SaltApi.Client;
 /// </summary>
 public sealed class SaltClientLayer : IAsyncDisposable
 {
+    /// <summary>How long a readiness probe waits for the master's answer.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    // A readiness answer serves every check within this long: many balancers probing cost the master one request.
+    private static readonly TimeSpan ProbeReuse = TimeSpan.FromSeconds(1);
+
     private readonly RequestChannel channel;
     private readonly EventBusReader bus;
+    private readonly TokenClient tokens;
+    private readonly Lock probeGate = new();
+    private Task<bool>? probe;
+    private long probeStarted;
 
-    private SaltClientLayer(INetapiClient client, EventBusReader bus, RequestChannel channel)
+    private SaltClientLayer(INetapiClient client, EventBusReader bus, RequestChannel channel, TokenClient tokens)
     {
         Client = client;
         Events = bus;
         this.bus = bus;
         this.channel = channel;
+        this.tokens = tokens;
     }
 
     /// <summary>Salt's NetapiClient.</summary>
@@ -60,7 +71,7 @@ public sealed class SaltClientLayer : IAsyncDisposable
         var master = new MasterCalls(channel, options);
         var local = new LocalClient(master, bus, options);
         var tokens = new TokenClient(master);
-        var listFunGate = new ListFunGate(options, tokens);
+        var listFunGate = new ListFunGate(options, tokens, logging.CreateLogger("SaltApi.Client.ListFunGate"));
         var client = new NetapiClient(
             options,
             local,
@@ -71,7 +82,47 @@ public sealed class SaltClientLayer : IAsyncDisposable
             new EventFirer(options, logging.CreateLogger("SaltApi.Client.EventFirer")),
             listFunGate,
             new SshClient(options, tokens, listFunGate, logging.CreateLogger("SaltApi.Client.Ssh")));
-        return new SaltClientLayer(client, bus, channel);
+        return new SaltClientLayer(client, bus, channel, tokens);
+    }
+
+    /// <summary>
+    /// Readiness: the master event bus is connected and the master answers a request (a <c>get_token</c> for a
+    /// token that cannot exist) within <see cref="ProbeTimeout"/>. One probe at a time; its answer is reused
+    /// for a second.
+    /// </summary>
+    public Task<bool> IsReadyAsync()
+    {
+        lock (probeGate)
+        {
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (probe is null || (probe.IsCompleted && System.Diagnostics.Stopwatch.GetElapsedTime(probeStarted, now) > ProbeReuse))
+            {
+                probeStarted = now;
+                probe = ProbeAsync();
+            }
+
+            return probe;
+        }
+    }
+
+    private async Task<bool> ProbeAsync()
+    {
+        if (!bus.IsConnected)
+        {
+            return false;
+        }
+
+        using var timeout = new CancellationTokenSource(ProbeTimeout);
+        try
+        {
+            // Salt's localfs token store answers {} for a name that is no file; "0" is no token Salt makes.
+            await tokens.GetTokenAsync("0", timeout.Token).ConfigureAwait(false);
+            return bus.IsConnected;
+        }
+        catch (Exception e) when (e is SaltApi.Abstractions.Errors.SaltApiException or OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <inheritdoc/>

@@ -115,7 +115,19 @@ public sealed class SaltMaster : IAsyncDisposable
         server = config.Transport == "tcp"
             ? new TcpRequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes)
             : new RequestServer(log, clear.HandleAsync, options.MaxPendingRequests, options.MaxConcurrentRequests, options.MaxRequestBytes);
-        server.Bind(config.Interface, config.RetPort);
+        try
+        {
+            server.Bind(config.Interface, config.RetPort);
+        }
+        catch (Exception e) when (e is NetMQ.AddressAlreadyInUseException or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+        {
+            throw new PortTakenException(
+                $"the embedded master cannot listen on {config.Interface}:{config.RetPort} (ret_port): another process holds it. "
+                + "A salt-master on this host holds 4506: to serve that master, remove the embedded_master section and give the daemon its config (-c /etc/salt); "
+                + "to run the demo beside it, give this config another ret_port (and other module ports), or stop the salt-master",
+                e);
+        }
+
         RetPort = server.Port;
 
         // The files whose existence salt-api takes as "the master runs" (NetapiClient, LocalClient).
@@ -228,3 +240,6 @@ public sealed class SaltMaster : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A port the embedded master must listen on is held by another process; the message says what to do.</summary>
+public sealed class PortTakenException(string message, Exception inner) : IOException(message, inner);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Access;
+using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
@@ -18,7 +19,7 @@ namespace SaltApi.Plugins.RestWsgi;
 /// <summary>
 /// Salt's rest_wsgi (salt/netapi/rest_wsgi.py): POST a JSON list of lowstate chunks to any path,
 /// get <c>{"return": [...]}</c>. Bound to localhost only, as Salt's <c>make_server("localhost", port)</c>.
-/// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in the README.
+/// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in docs/migrating-from-salt-api.md.
 /// </summary>
 public sealed class RestWsgiModule : INetapiModule
 {
@@ -72,12 +73,17 @@ public sealed class RestWsgiModule : INetapiModule
 
         // Bytes of bodies held at once: every running and queued request may hold a body of the anonymous
         // limit (1 MiB); a larger one (its token checked first) waits for budget.
-        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize, largeBodiesWait: true);
+        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, Math.Min(options.ThreadPool + options.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
         public void Dispose() => gate.Dispose();
 
         public async Task HandleAsync(HttpContext http)
         {
+            if (NetapiCall.Current is { } call)
+            {
+                call.Route = "/"; // rest_wsgi answers every path alike
+            }
+
             var (status, body) = await AnswerAsync(http);
             http.Response.StatusCode = status;
             if (status != 200)

@@ -14,10 +14,13 @@ namespace SaltApi.Plugins.RestWsgi;
 /// <param name="MaxChunks">Lowstate chunks in one request; more are a 400.</param>
 /// <param name="MaxConnections">Open connections at once.</param>
 /// <param name="MaxConnectionsPerAddress">Open connections at once from one client address.</param>
-internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBodySize, TimeSpan? DrainTimeout, int ThreadPool = 100, int QueueSize = 30, int MaxChunks = RestWsgiOptions.DefaultMaxChunks, int MaxConnections = 1000, long MaxConnectionsPerAddress = 500)
+internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBodySize, TimeSpan? DrainTimeout, int ThreadPool = 100, int QueueSize = RestWsgiOptions.DefaultQueueSize, int MaxChunks = RestWsgiOptions.DefaultMaxChunks, int MaxConnections = 1000, long MaxConnectionsPerAddress = 500)
 {
     /// <summary>Default body bound, for a request with a valid X-Auth-Token: salt-api's effective 100 MiB (without one, at most 1 MiB).</summary>
     public const long DefaultMaxBody = RequestBodyBudget.DefaultMaxBodySize;
+
+    /// <summary>Default of <c>queue_size</c>: a waiting request holds no thread (see rest_cherrypy's).</summary>
+    public const int DefaultQueueSize = 1000;
 
     /// <summary>Default bound on the chunks of one request.</summary>
     public const int DefaultMaxChunks = 1000;
@@ -36,7 +39,7 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
         var maxBody = section.GetSize("max_request_body_size", DefaultMaxBody);
         TimeSpan? drain = section.Has("drain_timeout") ? section.GetSeconds("drain_timeout", TimeSpan.Zero) : null;
         var threadPool = Math.Max(1, section.GetInt("thread_pool", 100));
-        var queueSize = Math.Max(0, section.GetInt("queue_size", 30));
+        var queueSize = Math.Max(0, section.GetInt("queue_size", DefaultQueueSize));
         var maxChunks = Math.Max(1, section.GetInt("max_lowstate_chunks", DefaultMaxChunks));
         var maxConnections = Math.Max(1, section.GetInt("max_connections", Math.Max(1000, 10 * (threadPool + queueSize))));
         var perAddress = ListenerOptions.PerAddress(section, maxConnections);

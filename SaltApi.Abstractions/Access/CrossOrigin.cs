@@ -5,9 +5,11 @@ namespace SaltApi.Abstractions.Access;
 /// <summary>
 /// Where a browser request comes from, for requests a session cookie authenticates. A browser sends the
 /// cookie with a form or <c>text/plain</c> POST from any page of the same site (another port of the same
-/// host included: <c>SameSite</c> does not tell ports apart), and with a WebSocket upgrade from any page;
-/// such a request names its page in <c>Origin</c> (or, from older browsers, <c>Referer</c>). Requests
-/// without either (curl, pepper, SDKs) are never foreign.
+/// host included: <c>SameSite</c> does not tell ports apart), with a WebSocket upgrade from any page, and,
+/// where the API answers CORS with credentials allowed (rest_cherrypy's <c>cors_tool</c> reflects every
+/// Origin), with any request of a page's <c>fetch</c>; such a request names its page in <c>Origin</c> (or,
+/// from older browsers and navigations, <c>Referer</c>). Requests without either (curl, pepper, SDKs) are
+/// never foreign.
 /// </summary>
 public static class CrossOrigin
 {

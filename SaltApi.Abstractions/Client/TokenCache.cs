@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SaltApi.Abstractions.Hosting;
 
 namespace SaltApi.Abstractions.Client;
 
@@ -47,6 +48,7 @@ public sealed class TokenCache : IDisposable
         {
             if (hit.Token.Expire > Now)
             {
+                NetapiMetrics.TokenLookups.Add(1, NetapiMetrics.Module(), new KeyValuePair<string, object?>("result", "hit"));
                 return hit.Token;
             }
 
@@ -54,6 +56,7 @@ public sealed class TokenCache : IDisposable
             return null;
         }
 
+        NetapiMetrics.TokenLookups.Add(1, NetapiMetrics.Module(), new KeyValuePair<string, object?>("result", "miss"));
         var generation = Interlocked.Read(ref revocations);
         var found = await client.GetTokenAsync(token, cancellationToken).ConfigureAwait(false);
         if (found is null || found.Expire <= Now)

@@ -260,6 +260,11 @@ public sealed class AuthAttempt : IDisposable
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
+            if (failed == true)
+            {
+                NetapiMetrics.LoginsFailed.Add(1, NetapiMetrics.Module());
+            }
+
             throttle.Exit(key, entry, lane, failed);
         }
     }

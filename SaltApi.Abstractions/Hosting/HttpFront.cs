@@ -148,6 +148,7 @@ public sealed class HttpFront : IAsyncDisposable
             }
 
             app.Use(front.LogAccessAsync);
+            app.Use(RequestRecorder.For(front.options.ConfigKey));
             next(app);
         };
     }

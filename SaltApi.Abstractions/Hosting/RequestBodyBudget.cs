@@ -103,6 +103,12 @@ public sealed class RequestBodyBudget(long limit)
     private int waiting;
     private long used;
 
+    /// <summary>
+    /// Requests a module's body budget is sized for at most (256 bodies of the anonymous 1 MiB): the waiting
+    /// queue may be far longer, but the bytes held at once do not grow with it.
+    /// </summary>
+    public const int MaxBodiesBudgeted = 256;
+
     /// <summary>The time a body of up to 1 MiB has to arrive whole.</summary>
     public static TimeSpan BodyTimeout { get; } = TimeSpan.FromSeconds(30);
 

@@ -28,7 +28,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
         var call = LocalCall.From(low, "cmd_subset");
 
         // cmd(tgt, "sys.list_functions", tgt_type=tgt_type, **kwargs): no arg, kwarg, ret or full_return.
-        var listCall = call with { Fun = "sys.list_functions", Arg = [], Kwarg = null, Ret = "", Jid = "", FullReturn = false };
+        var listCall = call with { Fun = "sys.list_functions", Arg = [], Kwarg = null, Ret = "", Jid = "", FullReturn = false, ReportsJid = false };
         var functions = (OrderedDictionary<string, object?>)(await local.CmdAsync(listCall, ct).ConfigureAwait(false))!;
         var minions = functions.Keys.ToArray();
         Random.Shared.Shuffle(minions);
@@ -87,7 +87,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
             pingKwargs[k] = v;
         }
 
-        var ping = call with { Fun = "test.ping", Arg = [], Kwarg = null, Timeout = timeout, Ret = "", Jid = "", FullReturn = false, Kwargs = pingKwargs };
+        var ping = call with { Fun = "test.ping", Arg = [], Kwarg = null, Timeout = timeout, Ret = "", Jid = "", FullReturn = false, Kwargs = pingKwargs, ReportsJid = false };
         var minions = new List<string>();
         using (var job = await local.PublishAsync(ping, listen: true, ct).ConfigureAwait(false))
         {

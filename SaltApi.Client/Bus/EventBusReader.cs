@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Events;
+using SaltApi.Client.Diagnostics;
 using SaltApi.Client.Config;
 using SaltApi.Protocol;
 using SaltApi.Protocol.Events;
@@ -64,6 +65,9 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     /// </summary>
     public bool Unreachable => unreachable;
 
+    /// <summary>Event streams subscribed.</summary>
+    public int SubscriberCount => Volatile.Read(ref subscribers).Length;
+
     /// <summary>True while the socket is connected.</summary>
     public bool IsConnected => Volatile.Read(ref connected).Task.IsCompleted;
 
@@ -72,6 +76,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref started, 1) == 0)
         {
+            ClientMetrics.Register(this);
             loop = Task.Run(RunAsync);
         }
     }
@@ -323,6 +328,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
     /// </summary>
     private void Dispatch(in RawBusEvent raw)
     {
+        ClientMetrics.EventsRead.Add(1);
         Jids.Observe(raw.TagBytes);
         var subs = Volatile.Read(ref subscribers);
         if (subs.Length == 0 && !HasRouteInterest)
@@ -375,6 +381,7 @@ internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
         }
 
         await stop.CancelAsync().ConfigureAwait(false);
+        ClientMetrics.Unregister(this);
         if (loop is not null)
         {
             try

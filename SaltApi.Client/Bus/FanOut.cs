@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SaltApi.Abstractions.Events;
+using SaltApi.Client.Diagnostics;
 
 namespace SaltApi.Client.Bus;
 
@@ -121,6 +122,8 @@ internal sealed partial class EventBusReader
                     if (!s.Disposed)
                     {
                         (dropped ??= []).Add(s);
+                        ClientMetrics.EventsDropped.Add(gathered.Count - i);
+                        ClientMetrics.SubscribersDropped.Add(1);
                     }
 
                     break;

@@ -71,6 +71,22 @@ internal sealed record ClientOptions
     /// <summary>The master's <c>permissive_acl</c> (fill_auth_list), for the list-fun gate.</summary>
     public bool PermissiveAcl { get; init; }
 
+    /// <summary>The master's <c>keep_acl_in_token</c> (get_auth_list takes a token's stored auth_list), for the list-fun gate.</summary>
+    public bool KeepAclInToken { get; init; }
+
+    /// <summary>The master's <c>eauth_acl_module</c> (the eauth module whose <c>acl</c> replaces external_auth), for the list-fun gate.</summary>
+    public string EauthAclModule { get; init; } = "";
+
+    /// <summary>The master's <c>auth.enable_expanded_auth_matching</c> (auth_check_expanded), for the list-fun gate.</summary>
+    public bool ExpandedAuthMatching { get; init; }
+
+    /// <summary>
+    /// <c>saltapi_client.list_fun_undecided</c>: what becomes of a list-valued fun whose functions the daemon cannot
+    /// all decide (an eauth module with its own ACL, groups or targets only the master knows): <c>master</c> publishes
+    /// it and the master decides, as Salt; <c>refuse</c> refuses it (401).
+    /// </summary>
+    public string ListFunUndecided { get; init; } = "master";
+
     /// <summary>The master's token store (<c>eauth_tokens</c>); <c>localfs</c> keeps one file per token in {cachedir}/tokens.</summary>
     public string EauthTokens { get; init; } = "localfs";
 
@@ -97,6 +113,9 @@ internal sealed record ClientOptions
             TcpKeepaliveIdle = ConfigValues.GetInt(opts, "tcp_keepalive_idle", -1),
             TcpKeepaliveIntvl = ConfigValues.GetInt(opts, "tcp_keepalive_intvl", -1),
             PermissiveAcl = ConfigValues.Truthy(opts.GetValueOrDefault("permissive_acl")),
+            KeepAclInToken = ConfigValues.Truthy(opts.GetValueOrDefault("keep_acl_in_token")),
+            EauthAclModule = opts.GetValueOrDefault("eauth_acl_module") as string ?? "",
+            ExpandedAuthMatching = ConfigValues.Truthy(opts.GetValueOrDefault("auth.enable_expanded_auth_matching")),
             EauthTokens = opts.GetValueOrDefault("eauth_tokens") as string ?? "localfs",
             MasterJobCache = opts.GetValueOrDefault("master_job_cache") as string ?? "local_cache",
         };
@@ -111,6 +130,7 @@ internal sealed record ClientOptions
             JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
             EventBatchMs = ConfigValues.GetSeconds(own, "event_batch_ms", o.EventBatchMs, ConfigKey),
             Ssh = SshOptions.From(opts, own, ConfigKey),
+            ListFunUndecided = own.TryGetValue("list_fun_undecided", out var lfu) && lfu is not null ? lfu as string ?? "" : o.ListFunUndecided,
         };
         if (o.RequestThreads is < 1 or > 64)
         {
@@ -135,6 +155,11 @@ internal sealed record ClientOptions
         if (o.RequestSocket is not ("dealer" or "req"))
         {
             throw new ConfigException($"{ConfigKey}.request_socket", "must be dealer or req");
+        }
+
+        if (o.ListFunUndecided is not ("master" or "refuse"))
+        {
+            throw new ConfigException($"{ConfigKey}.list_fun_undecided", "must be master or refuse");
         }
 
         // As salt.transport.request_client: a request channel exists only for these two.

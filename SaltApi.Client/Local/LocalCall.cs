@@ -46,6 +46,9 @@ internal sealed record LocalCall
 
     public bool FullReturn { get; init; }
 
+    /// <summary>False for the publishes a call makes for itself (find_job, batch's ping, subset's function list): only the job's own jid is the request's.</summary>
+    public bool ReportsJid { get; init; } = true;
+
     /// <summary>Everything else, in lowstate order: goes into the publish <c>kwargs</c> (credentials and <c>client</c> too).</summary>
     public required OrderedDictionary<string, object?> Kwargs { get; init; }
 

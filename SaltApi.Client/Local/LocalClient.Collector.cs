@@ -116,6 +116,7 @@ internal sealed partial class LocalClient
                     {
                         Tgt = stragglers,
                         Fun = "saltutil.find_job",
+                        ReportsJid = false,
                         Arg = [jid],
                         Kwarg = null,
                         TgtType = "list",

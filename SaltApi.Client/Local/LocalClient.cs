@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
@@ -123,6 +124,11 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
             if (pub is null)
             {
                 return null;
+            }
+
+            if (call.ReportsJid)
+            {
+                NetapiCall.Current?.JobStarted(pub.Jid); // the X-Salt-Jid header, even when the call then times out
             }
 
             // local_async never reads the bus.

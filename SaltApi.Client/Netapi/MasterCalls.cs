@@ -1,6 +1,7 @@
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Request;
 using SaltApi.Client.Config;
+using SaltApi.Client.Diagnostics;
 using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Netapi;
@@ -49,17 +50,35 @@ internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
     /// <summary>The one place a request channel error becomes the client's error: both are a 503.</summary>
     private async Task<object?> SendAsync(IEnumerable<KeyValuePair<string, object?>> load, TimeSpan perAttempt, string timedOut, CancellationToken ct)
     {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "canceled";
         try
         {
-            return await channel.SendAsync(load, perAttempt, Tries, ct).ConfigureAwait(false);
+            var reply = await channel.SendAsync(load, perAttempt, Tries, ct).ConfigureAwait(false);
+            outcome = reply is OrderedDictionary<string, object?> map && map.ContainsKey("error") ? "error" : "ok";
+            return reply;
         }
         catch (RequestTimeoutException e)
         {
+            outcome = "unavailable";
             throw new SaltMasterUnavailableException(timedOut, e);
         }
         catch (MasterGoneException e)
         {
+            outcome = "unavailable";
             throw new SaltMasterUnavailableException(e.Message, e);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            outcome = "error";
+            throw;
+        }
+        finally
+        {
+            ClientMetrics.MasterRequestDuration.Record(
+                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds,
+                new KeyValuePair<string, object?>("call", ClientMetrics.CallName(load)),
+                new KeyValuePair<string, object?>("outcome", outcome));
         }
     }
 

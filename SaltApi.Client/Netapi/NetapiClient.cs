@@ -48,6 +48,7 @@ internal sealed class NetapiClient(
         ArgumentNullException.ThrowIfNull(lowstate);
         Check(lowstate);
         var client = (string)lowstate["client"]!;
+        NetapiCall.Current?.Ran(client);
         if (client is "runner" or "runner_async" or "wheel" or "wheel_async" && !lowstate.ContainsKey("fun"))
         {
             // salt.utils.args.format_call on NetapiClient.<client>(self, fun, ...).

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
+using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
@@ -39,6 +40,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bu
         {
             var reply = await master.CallAsync(load, ct).ConfigureAwait(false);
             var (tag, jid) = TagAndJid(reply);
+            NetapiCall.Current?.JobStarted(jid);
             watch = pending.Claim(jid, sink.Writer);
             using (watch)
             {
@@ -86,7 +88,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bu
         low.Remove("timeout");
         low.Remove("full_return");
         var reply = await master.CallAsync(ReformatLow(low), ct).ConfigureAwait(false);
-        _ = TagAndJid(reply);
+        NetapiCall.Current?.JobStarted(TagAndJid(reply).Jid);
         return reply;
     }
 

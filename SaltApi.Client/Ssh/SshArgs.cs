@@ -32,7 +32,8 @@ internal static class SshArgs
     /// (host, ssh_port, ssh_sudo_user, ssh_timeout: give them in the roster), or it is refused on purpose: ssh_log_file
     /// (a file anywhere the master's user may write), rosters (would widen the roster folders roster_file is checked
     /// against), saltfile (a file on the master host that could set any option), ssh_askpass (no terminal to ask on),
-    /// verbose (would put text before the JSON). These are dropped, with a warning in the log.
+    /// verbose (would put text before the JSON), ssh_key_deploy (salt-api takes it but its run_iter never calls
+    /// key_deploy; salt-ssh's run() would copy a key to the hosts). These are dropped, with a warning in the log.
     /// </summary>
     private static readonly (string Name, Kind Kind, string? Flag)[] Options =
     [
@@ -49,7 +50,7 @@ internal static class SshArgs
         ("ssh_options", Kind.List, "--ssh-option"),
         ("ssh_max_procs", Kind.Int, "--max-procs"),
         ("ssh_askpass", Kind.Bool, null),
-        ("ssh_key_deploy", Kind.Bool, "--key-deploy"),
+        ("ssh_key_deploy", Kind.Bool, null), // SSHClient's run_iter never deploys keys; salt-ssh's command line would
         ("ssh_update_roster", Kind.Bool, "--update-roster"),
         ("ssh_scan_ports", Kind.Str, "--scan-ports"),
         ("ssh_scan_timeout", Kind.Int, "--scan-timeout"),

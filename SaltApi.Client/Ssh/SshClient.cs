@@ -38,7 +38,9 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
         var output = await runner.RunAsync(saltfile => SshArgs.Build(low, options.Ssh, saltfile, jid), cancellationToken).ConfigureAwait(false);
         var funArgs = ClientLowstate.ConditionInput(ClientLowstate.ArgList(low.GetValueOrDefault("arg")), low.GetValueOrDefault("kwarg"));
         var jobDir = options.Master.ExtJobCache.Length == 0 && MasterJobCacheIsLocal() ? Path.Combine(options.Master.CacheDir, "jobs") : null;
-        return SshReturn.Parse(output, jid, fun, funArgs, jobDir, options.Master.HashType);
+        // SSH.__init__ makes an event bus when master_event_pull.ipc exists: run_iter then fires each host's answer.
+        var events = File.Exists(options.Master.EventPullPath) ? TimeProvider.System : null;
+        return SshReturn.Parse(output, jid, fun, funArgs, jobDir, options.Master.HashType, events);
     }
 
     // salt-ssh saves each host's whole answer in the master job cache under the jid given (cache_job).
@@ -46,10 +48,10 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
 
     /// <summary>
     /// NetapiClient._authorize_ssh: the token or the credentials checked by the master (check_authentication), then
-    /// the function and target against the user's auth list (auth_check), with the checker the list-fun gate uses.
+    /// the function and target against the user's auth list (auth_check, with the roster's hosts: <see cref="SshAcl"/>).
     /// Deliberate difference: a compound fun passes only when every function in it is allowed (Salt's auth_check
-    /// accepts it when one is), and where the auth list cannot be known here (an eauth backend with its own ACL
-    /// function) the call is refused.
+    /// accepts it when one is); where it cannot be decided here (an eauth backend with its own ACL function, a target
+    /// entry it cannot resolve) the call is refused: there is no master to leave it to.
     /// </summary>
     private async Task AuthorizeAsync(IReadOnlyDictionary<string, object?> low, CancellationToken ct)
     {
@@ -79,9 +81,23 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
             _ => null,
         };
         var tgtType = low.GetValueOrDefault("tgt_type") is { } tt ? PyValue.Str(tt) : "glob";
-        if (acl.AuthListOf(token) is not { } authList
-            || funs is null
-            || !funs.TrueForAll(f => f is string name && ListFunGate.Allowed(authList, name, low["tgt"], tgtType)))
+        if (acl.AuthListOf(token, low.GetValueOrDefault("eauth") as string) is not { } authList || funs is null)
+        {
+            throw new SaltAuthenticationException(Unauthorized);
+        }
+
+        // auth_check(auth_list, low["fun"], low.get("arg", []), ...) without a whitelist: a single function's args are [arg].
+        var arg = ClientLowstate.ArgList(low.GetValueOrDefault("arg"));
+        var args = low["fun"] is string ? [arg] : arg;
+        var (verdict, why) = ListFunGate.Decide(authList, funs, args, low["tgt"], tgtType, whitelistFindJob: false);
+        if (verdict == ListFunGate.Verdict.Undecided)
+        {
+            acl.LogSshUndecided(authList.Eauth, why!);
+        }
+
+        // and each function's target entry only over accepted minion keys, never a roster-only host (SshAcl).
+        if (verdict != ListFunGate.Verdict.Allowed
+            || !funs.TrueForAll(f => f is string name && SshAcl.Allowed(authList.Entries, name, low["tgt"], tgtType, options.Ssh.PkiDir)))
         {
             throw new SaltAuthenticationException(Unauthorized);
         }

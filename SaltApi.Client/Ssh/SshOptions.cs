@@ -17,6 +17,9 @@ internal sealed record SshOptions
     /// <summary>The master's <c>rosters</c>: the folders a lowstate's <c>roster_file</c> may name a file in.</summary>
     public IReadOnlyList<string> Rosters { get; init; } = [];
 
+    /// <summary>The master's <c>pki_dir</c>: its <c>minions</c> folder holds the accepted minion keys.</summary>
+    public string PkiDir { get; init; } = "/etc/salt/pki/master";
+
     /// <summary><c>saltapi_client.salt_ssh_procs</c>: salt-ssh processes running at once.</summary>
     public int MaxProcesses { get; init; } = 4;
 
@@ -39,6 +42,7 @@ internal sealed record SshOptions
             Program = ConfigValues.GetString(own, "salt_ssh", d.Program, configKey),
             ConfigDir = opts.GetValueOrDefault("config_dir") as string
                 ?? (confFile is { Length: > 0 } && Path.IsPathRooted(confFile) ? Path.GetDirectoryName(confFile)! : d.ConfigDir),
+            PkiDir = opts.GetValueOrDefault("pki_dir") as string is { Length: > 0 } pki ? pki : d.PkiDir,
             Rosters = opts.GetValueOrDefault("rosters") is null ? [] : ConfigValues.GetStringList(opts, "rosters"),
             MaxProcesses = ConfigValues.GetInt(own, "salt_ssh_procs", d.MaxProcesses, configKey),
             QueueLength = ConfigValues.GetInt(own, "salt_ssh_queue", d.QueueLength, configKey),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using SaltApi.Abstractions.Errors;
@@ -12,15 +13,22 @@ namespace SaltApi.Client.Ssh;
 /// host's <c>return</c> (or its error); the whole per-host answer is what salt-ssh saved in the master job cache
 /// (<c>cache_job</c>, local_cache's <c>return.p</c>) under the jid given to it, so it is read from there.
 /// Without it (another master_job_cache, or a host whose file is missing) the answer is rebuilt from the JSON.
+/// Then, as run_iter fires each host's answer as an event (the same dict, after cache_job), <c>id</c>, <c>fun</c>,
+/// <c>jid</c> and fire_event's <c>_stamp</c> are added to it.
 /// </summary>
 internal static class SshReturn
 {
-    public static OrderedDictionary<string, object?> Parse(SshOutput output, string jid, string fun, IReadOnlyList<object?> funArgs, string? jobDir, string hashType)
+    /// <param name="events">
+    /// The clock when SSH would have an event bus (its <c>master_event_pull.ipc</c> exists), so run_iter fires each
+    /// host's answer and adds to it what the event adds; null: no event, the answer as cached.
+    /// </param>
+    public static OrderedDictionary<string, object?> Parse(SshOutput output, string jid, string fun, IReadOnlyList<object?> funArgs, string? jobDir, string hashType, TimeProvider? events = null)
     {
         object? parsed;
         try
         {
-            parsed = output.Stdout.AsSpan().Trim("\r\n\t "u8).Length == 0 ? null : SaltJson.Parse(output.Stdout);
+            var json = AfterPrompts(output.Stdout);
+            parsed = json.Trim("\r\n\t "u8).Length == 0 ? null : SaltJson.Parse(json);
         }
         catch (SaltJsonException)
         {
@@ -39,10 +47,54 @@ internal static class SshReturn
         var ret = new OrderedDictionary<string, object?>(hosts.Count, StringComparer.Ordinal);
         foreach (var (host, printed) in hosts)
         {
-            ret[host] = FromJobCache(jobDir, hashType, jid, host) ?? Rebuild(host, printed, jid, fun, funArgs, output.ExitCode);
+            var cached = FromJobCache(jobDir, hashType, jid, host);
+            var answer = cached?.Return ?? Rebuild(host, printed, jid, fun, funArgs, output.ExitCode);
+            if (events is not null && answer is OrderedDictionary<string, object?> data)
+            {
+                Fired(data, host, fun, jid, cached?.Written ?? events.GetUtcNow().UtcDateTime);
+            }
+
+            ret[host] = answer;
         }
 
         return ret;
+    }
+
+    /// <summary>
+    /// run_iter's event for a host, which changes the answer it then yields: <c>id</c> and <c>fun</c> when missing,
+    /// <c>jid</c> always, and fire_event's <c>_stamp</c> (utcnow().isoformat()). Here the stamp is when salt-ssh wrote
+    /// the host's answer to the job cache (cache_job, just before the event), else now.
+    /// </summary>
+    private static void Fired(OrderedDictionary<string, object?> data, string host, string fun, string jid, DateTime stamp)
+    {
+        data.TryAdd("id", host);
+        data.TryAdd("fun", fun);
+        data["jid"] = jid;
+        data["_stamp"] = IsoFormat(stamp);
+    }
+
+    /// <summary>Python's datetime.isoformat(): microseconds only when not zero.</summary>
+    internal static string IsoFormat(DateTime t)
+    {
+        var micro = (int)(t.Ticks % TimeSpan.TicksPerSecond / 10);
+        var s = t.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        return micro == 0 ? s : s + "." + micro.ToString("D6", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The prompt salt-ssh's key_deploy prints before it reads an answer, for a host that answered "Permission denied".</summary>
+    private static ReadOnlySpan<byte> PromptStart => "Permission denied for host "u8;
+
+    private static ReadOnlySpan<byte> PromptEnd => ", do you want to deploy the salt-ssh key? (password required):\n[Y/n] "u8;
+
+    /// <summary>The output after key_deploy's prompts (answered "n"): <c>--static</c> prints the JSON only at the end.</summary>
+    internal static ReadOnlySpan<byte> AfterPrompts(ReadOnlySpan<byte> stdout)
+    {
+        while (stdout.StartsWith(PromptStart) && stdout.IndexOf(PromptEnd) is var end and >= 0)
+        {
+            stdout = stdout[(end + PromptEnd.Length)..];
+        }
+
+        return stdout;
     }
 
     /// <summary>What run() printed for a host, back into run_iter's shape as far as it can be known.</summary>
@@ -76,7 +128,7 @@ internal static class SshReturn
     }
 
     /// <summary>local_cache's <c>{jid_dir}/{host}/return.p</c>: <c>{"return": run_iter's answer for the host}</c>.</summary>
-    private static object? FromJobCache(string? jobDir, string hashType, string jid, string host)
+    private static (object? Return, DateTime Written)? FromJobCache(string? jobDir, string hashType, string jid, string host)
     {
         if (jobDir is null || host.Length == 0 || host is "." or ".." || host.IndexOfAny(['/', '\\', '\0']) >= 0 || Hash(hashType, jid) is not { } h)
         {
@@ -92,7 +144,7 @@ internal static class SshReturn
                 return null;
             }
 
-            return SaltMsgpack.Deserialize(File.ReadAllBytes(file)) is IReadOnlyDictionary<string, object?> load && load.TryGetValue("return", out var r) ? r : null;
+            return SaltMsgpack.Deserialize(File.ReadAllBytes(file)) is IReadOnlyDictionary<string, object?> load && load.TryGetValue("return", out var r) ? (r, info.LastWriteTimeUtc) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException or MessagePack.MessagePackSerializationException)
         {

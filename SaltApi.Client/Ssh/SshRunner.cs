@@ -127,7 +127,7 @@ internal sealed class SshRunner(SshOptions options, ILogger logger)
 
         try
         {
-            process.StandardInput.Close(); // salt-ssh asks on stdin (key deploy); nobody answers here
+            var declined = DeclineKeyDeployAsync(process.StandardInput.BaseStream, wallClock);
             var stdout = ReadBoundedAsync(process.StandardOutput.BaseStream, options.MaxOutput, wallClock);
             var stderr = ReadTailAsync(process.StandardError.BaseStream, wallClock);
             var bytes = await stdout.ConfigureAwait(false);
@@ -138,6 +138,14 @@ internal sealed class SshRunner(SshOptions options, ILogger logger)
 
             var err = await stderr.ConfigureAwait(false);
             await process.WaitForExitAsync(wallClock).ConfigureAwait(false);
+            try
+            {
+                await declined.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // stdin is held open by something salt-ssh left behind; the write ends when it goes.
+            }
             return new SshOutput(process.ExitCode, bytes, err);
         }
         catch (OperationCanceledException) when (!caller.IsCancellationRequested)
@@ -149,6 +157,46 @@ internal sealed class SshRunner(SshOptions options, ILogger logger)
             if (!process.HasExited)
             {
                 Kill(process);
+            }
+        }
+    }
+
+    /// <summary>"n" answers given to salt-ssh's key-deploy question: one for each host that can answer "Permission denied".</summary>
+    internal const int KeyDeployAnswers = 8192;
+
+    /// <summary>
+    /// salt-ssh's run() (unlike SSHClient's run_iter, which salt-api runs) asks on stdin, for each host that answered
+    /// "Permission denied", whether to deploy its key. It is answered "n" <see cref="KeyDeployAnswers"/> times, then
+    /// stdin is closed: a closed stdin alone ends salt-ssh with an EOFError at the first such host, and every host's
+    /// answer is lost. Nothing else is ever read from stdin. The write ends at the latest when salt-ssh exits.
+    /// </summary>
+    private static async Task DeclineKeyDeployAsync(Stream stdin, CancellationToken ct)
+    {
+        var answers = new byte[KeyDeployAnswers * 2];
+        for (var i = 0; i < answers.Length; i += 2)
+        {
+            answers[i] = (byte)'n';
+            answers[i + 1] = (byte)'\n';
+        }
+
+        try
+        {
+            await stdin.WriteAsync(answers, ct).ConfigureAwait(false);
+            await stdin.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // salt-ssh exited without reading them all (a broken pipe), or the wall clock.
+        }
+        finally
+        {
+            try
+            {
+                await stdin.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // the pipe is already broken
             }
         }
     }

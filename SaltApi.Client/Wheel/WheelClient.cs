@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Jobs;
@@ -10,8 +11,17 @@ namespace SaltApi.Client.Wheel;
 internal sealed class WheelClient(MasterCalls master, ILogger log)
 {
     /// <summary><c>wheel</c>: the master's reply <c>{tag, data}</c> as is; the load is the lowstate with <c>fun</c> moved last, plus <c>cmd</c>.</summary>
-    public Task<object?> CmdSyncAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct) =>
-        master.CallAsync(Load(lowstate, null), ct);
+    public async Task<object?> CmdSyncAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken ct)
+    {
+        var reply = await master.CallAsync(Load(lowstate, null), ct).ConfigureAwait(false);
+        // The master runs a wheel call at once and answers {tag, data: {jid, return, ...}}.
+        if (reply is OrderedDictionary<string, object?> map && map.GetValueOrDefault("data") is OrderedDictionary<string, object?> data && data.GetValueOrDefault("jid") is string jid)
+        {
+            NetapiCall.Current?.JobStarted(jid);
+        }
+
+        return reply;
+    }
 
     /// <summary>How long <c>wheel_async</c> waits for the master to accept or refuse the call before answering.</summary>
     internal static readonly TimeSpan AuthWindow = TimeSpan.FromSeconds(5);
@@ -43,6 +53,7 @@ internal sealed class WheelClient(MasterCalls master, ILogger log)
                 TaskScheduler.Default);
         }
 
+        NetapiCall.Current?.JobStarted(jid);
         return new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["tag"] = tag, ["jid"] = jid };
     }
 

@@ -41,6 +41,9 @@ internal sealed record DaemonOptions
 
     public required MasterConfig Master { get; init; }
 
+    /// <summary>The <c>saltapi_ops:</c> listener (health and metrics), or null when not configured.</summary>
+    public SaltApi.Host.Ops.OpsOptions? Ops { get; init; }
+
     /// <summary>Binds and validates; a wrong value throws <see cref="ConfigFileException"/> naming its file, line and key.</summary>
     public static DaemonOptions From(LoadedConfig config, CommandLine cli)
     {
@@ -104,6 +107,7 @@ internal sealed record DaemonOptions
                 User = ConfigValues.GetString(opts, "user", Environment.UserName),
                 EmbeddedMaster = embedded,
                 Master = MasterConfig.From(opts),
+                Ops = SaltApi.Host.Ops.OpsOptions.From(opts),
             };
         }
         catch (ConfigException e)

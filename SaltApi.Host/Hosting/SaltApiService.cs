@@ -22,6 +22,7 @@ internal sealed class SaltApiService(
     private EmbeddedMaster.SaltMaster? master;
     private SaltClientLayer? layer;
     private ModuleSupervisor? supervisor;
+    private Ops.OpsListener? ops;
 
     /// <summary>How long start waits for the modules to listen.</summary>
     internal static readonly TimeSpan ListenBound = TimeSpan.FromSeconds(30);
@@ -53,6 +54,12 @@ internal sealed class SaltApiService(
             layer = SaltClientLayer.Create(opts, loggers);
             supervisor = new ModuleSupervisor(enabled, opts, layer.Client, layer.Events, loggers, supervision, signals.Reload);
             supervisor.Start();
+            if (options.Ops is { } opsOptions)
+            {
+                var client = layer;
+                ops = await Ops.OpsListener.StartAsync(opsOptions, client.IsReadyAsync, loggers, cancellationToken);
+            }
+
             // Ready (systemd's READY=1, the end of `salt-api -d`) once the modules listen, within a bound:
             // a module that waits without listening (TLS without a certificate) does not hold the start.
             var late = await supervisor.WaitListeningAsync(ListenBound, cancellationToken);
@@ -64,7 +71,8 @@ internal sealed class SaltApiService(
         catch (Exception e)
         {
             StartFailure = e;
-            log.LogCritical(e, "The salt-api could not start: {Message}", e.Message);
+            // A port taken is the operator's to fix, and the message says how: no stack trace.
+            log.LogCritical(e is EmbeddedMaster.PortTakenException ? null : e, "The salt-api could not start: {Message}", e.Message);
             await DisposeAllAsync();
             throw;
         }
@@ -105,6 +113,12 @@ internal sealed class SaltApiService(
 
     private async Task DisposeAllAsync()
     {
+        if (ops is not null)
+        {
+            await ops.DisposeAsync();
+            ops = null;
+        }
+
         if (supervisor is not null)
         {
             await supervisor.StopAsync();

@@ -107,7 +107,13 @@ internal sealed class ModuleSupervisor(
                 var context = new NetapiModuleContext(ReadOnly(module.Section), ReadOnly(masterConfig), client, events, moduleLog, stopping.Token)
                 {
                     StopTimeout = options.StopTimeout,
-                    Listening = () => settledFirst.TrySetResult(),
+                    Listening = () =>
+                    {
+                        // At warning, so that the default log_level shows it: salt-api's CherryPy prints its
+                        // "ENGINE Serving on ..." lines whatever the level; the module's own line is at info.
+                        log.LogWarning("Netapi module '{Key}' ({Plugin} {Version}) is serving, port {Port}", key, module.Type.Plugin, module.Type.Version, PortOf(module.Section));
+                        settledFirst.TrySetResult();
+                    },
                     Reload = reload ?? new ReloadSignal(),
                 };
                 log.LogInformation("Starting netapi module '{Key}' ({Plugin} {Version})", key, module.Type.Plugin, module.Type.Version);
@@ -137,7 +143,15 @@ internal sealed class ModuleSupervisor(
                     break;
                 }
 
-                log.LogError(e, "Netapi module '{Key}' died: {Message}", key, e.Message);
+                if (PortTaken(e))
+                {
+                    // The operator's to fix, and the message says how: no stack trace.
+                    log.LogError("Netapi module '{Key}' died: {Message} Another process holds port {Port} (salt-api, or a second daemon with the same config?): stop it, or give '{Key}' another port", key, e.Message, PortOf(module.Section), key);
+                }
+                else
+                {
+                    log.LogError(e, "Netapi module '{Key}' died: {Message}", key, e.Message);
+                }
             }
 
             settledFirst.TrySetResult();
@@ -155,6 +169,24 @@ internal sealed class ModuleSupervisor(
             }
         }
     }
+
+    /// <summary>Whether a module failed because its address is taken (Kestrel's bind, or a socket of its own).</summary>
+    internal static bool PortTaken(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The section's <c>port</c> as written, for the start-up line.</summary>
+    internal static string PortOf(IReadOnlyDictionary<string, object?> section) =>
+        section.TryGetValue("port", out var port) ? Convert.ToString(port, System.Globalization.CultureInfo.InvariantCulture) ?? "?" : "?";
 
     /// <summary>The delay before restart number <paramref name="failures"/> (1-based): first, 2×first, 4×first, ... up to the max.</summary>
     internal static TimeSpan Backoff(int failures, SupervisorOptions options)

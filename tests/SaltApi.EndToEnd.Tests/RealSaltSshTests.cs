@@ -10,8 +10,9 @@ namespace SaltApi.EndToEnd.Tests;
 /// <summary>
 /// Runs when a Salt source tree is given (<c>SALTAPI_SALT_SRC</c>, with scripts/salt-ssh and Salt's Python
 /// dependencies for <c>/usr/bin/python3</c>) and Debian's openssh-server is installed; skipped otherwise, saying why.
-/// <c>SALTAPI_SSH_USER</c> names the account salt-ssh logs in as (default: the current user; its login shell must
-/// leave the system python3 first on PATH).
+/// <c>SALTAPI_SSH_USER</c> names the account salt-ssh logs in as (default: the current user, root included); the
+/// roster's <c>set_path</c> puts Debian's /usr/bin first on its PATH, before a pyenv or virtualenv python3 its shell
+/// may set up.
 /// </summary>
 public sealed class SaltSshFactAttribute : FactAttribute
 {
@@ -212,9 +213,11 @@ public sealed class RealSaltSshTests(SshdFixture sshd) : IClassFixture<SshdFixtu
                   user: {sshd.User}
                   priv: {sshd.ClientKey}
                   thin_dir: {sshd.ThinDir}
+                  set_path: /usr/bin:/bin:$PATH
 
                 """;
-            File.WriteAllText(Path.Combine(dir, "roster"), roster);
+            // web3 has no key salt-ssh may use (salt-ssh's own is not authorized there): "Permission denied".
+            File.WriteAllText(Path.Combine(dir, "roster"), roster + roster.Replace("web1:", "web3:", StringComparison.Ordinal).Replace($"  priv: {sshd.ClientKey}\n", "", StringComparison.Ordinal));
             File.WriteAllText(Path.Combine(dir, "roster.d", "other"), roster.Replace("web1:", "web9:", StringComparison.Ordinal));
         });
     }
@@ -246,6 +249,10 @@ public sealed class RealSaltSshTests(SshdFixture sshd) : IClassFixture<SshdFixtu
         Assert.Equal("test.ping", ret.GetProperty("fun").GetString());
         Assert.Equal(0, ret.GetProperty("fun_args").GetArrayLength());
         Assert.Equal(20, ret.GetProperty("jid").GetString()!.Length);
+
+        // As salt-api answers: the host's answer after run_iter fired it as an event.
+        Assert.Equal(["jid", "return", "retcode", "id", "fun", "fun_args", "_stamp"], ret.EnumerateObject().Select(p => p.Name));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$", ret.GetProperty("_stamp").GetString());
     }
 
     [SaltSshFact]
@@ -288,6 +295,22 @@ public sealed class RealSaltSshTests(SshdFixture sshd) : IClassFixture<SshdFixtu
         (status, body) = await PostAsync(D.Wsgi, Low("cmd.run", user: "limited", extra: """, "arg": ["id"]"""));
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Equal(before, Starts()); // salt-ssh never started
+    }
+
+    [SaltSshFact]
+    public async Task A_host_that_refuses_the_key_is_its_stderr_and_retcode_beside_the_others_answers()
+    {
+        // salt-ssh's command line asks whether to deploy its key to web3 (salt-api's run_iter never asks).
+        var (status, body) = await PostAsync(D.Wsgi, Low("test.ping", tgt: "web[13]"));
+
+        Assert.True(status == HttpStatusCode.OK, body);
+        using var doc = JsonDocument.Parse(body);
+        var ret = Assert.Single(doc.RootElement.GetProperty("return").EnumerateArray());
+        Assert.True(ret.GetProperty("web1").GetProperty("return").GetBoolean(), body);
+        var web3 = ret.GetProperty("web3");
+        Assert.Equal(["stdout", "stderr", "retcode", "id", "fun", "jid", "_stamp"], web3.EnumerateObject().Select(p => p.Name));
+        Assert.Contains("Permission denied", web3.GetProperty("stderr").GetString(), StringComparison.Ordinal);
+        Assert.Equal(255, web3.GetProperty("retcode").GetInt32());
     }
 
     private int Starts() => Directory.GetFiles(D.Dir, "started.*").Length;

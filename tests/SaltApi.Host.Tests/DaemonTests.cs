@@ -20,6 +20,64 @@ public sealed partial class DaemonTests
     }
 
     [Fact]
+    public async Task At_the_default_log_level_each_module_says_it_serves()
+    {
+        // No -l and no log_level: Salt's default, warning. The docs tell the operator to look for this line.
+        var (wsgi, cherrypy) = (FreePort.Next(), FreePort.Next());
+        var dir = HostProcess.ConfigDir($"rest_wsgi:\n  port: {wsgi}\nrest_cherrypy:\n  port: {cherrypy}\n  host: 127.0.0.1\n  disable_ssl: true\n");
+        await using var daemon = await Daemon.LaunchAsync(dir, dir, ["-c", dir], wsgi, cherrypy, 0, []);
+        await UntilAsync(() => daemon.Output.Contains($"[WARNING ] Netapi module 'rest_cherrypy' (RestCherrypyCompat", StringComparison.Ordinal)
+            && daemon.Output.Contains($"is serving, port {cherrypy}", StringComparison.Ordinal)
+            && daemon.Output.Contains($"is serving, port {wsgi}", StringComparison.Ordinal), daemon);
+        Assert.DoesNotContain("[INFO", daemon.Output, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{cherrypy}/"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_embedded_master_whose_ret_port_is_taken_says_what_to_do_without_a_stack_trace()
+    {
+        // As the demo's ret_port 4506 on a host where a salt-master runs.
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var ret = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var dir = HostProcess.ConfigDir($"interface: 127.0.0.1\nret_port: {ret}\nembedded_master:\n  minions: 1\nrest_wsgi:\n  port: {FreePort.Next()}\n");
+        try
+        {
+            var r = await HostProcess.RunAsync(dir, null, "-c", dir);
+            Assert.NotEqual(0, r.ExitCode);
+            var output = r.Stdout + r.Stderr;
+            Assert.Contains($"the embedded master cannot listen on 127.0.0.1:{ret} (ret_port): another process holds it", output, StringComparison.Ordinal);
+            Assert.Contains("remove the embedded_master section", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_module_whose_port_is_taken_says_so_in_one_line_and_serves_once_it_is_free()
+    {
+        var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var dir = HostProcess.ConfigDir($"rest_wsgi:\n  host: 127.0.0.1\n  port: {port}\n");
+        await using var daemon = await Daemon.LaunchAsync(dir, dir, ["-c", dir], port, 0, 0, []);
+        await UntilAsync(() => daemon.Output.Contains($"Another process holds port {port} (salt-api, or a second daemon with the same config?): stop it, or give 'rest_wsgi' another port", StringComparison.Ordinal), daemon);
+        Assert.Contains("Netapi module 'rest_wsgi' died: Failed to bind to address", daemon.Output, StringComparison.Ordinal);
+        var died = daemon.Output[daemon.Output.IndexOf("Netapi module 'rest_wsgi' died", StringComparison.Ordinal)..];
+        // The next line is the next record, not the exception's text and stack.
+        var next = died.Split('\n').Skip(1).FirstOrDefault(l => l.Length > 0);
+        Assert.True(next is null || next.StartsWith('['), next);
+
+        // The supervisor restarts it with backoff: it serves once the port is free.
+        holder.Stop();
+        await UntilAsync(() => daemon.Output.Contains($"is serving, port {port}", StringComparison.Ordinal), daemon);
+    }
+
+    [Fact]
     public async Task Help_version_and_versions_report()
     {
         var help = await HostProcess.RunAsync(Path.GetTempPath(), null, "--help");

@@ -267,6 +267,11 @@ public sealed partial class Daemon : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return; // a test may stop a daemon before its own disposal does
+        }
+
         Http.Dispose();
         if (!process.HasExited)
         {
@@ -290,6 +295,8 @@ public sealed partial class Daemon : IAsyncDisposable
         {
         }
     }
+
+    private int disposed;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int sig);

@@ -61,7 +61,10 @@ public sealed class ScaleOut : IAsyncDisposable
     /// An API daemon (rest_cherrypy and rest_wsgi, no embedded master) talking to <paramref name="master"/>;
     /// nginx on 127.0.0.1 is its trusted proxy, and rest_cherrypy's access log is <c>access.log</c> in its folder.
     /// </summary>
-    public static async Task<Daemon> StartApiAsync(Daemon master)
+    public static Task<Daemon> StartApiAsync(Daemon master) => StartApiAsync(master, "");
+
+    /// <summary>As <see cref="StartApiAsync(Daemon)"/>, with <paramref name="extraYaml"/> (top-level keys) appended to its config.</summary>
+    public static async Task<Daemon> StartApiAsync(Daemon master, string extraYaml)
     {
         var dir = Directory.CreateTempSubdirectory("saltapi-api-").FullName;
         var (wsgi, cherrypy) = (FreePort.Next(), FreePort.Next());
@@ -75,6 +78,7 @@ public sealed class ScaleOut : IAsyncDisposable
               disable_ssl: true
               trusted_proxies: [127.0.0.1]
               log_access_file: {dir}/access.log
+            {extraYaml}
             """));
         return await Daemon.LaunchAsync(dir, dir, ["-c", dir, "-l", "info"], wsgi, cherrypy, master.RetPort, [wsgi, cherrypy]);
     }

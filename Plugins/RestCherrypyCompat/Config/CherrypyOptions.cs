@@ -28,7 +28,16 @@ internal sealed record CherrypyOptions
 
     public int ThreadPool { get; init; } = 100;
 
-    public int QueueSize { get; init; } = 30;
+    /// <summary>
+    /// Requests waiting for one of the <see cref="ThreadPool"/> slots (<c>queue_size</c>, or Salt's
+    /// <c>socket_queue_size</c>). Deliberate difference: Salt's 30 is CherryPy's listen backlog, and a burst past
+    /// thread_pool + 30 is reset; here a waiting request holds no thread, so 1,000 wait by default (bodies stay
+    /// within their own budget), and only past that is a request a 503.
+    /// </summary>
+    public int QueueSize { get; init; } = DefaultQueueSize;
+
+    /// <summary>The default of <see cref="QueueSize"/>.</summary>
+    public const int DefaultQueueSize = 1000;
 
     /// <summary>
     /// Salt documents 1048576 but never applies it (CherryPy's own 100 MiB does): 100 MiB by default, for a
@@ -69,7 +78,10 @@ internal sealed record CherrypyOptions
 
     public IReadOnlyList<string> AuthorizedIps { get; init; } = [];
 
-    /// <summary>Ours: origins allowed by CORS (<c>*</c> = any); empty = no CORS headers.</summary>
+    /// <summary>
+    /// Ours: origins allowed by CORS (<c>*</c> = any, without credentials); empty = Salt's cors_tool (every Origin
+    /// reflected with credentials allowed; a request the session cookie alone authenticates from another origin is 403).
+    /// </summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
     /// <summary><c>trusted_proxies</c> (ours), <c>log_access_file</c>, <c>log_error_file</c>: the contract's HttpFront.</summary>
@@ -106,7 +118,7 @@ internal sealed record CherrypyOptions
             },
             Debug = s.GetBool("debug", false),
             ThreadPool = Math.Max(1, s.GetInt("thread_pool", 100)),
-            QueueSize = Math.Max(0, s.Has("queue_size") ? s.GetInt("queue_size", 30) : s.GetInt("socket_queue_size", 30)),
+            QueueSize = Math.Max(0, s.Has("queue_size") ? s.GetInt("queue_size", DefaultQueueSize) : s.GetInt("socket_queue_size", DefaultQueueSize)),
             MaxRequestBodySize = s.GetSize("max_request_body_size", RequestBodyBudget.DefaultMaxBodySize),
             CollectStats = s.GetBool("collect_stats", false),
             StatsDisableAuth = s.GetBool("stats_disable_auth", false),

@@ -8,6 +8,7 @@ using SaltApi.NetapiKit.Formats;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
+using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
@@ -103,6 +104,14 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
         switch (body.Outcome)
         {
             case RequestBodyOutcome.TooLarge:
+                // As CherryPy's order of tools: salt_auth refuses a resource that needs a session without one (401)
+                // before hypermedia_in reads the body.
+                if (Resource is { } res && SessionTool.NeedsSessionAuth(res.Resource, req.Method, Api.Options)
+                    && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is null)
+                {
+                    throw new HttpError(401);
+                }
+
                 throw new HttpError(413);
             case RequestBodyOutcome.TimedOut:
                 throw new HttpError(408, "The request body did not arrive in time");

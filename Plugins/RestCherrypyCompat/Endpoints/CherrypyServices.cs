@@ -36,7 +36,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     public RequestGate Gate { get; } = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
 
     /// <summary>Every running and queued request may hold a body of the anonymous limit (1 MiB); a larger one waits for budget.</summary>
-    public RequestBodyBudget Bodies { get; } = RequestBodyBudget.For(options.MaxRequestBodySize, options.ThreadPool + options.QueueSize, largeBodiesWait: true);
+    public RequestBodyBudget Bodies { get; } = RequestBodyBudget.For(options.MaxRequestBodySize, Math.Min(options.ThreadPool + options.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
     /// <summary>Where requests with credentials in their body wait for the master's verdict (not in <see cref="Gate"/>).</summary>
     public AuthThrottle Logins { get; } = new(options.ThreadPool);
@@ -47,6 +47,16 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         Gate.Dispose();
         Sessions.Dispose();
     }
+
+    /// <summary>
+    /// Deliberate difference: whether the request is authenticated by the session cookie alone (no X-Auth-Token)
+    /// and its Origin (or Referer) names another origin than the API's own or one of cors_origin. Salt's cors_tool
+    /// reflects every Origin with credentials allowed, so any page could read and act with a visitor's cookie
+    /// (SameSite=Lax also lets every page of the same site, another port of the host, send it): such a request is
+    /// refused (403), for every method, on the session resources, <c>/events</c> and <c>/ws</c>. Requests without
+    /// those headers (curl, pepper, SDKs), or carrying the token themselves, are not concerned.
+    /// </summary>
+    public bool CookieFromOtherOrigin(HttpRequest req) => TokenCheck.ReadsCookie(req, emptyHeaderIsAbsent: true) && CrossOrigin.IsForeign(req, Options.CorsOrigins);
 
     // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)

@@ -18,9 +18,16 @@ internal sealed class EventsEndpoint(CherrypyServices api)
     private async Task<SaltToken?> EventTokenAsync(Call call)
     {
         var q = call.Request.Query;
-        var candidate = new[] { q["token"].ToString(), q["salt_token"].ToString(), TokenCheck.Read(call.Request, emptyHeaderIsAbsent: true) ?? "" }
-            .FirstOrDefault(s => s.Length > 0);
-        var token = await api.Sessions.ValidateAsync(candidate, call.Aborted);
+        var inQuery = new[] { q["token"].ToString(), q["salt_token"].ToString() }.FirstOrDefault(s => s.Length > 0);
+        var token = await api.Sessions.ValidateAsync(inQuery ?? TokenCheck.Read(call.Request, emptyHeaderIsAbsent: true), call.Aborted);
+
+        // Deliberate difference: a stream that only the session cookie opens is refused from a page of another
+        // origin (an EventSource with credentials would read the visitor's bus); see CookieFromOtherOrigin.
+        if (token is not null && inQuery is null && api.CookieFromOtherOrigin(call.Request))
+        {
+            throw new HttpError(403, "Cross-origin request with a session cookie refused");
+        }
+
         return token is not null && api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)) ? token : null;
     }
 

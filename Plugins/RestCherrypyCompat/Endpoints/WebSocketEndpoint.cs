@@ -38,8 +38,8 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
 
         // Deliberate difference: as rest_tornado's check_origin, a WebSocket the session cookie authenticates is
         // refused from a page of another origin than the API's own or one of cors_origin (a browser sends the
-        // cookie with any page's upgrade); Salt's /ws takes it from any Origin.
-        if (byCookie && CrossOrigin.IsForeign(call.Request, api.Options.CorsOrigins))
+        // cookie with any page's upgrade); Salt's /ws takes it from any Origin (see CookieFromOtherOrigin).
+        if (byCookie && api.CookieFromOtherOrigin(call.Request))
         {
             throw new HttpError(403, "Cross origin websockets not allowed");
         }

@@ -3,10 +3,19 @@ using SaltApi.Plugins.RestCherrypyCompat.Config;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
-/// <summary>CORS headers for the origins of our <c>cors_origin</c> option, and the preflight on every path.</summary>
+/// <summary>
+/// rest_cherrypy's <c>cors_tool</c>, on every resource: without our <c>cors_origin</c> option, Salt's headers
+/// (any <c>Origin</c> reflected with credentials allowed); with it, CORS headers for the listed origins only. The
+/// preflight is answered here on every path. What reflecting with credentials would open, a page of another origin
+/// acting on the victim's <c>session_id</c> cookie, is refused by the session tool (<see cref="SessionTool"/>).
+/// </summary>
 internal sealed class Cors(CherrypyOptions options)
 {
+    private static readonly string[] SaltMethods = ["GET", "POST"];
+
     private bool AnyOrigin => options.CorsOrigins.Contains("*");
+
+    private bool SaltCors => options.CorsOrigins.Count == 0;
 
     public Task InvokeAsync(HttpContext ctx, RequestDelegate next)
     {
@@ -14,7 +23,7 @@ internal sealed class Cors(CherrypyOptions options)
         if (ctx.Request.Method == "OPTIONS")
         {
             // Deliberate difference: Salt answers the preflight with a 500 on every resource that has
-            // sessions on (Salt issue #14058); we answer 200 everywhere.
+            // sessions on (Salt issue #14058), with the same CORS headers; we answer 200 everywhere.
             Preflight(ctx);
             return Task.CompletedTask;
         }
@@ -25,19 +34,34 @@ internal sealed class Cors(CherrypyOptions options)
     private bool OriginAllowed(string origin) =>
         origin.Length > 0 && (AnyOrigin || options.CorsOrigins.Any(o => string.Equals(o.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)));
 
-    // Deliberate difference: Salt reflects every Origin with credentials allowed; we send CORS
-    // headers only for origins listed in our `cors_origin` option (none by default). With `*` the
-    // answer is `Access-Control-Allow-Origin: *` without credentials, as the Fetch standard requires:
-    // the Origin (`null` included) is never reflected, so no page can send the session cookie.
     private void AddCors(HttpContext ctx)
     {
         var origin = ctx.Request.Headers.Origin.ToString();
+        var h = ctx.Response.Headers;
+        if (SaltCors)
+        {
+            // As cors_tool: the Origin reflected (else *), credentials allowed, and Salt's Expose-Headers value.
+            // A page of another origin gets answers to requests that carry the token themselves (X-Auth-Token);
+            // one that only the session cookie authenticates is refused (403) in the session tool.
+            h.AccessControlAllowOrigin = origin.Length > 0 ? origin : "*";
+            h.AccessControlExposeHeaders = "GET, POST";
+            h.AccessControlAllowCredentials = "true";
+            if (origin.Length > 0)
+            {
+                h.Append("Vary", "Origin"); // the answer depends on it: no shared cache may hand it to another origin
+            }
+
+            return;
+        }
+
+        // Our cors_origin option: CORS headers only for the origins it lists. With `*` the answer is
+        // `Access-Control-Allow-Origin: *` without credentials, as the Fetch standard requires: the Origin
+        // (`null` included) is never reflected.
         if (!OriginAllowed(origin))
         {
             return;
         }
 
-        var h = ctx.Response.Headers;
         h.AccessControlExposeHeaders = "X-Auth-Token, X-Salt-Version";
         if (AnyOrigin)
         {
@@ -54,7 +78,10 @@ internal sealed class Cors(CherrypyOptions options)
     {
         var h = ctx.Response.Headers;
         var method = ctx.Request.Headers.AccessControlRequestMethod.ToString();
-        if (OriginAllowed(ctx.Request.Headers.Origin.ToString()) && method is "GET" or "POST" or "HEAD")
+        var answer = SaltCors
+            ? SaltMethods.Contains(method, StringComparer.Ordinal) // as cors_tool: `ac_method in ["GET", "POST"]`
+            : OriginAllowed(ctx.Request.Headers.Origin.ToString()) && method is "GET" or "POST" or "HEAD";
+        if (answer)
         {
             h.AccessControlAllowMethods = "GET, POST";
             h.AccessControlAllowHeaders = "Content-Type, X-Auth-Token, X-Requested-With";

@@ -25,12 +25,10 @@ internal sealed class SessionTool(CherrypyServices api)
         {
             var session = await api.Sessions.ValidateAsync(TokenCheck.Read(ctx.Request, emptyHeaderIsAbsent: true), call.Aborted);
 
-            // Deliberate difference: a state-changing request that only the session cookie authenticates is
-            // refused when its Origin (or Referer) names another origin than the API's own or one of
-            // cors_origin: a browser sends the cookie with a form or text/plain POST from any page of the same
-            // site. Requests without those headers (curl, pepper, SDKs) or with X-Auth-Token are not concerned.
-            if (session is not null && r != Resource.Login && TokenCheck.ReadsCookie(ctx.Request, emptyHeaderIsAbsent: true) && CrossOrigin.IsStateChanging(method)
-                && CrossOrigin.IsForeign(ctx.Request, Options.CorsOrigins))
+            // Deliberate difference: a request that only the session cookie authenticates is refused when its
+            // Origin (or Referer) names another origin than the API's own or one of cors_origin, whatever its
+            // method (see CherrypyServices.CookieFromOtherOrigin). /login takes credentials, not the session.
+            if (session is not null && r != Resource.Login && api.CookieFromOtherOrigin(ctx.Request))
             {
                 throw new HttpError(403, "Cross-origin request with a session cookie refused");
             }
@@ -48,7 +46,7 @@ internal sealed class SessionTool(CherrypyServices api)
             call.Session = session;
         }
 
-        if (NeedsSessionAuth(r, method))
+        if (NeedsSessionAuth(r, method, Options))
         {
             if (call.Session is null)
             {
@@ -61,12 +59,13 @@ internal sealed class SessionTool(CherrypyServices api)
         await next(ctx);
     }
 
-    private bool NeedsSessionAuth(Resource r, string method) => r switch
+    /// <summary>Whether salt_auth_tool refuses the resource without a session (401).</summary>
+    internal static bool NeedsSessionAuth(Resource r, string method, CherrypyOptions options) => r switch
     {
         Resource.Root or Resource.Jobs => method == "POST" || r == Resource.Jobs,
         Resource.Logout or Resource.Minions => true,
-        Resource.Hook => !Options.WebhookDisableAuth,
-        Resource.Stats => !Options.StatsDisableAuth,
+        Resource.Hook => !options.WebhookDisableAuth,
+        Resource.Stats => !options.StatsDisableAuth,
         _ => false,
     };
 }

@@ -8,6 +8,17 @@ internal delegate Task Handler(TornadoRequest request);
 /// <summary>One entry of the URL table: its handlers by method; streams hold no request slot.</summary>
 internal sealed record Route(string Name, Handler? Get, Handler? Post, bool Stream = false)
 {
+    /// <summary>The route's template as saltnado's URL table has it, for the request metrics (never the raw path).</summary>
+    public string Template(bool withArg) => Name switch
+    {
+        "root" => "/",
+        _ when !withArg => "/" + Name,
+        "minions" => "/minions/{mid}",
+        "jobs" => "/jobs/{jid}",
+        "hook" => "/hook/{tag}",
+        _ => "/" + Name + "/{token}",
+    };
+
     /// <summary>The handler of a method, or null (Tornado's 405).</summary>
     public Handler? For(string method) => method switch
     {

@@ -117,6 +117,10 @@ internal sealed class Saltnado : IDisposable
         }
 
         var (route, arg) = match;
+        if (NetapiCall.Current is { } call)
+        {
+            call.Route = route.Template(arg is not null);
+        }
 
         if (HttpMethods.IsOptions(ctx.Request.Method))
         {

@@ -123,14 +123,16 @@ public sealed class SshRunnerTests
     }
 
     [Fact]
-    public async Task Salt_ssh_reads_no_stdin_and_gets_passwords_in_a_private_saltfile_removed_after()
+    public async Task Salt_ssh_s_stdin_holds_only_no_answers_and_it_gets_passwords_in_a_private_saltfile_removed_after()
     {
         using var fake = new FakeSaltSsh("""
             for a in "$@"; do case "$a" in --saltfile=*) f="${a#--saltfile=}";; esac; done
             stat -c %a "$f" > "$D/mode"
             cp "$f" "$D/saltfile.copy"
             echo "$f" > "$D/path"
-            read line || echo eof > "$D/stdin"
+            n=0
+            while read line; do [ "$line" = n ] || echo "other: $line" >> "$D/stdin"; n=$((n+1)); done
+            echo "$n then eof" >> "$D/stdin"
             echo '{"web1": true}'
             """);
 
@@ -141,7 +143,31 @@ public sealed class SshRunnerTests
         Assert.Equal(0, output.ExitCode);
         Assert.Equal("600", File.ReadAllText(Path.Combine(fake.Dir, "mode")).Trim());
         Assert.Equal("{\"salt-ssh\": {\"ssh_passwd\": \"p\\\"w: {x}\"}}", File.ReadAllText(Path.Combine(fake.Dir, "saltfile.copy")));
-        Assert.Equal("eof", File.ReadAllText(Path.Combine(fake.Dir, "stdin")).Trim());
+        Assert.Equal($"{SshRunner.KeyDeployAnswers} then eof", File.ReadAllText(Path.Combine(fake.Dir, "stdin")).Trim());
         Assert.False(File.Exists(File.ReadAllText(Path.Combine(fake.Dir, "path")).Trim()));
+    }
+
+    [Fact]
+    public async Task Salt_ssh_s_key_deploy_question_is_answered_no_for_each_denied_host_and_every_answer_kept()
+    {
+        // salt-ssh's run() asks, for each host that answered "Permission denied", on stdout, then input(): a closed
+        // stdin is an EOFError there, and the whole call a 500 (what salt-api's run_iter never asks).
+        using var fake = new FakeSaltSsh("""
+            for h in web2 web3; do
+              echo "Permission denied for host $h, do you want to deploy the salt-ssh key? (password required):"
+              printf '[Y/n] '
+              read answer || { echo "EOFError: EOF when reading a line" >&2; exit 1; }
+              case "$answer" in n*|N*) ;; *) echo "would ask for $h's password" >&2; exit 1;; esac
+            done
+            printf '%s\n' '{"web2": {"stdout": "", "stderr": "u@h: Permission denied (publickey).\n", "retcode": 255}, "web3": {"stdout": "", "stderr": "u@h: Permission denied (publickey).\n", "retcode": 255}, "web1": true}'
+            exit 20
+            """);
+
+        var output = await Runner(fake).RunAsync(f => Command(f), CancellationToken.None).WaitAsync(Patience);
+        var ret = SshReturn.Parse(output, "20261207000000000010", "test.ping", [], null, "sha256");
+
+        Assert.Equal(["web2", "web3", "web1"], ret.Keys);
+        Assert.Equal(255L, ((OrderedDictionary<string, object?>)ret["web3"]!)["retcode"]);
+        Assert.Equal(true, ((OrderedDictionary<string, object?>)ret["web1"]!)["return"]);
     }
 }

@@ -59,9 +59,10 @@ public sealed class LargeBodyTests(LargeBodyFixture fixture) : IClassFixture<Lar
         Assert.True(status == HttpStatusCode.OK, $"{status}: {body[..Math.Min(body.Length, 300)]}");
         Assert.Contains("\"jid\"", body, StringComparison.Ordinal);
 
-        // No session, or one that is not valid: the anonymous limit, before anything is read.
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SendAsync(Post(Daemon.Cherrypy, Lowstate(), null))).Status);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SendAsync(Post(Daemon.Cherrypy, Lowstate(), new string('a', 64)))).Status);
+        // No session, or one that is not valid: POST / needs one, so 401 before anything is read, as salt-api's
+        // salt_auth tool answers before CherryPy reads the body.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(Post(Daemon.Cherrypy, Lowstate(), null))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(Post(Daemon.Cherrypy, Lowstate(), new string('a', 64)))).Status);
 
         // Credentials in the body are not a checked token: /login and /run keep 1 MiB.
         var creds = $$""", "username": "saltdev", "password": "saltdev", "eauth": "file" """;

@@ -5,7 +5,7 @@ using System.Text;
 namespace SaltApi.RestCherrypyCompat.Tests.Module;
 
 /// <summary>
-/// A session cookie is not enough from another origin: a state-changing request or a /ws upgrade that only
+/// A session cookie is not enough from another origin: a request of any method, or a /ws upgrade, that only
 /// the cookie authenticates is refused when its Origin (or Referer) is not the API's own or in cors_origin.
 /// </summary>
 public sealed class CrossOriginTests : IAsyncLifetime
@@ -70,6 +70,41 @@ public sealed class CrossOriginTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await PostAsync("/", token, null, Own + "/app/index.html"));
         Assert.Equal(HttpStatusCode.OK, await PostAsync("/", token, Other, header: true));
         Assert.Equal(4 + 1, host.Client.Lowstates.Count);
+    }
+
+    [Theory]
+    [InlineData("minions")]
+    [InlineData("jobs")]
+    [InlineData("stats")]
+    [InlineData("keys")]
+    public async Task A_get_on_the_cookie_alone_from_another_origin_is_refused_and_a_listed_origin_is_served(string path)
+    {
+        var token = await host.LoginAsync();
+        async Task<HttpStatusCode> GetAsync(string? origin, bool header = false)
+        {
+            using var r = new HttpRequestMessage(HttpMethod.Get, path);
+            r.Headers.Add("Cookie", $"session_id={token}");
+            r.Headers.Add("Accept", "application/json");
+            if (origin is not null)
+            {
+                r.Headers.Add("Origin", origin);
+            }
+
+            if (header)
+            {
+                r.Headers.Add("X-Auth-Token", token);
+            }
+
+            using var resp = await host.Http.SendAsync(r);
+            return resp.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(Other));
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync("null"));
+        Assert.NotEqual(HttpStatusCode.Forbidden, await GetAsync("https://gui.example"));
+        Assert.NotEqual(HttpStatusCode.Forbidden, await GetAsync(Own));
+        Assert.NotEqual(HttpStatusCode.Forbidden, await GetAsync(null));
+        Assert.NotEqual(HttpStatusCode.Forbidden, await GetAsync(Other, header: true));
     }
 
     private async Task<WebSocketException?> UpgradeAsync(string path, string? origin, string? cookie)

@@ -53,7 +53,11 @@ public sealed class ModuleHttpTests : IAsyncLifetime
         Assert.Equal("application/json", resp.Content.Headers.ContentType!.ToString());
         Assert.Equal("GET, HEAD, POST", string.Join(", ", resp.Content.Headers.Allow));
         Assert.Equal("3006.0", resp.Headers.GetValues("X-Salt-Version").Single());
-        Assert.False(resp.Headers.Contains("Access-Control-Allow-Origin"));
+
+        // As cors_tool (cp-09): without an Origin, `*`, with Salt's Expose-Headers value and credentials.
+        Assert.Equal("*", resp.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("GET, POST", resp.Headers.GetValues("Access-Control-Expose-Headers").Single());
+        Assert.Equal("true", resp.Headers.GetValues("Access-Control-Allow-Credentials").Single());
     }
 
     [Fact]
@@ -383,9 +387,13 @@ public sealed class ModuleHttpTests : IAsyncLifetime
         r.Headers.Add("Origin", "http://example.invalid");
         r.Headers.Add("Access-Control-Request-Method", "POST");
         (s, body, var resp) = await SendAsync(r);
-        Assert.Equal(HttpStatusCode.OK, s);
+        Assert.Equal(HttpStatusCode.OK, s); // Salt: 500 (#14058), with the same headers (cp-57)
         Assert.Equal("", body);
-        Assert.False(resp.Headers.Contains("Access-Control-Allow-Origin"));
+        var recorded = Transcript.Load("cp-57-options-root");
+        foreach (var name in new[] { "Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age" })
+        {
+            Assert.Equal(recorded.Header(name), resp.Headers.GetValues(name).Single());
+        }
     }
 
     [Fact]
@@ -419,14 +427,15 @@ public sealed class ModuleHttpTests : IAsyncLifetime
     {
         var token = await host.LoginAsync();
         var big = "[{\"client\": \"local\", \"tgt\": \"*\", \"fun\": \"test.echo\", \"arg\": [\"" + new string('x', 1_100_000) + "\"]}]";
-        foreach (var session in new[] { null, new string('a', 64) })
+        foreach (var (path, session, expected) in new[] { ("run", null, 413), ("login", null, 413), ("/", null, 401), ("/", new string('a', 64), 401) })
         {
-            // As curl does for large bodies: Expect: 100-continue, so the 413 comes before the upload.
-            var r = Req(HttpMethod.Post, "/", Json(big), session);
+            // As curl does for large bodies: Expect: 100-continue, so the answer comes before the upload. A resource
+            // that needs a session answers 401 first, as salt_auth runs before CherryPy reads the body.
+            var r = Req(HttpMethod.Post, path, Json(big), session);
             r.Headers.ExpectContinue = true;
             var (s, body, _) = await SendAsync(r);
-            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, s);
-            Assert.Contains("413 Request Entity Too Large", body, StringComparison.Ordinal);
+            Assert.Equal((HttpStatusCode)expected, s);
+            Assert.Contains(expected == 413 ? "413 Request Entity Too Large" : "401 Unauthorized", body, StringComparison.Ordinal);
         }
 
         // A valid session lifts the limit to max_request_body_size (100 MiB by default, as CherryPy's).

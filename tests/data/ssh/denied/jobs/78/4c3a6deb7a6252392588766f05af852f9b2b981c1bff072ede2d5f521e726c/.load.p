@@ -1,0 +1,1 @@
+Ü£jid¥20261207091500123456®tgt_type§list£tgtí§web1§web2§user§root£fun©test.ping£argê

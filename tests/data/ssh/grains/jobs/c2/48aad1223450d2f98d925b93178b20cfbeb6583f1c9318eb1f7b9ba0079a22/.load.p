@@ -1,0 +1,1 @@
+†£jid´20261207090000123456¨tgt_type¤glob£tgt¤web1¤user¤root£fun«grains.item£arg‘¢os
