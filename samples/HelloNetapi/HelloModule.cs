@@ -5,7 +5,6 @@ using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
 using SaltApi.Abstractions.Modules;
-using SaltApi.NetapiKit.Hosting;
 
 namespace HelloNetapi;
 
@@ -28,60 +27,74 @@ public sealed class HelloModule : INetapiModule
     /// option is checked before start: a wrong one is one error line naming the key and its file, and the
     /// module does not start (rather than failing in RunAsync and being restarted).
     /// </summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) =>
-        NetapiModuleHost.CheckSection(ConfigKey, section, s => Bind(s));
-
-    /// <summary>
-    /// Serves until the daemon stops, then drains in-flight requests and returns: the lifecycle is the kit's
-    /// (SaltApi.NetapiKit, carried beside this module), the routes are the module's.
-    /// </summary>
-    public Task RunAsync(NetapiModuleContext context)
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section)
     {
-        var (port, host, greeting) = Bind(context.Section);
-        var section = new ModuleSection(ConfigKey, context.Section);
-
-        // Bodies up to 64 KiB (413 past it), at most 100 held at once (503), each whole within 30 s (408).
-        var listener = new ListenerOptions(host, port, MaxRequestBodySize: 64 * 1024);
-        var bodies = RequestBodyBudget.For(64 * 1024, 100);
-        return NetapiModuleHost.RunAsync(context, new ModuleHostOptions(ConfigKey, HttpFrontOptions.Read(section), listener), (app, ctx) =>
+        if (!section.ContainsKey("port"))
         {
-            app.MapGet("/", () => Json(new Dictionary<string, object?> { ["return"] = greeting }));
-            app.MapPost("/", (HttpRequest request) => PostAsync(ctx, bodies, request));
-            return null;
-        });
+            return "Not loading 'hello_netapi'. 'port' not specified in config";
+        }
+
+        Bind(section);
+        return null;
     }
 
-    // One lowstate chunk through the shared client layer.
-    private static async Task<IResult> PostAsync(NetapiModuleContext context, RequestBodyBudget bodies, HttpRequest request)
+    /// <summary>Serves until the daemon stops, then drains in-flight requests and returns.</summary>
+    public async Task RunAsync(NetapiModuleContext context)
     {
-        using var body = await bodies.ReadAsync(request, TimeSpan.FromSeconds(30));
-        if (body.Outcome != RequestBodyOutcome.Read)
-        {
-            return Results.Text(body.Outcome.ToString(), "text/plain", statusCode: body.StatusCode);
-        }
+        var (port, host, greeting) = Bind(context.Section);
 
-        IReadOnlyDictionary<string, object?> lowstate;
+        // Bodies up to 64 KiB (413 past it), at most 100 held at once (503), each whole within 30 s (408).
+        var app = NetapiWebHost.CreateBuilder(context, new ListenerOptions(host, port, MaxRequestBodySize: 64 * 1024)).Build();
+        var bodies = RequestBodyBudget.For(64 * 1024, 100);
+
+        app.MapGet("/", () => Json(new Dictionary<string, object?> { ["return"] = greeting }));
+
+        app.MapPost("/", async (HttpRequest request) =>
+        {
+            using var body = await bodies.ReadAsync(request, TimeSpan.FromSeconds(30));
+            if (body.Outcome != RequestBodyOutcome.Read)
+            {
+                return Results.Text(body.Outcome.ToString(), "text/plain", statusCode: body.StatusCode);
+            }
+
+            IReadOnlyDictionary<string, object?> lowstate;
+            try
+            {
+                lowstate = SaltJson.Parse(body.Bytes) as IReadOnlyDictionary<string, object?>
+                    ?? throw new SaltJsonException("expected one lowstate map");
+            }
+            catch (SaltJsonException e)
+            {
+                return Results.Text(e.Message, "text/plain", statusCode: 400);
+            }
+
+            try
+            {
+                var result = await context.Client.RunAsync(lowstate, request.HttpContext.RequestAborted);
+                return Json(new Dictionary<string, object?> { ["return"] = result });
+            }
+            catch (SaltApiException e)
+            {
+                // The contract's status for the error's kind: 401, 400, 503, 504 or 500.
+                context.Logger.LogWarning("lowstate failed: {Kind}", e.Kind);
+                return Results.Text(e.Message, "text/plain", statusCode: e.HttpStatus());
+            }
+        });
+
+        await app.StartAsync(CancellationToken.None);
+        context.Logger.LogInformation("hello_netapi listening on {Host}:{Port}", host, port);
         try
         {
-            lowstate = SaltJson.Parse(body.Bytes) as IReadOnlyDictionary<string, object?>
-                ?? throw new SaltJsonException("expected one lowstate map");
+            await Task.Delay(Timeout.Infinite, context.Stopping);
         }
-        catch (SaltJsonException e)
+        catch (OperationCanceledException)
         {
-            return Results.Text(e.Message, "text/plain", statusCode: 400);
         }
 
-        try
-        {
-            var result = await context.Client.RunAsync(lowstate, request.HttpContext.RequestAborted);
-            return Json(new Dictionary<string, object?> { ["return"] = result });
-        }
-        catch (SaltApiException e)
-        {
-            // The contract's status for the error's kind: 401, 400, 503, 504 or 500.
-            context.Logger.LogWarning("lowstate failed: {Kind}", e.Kind);
-            return Results.Text(e.Message, "text/plain", statusCode: e.HttpStatus());
-        }
+        // Stop accepting, let running requests finish within the daemon's stop bound, then release the port.
+        using var drain = new CancellationTokenSource(context.StopTimeout);
+        await app.StopAsync(drain.Token);
+        await app.DisposeAsync();
     }
 
     // The options, read with the contract's typed readers: every wrong one is reported, at once.

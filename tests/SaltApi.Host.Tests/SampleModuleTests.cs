@@ -17,8 +17,6 @@ public sealed class SampleModuleTests
             Assert.True(File.Exists(Path.Combine(output, "HelloNetapi.dll")));
             // The contract comes from the host, never from the plugin folder.
             Assert.False(File.Exists(Path.Combine(output, "SaltApi.Abstractions.dll")));
-            // The kit is the module's own: carried beside it.
-            Assert.True(File.Exists(Path.Combine(output, "SaltApi.NetapiKit.dll")));
 
             var port = FreePort.Next();
             var dir = HostProcess.ConfigDir($"netapi_plugin_dirs:\n  - {plugins}\nhello_netapi:\n  port: {port}\n  greeting: Hello from a plugin\n");
@@ -33,10 +31,7 @@ public sealed class SampleModuleTests
         }
     }
 
-    /// <summary>
-    /// <c>dotnet build samples/HelloNetapi</c>, bounded in time, then its output copied to <paramref name="output"/>
-    /// (not <c>-o</c>: with it, the kit's path as a reference would be looked for in DIR too).
-    /// </summary>
+    /// <summary><c>dotnet build samples/HelloNetapi -o DIR</c>, bounded in time.</summary>
     private static async Task BuildSampleAsync(string output)
     {
         var project = Path.Combine(TestData.RepoRoot, "samples", "HelloNetapi", "HelloNetapi.csproj");
@@ -49,7 +44,7 @@ public sealed class SampleModuleTests
             WorkingDirectory = TestData.RepoRoot,
         };
         // --no-dependencies: SaltApi.Abstractions is already built with the tests; do not rebuild it concurrently.
-        foreach (var a in new[] { "build", project, "-c", configuration, "--no-dependencies", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false" })
+        foreach (var a in new[] { "build", project, "-c", configuration, "--no-dependencies", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false", "-o", output })
         {
             psi.ArgumentList.Add(a);
         }
@@ -74,11 +69,5 @@ public sealed class SampleModuleTests
         }
 
         Assert.True(process.ExitCode == 0, $"dotnet build failed:\n{await stdout}\n{await stderr}");
-        var built = Path.Combine(Path.GetDirectoryName(project)!, "bin", configuration, "net10.0");
-        Directory.CreateDirectory(output);
-        foreach (var file in Directory.EnumerateFiles(built))
-        {
-            File.Copy(file, Path.Combine(output, Path.GetFileName(file)), overwrite: true);
-        }
     }
 }
