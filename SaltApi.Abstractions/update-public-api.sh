@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Appends every public symbol the build reports as undeclared (RS0016) to PublicAPI.Unshipped.txt.
+# Appends every public symbol the build reports as undeclared (RS0016) to PublicAPI.Unshipped.txt (of the
+# project folder given, else of SaltApi.Abstractions).
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "${1:-$(dirname "$0")}"
 dotnet build -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= --no-incremental 2>&1 \
   | grep -o "RS0016: Symbol '[^']*'" | sed "s/^RS0016: Symbol '//; s/'\$//" | sort -u > .public-api.new || true
 if [ -s .public-api.new ]; then

@@ -1,4 +1,4 @@
-using System.Net;
+using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 
@@ -15,9 +15,9 @@ internal static class ChunkAcl
     /// The chunk's user (its token's, or its eauth username) may call from this address. A token the
     /// master does not know is let through: the master refuses it.
     /// </summary>
-    public static async Task<bool> AllowsAsync(ApiAcl acl, IReadOnlyDictionary<string, object?> chunk, IPAddress? remote, INetapiClient client, CancellationToken ct)
+    public static async Task<bool> AllowsAsync(ApiAcl acl, IReadOnlyDictionary<string, object?> chunk, HttpContext http, INetapiClient client, CancellationToken ct)
     {
-        var ip = remote is null ? "" : (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString();
+        var ip = ClientAddress.Of(http);
         if (chunk.GetValueOrDefault("token") is string token)
         {
             var known = await client.GetTokenAsync(token, ct).ConfigureAwait(false);

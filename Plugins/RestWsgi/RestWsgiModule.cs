@@ -1,8 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
@@ -10,6 +10,9 @@ using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
 using SaltApi.Abstractions.Modules;
+using SaltApi.NetapiKit.Formats;
+using SaltApi.NetapiKit.Hosting;
+using SaltApi.NetapiKit.Tokens;
 
 namespace SaltApi.Plugins.RestWsgi;
 
@@ -27,55 +30,30 @@ public sealed class RestWsgiModule : INetapiModule
     public string ConfigKey => "rest_wsgi";
 
     /// <summary>As rest_wsgi's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section)
-    {
-        ArgumentNullException.ThrowIfNull(section);
-        if (!section.ContainsKey("port"))
-        {
-            return $"Not loading '{ConfigKey}'. 'port' not specified in config";
-        }
-
-        Bind(section);
-        return null;
-    }
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => Bind(s));
 
     /// <inheritdoc/>
-    public async Task RunAsync(NetapiModuleContext context)
+    public Task RunAsync(NetapiModuleContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = Bind(context.Section);
-        await using var front = HttpFront.Open(context, options.Front);
-        context = front.Context;
         var drainTimeout = options.Drain(context.StopTimeout);
         if (options.DrainTimeout > context.StopTimeout)
         {
             context.Logger.LogWarning("rest_wsgi.drain_timeout ({Drain} s) is longer than the daemon's stop bound: in-flight requests get {Bound} s", options.DrainTimeout.Value.TotalSeconds, drainTimeout.TotalSeconds);
         }
 
-        var builder = NetapiWebHost.CreateBuilder(context, new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections)
+        var listener = new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections)
         {
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
             UnboundedAddresses = options.Front.TrustedProxies,
+        };
+        return NetapiModuleHost.RunAsync(context, new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout }, (web, ctx) =>
+        {
+            var handler = new LowstateHandler(ctx, options, options.ApiAcl);
+            web.Run(handler.HandleAsync);
+            return handler;
         });
-        front.Apply(builder);
-        builder.WebHost.UseShutdownTimeout(drainTimeout);
-        await using var app = builder.Build();
-        using var handler = new LowstateHandler(context, options, options.ApiAcl);
-        app.Run(handler.HandleAsync);
-
-        await app.StartAsync(context.Stopping);
-        context.Logger.LogInformation("rest_wsgi listening on {Host}:{Port}", options.Host, options.Port);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, context.Stopping);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        // Graceful stop: Kestrel stops accepting and lets in-flight requests finish within the drain bound.
-        using var drain = new CancellationTokenSource(drainTimeout);
-        await app.StopAsync(drain.Token);
     }
 
     private RestWsgiOptions Bind(IReadOnlyDictionary<string, object?> values)
@@ -136,7 +114,7 @@ public sealed class RestWsgiModule : INetapiModule
 
             // Deliberate difference: Salt compares the whole header with "application/json", so
             // "application/json; charset=utf-8" is a 406 there; parameters are accepted here.
-            if (!IsJson(request.ContentType))
+            if (FormData.MediaType(request.ContentType) != "application/json")
             {
                 return (406, "406: JSON required");
             }
@@ -212,7 +190,7 @@ public sealed class RestWsgiModule : INetapiModule
 
         private async Task<bool> TokenIsValidAsync(HttpRequest request)
         {
-            var token = request.Headers["X-Auth-Token"].ToString().Trim();
+            var token = request.Headers[TokenCheck.HeaderName].ToString().Trim();
             if (token.Length == 0)
             {
                 return false;
@@ -266,7 +244,7 @@ public sealed class RestWsgiModule : INetapiModule
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
-                    if (apiAcl is not null && !await ChunkAcl.AllowsAsync(apiAcl, (IReadOnlyDictionary<string, object?>)chunk!, http.Connection.RemoteIpAddress, context.Client, http.RequestAborted))
+                    if (apiAcl is not null && !await ChunkAcl.AllowsAsync(apiAcl, (IReadOnlyDictionary<string, object?>)chunk!, http, context.Client, http.RequestAborted))
                     {
                         return (401, "Authentication error occurred.");
                     }
@@ -286,19 +264,6 @@ public sealed class RestWsgiModule : INetapiModule
             }
 
             return (200, results);
-        }
-
-        /// <summary>The media type, parameters ignored, is application/json (any case).</summary>
-        private static bool IsJson(string? contentType)
-        {
-            var media = contentType.AsSpan();
-            var semi = media.IndexOf(';');
-            if (semi >= 0)
-            {
-                media = media[..semi];
-            }
-
-            return media.Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Globalization;
 using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.Abstractions.Access;
@@ -19,7 +17,7 @@ public sealed class ApiAcl
     public static ApiAcl? Read(ModuleSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
-        if (Map(section.Values.GetValueOrDefault("api_acl")) is not { } acl || Map(acl.GetValueOrDefault("users")) is not { } entries)
+        if (ModuleSection.ToMap(section.Values.GetValueOrDefault("api_acl")) is not { } acl || ModuleSection.ToMap(acl.GetValueOrDefault("users")) is not { } entries)
         {
             return null;
         }
@@ -49,24 +47,5 @@ public sealed class ApiAcl
         }
 
         return users.TryGetValue("*", out var any) && (any.Contains(ip) || any.Contains("*"));
-    }
-
-    private static Dictionary<string, object?>? Map(object? v)
-    {
-        switch (v)
-        {
-            case IEnumerable<KeyValuePair<string, object?>> typed:
-                return typed.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-            case IDictionary dict:
-                var d = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (DictionaryEntry e in dict)
-                {
-                    d[Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? ""] = e.Value;
-                }
-
-                return d;
-            default:
-                return null;
-        }
     }
 }

@@ -38,7 +38,7 @@ public sealed class HttpFront : IAsyncDisposable
         // The same context with the logger that also writes the error file (every other member as given).
         Context = errors is null
             ? context
-            : new NetapiModuleContext(context.Section, context.MasterConfig, context.Client, context.Events, new ErrorLogTee(context.Logger, errors), context.Stopping) { StopTimeout = context.StopTimeout, Listening = context.Listening };
+            : new NetapiModuleContext(context.Section, context.MasterConfig, context.Client, context.Events, new ErrorLogTee(context.Logger, errors), context.Stopping) { StopTimeout = context.StopTimeout, Listening = context.Listening, Reload = context.Reload };
     }
 
     /// <summary>The module's context, whose logger also writes the error-log file; give it to <see cref="NetapiWebHost.CreateBuilder"/>.</summary>

@@ -36,6 +36,12 @@ public sealed record ListenerOptions(
     public X509Certificate2Collection? CertificateChain { get; init; }
 
     /// <summary>
+    /// The certificate (with its chain) for each new connection, in place of <see cref="Certificate"/>: a module
+    /// that renews its certificate without a restart returns the newest. Connections already open keep theirs.
+    /// </summary>
+    public Func<SslStreamCertificateContext>? CertificateSource { get; init; }
+
+    /// <summary>
     /// Connections open at once from one client address; null = no bound of its own. Past it a new connection
     /// from that address is closed at once (a warning at most every 10 s counts them).
     /// </summary>
@@ -138,7 +144,18 @@ public static class NetapiWebHost
                     o.Use(open.Middleware);
                 }
 
-                if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
+                if (listener.CertificateSource is { } source)
+                {
+                    o.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = source(),
+                            EnabledSslProtocols = listener.MinimumTls,
+                        }),
+                    });
+                }
+                else if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
                 {
                     // The chain as given, built once and offline: Kestrel's ServerCertificateChain
                     // would try to download a missing issuer at start.

@@ -290,6 +290,26 @@ public sealed class ModuleSection
         return null;
     }
 
+    /// <summary>A map from a value, its keys as text (a YAML map, or any dictionary); null for anything else.</summary>
+    public static Dictionary<string, object?>? ToMap(object? value)
+    {
+        switch (value)
+        {
+            case IEnumerable<KeyValuePair<string, object?>> typed:
+                return typed.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            case IDictionary dict:
+                var d = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (DictionaryEntry e in dict)
+                {
+                    d[Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? ""] = e.Value;
+                }
+
+                return d;
+            default:
+                return null;
+        }
+    }
+
     /// <summary>A list of strings from a value: a list of scalars, one comma-separated string, or one scalar; null for anything else.</summary>
     public static IReadOnlyList<string>? ToStringList(object? value) => value switch
     {

@@ -55,6 +55,9 @@ public sealed class NetapiModuleContext
     /// </summary>
     public Action? Listening { get; init; }
 
+    /// <summary>Raised when the daemon is asked to reload (SIGHUP): a module re-reads its certificates.</summary>
+    public ReloadSignal Reload { get; init; } = new();
+
     /// <summary>The stop bound when the host gives none: 10 s.</summary>
     public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
 }

@@ -131,9 +131,11 @@ internal static class SaltApiDaemon
         {
             using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
             {
-                // Deliberate difference: SIGHUP reopens the log file (for logrotate) instead of restarting modules.
+                // Deliberate difference: SIGHUP reopens the log file (for logrotate) and has the modules re-read
+                // their certificates, instead of restarting them.
                 c.Cancel = true;
                 ReopenLog(fileSink, log);
+                signals.Reload.Raise();
             });
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signals.Received = "SIGTERM");
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signals.Received = "SIGINT");

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Modules;
 using SaltApi.Client;
 using SaltApi.Host.Modules;
 
@@ -51,7 +52,7 @@ internal sealed class SaltApiService(
             }
 
             layer = SaltClientLayer.Create(opts, loggers);
-            supervisor = new ModuleSupervisor(enabled, opts, layer.Client, layer.Events, loggers, supervision);
+            supervisor = new ModuleSupervisor(enabled, opts, layer.Client, layer.Events, loggers, supervision, signals.Reload);
             supervisor.Start();
             if (options.Ops is { } opsOptions)
             {
@@ -143,4 +144,7 @@ internal sealed class SaltApiService(
 internal sealed class SignalState
 {
     public string? Received { get; set; }
+
+    /// <summary>Raised on SIGHUP: every module re-reads its certificates.</summary>
+    public ReloadSignal Reload { get; } = new();
 }

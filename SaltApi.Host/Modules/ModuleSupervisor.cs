@@ -38,7 +38,8 @@ internal sealed class ModuleSupervisor(
     INetapiClient client,
     IEventStream events,
     ILoggerFactory loggers,
-    SupervisorOptions options) : IAsyncDisposable
+    SupervisorOptions options,
+    ReloadSignal? reload = null) : IAsyncDisposable
 {
     private readonly CancellationTokenSource stopping = new();
     private readonly ILogger log = loggers.CreateLogger("salt-api");
@@ -113,6 +114,7 @@ internal sealed class ModuleSupervisor(
                         log.LogWarning("Netapi module '{Key}' ({Plugin} {Version}) is serving, port {Port}", key, module.Type.Plugin, module.Type.Version, PortOf(module.Section));
                         settledFirst.TrySetResult();
                     },
+                    Reload = reload ?? new ReloadSignal(),
                 };
                 log.LogInformation("Starting netapi module '{Key}' ({Plugin} {Version})", key, module.Type.Plugin, module.Type.Version);
                 await Task.Run(() => instance.RunAsync(context), CancellationToken.None);

@@ -9,6 +9,7 @@ using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
 using SaltApi.Abstractions.Modules;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Host.Plugins;
 
@@ -35,12 +36,12 @@ internal sealed record PluginFailure(string Plugin, string Path, string Reason);
 /// </summary>
 internal sealed class PluginCatalog
 {
-    /// <summary>The types whose assemblies are shared with every plugin: the contract and its dependencies.</summary>
+    /// <summary>The types whose assemblies are shared with every plugin: the contract and its dependencies (Python's scalar rules among them).</summary>
     private static readonly Type[] SharedTypes =
     [
         typeof(INetapiModule), typeof(NetapiModuleContext), typeof(INetapiClient), typeof(SaltToken),
         typeof(IEventStream), typeof(SaltEvent), typeof(SaltApiException), typeof(SaltJson), typeof(NetapiWebHost),
-        typeof(ILogger),
+        typeof(ILogger), typeof(PyScalar),
     ];
 
     private readonly List<NetapiModuleType> modules = [];

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Protocol.Config;
 
@@ -85,17 +86,7 @@ public static class ConfigValues
         map.TryGetValue(key, out var v) ? Truthy(v) : fallback;
 
     /// <summary>Python's <c>bool(value)</c>: any non-empty string is true, <c>"False"</c> and <c>"0"</c> included.</summary>
-    public static bool Truthy(object? v) => v switch
-    {
-        null => false,
-        bool b => b,
-        long l => l != 0,
-        ulong u => u != 0,
-        double d => d != 0,
-        string s => s.Length > 0,
-        ICollection c => c.Count > 0,
-        _ => true,
-    };
+    public static bool Truthy(object? v) => PyScalar.Truthy(v);
 
     /// <summary>
     /// A string Salt's <c>bool()</c> reads as true that looks false to a reader (<c>"False"</c>, <c>"no"</c>,

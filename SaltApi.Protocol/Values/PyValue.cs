@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.RegularExpressions;
-using SaltApi.Abstractions.Json;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Protocol.Values;
 
@@ -21,20 +21,7 @@ public static class PyValue
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Python's <c>bool(value)</c>: so <c>"false"</c> and <c>"0"</c> are true, as in a lowstate read by Salt.</summary>
-    public static bool Truthy(object? v) => v switch
-    {
-        null => false,
-        bool b => b,
-        long l => l != 0,
-        ulong u => u != 0,
-        int i => i != 0,
-        BigInteger big => !big.IsZero,
-        double d => d != 0, // NaN is true, as in Python
-        string s => s.Length > 0,
-        byte[] bytes => bytes.Length > 0,
-        ICollection c => c.Count > 0,
-        _ => true,
-    };
+    public static bool Truthy(object? v) => PyScalar.Truthy(v);
 
     /// <summary>Python's <c>str(value)</c>: a string as is, a datetime in ISO form with a space, anything else its repr.</summary>
     public static string Str(object? v) => v switch
@@ -58,7 +45,7 @@ public static class PyValue
         double.PositiveInfinity => "inf",
         double.NegativeInfinity => "-inf",
         _ when double.IsNaN(d) => "nan",
-        _ => SaltJson.FormatFloat(d),
+        _ => PyScalar.JsonFloat(d),
     };
 
     /// <summary>
@@ -70,7 +57,7 @@ public static class PyValue
     {
         string s => s,
         IEnumerable e and not byte[] => string.Join(", ", e.Cast<object?>().Select(KeyText)),
-        _ => SaltJson.KeyText(key),
+        _ => PyScalar.KeyText(key),
     };
 
     private static void WriteRepr(StringBuilder sb, object? v, int depth)

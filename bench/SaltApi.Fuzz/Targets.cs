@@ -3,13 +3,15 @@ using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using SaltApi.Abstractions.Json;
+using SaltApi.NetapiKit.Formats;
+using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
-using SaltApi.Protocol;
 using SaltApi.Protocol.Channel;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Msgpack;
+using SaltApi.Protocol;
 
 namespace SaltApi.Fuzz;
 
@@ -170,7 +172,7 @@ public static class Targets
         try
         {
             // The input is all there: a loop still waiting after the bound waits for nothing.
-            WebSocketMessages.ReceiveAsync(ws, () => { }, () => Task.CompletedTask, CancellationToken.None)
+            WebSocketMessages.ReceiveAsync(ws, WebSocketMessages.MaxMessage, () => { }, () => Task.CompletedTask, CancellationToken.None)
                 .WaitAsync(Bounds.Time).GetAwaiter().GetResult();
         }
         catch (WebSocketException)

@@ -1,11 +1,9 @@
-extern alias tornado;
-
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Json;
-using BadBodyException = tornado::SaltApi.Plugins.RestTornadoCompat.Http.BadBodyException;
-using Output = tornado::SaltApi.Plugins.RestTornadoCompat.Http.Output;
-using RequestData = tornado::SaltApi.Plugins.RestTornadoCompat.Http.RequestData;
+using BadBodyException = SaltApi.Plugins.RestTornadoCompat.Http.BadBodyException;
+using Output = SaltApi.Plugins.RestTornadoCompat.Http.Output;
+using RequestData = SaltApi.Plugins.RestTornadoCompat.Http.RequestData;
 
 namespace SaltApi.Fuzz;
 

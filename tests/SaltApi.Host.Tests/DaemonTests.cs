@@ -355,6 +355,35 @@ public sealed partial class DaemonTests
     }
 
     [Fact]
+    public async Task Sighup_has_a_module_serving_tls_read_its_certificate_again()
+    {
+        var certs = Directory.CreateTempSubdirectory("saltapi-sighup-tls-").FullName;
+        try
+        {
+            using var key = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(Path.Combine(certs, "api.crt"), cert.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(certs, "api.key"), key.ExportPkcs8PrivateKeyPem());
+            var port = FreePort.Next();
+            var dir = HostProcess.ConfigDir($"rest_tornado:\n  port: {port}\n  address: 127.0.0.1\n  ssl_crt: {certs}/api.crt\n  ssl_key: {certs}/api.key\n");
+            await using var daemon = await LaunchAsync(dir, [port]);
+            const string Reloaded = "rest_tornado: serving the certificate";
+            Assert.DoesNotContain(Reloaded, daemon.Output, StringComparison.Ordinal);
+
+            // The files are unchanged: only the signal has the module read them again.
+            daemon.Signal(1);
+            await UntilAsync(() => daemon.Output.Contains(Reloaded, StringComparison.Ordinal), daemon);
+            Assert.Contains($"{Reloaded} {certs}/api.crt (CN=127.0.0.1", daemon.Output, StringComparison.Ordinal);
+            Assert.False(daemon.HasExited);
+        }
+        finally
+        {
+            Directory.Delete(certs, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Sigterm_during_a_slow_local_call_returns_its_result_before_exit()
     {
         // The harness's config: embedded master with ms--0 ... ms--4, rest_wsgi (rest_cherrypy may have no plugin here).

@@ -18,6 +18,30 @@ public sealed class PluginCatalogTests
     }
 
     [Fact]
+    public void Each_built_in_plugin_carries_the_netapi_kit_in_its_own_load_context()
+    {
+        var catalog = Load(TestPlugins.HostPlugins);
+        var kits = new List<System.Reflection.Assembly>();
+        foreach (var key in new[] { "rest_wsgi", "rest_cherrypy", "rest_tornado" })
+        {
+            var module = Assert.Single(catalog.Modules, m => m.ConfigKey == key);
+            Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(module.AssemblyPath)!, "SaltApi.NetapiKit.dll")), key);
+            var context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(module.ModuleType.Assembly)!;
+            var kit = context.LoadFromAssemblyName(new System.Reflection.AssemblyName("SaltApi.NetapiKit"));
+            // The kit is the plugin's own (its folder, its context), never the host's...
+            Assert.Same(context, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(kit));
+            Assert.NotSame(System.Runtime.Loader.AssemblyLoadContext.Default, context);
+            Assert.StartsWith(Path.GetDirectoryName(module.AssemblyPath)!, kit.Location, StringComparison.Ordinal);
+            // ...while the contract it builds on is the host's.
+            var contract = context.LoadFromAssemblyName(new System.Reflection.AssemblyName("SaltApi.Abstractions"));
+            Assert.Same(typeof(SaltApi.Abstractions.Modules.INetapiModule).Assembly, contract);
+            kits.Add(kit);
+        }
+
+        Assert.Equal(3, kits.Distinct().Count());
+    }
+
+    [Fact]
     public void A_plugin_gets_its_own_version_of_a_package_the_host_also_uses()
     {
         var dir = TestPlugins.Folder("VersionProbe");

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Globalization;
 using System.Security.Authentication;
 using SaltApi.Abstractions.Access;
@@ -150,24 +149,5 @@ internal sealed record CherrypyOptions
     {
         s.Problem(key, message);
         return fallback;
-    }
-
-    internal static Dictionary<string, object?>? Map(object? v)
-    {
-        switch (v)
-        {
-            case IEnumerable<KeyValuePair<string, object?>> typed:
-                return typed.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-            case IDictionary dict:
-                var d = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (DictionaryEntry e in dict)
-                {
-                    d[Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? ""] = e.Value;
-                }
-
-                return d;
-            default:
-                return null;
-        }
     }
 }

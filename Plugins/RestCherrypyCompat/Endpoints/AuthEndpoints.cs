@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
@@ -33,7 +34,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
         }
 
         var username = map.GetValueOrDefault("username");
-        if (!api.ApiAclAllows(username as string, CherrypyServices.RemoteIp(call.Ctx)))
+        if (!api.ApiAclAllows(username as string, ClientAddress.Of(call.Ctx)))
         {
             throw new HttpError(401);
         }
@@ -146,7 +147,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
                 throw new HttpError(400, "Require \"username\", \"password\", and \"eauth\" params");
             }
 
-            if (!api.ApiAclAllows(user as string, CherrypyServices.RemoteIp(call.Ctx)))
+            if (!api.ApiAclAllows(user as string, ClientAddress.Of(call.Ctx)))
             {
                 throw new HttpError(401);
             }

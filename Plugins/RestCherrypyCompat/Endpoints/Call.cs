@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Routing;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
+using SaltApi.NetapiKit.Formats;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
@@ -95,7 +97,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
         var max = Api.Options.MaxRequestBodySize;
         var anonymous = RequestBodyBudget.AnonymousLimit(max);
         var large = RequestBodyBudget.MayExceed(req, anonymous)
-            && await Api.Sessions.ValidateAsync(CherrypyServices.SessionId(req), Aborted) is not null;
+            && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is not null;
 
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
         var body = await Api.Bodies.ReadAsync(req, large ? max : anonymous, waitForBudget: large);
@@ -105,7 +107,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
                 // As CherryPy's order of tools: salt_auth refuses a resource that needs a session without one (401)
                 // before hypermedia_in reads the body.
                 if (Resource is { } res && SessionTool.NeedsSessionAuth(res.Resource, req.Method, Api.Options)
-                    && await Api.Sessions.ValidateAsync(CherrypyServices.SessionId(req), Aborted) is null)
+                    && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is null)
                 {
                     throw new HttpError(401);
                 }
@@ -127,7 +129,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
         var body = await ReadBodyAsync();
         var data = BodyParser.Parse(Request.ContentType, body);
         rawBody = body;
-        bodyIsForm = BodyParser.MediaType(Request.ContentType) == "application/x-www-form-urlencoded";
+        bodyIsForm = FormData.MediaType(Request.ContentType) == "application/x-www-form-urlencoded";
         bodyRead = true;
         return data;
     }

@@ -5,10 +5,10 @@ using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
-using SaltApi.Plugins.RestCherrypyCompat.Sessions;
 using SaltApi.Plugins.RestCherrypyCompat.Stats;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -18,8 +18,6 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 {
     /// <summary>The Salt release whose rest_cherrypy this module reproduces; sent as <c>X-Salt-Version</c> (pepper reads it).</summary>
     public const string SaltVersion = "3006.0";
-
-    private const string SessionCookie = "session_id";
 
     public CherrypyOptions Options { get; } = options;
 
@@ -31,7 +29,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 
     public TimeProvider Time { get; } = time;
 
-    public SessionValidator Sessions { get; } = new(client, time);
+    public TokenCheck Sessions { get; } = new(client, time);
 
     public RequestStats Stats { get; } = new(time);
 
@@ -50,22 +48,6 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         Sessions.Dispose();
     }
 
-    /// <summary>Session tool: X-Auth-Token, when present, replaces the cookie.</summary>
-    public static string? SessionId(HttpRequest req)
-    {
-        var header = req.Headers["X-Auth-Token"].ToString();
-        if (header.Length > 0)
-        {
-            return header.Trim();
-        }
-
-        return req.Cookies.TryGetValue(SessionCookie, out var cookie) ? cookie : null;
-    }
-
-    /// <summary>Whether <see cref="SessionId"/> is the session cookie (no X-Auth-Token header sent).</summary>
-    public static bool SessionFromCookie(HttpRequest req) =>
-        req.Headers["X-Auth-Token"].ToString().Length == 0 && req.Cookies.ContainsKey(SessionCookie);
-
     /// <summary>
     /// Deliberate difference: whether the request is authenticated by the session cookie alone (no X-Auth-Token)
     /// and its Origin (or Referer) names another origin than the API's own or one of cors_origin. Salt's cors_tool
@@ -74,7 +56,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     /// refused (403), for every method, on the session resources, <c>/events</c> and <c>/ws</c>. Requests without
     /// those headers (curl, pepper, SDKs), or carrying the token themselves, are not concerned.
     /// </summary>
-    public bool CookieFromOtherOrigin(HttpRequest req) => SessionFromCookie(req) && CrossOrigin.IsForeign(req, Options.CorsOrigins);
+    public bool CookieFromOtherOrigin(HttpRequest req) => TokenCheck.ReadsCookie(req, emptyHeaderIsAbsent: true) && CrossOrigin.IsForeign(req, Options.CorsOrigins);
 
     // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)
@@ -82,25 +64,13 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         // The session lives as long as the Salt token: never longer (Salt #42622, #49993).
         var seconds = (long)Math.Max(0, session.Expire - Sessions.Now);
         var expires = Time.GetUtcNow().AddSeconds(seconds);
-        resp.Headers.SetCookie = $"{SessionCookie}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
+        resp.Headers.SetCookie = $"{TokenCheck.CookieName}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
     public void ClearSessionCookie(HttpResponse resp)
     {
         var past = Time.GetUtcNow().AddYears(-1);
-        resp.Headers.SetCookie = $"{SessionCookie}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
-    }
-
-    /// <summary>The client's address: the socket's, or the one a trusted proxy forwarded (HttpFront).</summary>
-    public static string RemoteIp(HttpContext ctx)
-    {
-        var ip = ctx.Connection.RemoteIpAddress;
-        if (ip is null)
-        {
-            return "";
-        }
-
-        return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
+        resp.Headers.SetCookie = $"{TokenCheck.CookieName}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
     // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
@@ -140,7 +110,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
             return; // an unknown token: the master refuses it
         }
 
-        if (!ApiAclAllows(user, RemoteIp(call.Ctx)))
+        if (!ApiAclAllows(user, ClientAddress.Of(call.Ctx)))
         {
             throw new HttpError(401);
         }

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -17,7 +19,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
     {
         var q = call.Request.Query;
         var inQuery = new[] { q["token"].ToString(), q["salt_token"].ToString() }.FirstOrDefault(s => s.Length > 0);
-        var token = await api.Sessions.ValidateAsync(inQuery ?? CherrypyServices.SessionId(call.Request), call.Aborted);
+        var token = await api.Sessions.ValidateAsync(inQuery ?? TokenCheck.Read(call.Request, emptyHeaderIsAbsent: true), call.Aborted);
 
         // Deliberate difference: a stream that only the session cookie opens is refused from a page of another
         // origin (an EventSource with credentials would read the visitor's bus); see CookieFromOtherOrigin.
@@ -26,7 +28,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
             throw new HttpError(403, "Cross-origin request with a session cookie refused");
         }
 
-        return token is not null && api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)) ? token : null;
+        return token is not null && api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)) ? token : null;
     }
 
     public async Task StreamAsync(Call call)
@@ -51,7 +53,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
 
         // Every event to every client: each stream has its own subscription (Salt issue #35798).
         using var sub = api.Events.Subscribe();
-        await resp.WriteAsync(Sse.Preamble, call.Aborted);
+        await resp.WriteAsync(EventText.Preamble, call.Aborted);
         await resp.Body.FlushAsync(call.Aborted);
         // Each event is written straight into the response's pipe (pooled buffers) from the bytes every
         // subscriber shares (the event's JSON is serialized once, not once per stream); a batch is flushed once.

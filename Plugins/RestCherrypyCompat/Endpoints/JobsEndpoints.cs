@@ -1,4 +1,4 @@
-using SaltApi.Plugins.RestCherrypyCompat.Config;
+using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
@@ -45,5 +45,5 @@ internal sealed class JobsEndpoints(CherrypyServices api)
         await call.RespondAsync(ret);
     }
 
-    private static Dictionary<string, object?>? AsMap(object? v) => CherrypyOptions.Map(v) is { } m ? m : null;
+    private static Dictionary<string, object?>? AsMap(object? v) => ModuleSection.ToMap(v);
 }

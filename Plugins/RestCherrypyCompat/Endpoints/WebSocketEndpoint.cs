@@ -2,10 +2,13 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.Tokens;
+using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -24,11 +27,11 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
         var byCookie = false;
         if (token is null)
         {
-            token = await api.Sessions.ValidateAsync(CherrypyServices.SessionId(call.Request), call.Aborted);
-            byCookie = CherrypyServices.SessionFromCookie(call.Request);
+            token = await api.Sessions.ValidateAsync(TokenCheck.Read(call.Request, emptyHeaderIsAbsent: true), call.Aborted);
+            byCookie = TokenCheck.ReadsCookie(call.Request, emptyHeaderIsAbsent: true);
         }
 
-        if (token is null || !api.ApiAclAllows(token.Name, CherrypyServices.RemoteIp(call.Ctx)))
+        if (token is null || !api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)))
         {
             throw new HttpError(401);
         }
@@ -68,13 +71,13 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             }
         }
 
-        Task ReceiveAsync() => WebSocketMessages.ReceiveAsync(ws, () => ready.TrySetResult(), () => SendAsync("server received message"), stop.Token);
+        Task ReceiveAsync() => WebSocketMessages.ReceiveAsync(ws, WebSocketMessages.MaxMessage, () => ready.TrySetResult(), () => SendAsync("server received message"), stop.Token);
 
         async Task PumpAsync()
         {
             await ready.Task.WaitAsync(stop.Token);
             using var sub = api.Events.Subscribe();
-            var info = formatEvents ? new SaltInfo() : null;
+            var info = formatEvents ? new SaltInfo(SaltInfoFlavor.RestCherrypy) : null;
             var reader = sub.Reader;
             while (await reader.WaitToReadAsync(stop.Token))
             {
@@ -101,7 +104,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                             }
 
                             // The frame is a copy of the event's JSON, serialized once for every subscriber.
-                            var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+                            var frame = EventText.WebSocketFrameUtf8(e, out var rented);
                             try
                             {
                                 await ws.SendAsync(frame, WebSocketMessageType.Text, true, stop.Token);
@@ -154,7 +157,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
                 await SendAsync(frame);
             }
 
-            if (info.PendingGrainsTarget is { } tgt)
+            if (info.GrainsTarget is { } tgt)
             {
                 _ = api.Client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
                 {

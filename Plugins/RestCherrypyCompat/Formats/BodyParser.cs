@@ -1,5 +1,6 @@
 using System.Text;
 using SaltApi.Abstractions.Json;
+using SaltApi.NetapiKit.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Formats;
@@ -18,7 +19,7 @@ internal static class BodyParser
             return null;
         }
 
-        var media = MediaType(contentType);
+        var media = FormData.MediaType(contentType);
         switch (media)
         {
             case "application/json":
@@ -70,18 +71,6 @@ internal static class BodyParser
         }
     }
 
-    /// <summary>The media type without parameters, lower case.</summary>
-    public static string MediaType(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType))
-        {
-            return "";
-        }
-
-        var semi = contentType.IndexOf(';', StringComparison.Ordinal);
-        return (semi >= 0 ? contentType[..semi] : contentType).Trim().ToLowerInvariant();
-    }
-
     private static string Utf8(byte[] body) => Encoding.UTF8.GetString(body);
 
     /// <summary>
@@ -91,38 +80,7 @@ internal static class BodyParser
     public static OrderedDictionary<string, object?> Form(string text)
     {
         var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var pair in text.Split('&', ';'))
-        {
-            if (pair.Length == 0)
-            {
-                continue;
-            }
-
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = Unquote(eq < 0 ? pair : pair[..eq]);
-            var value = eq < 0 ? "" : Unquote(pair[(eq + 1)..]);
-            if (value.Length == 0)
-            {
-                continue;
-            }
-
-            if (map.TryGetValue(key, out var existing))
-            {
-                if (existing is List<object?> list)
-                {
-                    list.Add(value);
-                }
-                else
-                {
-                    map[key] = new List<object?> { existing, value };
-                }
-            }
-            else
-            {
-                map[key] = value;
-            }
-        }
-
+        FormData.AddPairs(map, text, stripValues: false);
         if (map.TryGetValue("kwarg", out var kwarg))
         {
             map["kwarg"] = kwarg is List<object?> kl ? kl.Select(FormYamlify.Arg).ToList() : FormYamlify.Arg(kwarg);
@@ -134,35 +92,5 @@ internal static class BodyParser
         }
 
         return map;
-    }
-
-    // Python's unquote_plus: '+' is a space, %XX decoded as UTF-8 with replacement.
-    private static string Unquote(string s)
-    {
-        if (s.IndexOfAny(['+', '%']) < 0)
-        {
-            return s;
-        }
-
-        var bytes = new List<byte>(s.Length);
-        for (var i = 0; i < s.Length; i++)
-        {
-            var c = s[i];
-            if (c == '+')
-            {
-                bytes.Add((byte)' ');
-            }
-            else if (c == '%' && i + 2 < s.Length && Uri.IsHexDigit(s[i + 1]) && Uri.IsHexDigit(s[i + 2]))
-            {
-                bytes.Add(Convert.ToByte(s.Substring(i + 1, 2), 16));
-                i += 2;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
-            }
-        }
-
-        return Encoding.UTF8.GetString(bytes.ToArray());
     }
 }

@@ -1,3 +1,5 @@
+using SaltApi.NetapiKit.Formats;
+
 namespace SaltApi.Plugins.RestCherrypyCompat.Formats;
 
 /// <summary>

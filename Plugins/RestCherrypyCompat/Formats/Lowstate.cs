@@ -122,10 +122,6 @@ internal static class Lowstate
         return true;
     }
 
-    /// <summary>A token usable as a session id: plain hex only, bounded length.</summary>
-    public static bool IsSessionId(string? s) =>
-        s is { Length: > 0 and <= 256 } && s.All(Uri.IsHexDigit);
-
     /// <summary>Integer text for a value (used for ids in URLs).</summary>
     public static string Text(object? v) => v switch
     {

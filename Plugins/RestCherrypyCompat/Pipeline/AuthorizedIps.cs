@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
+using SaltApi.Abstractions.Access;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
-using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
@@ -10,7 +10,7 @@ internal sealed class AuthorizedIps(CherrypyOptions options)
 {
     public Task InvokeAsync(HttpContext ctx, RequestDelegate next)
     {
-        if (options.AuthorizedIps.Count > 0 && !options.AuthorizedIps.Contains(CherrypyServices.RemoteIp(ctx), StringComparer.OrdinalIgnoreCase))
+        if (options.AuthorizedIps.Count > 0 && !options.AuthorizedIps.Contains(ClientAddress.Of(ctx), StringComparer.OrdinalIgnoreCase))
         {
             throw new HttpError(403, "Bad IP");
         }

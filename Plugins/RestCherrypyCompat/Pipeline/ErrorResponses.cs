@@ -50,13 +50,12 @@ internal sealed class ErrorResponses(CherrypyServices api)
             HttpError h => (h.Status, h.Message),
             BadHttpRequestException b when b.StatusCode == 413 => (413, ErrorPage.DefaultMessage(413)),
             BadHttpRequestException b => (b.StatusCode, b.Message),
-            SaltApiException s => s.Kind switch
+            // The contract's one mapping; the generic 500 is rest_cherrypy's own answer (below).
+            SaltApiException s => s.HttpStatus() switch
             {
-                SaltErrorKind.Authentication or SaltErrorKind.Authorization => (401, s.Message),
-                SaltErrorKind.Invocation => (400, s.Message),
-                SaltErrorKind.MasterUnavailable => (503, s.Message),
-                SaltErrorKind.Timeout => (504, ErrorPage.DefaultMessage(504)),
-                _ => (0, s.Message),
+                500 => (0, s.Message),
+                504 => (504, ErrorPage.DefaultMessage(504)),
+                var kind => (kind, s.Message),
             },
             _ => (0, e.Message),
         };

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http;
+using SaltApi.Abstractions.Access;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
@@ -21,7 +23,7 @@ internal sealed class SessionTool(CherrypyServices api)
         var method = ctx.Request.Method;
         if (Resources.HasSession(r, method) && r is not (Resource.Events or Resource.WebSocket))
         {
-            var session = await api.Sessions.ValidateAsync(CherrypyServices.SessionId(ctx.Request), call.Aborted);
+            var session = await api.Sessions.ValidateAsync(TokenCheck.Read(ctx.Request, emptyHeaderIsAbsent: true), call.Aborted);
 
             // Deliberate difference: a request that only the session cookie authenticates is refused when its
             // Origin (or Referer) names another origin than the API's own or one of cors_origin, whatever its
@@ -31,7 +33,7 @@ internal sealed class SessionTool(CherrypyServices api)
                 throw new HttpError(403, "Cross-origin request with a session cookie refused");
             }
 
-            if (session is not null && !api.ApiAclAllows(session.Name, CherrypyServices.RemoteIp(ctx)))
+            if (session is not null && !api.ApiAclAllows(session.Name, ClientAddress.Of(ctx)))
             {
                 throw new HttpError(401); // api_acl on every path, not only /login (see ApiAclAllows)
             }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
@@ -78,7 +79,7 @@ internal sealed class ApiHandlers(Saltnado app)
 
         // As set_cookie(session_id, token). Deliberate difference: HttpOnly and SameSite=Lax (Secure over
         // TLS), so that no page script can read the token and no other site can send it.
-        r.Ctx.Response.Cookies.Append(TornadoRequest.AuthCookieName, token.Token, new CookieOptions
+        r.Ctx.Response.Cookies.Append(TokenCheck.CookieName, token.Token, new CookieOptions
         {
             Path = "/",
             HttpOnly = true,

@@ -1,3 +1,5 @@
+using SaltApi.NetapiKit.Tokens;
+
 namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
 
 /// <summary>A request handler of saltnado's URL table.</summary>
@@ -94,7 +96,7 @@ internal sealed class Routes(Route root, Route login, Route minions, Route jobs,
         }
 
         var token = path[prefix.Length..];
-        return token.Length == tokenLength && token.All(Uri.IsHexDigit) ? token : null;
+        return TokenCheck.IsTokenText(token, tokenLength) ? token : null;
     }
 
     /// <summary>The hex length of a digest of <c>hash_type</c> (Salt's default sha256: 64).</summary>

@@ -5,6 +5,7 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestTornadoCompat.Config;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 

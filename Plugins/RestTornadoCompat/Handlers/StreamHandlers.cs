@@ -1,11 +1,10 @@
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hooks;
-using SaltApi.Plugins.RestTornadoCompat.Events;
+using SaltApi.NetapiKit.Events;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Handlers;

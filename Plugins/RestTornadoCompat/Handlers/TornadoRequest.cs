@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
@@ -6,9 +7,6 @@ namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
 /// <summary>One request after BaseSaltAPIHandler.prepare: its answer format, body data and lowstate, token.</summary>
 internal sealed class TornadoRequest(HttpContext ctx, Output output, string? pathArg)
 {
-    public const string AuthTokenHeader = "X-Auth-Token";
-    public const string AuthCookieName = "session_id";
-
     public HttpContext Ctx { get; } = ctx;
 
     public Output Output { get; } = output;
@@ -28,10 +26,10 @@ internal sealed class TornadoRequest(HttpContext ctx, Output output, string? pat
     public bool AuthFailed { get; set; }
 
     /// <summary>As the <c>token</c> property: the X-Auth-Token header when present, else the session_id cookie.</summary>
-    public string? Token => Ctx.Request.Headers.TryGetValue(AuthTokenHeader, out var h) ? h.ToString() : Ctx.Request.Cookies[AuthCookieName];
+    public string? Token => TokenCheck.Read(Ctx.Request, emptyHeaderIsAbsent: false);
 
     /// <summary>Whether <see cref="Token"/> is the session cookie (no X-Auth-Token header sent).</summary>
-    public bool TokenFromCookie => !Ctx.Request.Headers.ContainsKey(AuthTokenHeader) && Ctx.Request.Cookies.ContainsKey(AuthCookieName);
+    public bool TokenFromCookie => TokenCheck.ReadsCookie(Ctx.Request, emptyHeaderIsAbsent: false);
 
     /// <summary>As <c>self.write(self.serialize(data))</c>.</summary>
     public Task RespondAsync(object? data, int status = 200) =>

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestTornadoCompat.Events;
+using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
@@ -15,9 +16,6 @@ internal sealed partial class StreamHandlers
 {
     /// <summary>The largest client message; a bigger one closes the socket with 1009.</summary>
     public const int MaxMessage = 4 * 1024;
-
-    /// <summary>The message that starts the stream, as the handlers' on_message.</summary>
-    public const string ClientReady = "websocket client ready";
 
     public Task AllEventsAsync(TornadoRequest r) => WebSocketAsync(r, formatted: false);
 
@@ -54,7 +52,8 @@ internal sealed partial class StreamHandlers
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted);
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted, app.Stopping);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var receive = ReceiveAsync(ws, ready, reading.Token);
+        // on_message: "websocket client ready" starts the stream (once); anything else is ignored.
+        var receive = WebSocketMessages.ReceiveAsync(ws, MaxMessage, () => ready.TrySetResult(), null, reading.Token);
         var pump = PumpAsync(ws, connection, token, formatted, ready.Task, sending.Token);
         await Task.WhenAny(receive, pump);
         await sending.CancelAsync();
@@ -102,44 +101,11 @@ internal sealed partial class StreamHandlers
             && string.Equals(uri.Authority, r.Ctx.Request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
-    // on_message: "websocket client ready" starts the stream (once); anything else is ignored.
-    private static async Task ReceiveAsync(WebSocket ws, TaskCompletionSource ready, CancellationToken ct)
-    {
-        var buffer = new byte[MaxMessage];
-        while (ws.State == WebSocketState.Open)
-        {
-            var count = 0;
-            ValueWebSocketReceiveResult got;
-            do
-            {
-                if (count >= buffer.Length)
-                {
-                    await ws.CloseAsync(WebSocketCloseStatus.MessageTooBig, "message too big", ct);
-                    return;
-                }
-
-                got = await ws.ReceiveAsync(buffer.AsMemory(count), ct);
-                count += got.Count;
-            }
-            while (!got.EndOfMessage);
-
-            if (got.MessageType == WebSocketMessageType.Close)
-            {
-                return;
-            }
-
-            if (Encoding.UTF8.GetString(buffer, 0, count) == ClientReady)
-            {
-                ready.TrySetResult();
-            }
-        }
-    }
-
     private async Task PumpAsync(WebSocket ws, BatchingStream? connection, SaltToken token, bool formatted, Task ready, CancellationToken ct)
     {
         await ready.WaitAsync(ct);
         using var sub = app.Events.Subscribe();
-        var info = formatted ? new SaltInfo() : null;
+        var info = formatted ? new SaltInfo(SaltInfoFlavor.RestTornado) : null;
         if (info is not null)
         {
             // FormattedEventsHandler asks every minion for its grains first. Deliberate difference: Salt

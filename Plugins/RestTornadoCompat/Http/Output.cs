@@ -1,5 +1,4 @@
 using SaltApi.Abstractions.Json;
-using SaltApi.Plugins.RestCherrypyCompat.Formats;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Http;
 
@@ -8,7 +7,7 @@ internal sealed record Output(string ContentType, Func<object?, string> Dump)
 {
     public static readonly Output Json = new("application/json", SaltJson.Serialize);
 
-    public static readonly Output Yaml = new("application/x-yaml", RestCherrypyCompat.Formats.Yaml.Dump);
+    public static readonly Output Yaml = new("application/x-yaml", NetapiKit.Formats.Yaml.Dump);
 
     // saltnado's ct_out_map, in its order.
     private static readonly Output[] Map = [Json, Yaml];

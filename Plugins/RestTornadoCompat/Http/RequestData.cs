@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Json;
-using SaltApi.Plugins.RestCherrypyCompat.Formats;
+using SaltApi.NetapiKit.Formats;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Http;
 
@@ -26,9 +26,7 @@ internal static class RequestData
             return null;
         }
 
-        var type = request.ContentType;
-        var semi = type?.IndexOf(';', StringComparison.Ordinal) ?? -1;
-        var media = (semi < 0 ? type : type![..semi])?.Trim().ToLowerInvariant();
+        var media = FormData.MediaType(request.ContentType);
         try
         {
             return media switch
@@ -79,65 +77,8 @@ internal static class RequestData
     public static OrderedDictionary<string, object?> Form(string? query, byte[] body)
     {
         var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
-        Add(map, (query ?? "").TrimStart('?'));
-        Add(map, Encoding.UTF8.GetString(body));
+        FormData.AddPairs(map, (query ?? "").TrimStart('?'), stripValues: true);
+        FormData.AddPairs(map, Encoding.UTF8.GetString(body), stripValues: true);
         return map;
-    }
-
-    private static void Add(OrderedDictionary<string, object?> map, string text)
-    {
-        foreach (var pair in text.Split('&', ';'))
-        {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = Unquote(eq < 0 ? pair : pair[..eq]);
-            var value = eq < 0 ? "" : Unquote(pair[(eq + 1)..]).Trim();
-            if (key.Length == 0 || value.Length == 0)
-            {
-                continue;
-            }
-
-            if (!map.TryGetValue(key, out var existing))
-            {
-                map[key] = value;
-            }
-            else if (existing is List<object?> list)
-            {
-                list.Add(value);
-            }
-            else
-            {
-                map[key] = new List<object?> { existing, value };
-            }
-        }
-    }
-
-    // Python's unquote_plus: '+' is a space, %XX decoded as UTF-8 with replacement.
-    private static string Unquote(string s)
-    {
-        if (s.AsSpan().IndexOfAny('+', '%') < 0)
-        {
-            return s;
-        }
-
-        var bytes = new List<byte>(s.Length);
-        for (var i = 0; i < s.Length; i++)
-        {
-            var c = s[i];
-            if (c == '+')
-            {
-                bytes.Add((byte)' ');
-            }
-            else if (c == '%' && i + 2 < s.Length && Uri.IsHexDigit(s[i + 1]) && Uri.IsHexDigit(s[i + 2]))
-            {
-                bytes.Add(Convert.ToByte(s.Substring(i + 1, 2), 16));
-                i += 2;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
-            }
-        }
-
-        return Encoding.UTF8.GetString(bytes.ToArray());
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.NetapiKit.Events;
 
 namespace SaltApi.RestCherrypyCompat.Tests.Events;
 
@@ -27,10 +27,10 @@ public sealed class SseWriteTests
         var e = tag == "big" ? new SaltEvent("big/é", new Dictionary<string, object?> { ["x"] = new string('é', 100_000) }) : Event(tag);
         var w = new ArrayBufferWriter<byte>();
         SseRecord.Write(w, e);
-        Assert.Equal(Sse.Format(e), Encoding.UTF8.GetString(w.WrittenSpan));
+        Assert.Equal(EventText.Format(e), Encoding.UTF8.GetString(w.WrittenSpan));
 
-        var frame = Sse.WebSocketFrameUtf8(e, out var rented);
-        Assert.Equal("data: " + Sse.Format(e).Split("\ndata: ", 2)[1], Encoding.UTF8.GetString(frame.Span));
+        var frame = EventText.WebSocketFrameUtf8(e, out var rented);
+        Assert.Equal("data: " + EventText.Format(e).Split("\ndata: ", 2)[1], Encoding.UTF8.GetString(frame.Span));
         ArrayPool<byte>.Shared.Return(rented);
     }
 
@@ -46,7 +46,7 @@ public sealed class SseWriteTests
         for (var i = 0; i < 1000; i++)
         {
             SseRecord.Write(w, e);
-            var frame = Sse.WebSocketFrameUtf8(e, out var rented);
+            var frame = EventText.WebSocketFrameUtf8(e, out var rented);
             Assert.True(frame.Length > 0);
             ArrayPool<byte>.Shared.Return(rented);
         }

@@ -1,4 +1,5 @@
 using SaltApi.Abstractions.Json;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -70,5 +71,5 @@ public class LowstateTests
     [InlineData("../x", false)]
     [InlineData("", false)]
     [InlineData(null, false)]
-    public void Session_ids_are_plain_hex(string? id, bool ok) => Assert.Equal(ok, Lowstate.IsSessionId(id));
+    public void Session_ids_are_plain_hex(string? id, bool ok) => Assert.Equal(ok, TokenCheck.IsTokenText(id));
 }

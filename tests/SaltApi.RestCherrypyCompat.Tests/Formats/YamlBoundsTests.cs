@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Text;
 using SaltApi.Abstractions.Json;
 using SaltApi.Abstractions.Parsing;
+using SaltApi.NetapiKit.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 

@@ -1,4 +1,5 @@
 using SaltApi.Abstractions.Json;
+using SaltApi.NetapiKit.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 
 namespace SaltApi.RestCherrypyCompat.Tests.Formats;

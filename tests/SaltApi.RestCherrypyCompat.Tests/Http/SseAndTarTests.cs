@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.Text;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Events;
+using SaltApi.NetapiKit.Events;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 using SaltApi.Plugins.RestCherrypyCompat.Keys;
 
@@ -17,7 +17,7 @@ public class SseAndTarTests
             ["minions"] = new List<object?> { "ms-0", "ms-1", "ms-2", "ms-3", "ms-4" },
             ["_stamp"] = "2026-11-26T17:14:06.452208",
         };
-        var text = Sse.Preamble + Sse.Format(new SaltEvent("20261126171406451967", data));
+        var text = EventText.Preamble + EventText.Format(new SaltEvent("20261126171406451967", data));
         var t = Transcript.Load("cp-52-get-events-sse");
         Assert.StartsWith(text, t.Body, StringComparison.Ordinal);
     }
@@ -25,7 +25,7 @@ public class SseAndTarTests
     [Fact]
     public void WebSocket_frame_is_a_data_line() =>
         Assert.Equal("data: {\"data\": {\"a\": 1}, \"tag\": \"t\"}\n\n",
-            Sse.WebSocketFrame(new SaltEvent("t", new Dictionary<string, object?> { ["a"] = 1L })));
+            EventText.WebSocketFrame(new SaltEvent("t", new Dictionary<string, object?> { ["a"] = 1L })));
 
     [Fact]
     public async Task Key_tarball_is_a_padded_ustar_with_pub_then_pem()
@@ -56,7 +56,7 @@ public class SseAndTarTests
     [Fact]
     public void Format_events_tracks_jobs()
     {
-        var info = new SaltInfo();
+        var info = new SaltInfo(SaltInfoFlavor.RestCherrypy);
         var frames = info.Process(new SaltEvent("salt/job/1/new", new Dictionary<string, object?>
         {
             ["jid"] = "1", ["_stamp"] = "s", ["minions"] = new List<object?> { "m" }, ["fun"] = "test.ping", ["tgt"] = "*", ["tgt_type"] = "glob",

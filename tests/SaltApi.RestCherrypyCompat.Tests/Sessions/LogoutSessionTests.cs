@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using SaltApi.Abstractions.Client;
-using SaltApi.Plugins.RestCherrypyCompat.Sessions;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.RestCherrypyCompat.Tests.Module;
 
 namespace SaltApi.RestCherrypyCompat.Tests.Sessions;
@@ -35,7 +35,7 @@ public sealed class LogoutSessionTests
     public async Task A_session_lookup_that_overlapped_a_logout_is_not_cached()
     {
         var client = new GatedClient();
-        var sessions = new SessionValidator(client, TimeProvider.System);
+        var sessions = new TokenCheck(client, TimeProvider.System);
         var token = GatedClient.Token;
 
         // A request looks the session up; the master answers only after the logout has happened.

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestTornadoCompat.Events;
+using SaltApi.NetapiKit.Events;
 
 namespace SaltApi.RestTornadoCompat.Tests.Module;
 

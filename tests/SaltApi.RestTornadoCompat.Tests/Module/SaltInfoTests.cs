@@ -1,5 +1,5 @@
 using SaltApi.Abstractions.Events;
-using SaltApi.Plugins.RestTornadoCompat.Events;
+using SaltApi.NetapiKit.Events;
 
 namespace SaltApi.RestTornadoCompat.Tests.Module;
 
@@ -13,7 +13,7 @@ public sealed class SaltInfoTests
     [Fact]
     public void Key_events_add_and_remove_minions()
     {
-        var info = new SaltInfo();
+        var info = new SaltInfo(SaltInfoFlavor.RestTornado);
         Assert.Equal(["{\"minions\": {\"ms--1\": {\"id\": \"ms--1\"}}}\n\n"], info.Process(new SaltEvent("salt/key", M(("act", "accept"), ("id", "ms--1"), ("result", true)))));
         Assert.Equal(["{\"minions\": {}}\n\n"], info.Process(new SaltEvent("salt/key", M(("act", "delete"), ("id", "ms--1")))));
     }
@@ -21,7 +21,7 @@ public sealed class SaltInfoTests
     [Fact]
     public void Presence_drops_the_lost_and_asks_the_new_for_their_grains()
     {
-        var info = new SaltInfo();
+        var info = new SaltInfo(SaltInfoFlavor.RestTornado);
         info.Process(new SaltEvent("salt/presence/present", M(("present", L("ms--0", "ms--1")))));
         Assert.Equal("ms--0,ms--1", info.GrainsTarget);
 
@@ -35,7 +35,7 @@ public sealed class SaltInfoTests
     [Fact]
     public void Events_missing_fields_or_of_other_shapes_do_not_end_the_view()
     {
-        var info = new SaltInfo();
+        var info = new SaltInfo(SaltInfoFlavor.RestTornado);
         Assert.Single(info.Process(new SaltEvent("salt/job/1/new", M())));
         Assert.Single(info.Process(new SaltEvent("salt/job/1/ret/ms--0", M())));
         Assert.Empty(info.Process(new SaltEvent("salt/job/1/ret/ms--0/extra", M(("return", true)))));
@@ -47,7 +47,7 @@ public sealed class SaltInfoTests
     [Fact]
     public void The_view_keeps_at_most_max_jobs_dropping_the_oldest()
     {
-        var info = new SaltInfo();
+        var info = new SaltInfo(SaltInfoFlavor.RestTornado);
         string last = "";
         for (var i = 0; i <= SaltInfo.MaxJobs; i++)
         {

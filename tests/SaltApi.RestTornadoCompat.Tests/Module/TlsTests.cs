@@ -11,16 +11,69 @@ public sealed class TlsTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private (string Crt, string Key) WriteSelfSigned()
+    private (string Crt, string Key) WriteSelfSigned(string cn = "127.0.0.1")
     {
         using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest("CN=" + cn, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         var crt = Path.Combine(dir, "server.crt");
         var keyFile = Path.Combine(dir, "server.key");
-        File.WriteAllText(crt, cert.ExportCertificatePem());
-        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        // Each file replaced whole (written aside, then renamed over), as certbot and configuration tools do.
+        File.WriteAllText(keyFile + ".new", key.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(crt + ".new", cert.ExportCertificatePem());
+        File.Move(keyFile + ".new", keyFile, overwrite: true);
+        File.Move(crt + ".new", crt, overwrite: true);
         return (crt, keyFile);
+    }
+
+    // The subject of the certificate a new connection is served, as openssl s_client prints it.
+    private static async Task<string> ServedSubjectAsync(int port)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("openssl", ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", "127.0.0.1"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(bound.Token);
+        var subject = (await output).Split('\n').FirstOrDefault(l => l.StartsWith("subject=", StringComparison.Ordinal));
+        return subject ?? "";
+    }
+
+    [Fact]
+    public async Task A_renewed_certificate_is_served_to_new_connections_without_a_restart_and_open_ones_keep_working()
+    {
+        var (crt, key) = WriteSelfSigned("first.test");
+        await using var host = await TornadoHost.StartAsync(("disable_ssl", false), ("ssl_crt", crt), ("ssl_key", key));
+        Assert.Contains("CN = first.test", await ServedSubjectAsync(host.Port), StringComparison.Ordinal);
+
+        // A connection opened before the renewal, its handshake done with the first certificate.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, host.Port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("127.0.0.1");
+        Assert.Contains("CN=first.test", tls.RemoteCertificate!.Subject, StringComparison.Ordinal);
+
+        WriteSelfSigned("second.test");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var served = "";
+        while (sw.Elapsed < TimeSpan.FromSeconds(30) && !served.Contains("CN = second.test", StringComparison.Ordinal))
+        {
+            served = await ServedSubjectAsync(host.Port);
+        }
+
+        Assert.Contains("CN = second.test", served, StringComparison.Ordinal);
+        Assert.False(host.Run.IsCompleted);
+
+        // The connection opened before is still served.
+        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"u8.ToArray());
+        var answer = await new StreamReader(tls).ReadToEndAsync();
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
     }
 
     private static async Task<HttpStatusCode> GetRootAsync(int port)

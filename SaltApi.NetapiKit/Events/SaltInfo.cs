@@ -1,18 +1,32 @@
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Json;
 
-namespace SaltApi.Plugins.RestTornadoCompat.Events;
+namespace SaltApi.NetapiKit.Events;
+
+/// <summary>Which of Salt's two <c>event_processor</c> modules a <see cref="SaltInfo"/> follows.</summary>
+public enum SaltInfoFlavor
+{
+    /// <summary>rest_cherrypy's (<c>/ws?format_events</c>): messages without a blank line, a presence event's <c>present</c> list only.</summary>
+    RestCherrypy,
+
+    /// <summary>rest_tornado's (<c>/formatted_events</c>): each message followed by a blank line, <c>lost</c> and <c>new</c> read first.</summary>
+    RestTornado,
+}
 
 /// <summary>
-/// rest_tornado's <c>event_processor.SaltInfo</c> for <c>/formatted_events</c>: a live view of jobs and
-/// minions updated from bus events; each change is one text message, JSON followed by a blank line.
+/// Salt's <c>event_processor.SaltInfo</c>: a live view of jobs and minions updated from bus events, for
+/// rest_cherrypy's <c>/ws?format_events</c> and rest_tornado's <c>/formatted_events</c>; each change is one
+/// JSON text message. The two modules' copies in Salt differ, as <see cref="SaltInfoFlavor"/> says.
 /// Bounded: the oldest job is dropped past <see cref="MaxJobs"/>, new minions past <see cref="MaxMinions"/>.
 /// Deliberate difference: an event missing a field Salt reads (a KeyError that ends Salt's stream) is
 /// taken with the field null.
 /// </summary>
-internal sealed class SaltInfo
+public sealed class SaltInfo(SaltInfoFlavor flavor)
 {
+    /// <summary>The most jobs kept; the oldest is dropped past it.</summary>
     public const int MaxJobs = 1000;
+
+    /// <summary>The most minions kept; a new one past it is not added.</summary>
     public const int MaxMinions = 100_000;
 
     private readonly OrderedDictionary<string, object?> jobs = new(StringComparer.Ordinal);
@@ -36,6 +50,12 @@ internal sealed class SaltInfo
         switch (parts[1])
         {
             case "job" when parts.Length > 3 && parts[3] == "new":
+                if (flavor == SaltInfoFlavor.RestCherrypy && Str(data, "fun") == "grains.items")
+                {
+                    // rest_cherrypy's process: a new grains.items job starts the minions' view afresh.
+                    minions.Clear();
+                }
+
                 NewJob(data);
                 messages.Add(Publish("jobs", jobs));
                 break;
@@ -85,6 +105,11 @@ internal sealed class SaltInfo
     // not known) added and asked for their grains.
     private bool Presence(IReadOnlyDictionary<string, object?> data)
     {
+        if (flavor == SaltInfoFlavor.RestCherrypy)
+        {
+            return data.GetValueOrDefault("present") is IEnumerable<object?> && PresentOnly(Ids(data, "present"));
+        }
+
         var lost = Ids(data, "lost");
         var present = Ids(data, "present");
         var dropped = lost.Count > 0 ? lost : minions.Keys.Where(k => !present.Contains(k)).ToHashSet(StringComparer.Ordinal);
@@ -106,6 +131,26 @@ internal sealed class SaltInfo
         {
             changed = true;
             GrainsTarget = string.Join(',', added);
+        }
+
+        return changed;
+    }
+
+    // rest_cherrypy's process_presence_events: minions not 'present' dropped; the new ones only asked for their grains.
+    private bool PresentOnly(HashSet<string> present)
+    {
+        var changed = false;
+        foreach (var gone in minions.Keys.Where(k => !present.Contains(k)).ToList())
+        {
+            minions.Remove(gone);
+            changed = true;
+        }
+
+        var fresh = present.Where(d => !minions.ContainsKey(d)).ToList();
+        if (fresh.Count > 0)
+        {
+            GrainsTarget = string.Join(',', fresh);
+            changed = true;
         }
 
         return changed;
@@ -146,7 +191,7 @@ internal sealed class SaltInfo
         var jid = Str(data, "jid") ?? "";
         Keep(jid, new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
-            ["jid"] = data.GetValueOrDefault("jid"),
+            ["jid"] = flavor == SaltInfoFlavor.RestCherrypy ? jid : data.GetValueOrDefault("jid"),
             ["start_time"] = data.GetValueOrDefault("_stamp"),
             ["minions"] = jobMinions,
             ["fun"] = data.GetValueOrDefault("fun"),
@@ -208,8 +253,9 @@ internal sealed class SaltInfo
         return Publish("minions", all);
     }
 
-    private static string Publish(string key, object? value) =>
-        SaltJson.Serialize(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { [key] = value }) + "\n\n";
+    // rest_tornado writes a blank line after each message; rest_cherrypy sends the JSON alone.
+    private string Publish(string key, object? value) =>
+        SaltJson.Serialize(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { [key] = value }) + (flavor == SaltInfoFlavor.RestTornado ? "\n\n" : "");
 
     private static string? Str(IReadOnlyDictionary<string, object?> d, string key) => d.GetValueOrDefault(key)?.ToString();
 }

@@ -1,0 +1,140 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Events;
+using SaltApi.Abstractions.Hosting;
+using SaltApi.Abstractions.Modules;
+
+namespace SaltApi.NetapiKit.Hosting;
+
+/// <summary>
+/// A netapi module's lifecycle, as salt-api's modules run theirs: the TLS check, the certificate with its chain,
+/// the listener and its front (forwarded headers, access and error logs), start, wait for the daemon to stop,
+/// and drain. A certificate renewed on disk is served to new connections within seconds, without a restart
+/// (at once on SIGHUP: <see cref="NetapiModuleContext.Reload"/>). A module gives its options and the code that adds its routes:
+/// <code>
+/// public Task RunAsync(NetapiModuleContext context) =>
+///     NetapiModuleHost.RunAsync(context, new ModuleHostOptions(ConfigKey, front, listener), (web, ctx) => { web.Run(Handle); return null; });
+/// </code>
+/// </summary>
+public static class NetapiModuleHost
+{
+    /// <summary>
+    /// Runs the module until <see cref="NetapiModuleContext.Stopping"/>. With TLS on and a certificate missing or
+    /// unreadable, one error says so (the module's words: "Not starting '…'") and nothing listens until the stop:
+    /// restarting would not make the file appear. <paramref name="use"/> adds the routes to the built application
+    /// and returns what is disposed after the drain (or null).
+    /// </summary>
+    public static async Task RunAsync(NetapiModuleContext context, ModuleHostOptions options, Func<WebApplication, NetapiModuleContext, IDisposable?> use)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(use);
+        foreach (var warning in options.Warnings)
+        {
+            context.Logger.LogWarning("{Key}: {Message}", warning.Key, warning.Message);
+        }
+
+        await using var front = HttpFront.Open(context, options.Front);
+        context = front.Context;
+        var listener = options.Listener;
+        using var certificates = options.Tls is { } tls && Certificate(context.Logger, options.ConfigKey, tls) is { } first
+            ? new CertificateReloader(options.ConfigKey, tls, first, context.Reload, context.Logger)
+            : null;
+        if (options.Tls is not null)
+        {
+            if (certificates is null)
+            {
+                await WaitForStopAsync(context.Stopping).ConfigureAwait(false);
+                return;
+            }
+
+            listener = listener with { CertificateSource = () => certificates.Current };
+        }
+
+        var drainTimeout = options.DrainTimeout ?? context.StopTimeout;
+        var builder = NetapiWebHost.CreateBuilder(context, listener);
+        front.Apply(builder);
+        builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
+        builder.WebHost.UseShutdownTimeout(drainTimeout);
+        options.Configure?.Invoke(builder);
+        var web = builder.Build();
+        await using (web.ConfigureAwait(false))
+        {
+            if (options.WebSockets)
+            {
+                BatchingUpgradeFeature.Use(web);
+                web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+            }
+
+            using var app = use(web, context);
+            await web.StartAsync(context.Stopping).ConfigureAwait(false);
+            if (context.Logger.IsEnabled(LogLevel.Information))
+            {
+                context.Logger.LogInformation("{Module} listening on {Urls}", options.ConfigKey, string.Join(", ", web.Urls));
+            }
+
+            await WaitForStopAsync(context.Stopping).ConfigureAwait(false);
+
+            // Graceful stop: Kestrel stops accepting and lets in-flight requests finish within the drain bound.
+            using var drain = new CancellationTokenSource(drainTimeout);
+            await web.StopAsync(drain.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// As the <c>__virtual__</c> of salt-api's modules: a module loads when its section has a <c>port</c> (else the
+    /// refusal, in Salt's words); then <paramref name="bind"/> checks every option, throwing
+    /// <see cref="NetapiConfigException"/> with all the problems at once.
+    /// </summary>
+    public static string? CheckSection(string configKey, IReadOnlyDictionary<string, object?> section, Action<IReadOnlyDictionary<string, object?>> bind)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        ArgumentNullException.ThrowIfNull(bind);
+        if (!section.ContainsKey("port"))
+        {
+            return $"Not loading '{configKey}'. 'port' not specified in config";
+        }
+
+        bind(section);
+        return null;
+    }
+
+    /// <summary>Waits until <paramref name="stopping"/> is cancelled.</summary>
+    public static async Task WaitForStopAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // As salt-api's modules at start: TLS is on by default and needs its files; a wrong one is said once.
+    private static PemCertificate? Certificate(ILogger logger, string module, TlsFiles tls)
+    {
+        if (tls.Missing)
+        {
+            logger.LogError("Not starting '{Module}'. Options 'ssl_crt' and 'ssl_key' are required if SSL is not disabled.", module);
+            return null;
+        }
+
+        if (tls.Given.FirstOrDefault(f => !File.Exists(f)) is { } absent)
+        {
+            logger.LogError("Not starting '{Module}'. Could not find a certificate: {Path}\nIf you want to quickly generate a self-signed certificate, use the tls.create_self_signed_cert function in Salt", module, absent);
+            return null;
+        }
+
+        try
+        {
+            return PemCertificate.Load(tls.Crt!, tls.Key, tls.Chain);
+        }
+        catch (NetapiConfigException e)
+        {
+            logger.LogError("Not starting '{Module}'. {Message}", module, e.Problems[0].Message);
+            return null;
+        }
+    }
+}
