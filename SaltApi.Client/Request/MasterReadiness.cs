@@ -90,6 +90,10 @@ internal sealed partial class MasterReadiness(IRequestTransport transport, ILogg
             {
                 drops = left > TimeSpan.Zero ? await p.WaitAsync(left, cancellationToken).ConfigureAwait(false) : throw new TimeoutException();
             }
+            catch (TimeoutException) when (Stopwatch.GetElapsedTime(started) < wait)
+            {
+                continue; // the timer fired early (it may, by more than a millisecond): wait out the rest
+            }
             catch (TimeoutException)
             {
                 throw budget <= RequestChannel.NoConnectionWait ? new RequestTimeoutException() : new MasterGoneException();
