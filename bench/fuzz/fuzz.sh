@@ -54,7 +54,7 @@ rm -rf "$bin"
 echo "fuzz: building bench/SaltApi.Fuzz (${FUZZ_CONFIGURATION:-Release})" >&2
 dotnet build bench/SaltApi.Fuzz -c "${FUZZ_CONFIGURATION:-Release}" -o "$bin" -v q -nologo >"$out.build.log" 2>&1 \
   || { cat "$out.build.log" >&2; exit 1; }
-for dll in SaltApi.Abstractions SaltApi.Protocol SaltApi.Client RestCherrypyCompat RestTornadoCompat YamlDotNet MessagePack; do
+for dll in SaltApi.Abstractions SaltApi.NetapiKit SaltApi.PythonValues SaltApi.Protocol SaltApi.Client RestCherrypyCompat RestTornadoCompat YamlDotNet MessagePack; do
   "$sharpfuzz" "$bin/$dll.dll" >/dev/null
 done
 fi

@@ -335,6 +335,19 @@ public sealed partial class DaemonTests
         }
     }
 
+    // The daemon's blocked, ignored and caught signal masks, for a failure message.
+    private static string SignalMasks(int pid)
+    {
+        try
+        {
+            return string.Join(", ", File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal) || l.StartsWith("ShdPnd", StringComparison.Ordinal)));
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
+    }
+
     [Fact]
     public async Task Sighup_reopens_the_log_file_and_sigint_stops_cleanly()
     {
@@ -357,7 +370,7 @@ public sealed partial class DaemonTests
             await Task.Delay(20);
         }
 
-        Assert.True(File.Exists(log), $"no reopen within {sw.Elapsed} of one SIGHUP:\n{daemon.Output}");
+        Assert.True(File.Exists(log), $"no reopen within {sw.Elapsed} of one SIGHUP ({SignalMasks(daemon.Pid)}):\n{daemon.Output}");
         Assert.Contains($"Received SIGHUP: reopened log file {log}", daemon.Output, StringComparison.Ordinal);
         Assert.Contains("Received SIGHUP: reopened log file", File.ReadAllText(log), StringComparison.Ordinal);
         Assert.False(daemon.HasExited);
