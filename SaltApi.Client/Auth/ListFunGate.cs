@@ -448,13 +448,15 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens, ILo
     /// validate_tgt where it can be known without the minion list: the same expression, or minion ids
     /// (a glob without wildcards, a list) that a plain glob entry matches. Anything else: not known.
     /// </summary>
-    private static bool TargetInside(string valid, object? tgt, string tgtType)
-    {
-        if (tgt is string same && same == valid && tgtType is "glob" or "compound")
-        {
-            return true;
-        }
+    private static bool TargetInside(string valid, object? tgt, string tgtType) =>
+        (tgt is string same && same == valid && tgtType is "glob" or "compound") || IdsInside(valid, tgt, tgtType);
 
+    /// <summary>
+    /// Whether <paramref name="tgt"/> names minion ids (a glob without wildcards, a list), each non-empty, matched by
+    /// <paramref name="valid"/> as a plain glob, and passing <paramref name="also"/>; false for any other target.
+    /// </summary>
+    internal static bool IdsInside(string valid, object? tgt, string tgtType, Func<string, bool>? also = null)
+    {
         if (valid.Length == 0 || valid.Any(c => char.IsWhiteSpace(c) || c is '@' or '(' or ')'))
         {
             return false;
@@ -470,7 +472,7 @@ internal sealed class ListFunGate(ClientOptions options, TokenClient tokens, ILo
         var any = false;
         foreach (var id in ids)
         {
-            if (id is not string s || s.Length == 0 || !PyValue.FnMatch(s, valid))
+            if (id is not string s || s.Length == 0 || !PyValue.FnMatch(s, valid) || (also is not null && !also(s)))
             {
                 return false;
             }

@@ -43,32 +43,7 @@ internal static class SshAcl
     /// host outside them. Anything else is not inside (narrower than Salt: a target matching no host at all, which
     /// Salt lets through to an empty answer, is refused too).
     /// </summary>
-    private static bool KeysInside(string valid, object? tgt, string tgtType, string pkiDir)
-    {
-        if (valid.Length == 0 || valid.Any(c => char.IsWhiteSpace(c) || c is '@' or '(' or ')'))
-        {
-            return false;
-        }
-
-        IEnumerable<object?> ids = tgtType switch
-        {
-            "glob" when tgt is string id && id.IndexOfAny(['*', '?', '[']) < 0 => [id],
-            "list" when tgt is string csv => csv.Split(','),
-            "list" when tgt is List<object?> list => list,
-            _ => [],
-        };
-        var any = false;
-        foreach (var id in ids)
-        {
-            if (id is not string s || s.Length == 0 || s is "." or ".." || s.IndexOfAny(['/', '\\', '\0']) >= 0
-                || !PyValue.FnMatch(s, valid) || !File.Exists(Path.Combine(pkiDir, "minions", s)))
-            {
-                return false;
-            }
-
-            any = true;
-        }
-
-        return any;
-    }
+    private static bool KeysInside(string valid, object? tgt, string tgtType, string pkiDir) =>
+        Auth.ListFunGate.IdsInside(valid, tgt, tgtType, id => id is not ("." or "..") && id.IndexOfAny(['/', '\\', '\0']) < 0
+            && File.Exists(Path.Combine(pkiDir, "minions", id)));
 }
