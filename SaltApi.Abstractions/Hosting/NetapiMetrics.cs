@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using SaltApi.Abstractions.Client;
 
@@ -25,9 +26,9 @@ internal static class NetapiMetrics
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
-    public static readonly UpDownCounter<long> SlotsInUse = Meter.CreateUpDownCounter<long>("saltapi.request.slots.in_use", description: "Request slots held (requests running) by module");
-
-    public static readonly UpDownCounter<long> SlotsWaiting = Meter.CreateUpDownCounter<long>("saltapi.request.slots.waiting", description: "Requests waiting for a request slot by module");
+    // The gates whose slots are observed. Observed, not counted with +1/-1: a measurement lost once (the SDK
+    // drops one on an internal error) would skew an up-down count for the life of the process.
+    private static readonly ConcurrentDictionary<RequestGate, byte> Gates = new();
 
     public static readonly Counter<long> Refused = Meter.CreateCounter<long>("saltapi.request.refused", description: "Requests refused with 503 at the request gate by module and reason (queue_full, wait_timeout)");
 
@@ -35,6 +36,27 @@ internal static class NetapiMetrics
 
     public static readonly Counter<long> LoginsFailed = Meter.CreateCounter<long>("saltapi.logins.failed", description: "Credential checks refused (401) by module");
 
+    static NetapiMetrics()
+    {
+        Meter.CreateObservableUpDownCounter("saltapi.request.slots.in_use", () => ByModule(g => g.InUse), description: "Request slots held (requests running) by module");
+        Meter.CreateObservableUpDownCounter("saltapi.request.slots.waiting", () => ByModule(g => g.Waiting), description: "Requests waiting for a request slot by module");
+    }
+
+    public static void Register(RequestGate gate) => Gates[gate] = 0;
+
+    public static void Unregister(RequestGate gate) => Gates.TryRemove(gate, out _);
+
     /// <summary>The module label of the calling request, or <c>unknown</c> outside one.</summary>
-    public static KeyValuePair<string, object?> Module() => new("module", NetapiCall.Current?.Module ?? "unknown");
+    public static KeyValuePair<string, object?> Module() => new("module", ModuleName());
+
+    /// <summary>The module name of the calling request, or <c>unknown</c> outside one.</summary>
+    public static string ModuleName() => NetapiCall.Current?.Module ?? "unknown";
+
+    // One measurement per module (a restarted module may have had two gates); a gate no request went through yet
+    // has no module and nothing to count.
+    private static List<Measurement<long>> ByModule(Func<RequestGate, long> value) =>
+        Gates.Keys.Where(g => g.ModuleName is not null)
+            .GroupBy(g => g.ModuleName!, StringComparer.Ordinal)
+            .Select(m => new Measurement<long>(m.Sum(value), new KeyValuePair<string, object?>("module", m.Key)))
+            .ToList();
 }

@@ -72,6 +72,8 @@ public sealed class MetricsTests
         foreach (var scrape in during.Append(after))
         {
             Assert.True(Count(scrape, "rest_cherrypy", "/", "local_async", "200") <= CherrypyAsync);
+            Assert.All(scrape.Find("saltapi_request_slots_in_use"), s => Assert.InRange(s.Value, 0, 1000));
+            Assert.All(scrape.Find("saltapi_request_slots_waiting"), s => Assert.InRange(s.Value, 0, 1000));
         }
 
         Assert.Equal(CherrypyAsync, Count(after, "rest_cherrypy", "/", "local_async", "200") - Count(before, "rest_cherrypy", "/", "local_async", "200"));
@@ -87,8 +89,9 @@ public sealed class MetricsTests
         Assert.True(after.Sum("saltapi_master_request_duration_seconds_count", ("call", "mk_token")) >= 2 + FailedLogins);
         Assert.Equal(1, after.Sum("saltapi_master_connected"));
         Assert.True(after.Sum("saltapi_event_bus_events_total") > before.Sum("saltapi_event_bus_events_total"));
-        Assert.Equal(0, after.Sum("saltapi_request_slots_in_use"));
-        Assert.Equal(0, after.Sum("saltapi_request_slots_waiting"));
+        var slots = string.Join("\n", after.Samples.Where(s => s.Name.StartsWith("saltapi_request_slots", StringComparison.Ordinal)).Select(s => $"{s.Name}{{{string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))}}} {s.Value}"));
+        Assert.True(after.Sum("saltapi_request_slots_in_use") == 0, slots);
+        Assert.True(after.Sum("saltapi_request_slots_waiting") == 0, slots);
         Assert.True(after.Sum("saltapi_token_cache_lookups_total", ("module", "rest_cherrypy")) >= CherrypyAsync);
         Assert.True(after.Sum("saltapi_token_cache_lookups_total", ("module", "rest_cherrypy"), ("result", "hit")) > 0);
 
