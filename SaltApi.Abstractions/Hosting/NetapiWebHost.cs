@@ -100,6 +100,9 @@ public static class NetapiWebHost
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System", LogLevel.Warning);
+        // A module that cannot start (its port taken) is logged once, in one line, by the daemon's supervisor:
+        // not a second time here with the exception's stack.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.AddRoutingCore();
         if (context.Listening is { } listening)
         {

@@ -71,6 +71,9 @@ public sealed partial class DaemonTests
         // The next line is the next record, not the exception's text and stack.
         var next = died.Split('\n').Skip(1).FirstOrDefault(l => l.Length > 0);
         Assert.True(next is null || next.StartsWith('['), next);
+        // Nor before it: the module's web host does not log the failure a second time with its stack.
+        Assert.DoesNotContain("Hosting failed to start", daemon.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", daemon.Output, StringComparison.Ordinal);
 
         // The supervisor restarts it with backoff: it serves once the port is free.
         holder.Stop();
