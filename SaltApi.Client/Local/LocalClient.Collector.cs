@@ -2,8 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
-using SaltApi.Client.Config;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Values;
 

@@ -4,7 +4,8 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
+using SaltApi.Client.Master;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Values;
 
