@@ -3,23 +3,12 @@ namespace SaltApi.Client.Netapi;
 /// <summary>Which client of this layer runs a lowstate client kind.</summary>
 internal enum ClientExecutor
 {
-    /// <summary>LocalClient: <c>cmd</c>, or <c>run_job</c> when async.</summary>
-    Local,
-
-    /// <summary>LocalClient.cmd_subset (BatchClient).</summary>
-    LocalSubset,
-
-    /// <summary>LocalClient.cmd_batch (BatchClient).</summary>
-    LocalBatch,
-
-    /// <summary>RunnerClient: <c>cmd_sync</c>, or <c>cmd_async</c> when async.</summary>
-    Runner,
-
-    /// <summary>WheelClient: <c>cmd_sync</c>, or <c>cmd_async</c> when async.</summary>
-    Wheel,
-
-    /// <summary>SSHClient.cmd_sync, run by the master host's salt-ssh.</summary>
-    Ssh,
+    Local, // LocalClient.cmd, or run_job when async
+    LocalSubset, // LocalClient.cmd_subset
+    LocalBatch, // LocalClient.cmd_batch
+    Runner, // RunnerClient.cmd_sync, or cmd_async
+    Wheel, // WheelClient.cmd_sync, or cmd_async
+    Ssh, // SSHClient.cmd_sync, by the master host's salt-ssh
 }
 
 /// <summary>
