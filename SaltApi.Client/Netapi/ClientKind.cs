@@ -11,9 +11,7 @@ internal enum ClientExecutor
     Ssh, // SSHClient.cmd_sync, by the master host's salt-ssh
 }
 
-/// <summary>
-/// One of salt.netapi.CLIENTS: its name, whether it answers before the job is done, and the client that runs it.
-/// </summary>
+/// <summary>One of salt.netapi.CLIENTS: its name, whether it answers before the job is done, the client that runs it.</summary>
 internal sealed record ClientKind(string Name, bool Async, ClientExecutor Executor)
 {
     /// <summary>salt.netapi.CLIENTS, in Salt's order.</summary>

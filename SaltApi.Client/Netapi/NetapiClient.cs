@@ -23,7 +23,7 @@ internal sealed class NetapiClient(
     TokenClient tokens,
     EventFirer firer,
     ListFunGate listFunGate,
-    SshClient? ssh = null,
+    SshClient ssh,
     RevokedTokens? revokedTokens = null) : INetapiClient
 {
     /// <summary>Tokens logged out here that the master kept: every path below refuses them (see <see cref="RemoveTokenAsync"/>).</summary>
@@ -71,29 +71,15 @@ internal sealed class NetapiClient(
             (ClientExecutor.Runner, true) => [await runner.CmdAsyncAsync(lowstate, cancellationToken).ConfigureAwait(false)],
             (ClientExecutor.Wheel, false) => [await wheel.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)],
             (ClientExecutor.Wheel, true) => [await wheel.CmdAsync(lowstate, cancellationToken).ConfigureAwait(false)],
-            _ => [await SshAsync(lowstate, cancellationToken).ConfigureAwait(false)],
+            // ssh: authorized by SshClient (_authorize_ssh), then run by the master host's salt-ssh.
+            _ => [await ssh.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)],
         };
-    }
-
-    /// <summary>ssh: authorized here (_authorize_ssh), then run by the master host's salt-ssh.</summary>
-    private async Task<object?> SshAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken cancellationToken)
-    {
-        if (ssh is null)
-        {
-            await AuthenticateAsync(lowstate, cancellationToken).ConfigureAwait(false);
-            throw new SaltClientException("The 'ssh' client is not available in this salt-api.", "SaltClientError");
-        }
-
-        return await ssh.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>NetapiClient.run's checks, in Salt's order, with Salt's messages (spec/03 §1).</summary>
     internal ClientKind Check(IReadOnlyDictionary<string, object?> low)
     {
-        if (!IsMasterRunning())
-        {
-            throw new SaltMasterUnavailableException("Salt Master is not available.");
-        }
+        EnsureMasterRunning();
 
         var client = low.GetValueOrDefault("client");
         if (ClientKind.Find(client) is not { } kind)
@@ -132,49 +118,39 @@ internal sealed class NetapiClient(
         return kind;
     }
 
-    /// <summary>Checks the lowstate's token or eauth credentials with the master, for clients that run nothing there.</summary>
-    private async Task AuthenticateAsync(IReadOnlyDictionary<string, object?> low, CancellationToken cancellationToken)
-    {
-        var ok = low.GetValueOrDefault("token") is string token
-            ? await GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is not null
-            : low.GetValueOrDefault("eauth") is string eauth
-              && await tokens.MakeTokenAsync(eauth, low.GetValueOrDefault("username") as string ?? "", low.GetValueOrDefault("password") as string ?? "", cancellationToken).ConfigureAwait(false) is not null;
-        if (!ok)
-        {
-            throw new SaltAuthenticationException(MasterCalls.PublishRefused, "AuthenticationError");
-        }
-    }
-
     private static readonly string[] CredentialKeys = ["token", "eauth", "username", "password"];
 
     /// <summary>
     /// NetapiClient._is_master_running. Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails
     /// on Linux (no such file is created); we skip it there and let the request channel report an unreachable master.
     /// </summary>
-    private bool IsMasterRunning() => options.MasterRunningFile is not { } file || File.Exists(file);
+    private void EnsureMasterRunning()
+    {
+        if (options.MasterRunningFile is { } file && !File.Exists(file))
+        {
+            throw new SaltMasterUnavailableException(MasterCalls.NotAvailable);
+        }
+    }
 
     // The same "master running?" check as run(): a master that is down is a 503 at once, not after 3 × 60 s.
-    public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken) =>
-        IsMasterRunning()
-            ? tokens.MakeTokenAsync(eauth, username, password, cancellationToken)
-            : throw new SaltMasterUnavailableException("Salt Master is not available.");
+    public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken)
+    {
+        EnsureMasterRunning();
+        return tokens.MakeTokenAsync(eauth, username, password, cancellationToken);
+    }
 
     public Task<SaltToken?> MakeTokenAsync(IReadOnlyDictionary<string, object?> credentials, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credentials);
-        return IsMasterRunning()
-            ? tokens.MakeTokenAsync(credentials, cancellationToken)
-            : throw new SaltMasterUnavailableException("Salt Master is not available.");
+        EnsureMasterRunning();
+        return tokens.MakeTokenAsync(credentials, cancellationToken);
     }
 
     /// <summary>get_token; null for a token logged out here that the master kept, as for one it does not know.</summary>
     public async Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        if (!IsMasterRunning())
-        {
-            throw new SaltMasterUnavailableException("Salt Master is not available.");
-        }
+        EnsureMasterRunning();
 
         if (revoked.Contains(token))
         {
@@ -238,10 +214,7 @@ internal sealed class NetapiClient(
     /// <summary>Deletes the token on the master; the token as the master still knows it, or null once it does not.</summary>
     private async Task<SaltToken?> DeleteOnMasterAsync(string token, CancellationToken cancellationToken)
     {
-        if (!IsMasterRunning())
-        {
-            throw new SaltMasterUnavailableException("Salt Master is not available.");
-        }
+        EnsureMasterRunning();
 
         if (string.Equals(options.EauthTokens, "localfs", StringComparison.Ordinal))
         {

@@ -73,7 +73,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bu
                 catch (BusLostException e)
                 {
                     // Deliberate difference: Salt would wait out rest_timeout on a dead bus; the master is gone (503).
-                    throw new SaltMasterUnavailableException("Salt Master is not available.", e);
+                    throw new SaltMasterUnavailableException(MasterCalls.NotAvailable, e);
                 }
 
                 throw new SaltTimeoutException($"RunnerClient job '{jid}' timed out");
