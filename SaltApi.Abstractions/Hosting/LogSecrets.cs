@@ -5,11 +5,9 @@ using System.Text.RegularExpressions;
 namespace SaltApi.Abstractions.Hosting;
 
 /// <summary>
-/// The one place secrets are taken out of what is logged: the values of token, session and password
-/// parameters, the token of <c>/ws/&lt;token&gt;</c>, <c>/all_events/&lt;token&gt;</c> and
-/// <c>/formatted_events/&lt;token&gt;</c>, become <c>***</c>. Used by the access log, a module's error log, a
-/// module's own lines that name a request path, and the daemon's last guard before any line is written.
-/// Deliberate difference: Salt's salt-api logs request lines and paths as they came.
+/// The one place tokens, session ids and passwords are taken out of what is logged (as <c>***</c>): by the access
+/// and error logs, a module's lines that name a request path, and the daemon's last guard before any line is
+/// written. Deliberate difference: Salt's salt-api logs request lines and paths as they came.
 /// </summary>
 public static partial class LogSecrets
 {
