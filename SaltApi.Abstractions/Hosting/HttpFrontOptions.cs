@@ -24,7 +24,7 @@ public sealed record HttpFrontOptions
     public string? ErrorLogFile { get; init; }
 
     /// <summary>Path segments followed by a token (<c>/ws/&lt;token&gt;</c>), written as <c>***</c> in the access log.</summary>
-    public IReadOnlyList<string> TokenPathSegments { get; init; } = ["ws", "all_events", "formatted_events"];
+    public IReadOnlyList<string> TokenPathSegments { get; init; } = LogSecrets.TokenSegments;
 
     /// <summary>Reads <c>trusted_proxies</c>, <c>log_access_file</c> and <c>log_error_file</c> (an empty string is none, as Salt's default <c>""</c>).</summary>
     public static HttpFrontOptions Read(ModuleSection section)

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Config;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
 using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Auth;

@@ -1,5 +1,4 @@
 using SaltApi.Abstractions.Client;
-using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Auth;

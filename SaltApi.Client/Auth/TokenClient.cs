@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using SaltApi.Abstractions.Client;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Master;
 using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Auth;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using SaltApi.Client.Config;
 using SaltApi.Client.Local;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
 using SaltApi.Protocol.Config;
 using SaltApi.Protocol.Values;
 

@@ -22,7 +22,7 @@ internal sealed class BusLostException() : Exception("The master event bus conne
 /// <c>ipc_mode: tcp</c>), reconnected with backoff when it goes away. Every event is fanned out to
 /// the <see cref="IEventStream"/> subscribers and routed by jid to the calls waiting on that job.
 /// </summary>
-internal sealed partial class EventBusReader : IEventStream, IAsyncDisposable
+internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncDisposable
 {
     private const int ReadChunk = 64 * 1024;
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);

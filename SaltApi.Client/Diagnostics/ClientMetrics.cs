@@ -1,8 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using SaltApi.Client.Bus;
 
 namespace SaltApi.Client.Diagnostics;
+
+/// <summary>What the event-bus gauges read of a bus reader.</summary>
+internal interface IBusGauges
+{
+    bool IsConnected { get; }
+
+    int SubscriberCount { get; }
+}
 
 /// <summary>
 /// The client layer's instruments (System.Diagnostics.Metrics): master round-trips by call, the master's
@@ -15,7 +22,7 @@ internal static class ClientMetrics
     private static readonly Meter Meter = new(MeterName);
 
     // The event-bus readers of this process (one per client layer; tests start several).
-    private static readonly ConcurrentDictionary<EventBusReader, byte> Buses = new();
+    private static readonly ConcurrentDictionary<IBusGauges, byte> Buses = new();
 
     /// <summary>Master round-trips by call (publish, mk_token, get_token, runner, wheel, other) and outcome (ok, error, unavailable, canceled).</summary>
     public static readonly Histogram<double> MasterRequestDuration = Meter.CreateHistogram(
@@ -43,9 +50,9 @@ internal static class ClientMetrics
             description: "Event-bus subscribers (event streams open)");
     }
 
-    public static void Register(EventBusReader bus) => Buses[bus] = 0;
+    public static void Register(IBusGauges bus) => Buses[bus] = 0;
 
-    public static void Unregister(EventBusReader bus) => Buses.TryRemove(bus, out _);
+    public static void Unregister(IBusGauges bus) => Buses.TryRemove(bus, out _);
 
     /// <summary>The bounded label of a master request: its <c>cmd</c>.</summary>
     public static string CallName(IEnumerable<KeyValuePair<string, object?>> load)

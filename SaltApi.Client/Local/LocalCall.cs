@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Values;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
-using SaltApi.Client.Config;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
+using SaltApi.Client.Master;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Values;
 
@@ -275,12 +275,12 @@ internal sealed partial class LocalClient
         }
         catch (ChannelClosedException e) when (e.InnerException is BusLostException)
         {
-            throw new SaltMasterUnavailableException("Salt Master is not available.", e);
+            throw new SaltMasterUnavailableException(MasterCalls.NotAvailable, e);
         }
         catch (BusLostException e)
         {
             // Deliberate difference: Salt would wait out its timeouts on a dead bus; the master is gone (503).
-            throw new SaltMasterUnavailableException("Salt Master is not available.", e);
+            throw new SaltMasterUnavailableException(MasterCalls.NotAvailable, e);
         }
     }
 

@@ -26,7 +26,7 @@ public static class EnableClientsHint
         }
 
         return $"netapi_enable_clients is missing or empty in the master config ({master.ConfFile}): "
-            + $"{string.Join(", ", modules)} will refuse every lowstate client ({string.Join(", ", NetapiClient.ClientNames)}) "
+            + $"{string.Join(", ", modules)} will refuse every lowstate client ({string.Join(", ", ClientKind.Names)}) "
             + $"with 400 \"Client disabled\"; /login, /jobs, /events and /hook still work. Add the clients to allow, e.g. {Example}";
     }
 }

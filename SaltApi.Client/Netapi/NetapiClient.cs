@@ -5,6 +5,7 @@ using SaltApi.Client.Batch;
 using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
 using SaltApi.Client.Local;
+using SaltApi.Client.Master;
 using SaltApi.Client.Runner;
 using SaltApi.Client.Ssh;
 using SaltApi.Client.Wheel;
@@ -22,23 +23,13 @@ internal sealed class NetapiClient(
     TokenClient tokens,
     EventFirer firer,
     ListFunGate listFunGate,
-    SshClient? ssh = null,
+    SshClient ssh,
     RevokedTokens? revokedTokens = null) : INetapiClient
 {
     /// <summary>Tokens logged out here that the master kept: every path below refuses them (see <see cref="RemoveTokenAsync"/>).</summary>
     private readonly RevokedTokens revoked = revokedTokens ?? new RevokedTokens(TimeProvider.System);
 
-    /// <summary>The master's refusal of a token it does not know, for the runner and wheel clients (spec/01 §5.4, §5.5).</summary>
-    internal const string TokenRefused = "Authentication failure of type \"token\" occurred.";
-
-    /// <summary>The master's refusal of a publish, and the ssh client's (spec/01 §5.3).</summary>
-    internal const string PublishRefused = "Authentication error occurred.";
-
-    /// <summary>salt.netapi.CLIENTS, in Salt's order.</summary>
-    public static readonly IReadOnlyList<string> ClientNames =
-        ["local", "local_async", "local_batch", "local_subset", "runner", "runner_async", "ssh", "wheel", "wheel_async"];
-
-    public IReadOnlyList<string> Clients => ClientNames;
+    public IReadOnlyList<string> Clients => ClientKind.Names;
 
     /// <summary>The revocation signal every module's token cache obeys (raised by <see cref="RemoveTokenAsync"/>).</summary>
     public event Action<string>? TokenRevoked;
@@ -46,13 +37,12 @@ internal sealed class NetapiClient(
     public async Task<IReadOnlyList<object?>> RunAsync(IReadOnlyDictionary<string, object?> lowstate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lowstate);
-        Check(lowstate);
-        var client = (string)lowstate["client"]!;
-        NetapiCall.Current?.Ran(client);
-        if (client is "runner" or "runner_async" or "wheel" or "wheel_async" && !lowstate.ContainsKey("fun"))
+        var kind = Check(lowstate);
+        NetapiCall.Current?.Ran(kind.Name);
+        if (kind.NeedsFun && !lowstate.ContainsKey("fun"))
         {
             // salt.utils.args.format_call on NetapiClient.<client>(self, fun, ...).
-            throw new SaltInvocationException($"{client} takes at least 1 argument (0 given)");
+            throw new SaltInvocationException($"{kind.Name} takes at least 1 argument (0 given)");
         }
 
         if (lowstate.GetValueOrDefault("token") is string token && revoked.Contains(token))
@@ -60,62 +50,45 @@ internal sealed class NetapiClient(
             // A token logged out here that the master kept: refused with the master's own answer to a token
             // it does not know, before anything reaches the master.
             // ssh: check_authentication's own refusal of a token (_authorize_ssh), the same text.
-            throw client is "runner" or "runner_async" or "wheel" or "wheel_async" or "ssh"
-                ? new SaltAuthenticationException(TokenRefused, "TokenAuthenticationError")
-                : new SaltAuthenticationException(PublishRefused, "AuthenticationError");
+            throw kind.Publishes
+                ? new SaltAuthenticationException(MasterCalls.PublishRefused, "AuthenticationError")
+                : new SaltAuthenticationException(MasterCalls.TokenRefused, "TokenAuthenticationError");
         }
 
-        if (client is "local" or "local_async" or "local_batch" or "local_subset")
+        if (kind.Publishes)
         {
             // Deliberate difference: every function of a list-valued fun must be allowed (see ListFunGate).
             await listFunGate.CheckAsync(lowstate, cancellationToken).ConfigureAwait(false);
         }
 
-        switch (client)
+        return (kind.Executor, kind.Async) switch
         {
-            case "local":
-                return [await local.CmdAsync(LocalCall.From(lowstate), cancellationToken).ConfigureAwait(false)];
-            case "local_async":
-                return [await local.RunJobAsync(LocalCall.From(lowstate, "run_job"), cancellationToken).ConfigureAwait(false)];
-            case "local_subset":
-                return [await batch.SubsetAsync(lowstate, cancellationToken).ConfigureAwait(false)];
-            case "local_batch":
-                return await batch.BatchAsync(lowstate, cancellationToken).ConfigureAwait(false);
-            case "runner":
-                return [await runner.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)];
-            case "runner_async":
-                return [await runner.CmdAsyncAsync(lowstate, cancellationToken).ConfigureAwait(false)];
-            case "wheel":
-                return [await wheel.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)];
-            case "wheel_async":
-                return [await wheel.CmdAsync(lowstate, cancellationToken).ConfigureAwait(false)];
-            default:
-                // ssh: authorized here (_authorize_ssh), then run by the master host's salt-ssh.
-                if (ssh is null)
-                {
-                    await AuthenticateAsync(lowstate, cancellationToken).ConfigureAwait(false);
-                    throw new SaltClientException("The 'ssh' client is not available in this salt-api.", "SaltClientError");
-                }
-
-                return [await ssh.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)];
-        }
+            (ClientExecutor.Local, false) => [await local.CmdAsync(LocalCall.From(lowstate), cancellationToken).ConfigureAwait(false)],
+            (ClientExecutor.Local, true) => [await local.RunJobAsync(LocalCall.From(lowstate, "run_job"), cancellationToken).ConfigureAwait(false)],
+            (ClientExecutor.LocalSubset, _) => [await batch.SubsetAsync(lowstate, cancellationToken).ConfigureAwait(false)],
+            (ClientExecutor.LocalBatch, _) => await batch.BatchAsync(lowstate, cancellationToken).ConfigureAwait(false),
+            (ClientExecutor.Runner, false) => [await runner.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)],
+            (ClientExecutor.Runner, true) => [await runner.CmdAsyncAsync(lowstate, cancellationToken).ConfigureAwait(false)],
+            (ClientExecutor.Wheel, false) => [await wheel.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)],
+            (ClientExecutor.Wheel, true) => [await wheel.CmdAsync(lowstate, cancellationToken).ConfigureAwait(false)],
+            // ssh: authorized by SshClient (_authorize_ssh), then run by the master host's salt-ssh.
+            _ => [await ssh.CmdSyncAsync(lowstate, cancellationToken).ConfigureAwait(false)],
+        };
     }
 
     /// <summary>NetapiClient.run's checks, in Salt's order, with Salt's messages (spec/03 §1).</summary>
-    internal void Check(IReadOnlyDictionary<string, object?> low)
+    internal ClientKind Check(IReadOnlyDictionary<string, object?> low)
     {
-        if (!IsMasterRunning())
-        {
-            throw new SaltMasterUnavailableException("Salt Master is not available.");
-        }
+        EnsureMasterRunning();
 
         var client = low.GetValueOrDefault("client");
-        if (client is not string name || !ClientNames.Contains(name))
+        if (ClientKind.Find(client) is not { } kind)
         {
             throw new SaltInvocationException($"Invalid client specified: '{PyValue.Str(client)}'");
         }
 
-        if (!options.Master.NetapiEnableClients.Contains(name))
+        var name = kind.Name;
+        if (!options.Master.NetapiEnableClients.Contains(kind.EnableKey))
         {
             // Salt's text; with no list at all, also the hint the daemon logs at start (Salt says no more).
             var disabled = $"Client disabled: '{name}'. Add to 'netapi_enable_clients' master config option to enable.";
@@ -141,19 +114,8 @@ internal sealed class NetapiClient(
                 throw new SaltAuthenticationException($"Invalid credentials: '{key}' must be a string");
             }
         }
-    }
 
-    /// <summary>Checks the lowstate's token or eauth credentials with the master, for clients that run nothing there.</summary>
-    private async Task AuthenticateAsync(IReadOnlyDictionary<string, object?> low, CancellationToken cancellationToken)
-    {
-        var ok = low.GetValueOrDefault("token") is string token
-            ? await GetTokenAsync(token, cancellationToken).ConfigureAwait(false) is not null
-            : low.GetValueOrDefault("eauth") is string eauth
-              && await tokens.MakeTokenAsync(eauth, low.GetValueOrDefault("username") as string ?? "", low.GetValueOrDefault("password") as string ?? "", cancellationToken).ConfigureAwait(false) is not null;
-        if (!ok)
-        {
-            throw new SaltAuthenticationException(PublishRefused, "AuthenticationError");
-        }
+        return kind;
     }
 
     private static readonly string[] CredentialKeys = ["token", "eauth", "username", "password"];
@@ -162,30 +124,33 @@ internal sealed class NetapiClient(
     /// NetapiClient._is_master_running. Deliberate difference: with <c>ipc_mode: tcp</c> Salt's check always fails
     /// on Linux (no such file is created); we skip it there and let the request channel report an unreachable master.
     /// </summary>
-    private bool IsMasterRunning() => options.MasterRunningFile is not { } file || File.Exists(file);
+    private void EnsureMasterRunning()
+    {
+        if (options.MasterRunningFile is { } file && !File.Exists(file))
+        {
+            throw new SaltMasterUnavailableException(MasterCalls.NotAvailable);
+        }
+    }
 
     // The same "master running?" check as run(): a master that is down is a 503 at once, not after 3 × 60 s.
-    public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken) =>
-        IsMasterRunning()
-            ? tokens.MakeTokenAsync(eauth, username, password, cancellationToken)
-            : throw new SaltMasterUnavailableException("Salt Master is not available.");
+    public Task<SaltToken?> MakeTokenAsync(string eauth, string username, string password, CancellationToken cancellationToken)
+    {
+        EnsureMasterRunning();
+        return tokens.MakeTokenAsync(eauth, username, password, cancellationToken);
+    }
 
     public Task<SaltToken?> MakeTokenAsync(IReadOnlyDictionary<string, object?> credentials, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credentials);
-        return IsMasterRunning()
-            ? tokens.MakeTokenAsync(credentials, cancellationToken)
-            : throw new SaltMasterUnavailableException("Salt Master is not available.");
+        EnsureMasterRunning();
+        return tokens.MakeTokenAsync(credentials, cancellationToken);
     }
 
     /// <summary>get_token; null for a token logged out here that the master kept, as for one it does not know.</summary>
     public async Task<SaltToken?> GetTokenAsync(string token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        if (!IsMasterRunning())
-        {
-            throw new SaltMasterUnavailableException("Salt Master is not available.");
-        }
+        EnsureMasterRunning();
 
         if (revoked.Contains(token))
         {
@@ -249,10 +214,7 @@ internal sealed class NetapiClient(
     /// <summary>Deletes the token on the master; the token as the master still knows it, or null once it does not.</summary>
     private async Task<SaltToken?> DeleteOnMasterAsync(string token, CancellationToken cancellationToken)
     {
-        if (!IsMasterRunning())
-        {
-            throw new SaltMasterUnavailableException("Salt Master is not available.");
-        }
+        EnsureMasterRunning();
 
         if (string.Equals(options.EauthTokens, "localfs", StringComparison.Ordinal))
         {

@@ -4,7 +4,8 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
+using SaltApi.Client.Master;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Values;
 
@@ -72,7 +73,7 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bu
                 catch (BusLostException e)
                 {
                     // Deliberate difference: Salt would wait out rest_timeout on a dead bus; the master is gone (503).
-                    throw new SaltMasterUnavailableException("Salt Master is not available.", e);
+                    throw new SaltMasterUnavailableException(MasterCalls.NotAvailable, e);
                 }
 
                 throw new SaltTimeoutException($"RunnerClient job '{jid}' timed out");

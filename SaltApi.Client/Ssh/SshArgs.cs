@@ -1,6 +1,7 @@
 using System.Globalization;
 using SaltApi.Abstractions.Errors;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Config;
+using SaltApi.Client.Lowstate;
 using SaltApi.Protocol.Values;
 
 namespace SaltApi.Client.Ssh;

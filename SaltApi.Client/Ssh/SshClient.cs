@@ -3,7 +3,8 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Auth;
 using SaltApi.Client.Config;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
+using SaltApi.Client.Master;
 using SaltApi.Protocol.Jobs;
 using SaltApi.Protocol.Values;
 
@@ -59,7 +60,7 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
         if (low.GetValueOrDefault("token") is string t)
         {
             token = await tokens.GetTokenAsync(t, ct).ConfigureAwait(false)
-                ?? throw new SaltAuthenticationException(NetapiClient.TokenRefused, "TokenAuthenticationError");
+                ?? throw new SaltAuthenticationException(MasterCalls.TokenRefused, "TokenAuthenticationError");
         }
         else
         {

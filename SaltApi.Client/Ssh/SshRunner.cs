@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Errors;
+using SaltApi.Client.Config;
 
 namespace SaltApi.Client.Ssh;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using SaltApi.Abstractions.Errors;
-using SaltApi.Client.Netapi;
 using SaltApi.Protocol.Config;
 using SaltApi.Protocol.Values;
 

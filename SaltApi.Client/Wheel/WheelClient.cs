@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
-using SaltApi.Client.Netapi;
-using SaltApi.Protocol.Jobs;
+using SaltApi.Client.Lowstate;
+using SaltApi.Client.Master;
 using SaltApi.Protocol.Events;
+using SaltApi.Protocol.Jobs;
 
 namespace SaltApi.Client.Wheel;
 

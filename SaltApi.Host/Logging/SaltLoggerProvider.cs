@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using SaltApi.Abstractions.Hosting;
 
 namespace SaltApi.Host.Logging;
 
@@ -149,7 +150,7 @@ internal sealed class SaltLoggerProvider(ILogSink sink, LogLevel level, LogForma
                 return;
             }
 
-            var record = new LogRecord(DateTime.Now, logLevel, name, LogRedactor.Redact(formatter(state, exception)), exception);
+            var record = new LogRecord(DateTime.Now, logLevel, name, LogSecrets.Line(formatter(state, exception)), exception);
             provider.Sink.Write(logLevel, provider.Format.Format(record));
         }
     }

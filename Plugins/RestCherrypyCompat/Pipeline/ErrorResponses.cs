@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Errors;
+using SaltApi.Abstractions.Hosting;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -36,7 +37,7 @@ internal sealed class ErrorResponses(CherrypyServices api)
             // As CherryPy for a streamed response: an error after the headers just closes the connection.
             if (Logger.IsEnabled(LogLevel.Warning))
             {
-                Logger.LogWarning("{Path}: stream ended by an error: {Message}", RequestObserver.LogPath(ctx.Request), e.Message);
+                Logger.LogWarning("{Path}: stream ended by an error: {Message}", LogSecrets.Path(ctx.Request.Path.Value ?? "/"), e.Message);
             }
 
             ctx.Abort();
@@ -64,7 +65,7 @@ internal sealed class ErrorResponses(CherrypyServices api)
         {
             if (Logger.IsEnabled(LogLevel.Debug))
             {
-                Logger.LogDebug(e, "Error while processing request for: {Path}", RequestObserver.LogPath(call.Request));
+                Logger.LogDebug(e, "Error while processing request for: {Path}", LogSecrets.Path(call.Request.Path.Value ?? "/"));
             }
 
             if (call.GenericErrorAsData)
@@ -93,7 +94,7 @@ internal sealed class ErrorResponses(CherrypyServices api)
 
         if (status >= 500 && Logger.IsEnabled(LogLevel.Warning))
         {
-            Logger.LogWarning("{Status} for {Method} {Path}: {Message}", status, call.Request.Method, RequestObserver.LogPath(call.Request), message);
+            Logger.LogWarning("{Status} for {Method} {Path}: {Message}", status, call.Request.Method, LogSecrets.Path(call.Request.Path.Value ?? "/"), message);
         }
 
         var page = Encoding.UTF8.GetBytes(ErrorPage.Render(status, message, api.Options.Debug ? e.ToString() : ""));

@@ -1,7 +1,7 @@
 using SaltApi.Abstractions.Client;
 using SaltApi.Client.Auth;
 using SaltApi.Client.Batch;
-using SaltApi.Client.Netapi;
+using SaltApi.Client.Lowstate;
 using SaltApi.Client.Runner;
 using static SaltApi.Client.Tests.Support.MasterFixture;
 

@@ -1,4 +1,5 @@
 using SaltApi.Abstractions.Errors;
+using SaltApi.Client.Config;
 using SaltApi.Client.Ssh;
 using SaltApi.Client.Tests.Support;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.Abstractions.Errors;
+using SaltApi.Client.Config;
 using SaltApi.Client.Ssh;
 
 namespace SaltApi.Client.Tests.Ssh;

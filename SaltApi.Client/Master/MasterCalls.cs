@@ -4,7 +4,7 @@ using SaltApi.Client.Config;
 using SaltApi.Client.Diagnostics;
 using SaltApi.Protocol.Values;
 
-namespace SaltApi.Client.Netapi;
+namespace SaltApi.Client.Master;
 
 /// <summary>
 /// Salt's <c>master_call</c> (runner, wheel) and the Resolver's <c>mk_token</c>/<c>get_token</c>:
@@ -26,6 +26,12 @@ internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)
     public const string NotAvailable = "Salt Master is not available.";
 
     public const int Tries = 3;
+
+    /// <summary>The master's refusal of a token it does not know, for the runner and wheel clients (spec/01 §5.4, §5.5).</summary>
+    public const string TokenRefused = "Authentication failure of type \"token\" occurred.";
+
+    /// <summary>The master's refusal of a publish, and the ssh client's (spec/01 §5.3).</summary>
+    public const string PublishRefused = "Authentication error occurred.";
 
     /// <summary>master_call: the reply, with error maps raised.</summary>
     public async Task<object?> CallAsync(IEnumerable<KeyValuePair<string, object?>> load, CancellationToken ct)

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using SaltApi.Protocol.Jobs;
 
-namespace SaltApi.Client.Netapi;
+namespace SaltApi.Client.Lowstate;
 
 /// <summary>Reading lowstate values the way Salt's Python code reads them.</summary>
 internal static class ClientLowstate

@@ -1,6 +1,6 @@
 using SaltApi.Protocol.Config;
 
-namespace SaltApi.Client.Ssh;
+namespace SaltApi.Client.Config;
 
 /// <summary>
 /// How the <c>ssh</c> client runs the master host's salt-ssh: Salt's own <c>rosters</c> and config dir, plus
