@@ -22,6 +22,9 @@ public sealed record OpenApiInfo(string Title, string Version, string Descriptio
     /// <summary>The answer to a route that needs a session, without one (rest_cherrypy's 401; saltnado redirects to /login).</summary>
     public RouteAnswer Unauthenticated { get; init; } = new(401, "No valid session: log in first (No permission -- see authorization schemes)");
 
+    /// <summary>Answers any route may give (rest_cherrypy's 403 for <c>authorized_ips</c>), added to each.</summary>
+    public IReadOnlyList<RouteAnswer> CommonAnswers { get; init; } = [];
+
     /// <summary>The session cookie's name, or null when the module reads no cookie.</summary>
     public string? SessionCookie { get; init; } = "session_id";
 }
@@ -208,6 +211,16 @@ public static class OpenApiDocument
         if (route.Session == RouteSession.Required)
         {
             Add(info.Unauthenticated);
+        }
+
+        if (route.Bodies.Count > 0)
+        {
+            Add(new RouteAnswer(408, "The body did not arrive in time"));
+        }
+
+        foreach (var common in info.CommonAnswers)
+        {
+            Add(common);
         }
 
         if (route.Admission != RouteAdmission.Stream)

@@ -103,6 +103,7 @@ internal static class CherrypyRoutes
         new OpenApiInfo("rest_cherrypy", CherrypyServices.SaltVersion, "Salt's rest_cherrypy netapi module. Log in at POST /login (username, password, eauth); send the token as the X-Auth-Token header or keep the session_id cookie. Bodies are JSON, YAML or form data; answers are JSON or YAML, as the Accept header asks. Errors are CherryPy's HTML error pages, with Salt's status codes.")
         {
             ServerUrl = options.RootPrefix.Length == 0 ? "/" : options.RootPrefix,
+            CommonAnswers = [new RouteAnswer(403, "authorized_ips refuses the address, or a request with only the session cookie came from another origin")],
         },
         Table(options).Select(r => r.Spec));
 

@@ -74,6 +74,7 @@ internal sealed class Routes(IReadOnlyList<TornadoRoute> table, TornadoHandlers 
         new OpenApiInfo("rest_tornado", "3006.0", "Salt's rest_tornado (saltnado) netapi module. Log in at POST /login (username, password, eauth); send the token as the X-Auth-Token header or keep the session_id cookie. A request that needs a session and has none is redirected to /login (302). Bodies are JSON, YAML or form data; answers are JSON or YAML, as the Accept header asks. Errors are Tornado's HTML error pages.")
         {
             Unauthenticated = Redirect,
+            CommonAnswers = [new RouteAnswer(403, "authorized_ips refuses the address, or a request with only the session cookie came from another origin")],
         },
         For(options).Select(r => r.Spec));
 

@@ -50,6 +50,14 @@ public sealed class OpenApiTests(OpenApiDaemonFixture fixture) : IClassFixture<O
     [OpenApiValidatorFact]
     public async Task The_description_is_valid_OpenAPI_3_1() => await OpenApiCheck.ValidateAsync(await DescriptionAsync());
 
+    [OpenApiValidatorFact]
+    public async Task The_validator_refuses_a_broken_description()
+    {
+        // The check can fail: the same description with a response status that is not one.
+        var broken = (await DescriptionAsync()).Replace("\"401\": {", "\"4o1\": {", StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => OpenApiCheck.ValidateAsync(broken));
+    }
+
     [Fact]
     public async Task Every_documented_route_answers_a_documented_status()
     {
