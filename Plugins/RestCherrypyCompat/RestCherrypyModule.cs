@@ -2,6 +2,7 @@ using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 using SaltApi.NetapiKit.Hosting;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
+using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 namespace SaltApi.Plugins.RestCherrypyCompat;
@@ -35,6 +36,7 @@ public sealed class RestCherrypyModule : INetapiModule
             Debug = options.Debug,
             WebSockets = true,
             Configure = builder => Gzip.AddTo(builder.Services),
+            OpenApi = options.OpenApi ? CherrypyRoutes.OpenApi(options) : default(ReadOnlyMemory<byte>?),
         };
         return NetapiModuleHost.RunAsync(context, host, (web, ctx) => CherrypyPipeline.Use(web, options, ctx.Client, ctx.Events, ctx.Logger, TimeProvider.System));
     }

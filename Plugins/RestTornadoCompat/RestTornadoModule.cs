@@ -44,6 +44,7 @@ public sealed class RestTornadoModule : INetapiModule
             Debug = options.Debug,
             WebSockets = true,
             Configure = builder => builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog),
+            OpenApi = options.OpenApi ? Routes.OpenApi(options) : default(ReadOnlyMemory<byte>?),
         };
         return NetapiModuleHost.RunAsync(context, host, (web, ctx) => Use(web, options, ctx, webSockets: false));
     }

@@ -48,7 +48,8 @@ public sealed class RestWsgiModule : INetapiModule
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
             UnboundedAddresses = options.Front.TrustedProxies,
         };
-        return NetapiModuleHost.RunAsync(context, new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout }, (web, ctx) =>
+        var host = new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout, OpenApi = options.OpenApi ? WsgiRoutes.OpenApi() : default(ReadOnlyMemory<byte>?) };
+        return NetapiModuleHost.RunAsync(context, host, (web, ctx) =>
         {
             var handler = new LowstateHandler(ctx, options, options.ApiAcl);
             web.Run(handler.HandleAsync);
@@ -102,14 +103,15 @@ public sealed class RestWsgiModule : INetapiModule
         private async Task<(int Status, object? Body)> AnswerAsync(HttpContext http)
         {
             var request = http.Request;
-            if (HttpMethods.IsGet(request.Method))
-            {
-                return (200, Marty.Select(c => (object?)c.ToString()).ToList());
-            }
-
-            if (!HttpMethods.IsPost(request.Method))
+            var route = WsgiRoutes.For(request.Method);
+            if (route is null)
             {
                 return (405, "405: Method Not Allowed");
+            }
+
+            if (route == WsgiRoutes.Greeting)
+            {
+                return (200, Marty.Select(c => (object?)c.ToString()).ToList());
             }
 
             // Deliberate difference: Salt compares the whole header with "application/json", so

@@ -31,6 +31,9 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
     /// <summary><c>api_acl</c> (ours here, rest_cherrypy's option), checked for every chunk's user; null = none.</summary>
     public ApiAcl? ApiAcl { get; init; }
 
+    /// <summary><c>openapi</c> (ours): serve the OpenAPI description at <c>/openapi.json</c> (that path then no longer answers as the others).</summary>
+    public bool OpenApi { get; init; }
+
     /// <summary>Binds the section; every wrong option is recorded in <paramref name="section"/>'s problems.</summary>
     public static RestWsgiOptions From(ModuleSection section)
     {
@@ -47,6 +50,7 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
         {
             Front = HttpFrontOptions.Read(section),
             ApiAcl = ApiAcl.Read(section),
+            OpenApi = section.GetBool("openapi", false),
         };
     }
 

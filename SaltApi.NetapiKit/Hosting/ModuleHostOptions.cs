@@ -25,6 +25,9 @@ public sealed record ModuleHostOptions(string ConfigKey, HttpFrontOptions Front,
     /// <summary>Serve WebSockets (30 s keep-alive pings), on connections able to take a batch of events in one write.</summary>
     public bool WebSockets { get; init; }
 
+    /// <summary>The module's OpenAPI description (<see cref="Routing.OpenApiDocument"/>), served at <c>/openapi.json</c>; null serves none.</summary>
+    public ReadOnlyMemory<byte>? OpenApi { get; init; }
+
     /// <summary>Services and server options of the module's own, set before the application is built.</summary>
     public Action<WebApplicationBuilder>? Configure { get; init; }
 }

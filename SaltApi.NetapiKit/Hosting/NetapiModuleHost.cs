@@ -67,6 +67,11 @@ public static class NetapiModuleHost
                 web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
             }
 
+            if (options.OpenApi is { Length: > 0 } description)
+            {
+                Routing.OpenApiEndpoint.Use(web, description);
+            }
+
             using var app = use(web, context);
             await web.StartAsync(context.Stopping).ConfigureAwait(false);
             if (context.Logger.IsEnabled(LogLevel.Information))

@@ -73,6 +73,9 @@ internal sealed record CherrypyOptions
 
     public string? Favicon { get; init; }
 
+    /// <summary><c>openapi</c> (ours): serve the OpenAPI description of the routes at <c>/openapi.json</c>.</summary>
+    public bool OpenApi { get; init; }
+
     /// <summary><c>api_acl.users</c>: user (or <c>*</c>) → allowed client IPs (or <c>*</c>); null = no ACL.</summary>
     public ApiAcl? ApiAcl { get; init; }
 
@@ -131,6 +134,7 @@ internal sealed record CherrypyOptions
             AppPath = s.GetString("app_path", "/app").Trim('/'),
             RootPrefix = "/" + s.GetString("root_prefix", "/").Trim('/'),
             Favicon = s.GetString("favicon"),
+            OpenApi = s.GetBool("openapi", false),
             ApiAcl = ApiAcl.Read(s),
             AuthorizedIps = s.GetStringList("authorized_ips"),
             CorsOrigins = s.GetStringList("cors_origin"),

@@ -5,10 +5,10 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Json;
 using SaltApi.NetapiKit.Formats;
+using SaltApi.NetapiKit.Routing;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
-using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
@@ -41,8 +41,8 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
     /// <summary>The path's segments, empty ones dropped, each percent-decoded once more (as CherryPy's dispatcher).</summary>
     public string[] Segments { get; set; } = [];
 
-    /// <summary>The resource the route chose (null before routing or when none did).</summary>
-    public ResourceEndpoint? Resource { get; set; }
+    /// <summary>The route of the request's resource and method (null before routing or when none did).</summary>
+    public CherrypyRoute? Route { get; set; }
 
     /// <summary>The session's token, when the resource has sessions and the request carried a live one.</summary>
     public SaltToken? Session { get; set; }
@@ -106,7 +106,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
             case RequestBodyOutcome.TooLarge:
                 // As CherryPy's order of tools: salt_auth refuses a resource that needs a session without one (401)
                 // before hypermedia_in reads the body.
-                if (Resource is { } res && SessionTool.NeedsSessionAuth(res.Resource, req.Method, Api.Options)
+                if (Route?.Spec.Session == RouteSession.Required
                     && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is null)
                 {
                     throw new HttpError(401);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Hosting;
+using SaltApi.NetapiKit.Routing;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -16,16 +17,15 @@ internal sealed class Gate(CherrypyServices api)
     public async Task InvokeAsync(HttpContext ctx, RequestDelegate next)
     {
         var call = Call.Of(ctx);
-        var r = call.Resource!.Resource;
-        var method = ctx.Request.Method;
-        if (!Resources.Gated(r))
+        var route = call.Route!.Spec;
+        if (route.Admission == RouteAdmission.Stream)
         {
-            call.GenericErrorAsData = Resources.ErrorsAsData(r, method);
+            call.GenericErrorAsData = route.Errors == RouteErrors.AsData;
             await next(ctx);
             return;
         }
 
-        if (HttpMethods.IsPost(method))
+        if (HttpMethods.IsPost(ctx.Request.Method))
         {
             // The body is read before a slot is taken: a client that sends it slowly holds a connection,
             // never a slot of the gate (bounded by the body budget, BodyTimeout and Kestrel's data rate).
@@ -33,7 +33,7 @@ internal sealed class Gate(CherrypyServices api)
             call.Prefetched = true;
         }
 
-        if (Resources.CarriesCredentials(r, method))
+        if (route.Admission == RouteAdmission.Credentials)
         {
             await CheckCredentialsAsync(ctx, next, call);
             return;
@@ -47,7 +47,7 @@ internal sealed class Gate(CherrypyServices api)
         try
         {
             // From here the resource answers: its unexpected errors are data where its output is.
-            call.GenericErrorAsData = Resources.ErrorsAsData(r, method);
+            call.GenericErrorAsData = route.Errors == RouteErrors.AsData;
             await next(ctx);
         }
         finally
@@ -62,7 +62,7 @@ internal sealed class Gate(CherrypyServices api)
     private async Task CheckCredentialsAsync(HttpContext ctx, RequestDelegate next, Call call)
     {
         using var attempt = await api.Logins.EnterAsync(ctx.Connection.RemoteIpAddress, call.Aborted) ?? throw new HttpError(503);
-        call.GenericErrorAsData = Resources.ErrorsAsData(call.Resource!.Resource, ctx.Request.Method);
+        call.GenericErrorAsData = call.Route!.Spec.Errors == RouteErrors.AsData;
         try
         {
             await next(ctx);

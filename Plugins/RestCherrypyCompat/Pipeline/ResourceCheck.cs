@@ -19,20 +19,14 @@ internal static class ResourceCheck
             throw new HttpError(404, $"The path '{call.LocalPath}' was not found.");
         }
 
-        var r = meta.Resource;
-        var method = ctx.Request.Method;
-        ctx.Response.Headers.Allow = Resources.Allow(r);
-        if (!Resources.Allows(r, method))
-        {
-            throw new HttpError(405);
-        }
-
-        if (call.Segments.Length - meta.Literal.Length > Resources.MaxArgs(r, method))
+        ctx.Response.Headers.Allow = meta.Allow;
+        var route = meta.For(ctx.Request.Method) ?? throw new HttpError(405);
+        if (call.Segments.Length - meta.Literal.Length > route.MaxArgs)
         {
             throw new HttpError(404, $"The path '{call.LocalPath}' was not found.");
         }
 
-        call.Resource = meta;
+        call.Route = route;
         return next(ctx);
     }
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Access;
+using SaltApi.NetapiKit.Routing;
 using SaltApi.NetapiKit.Tokens;
-using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -14,21 +14,18 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 /// </summary>
 internal sealed class SessionTool(CherrypyServices api)
 {
-    private CherrypyOptions Options => api.Options;
-
     public async Task InvokeAsync(HttpContext ctx, RequestDelegate next)
     {
         var call = Call.Of(ctx);
-        var r = call.Resource!.Resource;
-        var method = ctx.Request.Method;
-        if (Resources.HasSession(r, method) && r is not (Resource.Events or Resource.WebSocket))
+        var route = call.Route!;
+        if (route.Spec.Session is RouteSession.Optional or RouteSession.Required)
         {
             var session = await api.Sessions.ValidateAsync(TokenCheck.Read(ctx.Request, emptyHeaderIsAbsent: true), call.Aborted);
 
             // Deliberate difference: a request that only the session cookie authenticates is refused when its
             // Origin (or Referer) names another origin than the API's own or one of cors_origin, whatever its
             // method (see CherrypyServices.CookieFromOtherOrigin). /login takes credentials, not the session.
-            if (session is not null && r != Resource.Login && api.CookieFromOtherOrigin(ctx.Request))
+            if (session is not null && route.Resource != Resource.Login && api.CookieFromOtherOrigin(ctx.Request))
             {
                 throw new HttpError(403, "Cross-origin request with a session cookie refused");
             }
@@ -46,7 +43,7 @@ internal sealed class SessionTool(CherrypyServices api)
             call.Session = session;
         }
 
-        if (NeedsSessionAuth(r, method, Options))
+        if (route.Spec.Session == RouteSession.Required)
         {
             if (call.Session is null)
             {
@@ -58,14 +55,4 @@ internal sealed class SessionTool(CherrypyServices api)
 
         await next(ctx);
     }
-
-    /// <summary>Whether salt_auth_tool refuses the resource without a session (401).</summary>
-    internal static bool NeedsSessionAuth(Resource r, string method, CherrypyOptions options) => r switch
-    {
-        Resource.Root or Resource.Jobs => method == "POST" || r == Resource.Jobs,
-        Resource.Logout or Resource.Minions => true,
-        Resource.Hook => !options.WebhookDisableAuth,
-        Resource.Stats => !options.StatsDisableAuth,
-        _ => false,
-    };
 }

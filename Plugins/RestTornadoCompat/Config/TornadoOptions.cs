@@ -64,6 +64,9 @@ internal sealed record TornadoOptions
     /// <summary>Options Salt reads surprisingly (a quoted "False" that is true), logged once as the module starts.</summary>
     public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
 
+    /// <summary><c>openapi</c> (ours): serve the OpenAPI description of the routes at <c>/openapi.json</c>.</summary>
+    public bool OpenApi { get; init; }
+
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values)
     {
@@ -89,6 +92,7 @@ internal sealed record TornadoOptions
             ApiAcl = ApiAcl.Read(s),
             AuthorizedIps = s.GetStringList("authorized_ips"),
             Front = HttpFrontOptions.Read(s),
+            OpenApi = s.GetBool("openapi", false),
         };
         if (o.WebhookUrl == "/")
         {

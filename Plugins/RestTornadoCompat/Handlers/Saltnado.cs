@@ -5,6 +5,7 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hosting;
+using SaltApi.NetapiKit.Routing;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestTornadoCompat.Config;
 using SaltApi.Plugins.RestTornadoCompat.Http;
@@ -35,20 +36,7 @@ internal sealed class Saltnado : IDisposable
         Logger = logger;
         Tokens = new TokenCheck(client, time);
         bodies = RequestBodyBudget.For(options.MaxRequestBodySize, 256, largeBodiesWait: true);
-        var api = new ApiHandlers(this);
-        var streams = new StreamHandlers(this);
-        routes = new Routes(
-            root: new Route("root", ApiHandlers.WelcomeAsync, api.PostAsync),
-            login: new Route("login", ApiHandlers.LoginGetAsync, api.LoginPostAsync),
-            minions: new Route("minions", api.MinionsGetAsync, api.MinionsPostAsync),
-            jobs: new Route("jobs", api.JobsGetAsync, api.PostAsync),
-            run: new Route("run", ApiHandlers.WelcomeAsync, api.RunAsync),
-            events: new Route("events", streams.EventsAsync, api.PostAsync, Stream: true),
-            hook: new Route("hook", ApiHandlers.WelcomeAsync, streams.HookAsync),
-            allEvents: options.Websockets ? new Route("all_events", streams.AllEventsAsync, null, Stream: true) : null,
-            formattedEvents: options.Websockets ? new Route("formatted_events", streams.FormattedEventsAsync, null, Stream: true) : null,
-            hookPath: options.WebhookUrl,
-            tokenLength: Routes.HexLength(hashType));
+        routes = new Routes(Routes.For(options), new TornadoHandlers(new ApiHandlers(this), new StreamHandlers(this)), Routes.HexLength(hashType));
     }
 
     public TornadoOptions Options { get; }
@@ -110,16 +98,16 @@ internal sealed class Saltnado : IDisposable
             return;
         }
 
-        if (routes.Match(ctx.Request.Path.Value ?? "/") is not { } match)
+        if (routes.Match(ctx.Request.Path.Value ?? "/", ctx.Request.Method) is not { } match)
         {
             await TornadoResponse.ErrorAsync(ctx, 404);
             return;
         }
 
-        var (route, arg) = match;
+        var (name, arg, route) = match;
         if (NetapiCall.Current is { } call)
         {
-            call.Route = route.Template(arg is not null);
+            call.Route = Routes.Template(name, arg is not null);
         }
 
         if (HttpMethods.IsOptions(ctx.Request.Method))
@@ -128,21 +116,21 @@ internal sealed class Saltnado : IDisposable
             return;
         }
 
-        var handler = route.For(ctx.Request.Method);
-        if (handler is null)
+        if (route is null)
         {
             await TornadoResponse.ErrorAsync(ctx, 405);
             return;
         }
 
+        var handler = route.Handler;
         var output = Output.Choose(ctx.Request.Headers.Accept.Count == 0 ? null : ctx.Request.Headers.Accept.ToString());
-        if (route.Stream && HttpMethods.IsGet(ctx.Request.Method))
+        if (route.Route.Spec.Admission == RouteAdmission.Stream)
         {
             // A stream reads no body and holds no request slot: the event stream bounds each subscriber.
             // Deliberate difference: its Accept is not checked. Salt's prepare() refuses the
             // `Accept: text/event-stream` every browser's EventSource sends with a 406 (the WebSockets
             // never check it).
-            await RunAsync(ctx, route.Name, handler, new TornadoRequest(ctx, output ?? Output.Json, arg));
+            await RunAsync(ctx, name, handler, new TornadoRequest(ctx, output ?? Output.Json, arg));
             return;
         }
 
@@ -177,7 +165,7 @@ internal sealed class Saltnado : IDisposable
             return;
         }
 
-        if (route.Name is "login" or "run")
+        if (route.Route.Spec.Admission == RouteAdmission.Credentials)
         {
             using var attempt = await logins.EnterAsync(ctx.Connection.RemoteIpAddress, ctx.RequestAborted);
             if (attempt is null)
@@ -186,7 +174,7 @@ internal sealed class Saltnado : IDisposable
                 return;
             }
 
-            await RunAsync(ctx, route.Name, handler, request);
+            await RunAsync(ctx, name, handler, request);
             if (ctx.Response.StatusCode == 401 || request.AuthFailed)
             {
                 attempt.Failed();
@@ -207,7 +195,7 @@ internal sealed class Saltnado : IDisposable
 
         try
         {
-            await RunAsync(ctx, route.Name, handler, request);
+            await RunAsync(ctx, name, handler, request);
         }
         finally
         {
