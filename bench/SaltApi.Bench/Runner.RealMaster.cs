@@ -63,16 +63,7 @@ internal sealed partial class Runner
         var saltApiPort = int.Parse(System.Text.RegularExpressions.Regex.Match(master, @"(?ms)^rest_cherrypy:.*?port: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
 
         // Our daemon: the master's config with its own ports, pid and log files (salt-api holds the others).
-        var (ourWsgi, ourCherry, ourTornado) = (FreePort(), FreePort(), FreePort());
-        var etc = Directory.CreateTempSubdirectory("saltapi-realmaster-").FullName;
-        var ours = System.Text.RegularExpressions.Regex.Replace(master, @"(?m)^(rest_cherrypy:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourCherry);
-        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^(rest_wsgi:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourWsgi);
-        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^(rest_tornado:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourTornado);
-        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^rest_wsgi:\n", "rest_wsgi:\n  host: 127.0.0.1\n");
-        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^api_pidfile: .*$", "api_pidfile: /var/run/saltapi-bench.pid");
-        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^api_logfile: .*$", "api_logfile: /var/log/salt/saltapi-bench.log");
-        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^  log_(access|error)_file: .*\n", "");
-        await File.WriteAllTextAsync(Path.Combine(etc, "master"), ours);
+        var (etc, ourCherry) = await OurConfigAsync(master, "bench");
         await using var api = Proc.Start("dotnet", [Paths.HostDll, "-c", etc, "-l", "warning"], Path.Combine(Paths.Out, "realmaster-api.log"));
         if (!await api.WaitForPortAsync(ourCherry, TimeSpan.FromSeconds(60)))
         {
@@ -80,6 +71,52 @@ internal sealed partial class Runner
             return;
         }
 
+        // With --baseline: another build's daemon beside ours, on the same master, its runs alternating with ours.
+        Proc? baseline = null;
+        var baselineCherry = 0;
+        if (s.Baseline is { } baselineDll)
+        {
+            (var baselineEtc, baselineCherry) = await OurConfigAsync(master, "bench-baseline");
+            baseline = Proc.Start("dotnet", [baselineDll, "-c", baselineEtc, "-l", "warning"], Path.Combine(Paths.Out, "realmaster-api-baseline.log"));
+            if (!await baseline.WaitForPortAsync(baselineCherry, TimeSpan.FromSeconds(60)))
+            {
+                table.NotRun(RealName, "the baseline daemon did not start: " + baseline.Tail());
+                await baseline.DisposeAsync();
+                return;
+            }
+        }
+
+        try
+        {
+            await RealMasterLoadsAsync(refsalt, retPort, saltApiPort, pids, api, ourCherry, baseline, baselineCherry);
+        }
+        finally
+        {
+            if (baseline is not null)
+            {
+                await baseline.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A copy of the master's config for one of our daemons: free ports for its modules, its own pid and log files.</summary>
+    private static async Task<(string Etc, int Cherry)> OurConfigAsync(string master, string name)
+    {
+        var (ourWsgi, ourCherry, ourTornado) = (FreePort(), FreePort(), FreePort());
+        var etc = Directory.CreateTempSubdirectory("saltapi-realmaster-").FullName;
+        var ours = System.Text.RegularExpressions.Regex.Replace(master, @"(?m)^(rest_cherrypy:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourCherry);
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^(rest_wsgi:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourWsgi);
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^(rest_tornado:\n(?:  .*\n)*?  port: )\d+", m => m.Groups[1].Value + ourTornado);
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^rest_wsgi:\n", "rest_wsgi:\n  host: 127.0.0.1\n");
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^api_pidfile: .*$", $"api_pidfile: /var/run/saltapi-{name}.pid");
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^api_logfile: .*$", $"api_logfile: /var/log/salt/saltapi-{name}.log");
+        ours = System.Text.RegularExpressions.Regex.Replace(ours, @"(?m)^  log_(access|error)_file: .*\n", "");
+        await File.WriteAllTextAsync(Path.Combine(etc, "master"), ours);
+        return (etc, ourCherry);
+    }
+
+    private async Task RealMasterLoadsAsync(string refsalt, int retPort, int saltApiPort, Dictionary<string, int> pids, Proc api, int ourCherry, Proc? baseline, int baselineCherry)
+    {
         // Our /login answers the master's eauth token (the ceiling's publish loads carry it too); rest_cherrypy's own
         // answers its session id, good for its own X-Auth-Token only.
         var token = await RealTokenAsync($"http://127.0.0.1:{ourCherry}/login");
@@ -91,11 +128,22 @@ internal sealed partial class Runner
         }
 
         const string Body = "[{\"client\": \"local_async\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]";
-        var loads = new (string Name, HttpLoad Load, Func<TimeSpan> Cpu)[]
+        var ourLoads = new List<(string Name, HttpLoad Load, Func<TimeSpan> Cpu)>
         {
             ("SaltApi", new HttpLoad($"http://127.0.0.1:{ourCherry}/", Body, [Json, AcceptJson, "X-Auth-Token: " + token]), api.CpuTime),
-            ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total),
         };
+        if (baseline is not null)
+        {
+            if (await RealTokenAsync($"http://127.0.0.1:{baselineCherry}/login") is not { } baselineToken)
+            {
+                table.NotRun(RealName, "no token from the baseline's /login");
+                return;
+            }
+
+            ourLoads.Add(("SaltApi baseline", new HttpLoad($"http://127.0.0.1:{baselineCherry}/", Body, [Json, AcceptJson, "X-Auth-Token: " + baselineToken]), baseline.CpuTime));
+        }
+
+        var loads = ourLoads.Append(("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total)).ToArray();
         foreach (var (_, load, _) in loads)
         {
             await Wrk.RunAsync(load, 16, s.JitWarmup);
@@ -109,7 +157,8 @@ internal sealed partial class Runner
             {
                 var ceilingRps = await MasterCeilingAsync(refsalt, retPort, token, c, Math.Max(5, s.Duration));
                 ceilings.Add(ceilingRps);
-                foreach (var (name, load, cpu) in loads)
+                // This build and the baseline take turns going first.
+                foreach (var (name, load, cpu) in i % 2 == 0 ? loads : [.. loads.Take(ourLoads.Count).Reverse(), .. loads.Skip(ourLoads.Count)])
                 {
                     var before = cpu();
                     var r = await Wrk.RunAsync(load, c, Math.Max(5, s.Duration));
@@ -123,6 +172,15 @@ internal sealed partial class Runner
                 table.Add(new Row($"{RealName}: {name}", C(c), Stats.Median(x.Select(v => v.R.Rps)), Stats.Median(x.Select(v => v.R.P50)), Stats.Median(x.Select(v => v.R.P99)), x.Sum(v => v.R.Errors), null,
                     Stats.Median(x.Select(v => v.Ceiling > 0 ? v.R.Rps / v.Ceiling : 0)),
                     $"API CPU {Stats.Median(x.Select(v => v.Us)):0} µs/request; master ceiling {Stats.Median(ceilings):0} req/s (median of {ceilings.Count})"));
+            }
+
+            if (baseline is not null)
+            {
+                // Ratios of runs seconds apart (repeat by repeat), then their median.
+                var (mine, theirs) = (runs["SaltApi"], runs["SaltApi baseline"]);
+                var cpu = Stats.Median(mine.Zip(theirs, (a, b) => a.Us / Math.Max(1, b.Us)));
+                var rps = Stats.Median(mine.Zip(theirs, (a, b) => a.R.Rps / Math.Max(1, b.R.Rps)));
+                table.Add(new Row($"{RealName}: SaltApi / baseline", C(c), Note: $"API CPU/request {cpu:0.00}×, req/s {rps:0.00}× (medians of {mine.Count} paired runs)"));
             }
         }
     }
