@@ -143,7 +143,10 @@ internal sealed partial class Runner
             ourLoads.Add(("SaltApi baseline", new HttpLoad($"http://127.0.0.1:{baselineCherry}/", Body, [Json, AcceptJson, "X-Auth-Token: " + baselineToken]), baseline.CpuTime));
         }
 
-        var loads = ourLoads.Append(("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total)).ToArray();
+        var loads = new List<(string Name, HttpLoad Load, Func<TimeSpan> Cpu)>(ourLoads)
+        {
+            ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total),
+        };
         foreach (var (_, load, _) in loads)
         {
             await Wrk.RunAsync(load, 16, s.JitWarmup);
