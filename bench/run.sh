@@ -2,7 +2,7 @@
 # SaltApi benchmarks: builds the daemon and the bench tools in Release, then runs every scenario on
 # loopback and prints the results table (also written to bench/out/results-latest.md).
 # Options are passed to the driver: --quick, --only ceiling,wsgi,cherrypy,tornado,runner,sync,login,events,memory,split,ab,transport,bigbody,10k,events1k,ws1k,100k,codec,realmaster (opt-in: SALTAPI_REFSALT=refsalt scripts dir, SALTAPI_SALT_SRC),
-# --baseline OTHER/salt-api.dll (the ab group: this build against another, alternating runs),
+# --baseline OTHER/salt-api.dll (the ab and realmaster groups: this build against another, alternating runs),
 # --duration SECONDS, --repeats N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
