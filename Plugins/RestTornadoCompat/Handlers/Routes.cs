@@ -42,18 +42,20 @@ internal sealed class Routes(IReadOnlyList<TornadoRoute> table, TornadoHandlers 
     {
         ArgumentNullException.ThrowIfNull(options);
         var hookSession = options.WebhookDisableAuth ? RouteSession.None : RouteSession.Required;
-        // /login and /run wait in the login throttle for both methods, as saltnado's handlers of those names.
+        // POST /login and POST /run wait in the login throttle: they check credentials. Their GETs check none (the
+        // login prompt, always 401, and the welcome), so they take a request slot as any page: counted as failed
+        // logins, a few prompts slowed every login of their address (a proxy's or a health check's).
         var routes = new List<TornadoRoute>
         {
             new("root", Data("/", Get, "The welcome: the clients rest_tornado runs", RouteSession.None, new RouteAnswer(200, "Welcome", S.Welcome)), _ => ApiHandlers.WelcomeAsync),
             new("root", Lowstate("/", "Run a lowstate with the session's token", RouteSession.Required), h => h.Api.PostAsync),
-            new("login", Data("/login", Get, "The login prompt", RouteSession.None, new RouteAnswer(401, "Please log in (WWW-Authenticate: Session)", S.LoginPrompt)) with { Admission = RouteAdmission.Credentials }, _ => ApiHandlers.LoginGetAsync),
+            new("login", Data("/login", Get, "The login prompt", RouteSession.None, new RouteAnswer(401, "Please log in (WWW-Authenticate: Session)", S.LoginPrompt)), _ => ApiHandlers.LoginGetAsync),
             new("login", Data("/login", Post, "Log in: a Salt token, also set as the session_id cookie", RouteSession.None, new RouteAnswer(200, "The token and its permissions", S.LoginReturn), new RouteAnswer(401, "Could not authenticate using provided credentials"), new RouteAnswer(400, "username, password and eauth are required"), TooLarge) with { Admission = RouteAdmission.Credentials, Bodies = Bodies, BodySchema = S.Credentials, BodyRequired = true }, h => h.Api.LoginPostAsync),
             new("minions", Data("/minions/{mid?}", Get, "The grains of every minion, or of one (grains.items)", RouteSession.Required, new RouteAnswer(200, "The grains by minion id", S.Return)), h => h.Api.MinionsGetAsync),
             new("minions", Lowstate("/minions", "Start jobs (local_async)", RouteSession.Required), h => h.Api.MinionsPostAsync),
             new("jobs", Data("/jobs/{jid?}", Get, "The job cache (jobs.list_jobs), or one job (jobs.lookup_jid)", RouteSession.Required, new RouteAnswer(200, "The jobs, or the job's returns", S.Return)), h => h.Api.JobsGetAsync),
             new("jobs", Lowstate("/jobs", "Run a lowstate (as POST /)", RouteSession.Required), h => h.Api.PostAsync),
-            new("run", Data("/run", Get, "The welcome", RouteSession.None, new RouteAnswer(200, "Welcome", S.Welcome)) with { Admission = RouteAdmission.Credentials }, _ => ApiHandlers.WelcomeAsync),
+            new("run", Data("/run", Get, "The welcome", RouteSession.None, new RouteAnswer(200, "Welcome", S.Welcome)), _ => ApiHandlers.WelcomeAsync),
             new("run", Lowstate("/run", "Run a lowstate whose chunks carry their own token or eauth credentials", RouteSession.None) with { Admission = RouteAdmission.Credentials }, h => h.Api.RunAsync),
             new("events", Stream("/events", "The event bus as Server-Sent Events", new RouteAnswer(200, "The events (tag and data)", S.Text, ["text/event-stream"]), Redirect) with { Query = [new("token", "A Salt token (instead of X-Auth-Token or the cookie)")] }, h => h.Streams.EventsAsync),
             new("events", Lowstate("/events", "Run a lowstate (as POST /)", RouteSession.Required), h => h.Api.PostAsync),

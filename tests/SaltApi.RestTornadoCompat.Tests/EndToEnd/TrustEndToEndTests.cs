@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using SaltApi.Abstractions.Json;
@@ -36,6 +37,38 @@ public sealed class TrustEndToEndTests(TornadoDaemonFixture fixture) : IClassFix
 
         using var resp = await http.SendAsync(r);
         return (resp.StatusCode, await resp.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Viewing_the_login_prompt_does_not_slow_the_logins_of_its_address()
+    {
+        // GET /login always answers 401 (the prompt); it checks no credentials, so it is no failed login. Counted as
+        // one, three prompts slowed the address (a proxy's, or a health check's) to one login at a time.
+        using var from = new HttpClient(new SocketsHttpHandler
+        {
+            UseCookies = false,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.77"), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        })
+        { Timeout = TimeSpan.FromSeconds(60) };
+        for (var i = 0; i < 5; i++)
+        {
+            using var prompt = await from.GetAsync(new Uri(fixture.Tornado, "login"));
+            Assert.Equal(HttpStatusCode.Unauthorized, prompt.StatusCode);
+        }
+
+        var logins = await Task.WhenAll(Enumerable.Range(0, 24).Select(async _ =>
+        {
+            using var content = new StringContent("""{"username": "saltdev", "password": "saltdev", "eauth": "file"}""", Encoding.UTF8, "application/json");
+            using var r = await from.PostAsync(new Uri(fixture.Tornado, "login"), content);
+            return r.StatusCode;
+        }));
+        Assert.All(logins, status => Assert.Equal(HttpStatusCode.OK, status));
     }
 
     /// <summary>A WebSocket that has said "websocket client ready", its messages collected until it closes.</summary>
