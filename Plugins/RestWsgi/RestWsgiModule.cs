@@ -13,6 +13,7 @@ using SaltApi.Abstractions.Modules;
 using SaltApi.NetapiKit.Formats;
 using SaltApi.NetapiKit.Hosting;
 using SaltApi.NetapiKit.Tokens;
+using SaltApi.NetapiKit.Access;
 
 namespace SaltApi.Plugins.RestWsgi;
 
@@ -246,7 +247,7 @@ public sealed class RestWsgiModule : INetapiModule
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
-                    if (apiAcl is not null && !await ChunkAcl.AllowsAsync(apiAcl, (IReadOnlyDictionary<string, object?>)chunk!, http, context.Client, http.RequestAborted))
+                    if (apiAcl is not null && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, async token => (await context.Client.GetTokenAsync(token, http.RequestAborted))?.Name))
                     {
                         return (401, "Authentication error occurred.");
                     }

@@ -1,6 +1,7 @@
 using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
+using SaltApi.NetapiKit.Access;
 
 namespace SaltApi.Plugins.RestWsgi;
 
