@@ -162,7 +162,7 @@ public sealed class ConfigBinder
         if (port is not (>= 0 and <= 65535))
         {
             Problem(key, $"expected a TCP port (0-65535), not {Show(raw)}");
-            return 0;
+            return fallback ?? 0;
         }
 
         return (int)port;

@@ -73,8 +73,10 @@ internal sealed record DaemonOptions
             b.Problem("log_level", $"unknown log level '{consoleLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
         }
 
-        var fileLevelName = cli.LogFileLevel ?? b.GetString("log_level_logfile", consoleLevelName);
-        if (!SaltLogLevels.TryParse(fileLevelName, out var fileLevel))
+        // log_level_logfile defaults to log_level: a wrong log_level is reported once, under its own key.
+        var fileLevelName = cli.LogFileLevel ?? b.GetString("log_level_logfile");
+        var fileLevel = consoleLevel;
+        if (fileLevelName is not null && !SaltLogLevels.TryParse(fileLevelName, out fileLevel))
         {
             b.Problem("log_level_logfile", $"unknown log level '{fileLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
         }
