@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using SaltApi.Abstractions.Json;
 using SaltApi.Testing;
 
 namespace SaltApi.RestTornadoCompat.Tests.EndToEnd;
@@ -19,7 +20,9 @@ public sealed class GateEndToEndTests
         using (var login = await http.PostAsync("login", Json($"{{\"username\": \"saltdev\", \"password\": \"{Daemon.Password}\", \"eauth\": \"file\"}}")))
         {
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
-            token = login.Headers.GetValues("X-Auth-Token").Single();
+            // rest_tornado's /login answers the token in its body only: {"return": [{"token": ...}]}.
+            var body = SaltJson.Parse(await login.Content.ReadAsByteArrayAsync());
+            token = (string)((OrderedDictionary<string, object?>)((List<object?>)((OrderedDictionary<string, object?>)body!)["return"]!)[0]!)["token"]!;
         }
 
         // One runs (5 s), one waits for its slot; the other two find the queue full at once.
