@@ -161,7 +161,7 @@ public sealed record MasterConfig
         var c = new MasterConfig
         {
             Interface = b.GetString("interface", d.Interface),
-            RetPort = b.GetPort("ret_port", d.RetPort),
+            RetPort = b.GetInt("ret_port", d.RetPort, 0, 65535),
             SockDir = sockDir,
             CacheDir = cachedir,
             IpcMode = b.GetString("ipc_mode", d.IpcMode),
