@@ -49,7 +49,7 @@ public sealed class RestWsgiModule : INetapiModule
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
             UnboundedAddresses = options.Front.TrustedProxies,
         };
-        var host = new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout, OpenApi = options.OpenApi ? WsgiRoutes.OpenApi() : default(ReadOnlyMemory<byte>?) };
+        var host = new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout, Warnings = options.Warnings, OpenApi = options.OpenApi ? WsgiRoutes.OpenApi() : default(ReadOnlyMemory<byte>?) };
         return NetapiModuleHost.RunAsync(context, host, (web, ctx) =>
         {
             var handler = new LowstateHandler(ctx, options, options.ApiAcl);
@@ -63,7 +63,7 @@ public sealed class RestWsgiModule : INetapiModule
         var section = new ModuleSection(ConfigKey, values);
         var options = RestWsgiOptions.From(section);
         section.ThrowIfInvalid();
-        return options;
+        return options with { Warnings = section.Warnings };
     }
 
     private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options, ApiAcl? apiAcl) : IDisposable
