@@ -49,6 +49,16 @@ public sealed class SaltClientLayer : IAsyncDisposable
     /// <summary>The master event bus, read once and fanned out.</summary>
     public IEventStream Events { get; }
 
+    /// <summary>
+    /// Binds the client layer's options (the master's, <c>saltapi_client</c>, the ssh client's) from the top of a
+    /// master config; every wrong one is recorded in <paramref name="root"/>'s errors. Returns the master's options.
+    /// </summary>
+    public static SaltApi.Protocol.Config.MasterConfig CheckOptions(SaltApi.PythonValues.ConfigBinder root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        return ClientOptions.Bind(root).Master;
+    }
+
     /// <summary>Builds the layer from the loaded master config. Connects lazily; never blocks.</summary>
     /// <exception cref="SaltApi.Protocol.Config.ConfigException">An option has the wrong type or range.</exception>
     public static SaltClientLayer Create(IReadOnlyDictionary<string, object?> masterConfig, ILoggerFactory logging)

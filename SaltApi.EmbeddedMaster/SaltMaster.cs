@@ -11,6 +11,7 @@ using SaltApi.EmbeddedMaster.Values;
 using SaltApi.EmbeddedMaster.Wheel;
 using SaltApi.Protocol.Config;
 using SaltApi.Protocol.Values;
+using SaltApi.PythonValues;
 
 namespace SaltApi.EmbeddedMaster;
 
@@ -46,6 +47,19 @@ public sealed class SaltMaster : IAsyncDisposable
 
     internal MasterContext? Context { get; private set; }
 
+    /// <summary>Checks the embedded master's own options (<c>embedded_master</c>, <c>loop_interval</c>); every wrong one is recorded in <paramref name="root"/>'s errors.</summary>
+    public static void CheckOptions(ConfigBinder root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        _ = Bind(root);
+    }
+
+    private static EmbeddedOptions Bind(ConfigBinder root)
+    {
+        _ = root.GetNumber("loop_interval", 60);
+        return EmbeddedOptions.Bind(root);
+    }
+
     /// <summary>Binds every socket and starts the minions. Throws when a socket cannot be bound.</summary>
     public static async Task<SaltMaster> StartAsync(IReadOnlyDictionary<string, object?> masterConfig, ILoggerFactory logging, CancellationToken cancellationToken = default)
     {
@@ -53,8 +67,10 @@ public sealed class SaltMaster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(logging);
         cancellationToken.ThrowIfCancellationRequested();
         var log = logging.CreateLogger("SaltApi.EmbeddedMaster");
-        var config = MasterConfig.From(masterConfig);
-        var options = EmbeddedOptions.From(masterConfig.TryGetValue(ConfigKey, out var section) ? section : null);
+        var binder = new ConfigBinder(masterConfig);
+        var config = MasterConfig.Bind(binder);
+        var options = Bind(binder);
+        ConfigException.ThrowIfAny(binder);
         if (config.IpcMode != "ipc")
         {
             // Deliberate difference: the embedded master serves the bus on unix sockets only.
@@ -167,7 +183,7 @@ public sealed class SaltMaster : IAsyncDisposable
         presence.FireStartEvents();
         if (PyValue.Truthy(opts.Get("presence_events")))
         {
-            var interval = TimeSpan.FromSeconds(Math.Max(0.05, ConfigValues.GetSeconds(opts, "loop_interval", 60)));
+            var interval = TimeSpan.FromSeconds(Math.Max(0.05, new ConfigBinder(opts).GetNumber("loop_interval", 60)));
             presenceTimer = new Timer(_ => presence.Tick(), null, interval, interval);
         }
         if (log.IsEnabled(LogLevel.Information))

@@ -13,6 +13,7 @@ using SaltApi.Abstractions.Modules;
 using SaltApi.NetapiKit.Formats;
 using SaltApi.NetapiKit.Hosting;
 using SaltApi.NetapiKit.Tokens;
+using SaltApi.NetapiKit.Access;
 
 namespace SaltApi.Plugins.RestWsgi;
 
@@ -48,7 +49,7 @@ public sealed class RestWsgiModule : INetapiModule
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
             UnboundedAddresses = options.Front.TrustedProxies,
         };
-        var host = new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout, OpenApi = options.OpenApi ? WsgiRoutes.OpenApi() : default(ReadOnlyMemory<byte>?) };
+        var host = new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout, Warnings = options.Warnings, OpenApi = options.OpenApi ? WsgiRoutes.OpenApi() : default(ReadOnlyMemory<byte>?) };
         return NetapiModuleHost.RunAsync(context, host, (web, ctx) =>
         {
             var handler = new LowstateHandler(ctx, options, options.ApiAcl);
@@ -62,7 +63,7 @@ public sealed class RestWsgiModule : INetapiModule
         var section = new ModuleSection(ConfigKey, values);
         var options = RestWsgiOptions.From(section);
         section.ThrowIfInvalid();
-        return options;
+        return options with { Warnings = section.Warnings };
     }
 
     private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options, ApiAcl? apiAcl) : IDisposable
@@ -246,7 +247,7 @@ public sealed class RestWsgiModule : INetapiModule
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
-                    if (apiAcl is not null && !await ChunkAcl.AllowsAsync(apiAcl, (IReadOnlyDictionary<string, object?>)chunk!, http, context.Client, http.RequestAborted))
+                    if (apiAcl is not null && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, async token => (await context.Client.GetTokenAsync(token, http.RequestAborted))?.Name))
                     {
                         return (401, "Authentication error occurred.");
                     }

@@ -1,6 +1,7 @@
 using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
+using SaltApi.NetapiKit.Access;
 
 namespace SaltApi.Plugins.RestWsgi;
 
@@ -33,6 +34,9 @@ internal sealed record RestWsgiOptions(int Port, string Host, long MaxRequestBod
 
     /// <summary><c>openapi</c> (ours): serve the OpenAPI description at <c>/openapi.json</c> (that path then no longer answers as the others).</summary>
     public bool OpenApi { get; init; }
+
+    /// <summary>Options Salt reads surprisingly (an <c>api_acl</c> without users refuses everyone), logged once as the module starts.</summary>
+    public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
 
     /// <summary>Binds the section; every wrong option is recorded in <paramref name="section"/>'s problems.</summary>
     public static RestWsgiOptions From(ModuleSection section)

@@ -22,7 +22,7 @@ internal static class AccessLogLine
     public static string Format(IPAddress? client, string method, string target, string protocol, int status, long? bytes, string? referer, string? userAgent, DateTime now, IReadOnlyCollection<string> tokenSegments)
     {
         var sb = new StringBuilder(256);
-        Atom(sb, client is null ? "-" : (client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client).ToString());
+        Atom(sb, client is null ? "-" : SaltApi.Abstractions.Access.ClientAddress.Unmapped(client).ToString());
         sb.Append(" - - ").Append(Time(now)).Append(" \"");
         Atom(sb, Bound(method + " " + LogSecrets.Target(target, tokenSegments) + " " + protocol));
         sb.Append("\" ").Append(status.ToString(CultureInfo.InvariantCulture)).Append(' ');

@@ -53,7 +53,7 @@ public sealed class AuthThrottle(int maxInFlight, TimeProvider? time = null)
     /// </summary>
     public async Task<AuthAttempt?> EnterAsync(IPAddress? address, CancellationToken cancellationToken)
     {
-        var key = address is null ? IPAddress.None : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        var key = address is null ? IPAddress.None : SaltApi.Abstractions.Access.ClientAddress.Unmapped(address);
         Entry? entry;
         bool slowed;
         lock (gate)

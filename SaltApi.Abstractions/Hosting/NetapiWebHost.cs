@@ -290,7 +290,7 @@ internal sealed class ConnectionsPerAddress(long limit, TrustedProxies unbounded
             return;
         }
 
-        var address = raw.IsIPv4MappedToIPv6 ? raw.MapToIPv4() : raw;
+        var address = SaltApi.Abstractions.Access.ClientAddress.Unmapped(raw);
         if (unbounded.Trusts(address))
         {
             await next(connection).ConfigureAwait(false);

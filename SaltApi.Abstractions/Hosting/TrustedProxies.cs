@@ -71,7 +71,7 @@ public sealed class TrustedProxies
     public bool Trusts(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var ip = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        var ip = SaltApi.Abstractions.Access.ClientAddress.Unmapped(address);
         foreach (var network in Networks)
         {
             if (network.Contains(ip))

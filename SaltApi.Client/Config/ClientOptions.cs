@@ -1,5 +1,6 @@
 using SaltApi.Client.Ssh;
 using SaltApi.Protocol.Config;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Client.Config;
 
@@ -102,82 +103,70 @@ internal sealed record ClientOptions
             ? null
             : Path.Combine(Master.SockDir, string.Equals(Master.Transport, "tcp", StringComparison.OrdinalIgnoreCase) ? "publish_pull.ipc" : "workers.ipc");
 
-    /// <summary>Binds and validates the options.</summary>
+    /// <summary>Binds and validates the options; throws one <see cref="ConfigException"/> naming every wrong option.</summary>
     public static ClientOptions From(IReadOnlyDictionary<string, object?> opts)
     {
-        var own = ConfigValues.GetMap(opts, ConfigKey);
+        var binder = new ConfigBinder(opts);
+        var o = Bind(binder);
+        ConfigException.ThrowIfAny(binder);
+        return o;
+    }
+
+    /// <summary>Binds the options (the master's included) from the top of a master config; every wrong option is recorded in <paramref name="b"/>'s errors.</summary>
+    public static ClientOptions Bind(ConfigBinder b)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        var opts = b.Values;
+        var master = MasterConfig.Bind(b);
+        var d = new ClientOptions { Master = master };
+        var own = b.Section(ConfigKey);
         var o = new ClientOptions
         {
-            Master = MasterConfig.From(opts),
-            TcpKeepalive = opts.TryGetValue("tcp_keepalive", out var ka) && ka is not null ? ConfigValues.Truthy(ka) : null,
-            TcpKeepaliveIdle = ConfigValues.GetInt(opts, "tcp_keepalive_idle", -1),
-            TcpKeepaliveIntvl = ConfigValues.GetInt(opts, "tcp_keepalive_intvl", -1),
-            PermissiveAcl = ConfigValues.Truthy(opts.GetValueOrDefault("permissive_acl")),
-            KeepAclInToken = ConfigValues.Truthy(opts.GetValueOrDefault("keep_acl_in_token")),
+            Master = master,
+            TcpKeepalive = opts.TryGetValue("tcp_keepalive", out var ka) && ka is not null ? PyScalar.Truthy(ka) : null,
+            TcpKeepaliveIdle = b.GetInt("tcp_keepalive_idle", -1),
+            TcpKeepaliveIntvl = b.GetInt("tcp_keepalive_intvl", -1),
+            PermissiveAcl = PyScalar.Truthy(opts.GetValueOrDefault("permissive_acl")),
+            KeepAclInToken = PyScalar.Truthy(opts.GetValueOrDefault("keep_acl_in_token")),
             EauthAclModule = opts.GetValueOrDefault("eauth_acl_module") as string ?? "",
-            ExpandedAuthMatching = ConfigValues.Truthy(opts.GetValueOrDefault("auth.enable_expanded_auth_matching")),
+            ExpandedAuthMatching = PyScalar.Truthy(opts.GetValueOrDefault("auth.enable_expanded_auth_matching")),
             EauthTokens = opts.GetValueOrDefault("eauth_tokens") as string ?? "localfs",
             MasterJobCache = opts.GetValueOrDefault("master_job_cache") as string ?? "local_cache",
+            RequestThreads = own.GetInt("request_threads", d.RequestThreads, 1, 64),
+            RequestSockets = own.GetInt("request_sockets", d.RequestSockets, 1, 65536),
+            RequestSocketIdle = own.GetNumber("request_socket_idle", d.RequestSocketIdle, 0, 86400),
+            EventQueue = own.GetInt("event_queue", d.EventQueue, 16),
+            RequestPoller = OneOf(own, "request_poller", d.RequestPoller, "hand", "netmq"),
+            RequestSocket = OneOf(own, "request_socket", d.RequestSocket, "dealer", "req"),
+            JobEventQueue = own.GetInt("job_event_queue", d.JobEventQueue, 16),
+            EventBatchMs = own.GetNumber("event_batch_ms", d.EventBatchMs, 0, 1000),
+            Ssh = SshOptions.Bind(b, own),
+            ListFunUndecided = OneOf(own, "list_fun_undecided", d.ListFunUndecided, "master", "refuse"),
         };
-        o = o with
-        {
-            RequestThreads = ConfigValues.GetInt(own, "request_threads", o.RequestThreads, ConfigKey),
-            RequestSockets = ConfigValues.GetInt(own, "request_sockets", o.RequestSockets, ConfigKey),
-            RequestSocketIdle = ConfigValues.GetSeconds(own, "request_socket_idle", o.RequestSocketIdle, ConfigKey),
-            EventQueue = ConfigValues.GetInt(own, "event_queue", o.EventQueue, ConfigKey),
-            RequestPoller = own.GetValueOrDefault("request_poller") as string ?? o.RequestPoller,
-            RequestSocket = own.TryGetValue("request_socket", out var rs) && rs is not null ? rs as string ?? "" : o.RequestSocket,
-            JobEventQueue = ConfigValues.GetInt(own, "job_event_queue", o.JobEventQueue, ConfigKey),
-            EventBatchMs = ConfigValues.GetSeconds(own, "event_batch_ms", o.EventBatchMs, ConfigKey),
-            Ssh = SshOptions.From(opts, own, ConfigKey),
-            ListFunUndecided = own.TryGetValue("list_fun_undecided", out var lfu) && lfu is not null ? lfu as string ?? "" : o.ListFunUndecided,
-        };
-        if (o.RequestThreads is < 1 or > 64)
-        {
-            throw new ConfigException($"{ConfigKey}.request_threads", "must be between 1 and 64");
-        }
-
-        if (o.RequestSockets is < 1 or > 65536)
-        {
-            throw new ConfigException($"{ConfigKey}.request_sockets", "must be between 1 and 65536");
-        }
-
-        if (o.RequestSocketIdle is < 0 or > 86400 || double.IsNaN(o.RequestSocketIdle))
-        {
-            throw new ConfigException($"{ConfigKey}.request_socket_idle", "must be between 0 and 86400 (seconds)");
-        }
-
-        if (o.RequestPoller is not ("hand" or "netmq"))
-        {
-            throw new ConfigException($"{ConfigKey}.request_poller", "must be hand or netmq");
-        }
-
-        if (o.RequestSocket is not ("dealer" or "req"))
-        {
-            throw new ConfigException($"{ConfigKey}.request_socket", "must be dealer or req");
-        }
-
-        if (o.ListFunUndecided is not ("master" or "refuse"))
-        {
-            throw new ConfigException($"{ConfigKey}.list_fun_undecided", "must be master or refuse");
-        }
 
         // As salt.transport.request_client: a request channel exists only for these two.
         if (o.Master.Transport is not ("zeromq" or "tcp"))
         {
-            throw new ConfigException("transport", "must be zeromq or tcp");
-        }
-
-        if (o.EventBatchMs is < 0 or > 1000 || double.IsNaN(o.EventBatchMs))
-        {
-            throw new ConfigException($"{ConfigKey}.event_batch_ms", "must be between 0 and 1000 (milliseconds)");
-        }
-
-        if (o.EventQueue < 16 || o.JobEventQueue < 16)
-        {
-            throw new ConfigException(ConfigKey, "event queues must hold at least 16 events");
+            b.Problem("transport", $"must be zeromq or tcp, not '{o.Master.Transport}'");
         }
 
         return o;
+    }
+
+    // A string option with a few allowed values; anything else (another type included) is a problem.
+    private static string OneOf(ConfigBinder b, string key, string fallback, string a, string c)
+    {
+        if (!b.Values.TryGetValue(key, out var v) || v is null)
+        {
+            return fallback;
+        }
+
+        if (v is string s && (s == a || s == c))
+        {
+            return s;
+        }
+
+        b.Problem(key, $"must be {a} or {c}, not {ConfigBinder.Show(v)}");
+        return fallback;
     }
 }

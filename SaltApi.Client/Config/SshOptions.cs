@@ -1,4 +1,5 @@
 using SaltApi.Protocol.Config;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Client.Config;
 
@@ -32,41 +33,36 @@ internal sealed record SshOptions
     /// <summary><c>saltapi_client.salt_ssh_max_output</c>: bytes of salt-ssh's output read; more fails the call.</summary>
     public int MaxOutput { get; init; } = 16 * 1024 * 1024;
 
-    /// <summary>Binds the options from the master config and its <c>saltapi_client</c> map.</summary>
-    public static SshOptions From(IReadOnlyDictionary<string, object?> opts, IReadOnlyDictionary<string, object?> own, string configKey)
+    /// <summary>Binds the options from the master config (<paramref name="b"/>) and its <c>saltapi_client</c> map (<paramref name="own"/>); every wrong option is recorded.</summary>
+    public static SshOptions Bind(ConfigBinder b, ConfigBinder own)
     {
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(own);
+        var opts = b.Values;
         var d = new SshOptions();
         var confFile = opts.GetValueOrDefault("conf_file") as string;
         var o = new SshOptions
         {
-            Program = ConfigValues.GetString(own, "salt_ssh", d.Program, configKey),
+            Program = own.GetString("salt_ssh", d.Program),
             ConfigDir = opts.GetValueOrDefault("config_dir") as string
                 ?? (confFile is { Length: > 0 } && Path.IsPathRooted(confFile) ? Path.GetDirectoryName(confFile)! : d.ConfigDir),
             PkiDir = opts.GetValueOrDefault("pki_dir") as string is { Length: > 0 } pki ? pki : d.PkiDir,
-            Rosters = opts.GetValueOrDefault("rosters") is null ? [] : ConfigValues.GetStringList(opts, "rosters"),
-            MaxProcesses = ConfigValues.GetInt(own, "salt_ssh_procs", d.MaxProcesses, configKey),
-            QueueLength = ConfigValues.GetInt(own, "salt_ssh_queue", d.QueueLength, configKey),
-            WallClock = ConfigValues.GetSeconds(own, "salt_ssh_wall_clock", d.WallClock, configKey),
-            MaxOutput = ConfigValues.GetInt(own, "salt_ssh_max_output", d.MaxOutput, configKey),
+            Rosters = b.GetList("rosters") ?? [],
+            MaxProcesses = own.GetInt("salt_ssh_procs", d.MaxProcesses, 1, 1024),
+            QueueLength = own.GetInt("salt_ssh_queue", d.QueueLength, 0, 65536),
+            WallClock = own.GetNumber("salt_ssh_wall_clock", d.WallClock, 0, 86400),
+            MaxOutput = own.GetInt("salt_ssh_max_output", d.MaxOutput, 1024),
         };
         if (o.Program.Length == 0)
         {
-            throw new ConfigException($"{configKey}.salt_ssh", "must name a program");
+            own.Problem("salt_ssh", "must name a program");
+            o = o with { Program = d.Program };
         }
 
-        if (o.MaxProcesses is < 1 or > 1024 || o.QueueLength is < 0 or > 65536)
+        if (o.WallClock <= 0)
         {
-            throw new ConfigException($"{configKey}.salt_ssh_procs", "salt_ssh_procs must be between 1 and 1024, salt_ssh_queue between 0 and 65536");
-        }
-
-        if (o.WallClock is <= 0 or > 86400 || double.IsNaN(o.WallClock))
-        {
-            throw new ConfigException($"{configKey}.salt_ssh_wall_clock", "must be between 0 and 86400 (seconds)");
-        }
-
-        if (o.MaxOutput < 1024)
-        {
-            throw new ConfigException($"{configKey}.salt_ssh_max_output", "must be at least 1024 (bytes)");
+            own.Problem("salt_ssh_wall_clock", "must be more than 0 and at most 86400 (seconds)");
+            o = o with { WallClock = d.WallClock };
         }
 
         return o;

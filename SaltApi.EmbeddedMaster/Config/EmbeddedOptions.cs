@@ -1,5 +1,6 @@
 using System.Globalization;
 using SaltApi.Protocol.Config;
+using SaltApi.PythonValues;
 
 namespace SaltApi.EmbeddedMaster.Config;
 
@@ -12,6 +13,8 @@ internal sealed record MinionSpec(string Id, IReadOnlyDictionary<string, object?
 /// </summary>
 internal sealed record EmbeddedOptions
 {
+    private const string ConfigKey = SaltMaster.ConfigKey;
+
     /// <summary>The simulated minions (<c>minions: 5</c> → <c>ms--0</c> … <c>ms--4</c>, or a list of ids / maps).</summary>
     public IReadOnlyList<MinionSpec> Minions { get; init; } = [];
 
@@ -25,7 +28,7 @@ internal sealed record EmbeddedOptions
     public double SilentShare { get; init; }
 
     /// <summary><c>grains</c>: grains added to every simulated minion.</summary>
-    public IReadOnlyDictionary<string, object?> Grains { get; init; } = ConfigValues.Empty;
+    public IReadOnlyDictionary<string, object?> Grains { get; init; } = ConfigBinder.Empty;
 
     /// <summary><c>auth_failure_delay</c>: Salt's initial failed-auth delay M in seconds (1.0).</summary>
     public double AuthFailureDelay { get; init; } = 1.0;
@@ -73,118 +76,123 @@ internal sealed record EmbeddedOptions
     /// </summary>
     public bool WriteJobCache { get; init; }
 
-    /// <summary>Binds the options from the <c>embedded_master</c> value (a map, or null/empty for defaults).</summary>
+    /// <summary>Binds the options from the <c>embedded_master</c> value (a map, or null/empty for defaults); throws one <see cref="ConfigException"/> naming every wrong option.</summary>
     public static EmbeddedOptions From(object? section)
     {
-        const string P = "embedded_master";
-        var map = section as IReadOnlyDictionary<string, object?> ?? (section is null ? ConfigValues.Empty : throw new ConfigException(P, "expected a map"));
-        var minions = ParseMinions(map.TryGetValue("minions", out var m) ? m : null);
-        var silent = new HashSet<string>(StringComparer.Ordinal);
-        var share = 0.0;
-        if (map.TryGetValue("silent", out var s) && s is not null)
-        {
-            switch (s)
-            {
-                case double d: share = d; break;
-                case long l: share = l; break;
-                case string str: silent.Add(str); break;
-                case IEnumerable<object?> list:
-                    foreach (var id in list)
-                    {
-                        silent.Add(Convert.ToString(id, CultureInfo.InvariantCulture) ?? "");
-                    }
-
-                    break;
-                default: throw new ConfigException($"{P}.silent", "expected a list of minion ids or a share between 0 and 1");
-            }
-        }
-
-        if (share is < 0 or > 1)
-        {
-            throw new ConfigException($"{P}.silent", "a share must be between 0 and 1");
-        }
-
-        var o = new EmbeddedOptions
-        {
-            Minions = minions,
-            LatencyMs = ConfigValues.GetSeconds(map, "latency_ms", 5, P),
-            PublishDelayMs = ConfigValues.GetSeconds(map, "publish_delay_ms", 0, P),
-            WorkersStartDelay = ConfigValues.GetSeconds(map, "workers_start_delay", 0, P),
-            Silent = silent,
-            SilentShare = share,
-            Grains = ConfigValues.GetMap(map, "grains", P),
-            AuthFailureDelay = ConfigValues.GetSeconds(map, "auth_failure_delay", 1.0, P),
-            MaxJobs = ConfigValues.GetInt(map, "max_jobs", 10000, P),
-            MaxCachedReturns = (long)ConfigValues.GetSeconds(map, "max_cached_returns", 2_000_000, P),
-            MaxPendingRequests = ConfigValues.GetInt(map, "max_pending_requests", 10000, P),
-            MaxConcurrentRequests = ConfigValues.GetInt(map, "max_concurrent_requests", 256, P),
-            ReaderQueue = ConfigValues.GetInt(map, "reader_queue", 100_000, P),
-            MaxRequestBytes = (long)ConfigValues.GetSeconds(map, "max_request_bytes", 100L * 1024 * 1024, P),
-            MaxBusReaders = ConfigValues.GetInt(map, "max_bus_readers", 1024, P),
-            WriteJobCache = ConfigValues.GetBool(map, "write_job_cache", false),
-        };
-        if (o.PublishDelayMs is < 0 or > 600_000 || double.IsNaN(o.PublishDelayMs))
-        {
-            throw new ConfigException($"{P}.publish_delay_ms", "must be between 0 and 600000 (milliseconds)");
-        }
-
-        if (o.WorkersStartDelay is < 0 or > 3600 || double.IsNaN(o.WorkersStartDelay))
-        {
-            throw new ConfigException($"{P}.workers_start_delay", "must be between 0 and 3600 (seconds)");
-        }
-
-        if (o.LatencyMs < 0 || o.AuthFailureDelay < 0 || o.MaxJobs < 1 || o.MaxPendingRequests < 1 || o.MaxConcurrentRequests < 1 || o.ReaderQueue < 1 || o.MaxBusReaders < 1 || o.MaxRequestBytes < 1024 || o.MaxCachedReturns < 1)
-        {
-            throw new ConfigException(P, "latency_ms and auth_failure_delay must be >= 0; max_jobs, max_pending_requests, max_concurrent_requests, reader_queue and max_bus_readers >= 1; max_request_bytes >= 1024");
-        }
-
+        var binder = new ConfigBinder(new Dictionary<string, object?> { [ConfigKey] = section });
+        var o = Bind(binder);
+        ConfigException.ThrowIfAny(binder);
         return o;
     }
 
-    private static List<MinionSpec> ParseMinions(object? value)
+    /// <summary>Binds the options from the top of a master config; every wrong option is recorded in <paramref name="root"/>'s errors.</summary>
+    public static EmbeddedOptions Bind(ConfigBinder root)
     {
-        const string P = "embedded_master.minions";
-        switch (value)
+        ArgumentNullException.ThrowIfNull(root);
+        // embedded_master: true (or an empty key) is the defaults.
+        var map = root.Values.GetValueOrDefault(ConfigKey) is bool ? new ConfigBinder(ConfigBinder.Empty, ConfigKey) : root.Section(ConfigKey);
+        var minions = ParseMinions(map);
+        var silent = new HashSet<string>(StringComparer.Ordinal);
+        var share = 0.0;
+        switch (map.Values.GetValueOrDefault("silent"))
+        {
+            case null: break;
+            case double or long: share = map.GetNumber("silent", 0, 0, 1); break;
+            case string str: silent.Add(str); break;
+            case IEnumerable<object?> list:
+                foreach (var id in list)
+                {
+                    silent.Add(Convert.ToString(id, CultureInfo.InvariantCulture) ?? "");
+                }
+
+                break;
+            default: map.Problem("silent", "expected a list of minion ids or a share between 0 and 1"); break;
+        }
+
+        return new EmbeddedOptions
+        {
+            Minions = minions,
+            LatencyMs = map.GetNumber("latency_ms", 5, 0),
+            PublishDelayMs = map.GetNumber("publish_delay_ms", 0, 0, 600_000),
+            WorkersStartDelay = map.GetNumber("workers_start_delay", 0, 0, 3600),
+            Silent = silent,
+            SilentShare = share,
+            Grains = map.GetMap("grains") ?? ConfigBinder.Empty,
+            AuthFailureDelay = map.GetNumber("auth_failure_delay", 1.0, 0),
+            MaxJobs = map.GetInt("max_jobs", 10000, 1),
+            MaxCachedReturns = map.GetLong("max_cached_returns", 2_000_000, 1),
+            MaxPendingRequests = map.GetInt("max_pending_requests", 10000, 1),
+            MaxConcurrentRequests = map.GetInt("max_concurrent_requests", 256, 1),
+            ReaderQueue = map.GetInt("reader_queue", 100_000, 1),
+            MaxRequestBytes = map.GetLong("max_request_bytes", 100L * 1024 * 1024, 1024),
+            MaxBusReaders = map.GetInt("max_bus_readers", 1024, 1),
+            WriteJobCache = map.GetBool("write_job_cache", false),
+        };
+    }
+
+    private static List<MinionSpec> ParseMinions(ConfigBinder section)
+    {
+        const string Key = "minions";
+        switch (section.Values.GetValueOrDefault(Key))
         {
             case null:
                 return Numbered(5);
-            case long count when count is >= 0 and <= 1_000_000:
-                return Numbered((int)count);
-            case string s when int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 1_000_000:
+            case long or string when section.GetInt(Key, -1, 0, 1_000_000) is var n and >= 0:
                 return Numbered(n);
             case IEnumerable<object?> list:
                 var result = new List<MinionSpec>();
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var item in list)
                 {
-                    MinionSpec spec = item switch
+                    MinionSpec? spec = item switch
                     {
-                        string id => new MinionSpec(id, ConfigValues.Empty),
-                        long l => new MinionSpec(l.ToString(CultureInfo.InvariantCulture), ConfigValues.Empty),
-                        IReadOnlyDictionary<string, object?> map => new MinionSpec(
-                            ConfigValues.GetString(map, "id", "", P) is { Length: > 0 } id ? id : throw new ConfigException(P, "every minion map needs an id"),
-                            ConfigValues.GetMap(map, "grains", P)),
-                        _ => throw new ConfigException(P, "expected minion ids or {id, grains} maps"),
+                        string id => new MinionSpec(id, ConfigBinder.Empty),
+                        long l => new MinionSpec(l.ToString(CultureInfo.InvariantCulture), ConfigBinder.Empty),
+                        IReadOnlyDictionary<string, object?> map => MinionMap(section, new ConfigBinder(map)),
+                        _ => null,
                     };
-                    if (!ValidId(spec.Id))
+                    if (spec is null)
                     {
-                        throw new ConfigException(P, $"invalid minion id '{spec.Id}'");
+                        section.Problem(Key, "expected minion ids or {id, grains} maps");
                     }
-
-                    if (seen.Add(spec.Id))
+                    else if (!ValidId(spec.Id))
+                    {
+                        section.Problem(Key, $"invalid minion id '{spec.Id}'");
+                    }
+                    else if (seen.Add(spec.Id))
                     {
                         result.Add(spec);
                     }
                 }
 
                 return result;
+            case long or string:
+                return Numbered(5); // the problem is recorded
             default:
-                throw new ConfigException(P, "expected a count (0-1000000) or a list of minion ids");
+                section.Problem(Key, "expected a count (0-1000000) or a list of minion ids");
+                return Numbered(5);
         }
     }
 
+    private static MinionSpec? MinionMap(ConfigBinder section, ConfigBinder map)
+    {
+        if (map.GetString("id", "") is not { Length: > 0 } id)
+        {
+            section.Problem("minions", "every minion map needs an id");
+            return null;
+        }
+
+        var grains = map.GetMap("grains");
+        foreach (var e in map.Errors)
+        {
+            section.Problem("minions", $"{id}: {e}");
+        }
+
+        return new MinionSpec(id, grains ?? ConfigBinder.Empty);
+    }
+
     private static List<MinionSpec> Numbered(int count) =>
-        Enumerable.Range(0, count).Select(i => new MinionSpec("ms--" + i.ToString(CultureInfo.InvariantCulture), ConfigValues.Empty)).ToList();
+        Enumerable.Range(0, count).Select(i => new MinionSpec("ms--" + i.ToString(CultureInfo.InvariantCulture), ConfigBinder.Empty)).ToList();
 
     // Salt refuses ids that could escape the pki dir.
     internal static bool ValidId(string id) =>

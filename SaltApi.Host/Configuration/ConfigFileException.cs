@@ -10,7 +10,23 @@ internal sealed class ConfigFileException : Exception
         Line = line;
         Key = key;
         Problem = problem;
+        All = [this];
     }
+
+    /// <summary>Every error at once (at least one): the place and key of the first are this one's.</summary>
+    public ConfigFileException(IReadOnlyList<ConfigFileException> all)
+        : base(string.Join(Environment.NewLine, all.Select(e => e.Message)))
+    {
+        var first = all[0];
+        File = first.File;
+        Line = first.Line;
+        Key = first.Key;
+        Problem = first.Problem;
+        All = all;
+    }
+
+    /// <summary>Every error, each with its own file, line and key.</summary>
+    public IReadOnlyList<ConfigFileException> All { get; }
 
     /// <summary>The file (absolute path) or "(defaults)".</summary>
     public string File { get; }

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Text.RegularExpressions;
 using SaltApi.Host.Logging;
 using SaltApi.Protocol.Config;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Host.Configuration;
 
@@ -30,6 +31,10 @@ internal sealed record LoadedConfig(
         var place = Locations.Find(dottedKey);
         return new ConfigFileException(place?.File ?? MainFile, place?.Line ?? 0, dottedKey, problem);
     }
+
+    /// <summary>One <see cref="ConfigFileException"/> listing every error, each naming its key's file and line.</summary>
+    public ConfigFileException Error(IReadOnlyList<ConfigError> errors) =>
+        new(errors.Select(e => Error(e.Key, e.Message)).ToList());
 }
 
 /// <summary>

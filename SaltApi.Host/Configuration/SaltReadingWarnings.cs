@@ -1,4 +1,5 @@
 using SaltApi.Protocol.Config;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Host.Configuration;
 
@@ -16,7 +17,7 @@ internal static class SaltReadingWarnings
         var opts = config.Options;
         foreach (var key in BooleanKeys)
         {
-            if (opts.TryGetValue(key, out var v) && ConfigValues.LooksFalseButIsTrue(v))
+            if (opts.TryGetValue(key, out var v) && ConfigBinder.LooksFalseButIsTrue(v))
             {
                 yield return $"{key}: '{v}' ({config.Where(key)}) reads as true, as salt-api reads it (Python's bool() of a non-empty string); write false without quotes to turn it off";
             }

@@ -3,6 +3,7 @@ using SaltApi.Host.Cli;
 using SaltApi.Host.Configuration;
 using SaltApi.Host.Logging;
 using SaltApi.Protocol.Config;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Host.Hosting;
 
@@ -44,76 +45,100 @@ internal sealed record DaemonOptions
     /// <summary>The <c>saltapi_ops:</c> listener (health and metrics), or null when not configured.</summary>
     public SaltApi.Host.Ops.OpsOptions? Ops { get; init; }
 
-    /// <summary>Binds and validates; a wrong value throws <see cref="ConfigFileException"/> naming its file, line and key.</summary>
+    /// <summary>
+    /// Binds and validates the daemon's options, the master's, the client layer's, the embedded master's and
+    /// <c>saltapi_ops</c>, through one <see cref="ConfigBinder"/>: every wrong value is reported at once, in one
+    /// <see cref="ConfigFileException"/> naming each one's file, line and key.
+    /// </summary>
     public static DaemonOptions From(LoadedConfig config, CommandLine cli)
     {
-        var opts = config.Options;
-        try
+        var b = new ConfigBinder(config.Options);
+        var options = Bind(b, cli);
+        if (b.Errors.Count > 0)
         {
-            var consoleLevelName = cli.LogLevel ?? ConfigValues.GetString(opts, "log_level", MasterConfigLoader.DefaultLogLevel);
-            if (!SaltLogLevels.TryParse(consoleLevelName, out var consoleLevel))
-            {
-                throw config.Error("log_level", $"unknown log level '{consoleLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
-            }
-
-            var fileLevelName = cli.LogFileLevel ?? ConfigValues.GetString(opts, "log_level_logfile", consoleLevelName);
-            if (!SaltLogLevels.TryParse(fileLevelName, out var fileLevel))
-            {
-                throw config.Error("log_level_logfile", $"unknown log level '{fileLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
-            }
-
-            var granular = new Dictionary<string, LogLevel>(StringComparer.Ordinal);
-            foreach (var (name, value) in ConfigValues.GetMap(opts, "log_granular_levels"))
-            {
-                granular[name] = value is string s && SaltLogLevels.TryParse(s, out var l)
-                    ? l
-                    : throw config.Error("log_granular_levels." + name, "expected a log level name");
-            }
-
-            var pluginDirs = ConfigValues.GetStringList(opts, MasterConfigLoader.PluginDirsKey);
-            var embedded = opts.TryGetValue(SaltApi.EmbeddedMaster.SaltMaster.ConfigKey, out var em) && em is not false;
-            if (embedded && em is not null and not true and not IReadOnlyDictionary<string, object?>)
-            {
-                throw config.Error(SaltApi.EmbeddedMaster.SaltMaster.ConfigKey, "expected a map of embedded master options");
-            }
-
-            var logFile = Absolute(cli.LogFile) ?? ConfigValues.GetString(opts, "api_logfile", MasterConfigLoader.DefaultLogFile);
-            SyslogTarget? syslog = null;
-            if (SyslogTarget.IsUrl(logFile))
-            {
-                try
-                {
-                    syslog = SyslogTarget.Parse(logFile);
-                }
-                catch (FormatException e)
-                {
-                    throw config.Error("api_logfile", e.Message);
-                }
-            }
-
-            return new DaemonOptions
-            {
-                PidFile = Absolute(cli.PidFile) ?? ConfigValues.GetString(opts, "api_pidfile", MasterConfigLoader.DefaultPidFile),
-                LogFile = logFile,
-                Syslog = syslog,
-                ConsoleLevel = consoleLevel,
-                FileLevel = fileLevel,
-                ConsoleFormat = ConfigValues.GetString(opts, "log_fmt_console", MasterConfigLoader.DefaultConsoleFormat),
-                FileFormat = ConfigValues.GetString(opts, "log_fmt_logfile", MasterConfigLoader.DefaultFileFormat),
-                ConsoleDateFormat = ConfigValues.GetString(opts, "log_datefmt", MasterConfigLoader.DefaultConsoleDateFormat),
-                FileDateFormat = ConfigValues.GetString(opts, "log_datefmt_logfile", MasterConfigLoader.DefaultFileDateFormat),
-                GranularLevels = granular,
-                PluginDirs = pluginDirs,
-                User = ConfigValues.GetString(opts, "user", Environment.UserName),
-                EmbeddedMaster = embedded,
-                Master = MasterConfig.From(opts),
-                Ops = SaltApi.Host.Ops.OpsOptions.From(opts),
-            };
+            throw config.Error(b.Errors);
         }
-        catch (ConfigException e)
+
+        return options;
+    }
+
+    /// <summary>The plugin folders configured, read leniently (for a daemon that refuses its config and still checks the modules' sections).</summary>
+    public static IReadOnlyList<string> PluginDirsOf(LoadedConfig config) => new ConfigBinder(config.Options).GetList(MasterConfigLoader.PluginDirsKey) ?? [];
+
+    private static DaemonOptions Bind(ConfigBinder b, CommandLine cli)
+    {
+        var consoleLevelName = cli.LogLevel ?? b.GetString("log_level", MasterConfigLoader.DefaultLogLevel);
+        if (!SaltLogLevels.TryParse(consoleLevelName, out var consoleLevel))
         {
-            throw config.Error(e.Key, e.Message[(e.Key.Length + 2)..]);
+            b.Problem("log_level", $"unknown log level '{consoleLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
         }
+
+        // log_level_logfile defaults to log_level: a wrong log_level is reported once, under its own key.
+        var fileLevelName = cli.LogFileLevel ?? b.GetString("log_level_logfile");
+        var fileLevel = consoleLevel;
+        if (fileLevelName is not null && !SaltLogLevels.TryParse(fileLevelName, out fileLevel))
+        {
+            b.Problem("log_level_logfile", $"unknown log level '{fileLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
+        }
+
+        var granular = new Dictionary<string, LogLevel>(StringComparer.Ordinal);
+        var granularSection = b.Section("log_granular_levels");
+        foreach (var (name, value) in granularSection.Values)
+        {
+            if (value is string s && SaltLogLevels.TryParse(s, out var l))
+            {
+                granular[name] = l;
+            }
+            else
+            {
+                granularSection.Problem(name, $"expected a log level name, not {ConfigBinder.Show(value)}");
+            }
+        }
+
+        var pluginDirs = b.GetList(MasterConfigLoader.PluginDirsKey) ?? [];
+        var embedded = b.Values.TryGetValue(SaltApi.EmbeddedMaster.SaltMaster.ConfigKey, out var em) && em is not false;
+        if (embedded && em is not null and not true and not IReadOnlyDictionary<string, object?>)
+        {
+            b.Problem(SaltApi.EmbeddedMaster.SaltMaster.ConfigKey, $"expected a map of embedded master options, not {ConfigBinder.Show(em)}");
+        }
+        else if (embedded)
+        {
+            SaltApi.EmbeddedMaster.SaltMaster.CheckOptions(b);
+        }
+
+        var logFile = Absolute(cli.LogFile) ?? b.GetString("api_logfile", MasterConfigLoader.DefaultLogFile);
+        SyslogTarget? syslog = null;
+        if (SyslogTarget.IsUrl(logFile))
+        {
+            try
+            {
+                syslog = SyslogTarget.Parse(logFile);
+            }
+            catch (FormatException e)
+            {
+                b.Problem("api_logfile", e.Message);
+            }
+        }
+
+        var master = SaltApi.Client.SaltClientLayer.CheckOptions(b);
+        return new DaemonOptions
+        {
+            PidFile = Absolute(cli.PidFile) ?? b.GetString("api_pidfile", MasterConfigLoader.DefaultPidFile),
+            LogFile = logFile,
+            Syslog = syslog,
+            ConsoleLevel = consoleLevel,
+            FileLevel = fileLevel,
+            ConsoleFormat = b.GetString("log_fmt_console", MasterConfigLoader.DefaultConsoleFormat),
+            FileFormat = b.GetString("log_fmt_logfile", MasterConfigLoader.DefaultFileFormat),
+            ConsoleDateFormat = b.GetString("log_datefmt", MasterConfigLoader.DefaultConsoleDateFormat),
+            FileDateFormat = b.GetString("log_datefmt_logfile", MasterConfigLoader.DefaultFileDateFormat),
+            GranularLevels = granular,
+            PluginDirs = pluginDirs,
+            User = b.GetString("user", Environment.UserName),
+            EmbeddedMaster = embedded,
+            Master = master,
+            Ops = SaltApi.Host.Ops.OpsOptions.Bind(b),
+        };
     }
 
     // spec/06 §1: "a bare file name means ./name"; a syslog URL is not a path.

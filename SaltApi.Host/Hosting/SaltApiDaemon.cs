@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SaltApi.Host.Cli;
 using SaltApi.Host.Configuration;
 using SaltApi.Host.Logging;
@@ -59,11 +60,27 @@ internal static class SaltApiDaemon
         try
         {
             config = MasterConfigLoader.Load(mainFile, env);
-            options = DaemonOptions.From(config, cli);
         }
         catch (ConfigFileException e)
         {
             await Console.Error.WriteLineAsync($"[{"ERROR",-8}] {e.Message}");
+            return ExitError;
+        }
+
+        try
+        {
+            options = DaemonOptions.From(config, cli);
+        }
+        catch (ConfigFileException e)
+        {
+            // The daemon refuses its config: every wrong value at once, the modules' sections' included (as
+            // YARP's ConfigValidator lists every wrong route), so that one start shows all there is to fix.
+            var modules = PluginCatalog.Load(PluginCatalog.SearchDirs(DaemonOptions.PluginDirsOf(config)), NullLogger.Instance);
+            foreach (var line in e.All.Select(a => a.Message).Concat(ModuleGate.Problems(modules, config)))
+            {
+                await Console.Error.WriteLineAsync($"[{"ERROR",-8}] {line}");
+            }
+
             return ExitError;
         }
 

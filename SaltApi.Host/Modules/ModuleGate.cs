@@ -68,6 +68,37 @@ internal static class ModuleGate
         return enabled;
     }
 
+    /// <summary>The refusal of every enabled module whose section has wrong options (as <see cref="Enabled"/> logs them).</summary>
+    public static IEnumerable<string> Problems(PluginCatalog catalog, LoadedConfig config)
+    {
+        foreach (var module in catalog.Modules)
+        {
+            if (config.Options.GetValueOrDefault(module.ConfigKey) is not IReadOnlyDictionary<string, object?> map)
+            {
+                continue;
+            }
+
+            string? refusal = null;
+            try
+            {
+                module.Create().CheckConfig(map);
+            }
+            catch (NetapiConfigException e)
+            {
+                refusal = Refusal(module.ConfigKey, e, config.Where);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                refusal = $"Not loading '{module.ConfigKey}': its config check failed: {e.Message}";
+            }
+
+            if (refusal is not null)
+            {
+                yield return refusal;
+            }
+        }
+    }
+
     /// <summary>
     /// "Not loading 'rest_wsgi': invalid options: rest_wsgi.port: expected a TCP port (0-65535), not 'banana'
     /// (/etc/salt/master, line 12)", every problem of the section on the one line.

@@ -1,4 +1,5 @@
 using SaltApi.Protocol.Config;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Host.Ops;
 
@@ -18,43 +19,55 @@ internal sealed record OpsOptions(string Host, int Port, bool Metrics)
     /// <summary>The section bound and checked, or null when absent; a wrong value throws <see cref="ConfigException"/> naming its key.</summary>
     public static OpsOptions? From(IReadOnlyDictionary<string, object?> opts)
     {
-        if (!opts.TryGetValue(ConfigKey, out var raw) || raw is null or false)
+        var binder = new ConfigBinder(opts);
+        var o = Bind(binder);
+        ConfigException.ThrowIfAny(binder);
+        return o;
+    }
+
+    /// <summary>The section bound and checked, or null when absent; every wrong value is recorded in <paramref name="root"/>'s errors.</summary>
+    public static OpsOptions? Bind(ConfigBinder root)
+    {
+        if (!root.Values.TryGetValue(ConfigKey, out var raw) || raw is null or false)
         {
             return null;
         }
 
-        var section = ConfigValues.GetMap(opts, ConfigKey);
-        foreach (var key in section.Keys)
+        var section = root.Section(ConfigKey);
+        var problems = root.Errors.Count;
+        foreach (var key in section.Values.Keys)
         {
             if (key is not ("host" or "port" or "metrics"))
             {
-                throw new ConfigException($"{ConfigKey}.{key}", "unknown option (host, port, metrics)");
+                section.Problem(key, "unknown option (host, port, metrics)");
             }
         }
 
-        if (!section.ContainsKey("port"))
+        if (!section.Has("port") && raw is IReadOnlyDictionary<string, object?>)
         {
-            throw new ConfigException($"{ConfigKey}.port", "required");
+            section.Problem("port", "required");
         }
 
-        var port = ConfigValues.GetInt(section, "port", 0, ConfigKey);
+        var port = section.GetInt("port", 0);
         if (port is < 0 or > 65535)
         {
-            throw new ConfigException($"{ConfigKey}.port", "must be 0 to 65535");
+            section.Problem("port", $"must be 0 to 65535, not {port}");
         }
 
-        var host = ConfigValues.GetString(section, "host", "127.0.0.1", ConfigKey);
+        var host = section.GetString("host", "127.0.0.1");
         if (host != "localhost" && !System.Net.IPAddress.TryParse(host.Trim('[', ']'), out _))
         {
-            throw new ConfigException($"{ConfigKey}.host", $"must be an IP address or localhost, not '{host}'");
+            section.Problem("host", $"must be an IP address or localhost, not '{host}'");
         }
 
-        var metrics = section.GetValueOrDefault("metrics") switch
+        var metrics = false;
+        switch (section.Values.GetValueOrDefault("metrics"))
         {
-            null => false,
-            bool b => b,
-            _ => throw new ConfigException($"{ConfigKey}.metrics", "expected true or false"),
-        };
-        return new OpsOptions(host, port, metrics);
+            case null: break;
+            case bool b: metrics = b; break;
+            case var v: section.Problem("metrics", $"expected true or false, not {ConfigBinder.Show(v)}"); break;
+        }
+
+        return root.Errors.Count > problems ? null : new OpsOptions(host, port, metrics);
     }
 }

@@ -1,3 +1,5 @@
+using SaltApi.PythonValues;
+
 namespace SaltApi.Protocol.Config;
 
 /// <summary>
@@ -54,7 +56,7 @@ public sealed record MasterConfig
     public bool NetapiAllowRawShell { get; init; }
 
     /// <summary><c>external_auth</c> as written.</summary>
-    public IReadOnlyDictionary<string, object?> ExternalAuth { get; init; } = ConfigValues.Empty;
+    public IReadOnlyDictionary<string, object?> ExternalAuth { get; init; } = ConfigBinder.Empty;
 
     /// <summary><c>token_expire</c> in seconds.</summary>
     public double TokenExpire { get; init; } = 43200;
@@ -72,7 +74,7 @@ public sealed record MasterConfig
     public int MaxEventSize { get; init; } = 1048576;
 
     /// <summary><c>nodegroups</c>.</summary>
-    public IReadOnlyDictionary<string, object?> Nodegroups { get; init; } = ConfigValues.Empty;
+    public IReadOnlyDictionary<string, object?> Nodegroups { get; init; } = ConfigBinder.Empty;
 
     /// <summary><c>conf_file</c>: the main config file (named in LocalClient's nodegroup error).</summary>
     public string ConfFile { get; init; } = "the master config file";
@@ -133,50 +135,56 @@ public sealed record MasterConfig
     /// <summary>The token store of the localfs backend.</summary>
     public string TokenDir => Path.Combine(CacheDir, "tokens");
 
-    /// <summary>Binds the options from a loaded master config; an absent option takes its value from <see cref="Defaults"/>.</summary>
+    /// <summary>Binds the options from a loaded master config; an absent option takes its value from <see cref="Defaults"/>. Throws one <see cref="ConfigException"/> naming every wrong option.</summary>
     public static MasterConfig From(IReadOnlyDictionary<string, object?> opts)
     {
+        var binder = new ConfigBinder(opts);
+        var c = Bind(binder);
+        ConfigException.ThrowIfAny(binder);
+        return c;
+    }
+
+    /// <summary>Binds the options from the top of a master config; every wrong option is recorded in <paramref name="b"/>'s errors.</summary>
+    public static MasterConfig Bind(ConfigBinder b)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        var opts = b.Values;
         var d = Defaults;
-        var cachedir = ConfigValues.GetString(opts, "cachedir", d.CacheDir);
-        var sockDir = ConfigValues.GetString(opts, "sock_dir", d.SockDir);
+        var cachedir = b.GetString("cachedir", d.CacheDir);
+        var sockDir = b.GetString("sock_dir", d.SockDir);
         // Salt's unix-socket path guard (salt/config apply_master_config).
         if (sockDir.Length > cachedir.Length + 10)
         {
             sockDir = Path.Combine(cachedir, ".salt-unix");
         }
 
-        var nodegroups = opts.TryGetValue("nodegroups", out var ng) && ng is null ? ConfigValues.Empty : ConfigValues.GetMap(opts, "nodegroups");
         var c = new MasterConfig
         {
-            Interface = ConfigValues.GetString(opts, "interface", d.Interface),
-            RetPort = ConfigValues.GetInt(opts, "ret_port", d.RetPort),
+            Interface = b.GetString("interface", d.Interface),
+            RetPort = b.GetInt("ret_port", d.RetPort, 0, 65535),
             SockDir = sockDir,
             CacheDir = cachedir,
-            IpcMode = ConfigValues.GetString(opts, "ipc_mode", d.IpcMode),
-            TcpMasterPubPort = ConfigValues.GetInt(opts, "tcp_master_pub_port", d.TcpMasterPubPort),
-            TcpMasterPullPort = ConfigValues.GetInt(opts, "tcp_master_pull_port", d.TcpMasterPullPort),
-            Transport = ConfigValues.GetString(opts, "transport", d.Transport),
-            Timeout = ConfigValues.GetInt(opts, "timeout", d.Timeout),
-            GatherJobTimeout = ConfigValues.GetInt(opts, "gather_job_timeout", d.GatherJobTimeout),
-            RestTimeout = ConfigValues.GetSeconds(opts, "rest_timeout", d.RestTimeout),
-            NetapiEnableClients = opts.GetValueOrDefault("netapi_enable_clients") is string clients ? ClientList(clients) : opts.ContainsKey("netapi_enable_clients") ? ConfigValues.GetStringList(opts, "netapi_enable_clients") : d.NetapiEnableClients,
-            NetapiAllowRawShell = ConfigValues.GetBool(opts, "netapi_allow_raw_shell", d.NetapiAllowRawShell),
-            ExternalAuth = opts.ContainsKey("external_auth") ? ConfigValues.GetMap(opts, "external_auth") : d.ExternalAuth,
-            TokenExpire = ConfigValues.GetSeconds(opts, "token_expire", d.TokenExpire),
-            HashType = ConfigValues.GetString(opts, "hash_type", d.HashType).ToLowerInvariant(),
-            KeepJobs = ConfigValues.GetSeconds(opts, "keep_jobs", d.KeepJobs),
-            DetectMode = ConfigValues.GetBool(opts, "detect_mode", d.DetectMode),
-            MaxEventSize = ConfigValues.GetInt(opts, "max_event_size", d.MaxEventSize),
-            Nodegroups = opts.ContainsKey("nodegroups") ? nodegroups : d.Nodegroups,
-            ConfFile = ConfigValues.GetString(opts, "conf_file", d.ConfFile),
-            ExtJobCache = ConfigValues.Truthy(opts.GetValueOrDefault("ext_job_cache")) ? ConfigValues.GetString(opts, "ext_job_cache", d.ExtJobCache) : d.ExtJobCache,
-            OrderMasters = ConfigValues.GetBool(opts, "order_masters", d.OrderMasters),
-            SyndicWait = ConfigValues.GetSeconds(opts, "syndic_wait", d.SyndicWait),
+            IpcMode = b.GetString("ipc_mode", d.IpcMode),
+            TcpMasterPubPort = b.GetInt("tcp_master_pub_port", d.TcpMasterPubPort),
+            TcpMasterPullPort = b.GetInt("tcp_master_pull_port", d.TcpMasterPullPort),
+            Transport = b.GetString("transport", d.Transport),
+            Timeout = b.GetInt("timeout", d.Timeout),
+            GatherJobTimeout = b.GetInt("gather_job_timeout", d.GatherJobTimeout),
+            RestTimeout = b.GetNumber("rest_timeout", d.RestTimeout),
+            NetapiEnableClients = opts.GetValueOrDefault("netapi_enable_clients") is string clients ? ClientList(clients) : opts.ContainsKey("netapi_enable_clients") ? b.GetList("netapi_enable_clients") ?? [] : d.NetapiEnableClients,
+            NetapiAllowRawShell = b.GetBool("netapi_allow_raw_shell", d.NetapiAllowRawShell),
+            ExternalAuth = opts.ContainsKey("external_auth") ? b.GetMap("external_auth") ?? ConfigBinder.Empty : d.ExternalAuth,
+            TokenExpire = b.GetNumber("token_expire", d.TokenExpire),
+            HashType = b.GetString("hash_type", d.HashType).ToLowerInvariant(),
+            KeepJobs = b.GetNumber("keep_jobs", d.KeepJobs),
+            DetectMode = b.GetBool("detect_mode", d.DetectMode),
+            MaxEventSize = b.GetInt("max_event_size", d.MaxEventSize),
+            Nodegroups = opts.ContainsKey("nodegroups") ? b.GetMap("nodegroups") ?? ConfigBinder.Empty : d.Nodegroups,
+            ConfFile = b.GetString("conf_file", d.ConfFile),
+            ExtJobCache = PyScalar.Truthy(opts.GetValueOrDefault("ext_job_cache")) ? b.GetString("ext_job_cache", d.ExtJobCache) : d.ExtJobCache,
+            OrderMasters = b.GetBool("order_masters", d.OrderMasters),
+            SyndicWait = b.GetNumber("syndic_wait", d.SyndicWait),
         };
-        if (c.RetPort is < 0 or > 65535)
-        {
-            throw new ConfigException("ret_port", "must be a TCP port (0-65535)");
-        }
 
         // Salt's client_config keeps a master_uri written in the config; otherwise it is derived (above).
         if (opts.TryGetValue("master_uri", out var uri) && uri is string { Length: > 0 } written)

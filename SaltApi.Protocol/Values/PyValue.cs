@@ -12,7 +12,7 @@ namespace SaltApi.Protocol.Values;
 /// Python's view of the plain value tree (null, bool, long/ulong/BigInteger, double, string, byte[], DateTime,
 /// lists, string-keyed maps): <c>bool()</c>, <c>str()</c>, <c>repr()</c>, json's key text, <c>fnmatch</c> and
 /// <c>re.match</c>. The one home of these rules: checked against a table of CPython's own results
-/// (tests/SaltApi.Protocol.Tests/Values). Config booleans are not <c>bool()</c>: see ConfigValues.
+/// (tests/SaltApi.Protocol.Tests/Values). Config values are read by SaltApi.PythonValues.ConfigBinder.
 /// </summary>
 public static class PyValue
 {

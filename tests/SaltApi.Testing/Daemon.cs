@@ -207,7 +207,9 @@ public sealed partial class Daemon : IAsyncDisposable
             seen = text.Length;
             if (exited)
             {
-                throw new InvalidOperationException($"the daemon exited with {process.ExitCode}:\n{text}");
+                // WaitForExit() returns once the redirected output is read to its end: all the lines of a quick exit.
+                process.WaitForExit();
+                throw new InvalidOperationException($"the daemon exited with {process.ExitCode}:\n{Output}");
             }
 
             if (DateTime.UtcNow >= deadline)

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
+using SaltApi.NetapiKit.Access;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Config;
 
@@ -136,7 +137,7 @@ internal sealed record CherrypyOptions
             Favicon = s.GetString("favicon"),
             OpenApi = s.GetBool("openapi", false),
             ApiAcl = ApiAcl.Read(s),
-            AuthorizedIps = s.GetStringList("authorized_ips"),
+            AuthorizedIps = NetapiKit.Access.AuthorizedIps.Read(s),
             CorsOrigins = s.GetStringList("cors_origin"),
             Front = HttpFrontOptions.Read(s),
         };

@@ -98,19 +98,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     // refused by the client layer, as the master refuses an unknown one.
     private async Task CheckCredentialsAsync(Call call, IReadOnlyDictionary<string, object?> low)
     {
-        var tok = low.GetValueOrDefault("token") as string;
-        if (Options.ApiAcl is null)
-        {
-            return;
-        }
-
-        var user = tok is not null ? (await Sessions.ValidateAsync(tok, call.Aborted))?.Name : low.GetValueOrDefault("username") as string;
-        if (tok is not null && user is null)
-        {
-            return; // an unknown token: the master refuses it
-        }
-
-        if (!ApiAclAllows(user, ClientAddress.Of(call.Ctx)))
+        if (Options.ApiAcl is { } acl && !await acl.AllowsChunkAsync(low, call.Ctx, async token => (await Sessions.ValidateAsync(token, call.Aborted))?.Name))
         {
             throw new HttpError(401);
         }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using SaltApi.Abstractions.Access;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
@@ -10,7 +9,7 @@ internal sealed class AuthorizedIps(CherrypyOptions options)
 {
     public Task InvokeAsync(HttpContext ctx, RequestDelegate next)
     {
-        if (options.AuthorizedIps.Count > 0 && !options.AuthorizedIps.Contains(ClientAddress.Of(ctx), StringComparer.OrdinalIgnoreCase))
+        if (!NetapiKit.Access.AuthorizedIps.Allows(options.AuthorizedIps, ctx))
         {
             throw new HttpError(403, "Bad IP");
         }

@@ -1,6 +1,7 @@
 using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
+using SaltApi.NetapiKit.Access;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Config;
 
@@ -44,6 +45,21 @@ internal sealed record TornadoOptions
 
     /// <summary>Ours: open connections at once from one client address (a <c>trusted_proxies</c> address is not bounded).</summary>
     public long MaxConnectionsPerAddress { get; init; } = 5_000;
+
+    /// <summary>
+    /// Ours (rest_cherrypy's name): requests run at once. Salt's rest_tornado runs every request of its one loop
+    /// at once; here a request past the slots waits for one.
+    /// </summary>
+    public int ThreadPool { get; init; } = DefaultThreadPool;
+
+    /// <summary>Ours (rest_cherrypy's name): requests waiting for a slot (at most 30 s each); one more is a 503.</summary>
+    public int QueueSize { get; init; } = DefaultQueueSize;
+
+    /// <summary>The default of <see cref="ThreadPool"/>.</summary>
+    public const int DefaultThreadPool = 128;
+
+    /// <summary>The default of <see cref="QueueSize"/>.</summary>
+    public const int DefaultQueueSize = 1024;
 
     /// <summary>Ours, as rest_wsgi's: more lowstate chunks in one request are a 400 (each runs in turn, holding a slot).</summary>
     public int MaxLowstateChunks { get; init; } = 1000;
@@ -89,8 +105,10 @@ internal sealed record TornadoOptions
             MaxRequestBodySize = s.GetSize("max_request_body_size", RequestBodyBudget.DefaultMaxBodySize),
             MaxConnectionsPerAddress = ListenerOptions.PerAddress(s, 10_000),
             MaxLowstateChunks = s.GetInt("max_lowstate_chunks", 1000, 1),
+            ThreadPool = s.GetInt("thread_pool", DefaultThreadPool, 1, 100_000),
+            QueueSize = s.GetInt("queue_size", DefaultQueueSize, 0, 1_000_000),
             ApiAcl = ApiAcl.Read(s),
-            AuthorizedIps = s.GetStringList("authorized_ips"),
+            AuthorizedIps = NetapiKit.Access.AuthorizedIps.Read(s),
             Front = HttpFrontOptions.Read(s),
             OpenApi = s.GetBool("openapi", false),
         };

@@ -287,11 +287,7 @@ internal sealed class ApiHandlers(Saltnado app)
 
     private async Task<bool> ChunkAllowedAsync(TornadoRequest r, OrderedDictionary<string, object?> low)
     {
-        if (low.GetValueOrDefault("token") is string token)
-        {
-            return await app.Tokens.ValidateAsync(token, r.Aborted) is not { } known || app.AclAllows(known.Name, r.Ctx);
-        }
-
-        return app.AclAllows(low.GetValueOrDefault("username") as string, r.Ctx);
+        return app.Options.ApiAcl is not { } acl
+            || await acl.AllowsChunkAsync(low, r.Ctx, async token => (await app.Tokens.ValidateAsync(token, r.Aborted))?.Name);
     }
 }

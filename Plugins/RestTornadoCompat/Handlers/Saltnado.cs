@@ -9,6 +9,7 @@ using SaltApi.NetapiKit.Routing;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestTornadoCompat.Config;
 using SaltApi.Plugins.RestTornadoCompat.Http;
+using SaltApi.NetapiKit.Access;
 
 namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
 
@@ -18,9 +19,9 @@ namespace SaltApi.Plugins.RestTornadoCompat.Handlers;
 /// </summary>
 internal sealed class Saltnado : IDisposable
 {
-    // Tornado serves every request of its one loop at once; here at most 128 run and 1024 wait (30 s),
-    // beyond that 503: memory stays bounded under any load.
-    private readonly RequestGate gate = new(128, 1024, RequestBodyBudget.BodyTimeout);
+    // Tornado serves every request of its one loop at once; here at most thread_pool run and queue_size
+    // wait (30 s), beyond that 503: memory stays bounded under any load.
+    private readonly RequestGate gate;
 
     // /login and /run (credentials in the body) wait for the master's verdict here, never in the gate.
     private readonly AuthThrottle logins = new(128);
@@ -35,6 +36,7 @@ internal sealed class Saltnado : IDisposable
         Events = events;
         Logger = logger;
         Tokens = new TokenCheck(client, time);
+        gate = new RequestGate(options.ThreadPool, options.QueueSize, RequestBodyBudget.BodyTimeout);
         bodies = RequestBodyBudget.For(options.MaxRequestBodySize, 256, largeBodiesWait: true);
         routes = new Routes(Routes.For(options), new TornadoHandlers(new ApiHandlers(this), new StreamHandlers(this)), Routes.HexLength(hashType));
     }
@@ -63,7 +65,7 @@ internal sealed class Saltnado : IDisposable
     }
 
     /// <summary>api_acl (ours, as rest_cherrypy's): the user may call from the client's address; true without an ACL.</summary>
-    public bool AclAllows(string? username, HttpContext ctx) => Options.ApiAcl?.Allows(username, ClientAddress.Of(ctx)) ?? true;
+    public bool AclAllows(string? username, HttpContext ctx) => Options.ApiAcl?.Allows(username, ctx) ?? true;
 
     /// <summary>
     /// Deliberate difference: a state-changing request that only the session cookie authenticates is refused
@@ -92,7 +94,7 @@ internal sealed class Saltnado : IDisposable
         SetDefaultHeaders(ctx);
 
         // Deliberate difference: authorized_ips (ours, rest_cherrypy's salt_ip_verify_tool), before anything else.
-        if (Options.AuthorizedIps.Count > 0 && !Options.AuthorizedIps.Contains(ClientAddress.Of(ctx), StringComparer.OrdinalIgnoreCase))
+        if (!AuthorizedIps.Allows(Options.AuthorizedIps, ctx))
         {
             await TornadoResponse.ErrorAsync(ctx, 403);
             return;
