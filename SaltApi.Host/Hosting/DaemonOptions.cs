@@ -45,6 +45,9 @@ internal sealed record DaemonOptions
     /// <summary>The <c>saltapi_ops:</c> listener (health and metrics), or null when not configured.</summary>
     public SaltApi.Host.Ops.OpsOptions? Ops { get; init; }
 
+    /// <summary>What binding read but left aside (a quoted false-word, an unknown key of a section of ours), to log at start.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>
     /// Binds and validates the daemon's options, the master's, the client layer's, the embedded master's and
     /// <c>saltapi_ops</c>, through one <see cref="ConfigBinder"/>: every wrong value is reported at once, in one
@@ -59,7 +62,7 @@ internal sealed record DaemonOptions
             throw config.Error(b.Errors);
         }
 
-        return options;
+        return options with { Warnings = b.Warnings.Select(w => w.ToString()).ToList() };
     }
 
     /// <summary>The plugin folders configured, read leniently (for a daemon that refuses its config and still checks the modules' sections).</summary>

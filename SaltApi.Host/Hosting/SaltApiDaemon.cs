@@ -95,7 +95,7 @@ internal static class SaltApiDaemon
         using var loggers = SetUpLogging(options, out var fileSink);
         var log = loggers.CreateLogger("salt-api");
         log.LogDebug("Reading configuration from {Files}", config.Files.Count > 0 ? string.Join(", ", config.Files) : mainFile + " (missing: defaults apply)");
-        foreach (var warning in config.Warnings)
+        foreach (var warning in config.Warnings.Concat(options.Warnings))
         {
             log.LogWarning("{Warning}", warning);
         }

@@ -39,7 +39,9 @@ internal sealed record OpsOptions(string Host, int Port, bool Metrics)
         {
             if (key is not ("host" or "port" or "metrics"))
             {
-                section.Problem(key, "unknown option (host, port, metrics)");
+                // Ignored, as Salt ignores keys it does not know; said, since the section is ours and a typo
+                // (metric: true) would otherwise leave metrics off without a word.
+                section.Warn(key, "unknown option (host, port, metrics): ignored");
             }
         }
 

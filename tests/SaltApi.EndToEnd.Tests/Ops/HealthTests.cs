@@ -46,8 +46,18 @@ public sealed class HealthTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Contains("key 'saltapi_ops.port': must be 0 to 65535", e.Message, StringComparison.Ordinal);
         e = await Assert.ThrowsAsync<InvalidOperationException>(() => Daemon.StartAsync("saltapi_ops:\n  host: 127.0.0.1\n"));
         Assert.Contains("key 'saltapi_ops.port': required", e.Message, StringComparison.Ordinal);
-        e = await Assert.ThrowsAsync<InvalidOperationException>(() => Daemon.StartAsync("saltapi_ops:\n  port: 1\n  metric: true\n"));
-        Assert.Contains("key 'saltapi_ops.metric': unknown option", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_saltapi_ops_key_is_ignored_as_Salt_ignores_keys_and_said_at_start()
+    {
+        var port = FreePort.Next();
+        await using var d = await Daemon.StartAsync($"saltapi_ops:\n  host: 127.0.0.1\n  port: {port}\n  metric: true\n");
+        await d.WaitForPortAsync(port, TimeSpan.FromSeconds(60));
+        Assert.Contains("saltapi_ops.metric: unknown option (host, port, metrics): ignored", d.Output, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        using var r = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/livez"));
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
     }
 
     [HaproxyFact]
