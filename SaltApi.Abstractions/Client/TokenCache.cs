@@ -8,7 +8,10 @@ namespace SaltApi.Abstractions.Client;
 /// client layer), which spares the master a round trip per request and per streamed batch. It obeys the
 /// daemon's revocation signal (<see cref="INetapiClient.TokenRevoked"/>): a revoked token is dropped at once,
 /// and a lookup that overlapped a revocation caches nothing, so a token logged out in any module is refused
-/// by every module of the daemon from then on. The expiry is checked on every use. Dispose to stop listening.
+/// by every module of the daemon from then on. The expiry is checked on every use. A positive answer in the last
+/// quarter of its life is still used, and one lookup (shared by every use) asks again meanwhile: the streams
+/// that check one token per batch (1,000 <c>/events</c> readers of one token) do not all stall at once on the
+/// master's round trip when the answer lapses. Dispose to stop listening.
 /// </summary>
 public sealed class TokenCache : IDisposable
 {
@@ -18,6 +21,9 @@ public sealed class TokenCache : IDisposable
     private const int MaxEntries = 10_000;
 
     private readonly ConcurrentDictionary<string, (SaltToken Token, DateTimeOffset Until)> cache = new(StringComparer.Ordinal);
+
+    // The early lookups under way, one per token (bounded by MaxEntries: a token is asked again only while cached).
+    private readonly ConcurrentDictionary<string, Task> refreshing = new(StringComparer.Ordinal);
     private readonly Lock revokeGate = new();
     private readonly INetapiClient client;
     private readonly TimeProvider time;
@@ -48,6 +54,11 @@ public sealed class TokenCache : IDisposable
         {
             if (hit.Token.Expire > Now)
             {
+                if (hit.Until - time.GetUtcNow() < lifetime / 4)
+                {
+                    RefreshEarly(token);
+                }
+
                 NetapiMetrics.TokenLookups.Add(1, NetapiMetrics.Module(), new KeyValuePair<string, object?>("result", "hit"));
                 return hit.Token;
             }
@@ -75,6 +86,53 @@ public sealed class TokenCache : IDisposable
 
         return found;
     }
+
+    /// <summary>
+    /// Asks the master again for a cached token before its answer lapses, once at a time per token; the answer
+    /// replaces the cached one (or drops it), under the same revocation rule as a lookup on a miss.
+    /// </summary>
+    private void RefreshEarly(string token)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (refreshing.ContainsKey(token) || refreshing.Count >= MaxEntries || !refreshing.TryAdd(token, done.Task))
+        {
+            return;
+        }
+
+        var generation = Interlocked.Read(ref revocations);
+        _ = Task.Run(RefreshAsync);
+
+        async Task RefreshAsync()
+        {
+            try
+            {
+                var found = await client.GetTokenAsync(token, CancellationToken.None).ConfigureAwait(false);
+                lock (revokeGate)
+                {
+                    if (found is null || found.Expire <= Now)
+                    {
+                        cache.TryRemove(token, out _);
+                    }
+                    else if (revocations == generation)
+                    {
+                        Remember(found);
+                    }
+                }
+            }
+            catch (Exception)
+            {
+                // The master did not answer: the cached answer lapses as it would have, and the next use asks again.
+            }
+            finally
+            {
+                refreshing.TryRemove(token, out _);
+                done.SetResult();
+            }
+        }
+    }
+
+    /// <summary>The early lookup under way for a token, or a completed task (tests).</summary>
+    internal Task Refreshing(string token) => refreshing.TryGetValue(token, out var t) ? t : Task.CompletedTask;
 
     /// <summary>Caches a token just minted by a login.</summary>
     public void Remember(SaltToken token)

@@ -120,6 +120,44 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
+    public async Task An_answer_near_its_lapse_is_asked_again_early_so_its_users_do_not_wait_on_the_master()
+    {
+        var clock = new Clock();
+        var client = new Tokens(clock) { Live = { "aa" } };
+        using var cache = new TokenCache(client, clock);
+        Assert.NotNull(await cache.ValidateAsync("aa", CancellationToken.None));
+
+        // In the last quarter of its life: answered from the cache, and asked again meanwhile.
+        clock.Now += TokenCache.DefaultLifetime * 0.8;
+        Assert.NotNull(await cache.ValidateAsync("aa", CancellationToken.None));
+        await cache.Refreshing("aa").WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, client.Lookups);
+
+        // Past the first answer's lapse, a master that would now take its time is not waited on: the early answer serves.
+        client.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        clock.Now += TokenCache.DefaultLifetime * 0.3;
+        var lookup = cache.ValidateAsync("aa", CancellationToken.None);
+        client.Hold.SetResult();
+        Assert.True(lookup.IsCompleted);
+        Assert.NotNull(await lookup);
+        Assert.Equal(2, client.Lookups);
+    }
+
+    [Fact]
+    public async Task An_early_lookup_that_finds_the_token_gone_drops_it()
+    {
+        var clock = new Clock();
+        var client = new Tokens(clock) { Live = { "aa" } };
+        using var cache = new TokenCache(client, clock);
+        Assert.NotNull(await cache.ValidateAsync("aa", CancellationToken.None));
+        client.Live.Clear(); // deleted on the master by another daemon
+        clock.Now += TokenCache.DefaultLifetime * 0.8;
+        Assert.NotNull(await cache.ValidateAsync("aa", CancellationToken.None)); // still within the answer's life
+        await cache.Refreshing("aa").WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(await cache.ValidateAsync("aa", CancellationToken.None));
+    }
+
+    [Fact]
     public void Disposed_caches_stop_listening()
     {
         var clock = new Clock();
