@@ -41,17 +41,24 @@ public sealed class SseWriteTests
         var w = new ArrayBufferWriter<byte>(1024 * 1024);
         SseRecord.Write(w, e); // the one serialization, and the first call's one-time costs
         var one = w.WrittenCount;
-        w.Clear();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        // The least of five rounds: a round may also pay for something else on this thread (the shared buffer
+        // pool trimmed by a collection that other tests caused, and refilled by a rent); serialized per subscriber,
+        // every round would cost hundreds of KB.
+        var allocated = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            SseRecord.Write(w, e);
-            var frame = EventText.WebSocketFrameUtf8(e, out var rented);
-            Assert.True(frame.Length > 0);
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+            w.Clear();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                SseRecord.Write(w, e);
+                var frame = EventText.WebSocketFrameUtf8(e, out var rented);
+                Assert.True(frame.Length > 0);
+                ArrayPool<byte>.Shared.Return(rented);
+            }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
         // Serialized per subscriber (as before) this was about 1,000 × 2 strings and their builders: hundreds of KB.
         Assert.True(allocated < 4 * 1024, $"{allocated} bytes allocated to write one event to 1,000 subscribers");

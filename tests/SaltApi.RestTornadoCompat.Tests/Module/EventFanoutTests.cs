@@ -39,13 +39,22 @@ public sealed class EventFanoutTests
         var e = Event("salt/job/20261201190000000000/ret/ms--0");
         var w = new ArrayBufferWriter<byte>(1024 * 1024);
         SseRecord.Write(w, e);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        // The least of five rounds: a round may also pay for something else on this thread (a buffer pool
+        // trimmed by a collection that other tests caused, a rent that refills it); a serialization per subscriber
+        // would cost every round over 100 KB.
+        var allocated = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            SseRecord.Write(w, e);
+            w.ResetWrittenCount();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                SseRecord.Write(w, e);
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < 4 * 1024, $"{allocated} bytes allocated to write one event to 1,000 subscribers");
     }
 }
