@@ -81,6 +81,23 @@ internal sealed class JobIds(TimeProvider time, int capacity = JobIds.DefaultCap
     }
 
     /// <summary>
+    /// A jid the master answered one of our publishes with: in use from now, not only once its <c>/new</c> event is
+    /// read from the bus, so that a request right after cannot claim it.
+    /// </summary>
+    public void Published(string jid)
+    {
+        if (!WellFormed(jid) || Ticks(jid.AsSpan(0, 20)) is not { } ticks)
+        {
+            return;
+        }
+
+        lock (gate)
+        {
+            AddLocked(ticks, jid.Length == 20 ? null : jid);
+        }
+    }
+
+    /// <summary>
     /// Claims a lowstate's jid for a publish: true when it is well-formed and free (and it is then in use);
     /// false otherwise.
     /// </summary>

@@ -127,6 +127,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
                 return null;
             }
 
+            bus.Jids.Published(pub.Jid);
             if (call.ReportsJid)
             {
                 NetapiCall.Current?.JobStarted(pub.Jid); // the X-Salt-Jid header, even when the call then times out

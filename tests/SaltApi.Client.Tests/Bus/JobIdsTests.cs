@@ -56,6 +56,21 @@ public sealed class JobIdsTests
     }
 
     [Fact]
+    public void A_jid_a_publish_of_ours_was_answered_with_is_in_use_before_the_bus_tells()
+    {
+        var clock = new Clock(DateTimeOffset.UtcNow);
+        var jids = new JobIds(clock);
+        jids.Reading();
+        var answered = JidAt(clock.Now.AddSeconds(1));
+        jids.Published(answered);
+        Assert.False(jids.TryClaim(answered));
+        jids.Published(answered + "_7");
+        Assert.False(jids.TryClaim(answered + "_7"));
+        jids.Published("not-a-jid"); // ignored
+        Assert.True(jids.TryClaim(JidAt(clock.Now.AddSeconds(2))));
+    }
+
+    [Fact]
     public void A_jid_older_than_what_the_daemon_watched_may_be_in_use_unseen()
     {
         var clock = new Clock(DateTimeOffset.UtcNow);
