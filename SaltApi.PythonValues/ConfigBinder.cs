@@ -179,14 +179,7 @@ public sealed class ConfigBinder
             return fallback;
         }
 
-        double? number = v switch
-        {
-            long l => l,
-            int i => i,
-            double d => d,
-            string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
-            _ => null,
-        };
+        var number = AsNumber(v);
         if (number is not { } n || double.IsNaN(n))
         {
             Problem(key, $"expected a number, not {Show(v)}");
@@ -202,6 +195,16 @@ public sealed class ConfigBinder
         return n;
     }
 
+    // As Python's float(): an int, a float, or a string of one.
+    private static double? AsNumber(object v) => v switch
+    {
+        long l => l,
+        int i => i,
+        double d => d,
+        string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+        _ => null,
+    };
+
     /// <summary>A duration in seconds (a non-negative integer or float).</summary>
     public TimeSpan GetSeconds(string key, TimeSpan fallback)
     {
@@ -210,14 +213,7 @@ public sealed class ConfigBinder
             return fallback;
         }
 
-        double? seconds = v switch
-        {
-            long l => l,
-            int i => i,
-            double d => d,
-            string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
-            _ => null,
-        };
+        var seconds = AsNumber(v);
         if (seconds is not { } n || double.IsNaN(n) || n < 0 || n > TimeSpan.MaxValue.TotalSeconds / 2)
         {
             Problem(key, $"expected a number of seconds, not {Show(v)}");

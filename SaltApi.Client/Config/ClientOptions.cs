@@ -104,13 +104,7 @@ internal sealed record ClientOptions
             : Path.Combine(Master.SockDir, string.Equals(Master.Transport, "tcp", StringComparison.OrdinalIgnoreCase) ? "publish_pull.ipc" : "workers.ipc");
 
     /// <summary>Binds and validates the options; throws one <see cref="ConfigException"/> naming every wrong option.</summary>
-    public static ClientOptions From(IReadOnlyDictionary<string, object?> opts)
-    {
-        var binder = new ConfigBinder(opts);
-        var o = Bind(binder);
-        ConfigException.ThrowIfAny(binder);
-        return o;
-    }
+    public static ClientOptions From(IReadOnlyDictionary<string, object?> opts) => ConfigException.Bind(opts, Bind);
 
     /// <summary>Binds the options (the master's included) from the top of a master config; every wrong option is recorded in <paramref name="b"/>'s errors.</summary>
     public static ClientOptions Bind(ConfigBinder b)

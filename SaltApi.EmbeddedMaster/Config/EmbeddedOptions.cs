@@ -77,13 +77,7 @@ internal sealed record EmbeddedOptions
     public bool WriteJobCache { get; init; }
 
     /// <summary>Binds the options from the <c>embedded_master</c> value (a map, or null/empty for defaults); throws one <see cref="ConfigException"/> naming every wrong option.</summary>
-    public static EmbeddedOptions From(object? section)
-    {
-        var binder = new ConfigBinder(new Dictionary<string, object?> { [ConfigKey] = section });
-        var o = Bind(binder);
-        ConfigException.ThrowIfAny(binder);
-        return o;
-    }
+    public static EmbeddedOptions From(object? section) => ConfigException.Bind(new Dictionary<string, object?> { [ConfigKey] = section }, Bind);
 
     /// <summary>Binds the options from the top of a master config; every wrong option is recorded in <paramref name="root"/>'s errors.</summary>
     public static EmbeddedOptions Bind(ConfigBinder root)

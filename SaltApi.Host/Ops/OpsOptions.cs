@@ -17,13 +17,7 @@ internal sealed record OpsOptions(string Host, int Port, bool Metrics)
     public const string ConfigKey = "saltapi_ops";
 
     /// <summary>The section bound and checked, or null when absent; a wrong value throws <see cref="ConfigException"/> naming its key.</summary>
-    public static OpsOptions? From(IReadOnlyDictionary<string, object?> opts)
-    {
-        var binder = new ConfigBinder(opts);
-        var o = Bind(binder);
-        ConfigException.ThrowIfAny(binder);
-        return o;
-    }
+    public static OpsOptions? From(IReadOnlyDictionary<string, object?> opts) => ConfigException.Bind(opts, Bind);
 
     /// <summary>The section bound and checked, or null when absent; every wrong value is recorded in <paramref name="root"/>'s errors.</summary>
     public static OpsOptions? Bind(ConfigBinder root)

@@ -29,6 +29,16 @@ public sealed class ConfigException : Exception
     /// <summary>Every problem, in the order found.</summary>
     public IReadOnlyList<ConfigError> Errors { get; }
 
+    /// <summary>Binds <paramref name="opts"/> with <paramref name="bind"/>; throws one <see cref="ConfigException"/> with every problem found, if there is any.</summary>
+    public static T Bind<T>(IReadOnlyDictionary<string, object?> opts, Func<ConfigBinder, T> bind)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        var binder = new ConfigBinder(opts);
+        var bound = bind(binder);
+        ThrowIfAny(binder);
+        return bound;
+    }
+
     /// <summary>Throws one <see cref="ConfigException"/> with every problem <paramref name="binder"/> found, if there is any.</summary>
     public static void ThrowIfAny(ConfigBinder binder)
     {

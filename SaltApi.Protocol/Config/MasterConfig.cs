@@ -136,13 +136,7 @@ public sealed record MasterConfig
     public string TokenDir => Path.Combine(CacheDir, "tokens");
 
     /// <summary>Binds the options from a loaded master config; an absent option takes its value from <see cref="Defaults"/>. Throws one <see cref="ConfigException"/> naming every wrong option.</summary>
-    public static MasterConfig From(IReadOnlyDictionary<string, object?> opts)
-    {
-        var binder = new ConfigBinder(opts);
-        var c = Bind(binder);
-        ConfigException.ThrowIfAny(binder);
-        return c;
-    }
+    public static MasterConfig From(IReadOnlyDictionary<string, object?> opts) => ConfigException.Bind(opts, Bind);
 
     /// <summary>Binds the options from the top of a master config; every wrong option is recorded in <paramref name="b"/>'s errors.</summary>
     public static MasterConfig Bind(ConfigBinder b)
