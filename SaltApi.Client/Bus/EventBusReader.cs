@@ -42,11 +42,13 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
     private Task? loop;
     private int started;
 
-    public EventBusReader(ClientOptions options, ILogger log)
+    /// <param name="fanOutTime">The clock and timer that pace the hand-off to subscribers (tests drive it).</param>
+    public EventBusReader(ClientOptions options, ILogger log, TimeProvider? fanOutTime = null)
     {
         this.options = options;
         this.log = log;
-        handOffTicks = (long)(options.EventBatchMs * Stopwatch.Frequency / 1000.0);
+        this.fanOutTime = fanOutTime ?? TimeProvider.System;
+        handOffTicks = (long)(options.EventBatchMs * this.fanOutTime.TimestampFrequency / 1000.0);
         Jids.Reading();
     }
 

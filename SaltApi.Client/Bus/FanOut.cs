@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SaltApi.Abstractions.Events;
 using SaltApi.Client.Diagnostics;
 
@@ -21,6 +20,9 @@ internal sealed partial class EventBusReader
 
     private readonly Lock fanOutLock = new();
     private readonly List<SaltEvent> gathered = [];
+    private readonly TimeProvider fanOutTime;
+
+    // event_batch_ms in fanOutTime's timestamp ticks.
     private readonly long handOffTicks;
     private ITimer? handOffTimer;
     private bool timerArmed;
@@ -31,6 +33,18 @@ internal sealed partial class EventBusReader
 
     /// <summary>Hand-offs so far (tests: events fired together arrive together).</summary>
     internal long HandOffs { get; private set; }
+
+    /// <summary>The timer will hand off what is gathered (tests).</summary>
+    internal bool HandOffArmed
+    {
+        get
+        {
+            lock (fanOutLock)
+            {
+                return timerArmed;
+            }
+        }
+    }
 
     /// <summary>Events gathered for the next hand-off (tests).</summary>
     internal int Gathered
@@ -62,7 +76,7 @@ internal sealed partial class EventBusReader
             gatheredUpTo++;
             if (handOffTicks == 0 || gathered.Count >= MaxGathered)
             {
-                HandOffLocked(Stopwatch.GetTimestamp());
+                HandOffLocked(fanOutTime.GetTimestamp());
             }
         }
     }
@@ -80,7 +94,7 @@ internal sealed partial class EventBusReader
                 return;
             }
 
-            var now = Stopwatch.GetTimestamp();
+            var now = fanOutTime.GetTimestamp();
             var due = lastHandOff + handOffTicks - now;
             if (due <= 0)
             {
@@ -89,8 +103,8 @@ internal sealed partial class EventBusReader
             else if (!timerArmed)
             {
                 timerArmed = true;
-                handOffTimer ??= TimeProvider.System.CreateTimer(static s => ((EventBusReader)s!).OnHandOffTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                handOffTimer.Change(Stopwatch.GetElapsedTime(0, due), Timeout.InfiniteTimeSpan);
+                handOffTimer ??= fanOutTime.CreateTimer(static s => ((EventBusReader)s!).OnHandOffTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                handOffTimer.Change(fanOutTime.GetElapsedTime(0, due), Timeout.InfiniteTimeSpan);
             }
         }
     }
@@ -102,7 +116,7 @@ internal sealed partial class EventBusReader
             timerArmed = false;
             if (gathered.Count > 0)
             {
-                HandOffLocked(Stopwatch.GetTimestamp());
+                HandOffLocked(fanOutTime.GetTimestamp());
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using SaltApi.Protocol.Events;
 
@@ -8,7 +9,9 @@ namespace SaltApi.Bench;
 
 /// <summary>The /events figures: deliveries per second, delivery latency (ms), lost and duplicated events.</summary>
 /// <param name="BenchCpuSeconds">The bench process's CPU (the subscribers and the firer) from the first event fired until the last delivered.</param>
-internal sealed record EventsResult(int Subscribers, int Fired, double FireSeconds, long Delivered, long Lost, long Duplicates, double P50, double P99, double Max, double BenchCpuSeconds);
+/// <param name="WarmSeconds">The unmeasured warm-up at the full rate (until the tier-up compilers were idle).</param>
+/// <param name="P99BySecond">The delivery p99 of the events fired in each measured second.</param>
+internal sealed record EventsResult(int Subscribers, int Fired, double FireSeconds, long Delivered, long Lost, long Duplicates, double P50, double P99, double Max, double BenchCpuSeconds, double WarmSeconds, IReadOnlyList<double> P99BySecond);
 
 /// <summary>
 /// Many SSE subscribers on rest_cherrypy's GET /events while a firer writes frames to the master's
@@ -20,8 +23,13 @@ internal static class EventsLoad
     private const string Tag = "bench/events/run";
     private const string WarmTag = "bench/events/warm";
 
-    // Seconds of unmeasured load at the full rate before the measured ones.
+    // Seconds of unmeasured load at the full rate before the measured ones: at least WarmSeconds, then on until the
+    // runtime's tier-up compiler has been idle for a second in the daemon and here, at most MaxWarmSeconds.
     private const double WarmSeconds = 3;
+    private const double MaxWarmSeconds = 30;
+
+    // Tier-up compiler CPU in a warm second below which the hot paths count as compiled.
+    private static readonly TimeSpan TierUpIdle = TimeSpan.FromMilliseconds(20);
 
     // The longest line (or /ws message) a subscriber takes; the bench's events are about 200 bytes.
     private const int LineLimit = 64 * 1024;
@@ -35,7 +43,8 @@ internal static class EventsLoad
     /// (rest_tornado), otherwise as <c>?token=</c> (rest_cherrypy).
     /// </summary>
     /// <param name="webSocket">Subscribe on <c>/ws/TOKEN</c> (rest_cherrypy's WebsocketEndpoint) rather than <c>/events</c>.</param>
-    public static async Task<EventsResult> RunAsync(string baseUrl, string token, string sockDir, int subscribers, int rate, double seconds, bool tokenHeader = false, bool webSocket = false)
+    /// <param name="daemonPid">The daemon's process, whose tier-up compiler the warm-up waits for.</param>
+    public static async Task<EventsResult> RunAsync(string baseUrl, string token, string sockDir, int daemonPid, int subscribers, int rate, double seconds, bool tokenHeader = false, bool webSocket = false)
     {
         var total = (int)(rate * seconds);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = subscribers + 10, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
@@ -65,9 +74,28 @@ internal static class EventsLoad
             await Task.Delay(50);
         }
 
-        // Then WarmSeconds of the same load, not measured: as the HTTP points' warm-up, so that the daemon (just
-        // started) and the subscribers have compiled their hot paths at full tier before the measured seconds.
-        await FireAsync(pull, WarmTag, (int)(rate * WarmSeconds), rate);
+        // Then the same load, not measured: as the HTTP points' warm-up, so that the daemon (just started) and the
+        // subscribers have compiled their hot paths at full tier before the measured seconds. A fixed 3 s was not
+        // that on a loaded machine: the daemon's tier-up compiler still took 0.3-0.9 s of every measured second
+        // (250 methods/s), and the first measured seconds carried the p99. So: one second at a time, until
+        // neither process's tier-up compiler worked in the last one.
+        var warm = Stopwatch.StartNew();
+        var pids = new[] { daemonPid, Environment.ProcessId };
+        var tierUp = pids.Select(TierUpCpu).ToArray();
+        while (true)
+        {
+            await FireAsync(pull, WarmTag, rate, rate);
+            var now = pids.Select(TierUpCpu).ToArray();
+            // (A compiler thread that exited and came back starts again from zero.)
+            var idle = now.Zip(tierUp, (a, b) => a >= b ? a - b : a).All(d => d < TierUpIdle);
+            tierUp = now;
+            if ((idle && warm.Elapsed.TotalSeconds >= WarmSeconds) || warm.Elapsed.TotalSeconds >= MaxWarmSeconds)
+            {
+                break;
+            }
+        }
+
+        var warmSeconds = warm.Elapsed.TotalSeconds;
 
         // Fire `rate` events per second, paced against the clock.
         var benchCpu = Environment.CpuUsage.TotalTime;
@@ -87,6 +115,13 @@ internal static class EventsLoad
         await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
 
         var latencies = subs.SelectMany(s => s.LatencyMs).ToArray();
+        var bySecond = new List<double>();
+        for (var from = 0; from < total; from += rate)
+        {
+            var count = Math.Min(rate, total - from);
+            bySecond.Add(Stats.Percentile(subs.SelectMany(s => s.LatencyBySeq.AsSpan(from, count).ToArray()).Where(x => x >= 0).Select(x => (double)x).ToArray(), 99));
+        }
+
         var delivered = subs.Sum(s => (long)s.Received);
         return new EventsResult(
             subscribers,
@@ -98,7 +133,46 @@ internal static class EventsLoad
             Stats.Percentile(latencies, 50),
             Stats.Percentile(latencies, 99),
             latencies.Length > 0 ? latencies.Max() : double.NaN,
-            benchCpuSeconds);
+            benchCpuSeconds,
+            warmSeconds,
+            bySecond);
+    }
+
+    /// <summary>
+    /// CPU time of the runtime's tier-up compiler (the thread named ".NET Tiered Compilation Worker", "comm" keeps 15
+    /// characters) in process <paramref name="pid"/>; zero when it is not running (it exits when idle).
+    /// </summary>
+    private static TimeSpan TierUpCpu(int pid)
+    {
+        var ticks = 0L;
+        try
+        {
+            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    // stat: "tid (comm) state ..." with utime and stime the 14th and 15th fields.
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+                {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // no /proc (not Linux) or the process ended: nothing to wait for
+        }
+
+        return TimeSpan.FromMilliseconds(ticks * 10.0); // USER_HZ is 100 on Linux
     }
 
     /// <summary>Fires <paramref name="count"/> events of <paramref name="tag"/> at <paramref name="rate"/> a second, paced against the clock.</summary>
@@ -136,6 +210,16 @@ internal static class EventsLoad
         public int Duplicates;
 
         public List<double> LatencyMs { get; } = new(total);
+
+        /// <summary>The latency of each measured event by its <c>seq</c> (-1: not received), for the p99 by second.</summary>
+        public float[] LatencyBySeq { get; } = CreateLatencyBySeq(total);
+
+        private static float[] CreateLatencyBySeq(int total)
+        {
+            var a = new float[total];
+            Array.Fill(a, -1f);
+            return a;
+        }
 
         public async Task RunAsync(HttpClient http, Uri url, string? tokenHeader, CancellationToken ct)
         {
@@ -258,7 +342,9 @@ internal static class EventsLoad
 
             seen[seq] = true;
             Received++;
-            LatencyMs.Add((now - ts) * 1000.0 / Stopwatch.Frequency);
+            var ms = (now - ts) * 1000.0 / Stopwatch.Frequency;
+            LatencyMs.Add(ms);
+            LatencyBySeq[seq] = (float)ms;
         }
 
         private static long Number(ReadOnlySpan<byte> line, ReadOnlySpan<byte> key)

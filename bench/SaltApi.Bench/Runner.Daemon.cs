@@ -65,7 +65,7 @@ internal sealed partial class Runner
         EventsResult r;
         try
         {
-            r = await EventsLoad.RunAsync(d.Cherrypy, token, d.SockDir, 100, 1000, s.EventSeconds);
+            r = await EventsLoad.RunAsync(d.Cherrypy, token, d.SockDir, d.Proc.Id, 100, 1000, s.EventSeconds);
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException or System.Net.Sockets.SocketException or IOException)
         {
@@ -75,7 +75,7 @@ internal sealed partial class Runner
 
         var cpu = (d.Proc.CpuTime() - before).TotalSeconds / r.FireSeconds;
         table.Add(new Row(Name, "100", r.Delivered / r.FireSeconds, r.P50, r.P99, r.Lost, d.Proc.Memory().RssMb, null,
-            $"req/s = deliveries/s; errors = lost of {(long)r.Fired * r.Subscribers:N0} ({r.Duplicates} dup); latency max {r.Max:0.0} ms; daemon CPU {cpu:0.00} cores"));
+            $"req/s = deliveries/s; errors = lost of {(long)r.Fired * r.Subscribers:N0} ({r.Duplicates} dup); latency max {r.Max:0.0} ms; daemon CPU {cpu:0.00} cores; warm-up {r.WarmSeconds:0} s"));
         table.Check("/events: 0 lost, p99 delivery < 50 ms", $"{r.Lost} lost, p99 {r.P99:0.0} ms", r.Lost == 0 && r.P99 < 50);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using SaltApi.Abstractions.Events;
 using SaltApi.Client.Bus;
 using SaltApi.Client.Config;
@@ -45,50 +46,67 @@ public sealed class EventFanOutTests : IDisposable
     [Fact]
     public async Task Events_that_keep_coming_reach_a_subscriber_together_once_per_interval_the_first_at_once()
     {
+        // The fan-out's clock and timer are driven by the test: a thread descheduled for a second cannot split a batch.
+        var time = new FakeTimeProvider();
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBusReader(Options(batchMs: 1000), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(batchMs: 1000), NullLogger.Instance, time);
         using var sub = bus.Subscribe();
         await peer.WaitReaderAsync();
 
-        // After a quiet spell the first event goes at once (well under the interval).
-        var clock = Stopwatch.StartNew();
+        // After a quiet spell the first event goes at once: no time passes on the fan-out's clock.
         peer.Write(Frame("t/first", 0));
-        var first = await NextBatchAsync(sub);
-        var firstMs = clock.Elapsed.TotalMilliseconds;
-        Assert.Equal(["t/first"], first.Select(e => e.Tag));
+        Assert.Equal(["t/first"], (await NextBatchAsync(sub)).Select(e => e.Tag));
 
-        // Three more in separate writes within the interval: held, then handed off together.
+        // Three more in separate writes 100 ms apart: held until the interval since the first hand-off has passed...
         for (var i = 1; i <= 3; i++)
         {
             peer.Write(Frame("t/next", i));
-            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(100));
         }
 
-        var next = await NextBatchAsync(sub);
-        var nextMs = clock.Elapsed.TotalMilliseconds;
-        Assert.Equal([1L, 2L, 3L], next.Select(e => (long)e.Data["n"]!));
-        Assert.True(firstMs < 800, $"the first event took {firstMs:0} ms");
-        Assert.True(nextMs >= 950, $"the batch came after {nextMs:0} ms, before the interval");
+        await WaitAsync(() => bus.Gathered == 3 && bus.HandOffArmed);
+        time.Advance(TimeSpan.FromMilliseconds(699));
+        Assert.False(sub.Reader.TryPeek(out _), "handed off before the interval");
+        Assert.Equal(3, bus.Gathered);
+
+        // ... then handed off together, at the interval.
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal([1L, 2L, 3L], (await NextBatchAsync(sub)).Select(e => (long)e.Data["n"]!));
+        Assert.Equal(2, bus.HandOffs);
+
+        // One that comes right after that hand-off waits a whole interval too (at most one hand-off per interval).
+        peer.Write(Frame("t/next", 4));
+        await WaitAsync(() => bus.Gathered == 1 && bus.HandOffArmed);
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(sub.Reader.TryPeek(out _), "handed off before the interval");
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal([4L], (await NextBatchAsync(sub)).Select(e => (long)e.Data["n"]!));
+
+        // After a quiet spell, at once again.
+        time.Advance(TimeSpan.FromSeconds(5));
+        peer.Write(Frame("t/next", 5));
+        Assert.Equal([5L], (await NextBatchAsync(sub)).Select(e => (long)e.Data["n"]!));
+        Assert.Equal(4, bus.HandOffs);
     }
 
     [Fact]
     public async Task A_burst_reaches_every_subscriber_in_order_in_few_hand_offs()
     {
+        var time = new FakeTimeProvider();
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBusReader(Options(batchMs: 100), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(batchMs: 100), NullLogger.Instance, time);
         var subs = Enumerable.Range(0, 20).Select(_ => bus.Subscribe()).ToArray();
         await peer.WaitReaderAsync();
 
-        // 200 events, one write each, over about 200 ms: one hand-off per event before, a handful now.
+        // 200 events, one write each, within one interval: one hand-off per event before, the first read and
+        // the rest now.
         for (var i = 0; i < 200; i++)
         {
             peer.Write(Frame("t/burst", i));
-            if (i % 20 == 19)
-            {
-                await Task.Delay(20);
-            }
         }
 
+        await WaitAsync(() => subs[0].Reader.Count + bus.Gathered == 200);
+        time.Advance(TimeSpan.FromMilliseconds(100));
         foreach (var sub in subs)
         {
             for (var i = 0L; i < 200; i++)
@@ -99,14 +117,15 @@ public sealed class EventFanOutTests : IDisposable
             sub.Dispose();
         }
 
-        Assert.InRange(bus.HandOffs, 1, 30);
+        Assert.InRange(bus.HandOffs, 1, 2);
     }
 
     [Fact]
     public async Task A_subscriber_that_joins_while_events_are_held_gets_only_the_later_ones()
     {
+        var time = new FakeTimeProvider();
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBusReader(Options(batchMs: 1000), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(batchMs: 1000), NullLogger.Instance, time);
         using var early = bus.Subscribe();
         await peer.WaitReaderAsync();
 
@@ -118,6 +137,8 @@ public sealed class EventFanOutTests : IDisposable
         await WaitAsync(() => bus.Gathered == 1);
         using var late = bus.Subscribe();
         peer.Write(Frame("t/c", 2));
+        await WaitAsync(() => bus.Gathered == 2);
+        time.Advance(TimeSpan.FromMilliseconds(1000));
 
         Assert.Equal(["t/b", "t/c"], (await NextBatchAsync(early)).Select(e => e.Tag));
         Assert.Equal(["t/c"], (await NextBatchAsync(late)).Select(e => e.Tag));
@@ -126,27 +147,36 @@ public sealed class EventFanOutTests : IDisposable
     [Fact]
     public async Task A_subscriber_that_cannot_take_a_hand_off_is_dropped_and_the_others_get_it_all()
     {
+        var time = new FakeTimeProvider();
         using var peer = new BusPeer(Path.Combine(dir.Path, "master_event_pub.ipc"));
-        await using var bus = new EventBusReader(Options(batchMs: 50, eventQueue: 16), NullLogger.Instance);
+        await using var bus = new EventBusReader(Options(batchMs: 50, eventQueue: 16), NullLogger.Instance, time);
         using var slow = bus.Subscribe();
         using var reader = bus.Subscribe();
         await peer.WaitReaderAsync();
 
+        // 40 events: the first at once, then hand-offs of 15 (and 9), each taken in full by the reader; the slow
+        // subscriber never reads, is full after 16 and cannot take the third hand-off.
         var got = new List<long>();
-        var reading = Task.Run(async () =>
+        var n = 0;
+        foreach (var count in new[] { 1, 15, 15, 9 })
         {
-            while (got.Count < 40)
+            for (var i = 0; i < count; i++)
+            {
+                peer.Write(Frame("t/many", n++));
+            }
+
+            if (n > 1)
+            {
+                await WaitAsync(() => bus.Gathered == count);
+                time.Advance(TimeSpan.FromMilliseconds(50));
+            }
+
+            while (got.Count < n)
             {
                 got.Add((long)(await Within(reader.Reader.ReadAsync())).Data["n"]!);
             }
-        });
-        for (var i = 0; i < 40; i++)
-        {
-            peer.Write(Frame("t/many", i));
-            await Task.Delay(2);
         }
 
-        await reading.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i), got);
 
         var drained = 0;
