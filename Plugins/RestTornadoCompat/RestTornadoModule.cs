@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Events;
-using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 using SaltApi.NetapiKit.Hosting;
 using SaltApi.Plugins.RestTornadoCompat.Config;
@@ -31,20 +30,11 @@ public sealed class RestTornadoModule : INetapiModule
             context.Logger.LogInformation("rest_tornado: num_processes {Count} is ignored: one process serves all requests", options.NumProcesses);
         }
 
-        var listener = new ListenerOptions(options.Address, options.Port, MaxRequestBodySize: options.MaxRequestBodySize, MaxConnections: options.MaxConnections)
+        var host = new ModuleHostOptions(options.Listener)
         {
-            MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
-            UnboundedAddresses = options.Front.TrustedProxies,
-        };
-        var host = new ModuleHostOptions(ConfigKey, options.Front, listener)
-        {
-            // As rest_tornado's start(): TLS is on by default and needs ssl_crt (the key may be in it).
-            Tls = options.DisableSsl ? null : new TlsFiles(options.SslCrt, options.SslKey) { KeyMayBeInCrt = true },
-            Warnings = options.Warnings,
-            Debug = options.Debug,
             WebSockets = true,
             Configure = builder => builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog),
-            OpenApi = options.OpenApi ? Routes.OpenApi(options) : default(ReadOnlyMemory<byte>?),
+            OpenApi = () => Routes.OpenApi(options),
         };
         return NetapiModuleHost.RunAsync(context, host, (web, ctx) => Use(web, options, ctx, webSockets: false));
     }

@@ -49,20 +49,6 @@ public sealed record ListenerOptions(
 
     /// <summary>Addresses that <see cref="MaxConnectionsPerAddress"/> does not bound: the reverse proxies every client comes through.</summary>
     public TrustedProxies UnboundedAddresses { get; init; } = TrustedProxies.None;
-
-    /// <summary>
-    /// The <c>max_connections_per_address</c> option (ours): connections from one client address, by default half
-    /// of <paramref name="maxConnections"/>, so that one address can never take every connection. A
-    /// <c>trusted_proxies</c> address is not bounded.
-    /// </summary>
-    public static long PerAddress(ModuleSection section, long maxConnections)
-    {
-        ArgumentNullException.ThrowIfNull(section);
-        return section.GetInt(MaxConnectionsPerAddressKey, (int)Math.Clamp(maxConnections / 2, 1, int.MaxValue), min: 1);
-    }
-
-    /// <summary>The key of <see cref="PerAddress"/>.</summary>
-    public const string MaxConnectionsPerAddressKey = "max_connections_per_address";
 }
 
 /// <summary>Builds a minimal Kestrel web application for a module, logging through the module's logger.</summary>

@@ -14,7 +14,7 @@ namespace SaltApi.NetapiKit.Hosting;
 /// (at once on SIGHUP: <see cref="NetapiModuleContext.Reload"/>). A module gives its options and the code that adds its routes:
 /// <code>
 /// public Task RunAsync(NetapiModuleContext context) =>
-///     NetapiModuleHost.RunAsync(context, new ModuleHostOptions(ConfigKey, front, listener), (web, ctx) => { web.Run(Handle); return null; });
+///     NetapiModuleHost.RunAsync(context, new ModuleHostOptions(options.Listener), (web, ctx) => { web.Run(Handle); return null; });
 /// </code>
 /// </summary>
 public static class NetapiModuleHost
@@ -30,18 +30,25 @@ public static class NetapiModuleHost
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(use);
-        foreach (var warning in options.Warnings)
+        var section = options.Section;
+        foreach (var warning in section.Warnings)
         {
             context.Logger.LogWarning("{Key}: {Message}", warning.Key, warning.Message);
         }
 
-        await using var front = HttpFront.Open(context, options.Front);
+        var drainTimeout = options.DrainTimeout is { } drainOption && drainOption < context.StopTimeout ? drainOption : context.StopTimeout;
+        if (options.DrainTimeout > context.StopTimeout)
+        {
+            context.Logger.LogWarning("{Module}.drain_timeout ({Drain} s) is longer than the daemon's stop bound: in-flight requests get {Bound} s", section.ConfigKey, options.DrainTimeout.Value.TotalSeconds, drainTimeout.TotalSeconds);
+        }
+
+        await using var front = HttpFront.Open(context, section.Front);
         context = front.Context;
-        var listener = options.Listener;
-        using var certificates = options.Tls is { } tls && Certificate(context.Logger, options.ConfigKey, tls) is { } first
-            ? new CertificateReloader(options.ConfigKey, tls, first, context.Reload, context.Logger)
+        var listener = section.Listener;
+        using var certificates = section.Tls is { } tls && Certificate(context.Logger, section.ConfigKey, tls) is { } first
+            ? new CertificateReloader(section.ConfigKey, tls, first, context.Reload, context.Logger)
             : null;
-        if (options.Tls is not null)
+        if (section.Tls is not null)
         {
             if (certificates is null)
             {
@@ -52,10 +59,9 @@ public static class NetapiModuleHost
             listener = listener with { CertificateSource = () => certificates.Current };
         }
 
-        var drainTimeout = options.DrainTimeout ?? context.StopTimeout;
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         front.Apply(builder);
-        builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(section.Debug ? LogLevel.Debug : LogLevel.Warning);
         builder.WebHost.UseShutdownTimeout(drainTimeout);
         options.Configure?.Invoke(builder);
         var web = builder.Build();
@@ -67,16 +73,16 @@ public static class NetapiModuleHost
                 web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
             }
 
-            if (options.OpenApi is { Length: > 0 } description)
+            if (section.OpenApi && options.OpenApi is { } description)
             {
-                Routing.OpenApiEndpoint.Use(web, description);
+                Routing.OpenApiEndpoint.Use(web, description());
             }
 
             using var app = use(web, context);
             await web.StartAsync(context.Stopping).ConfigureAwait(false);
             if (context.Logger.IsEnabled(LogLevel.Information))
             {
-                context.Logger.LogInformation("{Module} listening on {Urls}", options.ConfigKey, string.Join(", ", web.Urls));
+                context.Logger.LogInformation("{Module} listening on {Urls}", section.ConfigKey, string.Join(", ", web.Urls));
             }
 
             await WaitForStopAsync(context.Stopping).ConfigureAwait(false);
