@@ -1,4 +1,3 @@
-using SaltApi.Abstractions.Modules;
 using SaltApi.NetapiKit.Hosting;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -7,25 +6,20 @@ using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 namespace SaltApi.Plugins.RestCherrypyCompat;
 
 /// <summary>Salt's rest_cherrypy module, wire-compatible, on Kestrel.</summary>
-public sealed class RestCherrypyModule : INetapiModule
+public sealed class RestCherrypyModule : NetapiModule
 {
     /// <inheritdoc/>
-    public string ConfigKey => "rest_cherrypy";
-
-    /// <summary>As rest_cherrypy's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => CherrypyOptions.Bind(s));
+    public override string ConfigKey => "rest_cherrypy";
 
     /// <inheritdoc/>
-    public Task RunAsync(NetapiModuleContext context)
+    protected override ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var options = CherrypyOptions.Bind(context.Section);
-        var host = new ModuleHostOptions(options.Listener)
+        var options = CherrypyOptions.Bind(section);
+        return new ModuleHostOptions(options.Listener, (web, ctx) => CherrypyPipeline.Use(web, options, ctx.Client, ctx.Events, ctx.Logger, TimeProvider.System))
         {
             WebSockets = true,
             Configure = builder => Gzip.AddTo(builder.Services),
             OpenApi = () => CherrypyRoutes.OpenApi(options),
         };
-        return NetapiModuleHost.RunAsync(context, host, (web, ctx) => CherrypyPipeline.Use(web, options, ctx.Client, ctx.Events, ctx.Logger, TimeProvider.System));
     }
 }

@@ -22,29 +22,28 @@ namespace SaltApi.Plugins.RestWsgi;
 /// get <c>{"return": [...]}</c>. Bound to localhost only, as Salt's <c>make_server("localhost", port)</c>.
 /// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in docs/migrating-from-salt-api.md.
 /// </summary>
-public sealed class RestWsgiModule : INetapiModule
+public sealed class RestWsgiModule : NetapiModule
 {
     // As rest_wsgi's GET: the app returns a str that wsgiref iterates into characters.
     private const string Marty = "They found me. I don't know how, but they found me. Run for it, Marty!";
 
     /// <inheritdoc/>
-    public string ConfigKey => "rest_wsgi";
-
-    /// <summary>As rest_wsgi's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => RestWsgiOptions.Bind(s));
+    public override string ConfigKey => "rest_wsgi";
 
     /// <inheritdoc/>
-    public Task RunAsync(NetapiModuleContext context)
+    protected override ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var options = RestWsgiOptions.Bind(context.Section);
-        var host = new ModuleHostOptions(options.Listener) { DrainTimeout = options.DrainTimeout, OpenApi = WsgiRoutes.OpenApi };
-        return NetapiModuleHost.RunAsync(context, host, (web, ctx) =>
+        var options = RestWsgiOptions.Bind(section);
+        return new ModuleHostOptions(options.Listener, (web, ctx) =>
         {
             var handler = new LowstateHandler(ctx, options);
             web.Run(handler.HandleAsync);
             return handler;
-        });
+        })
+        {
+            DrainTimeout = options.DrainTimeout,
+            OpenApi = WsgiRoutes.OpenApi,
+        };
     }
 
     private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options) : IDisposable

@@ -26,16 +26,12 @@ internal sealed record RestWsgiOptions(ListenerSection Listener, TimeSpan? Drain
     public ApiAcl? ApiAcl { get; init; }
 
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
-    public static RestWsgiOptions Bind(IReadOnlyDictionary<string, object?> values)
+    public static RestWsgiOptions Bind(IReadOnlyDictionary<string, object?> values) => ListenerSection.Bind("rest_wsgi", values, Defaults, (s, listener) =>
     {
-        var section = new ModuleSection("rest_wsgi", values);
-        var listener = ListenerSection.Read(section, Defaults);
-        TimeSpan? drain = section.Has("drain_timeout") ? section.GetSeconds("drain_timeout", TimeSpan.Zero) : null;
-        var options = new RestWsgiOptions(listener, drain is { } d ? TimeSpan.FromSeconds(Math.Max(d.TotalSeconds, 1)) : null, Math.Max(1, section.GetInt("max_lowstate_chunks", DefaultMaxChunks)))
+        TimeSpan? drain = s.Has("drain_timeout") ? s.GetSeconds("drain_timeout", TimeSpan.Zero) : null;
+        return new RestWsgiOptions(listener, drain is { } d ? TimeSpan.FromSeconds(Math.Max(d.TotalSeconds, 1)) : null, Math.Max(1, s.GetInt("max_lowstate_chunks", DefaultMaxChunks)))
         {
-            ApiAcl = ApiAcl.Read(section),
+            ApiAcl = ApiAcl.Read(s),
         };
-        section.ThrowIfInvalid();
-        return options with { Listener = listener with { Warnings = section.Warnings } };
-    }
+    });
 }

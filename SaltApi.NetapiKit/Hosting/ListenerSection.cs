@@ -79,6 +79,22 @@ public sealed record ListenerSection
         UnboundedAddresses = Front.TrustedProxies,
     };
 
+    /// <summary>
+    /// Binds and validates a module's section: the listener keys with <paramref name="defaults"/>, its own keys by
+    /// <paramref name="from"/>; throws one <see cref="NetapiConfigException"/> naming every wrong option. The
+    /// section's warnings are the listener's, logged once as the module starts.
+    /// </summary>
+    public static T Bind<T>(string configKey, IReadOnlyDictionary<string, object?> values, ListenerDefaults defaults, Func<ModuleSection, ListenerSection, T> from)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var section = new ModuleSection(configKey, values);
+        var warnings = new List<ConfigProblem>();
+        var options = from(section, Read(section, defaults) with { Warnings = warnings });
+        section.ThrowIfInvalid();
+        warnings.AddRange(section.Warnings); // every key has been read by now
+        return options;
+    }
+
     /// <summary>Reads the listener keys of <paramref name="section"/>; every wrong one is recorded in its problems.</summary>
     public static ListenerSection Read(ModuleSection section, ListenerDefaults defaults)
     {

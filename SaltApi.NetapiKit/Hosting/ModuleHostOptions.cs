@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Builder;
+using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.NetapiKit.Hosting;
 
 /// <summary>How <see cref="NetapiModuleHost"/> runs a module's listener.</summary>
 /// <param name="Section">The listener keys of the module's section: where and how to bind, TLS, the front, debug, openapi, warnings.</param>
-public sealed record ModuleHostOptions(ListenerSection Section)
+/// <param name="Use">Adds the module's routes to the built application; returns what is disposed after the drain (or null).</param>
+public sealed record ModuleHostOptions(ListenerSection Section, Func<WebApplication, NetapiModuleContext, IDisposable?> Use)
 {
     /// <summary>How long in-flight requests get at stop; null: the daemon's stop bound, which also caps it.</summary>
     public TimeSpan? DrainTimeout { get; init; }

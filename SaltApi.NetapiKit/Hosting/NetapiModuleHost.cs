@@ -11,25 +11,19 @@ namespace SaltApi.NetapiKit.Hosting;
 /// A netapi module's lifecycle, as salt-api's modules run theirs: the TLS check, the certificate with its chain,
 /// the listener and its front (forwarded headers, access and error logs), start, wait for the daemon to stop,
 /// and drain. A certificate renewed on disk is served to new connections within seconds, without a restart
-/// (at once on SIGHUP: <see cref="NetapiModuleContext.Reload"/>). A module gives its options and the code that adds its routes:
-/// <code>
-/// public Task RunAsync(NetapiModuleContext context) =>
-///     NetapiModuleHost.RunAsync(context, new ModuleHostOptions(options.Listener), (web, ctx) => { web.Run(Handle); return null; });
-/// </code>
+/// (at once on SIGHUP: <see cref="NetapiModuleContext.Reload"/>). <see cref="NetapiModule"/> runs a module here.
 /// </summary>
 public static class NetapiModuleHost
 {
     /// <summary>
     /// Runs the module until <see cref="NetapiModuleContext.Stopping"/>. With TLS on and a certificate missing or
     /// unreadable, one error says so (the module's words: "Not starting '…'") and nothing listens until the stop:
-    /// restarting would not make the file appear. <paramref name="use"/> adds the routes to the built application
-    /// and returns what is disposed after the drain (or null).
+    /// restarting would not make the file appear.
     /// </summary>
-    public static async Task RunAsync(NetapiModuleContext context, ModuleHostOptions options, Func<WebApplication, NetapiModuleContext, IDisposable?> use)
+    public static async Task RunAsync(NetapiModuleContext context, ModuleHostOptions options)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(use);
         var section = options.Section;
         foreach (var warning in section.Warnings)
         {
@@ -78,7 +72,7 @@ public static class NetapiModuleHost
                 Routing.OpenApiEndpoint.Use(web, description());
             }
 
-            using var app = use(web, context);
+            using var app = options.Use(web, context);
             await web.StartAsync(context.Stopping).ConfigureAwait(false);
             if (context.Logger.IsEnabled(LogLevel.Information))
             {

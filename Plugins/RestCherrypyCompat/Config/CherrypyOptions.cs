@@ -63,18 +63,11 @@ internal sealed record CherrypyOptions
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
-    public static CherrypyOptions Bind(IReadOnlyDictionary<string, object?> values)
-    {
-        var section = new ModuleSection("rest_cherrypy", values);
-        var options = From(section);
-        section.ThrowIfInvalid();
-        return options with { Listener = options.Listener with { Warnings = section.Warnings } };
-    }
+    public static CherrypyOptions Bind(IReadOnlyDictionary<string, object?> values) => ListenerSection.Bind("rest_cherrypy", values, Defaults, From);
 
-    /// <summary>Binds a section; every wrong option is recorded in <paramref name="s"/>'s problems.</summary>
-    public static CherrypyOptions From(ModuleSection s) => new()
+    private static CherrypyOptions From(ModuleSection s, ListenerSection listener) => new()
     {
-        Listener = ListenerSection.Read(s, Defaults),
+        Listener = listener,
         CollectStats = s.GetBool("collect_stats", false),
         StatsDisableAuth = s.GetBool("stats_disable_auth", false),
         WebhookUrl = s.GetString("webhook_url", "/hook").Trim('/') is { Length: > 0 } hook ? hook : "hook",

@@ -60,12 +60,13 @@ internal sealed record TornadoOptions
     public IReadOnlyList<string> AuthorizedIps { get; init; } = [];
 
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
-    public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values)
+    public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values) => ListenerSection.Bind("rest_tornado", values, Defaults, From);
+
+    private static TornadoOptions From(ModuleSection s, ListenerSection listener)
     {
-        var s = new ModuleSection("rest_tornado", values);
         var o = new TornadoOptions
         {
-            Listener = ListenerSection.Read(s, Defaults),
+            Listener = listener,
             Backlog = s.GetInt("backlog", 128, 1, 65535),
             NumProcesses = s.Has("num_processes") ? s.GetInt("num_processes", 1, 0) : 1,
             Websockets = s.GetBool("websockets", false),
@@ -81,7 +82,6 @@ internal sealed record TornadoOptions
             s.Problem("webhook_url", "must name a path below /");
         }
 
-        s.ThrowIfInvalid();
-        return o with { Listener = o.Listener with { Warnings = s.Warnings } };
+        return o;
     }
 }

@@ -1,0 +1,42 @@
+using SaltApi.Abstractions.Modules;
+
+namespace SaltApi.NetapiKit.Hosting;
+
+/// <summary>
+/// A netapi module on the kit: checked as salt-api's <c>__virtual__</c> (a <c>port</c>, then every option), and run by
+/// <see cref="NetapiModuleHost"/>. A module says only what is its own: its section bound (the listener keys by
+/// <see cref="ListenerSection.Bind"/>) and how to serve it.
+/// <code>
+/// public sealed class HelloModule : NetapiModule
+/// {
+///     public override string ConfigKey => "hello";
+///
+///     protected override ModuleHostOptions Host(IReadOnlyDictionary&lt;string, object?&gt; section)
+///     {
+///         var options = HelloOptions.Bind(section);
+///         return new ModuleHostOptions(options.Listener, (web, ctx) => { web.Run(Handle); return null; });
+///     }
+/// }
+/// </code>
+/// </summary>
+public abstract class NetapiModule : INetapiModule
+{
+    /// <inheritdoc/>
+    public abstract string ConfigKey { get; }
+
+    /// <summary>As salt-api's <c>__virtual__</c> (a <c>port</c>), then every option checked before start.</summary>
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => Host(s));
+
+    /// <inheritdoc/>
+    public Task RunAsync(NetapiModuleContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return NetapiModuleHost.RunAsync(context, Host(context.Section));
+    }
+
+    /// <summary>
+    /// Binds <paramref name="section"/> (throwing one <see cref="NetapiConfigException"/> naming every wrong option)
+    /// and says how to serve it: the listener, the module's own services, and its routes.
+    /// </summary>
+    protected abstract ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section);
+}
