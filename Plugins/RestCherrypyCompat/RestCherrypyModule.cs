@@ -6,11 +6,8 @@ using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 namespace SaltApi.Plugins.RestCherrypyCompat;
 
 /// <summary>Salt's rest_cherrypy module, wire-compatible, on Kestrel.</summary>
-public sealed class RestCherrypyModule : NetapiModule
+public sealed class RestCherrypyModule() : NetapiModule("rest_cherrypy")
 {
-    /// <inheritdoc/>
-    public override string ConfigKey => "rest_cherrypy";
-
     /// <inheritdoc/>
     protected override ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section)
     {

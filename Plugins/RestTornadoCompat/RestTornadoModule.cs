@@ -10,11 +10,8 @@ using SaltApi.Plugins.RestTornadoCompat.Handlers;
 namespace SaltApi.Plugins.RestTornadoCompat;
 
 /// <summary>Salt's rest_tornado module (saltnado), wire-compatible, on Kestrel.</summary>
-public sealed class RestTornadoModule : NetapiModule
+public sealed class RestTornadoModule() : NetapiModule("rest_tornado")
 {
-    /// <inheritdoc/>
-    public override string ConfigKey => "rest_tornado";
-
     /// <inheritdoc/>
     protected override ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section)
     {

@@ -22,13 +22,10 @@ namespace SaltApi.Plugins.RestWsgi;
 /// get <c>{"return": [...]}</c>. Bound to localhost only, as Salt's <c>make_server("localhost", port)</c>.
 /// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in docs/migrating-from-salt-api.md.
 /// </summary>
-public sealed class RestWsgiModule : NetapiModule
+public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
 {
     // As rest_wsgi's GET: the app returns a str that wsgiref iterates into characters.
     private const string Marty = "They found me. I don't know how, but they found me. Run for it, Marty!";
-
-    /// <inheritdoc/>
-    public override string ConfigKey => "rest_wsgi";
 
     /// <inheritdoc/>
     protected override ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section)

@@ -17,7 +17,7 @@ namespace SaltApi.Plugins.RestWsgi;
 internal sealed record RestWsgiOptions(ListenerSection Listener, TimeSpan? DrainTimeout, int MaxChunks = RestWsgiOptions.DefaultMaxChunks)
 {
     /// <summary>rest_wsgi's listener defaults: a waiting request holds no thread (see rest_cherrypy's <c>queue_size</c>).</summary>
-    public static readonly ListenerDefaults Defaults = new("localhost", ThreadPool: 100, QueueSize: 1000) { Tls = false, MaxConnectionsOption = true };
+    private static readonly ListenerDefaults Defaults = new("localhost", ThreadPool: 100, QueueSize: 1000) { Tls = false, MaxConnectionsOption = true };
 
     /// <summary>Default bound on the chunks of one request.</summary>
     public const int DefaultMaxChunks = 1000;

@@ -7,10 +7,8 @@ namespace SaltApi.NetapiKit.Hosting;
 /// <see cref="NetapiModuleHost"/>. A module says only what is its own: its section bound (the listener keys by
 /// <see cref="ListenerSection.Bind"/>) and how to serve it.
 /// <code>
-/// public sealed class HelloModule : NetapiModule
+/// public sealed class HelloModule() : NetapiModule("hello")
 /// {
-///     public override string ConfigKey => "hello";
-///
 ///     protected override ModuleHostOptions Host(IReadOnlyDictionary&lt;string, object?&gt; section)
 ///     {
 ///         var options = HelloOptions.Bind(section);
@@ -19,10 +17,11 @@ namespace SaltApi.NetapiKit.Hosting;
 /// }
 /// </code>
 /// </summary>
-public abstract class NetapiModule : INetapiModule
+/// <param name="configKey">The module's section in the master config (<c>rest_cherrypy</c>).</param>
+public abstract class NetapiModule(string configKey) : INetapiModule
 {
     /// <inheritdoc/>
-    public abstract string ConfigKey { get; }
+    public string ConfigKey => configKey;
 
     /// <summary>As salt-api's <c>__virtual__</c> (a <c>port</c>), then every option checked before start.</summary>
     public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => Host(s));

@@ -8,27 +8,6 @@ namespace SaltApi.Plugins.RestCherrypyCompat.Config;
 /// <summary>The <c>rest_cherrypy:</c> section (spec/05 §1), bound once at start; unknown keys are ignored.</summary>
 internal sealed record CherrypyOptions
 {
-    /// <summary>
-    /// The listener keys, bound by the kit: <c>port</c>, <c>host</c> (<c>0.0.0.0</c>), <c>disable_ssl</c>,
-    /// <c>ssl_crt</c>, <c>ssl_key</c>, <c>ssl_chain</c>, <c>ssl_min_version</c>, <c>debug</c>, <c>thread_pool</c>
-    /// (100), <c>queue_size</c> (or Salt's <c>socket_queue_size</c>), <c>max_request_body_size</c>,
-    /// <c>max_connections_per_address</c>, <c>trusted_proxies</c>, <c>log_access_file</c>, <c>log_error_file</c>, <c>openapi</c>.
-    /// </summary>
-    public ListenerSection Listener { get; init; } = new();
-
-    /// <summary>
-    /// The default of <c>queue_size</c>. Deliberate difference: Salt's 30 is CherryPy's listen backlog, and a burst
-    /// past thread_pool + 30 is reset; here a waiting request holds no thread, so 1,000 wait by default (bodies stay
-    /// within their own budget), and only past that is a request a 503. Salt documents a
-    /// <c>max_request_body_size</c> of 1048576 but never applies it (CherryPy's own 100 MiB does): the kit's 100 MiB.
-    /// Open connections at once are a generous multiple of the gate (idle keep-alives, event streams).
-    /// </summary>
-    public static readonly ListenerDefaults Defaults = new("0.0.0.0", ThreadPool: 100, QueueSize: 1000)
-    {
-        ChainAndMinVersion = true,
-        QueueSizeAlias = "socket_queue_size",
-    };
-
     public bool CollectStats { get; init; }
 
     public bool StatsDisableAuth { get; init; }
@@ -61,6 +40,27 @@ internal sealed record CherrypyOptions
     /// reflected with credentials allowed; a request the session cookie alone authenticates from another origin is 403).
     /// </summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>
+    /// The listener keys, bound by the kit: <c>port</c>, <c>host</c> (<c>0.0.0.0</c>), <c>disable_ssl</c>,
+    /// <c>ssl_crt</c>, <c>ssl_key</c>, <c>ssl_chain</c>, <c>ssl_min_version</c>, <c>debug</c>, <c>thread_pool</c>
+    /// (100), <c>queue_size</c> (or Salt's <c>socket_queue_size</c>), <c>max_request_body_size</c>,
+    /// <c>max_connections_per_address</c>, <c>trusted_proxies</c>, <c>log_access_file</c>, <c>log_error_file</c>, <c>openapi</c>.
+    /// </summary>
+    public ListenerSection Listener { get; init; } = new();
+
+    /// <summary>
+    /// The default of <c>queue_size</c>. Deliberate difference: Salt's 30 is CherryPy's listen backlog, and a burst
+    /// past thread_pool + 30 is reset; here a waiting request holds no thread, so 1,000 wait by default (bodies stay
+    /// within their own budget), and only past that is a request a 503. Salt documents a
+    /// <c>max_request_body_size</c> of 1048576 but never applies it (CherryPy's own 100 MiB does): the kit's 100 MiB.
+    /// Open connections at once are a generous multiple of the gate (idle keep-alives, event streams).
+    /// </summary>
+    private static readonly ListenerDefaults Defaults = new("0.0.0.0", ThreadPool: 100, QueueSize: 1000)
+    {
+        ChainAndMinVersion = true,
+        QueueSizeAlias = "socket_queue_size",
+    };
 
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static CherrypyOptions Bind(IReadOnlyDictionary<string, object?> values) => ListenerSection.Bind("rest_cherrypy", values, Defaults, From);

@@ -9,28 +9,6 @@ namespace SaltApi.Plugins.RestTornadoCompat.Config;
 /// <summary>The <c>rest_tornado:</c> section (saltnado's module docstring and <c>__init__.start</c>), bound once at start.</summary>
 internal sealed record TornadoOptions
 {
-    /// <summary>
-    /// The listener keys, bound by the kit: <c>port</c>, <c>address</c> (every interface), <c>disable_ssl</c>,
-    /// <c>ssl_crt</c>, <c>ssl_key</c> (optional: the key may be in <c>ssl_crt</c>), <c>debug</c>, <c>thread_pool</c>,
-    /// <c>queue_size</c>, <c>max_request_body_size</c>, <c>max_connections_per_address</c>, <c>trusted_proxies</c>,
-    /// <c>log_access_file</c>, <c>log_error_file</c>, <c>openapi</c>.
-    /// </summary>
-    public ListenerSection Listener { get; init; } = new();
-
-    /// <summary>
-    /// rest_tornado's listener defaults. Ours (rest_cherrypy's names): <c>thread_pool</c> requests run at once
-    /// (Salt's rest_tornado runs every request of its one loop at once; here a request past the slots waits for
-    /// one), <c>queue_size</c> wait for a slot (at most 30 s each; one more is a 503). Bodies above
-    /// <c>max_request_body_size</c> are 413: Tornado's own bound (100 MiB) by default. 10,000 open connections at once.
-    /// </summary>
-    public static readonly ListenerDefaults Defaults = new(NetapiWebHost.AnyAddress, ThreadPool: 128, QueueSize: 1024)
-    {
-        HostKey = "address",
-        KeyMayBeInCrt = true,
-        RefuseGateOutOfRange = true,
-        MaxConnections = 10_000,
-    };
-
     public int Backlog { get; init; } = 128;
 
     /// <summary>Accepted and ignored: one process serves every request (logged at start when not 1).</summary>
@@ -58,6 +36,28 @@ internal sealed record TornadoOptions
 
     /// <summary>Ours (rest_cherrypy's option): with addresses listed, any other client gets <c>403</c>.</summary>
     public IReadOnlyList<string> AuthorizedIps { get; init; } = [];
+
+    /// <summary>
+    /// The listener keys, bound by the kit: <c>port</c>, <c>address</c> (every interface), <c>disable_ssl</c>,
+    /// <c>ssl_crt</c>, <c>ssl_key</c> (optional: the key may be in <c>ssl_crt</c>), <c>debug</c>, <c>thread_pool</c>,
+    /// <c>queue_size</c>, <c>max_request_body_size</c>, <c>max_connections_per_address</c>, <c>trusted_proxies</c>,
+    /// <c>log_access_file</c>, <c>log_error_file</c>, <c>openapi</c>.
+    /// </summary>
+    public ListenerSection Listener { get; init; } = new();
+
+    /// <summary>
+    /// rest_tornado's listener defaults. Ours (rest_cherrypy's names): <c>thread_pool</c> requests run at once
+    /// (Salt's rest_tornado runs every request of its one loop at once; here a request past the slots waits for
+    /// one), <c>queue_size</c> wait for a slot (at most 30 s each; one more is a 503). Bodies above
+    /// <c>max_request_body_size</c> are 413: Tornado's own bound (100 MiB) by default. 10,000 open connections at once.
+    /// </summary>
+    private static readonly ListenerDefaults Defaults = new(NetapiWebHost.AnyAddress, ThreadPool: 128, QueueSize: 1024)
+    {
+        HostKey = "address",
+        KeyMayBeInCrt = true,
+        RefuseGateOutOfRange = true,
+        MaxConnections = 10_000,
+    };
 
     /// <summary>Binds and validates a section; throws one <see cref="NetapiConfigException"/> naming every wrong option.</summary>
     public static TornadoOptions Bind(IReadOnlyDictionary<string, object?> values) => ListenerSection.Bind("rest_tornado", values, Defaults, From);
