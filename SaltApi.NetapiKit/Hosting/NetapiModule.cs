@@ -23,8 +23,21 @@ public abstract class NetapiModule(string configKey) : INetapiModule
     /// <inheritdoc/>
     public string ConfigKey => configKey;
 
-    /// <summary>As salt-api's <c>__virtual__</c> (a <c>port</c>), then every option checked before start.</summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => Host(s));
+    /// <summary>
+    /// As salt-api's <c>__virtual__</c>: the module loads when its section has a <c>port</c> (else the refusal, in
+    /// Salt's words); then every option is checked, a <see cref="NetapiConfigException"/> naming all the problems.
+    /// </summary>
+    public string? CheckConfig(IReadOnlyDictionary<string, object?> section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        if (!section.ContainsKey("port"))
+        {
+            return $"Not loading '{configKey}'. 'port' not specified in config";
+        }
+
+        Host(section);
+        return null;
+    }
 
     /// <inheritdoc/>
     public Task RunAsync(NetapiModuleContext context)

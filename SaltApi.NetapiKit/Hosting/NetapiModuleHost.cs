@@ -87,24 +87,6 @@ public static class NetapiModuleHost
         }
     }
 
-    /// <summary>
-    /// As the <c>__virtual__</c> of salt-api's modules: a module loads when its section has a <c>port</c> (else the
-    /// refusal, in Salt's words); then <paramref name="bind"/> checks every option, throwing
-    /// <see cref="NetapiConfigException"/> with all the problems at once.
-    /// </summary>
-    public static string? CheckSection(string configKey, IReadOnlyDictionary<string, object?> section, Action<IReadOnlyDictionary<string, object?>> bind)
-    {
-        ArgumentNullException.ThrowIfNull(section);
-        ArgumentNullException.ThrowIfNull(bind);
-        if (!section.ContainsKey("port"))
-        {
-            return $"Not loading '{configKey}'. 'port' not specified in config";
-        }
-
-        bind(section);
-        return null;
-    }
-
     /// <summary>Waits until <paramref name="stopping"/> is cancelled.</summary>
     public static async Task WaitForStopAsync(CancellationToken stopping)
     {
