@@ -30,12 +30,6 @@ public sealed record ListenerOptions(
     long? MaxConnections = null)
 {
     /// <summary>
-    /// Certificates sent after <see cref="Certificate"/> as its chain (rest_cherrypy's <c>ssl_chain</c>);
-    /// null or empty = the intermediates the system trust store holds.
-    /// </summary>
-    public X509Certificate2Collection? CertificateChain { get; init; }
-
-    /// <summary>
     /// The certificate (with its chain) for each new connection, in place of <see cref="Certificate"/>: a module
     /// that renews its certificate without a restart returns the newest. Connections already open keep theirs.
     /// </summary>
@@ -140,20 +134,6 @@ public static class NetapiWebHost
                         OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
                         {
                             ServerCertificateContext = source(),
-                            EnabledSslProtocols = listener.MinimumTls,
-                        }),
-                    });
-                }
-                else if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
-                {
-                    // The chain as given, built once and offline: Kestrel's ServerCertificateChain
-                    // would try to download a missing issuer at start.
-                    var context = SslStreamCertificateContext.Create(leaf, chain, offline: true);
-                    o.UseHttps(new TlsHandshakeCallbackOptions
-                    {
-                        OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
-                        {
-                            ServerCertificateContext = context,
                             EnabledSslProtocols = listener.MinimumTls,
                         }),
                     });
