@@ -2,8 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SaltApi.Abstractions.Events;
-using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 using SaltApi.NetapiKit.Hosting;
 using SaltApi.Plugins.RestTornadoCompat.Config;
@@ -12,53 +10,27 @@ using SaltApi.Plugins.RestTornadoCompat.Handlers;
 namespace SaltApi.Plugins.RestTornadoCompat;
 
 /// <summary>Salt's rest_tornado module (saltnado), wire-compatible, on Kestrel.</summary>
-public sealed class RestTornadoModule : INetapiModule
+public sealed class RestTornadoModule() : NetapiModule("rest_tornado")
 {
     /// <inheritdoc/>
-    public string ConfigKey => "rest_tornado";
-
-    /// <summary>As rest_tornado's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => TornadoOptions.Bind(s));
-
-    /// <inheritdoc/>
-    public Task RunAsync(NetapiModuleContext context)
+    protected override ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var options = TornadoOptions.Bind(context.Section);
+        var options = TornadoOptions.Bind(section);
+        return new ModuleHostOptions(options.Listener, (web, ctx) => Use(web, options, ctx))
+        {
+            WebSockets = true,
+            Configure = builder => builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog),
+            OpenApi = () => Routes.OpenApi(options),
+        };
+    }
+
+    /// <summary>saltnado on <paramref name="web"/>: every request to <see cref="Saltnado"/>.</summary>
+    internal static Saltnado Use(WebApplication web, TornadoOptions options, NetapiModuleContext context)
+    {
         if (options.NumProcesses != 1)
         {
             // Tornado forks num_processes servers; one process of ours serves every core.
             context.Logger.LogInformation("rest_tornado: num_processes {Count} is ignored: one process serves all requests", options.NumProcesses);
-        }
-
-        var listener = new ListenerOptions(options.Address, options.Port, MaxRequestBodySize: options.MaxRequestBodySize, MaxConnections: options.MaxConnections)
-        {
-            MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
-            UnboundedAddresses = options.Front.TrustedProxies,
-        };
-        var host = new ModuleHostOptions(ConfigKey, options.Front, listener)
-        {
-            // As rest_tornado's start(): TLS is on by default and needs ssl_crt (the key may be in it).
-            Tls = options.DisableSsl ? null : new TlsFiles(options.SslCrt, options.SslKey) { KeyMayBeInCrt = true },
-            Warnings = options.Warnings,
-            Debug = options.Debug,
-            WebSockets = true,
-            Configure = builder => builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = options.Backlog),
-            OpenApi = options.OpenApi ? Routes.OpenApi(options) : default(ReadOnlyMemory<byte>?),
-        };
-        return NetapiModuleHost.RunAsync(context, host, (web, ctx) => Use(web, options, ctx, webSockets: false));
-    }
-
-    /// <summary>
-    /// saltnado on <paramref name="web"/>: every request to <see cref="Saltnado"/>. <paramref name="webSockets"/> turns
-    /// WebSockets on first (<see cref="NetapiModuleHost"/> does it for the module).
-    /// </summary>
-    internal static Saltnado Use(WebApplication web, TornadoOptions options, NetapiModuleContext context, bool webSockets = true)
-    {
-        if (webSockets)
-        {
-            BatchingUpgradeFeature.Use(web);
-            web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         }
 
         var app = new Saltnado(options, context.Client, context.Events, context.Logger, TimeProvider.System, context.MasterConfig.GetValueOrDefault("hash_type") as string, context.Stopping);

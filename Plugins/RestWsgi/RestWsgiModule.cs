@@ -22,60 +22,37 @@ namespace SaltApi.Plugins.RestWsgi;
 /// get <c>{"return": [...]}</c>. Bound to localhost only, as Salt's <c>make_server("localhost", port)</c>.
 /// The intended behaviour of the module is served (spec/04 §2–3), with the fixes listed in docs/migrating-from-salt-api.md.
 /// </summary>
-public sealed class RestWsgiModule : INetapiModule
+public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
 {
     // As rest_wsgi's GET: the app returns a str that wsgiref iterates into characters.
     private const string Marty = "They found me. I don't know how, but they found me. Run for it, Marty!";
 
     /// <inheritdoc/>
-    public string ConfigKey => "rest_wsgi";
-
-    /// <summary>As rest_wsgi's __virtual__ (a <c>port</c>), then every option checked before start.</summary>
-    public string? CheckConfig(IReadOnlyDictionary<string, object?> section) => NetapiModuleHost.CheckSection(ConfigKey, section, s => Bind(s));
-
-    /// <inheritdoc/>
-    public Task RunAsync(NetapiModuleContext context)
+    protected override ModuleHostOptions Host(IReadOnlyDictionary<string, object?> section)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var options = Bind(context.Section);
-        var drainTimeout = options.Drain(context.StopTimeout);
-        if (options.DrainTimeout > context.StopTimeout)
+        var options = RestWsgiOptions.Bind(section);
+        return new ModuleHostOptions(options.Listener, (web, ctx) =>
         {
-            context.Logger.LogWarning("rest_wsgi.drain_timeout ({Drain} s) is longer than the daemon's stop bound: in-flight requests get {Bound} s", options.DrainTimeout.Value.TotalSeconds, drainTimeout.TotalSeconds);
-        }
-
-        var listener = new ListenerOptions(options.Host, options.Port, options.MaxRequestBodySize, MaxConnections: options.MaxConnections)
-        {
-            MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
-            UnboundedAddresses = options.Front.TrustedProxies,
-        };
-        var host = new ModuleHostOptions(ConfigKey, options.Front, listener) { DrainTimeout = drainTimeout, Warnings = options.Warnings, OpenApi = options.OpenApi ? WsgiRoutes.OpenApi() : default(ReadOnlyMemory<byte>?) };
-        return NetapiModuleHost.RunAsync(context, host, (web, ctx) =>
-        {
-            var handler = new LowstateHandler(ctx, options, options.ApiAcl);
+            var handler = new LowstateHandler(ctx, options);
             web.Run(handler.HandleAsync);
             return handler;
-        });
+        })
+        {
+            DrainTimeout = options.DrainTimeout,
+            OpenApi = WsgiRoutes.OpenApi,
+        };
     }
 
-    private RestWsgiOptions Bind(IReadOnlyDictionary<string, object?> values)
+    private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options) : IDisposable
     {
-        var section = new ModuleSection(ConfigKey, values);
-        var options = RestWsgiOptions.From(section);
-        section.ThrowIfInvalid();
-        return options with { Warnings = section.Warnings };
-    }
-
-    private sealed class LowstateHandler(NetapiModuleContext context, RestWsgiOptions options, ApiAcl? apiAcl) : IDisposable
-    {
-        private readonly RequestGate gate = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
+        private readonly RequestGate gate = new(options.Listener.ThreadPool, options.Listener.QueueSize, TimeSpan.FromSeconds(60));
 
         // Requests with credentials in their chunks wait for the master's verdict here, not in the gate.
-        private readonly AuthThrottle logins = new(options.ThreadPool);
+        private readonly AuthThrottle logins = new(options.Listener.ThreadPool);
 
         // Bytes of bodies held at once: every running and queued request may hold a body of the anonymous
         // limit (1 MiB); a larger one (its token checked first) waits for budget.
-        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.MaxRequestBodySize, Math.Min(options.ThreadPool + options.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
+        private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.Listener.MaxRequestBodySize, Math.Min(options.Listener.ThreadPool + options.Listener.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
         public void Dispose() => gate.Dispose();
 
@@ -125,9 +102,9 @@ public sealed class RestWsgiModule : INetapiModule
             // The body is read before a slot is taken: a slow sender holds a connection, not a slot. Past 1 MiB
             // only with a valid X-Auth-Token, checked before the body is read (ours: rest_wsgi reads no header;
             // the token in the chunks is only known once the body is in).
-            var anonymous = RequestBodyBudget.AnonymousLimit(options.MaxRequestBodySize);
+            var anonymous = RequestBodyBudget.AnonymousLimit(options.Listener.MaxRequestBodySize);
             var large = RequestBodyBudget.MayExceed(request, anonymous) && await TokenIsValidAsync(request);
-            using var body = await bodies.ReadAsync(request, large ? options.MaxRequestBodySize : anonymous, waitForBudget: large);
+            using var body = await bodies.ReadAsync(request, large ? options.Listener.MaxRequestBodySize : anonymous, waitForBudget: large);
             switch (body.Outcome)
             {
                 case RequestBodyOutcome.BudgetSpent:
@@ -247,7 +224,7 @@ public sealed class RestWsgiModule : INetapiModule
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
-                    if (apiAcl is not null && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, async token => (await context.Client.GetTokenAsync(token, http.RequestAborted))?.Name))
+                    if (options.ApiAcl is { } apiAcl && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, async token => (await context.Client.GetTokenAsync(token, http.RequestAborted))?.Name))
                     {
                         return (401, "Authentication error occurred.");
                     }

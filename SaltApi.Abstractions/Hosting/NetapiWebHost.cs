@@ -30,12 +30,6 @@ public sealed record ListenerOptions(
     long? MaxConnections = null)
 {
     /// <summary>
-    /// Certificates sent after <see cref="Certificate"/> as its chain (rest_cherrypy's <c>ssl_chain</c>);
-    /// null or empty = the intermediates the system trust store holds.
-    /// </summary>
-    public X509Certificate2Collection? CertificateChain { get; init; }
-
-    /// <summary>
     /// The certificate (with its chain) for each new connection, in place of <see cref="Certificate"/>: a module
     /// that renews its certificate without a restart returns the newest. Connections already open keep theirs.
     /// </summary>
@@ -49,20 +43,6 @@ public sealed record ListenerOptions(
 
     /// <summary>Addresses that <see cref="MaxConnectionsPerAddress"/> does not bound: the reverse proxies every client comes through.</summary>
     public TrustedProxies UnboundedAddresses { get; init; } = TrustedProxies.None;
-
-    /// <summary>
-    /// The <c>max_connections_per_address</c> option (ours): connections from one client address, by default half
-    /// of <paramref name="maxConnections"/>, so that one address can never take every connection. A
-    /// <c>trusted_proxies</c> address is not bounded.
-    /// </summary>
-    public static long PerAddress(ModuleSection section, long maxConnections)
-    {
-        ArgumentNullException.ThrowIfNull(section);
-        return section.GetInt(MaxConnectionsPerAddressKey, (int)Math.Clamp(maxConnections / 2, 1, int.MaxValue), min: 1);
-    }
-
-    /// <summary>The key of <see cref="PerAddress"/>.</summary>
-    public const string MaxConnectionsPerAddressKey = "max_connections_per_address";
 }
 
 /// <summary>Builds a minimal Kestrel web application for a module, logging through the module's logger.</summary>
@@ -154,20 +134,6 @@ public static class NetapiWebHost
                         OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
                         {
                             ServerCertificateContext = source(),
-                            EnabledSslProtocols = listener.MinimumTls,
-                        }),
-                    });
-                }
-                else if (listener.Certificate is { } leaf && listener.CertificateChain is { Count: > 0 } chain)
-                {
-                    // The chain as given, built once and offline: Kestrel's ServerCertificateChain
-                    // would try to download a missing issuer at start.
-                    var context = SslStreamCertificateContext.Create(leaf, chain, offline: true);
-                    o.UseHttps(new TlsHandshakeCallbackOptions
-                    {
-                        OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
-                        {
-                            ServerCertificateContext = context,
                             EnabledSslProtocols = listener.MinimumTls,
                         }),
                     });

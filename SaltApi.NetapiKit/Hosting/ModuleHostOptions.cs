@@ -1,32 +1,21 @@
 using Microsoft.AspNetCore.Builder;
-using SaltApi.Abstractions.Hosting;
 using SaltApi.Abstractions.Modules;
 
 namespace SaltApi.NetapiKit.Hosting;
 
 /// <summary>How <see cref="NetapiModuleHost"/> runs a module's listener.</summary>
-/// <param name="ConfigKey">The module's config key (<c>rest_cherrypy</c>), as its log lines name it.</param>
-/// <param name="Front">Forwarded headers, access and error logs (<see cref="HttpFront"/>).</param>
-/// <param name="Listener">Where and how to bind; the certificate is filled in from <see cref="Tls"/>.</param>
-public sealed record ModuleHostOptions(string ConfigKey, HttpFrontOptions Front, ListenerOptions Listener)
+/// <param name="Section">The listener keys of the module's section: where and how to bind, TLS, the front, debug, openapi, warnings.</param>
+/// <param name="Use">Adds the module's routes to the built application; returns what is disposed after the drain (or null).</param>
+public sealed record ModuleHostOptions(ListenerSection Section, Func<WebApplication, NetapiModuleContext, IDisposable?> Use)
 {
-    /// <summary>The certificate files (Salt's <c>ssl_crt</c>, <c>ssl_key</c>, <c>ssl_chain</c>); null serves plain HTTP (<c>disable_ssl</c>).</summary>
-    public TlsFiles? Tls { get; init; }
-
-    /// <summary>Options read with a warning (a value Salt reads otherwise than it looks): logged at start.</summary>
-    public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
-
-    /// <summary>The module's <c>debug</c> option: the framework's lines from Debug up rather than Warning.</summary>
-    public bool Debug { get; init; }
-
-    /// <summary>How long in-flight requests get at stop; null: the daemon's stop bound.</summary>
+    /// <summary>How long in-flight requests get at stop; null: the daemon's stop bound, which also caps it.</summary>
     public TimeSpan? DrainTimeout { get; init; }
 
     /// <summary>Serve WebSockets (30 s keep-alive pings), on connections able to take a batch of events in one write.</summary>
     public bool WebSockets { get; init; }
 
-    /// <summary>The module's OpenAPI description (<see cref="Routing.OpenApiDocument"/>), served at <c>/openapi.json</c>; null serves none.</summary>
-    public ReadOnlyMemory<byte>? OpenApi { get; init; }
+    /// <summary>The module's OpenAPI description (<see cref="Routing.OpenApiDocument"/>), written and served at <c>/openapi.json</c> when the section's <c>openapi</c> is on.</summary>
+    public Func<byte[]>? OpenApi { get; init; }
 
     /// <summary>Services and server options of the module's own, set before the application is built.</summary>
     public Action<WebApplicationBuilder>? Configure { get; init; }

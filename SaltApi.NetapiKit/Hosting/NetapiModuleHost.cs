@@ -11,37 +11,38 @@ namespace SaltApi.NetapiKit.Hosting;
 /// A netapi module's lifecycle, as salt-api's modules run theirs: the TLS check, the certificate with its chain,
 /// the listener and its front (forwarded headers, access and error logs), start, wait for the daemon to stop,
 /// and drain. A certificate renewed on disk is served to new connections within seconds, without a restart
-/// (at once on SIGHUP: <see cref="NetapiModuleContext.Reload"/>). A module gives its options and the code that adds its routes:
-/// <code>
-/// public Task RunAsync(NetapiModuleContext context) =>
-///     NetapiModuleHost.RunAsync(context, new ModuleHostOptions(ConfigKey, front, listener), (web, ctx) => { web.Run(Handle); return null; });
-/// </code>
+/// (at once on SIGHUP: <see cref="NetapiModuleContext.Reload"/>). <see cref="NetapiModule"/> runs a module here.
 /// </summary>
 public static class NetapiModuleHost
 {
     /// <summary>
     /// Runs the module until <see cref="NetapiModuleContext.Stopping"/>. With TLS on and a certificate missing or
     /// unreadable, one error says so (the module's words: "Not starting '…'") and nothing listens until the stop:
-    /// restarting would not make the file appear. <paramref name="use"/> adds the routes to the built application
-    /// and returns what is disposed after the drain (or null).
+    /// restarting would not make the file appear.
     /// </summary>
-    public static async Task RunAsync(NetapiModuleContext context, ModuleHostOptions options, Func<WebApplication, NetapiModuleContext, IDisposable?> use)
+    public static async Task RunAsync(NetapiModuleContext context, ModuleHostOptions options)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(use);
-        foreach (var warning in options.Warnings)
+        var section = options.Section;
+        foreach (var warning in section.Warnings)
         {
             context.Logger.LogWarning("{Key}: {Message}", warning.Key, warning.Message);
         }
 
-        await using var front = HttpFront.Open(context, options.Front);
+        var drainTimeout = options.DrainTimeout is { } drainOption && drainOption < context.StopTimeout ? drainOption : context.StopTimeout;
+        if (options.DrainTimeout > context.StopTimeout)
+        {
+            context.Logger.LogWarning("{Module}.drain_timeout ({Drain} s) is longer than the daemon's stop bound: in-flight requests get {Bound} s", section.ConfigKey, options.DrainTimeout.Value.TotalSeconds, drainTimeout.TotalSeconds);
+        }
+
+        await using var front = HttpFront.Open(context, section.Front);
         context = front.Context;
-        var listener = options.Listener;
-        using var certificates = options.Tls is { } tls && Certificate(context.Logger, options.ConfigKey, tls) is { } first
-            ? new CertificateReloader(options.ConfigKey, tls, first, context.Reload, context.Logger)
+        var listener = section.Listener;
+        using var certificates = section.Tls is { } tls && Certificate(context.Logger, section.ConfigKey, tls) is { } first
+            ? new CertificateReloader(section.ConfigKey, tls, first, context.Reload, context.Logger)
             : null;
-        if (options.Tls is not null)
+        if (section.Tls is not null)
         {
             if (certificates is null)
             {
@@ -52,10 +53,9 @@ public static class NetapiModuleHost
             listener = listener with { CertificateSource = () => certificates.Current };
         }
 
-        var drainTimeout = options.DrainTimeout ?? context.StopTimeout;
         var builder = NetapiWebHost.CreateBuilder(context, listener);
         front.Apply(builder);
-        builder.Logging.SetMinimumLevel(options.Debug ? LogLevel.Debug : LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(section.Debug ? LogLevel.Debug : LogLevel.Warning);
         builder.WebHost.UseShutdownTimeout(drainTimeout);
         options.Configure?.Invoke(builder);
         var web = builder.Build();
@@ -67,16 +67,16 @@ public static class NetapiModuleHost
                 web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
             }
 
-            if (options.OpenApi is { Length: > 0 } description)
+            if (section.OpenApi && options.OpenApi is { } description)
             {
-                Routing.OpenApiEndpoint.Use(web, description);
+                Routing.OpenApiEndpoint.Use(web, description());
             }
 
-            using var app = use(web, context);
+            using var app = options.Use(web, context);
             await web.StartAsync(context.Stopping).ConfigureAwait(false);
             if (context.Logger.IsEnabled(LogLevel.Information))
             {
-                context.Logger.LogInformation("{Module} listening on {Urls}", options.ConfigKey, string.Join(", ", web.Urls));
+                context.Logger.LogInformation("{Module} listening on {Urls}", section.ConfigKey, string.Join(", ", web.Urls));
             }
 
             await WaitForStopAsync(context.Stopping).ConfigureAwait(false);
@@ -85,24 +85,6 @@ public static class NetapiModuleHost
             using var drain = new CancellationTokenSource(drainTimeout);
             await web.StopAsync(drain.Token).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// As the <c>__virtual__</c> of salt-api's modules: a module loads when its section has a <c>port</c> (else the
-    /// refusal, in Salt's words); then <paramref name="bind"/> checks every option, throwing
-    /// <see cref="NetapiConfigException"/> with all the problems at once.
-    /// </summary>
-    public static string? CheckSection(string configKey, IReadOnlyDictionary<string, object?> section, Action<IReadOnlyDictionary<string, object?>> bind)
-    {
-        ArgumentNullException.ThrowIfNull(section);
-        ArgumentNullException.ThrowIfNull(bind);
-        if (!section.ContainsKey("port"))
-        {
-            return $"Not loading '{configKey}'. 'port' not specified in config";
-        }
-
-        bind(section);
-        return null;
     }
 
     /// <summary>Waits until <paramref name="stopping"/> is cancelled.</summary>

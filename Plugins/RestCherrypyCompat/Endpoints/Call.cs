@@ -94,7 +94,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
             return null;
         }
 
-        var max = Api.Options.MaxRequestBodySize;
+        var max = Api.Options.Listener.MaxRequestBodySize;
         var anonymous = RequestBodyBudget.AnonymousLimit(max);
         var large = RequestBodyBudget.MayExceed(req, anonymous)
             && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is not null;

@@ -33,13 +33,13 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 
     public RequestStats Stats { get; } = new(time);
 
-    public RequestGate Gate { get; } = new(options.ThreadPool, options.QueueSize, TimeSpan.FromSeconds(60));
+    public RequestGate Gate { get; } = new(options.Listener.ThreadPool, options.Listener.QueueSize, TimeSpan.FromSeconds(60));
 
     /// <summary>Every running and queued request may hold a body of the anonymous limit (1 MiB); a larger one waits for budget.</summary>
-    public RequestBodyBudget Bodies { get; } = RequestBodyBudget.For(options.MaxRequestBodySize, Math.Min(options.ThreadPool + options.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
+    public RequestBodyBudget Bodies { get; } = RequestBodyBudget.For(options.Listener.MaxRequestBodySize, Math.Min(options.Listener.ThreadPool + options.Listener.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
     /// <summary>Where requests with credentials in their body wait for the master's verdict (not in <see cref="Gate"/>).</summary>
-    public AuthThrottle Logins { get; } = new(options.ThreadPool);
+    public AuthThrottle Logins { get; } = new(options.Listener.ThreadPool);
 
     /// <inheritdoc/>
     public void Dispose()

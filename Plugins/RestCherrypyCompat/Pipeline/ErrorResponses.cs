@@ -74,7 +74,7 @@ internal sealed class ErrorResponses(CherrypyServices api)
                 var body = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
                 {
                     ["status"] = 500L,
-                    ["return"] = api.Options.Debug ? e.ToString() : "An unexpected error occurred",
+                    ["return"] = api.Options.Listener.Debug ? e.ToString() : "An unexpected error occurred",
                 };
                 try
                 {
@@ -97,7 +97,7 @@ internal sealed class ErrorResponses(CherrypyServices api)
             Logger.LogWarning("{Status} for {Method} {Path}: {Message}", status, call.Request.Method, LogSecrets.Path(call.Request.Path.Value ?? "/"), message);
         }
 
-        var page = Encoding.UTF8.GetBytes(ErrorPage.Render(status, message, api.Options.Debug ? e.ToString() : ""));
+        var page = Encoding.UTF8.GetBytes(ErrorPage.Render(status, message, api.Options.Listener.Debug ? e.ToString() : ""));
         await call.WriteAsync(status, ErrorPage.ContentType, page);
     }
 }

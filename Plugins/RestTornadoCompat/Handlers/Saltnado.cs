@@ -36,8 +36,8 @@ internal sealed class Saltnado : IDisposable
         Events = events;
         Logger = logger;
         Tokens = new TokenCheck(client, time);
-        gate = new RequestGate(options.ThreadPool, options.QueueSize, RequestBodyBudget.BodyTimeout);
-        bodies = RequestBodyBudget.For(options.MaxRequestBodySize, 256, largeBodiesWait: true);
+        gate = new RequestGate(options.Listener.ThreadPool, options.Listener.QueueSize, RequestBodyBudget.BodyTimeout);
+        bodies = RequestBodyBudget.For(options.Listener.MaxRequestBodySize, 256, largeBodiesWait: true);
         routes = new Routes(Routes.For(options), new TornadoHandlers(new ApiHandlers(this), new StreamHandlers(this)), Routes.HexLength(hashType));
     }
 
@@ -145,10 +145,10 @@ internal sealed class Saltnado : IDisposable
 
         // Past 1 MiB only for a request whose token (X-Auth-Token or the session cookie) is valid, checked
         // before the body is read; /login and /run carry credentials in the body, so they never are.
-        var anonymous = RequestBodyBudget.AnonymousLimit(Options.MaxRequestBodySize);
+        var anonymous = RequestBodyBudget.AnonymousLimit(Options.Listener.MaxRequestBodySize);
         var large = RequestBodyBudget.MayExceed(ctx.Request, anonymous)
             && await Tokens.ValidateAsync(new TornadoRequest(ctx, output, arg).Token, ctx.RequestAborted) is not null;
-        using var body = await bodies.ReadAsync(ctx.Request, large ? Options.MaxRequestBodySize : anonymous, waitForBudget: large);
+        using var body = await bodies.ReadAsync(ctx.Request, large ? Options.Listener.MaxRequestBodySize : anonymous, waitForBudget: large);
         if (body.Outcome != RequestBodyOutcome.Read)
         {
             await TornadoResponse.ErrorAsync(ctx, body.StatusCode);

@@ -110,12 +110,12 @@ public sealed class OpenApiTests(OpenApiDaemonFixture fixture) : IClassFixture<O
     [Fact]
     public void The_option_is_off_by_default_and_checked_like_the_others()
     {
-        Assert.False(CherrypyOptions.From(new ModuleSection("rest_cherrypy", new Dictionary<string, object?> { ["port"] = 8000L })).OpenApi);
-        Assert.True(CherrypyOptions.From(new ModuleSection("rest_cherrypy", new Dictionary<string, object?> { ["port"] = 8000L, ["openapi"] = true })).OpenApi);
+        Assert.False(CherrypyOptions.Bind(new Dictionary<string, object?> { ["port"] = 8000L }).Listener.OpenApi);
+        Assert.True(CherrypyOptions.Bind(new Dictionary<string, object?> { ["port"] = 8000L, ["openapi"] = true }).Listener.OpenApi);
         // As every boolean of the section, by Python's bool(): a quoted "false" is true, and said at start.
         var quoted = CherrypyOptions.Bind(new Dictionary<string, object?> { ["port"] = 8000L, ["openapi"] = "false" });
-        Assert.True(quoted.OpenApi);
-        Assert.Contains(quoted.Warnings, w => w.Key.Contains("openapi", StringComparison.Ordinal));
+        Assert.True(quoted.Listener.OpenApi);
+        Assert.Contains(quoted.Listener.Warnings, w => w.Key.Contains("openapi", StringComparison.Ordinal));
         Assert.Throws<NetapiConfigException>(() => CherrypyOptions.Bind(new Dictionary<string, object?> { ["port"] = 8000L, ["openapi"] = true, ["thread_pool"] = "many" }));
     }
 

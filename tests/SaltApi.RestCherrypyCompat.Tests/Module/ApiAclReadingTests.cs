@@ -31,7 +31,7 @@ public sealed class ApiAclReadingTests
         var o = Bind("api_acl", Map(("user", Map(("saltdev", "*")))));
         Assert.NotNull(o.ApiAcl);
         Assert.False(o.ApiAcl.Allows("saltdev", "127.0.0.1"));
-        Assert.Contains(o.Warnings, w => w.Key == "rest_cherrypy.api_acl" && w.Message.Contains("every user is refused", StringComparison.Ordinal));
+        Assert.Contains(o.Listener.Warnings, w => w.Key == "rest_cherrypy.api_acl" && w.Message.Contains("every user is refused", StringComparison.Ordinal));
     }
 
     [Fact]

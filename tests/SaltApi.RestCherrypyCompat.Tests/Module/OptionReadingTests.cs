@@ -63,20 +63,20 @@ public sealed class OptionReadingTests
         var o = CherrypyOptions.Bind(section);
         string actual = key switch
         {
-            "disable_ssl" => o.DisableSsl.ToString(),
-            "debug" => o.Debug.ToString(),
+            "disable_ssl" => o.Listener.DisableSsl.ToString(),
+            "debug" => o.Listener.Debug.ToString(),
             "collect_stats" => o.CollectStats.ToString(),
             "stats_disable_auth" => o.StatsDisableAuth.ToString(),
             "webhook_disable_auth" => o.WebhookDisableAuth.ToString(),
             "enable_sessions" => o.EnableSessions.ToString(),
-            "port" => o.Port.ToString(CultureInfo.InvariantCulture),
-            "thread_pool" => o.ThreadPool.ToString(CultureInfo.InvariantCulture),
-            "queue_size" or "socket_queue_size" => o.QueueSize.ToString(CultureInfo.InvariantCulture),
-            "max_request_body_size" => o.MaxRequestBodySize.ToString(CultureInfo.InvariantCulture),
-            "host" => o.Host,
-            "ssl_crt" => o.SslCrt!,
-            "ssl_key" => o.SslKey!,
-            "ssl_chain" => o.SslChain!,
+            "port" => o.Listener.Port.ToString(CultureInfo.InvariantCulture),
+            "thread_pool" => o.Listener.ThreadPool.ToString(CultureInfo.InvariantCulture),
+            "queue_size" or "socket_queue_size" => o.Listener.QueueSize.ToString(CultureInfo.InvariantCulture),
+            "max_request_body_size" => o.Listener.MaxRequestBodySize.ToString(CultureInfo.InvariantCulture),
+            "host" => o.Listener.Host,
+            "ssl_crt" => o.Listener.SslCrt!,
+            "ssl_key" => o.Listener.SslKey!,
+            "ssl_chain" => o.Listener.SslChain!,
             "webhook_url" => o.WebhookUrl,
             "static" => o.Static!,
             "static_path" => o.StaticPath,
@@ -89,6 +89,6 @@ public sealed class OptionReadingTests
             _ => throw new InvalidOperationException(key),
         };
         Assert.Equal(expected, actual);
-        Assert.Equal(warned ? [$"rest_cherrypy.{key}"] : [], o.Warnings.Select(w => w.Key));
+        Assert.Equal(warned ? [$"rest_cherrypy.{key}"] : [], o.Listener.Warnings.Select(w => w.Key));
     }
 }

@@ -47,9 +47,9 @@ public sealed class GateEndToEndTests
     public void The_gate_options_are_bound_with_their_defaults_and_checked()
     {
         var defaults = Plugins.RestTornadoCompat.Config.TornadoOptions.Bind(new Dictionary<string, object?> { ["port"] = 8002L });
-        Assert.Equal((128, 1024), (defaults.ThreadPool, defaults.QueueSize));
+        Assert.Equal((128, 1024), (defaults.Listener.ThreadPool, defaults.Listener.QueueSize));
         var set = Plugins.RestTornadoCompat.Config.TornadoOptions.Bind(new Dictionary<string, object?> { ["port"] = 8002L, ["thread_pool"] = "4", ["queue_size"] = 0L });
-        Assert.Equal((4, 0), (set.ThreadPool, set.QueueSize));
+        Assert.Equal((4, 0), (set.Listener.ThreadPool, set.Listener.QueueSize));
         var e = Assert.Throws<Abstractions.Modules.NetapiConfigException>(() => Plugins.RestTornadoCompat.Config.TornadoOptions.Bind(
             new Dictionary<string, object?> { ["port"] = 8002L, ["thread_pool"] = 0L, ["queue_size"] = "many" }));
         Assert.Equal(["rest_tornado.thread_pool", "rest_tornado.queue_size"], e.Problems.Select(p => p.Key));

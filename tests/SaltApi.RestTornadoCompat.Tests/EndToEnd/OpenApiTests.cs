@@ -89,11 +89,11 @@ public sealed class OpenApiTests(OpenApiDaemonFixture fixture) : IClassFixture<O
     [Fact]
     public void The_option_is_off_by_default_and_checked_like_the_others()
     {
-        Assert.False(TornadoOptions.Bind(new Dictionary<string, object?> { ["port"] = 8002L }).OpenApi);
-        Assert.True(TornadoOptions.Bind(new Dictionary<string, object?> { ["port"] = 8002L, ["openapi"] = true }).OpenApi);
+        Assert.False(TornadoOptions.Bind(new Dictionary<string, object?> { ["port"] = 8002L }).Listener.OpenApi);
+        Assert.True(TornadoOptions.Bind(new Dictionary<string, object?> { ["port"] = 8002L, ["openapi"] = true }).Listener.OpenApi);
         // As every boolean of the section, by Python's bool(): a quoted "false" is true, and said at start.
         var quoted = TornadoOptions.Bind(new Dictionary<string, object?> { ["port"] = 8002L, ["openapi"] = "false" });
-        Assert.True(quoted.OpenApi);
-        Assert.Contains(quoted.Warnings, w => w.Key.Contains("openapi", StringComparison.Ordinal));
+        Assert.True(quoted.Listener.OpenApi);
+        Assert.Contains(quoted.Listener.Warnings, w => w.Key.Contains("openapi", StringComparison.Ordinal));
     }
 }

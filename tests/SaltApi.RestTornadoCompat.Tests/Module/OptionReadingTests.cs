@@ -47,23 +47,23 @@ public sealed class OptionReadingTests
         var o = TornadoOptions.Bind(section);
         string actual = key switch
         {
-            "disable_ssl" => o.DisableSsl.ToString(),
-            "debug" => o.Debug.ToString(),
+            "disable_ssl" => o.Listener.DisableSsl.ToString(),
+            "debug" => o.Listener.Debug.ToString(),
             "websockets" => o.Websockets.ToString(),
             "webhook_disable_auth" => o.WebhookDisableAuth.ToString(),
             "backlog" => o.Backlog.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "num_processes" => o.NumProcesses.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "max_request_body_size" => o.MaxRequestBodySize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "max_request_body_size" => o.Listener.MaxRequestBodySize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "max_lowstate_chunks" => o.MaxLowstateChunks.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "port" => o.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "address" => o.Address,
-            "ssl_crt" => o.SslCrt!,
-            "ssl_key" => o.SslKey!,
+            "port" => o.Listener.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "address" => o.Listener.Host,
+            "ssl_crt" => o.Listener.SslCrt!,
+            "ssl_key" => o.Listener.SslKey!,
             "cors_origin" => string.Join('|', o.CorsOrigins),
             "webhook_url" => o.WebhookUrl,
             _ => throw new InvalidOperationException(key),
         };
         Assert.Equal(expected, actual);
-        Assert.Equal(warned ? [$"rest_tornado.{key}"] : [], o.Warnings.Select(w => w.Key));
+        Assert.Equal(warned ? [$"rest_tornado.{key}"] : [], o.Listener.Warnings.Select(w => w.Key));
     }
 }

@@ -47,6 +47,9 @@ public sealed class WebSocketBatchingTests : IAsyncLifetime, IDisposable
 
             return next(ctx);
         });
+        // As the kit's module host serves WebSockets.
+        BatchingUpgradeFeature.Use(web);
+        web.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         saltnado = RestTornadoModule.Use(web, TornadoOptions.Bind(section), context);
         await web.StartAsync();
         baseUri = new Uri(web.Urls.Single().Replace("http://", "ws://", StringComparison.Ordinal));
