@@ -151,7 +151,13 @@ internal sealed partial class Runner
         // The publish path alone from here: the minions are stopped.
         foreach (var (_, pgid) in pids.Where(p => p.Key.StartsWith("salt-minion", StringComparison.Ordinal)))
         {
-            await ShAsync("/bin/sh", ["-c", "kill -KILL -- -" + pgid.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
+            // procps kill: the shell's own (dash) refuses "--" and left the minions running.
+            var killed = await ShAsync("/bin/kill", ["-KILL", "--", "-" + pgid.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
+            if (killed.Code != 0)
+            {
+                table.NotRun(RealName, "could not stop the minions: " + killed.Output.Trim());
+                return;
+            }
         }
 
         foreach (var (_, load, _) in loads)
