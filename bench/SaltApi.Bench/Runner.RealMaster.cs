@@ -7,15 +7,19 @@ namespace SaltApi.Bench;
 /// <summary>
 /// Opt-in (<c>SALTAPI_REFSALT</c>: a directory with the refsalt scripts start.sh, stop.sh and master_ceiling.py;
 /// <c>SALTAPI_SALT_SRC</c>: the Salt source tree they run): a real salt-master, our API daemon and Salt's own
-/// salt-api side by side. The stack is started with one minion, which is then stopped (the master's publish path
-/// alone, as the ceiling measures it); tokens come from /login (eauth pam). For each concurrency the
-/// runs alternate: the master's own ceiling (master_ceiling.py: REQ sockets, no HTTP), our rest_cherrypy, salt-api's
-/// rest_cherrypy. Rows: req/s, its share of the ceiling measured just before, p50/p99, and the API's CPU per request
-/// (salt-api: its whole process group, the netapi child processes included).
+/// salt-api side by side. The stack is started with five minions; tokens come from /login (eauth pam). First a sync
+/// <c>local</c> <c>test.ping</c> to the five, ours and salt-api's alternating: answers missing a minion, p50/p99, and
+/// our p99 against salt-api's. Then the minions are stopped (the master's publish path alone, as the ceiling measures
+/// it) and for each concurrency the runs alternate: the master's own ceiling (master_ceiling.py: REQ sockets, no HTTP;
+/// ZeroMQ only), our rest_cherrypy, salt-api's rest_cherrypy. Rows: req/s, its share of the ceiling measured just
+/// before, p50/p99, and the API's CPU per request (salt-api: its whole process group, the netapi child processes
+/// included).
 /// </summary>
 internal sealed partial class Runner
 {
     private const string RealName = "real salt-master: rest_cherrypy local_async test.ping (minion stopped)";
+    private const string RealSyncName = "real salt-master, 5 minions: rest_cherrypy local test.ping (sync)";
+    private const int RealMinions = 5;
 
     private async Task RealMasterAsync()
     {
@@ -33,7 +37,7 @@ internal sealed partial class Runner
         }
 
         var refsaltDir = Environment.GetEnvironmentVariable("REFSALT_DIR") is { Length: > 0 } d ? d : "/tmp/refsalt";
-        var started = await ShAsync(Path.Combine(refsalt, "start.sh"), ["1"], env, TimeSpan.FromMinutes(5));
+        var started = await ShAsync(Path.Combine(refsalt, "start.sh"), [C(RealMinions)], env, TimeSpan.FromMinutes(5));
         if (started.Code != 0)
         {
             table.NotRun(RealName, "refsalt start.sh failed: " + started.Output.Trim().Split('\n')[^1]);
@@ -53,11 +57,6 @@ internal sealed partial class Runner
     private async Task RealMasterRunsAsync(string refsalt, string refsaltDir)
     {
         var pids = (await File.ReadAllLinesAsync(Path.Combine(refsaltDir, "pids"))).Select(l => l.Split(' ')).Where(f => f.Length == 2).ToDictionary(f => f[0], f => int.Parse(f[1], CultureInfo.InvariantCulture));
-        foreach (var (_, pgid) in pids.Where(p => p.Key.StartsWith("salt-minion", StringComparison.Ordinal)))
-        {
-            await ShAsync("/bin/sh", ["-c", "kill -KILL -- -" + pgid.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
-        }
-
         var master = File.ReadAllText(Path.Combine(refsaltDir, "etc", "master"));
         var retPort = int.Parse(System.Text.RegularExpressions.Regex.Match(master, @"(?m)^ret_port: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
         var saltApiPort = int.Parse(System.Text.RegularExpressions.Regex.Match(master, @"(?ms)^rest_cherrypy:.*?port: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
@@ -88,7 +87,7 @@ internal sealed partial class Runner
 
         try
         {
-            await RealMasterLoadsAsync(refsalt, retPort, saltApiPort, pids, api, ourCherry, baseline, baselineCherry);
+            await RealMasterLoadsAsync(refsalt, master, retPort, saltApiPort, pids, api, ourCherry, baseline, baselineCherry);
         }
         finally
         {
@@ -115,7 +114,7 @@ internal sealed partial class Runner
         return (etc, ourCherry);
     }
 
-    private async Task RealMasterLoadsAsync(string refsalt, int retPort, int saltApiPort, Dictionary<string, int> pids, Proc api, int ourCherry, Proc? baseline, int baselineCherry)
+    private async Task RealMasterLoadsAsync(string refsalt, string master, int retPort, int saltApiPort, Dictionary<string, int> pids, Proc api, int ourCherry, Proc? baseline, int baselineCherry)
     {
         // Our /login answers the master's eauth token (the ceiling's publish loads carry it too); rest_cherrypy's own
         // answers its session id, good for its own X-Auth-Token only.
@@ -147,34 +146,70 @@ internal sealed partial class Runner
         {
             ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total),
         };
+        await RealSyncAsync(loads, ourLoads.Count);
+
+        // The publish path alone from here: the minions are stopped.
+        foreach (var (_, pgid) in pids.Where(p => p.Key.StartsWith("salt-minion", StringComparison.Ordinal)))
+        {
+            // procps kill: the shell's own (dash) refuses "--" and left the minions running.
+            var killed = await ShAsync("/bin/kill", ["-KILL", "--", "-" + pgid.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
+            if (killed.Code != 0)
+            {
+                table.NotRun(RealName, "could not stop the minions: " + killed.Output.Trim());
+                return;
+            }
+        }
+
         foreach (var (_, load, _) in loads)
         {
             await Wrk.RunAsync(load, 16, s.JitWarmup);
         }
 
+        // master_ceiling.py speaks ZeroMQ: with transport: tcp there is no ceiling to measure.
+        var zeromq = !System.Text.RegularExpressions.Regex.IsMatch(master, @"(?m)^transport:\s*tcp\b");
+        // The master's processes (its CPU per publish, ours against the direct client's).
+        var masterCpu = new GroupCpu(pids["salt-master"]);
         foreach (var c in new[] { 1, 16, 64 })
         {
-            var runs = loads.ToDictionary(l => l.Name, _ => new List<(WrkResult R, double Us, double Ceiling)>());
-            var ceilings = new List<double>();
+            var runs = loads.ToDictionary(l => l.Name, _ => new List<(WrkResult R, double Us, Ceiling Ceiling, double MasterUs)>());
+            var ceilings = new List<Ceiling>();
             for (var i = 0; i < s.Repeats; i++)
             {
-                var ceilingRps = await MasterCeilingAsync(refsalt, retPort, token, c, Math.Max(5, s.Duration));
-                ceilings.Add(ceilingRps);
+                var ceiling = new Ceiling(0, 0, 0, 0);
+                if (zeromq)
+                {
+                    var masterBefore = masterCpu.Total();
+                    ceiling = await MasterCeilingAsync(refsalt, retPort, token, c, Math.Max(5, s.Duration));
+                    ceiling = ceiling with { MasterUs = (masterCpu.Total() - masterBefore).TotalMicroseconds / Math.Max(1, ceiling.Rps * Math.Max(5, s.Duration)) };
+                }
+
+                ceilings.Add(ceiling);
                 // This build and the baseline take turns going first.
                 foreach (var (name, load, cpu) in i % 2 == 0 ? loads : [.. loads.Take(ourLoads.Count).Reverse(), .. loads.Skip(ourLoads.Count)])
                 {
                     var before = cpu();
+                    var masterBefore = masterCpu.Total();
                     var r = await Wrk.RunAsync(load, c, Math.Max(5, s.Duration));
-                    runs[name].Add((r, (cpu() - before).TotalMicroseconds / Math.Max(1, r.Requests), ceilingRps));
+                    runs[name].Add((r, (cpu() - before).TotalMicroseconds / Math.Max(1, r.Requests), ceiling, (masterCpu.Total() - masterBefore).TotalMicroseconds / Math.Max(1, r.Requests)));
                 }
+            }
+
+            if (zeromq)
+            {
+                table.Add(new Row($"{RealName}: master ceiling (master_ceiling.py, no HTTP)", C(c), Stats.Median(ceilings.Select(v => v.Rps)), Stats.Median(ceilings.Select(v => v.P50)), Stats.Median(ceilings.Select(v => v.P99)), null, null, null,
+                    $"master CPU {Stats.Median(ceilings.Select(v => v.MasterUs)):0} µs/publish"));
             }
 
             foreach (var (name, _, _) in loads)
             {
                 var x = runs[name];
+                // Ratios and differences against the ceiling run just before (repeat by repeat), then their median.
+                var against = zeromq
+                    ? $"; p99 − ceiling's {Stats.Median(x.Select(v => v.R.P99 - v.Ceiling.P99)):+0.0;-0.0} ms; master CPU {Stats.Median(x.Select(v => v.MasterUs)):0} µs/publish, {Stats.Median(x.Select(v => v.MasterUs / Math.Max(1, v.Ceiling.MasterUs))):0.00}× the ceiling's"
+                    : $"; master CPU {Stats.Median(x.Select(v => v.MasterUs)):0} µs/publish; no ceiling (transport: tcp)";
                 table.Add(new Row($"{RealName}: {name}", C(c), Stats.Median(x.Select(v => v.R.Rps)), Stats.Median(x.Select(v => v.R.P50)), Stats.Median(x.Select(v => v.R.P99)), x.Sum(v => v.R.Errors), null,
-                    Stats.Median(x.Select(v => v.Ceiling > 0 ? v.R.Rps / v.Ceiling : 0)),
-                    $"API CPU {Stats.Median(x.Select(v => v.Us)):0} µs/request; master ceiling {Stats.Median(ceilings):0} req/s (median of {ceilings.Count})"));
+                    zeromq ? Stats.Median(x.Select(v => v.Ceiling.Rps > 0 ? v.R.Rps / v.Ceiling.Rps : 0)) : null,
+                    $"API CPU {Stats.Median(x.Select(v => v.Us)):0} µs/request" + against));
             }
 
             if (baseline is not null)
@@ -184,6 +219,46 @@ internal sealed partial class Runner
                 var cpu = Stats.Median(mine.Zip(theirs, (a, b) => a.Us / Math.Max(1, b.Us)));
                 var rps = Stats.Median(mine.Zip(theirs, (a, b) => a.R.Rps / Math.Max(1, b.R.Rps)));
                 table.Add(new Row($"{RealName}: SaltApi / baseline", C(c), Note: $"API CPU/request {cpu:0.00}×, req/s {rps:0.00}× (medians of {mine.Count} paired runs)"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sync <c>local</c> <c>test.ping</c> to the five live minions over each API's rest_cherrypy, the runs alternating
+    /// (ours and the baseline taking turns going first): answers missing a minion (not a 200 naming every minion with
+    /// true), p50/p99, API CPU per request, and p99 against salt-api's measured beside it.
+    /// </summary>
+    private async Task RealSyncAsync(List<(string Name, HttpLoad Load, Func<TimeSpan> Cpu)> asyncLoads, int ours)
+    {
+        const string Body = "[{\"client\": \"local\", \"tgt\": \"*\", \"fun\": \"test.ping\"}]";
+        var ids = Enumerable.Range(0, RealMinions).Select(i => "ms-" + C(i)).ToArray();
+        var loads = asyncLoads.Select(l => (l.Name, Load: l.Load with { Body = Body, Expect = ids }, l.Cpu)).ToList();
+        foreach (var (_, load, _) in loads)
+        {
+            await Wrk.RunAsync(load, 4, 5);
+        }
+
+        foreach (var c in new[] { 1, 16 })
+        {
+            var runs = loads.ToDictionary(l => l.Name, _ => new List<(WrkResult R, double Us)>());
+            for (var i = 0; i < s.Repeats; i++)
+            {
+                foreach (var (name, load, cpu) in i % 2 == 0 ? loads : [.. loads.Take(ours).Reverse(), .. loads.Skip(ours)])
+                {
+                    var before = cpu();
+                    var r = await Wrk.RunAsync(load, c, Math.Max(5, s.Duration));
+                    runs[name].Add((r, (cpu() - before).TotalMicroseconds / Math.Max(1, r.Requests)));
+                }
+            }
+
+            var saltApiP99 = Stats.Median(runs["salt-api"].Select(v => v.R.P99));
+            foreach (var (name, _, _) in loads)
+            {
+                var x = runs[name];
+                var p99 = Stats.Median(x.Select(v => v.R.P99));
+                var vsSaltApi = name == "salt-api" ? "" : $"; p99 ÷ salt-api's {p99 / saltApiP99:0.00}";
+                table.Add(new Row($"{RealSyncName}: {name}", C(c), Stats.Median(x.Select(v => v.R.Rps)), Stats.Median(x.Select(v => v.R.P50)), p99, x.Sum(v => v.R.Errors + v.R.Missing), null, null,
+                    $"{x.Sum(v => v.R.Missing)} of {x.Sum(v => v.R.Requests)} answers missing a minion; API CPU {Stats.Median(x.Select(v => v.Us)):0} µs/request{vsSaltApi}"));
             }
         }
     }
@@ -214,12 +289,16 @@ internal sealed partial class Runner
     }
 
     /// <summary>master_ceiling.py with <paramref name="threads"/> REQ sockets: the master's publish rate with no HTTP in front.</summary>
-    private static async Task<double> MasterCeilingAsync(string refsalt, int retPort, string token, int threads, int seconds)
+    private static async Task<Ceiling> MasterCeilingAsync(string refsalt, int retPort, string token, int threads, int seconds)
     {
         var (code, output) = await ShAsync("/usr/bin/python3", [Path.Combine(refsalt, "master_ceiling.py"), C(retPort), token, C(threads), C(seconds)], new Dictionary<string, string>(), TimeSpan.FromSeconds(seconds + 60));
-        var m = System.Text.RegularExpressions.Regex.Match(output, @"([0-9.]+) req/s");
-        return code == 0 && m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        var m = System.Text.RegularExpressions.Regex.Match(output, @"([0-9.]+) req/s p50=([0-9.]+)ms p99=([0-9.]+)ms");
+        double D(int i) => double.Parse(m.Groups[i].Value, CultureInfo.InvariantCulture);
+        return code == 0 && m.Success ? new Ceiling(D(1), D(2), D(3), 0) : new Ceiling(0, 0, 0, 0);
     }
+
+    /// <summary>One master_ceiling.py run: req/s, p50/p99 (ms), and the master's CPU per publish (µs) during it.</summary>
+    private sealed record Ceiling(double Rps, double P50, double P99, double MasterUs);
 
     /// <summary>
     /// CPU time (user + system) of the processes of a process group (salt-api and its netapi children), summed from the

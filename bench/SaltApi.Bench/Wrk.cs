@@ -4,13 +4,14 @@ using System.Text.Json;
 namespace SaltApi.Bench;
 
 /// <summary>One wrk run's figures (latencies in milliseconds).</summary>
-internal sealed record WrkResult(long Requests, double Seconds, long Errors, double P50, double P90, double P99, double Max, string ErrorKinds = "")
+/// <param name="Missing">With <see cref="HttpLoad.Expect"/>: the answers that were not a 200 naming every expected minion with true.</param>
+internal sealed record WrkResult(long Requests, double Seconds, long Errors, double P50, double P90, double P99, double Max, string ErrorKinds = "", long Missing = 0)
 {
     public double Rps => Seconds > 0 ? Requests / Seconds : 0;
 }
 
-/// <summary>A load to drive with wrk: URL, POST body (null: GET) and headers.</summary>
-internal sealed record HttpLoad(string Url, string? Body, IReadOnlyList<string> Headers);
+/// <summary>A load to drive with wrk: URL, POST body (null: GET) and headers; <paramref name="Expect"/>: minion ids every answer must return true for (counted in <see cref="WrkResult.Missing"/>).</summary>
+internal sealed record HttpLoad(string Url, string? Body, IReadOnlyList<string> Headers, IReadOnlyList<string>? Expect = null);
 
 /// <summary>Runs Debian's wrk with bench/lua/post.lua; every run is bounded by its duration plus a kill.</summary>
 internal static class Wrk
@@ -45,6 +46,7 @@ internal static class Wrk
 
         psi.ArgumentList.Add(load.Url);
         psi.Environment["BENCH_BODY"] = load.Body is null ? "" : bodyFile;
+        psi.Environment["BENCH_EXPECT"] = load.Expect is null ? "" : string.Join(' ', load.Expect);
 
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start wrk");
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -75,7 +77,8 @@ internal static class Wrk
             Ms("p90"),
             Ms("p99"),
             Ms("max"),
-            string.Join(", ", ErrorNames.Where(k => L(k) > 0).Select(k => $"{k} {L(k)}")));
+            string.Join(", ", ErrorNames.Where(k => L(k) > 0).Select(k => $"{k} {L(k)}")),
+            r.TryGetProperty("missing", out var missing) ? missing.GetInt64() : 0);
     }
 
     /// <summary>A warm-up run, then <paramref name="repeats"/> runs; figures are the medians, errors the sum.</summary>
