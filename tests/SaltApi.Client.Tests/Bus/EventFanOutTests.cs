@@ -58,13 +58,15 @@ public sealed class EventFanOutTests : IDisposable
         Assert.Equal(["t/first"], (await NextBatchAsync(sub)).Select(e => e.Tag));
 
         // Three more in separate writes 100 ms apart: held until the interval since the first hand-off has passed...
+        // The clock moves only once the reader has gathered the event and the timer is set: a move between the
+        // reader's reading of the clock and its setting of the timer would set the timer late.
         for (var i = 1; i <= 3; i++)
         {
             peer.Write(Frame("t/next", i));
+            await WaitAsync(() => bus.Gathered == i && bus.HandOffArmed);
             time.Advance(TimeSpan.FromMilliseconds(100));
         }
 
-        await WaitAsync(() => bus.Gathered == 3 && bus.HandOffArmed);
         time.Advance(TimeSpan.FromMilliseconds(699));
         Assert.False(sub.Reader.TryPeek(out _), "handed off before the interval");
         Assert.Equal(3, bus.Gathered);
@@ -105,7 +107,7 @@ public sealed class EventFanOutTests : IDisposable
             peer.Write(Frame("t/burst", i));
         }
 
-        await WaitAsync(() => subs[0].Reader.Count + bus.Gathered == 200);
+        await WaitAsync(() => subs[0].Reader.Count + bus.Gathered == 200 && (bus.Gathered == 0 || bus.HandOffArmed));
         time.Advance(TimeSpan.FromMilliseconds(100));
         foreach (var sub in subs)
         {
@@ -137,7 +139,7 @@ public sealed class EventFanOutTests : IDisposable
         await WaitAsync(() => bus.Gathered == 1);
         using var late = bus.Subscribe();
         peer.Write(Frame("t/c", 2));
-        await WaitAsync(() => bus.Gathered == 2);
+        await WaitAsync(() => bus.Gathered == 2 && bus.HandOffArmed);
         time.Advance(TimeSpan.FromMilliseconds(1000));
 
         Assert.Equal(["t/b", "t/c"], (await NextBatchAsync(early)).Select(e => e.Tag));
@@ -167,7 +169,7 @@ public sealed class EventFanOutTests : IDisposable
 
             if (n > 1)
             {
-                await WaitAsync(() => bus.Gathered == count);
+                await WaitAsync(() => bus.Gathered == count && bus.HandOffArmed);
                 time.Advance(TimeSpan.FromMilliseconds(50));
             }
 
