@@ -10,7 +10,8 @@ namespace SaltApi.Client.Master;
 /// Salt's <c>master_call</c> (runner, wheel) and the Resolver's <c>mk_token</c>/<c>get_token</c>:
 /// one clear load, 60 s per attempt (1 s with <c>detect_mode</c>), 3 attempts, and an
 /// <c>{"error": {...}}</c> reply raised as the named exception (spec/01 §5.7). Deliberate difference:
-/// a call that may have reached the master is not sent again (see <see cref="RequestChannel"/>), and one
+/// a call that may have reached the master is not sent again (see <see cref="RequestChannel"/>; its reply is waited
+/// for over all 3 attempts' time, as long as Salt's client waits), and one
 /// in flight when the master goes away fails at once (503).
 /// </summary>
 internal sealed class MasterCalls(RequestChannel channel, ClientOptions options)

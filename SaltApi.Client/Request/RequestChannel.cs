@@ -22,7 +22,10 @@ internal interface IRequestTransport : IDisposable
     /// Sends one packed clear payload; the packed reply. It is sent only while <see cref="Drops"/> is still
     /// <paramref name="drops"/>: once a connection dropped, it fails unsent (<see cref="MasterGoneException"/>).
     /// </summary>
-    /// <exception cref="RequestTimeoutException">No reply after <paramref name="tries"/> attempts.</exception>
+    /// <exception cref="RequestTimeoutException">
+    /// No reply within <paramref name="tries"/> attempts' time (<paramref name="timeout"/> each), as long as Salt's client
+    /// waits; a request that may have reached the master is sent once and its reply waited for all that time.
+    /// </exception>
     /// <exception cref="MasterGoneException">The master went away with the request, or before it was sent.</exception>
     Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, long drops, CancellationToken cancellationToken);
 

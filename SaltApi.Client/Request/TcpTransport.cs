@@ -145,7 +145,10 @@ internal sealed partial class TcpTransport : IRequestTransport
         /// <summary>The transport's drop count the request may be written at: a connection dropped since, it fails unwritten.</summary>
         public long Drops { get; init; }
 
-        /// <summary>Not written yet: it waits for a connection as long as all its attempts would have lasted (or <see cref="RequestChannel.NoConnectionWait"/> with none).</summary>
+        /// <summary>
+        /// Not written yet: it waits for a connection as long as all its attempts would have lasted (or <see cref="RequestChannel.NoConnectionWait"/>
+        /// with none); written, it waits for its reply as long (at least one attempt's time from its writing).
+        /// </summary>
         public long Deadline { get; set; } = Stopwatch.GetTimestamp() + (Ticks(timeout) * tries);
 
         public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -413,7 +416,9 @@ internal sealed partial class TcpTransport : IRequestTransport
                             }
                             while (sent.ContainsKey(mid));
 
-                            p.Deadline = now + Ticks(p.Timeout);
+                            // Its reply is waited for until every attempt's time is out (the deadline it was made with),
+                            // as long as Salt's client would wait, and at least one attempt's time: never written again.
+                            p.Deadline = Math.Max(now + Ticks(p.Timeout), p.Deadline);
                             sent[mid] = p;
                             TcpFrame.Write(buffer, mid, p.Payload);
                         }

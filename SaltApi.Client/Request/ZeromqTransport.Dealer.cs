@@ -246,7 +246,9 @@ internal sealed partial class ZeromqTransport
             w.Id = id;
             w.Reached = true;
             w.Attempt++;
-            w.Deadline = Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency);
+            // Its reply is waited for as long as Salt's client waits over all its tries (LastDeadline), and at least one
+            // attempt's time from now (see Work.WaitsOut).
+            w.Deadline = Math.Max(Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency), w.LastDeadline);
             pending[id] = w;
             dealer.TrySendFrameEmpty(more: true);
             dealer.TrySendFrame(TimeSpan.Zero, w.Payload);
@@ -330,7 +332,8 @@ internal sealed partial class ZeromqTransport
                 }
                 else if (now >= w.Deadline)
                 {
-                    // Sent: it may have reached the master, so it is never sent again (as the REQ pool).
+                    // Sent: it may have reached the master, so it is never sent again (as the REQ pool); its deadline
+                    // was every attempt's time, as long as Salt's client would have waited.
                     w.Reply.TrySetException(new RequestTimeoutException());
                     expired.Add(id);
                 }

@@ -201,6 +201,13 @@ internal sealed partial class ZeromqTransport
                     }
                 }
 
+                if (!c.Work!.Reply.Task.IsCompleted && now >= c.Work.Deadline && c.Work.Reached && now < c.Work.LastDeadline)
+                {
+                    // It may have reached the master: not sent again, its reply waited for on this socket for the rest
+                    // of every attempt's time, as long as Salt's client would wait (a congested master answers late).
+                    c.Work.Deadline = c.Work.LastDeadline;
+                }
+
                 if (c.Work!.Reply.Task.IsCompleted || now >= c.Work.Deadline)
                 {
                     expired.Add(c);

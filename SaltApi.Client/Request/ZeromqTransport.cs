@@ -226,8 +226,14 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         /// <summary>DEALER: the request's id in its envelope, while it waits for its reply.</summary>
         public uint Id { get; set; }
 
-        /// <summary>DEALER: when a request not yet sent (no connection) gives up: its timeout times its tries.</summary>
-        public long LastDeadline { get; set; }
+        /// <summary>
+        /// When the request gives up: its timeout times its tries, as long as Salt's client waits over all its tries (the
+        /// DEALER counts from when its thread took it). Not sent yet (no connection), it waits for one until then; sent,
+        /// it waits for its reply until then (and at least one attempt's time), never sent again. Deliberate difference
+        /// from Salt, whose client sends it again after each attempt's timeout (a publish that reached a congested
+        /// master runs twice): a master that stalls for longer than one attempt still answers the one request sent.
+        /// </summary>
+        public long LastDeadline { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Math.Max(1, tries) * System.Diagnostics.Stopwatch.Frequency);
 
         public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -83,7 +83,10 @@ public sealed class MasterLostTests
         using var peer = new RouterPeer((_, _) => Volatile.Read(ref answer));
         using var channel = new RequestChannel(Options(peer.Port, socket), NullLogger.Instance);
 
+        var sw = Stopwatch.StartNew();
         await Assert.ThrowsAsync<RequestTimeoutException>(() => channel.SendAsync(Ping(1), TimeSpan.FromMilliseconds(700), 3, CancellationToken.None));
+        // Its reply waited for as long as Salt's client waits over its three attempts (2.1 s), not one (0.7 s).
+        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(2.05), TimeSpan.FromSeconds(20));
 
         // One attempt, not three: a publish sent again would run twice. The later requests are answered, and
         // each thread sends them after anything it still had queued.
