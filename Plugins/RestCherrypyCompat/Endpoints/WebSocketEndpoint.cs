@@ -4,6 +4,7 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.Lowstates;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
@@ -54,7 +55,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
         var receive = WebSocketMessages.ReceiveAsync(ws, WebSocketMessages.MaxMessage, () => ready.TrySetResult(), () => socket.SendAsync("server received message", stop.Token), stop.Token);
 
         // ?format_events: SaltGUI's view of the event (SaltInfo.process), with a grains.items job for new minions.
-        var pump = socket.PumpAsync(api.Events, ready.Task, token, api.Sessions, view, tgt => Grains(token, tgt, stop.Token), null, stop.Token);
+        var pump = socket.PumpAsync(api.Events, ready.Task, token, api.Sessions, view, tgt => GrainsItems.Start(api.Client, token.Token, tgt, "list", null, stop.Token), null, stop.Token);
         try
         {
             await Task.WhenAny(receive, pump);
@@ -83,14 +84,4 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             }
         }
     }
-
-    private void Grains(SaltToken token, string tgt, CancellationToken ct) =>
-        _ = api.Client.RunAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["client"] = "local_async",
-            ["tgt"] = tgt,
-            ["tgt_type"] = "list",
-            ["fun"] = "grains.items",
-            ["token"] = token.Token,
-        }, ct).ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
+using SaltApi.NetapiKit.Lowstates;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
@@ -128,11 +129,7 @@ internal sealed class ApiHandlers(Saltnado app)
             return;
         }
 
-        var low = Map();
-        low["client"] = "local";
-        low["tgt"] = string.IsNullOrEmpty(r.PathArg) ? "*" : r.PathArg;
-        low["fun"] = "grains.items";
-        r.Lowstate = [low];
+        r.Lowstate = [GrainsItems.Lowstate("local", string.IsNullOrEmpty(r.PathArg) ? "*" : r.PathArg)];
         await DisbatchAsync(r);
     }
 

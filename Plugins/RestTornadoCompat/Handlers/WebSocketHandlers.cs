@@ -4,6 +4,7 @@ using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.Lowstates;
 using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
@@ -59,7 +60,7 @@ internal sealed partial class StreamHandlers
         // blocking `local` call before it listens, so the returns pass unseen and its view starts empty; here the
         // stream listens first and the job is local_async, its returns read as events.
         var view = formatted ? new SaltInfo(SaltInfoFlavor.RestTornado) : null;
-        var pump = socket.PumpAsync(app.Events, ready.Task, token, app.Tokens, view, tgt => Grains(token, tgt, "list", ct), formatted ? () => Grains(token, "*", "glob", ct) : null, ct);
+        var pump = socket.PumpAsync(app.Events, ready.Task, token, app.Tokens, view, tgt => Grains(tgt, "list"), formatted ? () => Grains("*", "glob") : null, ct);
         await Task.WhenAny(receive, pump);
         await sending.CancelAsync();
         await EndAsync(pump);
@@ -70,6 +71,8 @@ internal sealed partial class StreamHandlers
         }
 
         await EndAsync(receive);
+
+        void Grains(string tgt, string tgtType) => GrainsItems.Start(app.Client, token.Token, tgt, tgtType, e => app.Logger.LogDebug("formatted_events: grains.items not started: {Message}", e.InnerException?.Message), ct);
     }
 
     // Awaits a loop that has ended or is ending; its ways of ending are not errors of the request.
@@ -104,24 +107,6 @@ internal sealed partial class StreamHandlers
 
         return Uri.TryCreate(origin, UriKind.Absolute, out var uri)
             && string.Equals(uri.Authority, r.Ctx.Request.Host.Value, StringComparison.OrdinalIgnoreCase);
-    }
-
-    // A grains.items job whose returns the formatted view reads from the bus; its failure only logs.
-    private void Grains(SaltToken token, string tgt, string tgtType, CancellationToken ct)
-    {
-        var low = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["client"] = "local_async",
-            ["tgt"] = tgt,
-            ["tgt_type"] = tgtType,
-            ["fun"] = "grains.items",
-            ["token"] = token.Token,
-        };
-        _ = app.Client.RunAsync(low, ct).ContinueWith(
-            t => app.Logger.LogDebug("formatted_events: grains.items not started: {Message}", t.Exception?.InnerException?.Message),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted,
-            TaskScheduler.Default);
     }
 
     // Starts the close handshake (the read loop reads the client's answer): 1000, or 1001 "going away"
