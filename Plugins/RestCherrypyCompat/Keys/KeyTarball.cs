@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Keys;
@@ -59,7 +58,4 @@ internal static class KeyTarball
         var bytes = Encoding.ASCII.GetBytes(text);
         Array.Copy(bytes, 0, h, offset, Math.Min(bytes.Length, max));
     }
-
-    /// <summary>Octal text, for tests.</summary>
-    public static string Octal(int n) => Convert.ToString(n, 8).ToString(CultureInfo.InvariantCulture);
 }
