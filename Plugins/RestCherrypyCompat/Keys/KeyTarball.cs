@@ -11,7 +11,6 @@ internal static class KeyTarball
     private const int Block = 512;
     private const int Record = 20 * Block;
 
-    /// <summary>Builds the archive.</summary>
     public static byte[] Build(string pub, string priv)
     {
         using var ms = new MemoryStream();
