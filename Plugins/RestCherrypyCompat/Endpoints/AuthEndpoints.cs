@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
@@ -34,7 +33,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
         }
 
         var username = map.GetValueOrDefault("username");
-        if (!api.ApiAclAllows(username as string, ClientAddress.Of(call.Ctx)))
+        if (!api.ApiAclAllows(username as string, call.Ctx))
         {
             throw new HttpError(401);
         }
@@ -147,7 +146,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
                 throw new HttpError(400, "Require \"username\", \"password\", and \"eauth\" params");
             }
 
-            if (!api.ApiAclAllows(user as string, ClientAddress.Of(call.Ctx)))
+            if (!api.ApiAclAllows(user as string, call.Ctx))
             {
                 throw new HttpError(401);
             }

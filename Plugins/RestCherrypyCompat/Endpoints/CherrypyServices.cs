@@ -74,7 +74,7 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
     // POST /keys and eauth lowstates took credentials from any address; here every path that takes
     // credentials or a session checks the user's address.
-    public bool ApiAclAllows(string? username, string ip) => Options.ApiAcl?.Allows(username, ip) ?? true;
+    public bool ApiAclAllows(string? username, HttpContext ctx) => Options.ApiAcl?.Allows(username, ctx) ?? true;
 
     /// <summary>Runs each chunk of a lowstate through the client layer (rest_cherrypy's exec_lowstate).</summary>
     public async Task<List<object?>> ExecAsync(Call call, object? lowstate, string? token, string? forceClient)

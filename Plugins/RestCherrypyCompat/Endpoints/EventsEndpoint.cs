@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.NetapiKit.Events;
 using SaltApi.NetapiKit.Tokens;
@@ -24,7 +23,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
             throw new HttpError(403, "Cross-origin request with a session cookie refused");
         }
 
-        return token is not null && api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)) ? token : null;
+        return token is not null && api.ApiAclAllows(token.Name, call.Ctx) ? token : null;
     }
 
     public async Task StreamAsync(Call call)

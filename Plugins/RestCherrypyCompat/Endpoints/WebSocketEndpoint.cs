@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
@@ -29,7 +28,7 @@ internal sealed class WebSocketEndpoint(CherrypyServices api)
             byCookie = TokenCheck.ReadsCookie(call.Request, emptyHeaderIsAbsent: true);
         }
 
-        if (token is null || !api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)))
+        if (token is null || !api.ApiAclAllows(token.Name, call.Ctx))
         {
             throw new HttpError(401);
         }
