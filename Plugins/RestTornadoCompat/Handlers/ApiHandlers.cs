@@ -87,26 +87,7 @@ internal sealed class ApiHandlers(Saltnado app)
             SameSite = SameSiteMode.Lax,
             Secure = r.Ctx.Request.IsHttps,
         });
-        IReadOnlyList<object?>? perms = null;
-        try
-        {
-            perms = app.Client.Permissions(token);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            app.Logger.LogDebug(e, "permissions of a token could not be computed");
-        }
-
-        var entry = Map();
-        entry["token"] = token.Token;
-        entry["expire"] = token.Expire;
-        entry["start"] = token.Start;
-        entry["user"] = token.Name;
-        entry["eauth"] = token.Eauth;
-        entry["perms"] = perms is { Count: > 0 } ? perms : Map();
-        var ret = Map();
-        ret["return"] = new List<object?> { entry };
-        await r.RespondAsync(ret);
+        await r.RespondAsync(LoginReturn.Of(app.Client, token, app.Logger));
     }
 
     /// <summary>POST <c>/</c>: the lowstate, for a live token; otherwise a redirect to <c>/login</c>.</summary>
