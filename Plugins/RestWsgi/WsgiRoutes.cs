@@ -41,13 +41,11 @@ internal static class WsgiRoutes
         ],
     };
 
-    /// <summary>The table.</summary>
     public static readonly IReadOnlyList<NetapiRoute> Table = [Greeting, Run];
 
     /// <summary>The route answering <paramref name="method"/>, or null (405).</summary>
     public static NetapiRoute? For(string method) => Table.FirstOrDefault(r => r.Methods.Contains(method, StringComparer.Ordinal));
 
-    /// <summary>The description.</summary>
     public static byte[] OpenApi() => OpenApiDocument.Write(
         new OpenApiInfo("rest_wsgi", "3006.0", "Salt's rest_wsgi netapi module: POST a JSON list of lowstate chunks to any path; each chunk carries its own `token`, or `username`, `password` and `eauth`. Answers are JSON: `{\"return\": [...]}`, with the error's status and `{\"return\": \"<status>: <message>\"}` on an error.")
         {

@@ -194,7 +194,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
                 if (next.Count > 0)
                 {
                     active.UnionWith(next);
-                    tasks.Add(RunOneBatchAsync(jobCall with { Tgt = next.Cast<object?>().ToList() }, next, timeout, raw, results.Writer, stop.Token));
+                    tasks.Add(RunOneBatchAsync(jobCall with { Tgt = next.Cast<object?>().ToList() }, next, timeout, results.Writer, stop.Token));
                 }
 
                 // Wait for a return, or for a batch_wait slot to free up when minions are waiting to run.
@@ -293,7 +293,7 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
         }
     }
 
-    private async Task RunOneBatchAsync(LocalCall call, List<string> targets, int timeout, bool raw, ChannelWriter<BatchItem> results, CancellationToken ct)
+    private async Task RunOneBatchAsync(LocalCall call, List<string> targets, int timeout, ChannelWriter<BatchItem> results, CancellationToken ct)
     {
         var remaining = new List<string>(targets);
         try

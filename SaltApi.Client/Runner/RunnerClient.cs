@@ -36,14 +36,12 @@ internal sealed partial class RunnerClient(MasterCalls master, EventBusReader bu
         }
 
         var sink = Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.DropOldest });
-        EventBusReader.JobWatch? watch = null;
         using (var pending = bus.BeginJob())
         {
             var reply = await master.CallAsync(load, ct).ConfigureAwait(false);
             var (tag, jid) = TagAndJid(reply);
             NetapiCall.Current?.JobStarted(jid);
-            watch = pending.Claim(jid, sink.Writer);
-            using (watch)
+            using (pending.Claim(jid, sink.Writer))
             {
                 var retTag = EventTag.Ret(tag);
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);

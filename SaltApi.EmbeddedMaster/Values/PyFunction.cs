@@ -114,28 +114,4 @@ internal sealed record PySignature(string Name, string[] Required, (string Name,
 
         return b;
     }
-
-    /// <summary>Salt's <c>format_call</c> view used for <c>fun_args</c>: required values, then a map of the rest.</summary>
-    public List<object?> FunArgs(BoundArgs b)
-    {
-        var list = Required.Select(r => b.Named[r]).ToList();
-        list.AddRange(b.VarArgs);
-        var kw = Py.Map();
-        foreach (var (n, _) in Optional)
-        {
-            kw[n] = b.Named[n];
-        }
-
-        foreach (var (k, v) in b.VarKwargs)
-        {
-            kw[k] = v;
-        }
-
-        if (kw.Count > 0)
-        {
-            list.Add(kw);
-        }
-
-        return list;
-    }
 }

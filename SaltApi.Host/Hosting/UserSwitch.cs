@@ -39,9 +39,6 @@ internal static partial class UserSwitch
     /// <summary>Whether the process runs as root (and so may switch).</summary>
     public static bool IsRoot => OperatingSystem.IsLinux() && GetEuid() == 0;
 
-    /// <summary>The effective uid of the process (Linux).</summary>
-    public static uint EffectiveUid => GetEuid();
-
     /// <summary>
     /// Gives <paramref name="paths"/> (and, for folders, everything under them) to the user, as Salt's
     /// verify_env / verify_log_files do before the switch. Missing paths are skipped.

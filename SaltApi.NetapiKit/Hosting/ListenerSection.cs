@@ -7,7 +7,7 @@ namespace SaltApi.NetapiKit.Hosting;
 /// <summary>
 /// The part of a module's section that every netapi module reads alike: where it listens, TLS, the bounds on
 /// bodies, connections and requests at once, the front (<c>trusted_proxies</c>, access and error logs), <c>debug</c>
-/// and <c>openapi</c>. Bound once by <see cref="Read"/> with the module's own defaults and key names
+/// and <c>openapi</c>. Bound once by <see cref="Bind"/> with the module's own defaults and key names
 /// (<see cref="ListenerDefaults"/>); the module's options record keeps this and only its own keys.
 /// </summary>
 public sealed record ListenerSection
@@ -95,12 +95,9 @@ public sealed record ListenerSection
         return options;
     }
 
-    /// <summary>Reads the listener keys of <paramref name="section"/>; every wrong one is recorded in its problems.</summary>
-    public static ListenerSection Read(ModuleSection section, ListenerDefaults defaults)
+    // The listener keys of the section; every wrong one is recorded in its problems.
+    private static ListenerSection Read(ModuleSection s, ListenerDefaults d)
     {
-        ArgumentNullException.ThrowIfNull(section);
-        ArgumentNullException.ThrowIfNull(defaults);
-        var (s, d) = (section, defaults);
         var port = s.GetPort();
         // No host (or an empty one) is the module's default, as Tornado's bind_sockets and CherryPy's '' read it.
         var host = s.GetString(d.HostKey) is { Length: > 0 } given ? given : d.Host;
@@ -158,7 +155,7 @@ public sealed record ListenerSection
     }
 }
 
-/// <summary>A module's own defaults and key names for <see cref="ListenerSection.Read"/>.</summary>
+/// <summary>A module's own defaults and key names for <see cref="ListenerSection.Bind"/>.</summary>
 /// <param name="Host">The bind address when none is given.</param>
 /// <param name="ThreadPool">The default of <c>thread_pool</c>.</param>
 /// <param name="QueueSize">The default of <c>queue_size</c>.</param>

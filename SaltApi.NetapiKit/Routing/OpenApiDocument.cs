@@ -70,10 +70,9 @@ public static class OpenApiDocument
         return stream.ToArray();
     }
 
-    /// <summary>The paths a route template stands for: without its optional argument and with it.</summary>
-    public static IEnumerable<(string Path, string? Argument)> Expand(NetapiRoute route)
+    // The paths a route template stands for: without its optional argument and with it.
+    private static IEnumerable<(string Path, string? Argument)> Expand(NetapiRoute route)
     {
-        ArgumentNullException.ThrowIfNull(route);
         var literal = "/" + string.Join('/', route.Literal);
         if (route.ArgumentName is not { } name)
         {
@@ -253,25 +252,21 @@ public static class OpenApiDocument
 
     private static void WriteSecurity(Utf8JsonWriter w, OpenApiInfo info, RouteSession session)
     {
-        if (session == RouteSession.None)
-        {
-            w.WriteStartArray("security");
-            w.WriteEndArray();
-            return;
-        }
-
         w.WriteStartArray("security");
-        WriteRequirement(w, TokenScheme);
-        if (info.SessionCookie is not null)
+        if (session != RouteSession.None)
         {
-            WriteRequirement(w, CookieScheme);
-        }
+            WriteRequirement(w, TokenScheme);
+            if (info.SessionCookie is not null)
+            {
+                WriteRequirement(w, CookieScheme);
+            }
 
-        if (session != RouteSession.Required)
-        {
-            // Optional, or a stream that also takes the token as a query parameter or in its path.
-            w.WriteStartObject();
-            w.WriteEndObject();
+            if (session != RouteSession.Required)
+            {
+                // Optional, or a stream that also takes the token as a query parameter or in its path.
+                w.WriteStartObject();
+                w.WriteEndObject();
+            }
         }
 
         w.WriteEndArray();

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
-using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 using SaltApi.Plugins.RestCherrypyCompat.Pipeline;
@@ -34,7 +34,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
         }
 
         var username = map.GetValueOrDefault("username");
-        if (!api.ApiAclAllows(username as string, ClientAddress.Of(call.Ctx)))
+        if (!api.ApiAclAllows(username as string, call.Ctx))
         {
             throw new HttpError(401);
         }
@@ -56,31 +56,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
         Gzip.Never(call.Ctx);
         call.Response.Headers["X-Auth-Token"] = token.Token;
         api.SetSessionCookie(call.Response, token);
-        IReadOnlyList<object?>? perms = null;
-        try
-        {
-            perms = api.Client.Permissions(token);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            api.Logger.LogDebug(e, "permissions of a token could not be computed");
-        }
-
-        await call.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["return"] = new List<object?>
-            {
-                new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-                {
-                    ["token"] = token.Token,
-                    ["expire"] = token.Expire,
-                    ["start"] = token.Start,
-                    ["user"] = token.Name,
-                    ["eauth"] = token.Eauth,
-                    ["perms"] = perms is { Count: > 0 } ? perms : new OrderedDictionary<string, object?>(),
-                },
-            },
-        });
+        await call.RespondAsync(LoginReturn.Of(api.Client, token, api.Logger));
     }
 
     /// <summary>GET <c>/logout</c>, after the session check.</summary>
@@ -147,7 +123,7 @@ internal sealed class AuthEndpoints(CherrypyServices api)
                 throw new HttpError(400, "Require \"username\", \"password\", and \"eauth\" params");
             }
 
-            if (!api.ApiAclAllows(user as string, ClientAddress.Of(call.Ctx)))
+            if (!api.ApiAclAllows(user as string, call.Ctx))
             {
                 throw new HttpError(401);
             }

@@ -24,8 +24,6 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
 
     public HttpContext Ctx { get; } = ctx;
 
-    public CherrypyServices Api { get; } = api;
-
     public HttpRequest Request => Ctx.Request;
 
     public HttpResponse Response => Ctx.Response;
@@ -94,20 +92,20 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
             return null;
         }
 
-        var max = Api.Options.Listener.MaxRequestBodySize;
+        var max = api.Options.Listener.MaxRequestBodySize;
         var anonymous = RequestBodyBudget.AnonymousLimit(max);
         var large = RequestBodyBudget.MayExceed(req, anonymous)
-            && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is not null;
+            && await api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is not null;
 
         // Deliberate difference: a chunked body (no Content-Length) is read; CherryPy ignores it.
-        var body = await Api.Bodies.ReadAsync(req, large ? max : anonymous, waitForBudget: large);
+        var body = await api.Bodies.ReadAsync(req, large ? max : anonymous, waitForBudget: large);
         switch (body.Outcome)
         {
             case RequestBodyOutcome.TooLarge:
                 // As CherryPy's order of tools: salt_auth refuses a resource that needs a session without one (401)
                 // before hypermedia_in reads the body.
                 if (Route?.Spec.Session == RouteSession.Required
-                    && await Api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is null)
+                    && await api.Sessions.ValidateAsync(TokenCheck.Read(req, emptyHeaderIsAbsent: true), Aborted) is null)
                 {
                     throw new HttpError(401);
                 }

@@ -27,8 +27,6 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
 
     public ILogger Logger { get; } = logger;
 
-    public TimeProvider Time { get; } = time;
-
     public TokenCheck Sessions { get; } = new(client, time);
 
     public RequestStats Stats { get; } = new(time);
@@ -63,20 +61,20 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     {
         // The session lives as long as the Salt token: never longer (Salt #42622, #49993).
         var seconds = (long)Math.Max(0, session.Expire - Sessions.Now);
-        var expires = Time.GetUtcNow().AddSeconds(seconds);
+        var expires = time.GetUtcNow().AddSeconds(seconds);
         resp.Headers.SetCookie = $"{TokenCheck.CookieName}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
     public void ClearSessionCookie(HttpResponse resp)
     {
-        var past = Time.GetUtcNow().AddYears(-1);
+        var past = time.GetUtcNow().AddYears(-1);
         resp.Headers.SetCookie = $"{TokenCheck.CookieName}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
     }
 
     // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
     // POST /keys and eauth lowstates took credentials from any address; here every path that takes
     // credentials or a session checks the user's address.
-    public bool ApiAclAllows(string? username, string ip) => Options.ApiAcl?.Allows(username, ip) ?? true;
+    public bool ApiAclAllows(string? username, HttpContext ctx) => Options.ApiAcl?.Allows(username, ctx) ?? true;
 
     /// <summary>Runs each chunk of a lowstate through the client layer (rest_cherrypy's exec_lowstate).</summary>
     public async Task<List<object?>> ExecAsync(Call call, object? lowstate, string? token, string? forceClient)

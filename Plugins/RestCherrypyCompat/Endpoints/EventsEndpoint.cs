@@ -1,10 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
-using Microsoft.Extensions.Logging;
-using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Client;
-using SaltApi.Abstractions.Errors;
-using SaltApi.Abstractions.Events;
 using SaltApi.NetapiKit.Events;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
@@ -28,7 +23,7 @@ internal sealed class EventsEndpoint(CherrypyServices api)
             throw new HttpError(403, "Cross-origin request with a session cookie refused");
         }
 
-        return token is not null && api.ApiAclAllows(token.Name, ClientAddress.Of(call.Ctx)) ? token : null;
+        return token is not null && api.ApiAclAllows(token.Name, call.Ctx) ? token : null;
     }
 
     public async Task StreamAsync(Call call)
@@ -44,54 +39,6 @@ internal sealed class EventsEndpoint(CherrypyServices api)
             return;
         }
 
-        // A quiet stream, or a reader that pauses, is not a slow client: no minimum response rate here
-        // (a reader that falls too far behind is dropped by the event stream's own bound).
-        if (call.Ctx.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate)
-        {
-            rate.MinDataRate = null;
-        }
-
-        // Every event to every client: each stream has its own subscription (Salt issue #35798).
-        using var sub = api.Events.Subscribe();
-        await resp.WriteAsync(EventText.Preamble, call.Aborted);
-        await resp.Body.FlushAsync(call.Aborted);
-        // Each event is written straight into the response's pipe (pooled buffers) from the bytes every
-        // subscriber shares (the event's JSON is serialized once, not once per stream); a batch is flushed once.
-        var writer = resp.BodyWriter;
-        var reader = sub.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync(call.Aborted))
-            {
-                // As Events.GET's listen(): the stream ends when the token is no longer valid. Salt checks before
-                // each next(stream); here before each batch of what is queued (at most SseRecord.MaxBatchBytes), the token lookup
-                // being the dearest part of a delivery when 1,000 streams each take every event.
-                if (token.Expire <= api.Sessions.Now || await api.Sessions.ValidateAsync(token.Token, call.Aborted) is null)
-                {
-                    return;
-                }
-
-                // Write what is queued, then flush once: streamed as it happens, no per-event sleep.
-                var batched = 0;
-                while (batched < SseRecord.MaxBatchBytes && reader.TryRead(out var e))
-                {
-                    SseRecord.Write(writer, e);
-                    batched += e.Tag.Length + e.Utf8Json().Length;
-                }
-
-                if (batched > 0)
-                {
-                    await writer.FlushAsync(call.Aborted);
-                }
-            }
-        }
-        catch (EventStreamOverflowException)
-        {
-            api.Logger.LogWarning("an /events client fell behind the bus and was disconnected");
-        }
-        catch (SaltApiException e)
-        {
-            api.Logger.LogWarning("/events stream ended: {Message}", e.Message);
-        }
+        await SseStream.WriteAsync(resp, api.Events, token, api.Sessions, api.Logger, call.Aborted);
     }
 }

@@ -16,7 +16,7 @@ internal sealed class HookEndpoint(CherrypyServices api)
         // Deliberate difference: a path whose (decoded) segments hold control characters (CR/LF from
         // %0d%0a or %250d%250a) would make a tag that forges lines in /events streams and logs; Salt
         // fires it. Refused before anything is read.
-        if (args.Any(HasControl))
+        if (args.Any(a => a.Any(char.IsControl)))
         {
             throw new HttpError(400, "Invalid hook path: control characters are not allowed in an event tag");
         }
@@ -45,18 +45,5 @@ internal sealed class HookEndpoint(CherrypyServices api)
             ["headers"] = headers,
         }, call.Aborted);
         await call.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["success"] = ok });
-    }
-
-    private static bool HasControl(string s)
-    {
-        foreach (var c in s)
-        {
-            if (char.IsControl(c))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

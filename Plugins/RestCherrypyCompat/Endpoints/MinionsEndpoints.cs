@@ -1,3 +1,4 @@
+using SaltApi.NetapiKit.Lowstates;
 using SaltApi.Plugins.RestCherrypyCompat.Formats;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -8,12 +9,7 @@ internal sealed class MinionsEndpoints(CherrypyServices api)
     /// <summary>GET: the grains of one minion or of all.</summary>
     public async Task GetAsync(Call call)
     {
-        var low = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["client"] = "local",
-            ["tgt"] = call.Arg("mid") ?? "*",
-            ["fun"] = "grains.items",
-        };
+        var low = GrainsItems.Lowstate("local", call.Arg("mid") ?? "*");
         await call.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["return"] = await api.ExecAsync(call, new List<object?> { low }, call.Session!.Token, null),

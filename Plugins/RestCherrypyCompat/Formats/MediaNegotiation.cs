@@ -90,6 +90,5 @@ internal static class MediaNegotiation
     public static string NotAcceptableMessage(string? accept) =>
         $"Your client sent this Accept header: {accept}. But this resource only emits these media types: {string.Join(", ", Media)}.";
 
-    /// <summary>The Content-Type of a format.</summary>
     public static string ContentType(OutputFormat format) => Media[(int)format];
 }

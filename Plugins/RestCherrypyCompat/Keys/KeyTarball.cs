@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Keys;
@@ -12,7 +11,6 @@ internal static class KeyTarball
     private const int Block = 512;
     private const int Record = 20 * Block;
 
-    /// <summary>Builds the archive.</summary>
     public static byte[] Build(string pub, string priv)
     {
         using var ms = new MemoryStream();
@@ -59,7 +57,4 @@ internal static class KeyTarball
         var bytes = Encoding.ASCII.GetBytes(text);
         Array.Copy(bytes, 0, h, offset, Math.Min(bytes.Length, max));
     }
-
-    /// <summary>Octal text, for tests.</summary>
-    public static string Octal(int n) => Convert.ToString(n, 8).ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using SaltApi.Abstractions.Access;
 using SaltApi.NetapiKit.Routing;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
@@ -30,7 +29,7 @@ internal sealed class SessionTool(CherrypyServices api)
                 throw new HttpError(403, "Cross-origin request with a session cookie refused");
             }
 
-            if (session is not null && !api.ApiAclAllows(session.Name, ClientAddress.Of(ctx)))
+            if (session is not null && !api.ApiAclAllows(session.Name, ctx))
             {
                 throw new HttpError(401); // api_acl on every path, not only /login (see ApiAclAllows)
             }

@@ -1,4 +1,3 @@
-using SaltApi.Abstractions.Json;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Stats;
@@ -58,7 +57,4 @@ internal sealed class RequestStats(TimeProvider time)
         };
         return tree;
     }
-
-    /// <summary>The JSON text, for tests.</summary>
-    public string Json(bool enabled) => SaltJson.Serialize(Snapshot(enabled));
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
+using SaltApi.NetapiKit.Lowstates;
 using SaltApi.NetapiKit.Tokens;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
@@ -86,26 +87,7 @@ internal sealed class ApiHandlers(Saltnado app)
             SameSite = SameSiteMode.Lax,
             Secure = r.Ctx.Request.IsHttps,
         });
-        IReadOnlyList<object?>? perms = null;
-        try
-        {
-            perms = app.Client.Permissions(token);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            app.Logger.LogDebug(e, "permissions of a token could not be computed");
-        }
-
-        var entry = Map();
-        entry["token"] = token.Token;
-        entry["expire"] = token.Expire;
-        entry["start"] = token.Start;
-        entry["user"] = token.Name;
-        entry["eauth"] = token.Eauth;
-        entry["perms"] = perms is { Count: > 0 } ? perms : Map();
-        var ret = Map();
-        ret["return"] = new List<object?> { entry };
-        await r.RespondAsync(ret);
+        await r.RespondAsync(LoginReturn.Of(app.Client, token, app.Logger));
     }
 
     /// <summary>POST <c>/</c>: the lowstate, for a live token; otherwise a redirect to <c>/login</c>.</summary>
@@ -128,11 +110,7 @@ internal sealed class ApiHandlers(Saltnado app)
             return;
         }
 
-        var low = Map();
-        low["client"] = "local";
-        low["tgt"] = string.IsNullOrEmpty(r.PathArg) ? "*" : r.PathArg;
-        low["fun"] = "grains.items";
-        r.Lowstate = [low];
+        r.Lowstate = [GrainsItems.Lowstate("local", string.IsNullOrEmpty(r.PathArg) ? "*" : r.PathArg)];
         await DisbatchAsync(r);
     }
 

@@ -1,8 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
-using Microsoft.Extensions.Logging;
-using SaltApi.Abstractions.Errors;
-using SaltApi.Abstractions.Events;
 using SaltApi.Abstractions.Hooks;
 using SaltApi.NetapiKit.Events;
 using SaltApi.Plugins.RestTornadoCompat.Http;
@@ -30,59 +26,16 @@ internal sealed partial class StreamHandlers(Saltnado app)
         resp.Headers.CacheControl = "no-cache";
         resp.Headers.Connection = "keep-alive";
 
-        // A quiet stream, or a reader that pauses, is not a slow client: no minimum response rate here
-        // (a reader that falls too far behind is dropped by its subscription's bound).
-        if (r.Ctx.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate)
-        {
-            rate.MinDataRate = null;
-        }
-
-        // Every stream has its own subscription, each with its own bounded queue. It ends when the client
-        // goes, the token expires or the daemon stops (then at once: the drain waits only for requests).
-        using var sub = app.Events.Subscribe();
+        // It ends when the client goes, the token expires or the daemon stops (then at once: the drain waits only
+        // for requests).
         using var live = CancellationTokenSource.CreateLinkedTokenSource(r.Aborted, app.Stopping);
-        var ct = live.Token;
-        var writer = resp.BodyWriter;
         try
         {
-            await resp.WriteAsync(EventText.Preamble, ct);
-            await resp.Body.FlushAsync(ct);
-            while (await sub.Reader.WaitToReadAsync(ct))
-            {
-                // As the handler's loop: the stream ends when the token is no longer valid. Checked before each
-                // batch of what is queued rather than before each event: with 1,000 streams each taking every
-                // event, the lookup was the dearest part of a delivery.
-                if (await app.Tokens.ValidateAsync(token.Token, ct) is null)
-                {
-                    return;
-                }
-
-                // Each event straight into the response's pipe from the bytes every subscriber shares (its JSON
-                // serialized once), then one flush for the batch.
-                var batched = 0;
-                while (batched < SseRecord.MaxBatchBytes && sub.Reader.TryRead(out var e))
-                {
-                    SseRecord.Write(writer, e);
-                    batched += e.Tag.Length + e.Utf8Json().Length;
-                }
-
-                if (batched > 0)
-                {
-                    await writer.FlushAsync(ct);
-                }
-            }
+            await SseStream.WriteAsync(resp, app.Events, token, app.Tokens, app.Logger, live.Token);
         }
         catch (OperationCanceledException) when (app.Stopping.IsCancellationRequested && !r.Aborted.IsCancellationRequested)
         {
             // The daemon stops: the response ends here, whole.
-        }
-        catch (EventStreamOverflowException)
-        {
-            app.Logger.LogWarning("an /events client fell behind the bus and was disconnected");
-        }
-        catch (SaltApiException e)
-        {
-            app.Logger.LogWarning("/events stream ended: {Message}", e.Message);
         }
     }
 

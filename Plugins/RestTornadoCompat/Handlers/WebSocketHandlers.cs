@@ -1,11 +1,9 @@
 using System.Net.WebSockets;
-using System.Text;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Events;
 using SaltApi.NetapiKit.Events;
+using SaltApi.NetapiKit.Lowstates;
 using SaltApi.NetapiKit.WebSockets;
 using SaltApi.Plugins.RestTornadoCompat.Http;
 
@@ -44,7 +42,7 @@ internal sealed partial class StreamHandlers
         }
 
         using var ws = await r.Ctx.WebSockets.AcceptWebSocketAsync();
-        var connection = (r.Ctx.Features.Get<IHttpUpgradeFeature>() as BatchingUpgradeFeature)?.Stream;
+        using var socket = new EventSocket(ws, r.Ctx, dataLine: false);
 
         // The client's messages are read until it goes; the events are sent until it goes, the token
         // expires or the daemon stops. Cancelling a pending receive aborts a WebSocket, so the close
@@ -54,7 +52,14 @@ internal sealed partial class StreamHandlers
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // on_message: "websocket client ready" starts the stream (once); anything else is ignored.
         var receive = WebSocketMessages.ReceiveAsync(ws, MaxMessage, () => ready.TrySetResult(), null, reading.Token);
-        var pump = PumpAsync(ws, connection, token, formatted, ready.Task, sending.Token);
+        var ct = sending.Token;
+
+        // Deliberate difference: Salt streams on after the token expires; the stream ends with it.
+        // FormattedEventsHandler asks every minion for its grains first. Deliberate difference: Salt runs it as a
+        // blocking `local` call before it listens, so the returns pass unseen and its view starts empty; here the
+        // stream listens first and the job is local_async, its returns read as events.
+        var view = formatted ? new SaltInfo(SaltInfoFlavor.RestTornado) : null;
+        var pump = socket.PumpAsync(app.Events, ready.Task, token, app.Tokens, view, tgt => Grains(tgt, "list"), formatted ? () => Grains("*", "glob") : null, ct);
         await Task.WhenAny(receive, pump);
         await sending.CancelAsync();
         await EndAsync(pump);
@@ -65,6 +70,8 @@ internal sealed partial class StreamHandlers
         }
 
         await EndAsync(receive);
+
+        void Grains(string tgt, string tgtType) => GrainsItems.Start(app.Client, token.Token, tgt, tgtType, e => app.Logger.LogDebug("formatted_events: grains.items not started: {Message}", e.InnerException?.Message), ct);
     }
 
     // Awaits a loop that has ended or is ending; its ways of ending are not errors of the request.
@@ -99,95 +106,6 @@ internal sealed partial class StreamHandlers
 
         return Uri.TryCreate(origin, UriKind.Absolute, out var uri)
             && string.Equals(uri.Authority, r.Ctx.Request.Host.Value, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private async Task PumpAsync(WebSocket ws, BatchingStream? connection, SaltToken token, bool formatted, Task ready, CancellationToken ct)
-    {
-        await ready.WaitAsync(ct);
-        using var sub = app.Events.Subscribe();
-        var info = formatted ? new SaltInfo(SaltInfoFlavor.RestTornado) : null;
-        if (info is not null)
-        {
-            // FormattedEventsHandler asks every minion for its grains first. Deliberate difference: Salt
-            // runs it as a blocking `local` call before it listens, so the returns pass unseen and its view
-            // starts empty; here the stream listens first and the job is local_async, its returns read as events.
-            Grains(token, "*", "glob", ct);
-        }
-
-        var reader = sub.Reader;
-        while (await reader.WaitToReadAsync(ct))
-        {
-            // As /events: the stream ends when the token is no longer valid (expired, logged out in any module,
-            // deleted on the master), checked with the client layer before each batch of what is queued.
-            if (await app.Tokens.ValidateAsync(token.Token, ct) is null)
-            {
-                return;
-            }
-
-            // What is queued (the bus hands events over together) in one write to the connection, as
-            // rest_cherrypy's /ws: one message per event as Salt's handlers send them, the same frames.
-            connection?.BeginBatch();
-            try
-            {
-                for (var sent = 0; sent < 1024 && reader.TryRead(out var e); sent++)
-                {
-                    // Deliberate difference: Salt streams on after the token expires; the stream ends with it.
-                    if (token.Expire <= app.Tokens.Now)
-                    {
-                        return;
-                    }
-
-                    if (info is null)
-                    {
-                        // The event's JSON as every subscriber shares it: serialized once, sent as is.
-                        await ws.SendAsync(e.Utf8Json(), WebSocketMessageType.Text, true, ct);
-                        continue;
-                    }
-
-                    foreach (var message in info.Process(e))
-                    {
-                        await ws.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, ct);
-                    }
-
-                    if (info.GrainsTarget is { } tgt)
-                    {
-                        Grains(token, tgt, "list", ct);
-                    }
-                }
-            }
-            finally
-            {
-                try
-                {
-                    if (connection is not null)
-                    {
-                        await connection.EndBatchAsync(ct);
-                    }
-                }
-                catch (IOException)
-                {
-                    // The connection is gone: the read loop ends the socket.
-                }
-            }
-        }
-    }
-
-    // A grains.items job whose returns the formatted view reads from the bus; its failure only logs.
-    private void Grains(SaltToken token, string tgt, string tgtType, CancellationToken ct)
-    {
-        var low = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["client"] = "local_async",
-            ["tgt"] = tgt,
-            ["tgt_type"] = tgtType,
-            ["fun"] = "grains.items",
-            ["token"] = token.Token,
-        };
-        _ = app.Client.RunAsync(low, ct).ContinueWith(
-            t => app.Logger.LogDebug("formatted_events: grains.items not started: {Message}", t.Exception?.InnerException?.Message),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted,
-            TaskScheduler.Default);
     }
 
     // Starts the close handshake (the read loop reads the client's answer): 1000, or 1001 "going away"

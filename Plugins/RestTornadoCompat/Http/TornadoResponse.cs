@@ -77,32 +77,6 @@ internal static class TornadoResponse
     }
 
     // As RequestHandler.check_etag_header: "*" or any listed tag, weak or strong.
-    private static bool EtagMatches(string ifNoneMatch, string etag)
-    {
-        if (ifNoneMatch.Length == 0)
-        {
-            return false;
-        }
-
-        if (ifNoneMatch.Trim() == "*")
-        {
-            return true;
-        }
-
-        foreach (var part in ifNoneMatch.Split(','))
-        {
-            var tag = part.Trim();
-            if (tag.StartsWith("W/", StringComparison.Ordinal))
-            {
-                tag = tag[2..];
-            }
-
-            if (tag == etag)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool EtagMatches(string ifNoneMatch, string etag) =>
+        ifNoneMatch.Trim() == "*" || ifNoneMatch.Split(',').Select(p => p.Trim()).Any(tag => (tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag) == etag);
 }
