@@ -112,6 +112,9 @@ public sealed class HttpFront : IAsyncDisposable
         return o;
     }
 
+    /// <summary>nginx's status for a request whose client closed its connection before the answer started.</summary>
+    private const int ClientClosedRequest = 499;
+
     private async Task LogAccessAsync(HttpContext ctx, RequestDelegate next)
     {
         if (!access.Enabled)
@@ -124,16 +127,25 @@ public sealed class HttpFront : IAsyncDisposable
         var req = ctx.Request;
         var target = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (req.PathBase + req.Path + req.QueryString).ToString();
         var (method, protocol) = (req.Method, req.Protocol);
-        var failed = true;
+        Exception? error = null;
         try
         {
             await next(ctx).ConfigureAwait(false);
-            failed = false;
+        }
+        catch (Exception e)
+        {
+            error = e;
+            throw;
         }
         finally
         {
-            // An exception that left every step is Kestrel's 500, unless the answer had started.
-            var status = failed && !ctx.Response.HasStarted ? 500 : ctx.Response.StatusCode;
+            // An exception that left every step is Kestrel's answer: its 400 for a bad request, else 500, unless the
+            // answer had started. A client that closed its connection before its answer started gets nginx's 499
+            // ("client closed request"): nothing was sent, and it is not a server error.
+            var status = ctx.Response.HasStarted ? ctx.Response.StatusCode
+                : ctx.RequestAborted.IsCancellationRequested ? ClientClosedRequest
+                : error is BadHttpRequestException bad ? bad.StatusCode
+                : error is not null ? 500 : ctx.Response.StatusCode;
             access.Write(AccessLogLine.Format(ctx.Connection.RemoteIpAddress, method, target, protocol, status, ctx.Response.ContentLength, req.Headers.Referer, req.Headers.UserAgent, DateTime.Now, options.TokenPathSegments));
         }
     }

@@ -164,7 +164,7 @@ internal sealed class Call(HttpContext ctx, CherrypyServices api)
                 }
             }
         }
-        catch (InvalidOperationException)
+        catch (InvalidOperationException) when (!Aborted.IsCancellationRequested)
         {
             throw new HttpError(500, "Could not serialize the return data from Salt.");
         }

@@ -22,6 +22,11 @@ internal sealed class ErrorResponses(CherrypyServices api)
         {
             await next(ctx);
         }
+        catch (Exception) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client closed its connection before its answer: nobody to answer, and not a server error (the
+            // failed write of the answer, or the request's wait cancelled, would otherwise be logged as a 500).
+        }
         catch (Exception e) when (!ctx.Response.HasStarted)
         {
             // The failed answer may have set its length already: the error page has its own.
