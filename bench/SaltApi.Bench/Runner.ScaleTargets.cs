@@ -54,6 +54,7 @@ internal sealed partial class Runner
 
         await using (daemon)
         {
+            var sinceLogin = Stopwatch.StartNew();
             var token = daemon.CherrypyUp ? await LoginAsync(daemon) : null;
             foreach (var (_, name, ws) in kinds)
             {
@@ -67,7 +68,7 @@ internal sealed partial class Runner
                 EventsResult r;
                 try
                 {
-                    r = await EventsLoad.RunAsync(daemon.Cherrypy, token, daemon.SockDir, daemon.Proc.Id, ScaleSubscribers, ScaleRate, ScaleSeconds, webSocket: ws);
+                    r = await EventsLoad.RunAsync(daemon.Cherrypy, token, daemon.SockDir, daemon.Proc.Id, ScaleSubscribers, ScaleRate, ScaleSeconds, webSocket: ws, sinceLogin: sinceLogin);
                 }
                 catch (Exception e) when (e is InvalidOperationException or HttpRequestException or System.Net.Sockets.SocketException or IOException or System.Net.WebSockets.WebSocketException)
                 {
