@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SaltApi.Protocol.Events;
 
@@ -143,7 +141,7 @@ internal sealed class EventPublisher : IAsyncDisposable
     {
         foreach (var (id, reader) in readers)
         {
-            if (Interlocked.Add(ref reader.Pending, frames) > readerQueue || !reader.Queue.Writer.TryWrite(new Entry(bytes, frames)))
+            if (!reader.TryEnqueue(new Entry(bytes, frames), readerQueue))
             {
                 log.LogWarning("event bus reader {Reader} fell more than {Limit} events behind; disconnecting it", id, readerQueue);
                 Drop(id, reader);
@@ -155,7 +153,7 @@ internal sealed class EventPublisher : IAsyncDisposable
     {
         if (readers.TryRemove(id, out _))
         {
-            reader.Queue.Writer.TryComplete();
+            reader.Close();
             try
             {
                 reader.Socket.Shutdown(SocketShutdown.Both);
@@ -196,45 +194,62 @@ internal sealed class EventPublisher : IAsyncDisposable
             }
 
             var id = Interlocked.Increment(ref nextReaderId);
-            // Unbounded as a channel, bounded by Reader.Pending: publishers never take a lock the writer loop holds.
-            var reader = new Reader(conn, System.Threading.Channels.Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true }));
+            var reader = new Reader(conn);
             readers[id] = reader;
-            _ = Task.Run(() => WriteLoopAsync(id, reader));
+            if (stop.IsCancellationRequested)
+            {
+                Drop(id, reader); // stopped meanwhile: DisposeAsync may have dropped the others already
+            }
+
+            // The reader's writes on a thread of its own, as the pull loops: a write that waits for the thread
+            // pool's queue waits behind whatever else is queued there (with 1,000 /events streams, a thousand
+            // stream writers after every hand-off), and every reader would get each event that much later.
+            new Thread(() => WriteLoop(id, reader)) { IsBackground = true, Name = "salt-master event pub write" }.Start();
+            _ = Task.Run(() => WatchClosedAsync(id, reader));
         }
     }
 
-    // Drains the reader's queue, gathering what is pending into one write (returns are batched).
-    private async Task WriteLoopAsync(long id, Reader reader)
+    // Drains the reader's queue, gathering what is pending into one write (returns are batched). Blocking: a
+    // reader that stops reading blocks only its own thread, and is dropped (its socket shut, which ends the
+    // send) once reader_queue events wait for it.
+    private void WriteLoop(long id, Reader reader)
     {
         var batch = new ArrayBufferWriter<byte>(64 * 1024);
-        var watch = Task.Run(() => WatchClosedAsync(id, reader));
+        var taken = new List<Entry>();
         try
         {
-            while (await reader.Queue.Reader.WaitToReadAsync(stop.Token))
+            while (reader.Take(taken, 1024 * 1024))
             {
-                batch.ResetWrittenCount();
-                while (batch.WrittenCount < 1024 * 1024 && reader.Queue.Reader.TryRead(out var entry))
+                ReadOnlySpan<byte> mem;
+                if (taken.Count == 1)
                 {
-                    Interlocked.Add(ref reader.Pending, -entry.Frames);
-                    batch.Write(entry.Bytes);
+                    mem = taken[0].Bytes;
+                }
+                else
+                {
+                    batch.ResetWrittenCount();
+                    foreach (var entry in taken)
+                    {
+                        batch.Write(entry.Bytes);
+                    }
+
+                    mem = batch.WrittenSpan;
                 }
 
-                var mem = batch.WrittenMemory;
+                taken.Clear();
                 while (!mem.IsEmpty)
                 {
-                    var n = await reader.Socket.SendAsync(mem, SocketFlags.None, stop.Token);
-                    mem = mem[n..];
+                    mem = mem[reader.Socket.Send(mem, SocketFlags.None)..];
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or ChannelClosedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
         finally
         {
             Drop(id, reader);
             reader.Socket.Dispose();
-            await watch;
         }
     }
 
@@ -286,39 +301,72 @@ internal sealed class EventPublisher : IAsyncDisposable
                 continue;
             }
 
-            _ = Task.Run(async () =>
+            // A thread per firer's connection (bounded as the readers are), reading as the bytes arrive: an
+            // asynchronous receive would resume in the thread pool's queue, behind the stream writers there.
+            new Thread(() =>
             {
                 try
                 {
-                    await PullLoopAsync(conn);
+                    PullLoop(conn);
                 }
                 finally
                 {
                     Interlocked.Decrement(ref pullConnections);
                     conn.Dispose();
                 }
-            });
+            })
+            {
+                IsBackground = true,
+                Name = "salt-master event pull",
+            }.Start();
         }
     }
 
-    // Reads frames off one firer's connection and republishes each one's bytes unchanged.
-    private async Task PullLoopAsync(Socket conn)
+    // Reads frames off one firer's connection and republishes each one's bytes unchanged. Stopping closes
+    // the connection (DisposeAsync), which ends the blocking receive.
+    private void PullLoop(Socket conn)
     {
-        await using var stream = new NetworkStream(conn, ownsSocket: false);
-        var pipe = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+        using var closeOnStop = stop.Token.UnsafeRegister(static c => ((Socket)c!).Dispose(), conn);
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var start = 0;
+        var end = 0;
         try
         {
             while (true)
             {
-                var result = await pipe.ReadAsync(stop.Token);
-                var buffer = result.Buffer;
+                if (end == buffer.Length)
+                {
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        start = 0;
+                    }
+                    else
+                    {
+                        // One frame larger than the buffer: grow (EventFrame refuses a frame past its bound first).
+                        var grown = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        Buffer.BlockCopy(buffer, 0, grown, 0, end);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = grown;
+                    }
+                }
+
+                var n = conn.Receive(buffer.AsSpan(end), SocketFlags.None);
+                if (n == 0)
+                {
+                    return;
+                }
+
+                end += n;
+                var seq = new ReadOnlySequence<byte>(buffer, start, end - start);
                 while (true)
                 {
-                    var before = buffer;
+                    var before = seq;
                     BusEvent? evt;
                     try
                     {
-                        if (!EventFrame.TryRead(ref buffer, out evt))
+                        if (!EventFrame.TryRead(ref seq, out evt))
                         {
                             break;
                         }
@@ -329,7 +377,7 @@ internal sealed class EventPublisher : IAsyncDisposable
                         return;
                     }
 
-                    var raw = before.Slice(0, before.Length - buffer.Length);
+                    var raw = before.Slice(0, before.Length - seq.Length);
                     if (evt is null)
                     {
                         continue; // not an event (no body): Salt logs and drops it
@@ -341,19 +389,19 @@ internal sealed class EventPublisher : IAsyncDisposable
                     Publish(isMap ? raw.ToArray() : raw.Slice(4).ToArray());
                 }
 
-                pipe.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
+                start = end - (int)seq.Length;
+                if (start == end)
                 {
-                    return;
+                    start = end = 0;
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
         finally
         {
-            await pipe.CompleteAsync();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -380,13 +428,81 @@ internal sealed class EventPublisher : IAsyncDisposable
 
     private readonly record struct Entry(byte[] Bytes, int Frames);
 
-    private sealed class Reader(Socket socket, Channel<Entry> queue)
+    /// <summary>
+    /// A reader's socket and queue. The queue's lock is held only to add or take entries, never during a send;
+    /// it is bounded by frames (<c>reader_queue</c>), not entries.
+    /// </summary>
+    private sealed class Reader(Socket socket)
     {
+        private readonly Queue<Entry> queue = new();
+        private int pending;
+        private bool closed;
+        private bool waiting;
+
         public Socket Socket { get; } = socket;
 
-        public Channel<Entry> Queue { get; } = queue;
+        /// <summary>Queues an entry; false (and nothing queued) when closed or when it would pass the bound.</summary>
+        public bool TryEnqueue(Entry entry, int limit)
+        {
+            lock (queue)
+            {
+                if (closed || pending + entry.Frames > limit)
+                {
+                    return false;
+                }
 
-        /// <summary>Frames queued and not yet taken by the writer loop.</summary>
-        public int Pending;
+                queue.Enqueue(entry);
+                pending += entry.Frames;
+                if (waiting)
+                {
+                    Monitor.Pulse(queue);
+                }
+
+                return true;
+            }
+        }
+
+        /// <summary>
+        /// Waits for entries and moves what is queued (up to about <paramref name="maxBytes"/>) into
+        /// <paramref name="taken"/>, cleared first; the bytes are copied by the caller, out of the lock. False once closed.
+        /// </summary>
+        public bool Take(List<Entry> taken, int maxBytes)
+        {
+            taken.Clear();
+            var bytes = 0;
+            lock (queue)
+            {
+                while (queue.Count == 0 && !closed)
+                {
+                    waiting = true;
+                    Monitor.Wait(queue);
+                    waiting = false;
+                }
+
+                if (closed)
+                {
+                    return false;
+                }
+
+                while (bytes < maxBytes && queue.TryDequeue(out var entry))
+                {
+                    pending -= entry.Frames;
+                    bytes += entry.Bytes.Length;
+                    taken.Add(entry);
+                }
+
+                return true;
+            }
+        }
+
+        public void Close()
+        {
+            lock (queue)
+            {
+                closed = true;
+                queue.Clear();
+                Monitor.PulseAll(queue);
+            }
+        }
     }
 }

@@ -54,6 +54,7 @@ internal sealed partial class Runner
 
         await using (daemon)
         {
+            var sinceLogin = Stopwatch.StartNew();
             var token = daemon.CherrypyUp ? await LoginAsync(daemon) : null;
             foreach (var (_, name, ws) in kinds)
             {
@@ -67,7 +68,7 @@ internal sealed partial class Runner
                 EventsResult r;
                 try
                 {
-                    r = await EventsLoad.RunAsync(daemon.Cherrypy, token, daemon.SockDir, daemon.Proc.Id, ScaleSubscribers, ScaleRate, ScaleSeconds, webSocket: ws);
+                    r = await EventsLoad.RunAsync(daemon.Cherrypy, token, daemon.SockDir, daemon.Proc.Id, ScaleSubscribers, ScaleRate, ScaleSeconds, webSocket: ws, sinceLogin: sinceLogin, busProbe: true);
                 }
                 catch (Exception e) when (e is InvalidOperationException or HttpRequestException or System.Net.Sockets.SocketException or IOException or System.Net.WebSockets.WebSocketException)
                 {
@@ -80,7 +81,7 @@ internal sealed partial class Runner
                 var perDelivery = r.Delivered > 0 ? 1e6 * r.FireSeconds / r.Delivered : double.NaN;
                 var mem = daemon.Proc.Memory();
                 table.Add(new Row(name, C(ScaleSubscribers), r.Delivered / r.FireSeconds, r.P50, r.P99, r.Lost, mem.RssMb, null,
-                    $"req/s = deliveries/s; errors = lost of {(long)r.Fired * r.Subscribers:N0} ({r.Duplicates} dup); latency max {r.Max:0.0} ms; daemon CPU {cpu:0.00} cores ({cpu * perDelivery:0.00} µs/delivery), peak RSS {mem.PeakMb:0} MB; the subscribers run in the bench process on the same cores: {benchCpu:0.00} cores ({benchCpu * perDelivery:0.00} µs/delivery); warm-up {r.WarmSeconds:0} s (until the tier-up compilers were idle); p99 by measured second {string.Join(' ', r.P99BySecond.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms"));
+                    $"req/s = deliveries/s; errors = lost of {(long)r.Fired * r.Subscribers:N0} ({r.Duplicates} dup); latency max {r.Max:0.0} ms; daemon CPU {cpu:0.00} cores ({cpu * perDelivery:0.00} µs/delivery), peak RSS {mem.PeakMb:0} MB; the subscribers run in the bench process on the same cores: {benchCpu:0.00} cores ({benchCpu * perDelivery:0.00} µs/delivery); warm-up {r.WarmSeconds:0} s (until the tier-up compilers were idle); p99 by measured second {string.Join(' ', r.P99BySecond.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; on the master's bus (a reader on a thread of its own, the master's share) p50 {r.BusP50:0.0} / p99 {r.BusP99:0.0} ms"));
                 table.Check($"{(ws ? "/ws" : "/events")}: {ScaleSubscribers:N0} subscribers × {ScaleRate:N0} events/s, 0 lost, p99 delivery < 100 ms", $"{r.Lost:N0} lost, p99 {r.P99:0.0} ms, RSS {mem.RssMb:0} MB", r.Lost == 0 && r.P99 < 100);
             }
         }

@@ -124,4 +124,46 @@ public sealed class BusTests : IAsyncLifetime
 
         Assert.True(total < 3000L * 8192, "the stalled reader must not have received every event");
     }
+
+    [Fact]
+    public async Task A_reader_that_keeps_up_gets_every_event_in_order_while_a_stalled_one_is_dropped()
+    {
+        var bus = h.Master.Context!.Bus;
+        var before = bus.ReaderCount;
+        using var stalled = Connect("master_event_pub.ipc");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (bus.ReaderCount <= before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(1);
+        }
+
+        using var healthy = h.Reader();
+        var readers = bus.ReaderCount;
+        var pad = new string('x', 8192);
+        using (var pull = Connect("master_event_pull.ipc"))
+        {
+            for (var i = 0; i < 3000; i++)
+            {
+                pull.Send(EventFrame.Encode("order/test", Map(("i", (long)i), ("pad", pad))));
+                if (i % 50 == 0)
+                {
+                    await Task.Delay(1); // paced, so the healthy reader is never reader_queue events behind
+                }
+            }
+        }
+
+        for (var i = 0; i < 3000; i++)
+        {
+            var ev = await healthy.NextAsync(t => t == "order/test", TimeSpan.FromSeconds(60));
+            Assert.Equal((long)i, ev.Data["i"]);
+        }
+
+        // The stalled reader was dropped (the master no longer counts it) and sees its stream end.
+        Assert.True(bus.ReaderCount < readers, "the stalled reader must have been dropped");
+        var buf = new byte[1 << 16];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await stalled.ReceiveAsync(buf, SocketFlags.None, cts.Token) > 0)
+        {
+        }
+    }
 }
