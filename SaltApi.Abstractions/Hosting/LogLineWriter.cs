@@ -80,7 +80,7 @@ internal sealed class LogLineWriter : IAsyncDisposable
             {
                 if (file is null)
                 {
-                    Log(line);
+                    logger.LogInformation("{Line}", line);
                     continue;
                 }
 
@@ -104,8 +104,6 @@ internal sealed class LogLineWriter : IAsyncDisposable
 
         await FlushAsync(buffer).ConfigureAwait(false);
     }
-
-    private void Log(string line) => logger.LogInformation("{Line}", line);
 
     private async Task FlushAsync(MemoryStream buffer)
     {
