@@ -43,7 +43,7 @@ internal sealed class LogLineWriter : IAsyncDisposable
     public bool Enabled => path is not null || logger.IsEnabled(LogLevel.Information);
 
     /// <summary>Appends to <paramref name="path"/> (created, with its folder); throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>.</summary>
-    public static LogLineWriter ToFile(string path, ILogger logger, string what, int capacity = Capacity) => new(path, logger, what, capacity);
+    public static LogLineWriter ToFile(string path, ILogger logger, string what) => new(path, logger, what, Capacity);
 
     private static FileStream Open(string path)
     {
