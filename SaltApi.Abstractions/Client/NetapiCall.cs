@@ -10,7 +10,7 @@ namespace SaltApi.Abstractions.Client;
 /// </summary>
 public sealed class NetapiCall
 {
-    /// <summary>Jids kept for one request (an <c>X-Salt-Jid</c> header of at most about 700 bytes); later jobs are counted only.</summary>
+    /// <summary>Jids kept for one request (an <c>X-Salt-Jid</c> header of at most about 700 bytes); later jids are not kept.</summary>
     public const int MaxJids = 32;
 
     private static readonly AsyncLocal<NetapiCall?> Ambient = new();
@@ -45,9 +45,6 @@ public sealed class NetapiCall
         }
     }
 
-    /// <summary>Jobs started, including those past <see cref="MaxJids"/>.</summary>
-    public int JobCount { get; private set; }
-
     /// <summary>The lowstate client run (one of Salt's client names), <c>mixed</c> when chunks used several, or null.</summary>
     public string? Client
     {
@@ -72,7 +69,6 @@ public sealed class NetapiCall
         ArgumentNullException.ThrowIfNull(jid);
         lock (gate)
         {
-            JobCount++;
             if (jids.Count < MaxJids)
             {
                 jids.Add(jid);

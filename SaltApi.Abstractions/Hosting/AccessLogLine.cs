@@ -19,16 +19,16 @@ internal static class AccessLogLine
     private static readonly string[] Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
     /// <summary>The line for one request; <paramref name="target"/> is the request target as sent (path and query).</summary>
-    public static string Format(IPAddress? client, string method, string target, string protocol, int status, long? bytes, string? referer, string? userAgent, DateTime now, IReadOnlyCollection<string> tokenSegments)
+    public static string Format(IPAddress? client, string method, string target, string protocol, int status, long? bytes, string? referer, string? userAgent, DateTime now)
     {
         var sb = new StringBuilder(256);
         Atom(sb, client is null ? "-" : SaltApi.Abstractions.Access.ClientAddress.Unmapped(client).ToString());
         sb.Append(" - - ").Append(Time(now)).Append(" \"");
-        Atom(sb, Bound(method + " " + LogSecrets.Target(target, tokenSegments) + " " + protocol));
+        Atom(sb, Bound(method + " " + LogSecrets.Target(target) + " " + protocol));
         sb.Append("\" ").Append(status.ToString(CultureInfo.InvariantCulture)).Append(' ');
         sb.Append(bytes is { } b ? b.ToString(CultureInfo.InvariantCulture) : "-");
         sb.Append(" \"");
-        Atom(sb, Bound(LogSecrets.Target(referer ?? "", tokenSegments)));
+        Atom(sb, Bound(LogSecrets.Target(referer ?? "")));
         sb.Append("\" \"");
         Atom(sb, Bound(userAgent ?? ""));
         return sb.Append('"').ToString();

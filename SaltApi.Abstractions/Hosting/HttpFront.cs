@@ -146,7 +146,7 @@ public sealed class HttpFront : IAsyncDisposable
                 : ctx.RequestAborted.IsCancellationRequested ? ClientClosedRequest
                 : error is BadHttpRequestException bad ? bad.StatusCode
                 : error is not null ? 500 : ctx.Response.StatusCode;
-            access.Write(AccessLogLine.Format(ctx.Connection.RemoteIpAddress, method, target, protocol, status, ctx.Response.ContentLength, req.Headers.Referer, req.Headers.UserAgent, DateTime.Now, options.TokenPathSegments));
+            access.Write(AccessLogLine.Format(ctx.Connection.RemoteIpAddress, method, target, protocol, status, ctx.Response.ContentLength, req.Headers.Referer, req.Headers.UserAgent, DateTime.Now));
         }
     }
 

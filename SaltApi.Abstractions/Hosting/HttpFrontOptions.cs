@@ -23,9 +23,6 @@ public sealed record HttpFrontOptions
     /// <summary>The error-log file; null: none (the module's log has every line anyway).</summary>
     public string? ErrorLogFile { get; init; }
 
-    /// <summary>Path segments followed by a token (<c>/ws/&lt;token&gt;</c>), written as <c>***</c> in the access log.</summary>
-    public IReadOnlyList<string> TokenPathSegments { get; init; } = LogSecrets.TokenSegments;
-
     /// <summary>Reads <c>trusted_proxies</c>, <c>log_access_file</c> and <c>log_error_file</c> (an empty string is none, as Salt's default <c>""</c>).</summary>
     public static HttpFrontOptions Read(ModuleSection section)
     {

@@ -43,7 +43,7 @@ internal sealed class LogLineWriter : IAsyncDisposable
     public bool Enabled => path is not null || logger.IsEnabled(LogLevel.Information);
 
     /// <summary>Appends to <paramref name="path"/> (created, with its folder); throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>.</summary>
-    public static LogLineWriter ToFile(string path, ILogger logger, string what, int capacity = Capacity) => new(path, logger, what, capacity);
+    public static LogLineWriter ToFile(string path, ILogger logger, string what) => new(path, logger, what, Capacity);
 
     private static FileStream Open(string path)
     {
@@ -80,7 +80,7 @@ internal sealed class LogLineWriter : IAsyncDisposable
             {
                 if (file is null)
                 {
-                    Log(line);
+                    logger.LogInformation("{Line}", line);
                     continue;
                 }
 
@@ -104,8 +104,6 @@ internal sealed class LogLineWriter : IAsyncDisposable
 
         await FlushAsync(buffer).ConfigureAwait(false);
     }
-
-    private void Log(string line) => logger.LogInformation("{Line}", line);
 
     private async Task FlushAsync(MemoryStream buffer)
     {

@@ -20,13 +20,13 @@ public static partial class LogSecrets
     private static readonly string[] Markers = ["token", "session_id", "password", "passwd", "/ws/", "/all_events/", "/formatted_events/", "authorization", "cookie"];
 
     /// <summary>The path segments a token follows: rest_cherrypy's <c>/ws/</c>, rest_tornado's <c>/all_events/</c> and <c>/formatted_events/</c>.</summary>
-    internal static IReadOnlyList<string> TokenSegments { get; } = ["ws", "all_events", "formatted_events"];
+    private static readonly string[] TokenSegments = ["ws", "all_events", "formatted_events"];
 
     /// <summary>A request path for a module's own log line: as <see cref="Target"/>, control characters as <c>\xhh</c> (no forged line).</summary>
     public static string Path(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var masked = Target(path, TokenSegments);
+        var masked = Target(path);
         var sb = new StringBuilder(masked.Length + 16);
         foreach (var c in masked)
         {
@@ -69,10 +69,10 @@ public static partial class LogSecrets
 
     /// <summary>
     /// A URL or request target with <c>***</c> for: query and fragment values whose name speaks of a token,
-    /// session, password or secret, the segment after one of <paramref name="tokenSegments"/>, and any run of
+    /// session, password or secret, the segment after one of <see cref="TokenSegments"/>, and any run of
     /// 32 or more hex digits (a token put in the wrong place).
     /// </summary>
-    internal static string Target(string target, IReadOnlyCollection<string> tokenSegments)
+    internal static string Target(string target)
     {
         var hash = target.IndexOf('#', StringComparison.Ordinal);
         var fragment = hash < 0 ? null : target[(hash + 1)..];
@@ -88,7 +88,7 @@ public static partial class LogSecrets
                 sb.Append('/');
             }
 
-            var secret = i > 0 && segments[i].Length > 0 && tokenSegments.Contains(Decode(segments[i - 1]), StringComparer.OrdinalIgnoreCase);
+            var secret = i > 0 && segments[i].Length > 0 && TokenSegments.Contains(Decode(segments[i - 1]), StringComparer.OrdinalIgnoreCase);
             sb.Append(secret ? "***" : segments[i]);
         }
 

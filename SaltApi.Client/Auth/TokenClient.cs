@@ -55,7 +55,7 @@ internal sealed class TokenClient(MasterCalls master)
     /// </summary>
     public Task<SaltToken?> GetTokenAsync(string token, CancellationToken ct)
     {
-        var lookup = new Lazy<Task<SaltToken?>>(() => FetchTokenAsync(token));
+        var lookup = new Lazy<Task<SaltToken?>>(async () => ToToken(await GetTokenDataAsync(token, CancellationToken.None).ConfigureAwait(false)));
         var shared = lookups.GetOrAdd(token, lookup);
         if (ReferenceEquals(shared, lookup))
         {
@@ -64,9 +64,6 @@ internal sealed class TokenClient(MasterCalls master)
 
         return shared.Value.WaitAsync(ct);
     }
-
-    private async Task<SaltToken?> FetchTokenAsync(string token) =>
-        ToToken(await GetTokenDataAsync(token, CancellationToken.None).ConfigureAwait(false));
 
     /// <summary>The master's whole get_token answer (name, eauth, groups, auth_list ...), or null when refused.</summary>
     public async Task<OrderedDictionary<string, object?>?> GetTokenDataAsync(string token, CancellationToken ct)

@@ -3,6 +3,7 @@ using SaltApi.Abstractions.Errors;
 using SaltApi.Client.Config;
 using SaltApi.Client.Lowstate;
 using SaltApi.Protocol.Values;
+using SaltApi.PythonValues;
 
 namespace SaltApi.Client.Ssh;
 
@@ -252,7 +253,7 @@ internal static class SshArgs
         bool b => b ? 1 : 0,
         long l => l,
         double d when double.IsFinite(d) && Math.Abs(d) < 9e18 => (long)Math.Truncate(d),
-        string s when long.TryParse(s.Trim().Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
+        string s => ConfigBinder.PythonInt(s),
         _ => null,
     };
 }

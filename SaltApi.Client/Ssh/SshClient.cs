@@ -38,14 +38,12 @@ internal sealed class SshClient(ClientOptions options, TokenClient tokens, ListF
         var jid = Jid.New();
         var output = await runner.RunAsync(saltfile => SshArgs.Build(low, options.Ssh, saltfile, jid), cancellationToken).ConfigureAwait(false);
         var funArgs = ClientLowstate.ConditionInput(ClientLowstate.ArgList(low.GetValueOrDefault("arg")), low.GetValueOrDefault("kwarg"));
-        var jobDir = options.Master.ExtJobCache.Length == 0 && MasterJobCacheIsLocal() ? Path.Combine(options.Master.CacheDir, "jobs") : null;
+        // salt-ssh saves each host's whole answer in the master job cache under the jid given (cache_job).
+        var jobDir = options.Master.ExtJobCache.Length == 0 && options.MasterJobCache == "local_cache" ? Path.Combine(options.Master.CacheDir, "jobs") : null;
         // SSH.__init__ makes an event bus when master_event_pull.ipc exists: run_iter then fires each host's answer.
         var events = File.Exists(options.Master.EventPullPath) ? TimeProvider.System : null;
         return SshReturn.Parse(output, jid, fun, funArgs, jobDir, options.Master.HashType, events);
     }
-
-    // salt-ssh saves each host's whole answer in the master job cache under the jid given (cache_job).
-    private bool MasterJobCacheIsLocal() => options.MasterJobCache == "local_cache";
 
     /// <summary>
     /// NetapiClient._authorize_ssh: the token or the credentials checked by the master (check_authentication), then

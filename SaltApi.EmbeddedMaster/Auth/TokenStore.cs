@@ -39,8 +39,10 @@ internal sealed class TokenStore(string dir, string hashType)
         var random = RandomNumberGenerator.GetBytes(512);
         var digest = hashType switch
         {
-            "md5" => MD5Hash(random),
-            "sha1" => SHA1Hash(random),
+#pragma warning disable CA5350, CA5351 // token values only need to be random text of Salt's length, not a secure hash
+            "md5" => MD5.HashData(random),
+            "sha1" => SHA1.HashData(random),
+#pragma warning restore CA5350, CA5351
             "sha384" => SHA384.HashData(random),
             "sha512" => SHA512.HashData(random),
             "sha224" => SHA256.HashData(random)[..28],
@@ -48,12 +50,6 @@ internal sealed class TokenStore(string dir, string hashType)
         };
         return Convert.ToHexStringLower(digest);
     }
-
-#pragma warning disable CA5350, CA5351 // token values only need to be random text of Salt's length, not a secure hash
-    private static byte[] MD5Hash(byte[] b) => MD5.HashData(b);
-
-    private static byte[] SHA1Hash(byte[] b) => SHA1.HashData(b);
-#pragma warning restore CA5350, CA5351
 
     /// <summary>Salt's get_tok: the token map, or null when unknown, outside the store, corrupt or expired.</summary>
     public OrderedDictionary<string, object?>? Get(string tok)

@@ -39,7 +39,7 @@ internal sealed partial class ClearFuncs
         var missing = res.Missing;
 
         var (authType, _, _) = LoadAuth.PrepAuthInfo(extra);
-        var check = authType == "user" ? UserAuth(clearLoad, false) : await ctx.LoadAuth.CheckAuthenticationAsync(extra, authType);
+        var check = authType == "user" ? UserAuth(clearLoad) : await ctx.LoadAuth.CheckAuthenticationAsync(extra, authType);
         if (check.Error is not null)
         {
             ctx.Log.LogWarning("Authentication failure of type \"{AuthType}\" occurred.", authType);

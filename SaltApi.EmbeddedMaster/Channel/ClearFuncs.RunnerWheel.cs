@@ -13,7 +13,7 @@ internal sealed partial class ClearFuncs
     private async Task<(AuthCheck Check, string AuthType, string ErrName, string[] Sensitive)> AuthenticateClientAsync(OrderedDictionary<string, object?> clearLoad)
     {
         var (authType, errName, sensitive) = LoadAuth.PrepAuthInfo(clearLoad);
-        var check = authType == "user" ? UserAuth(clearLoad, false) : await ctx.LoadAuth.CheckAuthenticationAsync(clearLoad, authType);
+        var check = authType == "user" ? UserAuth(clearLoad) : await ctx.LoadAuth.CheckAuthenticationAsync(clearLoad, authType);
         return (check, authType, errName, sensitive);
     }
 

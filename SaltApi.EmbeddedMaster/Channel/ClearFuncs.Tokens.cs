@@ -73,14 +73,14 @@ internal sealed partial class ClearFuncs
         return ctx.RootKeys.TryGetValue(Environment.UserName, out var rk) && EauthModules.SecretEquals(rk, key);
     }
 
-    private AuthCheck UserAuth(OrderedDictionary<string, object?> load, bool showUsername)
+    private AuthCheck UserAuth(OrderedDictionary<string, object?> load)
     {
         var username = load.Get("username") is string n ? n : "UNKNOWN";
         var ret = AuthenticateKey(load);
         var msg = "Authentication failure of type \"user\" occurred";
         if (ret is false)
         {
-            return new([], username, Py.Map(("name", "UserAuthenticationError"), ("message", showUsername ? $"{msg} for user {username}." : msg)));
+            return new([], username, Py.Map(("name", "UserAuthenticationError"), ("message", msg)));
         }
 
         var authList = new List<object?>();

@@ -168,7 +168,7 @@ internal sealed class JobCache
             jobs[jid] = job;
         }
 
-        Evict();
+        Clean();
         if (writeToDisk)
         {
             WriteLoad(jid, load, minions);
@@ -177,7 +177,8 @@ internal sealed class JobCache
         return job;
     }
 
-    private void Evict()
+    /// <summary>Drops the oldest jobs past keep_jobs, the most jobs or the most returns (Salt's clean_old_jobs).</summary>
+    public void Clean()
     {
         var cutoff = keepJobsHours > 0 ? time.GetUtcNow().UtcDateTime.AddHours(-keepJobsHours) : DateTime.MinValue;
         while (order.TryPeek(out var oldest))
@@ -206,9 +207,6 @@ internal sealed class JobCache
             }
         }
     }
-
-    /// <summary>Drops jobs older than keep_jobs (Salt's clean_old_jobs).</summary>
-    public void Clean() => Evict();
 
     /// <summary>The job directory as local_cache names it: sha256(jid) split after two characters.</summary>
     public string JobDir(string jid)

@@ -160,7 +160,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
             var m = Py.Map();
             foreach (var id in Py.AsList(ids).Select(PyValue.Str))
             {
-                var pem = dir == "local" ? (id == "master.pem" ? MasterPrivatePem() : MasterPublicPem()) : ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
+                var pem = dir == "local" ? (id == "master.pem" ? EnsureMaster().Priv : MasterPublicPem()) : ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
                 m[id] = PemFinger(pem, sumType ?? hashType);
             }
 
@@ -192,8 +192,6 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
     }
 
     public string MasterPublicPem() => EnsureMaster().Pub;
-
-    public string MasterPrivatePem() => EnsureMaster().Priv;
 
     private (string Priv, string Pub) EnsureMaster()
     {

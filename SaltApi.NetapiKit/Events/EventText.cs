@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Text;
 using SaltApi.Abstractions.Events;
-using SaltApi.Abstractions.Json;
 
 namespace SaltApi.NetapiKit.Events;
 
@@ -13,40 +11,6 @@ public static class EventText
 {
     /// <summary>The first chunk of every <c>/events</c> stream: no blank line after it.</summary>
     public const string Preamble = "retry: 400\n";
-
-    /// <summary>The event as the EventListener hands it out.</summary>
-    public static string Json(SaltEvent e)
-    {
-        ArgumentNullException.ThrowIfNull(e);
-        return SaltJson.Serialize(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["data"] = e.Data,
-            ["tag"] = e.Tag,
-        });
-    }
-
-    /// <summary>
-    /// One SSE record as <see cref="SseRecord"/> writes it: <c>tag: …\n</c> then <c>data: {json}\n\n</c>, the tag
-    /// escaped so that it forges no field or event (<see cref="SseRecord.AppendTag"/>).
-    /// </summary>
-    public static void AppendSse(StringBuilder sb, SaltEvent e)
-    {
-        ArgumentNullException.ThrowIfNull(sb);
-        ArgumentNullException.ThrowIfNull(e);
-        SseRecord.AppendTag(sb.Append("tag: "), e.Tag);
-        sb.Append('\n').Append("data: ").Append(Json(e)).Append("\n\n");
-    }
-
-    /// <summary>One SSE record as text.</summary>
-    public static string Format(SaltEvent e)
-    {
-        var sb = new StringBuilder(256);
-        AppendSse(sb, e);
-        return sb.ToString();
-    }
-
-    /// <summary>The raw <c>/ws</c> text frame: <c>data: {json}\n\n</c>.</summary>
-    public static string WebSocketFrame(SaltEvent e) => Encoding.UTF8.GetString(WebSocketFrameUtf8(e, out _).Span);
 
     /// <summary>
     /// The raw <c>/ws</c> text frame as UTF-8 in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (give

@@ -6,12 +6,6 @@ namespace SaltApi.Protocol.Channel;
 /// <summary>The clear request envelope of the master's request channel (spec/01 §4).</summary>
 public static class ClearEnvelope
 {
-    /// <summary>The six commands the master accepts in the clear.</summary>
-    public static readonly IReadOnlySet<string> Commands = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "ping", "publish", "get_token", "mk_token", "wheel", "runner",
-    };
-
     /// <summary><c>{"enc": "clear", "load": load, "version": 2}</c> in Salt's request dialect.</summary>
     public static byte[] Encode(IEnumerable<KeyValuePair<string, object?>> load)
     {

@@ -7,6 +7,9 @@ namespace SaltApi.Protocol.Tests;
 
 public class VectorTests
 {
+    // The six commands the master accepts in the clear.
+    private static readonly string[] ClearCommands = ["ping", "publish", "get_token", "mk_token", "wheel", "runner"];
+
     public static TheoryData<string> Names(string prefix)
     {
         var data = new TheoryData<string>();
@@ -34,7 +37,7 @@ public class VectorTests
         Assert.Equal(["enc", "load", "version"], envelope.Keys);
         Assert.Equal("clear", envelope["enc"]);
         var load = Assert.IsType<OrderedDictionary<string, object?>>(envelope["load"]);
-        Assert.Contains((string)load["cmd"]!, ClearEnvelope.Commands);
+        Assert.Contains((string)load["cmd"]!, ClearCommands);
 
         Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(SaltMsgpack.Serialize(value, MsgpackDialect.Request)));
         Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(ClearEnvelope.Encode(load)));

@@ -96,9 +96,17 @@ public sealed class SshArgsTests : IDisposable
     }
 
     [Fact]
-    public void An_int_option_Python_cannot_cast_is_dropped()
+    public void An_int_option_with_underscores_between_digits_is_cast() =>
+        Assert.Contains("--max-procs=1000", SshArgs.Build(Low(("ssh_max_procs", " 1_000 ")), Options, null).Argv); // int(" 1_000 ")
+
+    [Theory]
+    [InlineData("many")]
+    [InlineData("_1")] // int() takes an underscore only between digits
+    [InlineData("1_")]
+    [InlineData("1__0")]
+    public void An_int_option_Python_cannot_cast_is_dropped(string value)
     {
-        var c = SshArgs.Build(Low(("ssh_max_procs", "many")), Options, null);
+        var c = SshArgs.Build(Low(("ssh_max_procs", value)), Options, null);
 
         Assert.DoesNotContain(c.Argv, a => a.StartsWith("--max-procs", StringComparison.Ordinal));
         Assert.Equal(["ssh_max_procs"], c.Dropped);

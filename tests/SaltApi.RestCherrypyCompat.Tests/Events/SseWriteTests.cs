@@ -27,10 +27,10 @@ public sealed class SseWriteTests
         var e = tag == "big" ? new SaltEvent("big/é", new Dictionary<string, object?> { ["x"] = new string('é', 100_000) }) : Event(tag);
         var w = new ArrayBufferWriter<byte>();
         SseRecord.Write(w, e);
-        Assert.Equal(EventText.Format(e), Encoding.UTF8.GetString(w.WrittenSpan));
+        Assert.Equal(SseText.Salt(e), Encoding.UTF8.GetString(w.WrittenSpan));
 
         var frame = EventText.WebSocketFrameUtf8(e, out var rented);
-        Assert.Equal("data: " + EventText.Format(e).Split("\ndata: ", 2)[1], Encoding.UTF8.GetString(frame.Span));
+        Assert.Equal("data: " + SseText.Salt(e).Split("\ndata: ", 2)[1], Encoding.UTF8.GetString(frame.Span));
         ArrayPool<byte>.Shared.Return(rented);
     }
 

@@ -1,9 +1,11 @@
+using System.Buffers;
 using System.Formats.Tar;
 using System.Text;
 using SaltApi.Abstractions.Events;
 using SaltApi.NetapiKit.Events;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 using SaltApi.Plugins.RestCherrypyCompat.Keys;
+using SaltApi.RestCherrypyCompat.Tests.Events;
 
 namespace SaltApi.RestCherrypyCompat.Tests.Http;
 
@@ -17,15 +19,18 @@ public class SseAndTarTests
             ["minions"] = new List<object?> { "ms-0", "ms-1", "ms-2", "ms-3", "ms-4" },
             ["_stamp"] = "2026-11-26T17:14:06.452208",
         };
-        var text = EventText.Preamble + EventText.Format(new SaltEvent("20261126171406451967", data));
+        var text = EventText.Preamble + SseText.Written(new SaltEvent("20261126171406451967", data));
         var t = Transcript.Load("cp-52-get-events-sse");
         Assert.StartsWith(text, t.Body, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void WebSocket_frame_is_a_data_line() =>
-        Assert.Equal("data: {\"data\": {\"a\": 1}, \"tag\": \"t\"}\n\n",
-            EventText.WebSocketFrame(new SaltEvent("t", new Dictionary<string, object?> { ["a"] = 1L })));
+    public void WebSocket_frame_is_a_data_line()
+    {
+        var frame = EventText.WebSocketFrameUtf8(new SaltEvent("t", new Dictionary<string, object?> { ["a"] = 1L }), out var rented);
+        Assert.Equal("data: {\"data\": {\"a\": 1}, \"tag\": \"t\"}\n\n", Encoding.UTF8.GetString(frame.Span));
+        ArrayPool<byte>.Shared.Return(rented);
+    }
 
     [Fact]
     public async Task Key_tarball_is_a_padded_ustar_with_pub_then_pem()

@@ -1,6 +1,5 @@
 using SaltApi.Abstractions.Events;
-using SaltApi.NetapiKit.Events;
-using SaltApi.Plugins.RestCherrypyCompat.Http;
+using SaltApi.RestCherrypyCompat.Tests.Events;
 
 namespace SaltApi.RestCherrypyCompat.Tests.Http;
 
@@ -14,7 +13,7 @@ public class TagEscapingTests
     [InlineData("a\0b")]
     public void A_tag_with_line_breaks_stays_on_its_line(string tag)
     {
-        var text = EventText.Format(new SaltEvent(tag, new Dictionary<string, object?>()));
+        var text = SseText.Written(new SaltEvent(tag, new Dictionary<string, object?>()));
         var lines = text.Split('\n');
         Assert.Equal(4, lines.Length); // tag line, data line, blank line, "" after the last \n
         Assert.StartsWith("tag: a", lines[0], StringComparison.Ordinal);
@@ -27,7 +26,7 @@ public class TagEscapingTests
     [Fact]
     public void Escapes_are_unambiguous_and_plain_tags_unchanged()
     {
-        Assert.Equal("tag: a\\\\nb\\nc\n", EventText.Format(new SaltEvent("a\\nb\nc", new Dictionary<string, object?>())).Split("data:")[0]);
-        Assert.Equal("tag: salt/job/1/ret/ms--0\n", EventText.Format(new SaltEvent("salt/job/1/ret/ms--0", new Dictionary<string, object?>())).Split("data:")[0]);
+        Assert.Equal("tag: a\\\\nb\\nc\n", SseText.Written(new SaltEvent("a\\nb\nc", new Dictionary<string, object?>())).Split("data:")[0]);
+        Assert.Equal("tag: salt/job/1/ret/ms--0\n", SseText.Written(new SaltEvent("salt/job/1/ret/ms--0", new Dictionary<string, object?>())).Split("data:")[0]);
     }
 }

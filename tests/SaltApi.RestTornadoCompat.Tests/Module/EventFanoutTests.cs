@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using SaltApi.Abstractions.Events;
-using SaltApi.NetapiKit.Events;
+using SaltApi.Abstractions.Json;
 
 namespace SaltApi.RestTornadoCompat.Tests.Module;
 
@@ -25,12 +25,12 @@ public sealed class EventFanoutTests
     public void A_record_is_the_text_saltnado_writes(string tag)
     {
         var e = tag == "big" ? new SaltEvent("big/é", new Dictionary<string, object?> { ["x"] = new string('é', 100_000) }) : Event(tag);
-        var sb = new StringBuilder();
-        EventText.AppendSse(sb, e);
+        var json = SaltJson.Serialize(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["data"] = e.Data, ["tag"] = e.Tag });
+        var sb = SseRecord.AppendTag(new StringBuilder("tag: "), e.Tag).Append("\ndata: ").Append(json).Append("\n\n");
         var w = new ArrayBufferWriter<byte>();
         SseRecord.Write(w, e);
         Assert.Equal(sb.ToString(), Encoding.UTF8.GetString(w.WrittenSpan));
-        Assert.Equal(EventText.Json(e), Encoding.UTF8.GetString(e.Utf8Json().Span));
+        Assert.Equal(json, Encoding.UTF8.GetString(e.Utf8Json().Span));
     }
 
     [Fact]

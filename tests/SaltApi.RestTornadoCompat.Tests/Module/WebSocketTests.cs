@@ -2,7 +2,6 @@ using System.Net.WebSockets;
 using System.Net;
 using System.Text;
 using SaltApi.Abstractions.Events;
-using SaltApi.NetapiKit.Events;
 
 namespace SaltApi.RestTornadoCompat.Tests.Module;
 
@@ -154,6 +153,6 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public void Event_json_is_the_listeners_map()
     {
-        Assert.Equal("{\"data\": {\"a\": 1}, \"tag\": \"t\"}", EventText.Json(new SaltEvent("t", M(("a", 1L)))));
+        Assert.Equal("{\"data\": {\"a\": 1}, \"tag\": \"t\"}", Encoding.UTF8.GetString(new SaltEvent("t", M(("a", 1L))).Utf8Json().Span));
     }
 }
