@@ -18,7 +18,8 @@ internal static class Wrk
 {
     private static readonly string[] ErrorNames = ["connect", "read", "write", "status", "timeout"];
 
-    public static async Task<WrkResult> RunAsync(HttpLoad load, int connections, int seconds)
+    /// <param name="timeoutSeconds">wrk's own timeout: a request not answered by then counts as a "timeout" error.</param>
+    public static async Task<WrkResult> RunAsync(HttpLoad load, int connections, int seconds, int timeoutSeconds = 5)
     {
         var bodyFile = Path.Combine(Paths.Out, "body.json");
         if (load.Body is not null)
@@ -33,7 +34,7 @@ internal static class Wrk
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "5s", "-s", Paths.Lua })
+        foreach (var a in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", $"{timeoutSeconds}s", "-s", Paths.Lua })
         {
             psi.ArgumentList.Add(a);
         }
@@ -51,7 +52,7 @@ internal static class Wrk
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start wrk");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 20));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + timeoutSeconds + 20));
         try
         {
             await p.WaitForExitAsync(cts.Token);
