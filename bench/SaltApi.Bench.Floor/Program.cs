@@ -13,12 +13,6 @@ using NetMQ.Sockets;
 // and none of its code. POST / (body dropped) sends one clear publish of local_async test.ping to '*' over ONE
 // DEALER to the master's ret_port; the reply's jid and minions answer it. No lowstate, no auth, no timeouts.
 // Usage: SaltApi.Bench.Floor HTTP_PORT RET_PORT TOKEN [--bus SOCK_DIR/master_event_pub.ipc]
-if (args.Length < 3)
-{
-    Console.Error.WriteLine("usage: SaltApi.Bench.Floor HTTP_PORT RET_PORT TOKEN [--bus PATH]");
-    return 2;
-}
-
 var port = int.Parse(args[0], CultureInfo.InvariantCulture);
 var retPort = int.Parse(args[1], CultureInfo.InvariantCulture);
 var token = args[2];
@@ -107,7 +101,6 @@ app.Run(async http =>
     await http.Response.Body.WriteAsync(body, http.RequestAborted);
 });
 await app.RunAsync();
-return 0;
 
 // {"enc": "clear", "load": {...}, "version": 2}: the keys and values LocalClient sends for local_async test.ping to '*'.
 static byte[] Publish(string token)
@@ -215,6 +208,7 @@ static void ReadBus(string path)
         {
             using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             s.Connect(new UnixDomainSocketEndPoint(path));
+            Console.WriteLine("event bus: reading " + path);
             while (s.Receive(buffer) > 0)
             {
             }
