@@ -15,6 +15,8 @@ internal static class Paths
 
     public static string CeilingDll => Path.Combine(Bench, "SaltApi.Bench.Ceiling", "bin", "Release", "net10.0", "SaltApi.Bench.Ceiling.dll");
 
+    public static string FloorDll => Path.Combine(Bench, "SaltApi.Bench.Floor", "bin", "Release", "net10.0", "SaltApi.Bench.Floor.dll");
+
     public static string CodecDll => Path.Combine(Bench, "SaltApi.Bench.Codec", "bin", "Release", "net10.0", "SaltApi.Bench.Codec.dll");
 
     /// <summary>The captured wire vectors committed with the tests.</summary>

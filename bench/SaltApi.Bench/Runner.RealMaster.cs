@@ -11,15 +11,17 @@ namespace SaltApi.Bench;
 /// <c>local</c> <c>test.ping</c> to the five, ours and salt-api's alternating: answers missing a minion, p50/p99, and
 /// our p99 against salt-api's. Then the minions are stopped (the master's publish path alone, as the ceiling measures
 /// it) and for each concurrency the runs alternate: the master's own ceiling (master_ceiling.py: REQ sockets, no HTTP;
-/// ZeroMQ only), our rest_cherrypy, salt-api's rest_cherrypy. Rows: req/s, its share of the ceiling measured just
+/// ZeroMQ only), our rest_cherrypy, the API floor (bench/SaltApi.Bench.Floor: Kestrel and one NetMQ DEALER, none of our
+/// code, holding the event bus as we do), salt-api's rest_cherrypy. Rows: req/s, its share of the ceiling measured just
 /// before, p50/p99, and the API's CPU per request (salt-api: its whole process group, the netapi child processes
-/// included).
+/// included); and ours against the floor's.
 /// </summary>
 internal sealed partial class Runner
 {
     private const string RealName = "real salt-master: rest_cherrypy local_async test.ping (minion stopped)";
     private const string RealSyncName = "real salt-master, 5 minions: rest_cherrypy local test.ping (sync)";
     private const int RealMinions = 5;
+    private const string FloorName = "API floor (Kestrel + NetMQ DEALER, no SaltApi code)";
 
     private async Task RealMasterAsync()
     {
@@ -98,6 +100,15 @@ internal sealed partial class Runner
         }
     }
 
+    /// <summary>The master's event bus (its <c>master_event_pub.ipc</c>), which the floor holds a reader of as we do.</summary>
+    private static string MasterEventPub(string master)
+    {
+        var root = System.Text.RegularExpressions.Regex.Match(master, @"(?m)^root_dir: *(\S+)") is { Success: true } r ? r.Groups[1].Value : "/";
+        var sockDir = System.Text.RegularExpressions.Regex.Match(master, @"(?m)^sock_dir: *(\S+)") is { Success: true } d ? d.Groups[1].Value : "/var/run/salt/master";
+        // As Salt's prepend_root_dir: root_dir goes before a sock_dir not already under it.
+        return Path.Combine(sockDir.StartsWith(root, StringComparison.Ordinal) ? sockDir : root.TrimEnd('/') + sockDir, "master_event_pub.ipc");
+    }
+
     /// <summary>A copy of the master's config for one of our daemons: free ports for its modules, its own pid and log files.</summary>
     private static async Task<(string Etc, int Cherry)> OurConfigAsync(string master, string name)
     {
@@ -142,11 +153,22 @@ internal sealed partial class Runner
             ourLoads.Add(("SaltApi baseline", new HttpLoad($"http://127.0.0.1:{baselineCherry}/", Body, [Json, AcceptJson, "X-Auth-Token: " + baselineToken]), baseline.CpuTime));
         }
 
-        var loads = new List<(string Name, HttpLoad Load, Func<TimeSpan> Cpu)>(ourLoads)
+        (string Name, HttpLoad Load, Func<TimeSpan> Cpu) saltApi = ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total);
+        await RealSyncAsync([.. ourLoads, saltApi], ourLoads.Count);
+
+        // The API floor beside ours (local_async only, so not in the sync rows): its runs alternate with ours.
+        var floorPort = FreePort();
+        await using var floor = Proc.Start("dotnet", [Paths.FloorDll, C(floorPort), C(retPort), token, "--bus", MasterEventPub(master)], Path.Combine(Paths.Out, "realmaster-floor.log"));
+        if (await floor.WaitForPortAsync(floorPort, TimeSpan.FromSeconds(60)))
         {
-            ("salt-api", new HttpLoad($"http://127.0.0.1:{saltApiPort}/", Body, [Json, AcceptJson, "X-Auth-Token: " + session]), new GroupCpu(pids["salt-api"]).Total),
-        };
-        await RealSyncAsync(loads, ourLoads.Count);
+            ourLoads.Add((FloorName, new HttpLoad($"http://127.0.0.1:{floorPort}/", Body, [Json, AcceptJson]), floor.CpuTime));
+        }
+        else
+        {
+            table.NotRun($"{RealName}: {FloorName}", "the floor did not start (bench/SaltApi.Bench.Floor built?): " + floor.Tail());
+        }
+
+        List<(string Name, HttpLoad Load, Func<TimeSpan> Cpu)> loads = [.. ourLoads, saltApi];
 
         // The publish path alone from here: the minions are stopped.
         foreach (var (_, pgid) in pids.Where(p => p.Key.StartsWith("salt-minion", StringComparison.Ordinal)))
@@ -184,7 +206,7 @@ internal sealed partial class Runner
                 }
 
                 ceilings.Add(ceiling);
-                // This build and the baseline take turns going first.
+                // This build, the baseline and the floor take turns going first.
                 foreach (var (name, load, cpu) in i % 2 == 0 ? loads : [.. loads.Take(ourLoads.Count).Reverse(), .. loads.Skip(ourLoads.Count)])
                 {
                     var before = cpu();
@@ -221,6 +243,15 @@ internal sealed partial class Runner
                 var cpu = Stats.Median(mine.Zip(theirs, (a, b) => a.Us / Math.Max(1, b.Us)));
                 var rps = Stats.Median(mine.Zip(theirs, (a, b) => a.R.Rps / Math.Max(1, b.R.Rps)));
                 table.Add(new Row($"{RealName}: SaltApi / baseline", C(c), Note: $"API CPU/request {cpu:0.00}×, req/s {rps:0.00}× (medians of {mine.Count} paired runs)"));
+            }
+
+            if (runs.TryGetValue(FloorName, out var floorRuns))
+            {
+                var mine = runs["SaltApi"];
+                var cpu = Stats.Median(mine.Zip(floorRuns, (a, b) => a.Us / Math.Max(1, b.Us)));
+                var rps = Stats.Median(mine.Zip(floorRuns, (a, b) => a.R.Rps / Math.Max(1, b.R.Rps)));
+                var p99 = Stats.Median(mine.Zip(floorRuns, (a, b) => a.R.P99 - b.R.P99));
+                table.Add(new Row($"{RealName}: SaltApi / floor", C(c), Note: $"API CPU/request {cpu:0.00}×, req/s {rps:0.00}×, p99 {p99:+0.0;-0.0} ms (medians of {mine.Count} paired runs)"));
             }
         }
     }
