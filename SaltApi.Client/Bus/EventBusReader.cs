@@ -284,7 +284,7 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
             using var closeOnStop = ct.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket);
             try
             {
-                done.TrySetResult(Read(socket, buffer, ct));
+                done.TrySetResult(EventFrameReader.Read(socket, buffer, OnFrame, HandOffOrArm));
             }
             catch (Exception e) when (ct.IsCancellationRequested && e is SocketException or ObjectDisposedException or OperationCanceledException)
             {
@@ -303,56 +303,11 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
         return done.Task;
     }
 
-    private byte[] Read(Socket socket, byte[] buffer, CancellationToken ct)
+    private void OnFrame(ReadOnlySequence<byte> frame)
     {
-        var start = 0;
-        var end = 0;
-        while (true)
+        if (EventFrame.TryParse(frame, out var raw))
         {
-            if (end == buffer.Length)
-            {
-                if (start > 0)
-                {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                    end -= start;
-                    start = 0;
-                }
-                else
-                {
-                    // One frame larger than the buffer: grow, bounded by the largest frame we accept.
-                    if (buffer.Length >= EventFrame.MaxFrameBytes + 4)
-                    {
-                        throw new SaltProtocolException("event frame larger than the bound");
-                    }
-
-                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, EventFrame.MaxFrameBytes + 4));
-                }
-            }
-
-            ct.ThrowIfCancellationRequested();
-            var n = socket.Receive(buffer.AsSpan(end), SocketFlags.None);
-            if (n == 0)
-            {
-                return buffer;
-            }
-
-            end += n;
-            var seq = new ReadOnlySequence<byte>(buffer, start, end - start);
-            while (EventFrame.TryReadFrame(ref seq, out var frame))
-            {
-                if (EventFrame.TryParse(frame, out var raw))
-                {
-                    Dispatch(raw);
-                }
-            }
-
-            HandOffOrArm();
-
-            start = end - (int)seq.Length;
-            if (start == end)
-            {
-                start = end = 0;
-            }
+            Dispatch(raw);
         }
     }
 
