@@ -38,9 +38,9 @@ internal sealed partial class ZeromqTransport
         private readonly ILogger log;
         private readonly DealerSocket dealer = new();
         private readonly PairSocket monitor = new();
-        private readonly Dictionary<uint, Work> pending = [];
+        private readonly Dictionary<uint, PendingRequest> pending = [];
         // Requests not sent yet (no connection, or the socket's high-water mark), oldest first.
-        private readonly List<Work> unsent = [];
+        private readonly List<PendingRequest> unsent = [];
         private readonly List<uint> expired = [];
         private readonly List<System.Net.Sockets.Socket> readable = [];
         private readonly int maxInFlight;
@@ -131,7 +131,7 @@ internal sealed partial class ZeromqTransport
                     Receive();
                     if (TakeFailRequest())
                     {
-                        FailSent(new MasterGoneException());
+                        FailSent();
                     }
 
                     if (woken)
@@ -222,9 +222,9 @@ internal sealed partial class ZeromqTransport
         }
 
         /// <summary>Sends <c>[id][empty][payload]</c>; false when it was not sent at all (no connection, or the socket is full).</summary>
-        private bool TrySend(Work w)
+        private bool TrySend(PendingRequest w)
         {
-            if (w.Reply.Task.IsCompleted || (w.Attempt == 0 && transport.Stale(w)))
+            if (w.Reply.Task.IsCompleted || (w.Attempt == 0 && w.Stale(transport.Drops)))
             {
                 return true; // cancelled or failed while waiting, or made before a connection dropped: nothing to send
             }
@@ -247,8 +247,8 @@ internal sealed partial class ZeromqTransport
             w.Reached = true;
             w.Attempt++;
             // Its reply is waited for as long as Salt's client waits over all its tries (LastDeadline), and at least one
-            // attempt's time from now (see Work.WaitsOut).
-            w.Deadline = Math.Max(Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency), w.LastDeadline);
+            // attempt's time from now.
+            w.Deadline = Math.Max(Stopwatch.GetTimestamp() + PendingRequest.Ticks(w.Timeout), w.LastDeadline);
             pending[id] = w;
             dealer.TrySendFrameEmpty(more: true);
             dealer.TrySendFrame(TimeSpan.Zero, w.Payload);
@@ -281,24 +281,16 @@ internal sealed partial class ZeromqTransport
                         transport.OnDropped();
                         // Deliberate difference: Salt's REQ socket waits out its timeout when the master dies with the
                         // request (the reply can never come): fail at once (503). Requests not sent yet keep waiting.
-                        FailSent(new MasterGoneException());
+                        FailSent();
                         break;
                 }
             }
         }
 
         /// <summary>Every request sent and waiting fails (the master went away with it); late replies to them are dropped.</summary>
-        private void FailSent(Exception e)
+        private void FailSent()
         {
-            var failed = 0;
-            foreach (var w in pending.Values)
-            {
-                if (w.Reply.TrySetException(e))
-                {
-                    failed++;
-                }
-            }
-
+            var failed = PendingRequest.FailAll(pending.Values, static () => new MasterGoneException());
             pending.Clear();
             if (failed > 0)
             {
@@ -350,7 +342,7 @@ internal sealed partial class ZeromqTransport
             // socket had no connection to send it on for NoConnectionWait (a master stopped or restarting leaves its files,
             // and nothing listens): it cannot have reached the master, and is not sent later.
             var notSent = 0;
-            var noConnection = pending.Count < maxInFlight ? now - NoConnectionTicks : long.MinValue;
+            var noConnection = pending.Count < maxInFlight ? now - PendingRequest.NoConnectionTicks : long.MinValue;
             unsent.RemoveAll(w => w.Reply.Task.IsCompleted
                 || (now >= w.LastDeadline && w.Reply.TrySetException(new RequestTimeoutException()))
                 || (w.Queued <= noConnection && w.Reply.TrySetException(new MasterGoneException()) && ++notSent > 0));
@@ -364,11 +356,7 @@ internal sealed partial class ZeromqTransport
         private void Close()
         {
             Stopped = true;
-            foreach (var w in pending.Values.Concat(unsent))
-            {
-                w.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
-            }
-
+            PendingRequest.FailAll(pending.Values.Concat(unsent), static () => new ObjectDisposedException(nameof(ZeromqTransport)));
             pending.Clear();
             unsent.Clear();
             FailQueued();

@@ -16,7 +16,7 @@ internal sealed partial class ZeromqTransport
     {
         private readonly ILogger log;
         private readonly Thread thread;
-        private readonly ConcurrentQueue<Work> incoming = new();
+        private readonly ConcurrentQueue<PendingRequest> incoming = new();
         private readonly PairSocket wakeWriter = new();
         private readonly Lock wakeLock = new();
         private int wakePending;
@@ -55,7 +55,7 @@ internal sealed partial class ZeromqTransport
             Signal();
         }
 
-        public void Enqueue(Work work)
+        public void Enqueue(PendingRequest work)
         {
             if (stopped)
             {
@@ -135,7 +135,7 @@ internal sealed partial class ZeromqTransport
         protected void StartThread() => thread.Start();
 
         /// <summary>Takes the next queued request (on the thread).</summary>
-        protected bool TryTake(out Work work) => incoming.TryDequeue(out work!);
+        protected bool TryTake(out PendingRequest work) => incoming.TryDequeue(out work!);
 
         /// <summary>On the thread: reads the wake-ups and re-arms them; a request queued from here on sends a new one.</summary>
         protected void TakeWake()

@@ -9,10 +9,10 @@ internal sealed partial class ZeromqTransport
 {
     private sealed partial class Worker
     {
-        private void Start(Work w)
+        private void Start(PendingRequest w)
         {
             // Made before a connection dropped (the master may be back, not yet answering): not sent, as over the DEALER.
-            if (w.Reply.Task.IsCompleted || transport.Stale(w))
+            if (w.Reply.Task.IsCompleted || w.Stale(transport.Drops))
             {
                 return;
             }
@@ -31,7 +31,7 @@ internal sealed partial class ZeromqTransport
 
             // Events from before this request (a drop while the socket sat idle) are not its own, but count as a drop.
             conn.ReadMonitor();
-            if (transport.Stale(w))
+            if (w.Stale(transport.Drops))
             {
                 conn.IdleSince = Stopwatch.GetTimestamp();
                 idle.Add(conn);
@@ -39,7 +39,7 @@ internal sealed partial class ZeromqTransport
             }
 
             w.Attempt++;
-            w.Deadline = Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency);
+            w.Deadline = Stopwatch.GetTimestamp() + PendingRequest.Ticks(w.Timeout);
             w.Reached = conn.Connected;
             conn.Work = w;
             inflight[conn.Socket] = conn;
@@ -110,15 +110,7 @@ internal sealed partial class ZeromqTransport
         /// <summary>The master went away: every request in flight fails now (the sweep then throws their sockets away).</summary>
         private void FailAll()
         {
-            var failed = 0;
-            foreach (var c in inflight.Values)
-            {
-                if (c.Work!.Reply.TrySetException(new MasterGoneException()))
-                {
-                    failed++;
-                }
-            }
-
+            var failed = PendingRequest.FailAll(inflight.Values.Select(c => c.Work!), static () => new MasterGoneException());
             if (failed > 0)
             {
                 LogDropped(log, failed);
@@ -186,7 +178,7 @@ internal sealed partial class ZeromqTransport
             {
                 // Queued in a socket that has had no connection for NoConnectionWait (the master stopped or restarting):
                 // a 503, and the socket is thrown away with the request, so that it is never sent later.
-                var unsentTooLong = !c.Work!.Reached && now - c.Work.Queued >= NoConnectionTicks;
+                var unsentTooLong = !c.Work!.Reached && now - c.Work.Queued >= PendingRequest.NoConnectionTicks;
                 if (readAll || now >= c.Work!.Deadline || unsentTooLong)
                 {
                     c.ReadMonitor();
