@@ -28,16 +28,11 @@ internal sealed partial class ZeromqTransport
     /// </remarks>
     private sealed partial class DealerWorker : RequestThread
     {
-        private const int SweepMs = 20;
-        private const int IdleWaitMs = 1000;
         private const int FastRetryMs = 500;
         private const int MaxFrames = 34; // the envelope is ours (id, empty), the body one frame; more is not a reply
         private static readonly Stopwatch Clock = Stopwatch.StartNew();
-        private readonly ZeromqTransport transport;
-        private readonly ClientOptions options;
-        private readonly ILogger log;
         private readonly DealerSocket dealer = new();
-        private readonly PairSocket monitor = new();
+        private readonly PairSocket monitor;
         private readonly Dictionary<uint, PendingRequest> pending = [];
         // Requests not sent yet (no connection, or the socket's high-water mark), oldest first.
         private readonly List<PendingRequest> unsent = [];
@@ -50,37 +45,26 @@ internal sealed partial class ZeromqTransport
         private long connectedAt;
         private bool fellBack;
 
-        public DealerWorker(ZeromqTransport transport, ClientOptions options, int index, ILogger log)
-            : base($"salt-dealer-{index}", log)
+        public DealerWorker(ZeromqTransport transport, int index)
+            : base(transport, $"salt-dealer-{index}")
         {
-            this.transport = transport;
-            this.options = options;
-            this.log = log;
             // request_sockets bounds the requests in flight over every thread (RequestChannel); one socket may carry them all.
-            maxInFlight = options.RequestSockets;
-            Configure(dealer, options);
-            var monitorAddress = $"inproc://salt-dealer-monitor-{Guid.NewGuid():N}";
-            dealer.Monitor(monitorAddress, SocketEvents.Connected | SocketEvents.Disconnected);
-            monitor.Options.Linger = TimeSpan.Zero;
-            monitor.Connect(monitorAddress);
-            dealer.Connect(options.Master.MasterUri);
+            maxInFlight = Options.RequestSockets;
+            ConfigureConnection(dealer);
+            // ZMQ_IMMEDIATE: with no connection a send fails (the request waits here) instead of queueing for a
+            // connection that may come later, when the request would have to be counted as "may have reached".
+            dealer.Options.DelayAttachOnConnect = true;
+            // Bounded: requests queued on the pipe, replies waiting to be read, and a reply's size (as the TCP transport).
+            dealer.Options.SendHighWatermark = Math.Max(16, Options.RequestSockets);
+            dealer.Options.ReceiveHighWatermark = Math.Max(16, Options.RequestSockets);
+            dealer.Options.MaxMsgSize = TcpTransport.MaxReplyBytes;
+            monitor = ConnectMonitor(dealer, "salt-dealer");
+            dealer.Connect(Options.Master.MasterUri);
             StartThread();
         }
 
         /// <summary>The DEALER and its monitor: two, whatever the load.</summary>
         public override int OpenSockets => IsDisposed ? 0 : 2;
-
-        private static void Configure(DealerSocket s, ClientOptions options)
-        {
-            ConfigureConnection(s, options);
-            // ZMQ_IMMEDIATE: with no connection a send fails (the request waits here) instead of queueing for a
-            // connection that may come later, when the request would have to be counted as "may have reached".
-            s.Options.DelayAttachOnConnect = true;
-            // Bounded: requests queued on the pipe, replies waiting to be read, and a reply's size (as the TCP transport).
-            s.Options.SendHighWatermark = Math.Max(16, options.RequestSockets);
-            s.Options.ReceiveHighWatermark = Math.Max(16, options.RequestSockets);
-            s.Options.MaxMsgSize = TcpTransport.MaxReplyBytes;
-        }
 
         protected override void Run()
         {
@@ -181,7 +165,7 @@ internal sealed partial class ZeromqTransport
 
                 if (fellBack)
                 {
-                    transport.FallBackToReq(w);
+                    Transport.FallBackToReq(w);
                     continue;
                 }
 
@@ -224,7 +208,7 @@ internal sealed partial class ZeromqTransport
         /// <summary>Sends <c>[id][empty][payload]</c>; false when it was not sent at all (no connection, or the socket is full).</summary>
         private bool TrySend(PendingRequest w)
         {
-            if (w.Reply.Task.IsCompleted || (w.Attempt == 0 && w.Stale(transport.Drops)))
+            if (w.Reply.Task.IsCompleted || (w.Attempt == 0 && w.Stale(Transport.Drops)))
             {
                 return true; // cancelled or failed while waiting, or made before a connection dropped: nothing to send
             }
@@ -278,7 +262,7 @@ internal sealed partial class ZeromqTransport
                         break;
                     case SocketEvents.Disconnected:
                         connected = false;
-                        transport.OnDropped();
+                        Transport.OnDropped();
                         // Deliberate difference: Salt's REQ socket waits out its timeout when the master dies with the
                         // request (the reply can never come): fail at once (503). Requests not sent yet keep waiting.
                         FailSent();
@@ -294,7 +278,7 @@ internal sealed partial class ZeromqTransport
             pending.Clear();
             if (failed > 0)
             {
-                LogDropped(log, failed);
+                LogDropped(Log, failed);
             }
         }
 
@@ -304,7 +288,7 @@ internal sealed partial class ZeromqTransport
 
             // Deliberate difference (as the REQ pool): when the master's "running" file, present when the request was
             // made, is gone, no reply can come: fail at once (503).
-            if (pending.Count > 0 && ++sweeps % 10 == 0 && options.MasterRunningFile is { } file && !File.Exists(file))
+            if (pending.Count > 0 && ++sweeps % 10 == 0 && Options.MasterRunningFile is { } file && !File.Exists(file))
             {
                 foreach (var (id, w) in pending)
                 {
@@ -348,7 +332,7 @@ internal sealed partial class ZeromqTransport
                 || (w.Queued <= noConnection && w.Reply.TrySetException(new MasterGoneException()) && ++notSent > 0));
             if (notSent > 0)
             {
-                LogNotSent(log, notSent);
+                LogNotSent(Log, notSent);
             }
         }
 

@@ -16,14 +16,9 @@ internal sealed partial class ZeromqTransport
     /// </summary>
     private sealed partial class Worker : RequestThread
     {
-        private const int SweepMs = 20;
-        private const int IdleWaitMs = 1000;
-        private readonly ZeromqTransport transport;
-        private readonly ClientOptions options;
         private const int KeptIdle = 2; // idle sockets never trimmed, per thread
         private readonly int maxIdle;
         private readonly long idleTicks;
-        private readonly ILogger log;
         private readonly NetMQSelector selector = new();
         private readonly Dictionary<NetMQSocket, Conn> inflight = [];
         private readonly Dictionary<Socket, Conn> handles = [];
@@ -38,14 +33,11 @@ internal sealed partial class ZeromqTransport
         private int sweeps;
         private int openSockets;
 
-        public Worker(ZeromqTransport transport, ClientOptions options, int maxIdle, int index, ILogger log)
-            : base($"salt-req-{index}", log)
+        public Worker(ZeromqTransport transport, int maxIdle, int index)
+            : base(transport, $"salt-req-{index}")
         {
-            this.transport = transport;
-            this.options = options;
             this.maxIdle = maxIdle;
-            idleTicks = (long)(options.RequestSocketIdle * System.Diagnostics.Stopwatch.Frequency);
-            this.log = log;
+            idleTicks = (long)(Options.RequestSocketIdle * System.Diagnostics.Stopwatch.Frequency);
             StartThread();
         }
 
@@ -53,7 +45,7 @@ internal sealed partial class ZeromqTransport
 
         protected override void Run()
         {
-            if (options.RequestPoller == "netmq")
+            if (Options.RequestPoller == "netmq")
             {
                 RunPoller();
                 return;

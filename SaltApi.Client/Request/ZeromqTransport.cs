@@ -48,7 +48,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         this.options = options;
         this.log = log;
         runningFile = options.MasterRunningFile is { } file ? new ExistsProbe(file) : null;
-        workers = options.RequestSocket == "req" ? ReqWorkers() : Workers(i => new DealerWorker(this, options, i, log));
+        workers = options.RequestSocket == "req" ? ReqWorkers() : Workers(i => new DealerWorker(this, i));
         reqWorkers = options.RequestSocket == "req" ? workers : null;
     }
 
@@ -62,7 +62,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         int OpenSockets { get; }
     }
 
-    private IWorker[] ReqWorkers() => Workers(i => new Worker(this, options, Math.Max(1, options.RequestSockets / options.RequestThreads), i, log));
+    private IWorker[] ReqWorkers() => Workers(i => new Worker(this, Math.Max(1, options.RequestSockets / options.RequestThreads), i));
 
     private IWorker[] Workers(Func<int, IWorker> create) => [.. Enumerable.Range(0, options.RequestThreads).Select(create)];
 
