@@ -183,20 +183,14 @@ internal sealed partial class TcpTransport : IRequestTransport
         {
             lock (gate)
             {
-                List<long>? done = null;
                 foreach (var (m, p) in sent)
                 {
                     if (p.Reply.Task.IsCompleted || now >= p.Deadline)
                     {
                         // Written: it may have reached the master, so it is not sent again.
                         p.Reply.TrySetException(new RequestTimeoutException());
-                        (done ??= []).Add(m);
+                        sent.Remove(m); // allowed while enumerating a Dictionary since .NET Core 3.0
                     }
-                }
-
-                foreach (var m in done ?? [])
-                {
-                    sent.Remove(m);
                 }
 
                 var stale = false;

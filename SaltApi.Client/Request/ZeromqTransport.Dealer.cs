@@ -36,7 +36,6 @@ internal sealed partial class ZeromqTransport
         private readonly Dictionary<uint, PendingRequest> pending = [];
         // Requests not sent yet (no connection, or the socket's high-water mark), oldest first.
         private readonly List<PendingRequest> unsent = [];
-        private readonly List<uint> expired = [];
         private readonly List<System.Net.Sockets.Socket> readable = [];
         private readonly int maxInFlight;
         private uint nextId;
@@ -290,37 +289,25 @@ internal sealed partial class ZeromqTransport
             // made, is gone, no reply can come: fail at once (503).
             if (pending.Count > 0 && ++sweeps % 10 == 0 && Options.MasterRunningFile is { } file && !File.Exists(file))
             {
-                foreach (var (id, w) in pending)
+                foreach (var w in pending.Values)
                 {
                     if (w.MasterFileSeen)
                     {
                         w.Reply.TrySetException(new MasterGoneException());
-                        expired.Add(id);
                     }
                 }
             }
 
             foreach (var (id, w) in pending)
             {
-                if (w.Reply.Task.IsCompleted)
-                {
-                    expired.Add(id);
-                }
-                else if (now >= w.Deadline)
+                if (w.Reply.Task.IsCompleted || now >= w.Deadline)
                 {
                     // Sent: it may have reached the master, so it is never sent again (as the REQ pool); its deadline
                     // was every attempt's time, as long as Salt's client would have waited.
                     w.Reply.TrySetException(new RequestTimeoutException());
-                    expired.Add(id);
+                    pending.Remove(id); // allowed while enumerating a Dictionary since .NET Core 3.0
                 }
             }
-
-            foreach (var id in expired)
-            {
-                pending.Remove(id);
-            }
-
-            expired.Clear();
 
             // Never sent (no connection all along): a timeout after every attempt's worth of time, or sooner a 503 when the
             // socket had no connection to send it on for NoConnectionWait (a master stopped or restarting leaves its files,
