@@ -134,7 +134,7 @@ internal sealed partial class TcpTransport : IRequestTransport
         // As MessageClient._max_messages.
         private const long MaxMid = (1L << 31) - 2;
         private readonly Lock gate = new();
-        private readonly Queue<PendingRequest> queue = new();
+        private readonly List<PendingRequest> queue = []; // not written yet, oldest first
         private readonly Dictionary<long, PendingRequest> sent = [];
         private readonly SemaphoreSlim signal = new(0);
         private bool signaled;
@@ -149,7 +149,7 @@ internal sealed partial class TcpTransport : IRequestTransport
         {
             lock (gate)
             {
-                queue.Enqueue(p);
+                queue.Add(p);
                 Signal();
             }
 
@@ -193,7 +193,6 @@ internal sealed partial class TcpTransport : IRequestTransport
                     }
                 }
 
-                var stale = false;
                 var notSent = 0;
                 foreach (var p in queue)
                 {
@@ -206,8 +205,6 @@ internal sealed partial class TcpTransport : IRequestTransport
                         // No connection for NoConnectionWait (the master stopped or restarting): a 503; never written, never sent later.
                         notSent++;
                     }
-
-                    stale |= p.Reply.Task.IsCompleted;
                 }
 
                 if (notSent > 0)
@@ -215,15 +212,7 @@ internal sealed partial class TcpTransport : IRequestTransport
                     LogNotSent(owner.log, notSent);
                 }
 
-                if (stale)
-                {
-                    var live = queue.Where(p => !p.Reply.Task.IsCompleted).ToList();
-                    queue.Clear();
-                    foreach (var p in live)
-                    {
-                        queue.Enqueue(p);
-                    }
-                }
+                queue.RemoveAll(static p => p.Reply.Task.IsCompleted);
             }
         }
 
@@ -355,7 +344,7 @@ internal sealed partial class TcpTransport : IRequestTransport
                     {
                         signaled = false;
                         var now = Stopwatch.GetTimestamp();
-                        while (queue.TryDequeue(out var p))
+                        foreach (var p in queue)
                         {
                             // Made before a connection dropped (the master may be back, not yet answering): not written.
                             if (p.Reply.Task.IsCompleted || p.Stale(owner.Drops))
@@ -376,6 +365,8 @@ internal sealed partial class TcpTransport : IRequestTransport
                             sent[mid] = p;
                             TcpFrame.Write(buffer, mid, p.Payload);
                         }
+
+                        queue.Clear();
                     }
 
                     if (buffer.WrittenCount > 0)
