@@ -8,6 +8,7 @@ using SaltApi.Abstractions.Events;
 using SaltApi.Client.Diagnostics;
 using SaltApi.Client.Config;
 using SaltApi.Protocol;
+using SaltApi.Protocol.Config;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Msgpack;
 
@@ -236,21 +237,24 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
         }
     }
 
-    private async Task<Socket> ConnectAsync(CancellationToken ct)
+    /// <summary>
+    /// A socket for one of the master's bus sockets, and its address: <c>master_event_pub.ipc</c> (or, with
+    /// <paramref name="pull"/>, <c>master_event_pull.ipc</c>) in sock_dir, or its 127.0.0.1 port with <c>ipc_mode: tcp</c>.
+    /// </summary>
+    internal static (Socket Socket, EndPoint Endpoint) BusSocket(MasterConfig master, bool pull = false)
     {
-        Socket socket;
-        EndPoint endpoint;
-        if (string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase))
+        if (master.IpcTcp)
         {
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            endpoint = new IPEndPoint(IPAddress.Loopback, options.Master.TcpMasterPubPort);
-        }
-        else
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            endpoint = new UnixDomainSocketEndPoint(options.Master.EventPubPath);
+            var port = pull ? master.TcpMasterPullPort : master.TcpMasterPubPort;
+            return (new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }, new IPEndPoint(IPAddress.Loopback, port));
         }
 
+        return (new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), new UnixDomainSocketEndPoint(pull ? master.EventPullPath : master.EventPubPath));
+    }
+
+    private async Task<Socket> ConnectAsync(CancellationToken ct)
+    {
+        var (socket, endpoint) = BusSocket(options.Master);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
