@@ -60,22 +60,8 @@ internal sealed partial class ZeromqTransport
                 {
                     // Nothing in flight: nothing can expire, so sleep long (few idle wake-ups; a request wakes us).
                     var wait = inflight.Count == 0 ? IdleWaitMs : Math.Max(0, nextSweep - Environment.TickCount64);
-                    bool woken;
-                    if (wakeHandle is not null)
-                    {
-                        woken = PollHandles(wakeHandle, wait);
-                    }
-                    else
-                    {
-                        woken = PollSelector(wakeItem, wait);
-                    }
-
-                    foreach (var c in ready)
-                    {
-                        OnReceiveReady(c.Socket);
-                    }
-
-                    ready.Clear();
+                    var woken = wakeHandle is not null ? PollHandles(wakeHandle, wait) : PollSelector(wakeItem, wait);
+                    ReceiveReady();
                     if (TakeFailRequest())
                     {
                         FailAll();
@@ -85,10 +71,7 @@ internal sealed partial class ZeromqTransport
                     if (woken)
                     {
                         TakeWake();
-                        while (!Stopped && TryTake(out var w))
-                        {
-                            Start(w);
-                        }
+                        StartQueued();
                     }
 
                     if (Environment.TickCount64 >= nextSweep)
@@ -98,11 +81,7 @@ internal sealed partial class ZeromqTransport
                             // Safety net for the handle poll: take queued requests and ask every in-flight socket
                             // itself, as NetMQ's selector does on every poll. (A wake still on its way then finds nothing.)
                             ClearWakePending();
-                            while (!Stopped && TryTake(out var w))
-                            {
-                                Start(w);
-                            }
-
+                            StartQueued();
                             foreach (var c in inflight.Values)
                             {
                                 if (c.Socket.HasIn)
@@ -111,12 +90,7 @@ internal sealed partial class ZeromqTransport
                                 }
                             }
 
-                            foreach (var c in ready)
-                            {
-                                OnReceiveReady(c.Socket);
-                            }
-
-                            ready.Clear();
+                            ReceiveReady();
                         }
 
                         SweepExpired();
@@ -150,11 +124,7 @@ internal sealed partial class ZeromqTransport
                     FailAll();
                 }
 
-                while (!Stopped && TryTake(out var w))
-                {
-                    Start(w);
-                }
-
+                StartQueued();
                 if (Stopped)
                 {
                     poller.StopAsync();
@@ -183,6 +153,24 @@ internal sealed partial class ZeromqTransport
                 p.Dispose();
                 Close();
             }
+        }
+
+        private void StartQueued()
+        {
+            while (!Stopped && TryTake(out var w))
+            {
+                Start(w);
+            }
+        }
+
+        private void ReceiveReady()
+        {
+            foreach (var c in ready)
+            {
+                OnReceiveReady(c.Socket);
+            }
+
+            ready.Clear();
         }
 
         /// <summary>
