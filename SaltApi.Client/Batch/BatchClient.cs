@@ -180,7 +180,8 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
                 var next = new List<string>();
                 for (var i = 0; i < bnum - active.Count - waits.Count && toRun.Count > 0; i++)
                 {
-                    next.Add(Pop(toRun));
+                    next.Add(toRun[^1]);
+                    toRun.RemoveAt(toRun.Count - 1);
                 }
 
                 if (next.Count > 0)
@@ -321,11 +322,4 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
     }
 
     private sealed record BatchItem(string? Id, object? Data, List<string>? Unanswered, Exception? Error);
-
-    private static string Pop(List<string> list)
-    {
-        var last = list[^1];
-        list.RemoveAt(list.Count - 1);
-        return last;
-    }
 }
