@@ -66,7 +66,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
 
     private IWorker[] Workers(Func<int, IWorker> create) => [.. Enumerable.Range(0, options.RequestThreads).Select(create)];
 
-    /// <summary>Every worker: the DEALER ones, and the REQ ones made when the master did not echo envelopes.</summary>
+    /// <summary>Every worker: <see cref="workers"/>, and the REQ pool a DEALER fell back to (<paramref name="pool"/>) when it is another.</summary>
     private IEnumerable<IWorker> AllWorkers(IWorker[]? pool) => pool is null || pool == workers ? workers : workers.Concat(pool);
 
     /// <inheritdoc/>
