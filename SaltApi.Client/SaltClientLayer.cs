@@ -37,7 +37,6 @@ public sealed class SaltClientLayer : IAsyncDisposable
     private SaltClientLayer(INetapiClient client, EventBusReader bus, RequestChannel channel, TokenClient tokens)
     {
         Client = client;
-        Events = bus;
         this.bus = bus;
         this.channel = channel;
         this.tokens = tokens;
@@ -47,7 +46,7 @@ public sealed class SaltClientLayer : IAsyncDisposable
     public INetapiClient Client { get; }
 
     /// <summary>The master event bus, read once and fanned out.</summary>
-    public IEventStream Events { get; }
+    public IEventStream Events => bus;
 
     /// <summary>
     /// Binds the client layer's options (the master's, <c>saltapi_client</c>, the ssh client's) from the top of a

@@ -175,20 +175,13 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
             {
                 var now = Stopwatch.GetTimestamp();
                 waits.RemoveAll(w => w <= now);
+                // Batch.run: as many as the batch has room for, taken from the end. (Its "last bit" branch, every minion
+                // left when none is active and they fit, takes the very same ones.)
                 var next = new List<string>();
-                if (toRun.Count <= bnum - waits.Count && active.Count == 0)
+                for (var i = 0; i < bnum - active.Count - waits.Count && toRun.Count > 0; i++)
                 {
-                    while (toRun.Count > 0)
-                    {
-                        next.Add(Pop(toRun));
-                    }
-                }
-                else
-                {
-                    for (var i = 0; i < bnum - active.Count - waits.Count && toRun.Count > 0; i++)
-                    {
-                        next.Add(Pop(toRun));
-                    }
+                    next.Add(toRun[^1]);
+                    toRun.RemoveAt(toRun.Count - 1);
                 }
 
                 if (next.Count > 0)
@@ -329,11 +322,4 @@ internal sealed class BatchClient(LocalClient local, ClientOptions options)
     }
 
     private sealed record BatchItem(string? Id, object? Data, List<string>? Unanswered, Exception? Error);
-
-    private static string Pop(List<string> list)
-    {
-        var last = list[^1];
-        list.RemoveAt(list.Count - 1);
-        return last;
-    }
 }

@@ -8,6 +8,7 @@ using SaltApi.Abstractions.Events;
 using SaltApi.Client.Diagnostics;
 using SaltApi.Client.Config;
 using SaltApi.Protocol;
+using SaltApi.Protocol.Config;
 using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Msgpack;
 
@@ -236,21 +237,24 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
         }
     }
 
-    private async Task<Socket> ConnectAsync(CancellationToken ct)
+    /// <summary>
+    /// A socket for one of the master's bus sockets, and its address: <c>master_event_pub.ipc</c> (or, with
+    /// <paramref name="pull"/>, <c>master_event_pull.ipc</c>) in sock_dir, or its 127.0.0.1 port with <c>ipc_mode: tcp</c>.
+    /// </summary>
+    internal static (Socket Socket, EndPoint Endpoint) BusSocket(MasterConfig master, bool pull = false)
     {
-        Socket socket;
-        EndPoint endpoint;
-        if (string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase))
+        if (master.IpcTcp)
         {
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            endpoint = new IPEndPoint(IPAddress.Loopback, options.Master.TcpMasterPubPort);
-        }
-        else
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            endpoint = new UnixDomainSocketEndPoint(options.Master.EventPubPath);
+            var port = pull ? master.TcpMasterPullPort : master.TcpMasterPubPort;
+            return (new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }, new IPEndPoint(IPAddress.Loopback, port));
         }
 
+        return (new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), new UnixDomainSocketEndPoint(pull ? master.EventPullPath : master.EventPubPath));
+    }
+
+    private async Task<Socket> ConnectAsync(CancellationToken ct)
+    {
+        var (socket, endpoint) = BusSocket(options.Master);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -284,7 +288,7 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
             using var closeOnStop = ct.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket);
             try
             {
-                done.TrySetResult(Read(socket, buffer, ct));
+                done.TrySetResult(EventFrameReader.Read(socket, buffer, OnFrame, HandOffOrArm));
             }
             catch (Exception e) when (ct.IsCancellationRequested && e is SocketException or ObjectDisposedException or OperationCanceledException)
             {
@@ -303,56 +307,11 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
         return done.Task;
     }
 
-    private byte[] Read(Socket socket, byte[] buffer, CancellationToken ct)
+    private void OnFrame(ReadOnlySequence<byte> frame)
     {
-        var start = 0;
-        var end = 0;
-        while (true)
+        if (EventFrame.TryParse(frame, out var raw))
         {
-            if (end == buffer.Length)
-            {
-                if (start > 0)
-                {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                    end -= start;
-                    start = 0;
-                }
-                else
-                {
-                    // One frame larger than the buffer: grow, bounded by the largest frame we accept.
-                    if (buffer.Length >= EventFrame.MaxFrameBytes + 4)
-                    {
-                        throw new SaltProtocolException("event frame larger than the bound");
-                    }
-
-                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, EventFrame.MaxFrameBytes + 4));
-                }
-            }
-
-            ct.ThrowIfCancellationRequested();
-            var n = socket.Receive(buffer.AsSpan(end), SocketFlags.None);
-            if (n == 0)
-            {
-                return buffer;
-            }
-
-            end += n;
-            var seq = new ReadOnlySequence<byte>(buffer, start, end - start);
-            while (EventFrame.TryReadFrame(ref seq, out var frame))
-            {
-                if (EventFrame.TryParse(frame, out var raw))
-                {
-                    Dispatch(raw);
-                }
-            }
-
-            HandOffOrArm();
-
-            start = end - (int)seq.Length;
-            if (start == end)
-            {
-                start = end = 0;
-            }
+            Dispatch(raw);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using SaltApi.Client.Config;
@@ -24,19 +23,7 @@ internal sealed class EventFirer(ClientOptions options, ILogger log)
         }
 
         var frame = EventFrame.Encode(tag, data);
-        Socket socket;
-        EndPoint endpoint;
-        if (string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase))
-        {
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            endpoint = new IPEndPoint(IPAddress.Loopback, options.Master.TcpMasterPullPort);
-        }
-        else
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            endpoint = new UnixDomainSocketEndPoint(options.Master.EventPullPath);
-        }
-
+        var (socket, endpoint) = EventBusReader.BusSocket(options.Master, pull: true);
         using (socket)
         {
             try

@@ -136,22 +136,13 @@ internal sealed partial class EventBusReader
         }
 
         var oldestPending = pending.Min;
-        List<string>? drop = null;
         foreach (var (jid, kept) in unclaimed)
         {
             // Only calls pending when the jid was first seen can own it; all of those are gone.
             if (kept.Epoch < oldestPending)
             {
-                (drop ??= []).Add(jid);
-            }
-        }
-
-        if (drop is not null)
-        {
-            foreach (var jid in drop)
-            {
-                unclaimed.Remove(jid, out var kept);
-                unclaimedCount -= kept!.Events.Count;
+                unclaimed.Remove(jid); // allowed while enumerating a Dictionary since .NET Core 3.0
+                unclaimedCount -= kept.Events.Count;
             }
         }
     }

@@ -99,7 +99,7 @@ internal sealed record ClientOptions
     /// in sock_dir; null where Salt's check cannot work (Windows, and <c>ipc_mode: tcp</c> where the master creates no such file).
     /// </summary>
     public string? MasterRunningFile =>
-        OperatingSystem.IsWindows() || string.Equals(Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase)
+        OperatingSystem.IsWindows() || Master.IpcTcp
             ? null
             : Path.Combine(Master.SockDir, string.Equals(Master.Transport, "tcp", StringComparison.OrdinalIgnoreCase) ? "publish_pull.ipc" : "workers.ipc");
 

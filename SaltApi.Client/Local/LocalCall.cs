@@ -15,9 +15,9 @@ internal sealed class JobStream(PubData pub, EventBusReader.JobWatch? watch, Cha
 {
     public PubData Pub { get; } = pub;
 
-    public ChannelReader<BusEvent> Events => (events ?? throw new InvalidOperationException("published without listening")).Reader;
-
     public Channel<BusEvent> Sink => events ?? throw new InvalidOperationException("published without listening");
+
+    public ChannelReader<BusEvent> Events => Sink.Reader;
 
     public void Dispose() => watch?.Dispose();
 }

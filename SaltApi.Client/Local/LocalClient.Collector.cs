@@ -43,7 +43,7 @@ internal sealed partial class LocalClient
         {
             while (true)
             {
-                while (TryRead(events, out var raw))
+                while (events.TryRead(out var raw))
                 {
                     // A master of masters also reads its syndics' events, as get_iter_returns' "(salt/job|syndic/.*)/<jid>".
                     if (raw.Tag.StartsWith(jobPrefix, StringComparison.Ordinal) || (orderMasters && EventTag.IsSyndicOf(raw.Tag, jid)))
@@ -245,19 +245,6 @@ internal sealed partial class LocalClient
             {
                 order.Add(id);
             }
-        }
-    }
-
-    private static bool TryRead(ChannelReader<BusEvent> reader, out BusEvent evt)
-    {
-        try
-        {
-            return reader.TryRead(out evt!);
-        }
-        catch (ChannelClosedException)
-        {
-            evt = null!;
-            return false;
         }
     }
 

@@ -69,8 +69,7 @@ internal sealed partial class LocalClient(MasterCalls master, EventBusReader bus
     {
         var timeout = ClientLowstate.LocalTimeout(call.Timeout, options.Master.Timeout);
         var perAttempt = TimeSpan.FromSeconds(Math.Max(1, timeout));
-        if (!string.Equals(options.Master.IpcMode, "tcp", StringComparison.OrdinalIgnoreCase)
-            && !publishPull.Exists())
+        if (!options.Master.IpcTcp && !publishPull.Exists())
         {
             // Deliberate difference: Salt wraps this into a generic SaltClientError (500); it means the master is down (503).
             throw new SaltMasterUnavailableException("The salt master could not be contacted. Is master running?");

@@ -24,7 +24,6 @@ internal sealed partial class TcpTransport : IRequestTransport
     internal const long MaxReplyBytes = 256L << 20;
 
     private const int SweepMs = 50;
-    private static readonly long NoConnectionTicks = Ticks(RequestChannel.NoConnectionWait);
     private const int BufferBytes = 64 * 1024;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the TCP connection to the master dropped: {Count} request(s) in flight failed")]
@@ -74,7 +73,7 @@ internal sealed partial class TcpTransport : IRequestTransport
     public async Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, long drops, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var pending = new Pending(payload, timeout, Math.Max(1, tries)) { Drops = drops };
+        var pending = new PendingRequest(payload, timeout, tries, drops);
 
         // Round robin, preferring a connection that is up.
         var first = (int)((uint)Interlocked.Increment(ref next) % (uint)connections.Length);
@@ -88,10 +87,7 @@ internal sealed partial class TcpTransport : IRequestTransport
         }
 
         conn.Enqueue(pending);
-        using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static p => ((Pending)p!).Reply.TrySetCanceled(), pending) : default)
-        {
-            return await pending.Reply.Task.ConfigureAwait(false);
-        }
+        return await pending.ReplyAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -131,29 +127,6 @@ internal sealed partial class TcpTransport : IRequestTransport
         }
     }
 
-    private static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
-
-    private sealed class Pending(byte[] payload, TimeSpan timeout, int tries)
-    {
-        public byte[] Payload { get; } = payload;
-
-        public TimeSpan Timeout { get; } = timeout;
-
-        /// <summary>When the request was made: with no connection it fails after <see cref="RequestChannel.NoConnectionWait"/>.</summary>
-        public long Queued { get; } = Stopwatch.GetTimestamp();
-
-        /// <summary>The transport's drop count the request may be written at: a connection dropped since, it fails unwritten.</summary>
-        public long Drops { get; init; }
-
-        /// <summary>
-        /// Not written yet: it waits for a connection as long as all its attempts would have lasted (or <see cref="RequestChannel.NoConnectionWait"/>
-        /// with none); written, it waits for its reply as long (at least one attempt's time from its writing).
-        /// </summary>
-        public long Deadline { get; set; } = Stopwatch.GetTimestamp() + (Ticks(timeout) * tries);
-
-        public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     /// <summary>One persistent connection: a connect loop, a writer and a reader; the requests written on it by mid.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Its semaphore is only awaited: it never creates a wait handle.")]
     private sealed class Connection(TcpTransport owner)
@@ -161,8 +134,8 @@ internal sealed partial class TcpTransport : IRequestTransport
         // As MessageClient._max_messages.
         private const long MaxMid = (1L << 31) - 2;
         private readonly Lock gate = new();
-        private readonly Queue<Pending> queue = new();
-        private readonly Dictionary<long, Pending> sent = [];
+        private readonly List<PendingRequest> queue = []; // not written yet, oldest first
+        private readonly Dictionary<long, PendingRequest> sent = [];
         private readonly SemaphoreSlim signal = new(0);
         private bool signaled;
         private long mid;
@@ -172,11 +145,11 @@ internal sealed partial class TcpTransport : IRequestTransport
 
         public bool IsConnected => connected;
 
-        public void Enqueue(Pending p)
+        public void Enqueue(PendingRequest p)
         {
             lock (gate)
             {
-                queue.Enqueue(p);
+                queue.Add(p);
                 Signal();
             }
 
@@ -198,58 +171,40 @@ internal sealed partial class TcpTransport : IRequestTransport
 
         public int FailSent(Func<Exception> error)
         {
-            var failed = 0;
             lock (gate)
             {
-                foreach (var p in sent.Values)
-                {
-                    if (p.Reply.TrySetException(error()))
-                    {
-                        failed++;
-                    }
-                }
-
+                var failed = PendingRequest.FailAll(sent.Values, error);
                 sent.Clear();
+                return failed;
             }
-
-            return failed;
         }
 
         public void Sweep(long now)
         {
             lock (gate)
             {
-                List<long>? done = null;
                 foreach (var (m, p) in sent)
                 {
                     if (p.Reply.Task.IsCompleted || now >= p.Deadline)
                     {
                         // Written: it may have reached the master, so it is not sent again.
                         p.Reply.TrySetException(new RequestTimeoutException());
-                        (done ??= []).Add(m);
+                        sent.Remove(m); // allowed while enumerating a Dictionary since .NET Core 3.0
                     }
                 }
 
-                foreach (var m in done ?? [])
-                {
-                    sent.Remove(m);
-                }
-
-                var stale = false;
                 var notSent = 0;
                 foreach (var p in queue)
                 {
-                    if (now >= p.Deadline)
+                    if (now >= p.LastDeadline)
                     {
                         p.Reply.TrySetException(new RequestTimeoutException());
                     }
-                    else if (!connected && now - p.Queued >= NoConnectionTicks && p.Reply.TrySetException(new MasterGoneException()))
+                    else if (!connected && now - p.Queued >= PendingRequest.NoConnectionTicks && p.Reply.TrySetException(new MasterGoneException()))
                     {
                         // No connection for NoConnectionWait (the master stopped or restarting): a 503; never written, never sent later.
                         notSent++;
                     }
-
-                    stale |= p.Reply.Task.IsCompleted;
                 }
 
                 if (notSent > 0)
@@ -257,15 +212,7 @@ internal sealed partial class TcpTransport : IRequestTransport
                     LogNotSent(owner.log, notSent);
                 }
 
-                if (stale)
-                {
-                    var live = queue.Where(p => !p.Reply.Task.IsCompleted).ToList();
-                    queue.Clear();
-                    foreach (var p in live)
-                    {
-                        queue.Enqueue(p);
-                    }
-                }
+                queue.RemoveAll(static p => p.Reply.Task.IsCompleted);
             }
         }
 
@@ -274,11 +221,7 @@ internal sealed partial class TcpTransport : IRequestTransport
             lock (gate)
             {
                 socket?.Dispose();
-                foreach (var p in queue)
-                {
-                    p.Reply.TrySetException(new ObjectDisposedException(nameof(TcpTransport)));
-                }
-
+                PendingRequest.FailAll(queue, static () => new ObjectDisposedException(nameof(TcpTransport)));
                 queue.Clear();
             }
 
@@ -401,10 +344,10 @@ internal sealed partial class TcpTransport : IRequestTransport
                     {
                         signaled = false;
                         var now = Stopwatch.GetTimestamp();
-                        while (queue.TryDequeue(out var p))
+                        foreach (var p in queue)
                         {
                             // Made before a connection dropped (the master may be back, not yet answering): not written.
-                            if (p.Reply.Task.IsCompleted || (p.Drops != owner.Drops && p.Reply.TrySetException(new MasterGoneException())))
+                            if (p.Reply.Task.IsCompleted || p.Stale(owner.Drops))
                             {
                                 continue;
                             }
@@ -418,10 +361,12 @@ internal sealed partial class TcpTransport : IRequestTransport
 
                             // Its reply is waited for until every attempt's time is out (the deadline it was made with),
                             // as long as Salt's client would wait, and at least one attempt's time: never written again.
-                            p.Deadline = Math.Max(now + Ticks(p.Timeout), p.Deadline);
+                            p.Deadline = Math.Max(now + PendingRequest.Ticks(p.Timeout), p.LastDeadline);
                             sent[mid] = p;
                             TcpFrame.Write(buffer, mid, p.Payload);
                         }
+
+                        queue.Clear();
                     }
 
                     if (buffer.WrittenCount > 0)
@@ -473,7 +418,7 @@ internal sealed partial class TcpTransport : IRequestTransport
         private void Dispatch(ReadOnlyMemory<byte> message)
         {
             var (_, m, body) = TcpFrame.Read(message);
-            Pending? p = null;
+            PendingRequest? p = null;
             lock (gate)
             {
                 if (m is { } id)

@@ -115,7 +115,7 @@ internal sealed partial class ZeromqTransport
                 {
                     w.Reached = false;
                     w.Attempt = 0;
-                    transport.FallBackToReq(w);
+                    Transport.FallBackToReq(w);
                 }
                 else
                 {
@@ -125,7 +125,7 @@ internal sealed partial class ZeromqTransport
 
             if (!routingError)
             {
-                transport.FallBackToReq(null);
+                Transport.FallBackToReq(null);
             }
         }
 

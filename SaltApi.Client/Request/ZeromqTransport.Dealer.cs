@@ -28,20 +28,14 @@ internal sealed partial class ZeromqTransport
     /// </remarks>
     private sealed partial class DealerWorker : RequestThread
     {
-        private const int SweepMs = 20;
-        private const int IdleWaitMs = 1000;
         private const int FastRetryMs = 500;
         private const int MaxFrames = 34; // the envelope is ours (id, empty), the body one frame; more is not a reply
         private static readonly Stopwatch Clock = Stopwatch.StartNew();
-        private readonly ZeromqTransport transport;
-        private readonly ClientOptions options;
-        private readonly ILogger log;
         private readonly DealerSocket dealer = new();
-        private readonly PairSocket monitor = new();
-        private readonly Dictionary<uint, Work> pending = [];
+        private readonly PairSocket monitor;
+        private readonly Dictionary<uint, PendingRequest> pending = [];
         // Requests not sent yet (no connection, or the socket's high-water mark), oldest first.
-        private readonly List<Work> unsent = [];
-        private readonly List<uint> expired = [];
+        private readonly List<PendingRequest> unsent = [];
         private readonly List<System.Net.Sockets.Socket> readable = [];
         private readonly int maxInFlight;
         private uint nextId;
@@ -50,37 +44,26 @@ internal sealed partial class ZeromqTransport
         private long connectedAt;
         private bool fellBack;
 
-        public DealerWorker(ZeromqTransport transport, ClientOptions options, int index, ILogger log)
-            : base($"salt-dealer-{index}", log)
+        public DealerWorker(ZeromqTransport transport, int index)
+            : base(transport, $"salt-dealer-{index}")
         {
-            this.transport = transport;
-            this.options = options;
-            this.log = log;
             // request_sockets bounds the requests in flight over every thread (RequestChannel); one socket may carry them all.
-            maxInFlight = options.RequestSockets;
-            Configure(dealer, options);
-            var monitorAddress = $"inproc://salt-dealer-monitor-{Guid.NewGuid():N}";
-            dealer.Monitor(monitorAddress, SocketEvents.Connected | SocketEvents.Disconnected);
-            monitor.Options.Linger = TimeSpan.Zero;
-            monitor.Connect(monitorAddress);
-            dealer.Connect(options.Master.MasterUri);
+            maxInFlight = Options.RequestSockets;
+            ConfigureConnection(dealer);
+            // ZMQ_IMMEDIATE: with no connection a send fails (the request waits here) instead of queueing for a
+            // connection that may come later, when the request would have to be counted as "may have reached".
+            dealer.Options.DelayAttachOnConnect = true;
+            // Bounded: requests queued on the pipe, replies waiting to be read, and a reply's size (as the TCP transport).
+            dealer.Options.SendHighWatermark = Math.Max(16, Options.RequestSockets);
+            dealer.Options.ReceiveHighWatermark = Math.Max(16, Options.RequestSockets);
+            dealer.Options.MaxMsgSize = TcpTransport.MaxReplyBytes;
+            monitor = ConnectMonitor(dealer, "salt-dealer");
+            dealer.Connect(Options.Master.MasterUri);
             StartThread();
         }
 
         /// <summary>The DEALER and its monitor: two, whatever the load.</summary>
         public override int OpenSockets => IsDisposed ? 0 : 2;
-
-        private static void Configure(DealerSocket s, ClientOptions options)
-        {
-            ConfigureConnection(s, options);
-            // ZMQ_IMMEDIATE: with no connection a send fails (the request waits here) instead of queueing for a
-            // connection that may come later, when the request would have to be counted as "may have reached".
-            s.Options.DelayAttachOnConnect = true;
-            // Bounded: requests queued on the pipe, replies waiting to be read, and a reply's size (as the TCP transport).
-            s.Options.SendHighWatermark = Math.Max(16, options.RequestSockets);
-            s.Options.ReceiveHighWatermark = Math.Max(16, options.RequestSockets);
-            s.Options.MaxMsgSize = TcpTransport.MaxReplyBytes;
-        }
 
         protected override void Run()
         {
@@ -131,7 +114,7 @@ internal sealed partial class ZeromqTransport
                     Receive();
                     if (TakeFailRequest())
                     {
-                        FailSent(new MasterGoneException());
+                        FailSent();
                     }
 
                     if (woken)
@@ -181,7 +164,7 @@ internal sealed partial class ZeromqTransport
 
                 if (fellBack)
                 {
-                    transport.FallBackToReq(w);
+                    Transport.FallBackToReq(w);
                     continue;
                 }
 
@@ -222,9 +205,9 @@ internal sealed partial class ZeromqTransport
         }
 
         /// <summary>Sends <c>[id][empty][payload]</c>; false when it was not sent at all (no connection, or the socket is full).</summary>
-        private bool TrySend(Work w)
+        private bool TrySend(PendingRequest w)
         {
-            if (w.Reply.Task.IsCompleted || (w.Attempt == 0 && transport.Stale(w)))
+            if (w.Reply.Task.IsCompleted || (w.Attempt == 0 && w.Stale(Transport.Drops)))
             {
                 return true; // cancelled or failed while waiting, or made before a connection dropped: nothing to send
             }
@@ -247,8 +230,8 @@ internal sealed partial class ZeromqTransport
             w.Reached = true;
             w.Attempt++;
             // Its reply is waited for as long as Salt's client waits over all its tries (LastDeadline), and at least one
-            // attempt's time from now (see Work.WaitsOut).
-            w.Deadline = Math.Max(Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency), w.LastDeadline);
+            // attempt's time from now.
+            w.Deadline = Math.Max(Stopwatch.GetTimestamp() + PendingRequest.Ticks(w.Timeout), w.LastDeadline);
             pending[id] = w;
             dealer.TrySendFrameEmpty(more: true);
             dealer.TrySendFrame(TimeSpan.Zero, w.Payload);
@@ -278,31 +261,23 @@ internal sealed partial class ZeromqTransport
                         break;
                     case SocketEvents.Disconnected:
                         connected = false;
-                        transport.OnDropped();
+                        Transport.OnDropped();
                         // Deliberate difference: Salt's REQ socket waits out its timeout when the master dies with the
                         // request (the reply can never come): fail at once (503). Requests not sent yet keep waiting.
-                        FailSent(new MasterGoneException());
+                        FailSent();
                         break;
                 }
             }
         }
 
         /// <summary>Every request sent and waiting fails (the master went away with it); late replies to them are dropped.</summary>
-        private void FailSent(Exception e)
+        private void FailSent()
         {
-            var failed = 0;
-            foreach (var w in pending.Values)
-            {
-                if (w.Reply.TrySetException(e))
-                {
-                    failed++;
-                }
-            }
-
+            var failed = PendingRequest.FailAll(pending.Values, static () => new MasterGoneException());
             pending.Clear();
             if (failed > 0)
             {
-                LogDropped(log, failed);
+                LogDropped(Log, failed);
             }
         }
 
@@ -312,51 +287,39 @@ internal sealed partial class ZeromqTransport
 
             // Deliberate difference (as the REQ pool): when the master's "running" file, present when the request was
             // made, is gone, no reply can come: fail at once (503).
-            if (pending.Count > 0 && ++sweeps % 10 == 0 && options.MasterRunningFile is { } file && !File.Exists(file))
+            if (pending.Count > 0 && ++sweeps % 10 == 0 && Options.MasterRunningFile is { } file && !File.Exists(file))
             {
-                foreach (var (id, w) in pending)
+                foreach (var w in pending.Values)
                 {
                     if (w.MasterFileSeen)
                     {
                         w.Reply.TrySetException(new MasterGoneException());
-                        expired.Add(id);
                     }
                 }
             }
 
             foreach (var (id, w) in pending)
             {
-                if (w.Reply.Task.IsCompleted)
-                {
-                    expired.Add(id);
-                }
-                else if (now >= w.Deadline)
+                if (w.Reply.Task.IsCompleted || now >= w.Deadline)
                 {
                     // Sent: it may have reached the master, so it is never sent again (as the REQ pool); its deadline
                     // was every attempt's time, as long as Salt's client would have waited.
                     w.Reply.TrySetException(new RequestTimeoutException());
-                    expired.Add(id);
+                    pending.Remove(id); // allowed while enumerating a Dictionary since .NET Core 3.0
                 }
             }
-
-            foreach (var id in expired)
-            {
-                pending.Remove(id);
-            }
-
-            expired.Clear();
 
             // Never sent (no connection all along): a timeout after every attempt's worth of time, or sooner a 503 when the
             // socket had no connection to send it on for NoConnectionWait (a master stopped or restarting leaves its files,
             // and nothing listens): it cannot have reached the master, and is not sent later.
             var notSent = 0;
-            var noConnection = pending.Count < maxInFlight ? now - NoConnectionTicks : long.MinValue;
+            var noConnection = pending.Count < maxInFlight ? now - PendingRequest.NoConnectionTicks : long.MinValue;
             unsent.RemoveAll(w => w.Reply.Task.IsCompleted
                 || (now >= w.LastDeadline && w.Reply.TrySetException(new RequestTimeoutException()))
                 || (w.Queued <= noConnection && w.Reply.TrySetException(new MasterGoneException()) && ++notSent > 0));
             if (notSent > 0)
             {
-                LogNotSent(log, notSent);
+                LogNotSent(Log, notSent);
             }
         }
 
@@ -364,11 +327,7 @@ internal sealed partial class ZeromqTransport
         private void Close()
         {
             Stopped = true;
-            foreach (var w in pending.Values.Concat(unsent))
-            {
-                w.Reply.TrySetException(new ObjectDisposedException(nameof(ZeromqTransport)));
-            }
-
+            PendingRequest.FailAll(pending.Values.Concat(unsent), static () => new ObjectDisposedException(nameof(ZeromqTransport)));
             pending.Clear();
             unsent.Clear();
             FailQueued();

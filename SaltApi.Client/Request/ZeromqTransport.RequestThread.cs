@@ -14,9 +14,10 @@ internal sealed partial class ZeromqTransport
     /// </summary>
     private abstract class RequestThread : IWorker
     {
-        private readonly ILogger log;
+        protected const int SweepMs = 20;
+        protected const int IdleWaitMs = 1000;
         private readonly Thread thread;
-        private readonly ConcurrentQueue<Work> incoming = new();
+        private readonly ConcurrentQueue<PendingRequest> incoming = new();
         private readonly PairSocket wakeWriter = new();
         private readonly Lock wakeLock = new();
         private int wakePending;
@@ -25,9 +26,9 @@ internal sealed partial class ZeromqTransport
         private int failSeen;
         private volatile bool stopped;
 
-        protected RequestThread(string name, ILogger log)
+        protected RequestThread(ZeromqTransport transport, string name)
         {
-            this.log = log;
+            Transport = transport;
             var address = $"inproc://{name}-wake-{Guid.NewGuid():N}";
             WakeReader.Bind(address);
             wakeWriter.Connect(address);
@@ -35,6 +36,12 @@ internal sealed partial class ZeromqTransport
         }
 
         public abstract int OpenSockets { get; }
+
+        protected ZeromqTransport Transport { get; }
+
+        protected ClientOptions Options => Transport.options;
+
+        protected ILogger Log => Transport.log;
 
         /// <summary>The thread's end of the wake-up: readable when requests (or a fail request) wait.</summary>
         protected PairSocket WakeReader { get; } = new();
@@ -55,7 +62,7 @@ internal sealed partial class ZeromqTransport
             Signal();
         }
 
-        public void Enqueue(Work work)
+        public void Enqueue(PendingRequest work)
         {
             if (stopped)
             {
@@ -92,7 +99,7 @@ internal sealed partial class ZeromqTransport
 
             if (!thread.Join(TimeSpan.FromSeconds(10)))
             {
-                log.LogWarning("a request worker did not stop in time");
+                Log.LogWarning("a request worker did not stop in time");
             }
 
             // A request queued while the thread stopped.
@@ -104,8 +111,9 @@ internal sealed partial class ZeromqTransport
         }
 
         /// <summary>What every request socket to the master gets: no linger, reconnects, Salt's tcp_keepalive options, IPv6.</summary>
-        protected static void ConfigureConnection(NetMQSocket s, ClientOptions options)
+        protected void ConfigureConnection(NetMQSocket s)
         {
+            var options = Options;
             s.Options.Linger = TimeSpan.Zero;
             s.Options.ReconnectIntervalMax = RequestChannel.MaxReconnectInterval;
             if (options.TcpKeepalive is { } ka)
@@ -128,6 +136,20 @@ internal sealed partial class ZeromqTransport
             }
         }
 
+        /// <summary>
+        /// A reader of <paramref name="s"/>'s monitor (connections made and dropped), connected before <paramref name="s"/>
+        /// is, so that no event is missed.
+        /// </summary>
+        protected static PairSocket ConnectMonitor(NetMQSocket s, string name)
+        {
+            var address = $"inproc://{name}-monitor-{Guid.NewGuid():N}";
+            s.Monitor(address, SocketEvents.Connected | SocketEvents.Disconnected);
+            var monitor = new PairSocket();
+            monitor.Options.Linger = TimeSpan.Zero;
+            monitor.Connect(address);
+            return monitor;
+        }
+
         /// <summary>The thread's loop; it owns every socket of the worker.</summary>
         protected abstract void Run();
 
@@ -135,7 +157,7 @@ internal sealed partial class ZeromqTransport
         protected void StartThread() => thread.Start();
 
         /// <summary>Takes the next queued request (on the thread).</summary>
-        protected bool TryTake(out Work work) => incoming.TryDequeue(out work!);
+        protected bool TryTake(out PendingRequest work) => incoming.TryDequeue(out work!);
 
         /// <summary>On the thread: reads the wake-ups and re-arms them; a request queued from here on sends a new one.</summary>
         protected void TakeWake()

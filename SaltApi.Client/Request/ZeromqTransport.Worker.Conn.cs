@@ -30,7 +30,7 @@ internal sealed partial class ZeromqTransport
             /// <summary>The socket's mailbox handle (ZeroMQ's ZMQ_FD), when available.</summary>
             public Socket? Handle { get; } = MailboxHandle.Of(socket);
 
-            public Work? Work
+            public PendingRequest? Work
             {
                 get;
                 set

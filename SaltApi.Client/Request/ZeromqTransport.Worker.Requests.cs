@@ -9,10 +9,10 @@ internal sealed partial class ZeromqTransport
 {
     private sealed partial class Worker
     {
-        private void Start(Work w)
+        private void Start(PendingRequest w)
         {
             // Made before a connection dropped (the master may be back, not yet answering): not sent, as over the DEALER.
-            if (w.Reply.Task.IsCompleted || transport.Stale(w))
+            if (w.Reply.Task.IsCompleted || w.Stale(Transport.Drops))
             {
                 return;
             }
@@ -31,7 +31,7 @@ internal sealed partial class ZeromqTransport
 
             // Events from before this request (a drop while the socket sat idle) are not its own, but count as a drop.
             conn.ReadMonitor();
-            if (transport.Stale(w))
+            if (w.Stale(Transport.Drops))
             {
                 conn.IdleSince = Stopwatch.GetTimestamp();
                 idle.Add(conn);
@@ -39,7 +39,7 @@ internal sealed partial class ZeromqTransport
             }
 
             w.Attempt++;
-            w.Deadline = Stopwatch.GetTimestamp() + (long)(w.Timeout.TotalSeconds * Stopwatch.Frequency);
+            w.Deadline = Stopwatch.GetTimestamp() + PendingRequest.Ticks(w.Timeout);
             w.Reached = conn.Connected;
             conn.Work = w;
             inflight[conn.Socket] = conn;
@@ -63,17 +63,11 @@ internal sealed partial class ZeromqTransport
         private Conn Create()
         {
             var s = new RequestSocket();
-            ConfigureConnection(s, options);
-
-            // The monitor's reader is connected before the socket, so that no event is missed.
-            var endpoint = $"inproc://salt-req-monitor-{Guid.NewGuid():N}";
-            s.Monitor(endpoint, SocketEvents.Connected | SocketEvents.Disconnected);
-            var monitor = new PairSocket();
-            monitor.Options.Linger = TimeSpan.Zero;
-            monitor.Connect(endpoint);
-            s.Connect(options.Master.MasterUri);
+            ConfigureConnection(s);
+            var monitor = ConnectMonitor(s, "salt-req");
+            s.Connect(Options.Master.MasterUri);
             Interlocked.Increment(ref openSockets);
-            var conn = new Conn(s, monitor, transport.OnDropped);
+            var conn = new Conn(s, monitor, Transport.OnDropped);
             if (poller is not null)
             {
                 s.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
@@ -110,18 +104,10 @@ internal sealed partial class ZeromqTransport
         /// <summary>The master went away: every request in flight fails now (the sweep then throws their sockets away).</summary>
         private void FailAll()
         {
-            var failed = 0;
-            foreach (var c in inflight.Values)
-            {
-                if (c.Work!.Reply.TrySetException(new MasterGoneException()))
-                {
-                    failed++;
-                }
-            }
-
+            var failed = PendingRequest.FailAll(inflight.Values.Select(c => c.Work!), static () => new MasterGoneException());
             if (failed > 0)
             {
-                LogDropped(log, failed);
+                LogDropped(Log, failed);
             }
         }
 
@@ -163,7 +149,7 @@ internal sealed partial class ZeromqTransport
             // Deliberate difference: Salt waits out every attempt (60 s x 3 for runner/wheel) when the master
             // dies mid-request. When its "running" file, present when the request was made, is gone, no reply
             // can come: fail at once (503).
-            if (inflight.Count > 0 && ++sweeps % 10 == 0 && options.MasterRunningFile is { } file && !File.Exists(file))
+            if (inflight.Count > 0 && ++sweeps % 10 == 0 && Options.MasterRunningFile is { } file && !File.Exists(file))
             {
                 // The loop below then throws their sockets away.
                 foreach (var c in inflight.Values)
@@ -186,7 +172,7 @@ internal sealed partial class ZeromqTransport
             {
                 // Queued in a socket that has had no connection for NoConnectionWait (the master stopped or restarting):
                 // a 503, and the socket is thrown away with the request, so that it is never sent later.
-                var unsentTooLong = !c.Work!.Reached && now - c.Work.Queued >= NoConnectionTicks;
+                var unsentTooLong = !c.Work!.Reached && now - c.Work.Queued >= PendingRequest.NoConnectionTicks;
                 if (readAll || now >= c.Work!.Deadline || unsentTooLong)
                 {
                     c.ReadMonitor();
@@ -216,12 +202,12 @@ internal sealed partial class ZeromqTransport
 
             if (dropped > 0)
             {
-                LogDropped(log, dropped);
+                LogDropped(Log, dropped);
             }
 
             if (notSent > 0)
             {
-                LogNotSent(log, notSent);
+                LogNotSent(Log, notSent);
             }
 
             foreach (var c in expired)
@@ -240,7 +226,7 @@ internal sealed partial class ZeromqTransport
                 // never had a connection (it cannot have reached the master) is sent again.
                 if (w.Attempt < w.Tries && !w.Reached)
                 {
-                    LogRetry(log, w.Attempt, w.Tries);
+                    LogRetry(Log, w.Attempt, w.Tries);
                     Start(w);
                 }
                 else

@@ -16,14 +16,9 @@ internal sealed partial class ZeromqTransport
     /// </summary>
     private sealed partial class Worker : RequestThread
     {
-        private const int SweepMs = 20;
-        private const int IdleWaitMs = 1000;
-        private readonly ZeromqTransport transport;
-        private readonly ClientOptions options;
         private const int KeptIdle = 2; // idle sockets never trimmed, per thread
         private readonly int maxIdle;
         private readonly long idleTicks;
-        private readonly ILogger log;
         private readonly NetMQSelector selector = new();
         private readonly Dictionary<NetMQSocket, Conn> inflight = [];
         private readonly Dictionary<Socket, Conn> handles = [];
@@ -38,14 +33,11 @@ internal sealed partial class ZeromqTransport
         private int sweeps;
         private int openSockets;
 
-        public Worker(ZeromqTransport transport, ClientOptions options, int maxIdle, int index, ILogger log)
-            : base($"salt-req-{index}", log)
+        public Worker(ZeromqTransport transport, int maxIdle, int index)
+            : base(transport, $"salt-req-{index}")
         {
-            this.transport = transport;
-            this.options = options;
             this.maxIdle = maxIdle;
-            idleTicks = (long)(options.RequestSocketIdle * System.Diagnostics.Stopwatch.Frequency);
-            this.log = log;
+            idleTicks = (long)(Options.RequestSocketIdle * System.Diagnostics.Stopwatch.Frequency);
             StartThread();
         }
 
@@ -53,7 +45,7 @@ internal sealed partial class ZeromqTransport
 
         protected override void Run()
         {
-            if (options.RequestPoller == "netmq")
+            if (Options.RequestPoller == "netmq")
             {
                 RunPoller();
                 return;
@@ -68,22 +60,8 @@ internal sealed partial class ZeromqTransport
                 {
                     // Nothing in flight: nothing can expire, so sleep long (few idle wake-ups; a request wakes us).
                     var wait = inflight.Count == 0 ? IdleWaitMs : Math.Max(0, nextSweep - Environment.TickCount64);
-                    bool woken;
-                    if (wakeHandle is not null)
-                    {
-                        woken = PollHandles(wakeHandle, wait);
-                    }
-                    else
-                    {
-                        woken = PollSelector(wakeItem, wait);
-                    }
-
-                    foreach (var c in ready)
-                    {
-                        OnReceiveReady(c.Socket);
-                    }
-
-                    ready.Clear();
+                    var woken = wakeHandle is not null ? PollHandles(wakeHandle, wait) : PollSelector(wakeItem, wait);
+                    ReceiveReady();
                     if (TakeFailRequest())
                     {
                         FailAll();
@@ -93,10 +71,7 @@ internal sealed partial class ZeromqTransport
                     if (woken)
                     {
                         TakeWake();
-                        while (!Stopped && TryTake(out var w))
-                        {
-                            Start(w);
-                        }
+                        StartQueued();
                     }
 
                     if (Environment.TickCount64 >= nextSweep)
@@ -106,11 +81,7 @@ internal sealed partial class ZeromqTransport
                             // Safety net for the handle poll: take queued requests and ask every in-flight socket
                             // itself, as NetMQ's selector does on every poll. (A wake still on its way then finds nothing.)
                             ClearWakePending();
-                            while (!Stopped && TryTake(out var w))
-                            {
-                                Start(w);
-                            }
-
+                            StartQueued();
                             foreach (var c in inflight.Values)
                             {
                                 if (c.Socket.HasIn)
@@ -119,12 +90,7 @@ internal sealed partial class ZeromqTransport
                                 }
                             }
 
-                            foreach (var c in ready)
-                            {
-                                OnReceiveReady(c.Socket);
-                            }
-
-                            ready.Clear();
+                            ReceiveReady();
                         }
 
                         SweepExpired();
@@ -158,11 +124,7 @@ internal sealed partial class ZeromqTransport
                     FailAll();
                 }
 
-                while (!Stopped && TryTake(out var w))
-                {
-                    Start(w);
-                }
-
+                StartQueued();
                 if (Stopped)
                 {
                     poller.StopAsync();
@@ -191,6 +153,24 @@ internal sealed partial class ZeromqTransport
                 p.Dispose();
                 Close();
             }
+        }
+
+        private void StartQueued()
+        {
+            while (!Stopped && TryTake(out var w))
+            {
+                Start(w);
+            }
+        }
+
+        private void ReceiveReady()
+        {
+            foreach (var c in ready)
+            {
+                OnReceiveReady(c.Socket);
+            }
+
+            ready.Clear();
         }
 
         /// <summary>

@@ -33,8 +33,6 @@ internal sealed partial class ZeromqTransport : IRequestTransport
     [LoggerMessage(Level = LogLevel.Warning, Message = "the master does not echo a request's envelope (a Salt 3008 master with worker pools answers \"Routing error\"): ZeroMQ requests go over REQ sockets from now on; set saltapi_client: {{request_socket: req}} for this master")]
     private static partial void LogFallBack(ILogger log);
 
-    private static readonly long NoConnectionTicks = (long)(RequestChannel.NoConnectionWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-
     private readonly ClientOptions options;
     private readonly IWorker[] workers;
     private readonly ILogger log;
@@ -50,42 +48,26 @@ internal sealed partial class ZeromqTransport : IRequestTransport
         this.options = options;
         this.log = log;
         runningFile = options.MasterRunningFile is { } file ? new ExistsProbe(file) : null;
-        if (options.RequestSocket == "req")
-        {
-            workers = ReqWorkers(this, options, log);
-            reqWorkers = workers;
-        }
-        else
-        {
-            workers = new IWorker[options.RequestThreads];
-            for (var i = 0; i < workers.Length; i++)
-            {
-                workers[i] = new DealerWorker(this, options, i, log);
-            }
-        }
+        workers = options.RequestSocket == "req" ? ReqWorkers() : Workers(i => new DealerWorker(this, i));
+        reqWorkers = options.RequestSocket == "req" ? workers : null;
     }
 
     /// <summary>A worker thread: owns its sockets, takes requests from any thread.</summary>
     private interface IWorker : IDisposable
     {
-        void Enqueue(Work work);
+        void Enqueue(PendingRequest work);
 
         void FailInFlight();
 
         int OpenSockets { get; }
     }
 
-    private static IWorker[] ReqWorkers(ZeromqTransport transport, ClientOptions options, ILogger log)
-    {
-        var idlePerThread = Math.Max(1, options.RequestSockets / options.RequestThreads);
-        var w = new IWorker[options.RequestThreads];
-        for (var i = 0; i < w.Length; i++)
-        {
-            w[i] = new Worker(transport, options, idlePerThread, i, log);
-        }
+    private IWorker[] ReqWorkers() => Workers(i => new Worker(this, Math.Max(1, options.RequestSockets / options.RequestThreads), i));
 
-        return w;
-    }
+    private IWorker[] Workers(Func<int, IWorker> create) => [.. Enumerable.Range(0, options.RequestThreads).Select(create)];
+
+    /// <summary>Every worker: <see cref="workers"/>, and the REQ pool a DEALER fell back to (<paramref name="pool"/>) when it is another.</summary>
+    private IEnumerable<IWorker> AllWorkers(IWorker[]? pool) => pool is null || pool == workers ? workers : workers.Concat(pool);
 
     /// <inheritdoc/>
     public long Drops => Volatile.Read(ref drops);
@@ -93,23 +75,13 @@ internal sealed partial class ZeromqTransport : IRequestTransport
     /// <summary>A socket's connection dropped (on a worker thread): requests made before it are not sent any more.</summary>
     private void OnDropped() => Interlocked.Increment(ref drops);
 
-    /// <summary>A connection dropped since the request was made: it is not sent (on a worker thread, before it would be).</summary>
-    private bool Stale(Work w) => w.Drops != Volatile.Read(ref drops) && w.Reply.TrySetException(new MasterGoneException());
-
     /// <inheritdoc/>
     public async Task<byte[]> SendAsync(byte[] payload, TimeSpan timeout, int tries, long drops, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var work = new Work(payload, timeout, tries)
-        {
-            MasterFileSeen = runningFile is not null && runningFile.Exists(),
-            Drops = drops,
-        };
+        var work = new PendingRequest(payload, timeout, tries, drops) { MasterFileSeen = runningFile is not null && runningFile.Exists() };
         Pick(reqWorkers ?? workers).Enqueue(work);
-        using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static w => ((Work)w!).Reply.TrySetCanceled(), work) : default)
-        {
-            return await work.Reply.Task.ConfigureAwait(false);
-        }
+        return await work.ReplyAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private IWorker Pick(IWorker[] pool) => pool.Length == 1 ? pool[0] : pool[(int)((uint)Interlocked.Increment(ref next) % (uint)pool.Length)];
@@ -119,7 +91,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
     /// payload from a fixed frame and answers "Routing error" without running the request): every request from now on,
     /// and the ones handed over here, go over REQ sockets. Called on a DEALER worker's thread.
     /// </summary>
-    private void FallBackToReq(Work? handedOver)
+    private void FallBackToReq(PendingRequest? handedOver)
     {
         if (reqWorkers is null)
         {
@@ -128,7 +100,7 @@ internal sealed partial class ZeromqTransport : IRequestTransport
                 if (reqWorkers is null && !disposed)
                 {
                     LogFallBack(log);
-                    reqWorkers = ReqWorkers(this, options, log);
+                    reqWorkers = ReqWorkers();
                 }
             }
         }
@@ -152,22 +124,14 @@ internal sealed partial class ZeromqTransport : IRequestTransport
     /// </summary>
     public void FailInFlight()
     {
-        foreach (var w in workers)
+        foreach (var w in AllWorkers(reqWorkers))
         {
             w.FailInFlight();
-        }
-
-        if (reqWorkers is { } pool && pool != workers)
-        {
-            foreach (var w in pool)
-            {
-                w.FailInFlight();
-            }
         }
     }
 
     /// <summary>DEALER or REQ sockets open now, over all threads (each with its monitor).</summary>
-    public int OpenSockets => workers.Sum(w => w.OpenSockets) + (reqWorkers is { } pool && pool != workers ? pool.Sum(w => w.OpenSockets) : 0);
+    public int OpenSockets => AllWorkers(reqWorkers).Sum(w => w.OpenSockets);
 
     public void Dispose()
     {
@@ -183,58 +147,11 @@ internal sealed partial class ZeromqTransport : IRequestTransport
             pool = reqWorkers;
         }
 
-        foreach (var w in workers)
+        foreach (var w in AllWorkers(pool))
         {
             w.Dispose();
         }
 
-        if (pool is not null && pool != workers)
-        {
-            foreach (var w in pool)
-            {
-                w.Dispose();
-            }
-        }
-
         log.LogDebug("ZeroMQ request transport closed");
-    }
-
-    private sealed class Work(byte[] payload, TimeSpan timeout, int tries)
-    {
-        public byte[] Payload { get; } = payload;
-
-        public TimeSpan Timeout { get; } = timeout;
-
-        public int Tries { get; } = tries;
-
-        public int Attempt { get; set; }
-
-        /// <summary>When the request was made (a Stopwatch timestamp): unsent for want of a connection, it fails after <see cref="RequestChannel.NoConnectionWait"/>.</summary>
-        public long Queued { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
-
-        /// <summary>The master's running file existed when the request was made.</summary>
-        public bool MasterFileSeen { get; init; }
-
-        /// <summary>The transport's drop count the request may be sent at (see <see cref="IRequestTransport.SendAsync"/>).</summary>
-        public long Drops { get; init; }
-
-        /// <summary>The current attempt's socket was connected at some time: the request may have reached the master.</summary>
-        public bool Reached { get; set; }
-
-        public long Deadline { get; set; }
-
-        /// <summary>DEALER: the request's id in its envelope, while it waits for its reply.</summary>
-        public uint Id { get; set; }
-
-        /// <summary>
-        /// When the request gives up: its timeout times its tries, as long as Salt's client waits over all its tries (the
-        /// DEALER counts from when its thread took it). Not sent yet (no connection), it waits for one until then; sent,
-        /// it waits for its reply until then (and at least one attempt's time), never sent again. Deliberate difference
-        /// from Salt, whose client sends it again after each attempt's timeout (a publish that reached a congested
-        /// master runs twice): a master that stalls for longer than one attempt still answers the one request sent.
-        /// </summary>
-        public long LastDeadline { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Math.Max(1, tries) * System.Diagnostics.Stopwatch.Frequency);
-
-        public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Json;
+using SaltApi.Protocol.Events;
 using SaltApi.Protocol.Msgpack;
 
 namespace SaltApi.Client.Ssh;
@@ -70,15 +70,7 @@ internal static class SshReturn
         data.TryAdd("id", host);
         data.TryAdd("fun", fun);
         data["jid"] = jid;
-        data["_stamp"] = IsoFormat(stamp);
-    }
-
-    /// <summary>Python's datetime.isoformat(): microseconds only when not zero.</summary>
-    internal static string IsoFormat(DateTime t)
-    {
-        var micro = (int)(t.Ticks % TimeSpan.TicksPerSecond / 10);
-        var s = t.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
-        return micro == 0 ? s : s + "." + micro.ToString("D6", CultureInfo.InvariantCulture);
+        data["_stamp"] = EventFrame.Stamp(stamp);
     }
 
     /// <summary>The prompt salt-ssh's key_deploy prints before it reads an answer, for a host that answered "Permission denied".</summary>

@@ -102,7 +102,7 @@ internal sealed class SshRunner(SshOptions options, ILogger logger)
 
     private async Task<SshOutput> RunProcessAsync(SshCommand command, string workDir, CancellationToken caller, CancellationToken wallClock)
     {
-        var start = new ProcessStartInfo(options.Program)
+        var start = new ProcessStartInfo(options.Program, command.Argv)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -110,11 +110,6 @@ internal sealed class SshRunner(SshOptions options, ILogger logger)
             RedirectStandardError = true,
             WorkingDirectory = workDir,
         };
-        foreach (var a in command.Argv)
-        {
-            start.ArgumentList.Add(a);
-        }
-
         start.Environment.Remove("SALT_SALTFILE");
         using var process = new Process { StartInfo = start };
         try

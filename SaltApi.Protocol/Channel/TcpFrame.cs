@@ -60,12 +60,7 @@ public static class TcpFrame
             long? mid = null;
             for (var i = 0; i < n; i++)
             {
-                var key = r.NextMessagePackType is MessagePackType.String or MessagePackType.Binary ? KeyOf(ref r) : null;
-                if (key is null)
-                {
-                    r.Skip();
-                }
-
+                var key = KeyOf(ref r);
                 var start = (int)r.Consumed;
                 if (key == "head" && r.NextMessagePackType == MessagePackType.Map)
                 {
@@ -103,15 +98,19 @@ public static class TcpFrame
         }
     }
 
+    /// <summary>Reads a map key: its text when a string or bytes, else null (a key of another type is skipped).</summary>
     private static string? KeyOf(ref MessagePackReader r)
     {
-        if (r.NextMessagePackType == MessagePackType.Binary)
+        switch (r.NextMessagePackType)
         {
-            var bytes = r.ReadBytes();
-            return bytes is { } b ? System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, b) : null;
+            case MessagePackType.Binary:
+                return r.ReadBytes() is { } b ? System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, b) : null;
+            case MessagePackType.String:
+                return r.ReadString();
+            default:
+                r.Skip();
+                return null;
         }
-
-        return r.ReadString();
     }
 
     private static long? Mid(ref MessagePackReader r)
@@ -120,12 +119,7 @@ public static class TcpFrame
         var n = r.ReadMapHeader();
         for (var i = 0; i < n; i++)
         {
-            var key = r.NextMessagePackType is MessagePackType.String or MessagePackType.Binary ? KeyOf(ref r) : null;
-            if (key is null)
-            {
-                r.Skip();
-            }
-
+            var key = KeyOf(ref r);
             if (key == "mid" && r.NextMessagePackType == MessagePackType.Integer)
             {
                 mid = r.ReadInt64();

@@ -31,6 +31,9 @@ public sealed record MasterConfig
     /// <summary><c>ipc_mode</c>: <c>ipc</c> (unix sockets) or <c>tcp</c>.</summary>
     public string IpcMode { get; init; } = "ipc";
 
+    /// <summary><c>ipc_mode: tcp</c> (in any case): the bus on 127.0.0.1's tcp_master_pub_port and tcp_master_pull_port.</summary>
+    public bool IpcTcp => string.Equals(IpcMode, "tcp", StringComparison.OrdinalIgnoreCase);
+
     /// <summary><c>tcp_master_pub_port</c>: the bus publish port when <c>ipc_mode: tcp</c>.</summary>
     public int TcpMasterPubPort { get; init; } = 4512;
 

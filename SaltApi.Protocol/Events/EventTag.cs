@@ -69,15 +69,7 @@ public static class EventTag
         {
             // A syndic's forwarded events on a master of masters: syndic/<id>/<jid> (its minion list)
             // or syndic/<id>/salt/job/<jid>/...; the jid is the first segment that is one.
-            foreach (var part in tag.Split('/').Skip(2))
-            {
-                if (part.Length >= 20 && Jid.IsJid(part))
-                {
-                    return part;
-                }
-            }
-
-            return null;
+            return tag.Split('/').Skip(2).FirstOrDefault(static part => part.Length >= 20 && Jid.IsJid(part));
         }
         else
         {

@@ -1,6 +1,7 @@
 using SaltApi.Abstractions.Errors;
 using SaltApi.Abstractions.Json;
 using SaltApi.Client.Ssh;
+using SaltApi.Protocol.Events;
 using SaltApi.Testing;
 
 namespace SaltApi.Client.Tests.Ssh;
@@ -38,7 +39,7 @@ public sealed class SshReturnTests
 
     private static void AssertStamp(object? stamp, DateTime expected)
     {
-        Assert.Equal(SshReturn.IsoFormat(expected), stamp);
+        Assert.Equal(EventFrame.Stamp(expected), stamp);
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$", (string)stamp!);
     }
 
@@ -123,9 +124,9 @@ public sealed class SshReturnTests
     {
         var t = new DateTime(2026, 12, 7, 8, 43, 56, DateTimeKind.Utc);
 
-        Assert.Equal("2026-12-07T08:43:56", SshReturn.IsoFormat(t));
-        Assert.Equal("2026-12-07T08:43:56.000001", SshReturn.IsoFormat(t.AddTicks(10)));
-        Assert.Equal("2026-12-07T08:43:56.496160", SshReturn.IsoFormat(t.AddTicks(4961600)));
+        Assert.Equal("2026-12-07T08:43:56", EventFrame.Stamp(t));
+        Assert.Equal("2026-12-07T08:43:56.000001", EventFrame.Stamp(t.AddTicks(10)));
+        Assert.Equal("2026-12-07T08:43:56.496160", EventFrame.Stamp(t.AddTicks(4961600)));
     }
 
     [Fact]
