@@ -47,6 +47,8 @@ public sealed class MasterRestartTests : IDisposable
         await using var layer = SaltClientLayer.Create(config, NullLoggerFactory.Instance);
         var low = new[] { ("client", (object?)"local"), ("tgt", "ms--*"), ("fun", "test.ping") }.Concat(Eauth()).ToArray();
         var asyncLow = new[] { ("client", (object?)"local_async"), ("tgt", "ms--*"), ("fun", "test.ping") }.Concat(Eauth()).ToArray();
+        // A minion function that outlasts the master's stop, so the call is surely still waiting when it goes away.
+        var sleepLow = new[] { ("client", (object?)"local"), ("tgt", "ms--*"), ("fun", "test.sleep"), ("arg", new List<object?> { 3L }) }.Concat(Eauth()).ToArray();
         var runnerLow = new[] { ("client", (object?)"runner"), ("fun", "test.sleep"), ("s_time", 3L) }.Concat(Eauth()).ToArray();
         var listJobs = new[] { ("client", (object?)"runner"), ("fun", "jobs.list_jobs") }.Concat(Eauth()).ToArray();
 
@@ -55,7 +57,7 @@ public sealed class MasterRestartTests : IDisposable
         Assert.Equal(5, ((OrderedDictionary<string, object?>)first[0]!).Count);
 
         // In flight when the master goes away: a local call waiting for returns and a runner waiting for its event.
-        var inFlightLocal = layer.Client.RunAsync(Map(low), CancellationToken.None);
+        var inFlightLocal = layer.Client.RunAsync(Map(sleepLow), CancellationToken.None);
         var inFlightRunner = layer.Client.RunAsync(Map(runnerLow), CancellationToken.None);
         await Task.Delay(100);
         Assert.False(inFlightLocal.IsCompleted);
