@@ -54,7 +54,15 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
         // limit (1 MiB); a larger one (its token checked first) waits for budget.
         private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.Listener.MaxRequestBodySize, Math.Min(options.Listener.ThreadPool + options.Listener.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
-        public void Dispose() => gate.Dispose();
+        // The kit's token check (X-Auth-Token, api_acl's token user), as the other modules': its cache obeys the
+        // daemon's revocation signal, so a token logged out in any module is refused here at once.
+        private readonly TokenCheck tokens = new(context.Client, TimeProvider.System);
+
+        public void Dispose()
+        {
+            gate.Dispose();
+            tokens.Dispose();
+        }
 
         public async Task HandleAsync(HttpContext http)
         {
@@ -170,15 +178,9 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
 
         private async Task<bool> TokenIsValidAsync(HttpRequest request)
         {
-            var token = request.Headers[TokenCheck.HeaderName].ToString().Trim();
-            if (token.Length == 0)
-            {
-                return false;
-            }
-
             try
             {
-                return await context.Client.GetTokenAsync(token, request.HttpContext.RequestAborted) is not null;
+                return await tokens.ValidateAsync(request.Headers[TokenCheck.HeaderName].ToString().Trim(), request.HttpContext.RequestAborted) is not null;
             }
             catch (SaltApiException)
             {
@@ -224,7 +226,7 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
-                    if (options.ApiAcl is { } apiAcl && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, async token => (await context.Client.GetTokenAsync(token, http.RequestAborted))?.Name))
+                    if (options.ApiAcl is { } apiAcl && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, tokens, http.RequestAborted))
                     {
                         return (401, "Authentication error occurred.");
                     }

@@ -84,21 +84,18 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         foreach (var chunk in chunks)
         {
             var low = Lowstate.PrepareChunk(chunk, token, forceClient);
-            await CheckCredentialsAsync(call, low);
+
+            // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): api_acl is checked for the chunk's
+            // user (its eauth username, or its token's user). A token logged out here that the master kept is
+            // refused by the client layer, as the master refuses an unknown one.
+            if (Options.ApiAcl is { } acl && !await acl.AllowsChunkAsync(low, call.Ctx, Sessions, call.Aborted))
+            {
+                throw new HttpError(401);
+            }
+
             results.AddRange(await Client.RunAsync(low, call.Aborted));
         }
 
         return results;
-    }
-
-    // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): api_acl is checked for the chunk's
-    // user (its eauth username, or its token's user). A token logged out here that the master kept is
-    // refused by the client layer, as the master refuses an unknown one.
-    private async Task CheckCredentialsAsync(Call call, IReadOnlyDictionary<string, object?> low)
-    {
-        if (Options.ApiAcl is { } acl && !await acl.AllowsChunkAsync(low, call.Ctx, async token => (await Sessions.ValidateAsync(token, call.Aborted))?.Name))
-        {
-            throw new HttpError(401);
-        }
     }
 }

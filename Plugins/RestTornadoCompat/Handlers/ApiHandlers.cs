@@ -234,7 +234,7 @@ internal sealed class ApiHandlers(Saltnado app)
 
             // Deliberate difference: api_acl (ours) for the chunk's user, its token's or its eauth username; a
             // token the master does not know is left to the master to refuse.
-            if (app.Options.ApiAcl is not null && !await ChunkAllowedAsync(r, low))
+            if (app.Options.ApiAcl is { } acl && !await acl.AllowsChunkAsync(low, r.Ctx, app.Tokens, r.Aborted))
             {
                 ret.Add("Failed to authenticate");
                 break;
@@ -261,11 +261,5 @@ internal sealed class ApiHandlers(Saltnado app)
         var body = Map();
         body["return"] = ret;
         await r.RespondAsync(body);
-    }
-
-    private async Task<bool> ChunkAllowedAsync(TornadoRequest r, OrderedDictionary<string, object?> low)
-    {
-        return app.Options.ApiAcl is not { } acl
-            || await acl.AllowsChunkAsync(low, r.Ctx, async token => (await app.Tokens.ValidateAsync(token, r.Aborted))?.Name);
     }
 }
