@@ -146,19 +146,7 @@ internal sealed class ApiHandlers(Saltnado app)
             return;
         }
 
-        var low = Map();
-        if (!string.IsNullOrEmpty(r.PathArg))
-        {
-            low["fun"] = "jobs.list_job";
-            low["jid"] = r.PathArg;
-        }
-        else
-        {
-            low["fun"] = "jobs.list_jobs";
-        }
-
-        low["client"] = "runner";
-        r.Lowstate = [low];
+        r.Lowstate = [JobsLowstate.For(string.IsNullOrEmpty(r.PathArg) ? null : r.PathArg, clientFirst: false)];
         await DisbatchAsync(r);
     }
 
