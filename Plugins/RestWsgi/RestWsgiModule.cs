@@ -132,10 +132,9 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
                 return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
             }
 
-            var (error, parsed) = Parse(raw);
-            if (error is not null || parsed is not { } chunks)
+            if (Parse(raw, out var chunks) is { } error)
             {
-                return error ?? (400, "400: Lowstate must be a JSON list of objects");
+                return error;
             }
 
             // Chunks with credentials (eauth) rather than a token: the master may hold a refusal ~1 s (Salt's
@@ -188,8 +187,10 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
             }
         }
 
-        private static ((int Status, object? Body)? Error, List<object?>? Chunks) Parse(byte[] raw)
+        // The lowstate, or the error that answers it.
+        private static (int Status, object? Body)? Parse(byte[] raw, out List<object?> chunks)
         {
+            chunks = [];
             object? parsed;
             try
             {
@@ -197,25 +198,18 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
             }
             catch (SaltJsonException e)
             {
-                return ((400, "400: " + e.Message), null);
+                return (400, "400: " + e.Message);
             }
 
             // Deliberate difference: Salt iterates whatever it got and answers 500
             // ("'str' object has no attribute 'get'"); a body that is not a list of maps is a 400 here.
-            if (parsed is not List<object?> chunks)
+            if (parsed is not List<object?> list)
             {
-                return ((400, "400: Lowstate must be a JSON list of objects"), null);
+                return (400, "400: Lowstate must be a JSON list of objects");
             }
 
-            foreach (var chunk in chunks)
-            {
-                if (chunk is not IReadOnlyDictionary<string, object?>)
-                {
-                    return ((400, "400: Each lowstate chunk must be a JSON object"), null);
-                }
-            }
-
-            return (null, chunks);
+            chunks = list;
+            return list.All(c => c is IReadOnlyDictionary<string, object?>) ? null : (400, "400: Each lowstate chunk must be a JSON object");
         }
 
         private async Task<(int Status, object? Body)> RunAsync(HttpContext http, List<object?> chunks)
