@@ -14,25 +14,15 @@ internal sealed class ApiHandlers(Saltnado app)
     /// <summary>saltnado's own dispatch: the only clients rest_tornado serves.</summary>
     public static readonly IReadOnlyList<string> SaltClients = ["local", "local_async", "runner", "runner_async"];
 
-    private static OrderedDictionary<string, object?> Map() => new(StringComparer.Ordinal);
-
     /// <summary>GET <c>/</c> (and the handlers that inherit it): the clients.</summary>
-    public static Task WelcomeAsync(TornadoRequest r)
-    {
-        var ret = Map();
-        ret["clients"] = SaltClients.ToList<object?>();
-        ret["return"] = "Welcome";
-        return r.RespondAsync(ret);
-    }
+    public static Task WelcomeAsync(TornadoRequest r) =>
+        r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["clients"] = SaltClients.ToList<object?>(), ["return"] = "Welcome" });
 
     /// <summary>GET <c>/login</c>: a parked endpoint, 401.</summary>
     public static Task LoginGetAsync(TornadoRequest r)
     {
         r.Ctx.Response.Headers.WWWAuthenticate = "Session";
-        var ret = Map();
-        ret["status"] = "401 Unauthorized";
-        ret["return"] = "Please log in";
-        return r.RespondAsync(ret, 401);
+        return r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["status"] = "401 Unauthorized", ["return"] = "Please log in" }, 401);
     }
 
     /// <summary>POST <c>/login</c>: as SaltAuthHandler.post.</summary>
@@ -54,10 +44,7 @@ internal sealed class ApiHandlers(Saltnado app)
         }
 
         // As SaltAuthHandler.post: exactly these three credentials go to mk_token.
-        var creds = Map();
-        creds["username"] = username;
-        creds["password"] = password;
-        creds["eauth"] = eauth;
+        var creds = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["username"] = username, ["password"] = password, ["eauth"] = eauth };
         SaltToken? token;
         try
         {
@@ -246,8 +233,6 @@ internal sealed class ApiHandlers(Saltnado app)
             }
         }
 
-        var body = Map();
-        body["return"] = ret;
-        await r.RespondAsync(body);
+        await r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["return"] = ret });
     }
 }
