@@ -54,7 +54,15 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
         // limit (1 MiB); a larger one (its token checked first) waits for budget.
         private readonly RequestBodyBudget bodies = RequestBodyBudget.For(options.Listener.MaxRequestBodySize, Math.Min(options.Listener.ThreadPool + options.Listener.QueueSize, RequestBodyBudget.MaxBodiesBudgeted), largeBodiesWait: true);
 
-        public void Dispose() => gate.Dispose();
+        // The kit's token check (X-Auth-Token, api_acl's token user), as the other modules': its cache obeys the
+        // daemon's revocation signal, so a token logged out in any module is refused here at once.
+        private readonly TokenCheck tokens = new(context.Client, TimeProvider.System);
+
+        public void Dispose()
+        {
+            gate.Dispose();
+            tokens.Dispose();
+        }
 
         public async Task HandleAsync(HttpContext http)
         {
@@ -124,10 +132,9 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
                 return (400, $"400: Too many lowstate chunks (at most {options.MaxChunks} in one request)");
             }
 
-            var (error, parsed) = Parse(raw);
-            if (error is not null || parsed is not { } chunks)
+            if (Parse(raw, out var chunks) is { } error)
             {
-                return error ?? (400, "400: Lowstate must be a JSON list of objects");
+                return error;
             }
 
             // Chunks with credentials (eauth) rather than a token: the master may hold a refusal ~1 s (Salt's
@@ -170,15 +177,9 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
 
         private async Task<bool> TokenIsValidAsync(HttpRequest request)
         {
-            var token = request.Headers[TokenCheck.HeaderName].ToString().Trim();
-            if (token.Length == 0)
-            {
-                return false;
-            }
-
             try
             {
-                return await context.Client.GetTokenAsync(token, request.HttpContext.RequestAborted) is not null;
+                return await tokens.ValidateAsync(request.Headers[TokenCheck.HeaderName].ToString().Trim(), request.HttpContext.RequestAborted) is not null;
             }
             catch (SaltApiException)
             {
@@ -186,8 +187,10 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
             }
         }
 
-        private static ((int Status, object? Body)? Error, List<object?>? Chunks) Parse(byte[] raw)
+        // The lowstate, or the error that answers it.
+        private static (int Status, object? Body)? Parse(byte[] raw, out List<object?> chunks)
         {
+            chunks = [];
             object? parsed;
             try
             {
@@ -195,25 +198,18 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
             }
             catch (SaltJsonException e)
             {
-                return ((400, "400: " + e.Message), null);
+                return (400, "400: " + e.Message);
             }
 
             // Deliberate difference: Salt iterates whatever it got and answers 500
             // ("'str' object has no attribute 'get'"); a body that is not a list of maps is a 400 here.
-            if (parsed is not List<object?> chunks)
+            if (parsed is not List<object?> list)
             {
-                return ((400, "400: Lowstate must be a JSON list of objects"), null);
+                return (400, "400: Lowstate must be a JSON list of objects");
             }
 
-            foreach (var chunk in chunks)
-            {
-                if (chunk is not IReadOnlyDictionary<string, object?>)
-                {
-                    return ((400, "400: Each lowstate chunk must be a JSON object"), null);
-                }
-            }
-
-            return (null, chunks);
+            chunks = list;
+            return list.All(c => c is IReadOnlyDictionary<string, object?>) ? null : (400, "400: Each lowstate chunk must be a JSON object");
         }
 
         private async Task<(int Status, object? Body)> RunAsync(HttpContext http, List<object?> chunks)
@@ -224,7 +220,7 @@ public sealed class RestWsgiModule() : NetapiModule("rest_wsgi")
                 // As rest_wsgi run_chunk: chunks in order; the first error aborts the request.
                 foreach (var chunk in chunks)
                 {
-                    if (options.ApiAcl is { } apiAcl && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, async token => (await context.Client.GetTokenAsync(token, http.RequestAborted))?.Name))
+                    if (options.ApiAcl is { } apiAcl && !await apiAcl.AllowsChunkAsync((IReadOnlyDictionary<string, object?>)chunk!, http, tokens, http.RequestAborted))
                     {
                         return (401, "Authentication error occurred.");
                     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using SaltApi.Abstractions.Access;
 using SaltApi.Abstractions.Modules;
+using SaltApi.NetapiKit.Tokens;
 using SaltApi.PythonValues;
 
 namespace SaltApi.NetapiKit.Access;
@@ -68,17 +69,17 @@ public sealed class ApiAcl
     public bool Allows(string? username, HttpContext context) => Allows(username, ClientAddress.Of(context));
 
     /// <summary>
-    /// The user of a lowstate chunk may call from the request's address: its token's user (found by
-    /// <paramref name="tokenUser"/>), else its eauth <c>username</c>. A token the master does not know is let
+    /// The user of a lowstate chunk may call from the request's address: its token's user (looked up by the
+    /// module's <paramref name="tokens"/>), else its eauth <c>username</c>. A token the master does not know is let
     /// through: the master refuses it.
     /// </summary>
-    public async Task<bool> AllowsChunkAsync(IReadOnlyDictionary<string, object?> chunk, HttpContext context, Func<string, Task<string?>> tokenUser)
+    public async Task<bool> AllowsChunkAsync(IReadOnlyDictionary<string, object?> chunk, HttpContext context, TokenCheck tokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        ArgumentNullException.ThrowIfNull(tokenUser);
+        ArgumentNullException.ThrowIfNull(tokens);
         if (chunk.GetValueOrDefault("token") is string token)
         {
-            return await tokenUser(token).ConfigureAwait(false) is not { } name || Allows(name, context);
+            return await tokens.ValidateAsync(token, cancellationToken).ConfigureAwait(false) is not { } found || Allows(found.Name, context);
         }
 
         return Allows(chunk.GetValueOrDefault("username") as string, context);

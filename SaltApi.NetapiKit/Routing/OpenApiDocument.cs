@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace SaltApi.NetapiKit.Routing;
 
@@ -47,24 +48,18 @@ public static class OpenApiDocument
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(routes);
         var table = routes.ToList();
+        var document = new JsonObject
+        {
+            ["openapi"] = "3.1.0",
+            ["info"] = new JsonObject { ["title"] = info.Title, ["version"] = info.Version, ["description"] = info.Description },
+            ["servers"] = new JsonArray(new JsonObject { ["url"] = info.ServerUrl }),
+            ["paths"] = Paths(info, table),
+            ["components"] = Components(info, table),
+        };
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
-            w.WriteStartObject();
-            w.WriteString("openapi", "3.1.0");
-            w.WriteStartObject("info");
-            w.WriteString("title", info.Title);
-            w.WriteString("version", info.Version);
-            w.WriteString("description", info.Description);
-            w.WriteEndObject();
-            w.WriteStartArray("servers");
-            w.WriteStartObject();
-            w.WriteString("url", info.ServerUrl);
-            w.WriteEndObject();
-            w.WriteEndArray();
-            WritePaths(w, info, table);
-            WriteComponents(w, info, table);
-            w.WriteEndObject();
+            document.WriteTo(w);
         }
 
         return stream.ToArray();
@@ -89,110 +84,73 @@ public static class OpenApiDocument
         yield return ((literal == "/" ? "" : literal) + "/{" + name + "}", name);
     }
 
-    private static void WritePaths(Utf8JsonWriter w, OpenApiInfo info, List<NetapiRoute> table)
+    private static JsonObject Paths(OpenApiInfo info, List<NetapiRoute> table)
     {
-        var paths = new List<(string Path, List<(NetapiRoute Route, string? Arg)> Routes)>();
+        var paths = new JsonObject();
         foreach (var route in table)
         {
             foreach (var (path, arg) in Expand(route))
             {
-                var entry = paths.FirstOrDefault(p => p.Path == path);
-                if (entry.Routes is null)
+                if (paths[path] is not JsonObject item)
                 {
-                    entry = (path, []);
-                    paths.Add(entry);
+                    paths[path] = item = new JsonObject();
                 }
 
-                entry.Routes.Add((route, arg));
-            }
-        }
-
-        w.WriteStartObject("paths");
-        foreach (var (path, routes) in paths)
-        {
-            w.WriteStartObject(path);
-            foreach (var (route, arg) in routes)
-            {
                 foreach (var method in route.Methods)
                 {
-                    WriteOperation(w, info, route, method, path, arg);
+                    item[method.ToLowerInvariant()] = Operation(info, route, method, path, arg);
                 }
             }
-
-            w.WriteEndObject();
         }
 
-        w.WriteEndObject();
+        return paths;
     }
 
-    private static void WriteOperation(Utf8JsonWriter w, OpenApiInfo info, NetapiRoute route, string method, string path, string? arg)
+    private static JsonObject Operation(OpenApiInfo info, NetapiRoute route, string method, string path, string? arg)
     {
-        w.WriteStartObject(method.ToLowerInvariant());
-        w.WriteString("operationId", OperationId(method, path));
-        w.WriteString("summary", route.Summary);
+        var operation = new JsonObject { ["operationId"] = OperationId(method, path), ["summary"] = route.Summary };
         if (route.Description is { } description)
         {
-            w.WriteString("description", description);
+            operation["description"] = description;
         }
 
-        if (arg is not null || route.Query.Count > 0)
+        var parameters = new JsonArray();
+        if (arg is not null)
         {
-            w.WriteStartArray("parameters");
-            if (arg is not null)
-            {
-                WriteParameter(w, arg, "path", true, route.MaxArgs > 1 ? "The rest of the path (it may hold more segments, separated by '/')" : null);
-            }
-
-            foreach (var (name, text) in route.Query)
-            {
-                WriteParameter(w, name, "query", false, text);
-            }
-
-            w.WriteEndArray();
+            parameters.Add(Parameter(arg, "path", true, route.MaxArgs > 1 ? "The rest of the path (it may hold more segments, separated by '/')" : null));
         }
 
-        WriteSecurity(w, info, route.Session);
+        foreach (var (name, text) in route.Query)
+        {
+            parameters.Add(Parameter(name, "query", false, text));
+        }
+
+        if (parameters.Count > 0)
+        {
+            operation["parameters"] = parameters;
+        }
+
+        operation["security"] = Security(info, route.Session);
         if (route.Bodies.Count > 0 && method != "GET" && method != "HEAD")
         {
-            w.WriteStartObject("requestBody");
-            w.WriteBoolean("required", route.BodyRequired);
-            w.WriteStartObject("content");
-            foreach (var media in route.Bodies)
-            {
-                w.WriteStartObject(media);
-                WriteRef(w, route.BodySchema ?? OpenApiSchemas.Any);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
+            operation["requestBody"] = new JsonObject { ["required"] = route.BodyRequired, ["content"] = Content(route.Bodies, route.BodySchema ?? OpenApiSchemas.Any) };
         }
 
-        w.WriteStartObject("responses");
+        var responses = new JsonObject();
         foreach (var answer in Answers(info, route))
         {
-            w.WriteStartObject(answer.Status.ToString(CultureInfo.InvariantCulture));
-            w.WriteString("description", answer.Description);
+            var response = new JsonObject { ["description"] = answer.Description };
             var schema = answer.Schema ?? (answer.Status >= 300 ? info.ErrorSchema : null);
-            var media = answer.MediaTypes ?? (answer.Schema is not null ? route.Produces : [info.ErrorMediaType]);
             if (schema is not null && method != "HEAD")
             {
-                w.WriteStartObject("content");
-                foreach (var type in media)
-                {
-                    w.WriteStartObject(type);
-                    WriteRef(w, schema);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndObject();
+                response["content"] = Content(answer.MediaTypes ?? (answer.Schema is not null ? route.Produces : [info.ErrorMediaType]), schema);
             }
 
-            w.WriteEndObject();
+            responses[answer.Status.ToString(CultureInfo.InvariantCulture)] = response;
         }
 
-        w.WriteEndObject();
-        w.WriteEndObject();
+        operation["responses"] = responses;
+        return operation;
     }
 
     // The route's own answers, then what its facts imply: the module's answer without a session, 503 when the gate is full, the generic 500.
@@ -233,96 +191,76 @@ public static class OpenApiDocument
         return answers.OrderBy(a => a.Status);
     }
 
-    private static void WriteParameter(Utf8JsonWriter w, string name, string where, bool required, string? description)
+    private static JsonObject Parameter(string name, string where, bool required, string? description)
     {
-        w.WriteStartObject();
-        w.WriteString("name", name);
-        w.WriteString("in", where);
-        w.WriteBoolean("required", required);
+        var parameter = new JsonObject { ["name"] = name, ["in"] = where, ["required"] = required };
         if (description is not null)
         {
-            w.WriteString("description", description);
+            parameter["description"] = description;
         }
 
-        w.WriteStartObject("schema");
-        w.WriteString("type", "string");
-        w.WriteEndObject();
-        w.WriteEndObject();
+        parameter["schema"] = new JsonObject { ["type"] = "string" };
+        return parameter;
     }
 
-    private static void WriteSecurity(Utf8JsonWriter w, OpenApiInfo info, RouteSession session)
+    private static JsonArray Security(OpenApiInfo info, RouteSession session)
     {
-        w.WriteStartArray("security");
+        var security = new JsonArray();
         if (session != RouteSession.None)
         {
-            WriteRequirement(w, TokenScheme);
+            security.Add(new JsonObject { [TokenScheme] = new JsonArray() });
             if (info.SessionCookie is not null)
             {
-                WriteRequirement(w, CookieScheme);
+                security.Add(new JsonObject { [CookieScheme] = new JsonArray() });
             }
 
             if (session != RouteSession.Required)
             {
                 // Optional, or a stream that also takes the token as a query parameter or in its path.
-                w.WriteStartObject();
-                w.WriteEndObject();
+                security.Add(new JsonObject());
             }
         }
 
-        w.WriteEndArray();
+        return security;
     }
 
-    private static void WriteRequirement(Utf8JsonWriter w, string scheme)
+    // The same schema for each media type.
+    private static JsonObject Content(IEnumerable<string> mediaTypes, string schema)
     {
-        w.WriteStartObject();
-        w.WriteStartArray(scheme);
-        w.WriteEndArray();
-        w.WriteEndObject();
+        var content = new JsonObject();
+        foreach (var type in mediaTypes)
+        {
+            content[type] = new JsonObject { ["schema"] = new JsonObject { ["$ref"] = "#/components/schemas/" + schema } };
+        }
+
+        return content;
     }
 
-    private static void WriteRef(Utf8JsonWriter w, string schema)
+    private static JsonObject Components(OpenApiInfo info, List<NetapiRoute> table)
     {
-        w.WriteStartObject("schema");
-        w.WriteString("$ref", "#/components/schemas/" + schema);
-        w.WriteEndObject();
-    }
-
-    private static void WriteComponents(Utf8JsonWriter w, OpenApiInfo info, List<NetapiRoute> table)
-    {
-        w.WriteStartObject("components");
-        w.WriteStartObject("schemas");
+        var schemas = new JsonObject();
         foreach (var (name, json) in OpenApiSchemas.All)
         {
-            using var doc = JsonDocument.Parse(json);
-            w.WritePropertyName(name);
-            doc.RootElement.WriteTo(w);
+            schemas[name] = JsonNode.Parse(json);
         }
 
-        w.WriteEndObject();
+        var components = new JsonObject { ["schemas"] = schemas };
         if (table.Any(r => r.Session != RouteSession.None))
         {
-            w.WriteStartObject("securitySchemes");
-            WriteScheme(w, TokenScheme, "header", "X-Auth-Token", "The Salt token that /login answered");
+            var schemes = new JsonObject { [TokenScheme] = Scheme("header", "X-Auth-Token", "The Salt token that /login answered") };
             if (info.SessionCookie is { } cookie)
             {
-                WriteScheme(w, CookieScheme, "cookie", cookie, "The session cookie that /login set (the same Salt token)");
+                schemes[CookieScheme] = Scheme("cookie", cookie, "The session cookie that /login set (the same Salt token)");
             }
 
-            w.WriteEndObject();
+            components["securitySchemes"] = schemes;
         }
 
-        w.WriteEndObject();
+        return components;
     }
 
-    private static void WriteScheme(Utf8JsonWriter w, string id, string where, string name, string description)
-    {
-        w.WriteStartObject(id);
-        w.WriteString("type", "apiKey");
-        w.WriteString("in", where);
-        w.WriteString("name", name);
-        w.WriteString("description", description);
-        w.WriteEndObject();
-    }
+    private static JsonObject Scheme(string where, string name, string description) =>
+        new() { ["type"] = "apiKey", ["in"] = where, ["name"] = name, ["description"] = description };
 
     private static string OperationId(string method, string path)
     {

@@ -81,7 +81,7 @@ internal static class CherrypyRoutes
         ]);
         if (options.WebhookUrl.Length > 0)
         {
-            var hook = Data(options.WebhookUrl + "/{**tag}", Post, "Fire an event on the master's bus, tagged salt/netapi/<path>, with the body as its data", options.WebhookDisableAuth ? RouteSession.Optional : RouteSession.Required, new RouteAnswer(200, "Whether the event was fired", S.HookReturn), BadBody, NotAcceptable, TooLarge);
+            var hook = Data(options.WebhookUrl + "/{**tag}", Post, "Fire an event on the master's bus, tagged salt/netapi/<path>, with the body as its data", options.WebhookDisableAuth ? RouteSession.Optional : RouteSession.Required, new RouteAnswer(200, "Whether the event was fired", S.HookReturn), BadBody, TooLarge);
             routes.Add(new(Resource.Hook, hook with { Bodies = [.. Bodies, "text/plain"], BodySchema = S.Any }, h => h.Hook.PostAsync));
         }
 

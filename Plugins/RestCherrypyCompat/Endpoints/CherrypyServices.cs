@@ -56,20 +56,18 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
     /// </summary>
     public bool CookieFromOtherOrigin(HttpRequest req) => TokenCheck.ReadsCookie(req, emptyHeaderIsAbsent: true) && CrossOrigin.IsForeign(req, Options.CorsOrigins);
 
-    // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
     public void SetSessionCookie(HttpResponse resp, SaltToken session)
     {
         // The session lives as long as the Salt token: never longer (Salt #42622, #49993).
         var seconds = (long)Math.Max(0, session.Expire - Sessions.Now);
-        var expires = time.GetUtcNow().AddSeconds(seconds);
-        resp.Headers.SetCookie = $"{TokenCheck.CookieName}={session.Token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
+        SetCookie(resp, session.Token, time.GetUtcNow().AddSeconds(seconds), $"; Max-Age={seconds}");
     }
 
-    public void ClearSessionCookie(HttpResponse resp)
-    {
-        var past = time.GetUtcNow().AddYears(-1);
-        resp.Headers.SetCookie = $"{TokenCheck.CookieName}=; expires={past.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
-    }
+    public void ClearSessionCookie(HttpResponse resp) => SetCookie(resp, "", time.GetUtcNow().AddYears(-1), "");
+
+    // Secure when the request came over HTTPS: our TLS, or X-Forwarded-Proto: https from a trusted proxy.
+    private static void SetCookie(HttpResponse resp, string token, DateTimeOffset expires, string maxAge) =>
+        resp.Headers.SetCookie = $"{TokenCheck.CookieName}={token}; expires={expires.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} GMT{maxAge}; Path=/; HttpOnly; SameSite=Lax{(resp.HttpContext.Request.IsHttps ? "; Secure" : "")}";
 
     // As Salt's salt_api_acl_tool. Deliberate difference: Salt checks it at /login only, so /token, /run,
     // POST /keys and eauth lowstates took credentials from any address; here every path that takes
@@ -84,21 +82,18 @@ internal sealed class CherrypyServices(CherrypyOptions options, INetapiClient cl
         foreach (var chunk in chunks)
         {
             var low = Lowstate.PrepareChunk(chunk, token, forceClient);
-            await CheckCredentialsAsync(call, low);
+
+            // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): api_acl is checked for the chunk's
+            // user (its eauth username, or its token's user). A token logged out here that the master kept is
+            // refused by the client layer, as the master refuses an unknown one.
+            if (Options.ApiAcl is { } acl && !await acl.AllowsChunkAsync(low, call.Ctx, Sessions, call.Aborted))
+            {
+                throw new HttpError(401);
+            }
+
             results.AddRange(await Client.RunAsync(low, call.Aborted));
         }
 
         return results;
-    }
-
-    // Every path that runs a lowstate (/, /run, /minions, /jobs, /keys): api_acl is checked for the chunk's
-    // user (its eauth username, or its token's user). A token logged out here that the master kept is
-    // refused by the client layer, as the master refuses an unknown one.
-    private async Task CheckCredentialsAsync(Call call, IReadOnlyDictionary<string, object?> low)
-    {
-        if (Options.ApiAcl is { } acl && !await acl.AllowsChunkAsync(low, call.Ctx, async token => (await Sessions.ValidateAsync(token, call.Aborted))?.Name))
-        {
-            throw new HttpError(401);
-        }
     }
 }

@@ -1,4 +1,5 @@
 using SaltApi.Abstractions.Modules;
+using SaltApi.NetapiKit.Lowstates;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 
@@ -9,18 +10,7 @@ internal sealed class JobsEndpoints(CherrypyServices api)
     public async Task GetAsync(Call call)
     {
         var jid = call.Arg("jid");
-        var low = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["client"] = "runner" };
-        if (jid is not null)
-        {
-            low["fun"] = "jobs.list_job";
-            low["jid"] = jid;
-        }
-        else
-        {
-            low["fun"] = "jobs.list_jobs";
-        }
-
-        var result = await api.ExecAsync(call, new List<object?> { low }, call.Session!.Token, null);
+        var result = await api.ExecAsync(call, new List<object?> { JobsLowstate.For(jid, clientFirst: true) }, call.Session!.Token, null);
         var first = result.Count > 0 ? result[0] : null;
         var ret = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         if (jid is not null)

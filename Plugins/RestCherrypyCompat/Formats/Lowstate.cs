@@ -1,12 +1,13 @@
 using System.Collections;
 using System.Globalization;
 using System.Numerics;
+using System.Text.RegularExpressions;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Formats;
 
 /// <summary>rest_cherrypy's <c>lowdata_fmt</c> and the per-chunk checks of <c>exec_lowstate</c> (spec/05 §4.2).</summary>
-internal static class Lowstate
+internal static partial class Lowstate
 {
     /// <summary>A non-empty map becomes a one-chunk lowstate (with a scalar <c>arg</c> wrapped); anything else as is.</summary>
     public static object? Shape(object? data)
@@ -84,43 +85,10 @@ internal static class Lowstate
     }
 
     /// <summary>Python's <c>int(token, 16)</c> succeeds: optional sign, 0x prefix, single underscores, surrounding whitespace.</summary>
-    public static bool IsHexToken(object? token)
-    {
-        if (token is not string s)
-        {
-            return false;
-        }
+    public static bool IsHexToken(object? token) => token is string s && PythonHexInt().IsMatch(s.Trim());
 
-        s = s.Trim();
-        if (s.StartsWith('+') || s.StartsWith('-'))
-        {
-            s = s[1..];
-        }
-
-        if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-        {
-            s = s[2..];
-            if (s.StartsWith('_'))
-            {
-                s = s[1..];
-            }
-        }
-
-        if (s.Length == 0 || s[0] == '_' || s[^1] == '_' || s.Contains("__", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        foreach (var c in s)
-        {
-            if (c != '_' && !Uri.IsHexDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    [GeneratedRegex(@"^[+-]?(0[xX]_?)?[0-9a-fA-F]+(_[0-9a-fA-F]+)*\z")]
+    private static partial Regex PythonHexInt();
 
     /// <summary>Integer text for a value (used for ids in URLs).</summary>
     public static string Text(object? v) => v switch

@@ -52,32 +52,9 @@ internal static class MediaNegotiation
         // CherryPy sorts by quality (highest first), most specific first on ties.
         foreach (var (value, q, _) in elements.OrderByDescending(e => e.Q).ThenBy(e => e.Value.Contains('*', StringComparison.Ordinal) ? 1 : 0).ThenBy(e => e.Index))
         {
-            if (q <= 0)
-            {
-                continue;
-            }
-
-            if (value == "*/*")
-            {
-                return OutputFormat.Json;
-            }
-
-            if (value.EndsWith("/*", StringComparison.Ordinal))
-            {
-                var prefix = value[..^1];
-                for (var m = 0; m < Media.Length; m++)
-                {
-                    if (Media[m].StartsWith(prefix, StringComparison.Ordinal))
-                    {
-                        return (OutputFormat)m;
-                    }
-                }
-
-                continue;
-            }
-
-            var idx = Array.IndexOf(Media, value);
-            if (idx >= 0)
+            // */* is the default; type/* the first media type of that type; anything else that media type.
+            var idx = value == "*/*" ? 0 : Array.FindIndex(Media, m => value.EndsWith("/*", StringComparison.Ordinal) ? m.StartsWith(value[..^1], StringComparison.Ordinal) : m == value);
+            if (q > 0 && idx >= 0)
             {
                 return (OutputFormat)idx;
             }

@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using SaltApi.Abstractions.Client;
 using SaltApi.Abstractions.Events;
+using SaltApi.NetapiKit.Access;
 using SaltApi.Plugins.RestCherrypyCompat.Config;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
+using SaltApi.Plugins.RestCherrypyCompat.Http;
 
 namespace SaltApi.Plugins.RestCherrypyCompat.Pipeline;
 
@@ -36,7 +38,8 @@ internal static class CherrypyPipeline
         web.Use(ResourceCheck.InvokeAsync);
         web.Use(new Gate(api).InvokeAsync);
         web.Use(new SessionTool(api).InvokeAsync);
-        web.Use(new AuthorizedIps(options).InvokeAsync);
+        // As salt_ip_verify_tool: with authorized_ips set, other addresses get 403 "Bad IP".
+        web.Use((ctx, next) => AuthorizedIps.Allows(options.AuthorizedIps, ctx) ? next(ctx) : throw new HttpError(403, "Bad IP"));
         MapRoutes(web, api, statics);
         return api;
     }

@@ -30,21 +30,6 @@ internal static class ResourceCheck
         return next(ctx);
     }
 
-    private static bool LiteralMatches(string[] segments, string[] literal)
-    {
-        if (segments.Length < literal.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < literal.Length; i++)
-        {
-            if (!string.Equals(segments[i], literal[i], StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    private static bool LiteralMatches(string[] segments, string[] literal) =>
+        segments.Length >= literal.Length && segments.AsSpan(0, literal.Length).SequenceEqual(literal);
 }

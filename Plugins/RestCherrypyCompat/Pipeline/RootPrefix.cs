@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using SaltApi.Plugins.RestCherrypyCompat.Endpoints;
 using SaltApi.Plugins.RestCherrypyCompat.Http;
@@ -49,21 +48,8 @@ internal sealed class RootPrefix(CherrypyServices api)
     }
 
     /// <summary>The path routing matches: the decoded segments, each escaped so that it stays one segment.</summary>
-    internal static string RoutePath(IReadOnlyList<string> segments)
-    {
-        if (segments.Count == 0)
-        {
-            return "/";
-        }
-
-        var sb = new StringBuilder();
-        foreach (var s in segments)
-        {
-            sb.Append('/').Append(Escape(s));
-        }
-
-        return sb.ToString();
-    }
+    internal static string RoutePath(IReadOnlyList<string> segments) =>
+        segments.Count == 0 ? "/" : string.Concat(segments.Select(s => "/" + Escape(s)));
 
     /// <summary>A decoded segment as it appears in <see cref="RoutePath"/>.</summary>
     internal static string Escape(string segment) =>

@@ -14,25 +14,15 @@ internal sealed class ApiHandlers(Saltnado app)
     /// <summary>saltnado's own dispatch: the only clients rest_tornado serves.</summary>
     public static readonly IReadOnlyList<string> SaltClients = ["local", "local_async", "runner", "runner_async"];
 
-    private static OrderedDictionary<string, object?> Map() => new(StringComparer.Ordinal);
-
     /// <summary>GET <c>/</c> (and the handlers that inherit it): the clients.</summary>
-    public static Task WelcomeAsync(TornadoRequest r)
-    {
-        var ret = Map();
-        ret["clients"] = SaltClients.ToList<object?>();
-        ret["return"] = "Welcome";
-        return r.RespondAsync(ret);
-    }
+    public static Task WelcomeAsync(TornadoRequest r) =>
+        r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["clients"] = SaltClients.ToList<object?>(), ["return"] = "Welcome" });
 
     /// <summary>GET <c>/login</c>: a parked endpoint, 401.</summary>
     public static Task LoginGetAsync(TornadoRequest r)
     {
         r.Ctx.Response.Headers.WWWAuthenticate = "Session";
-        var ret = Map();
-        ret["status"] = "401 Unauthorized";
-        ret["return"] = "Please log in";
-        return r.RespondAsync(ret, 401);
+        return r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["status"] = "401 Unauthorized", ["return"] = "Please log in" }, 401);
     }
 
     /// <summary>POST <c>/login</c>: as SaltAuthHandler.post.</summary>
@@ -54,10 +44,7 @@ internal sealed class ApiHandlers(Saltnado app)
         }
 
         // As SaltAuthHandler.post: exactly these three credentials go to mk_token.
-        var creds = Map();
-        creds["username"] = username;
-        creds["password"] = password;
-        creds["eauth"] = eauth;
+        var creds = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["username"] = username, ["password"] = password, ["eauth"] = eauth };
         SaltToken? token;
         try
         {
@@ -146,19 +133,7 @@ internal sealed class ApiHandlers(Saltnado app)
             return;
         }
 
-        var low = Map();
-        if (!string.IsNullOrEmpty(r.PathArg))
-        {
-            low["fun"] = "jobs.list_job";
-            low["jid"] = r.PathArg;
-        }
-        else
-        {
-            low["fun"] = "jobs.list_jobs";
-        }
-
-        low["client"] = "runner";
-        r.Lowstate = [low];
+        r.Lowstate = [JobsLowstate.For(string.IsNullOrEmpty(r.PathArg) ? null : r.PathArg, clientFirst: false)];
         await DisbatchAsync(r);
     }
 
@@ -234,7 +209,7 @@ internal sealed class ApiHandlers(Saltnado app)
 
             // Deliberate difference: api_acl (ours) for the chunk's user, its token's or its eauth username; a
             // token the master does not know is left to the master to refuse.
-            if (app.Options.ApiAcl is not null && !await ChunkAllowedAsync(r, low))
+            if (app.Options.ApiAcl is { } acl && !await acl.AllowsChunkAsync(low, r.Ctx, app.Tokens, r.Aborted))
             {
                 ret.Add("Failed to authenticate");
                 break;
@@ -258,14 +233,6 @@ internal sealed class ApiHandlers(Saltnado app)
             }
         }
 
-        var body = Map();
-        body["return"] = ret;
-        await r.RespondAsync(body);
-    }
-
-    private async Task<bool> ChunkAllowedAsync(TornadoRequest r, OrderedDictionary<string, object?> low)
-    {
-        return app.Options.ApiAcl is not { } acl
-            || await acl.AllowsChunkAsync(low, r.Ctx, async token => (await app.Tokens.ValidateAsync(token, r.Aborted))?.Name);
+        await r.RespondAsync(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["return"] = ret });
     }
 }

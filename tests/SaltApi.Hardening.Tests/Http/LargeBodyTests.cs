@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using SaltApi.Hardening.Tests.Auth;
 using SaltApi.Testing;
 
 namespace SaltApi.Hardening.Tests.Http;
@@ -86,5 +87,20 @@ public sealed class LargeBodyTests(LargeBodyFixture fixture) : IClassFixture<Lar
         // The token in the chunk alone is only known once the body is in: 1 MiB.
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SendAsync(Post(Daemon.Wsgi, Lowstate(inChunk), null))).Status);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SendAsync(Post(Daemon.Wsgi, Lowstate(inChunk), new string('b', 64)))).Status);
+    }
+
+    [Fact]
+    public async Task Rest_wsgi_keeps_1_MiB_for_a_token_logged_out_on_rest_cherrypy_at_once()
+    {
+        // The user "limited" may not run auth.del_token: the master keeps the token, and only the daemon's
+        // revocation signal makes rest_wsgi's token check (which has just seen the token live) refuse it.
+        var token = await TokenRequests.LoginAsync(fixture, "limited");
+        var inChunk = $$""", "token": "{{token}}" """;
+        var (status, body) = await SendAsync(Post(Daemon.Wsgi, Lowstate(inChunk), token));
+        Assert.True(status == HttpStatusCode.OK, $"{status}: {body[..Math.Min(body.Length, 300)]}");
+
+        (status, body) = await TokenRequests.PostAsync(fixture, new Uri(Daemon.Cherrypy, "logout"), "{}", token);
+        Assert.True(status == HttpStatusCode.OK, $"logout: {(int)status} {body}");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SendAsync(Post(Daemon.Wsgi, Lowstate(inChunk), token))).Status);
     }
 }
