@@ -10,20 +10,14 @@ internal sealed partial class ClearFuncs
 {
     // ---------------------------------------------------------------- runner / wheel
 
-    private async Task<(AuthCheck Check, string AuthType, string ErrName, string[] Sensitive)> AuthenticateClientAsync(OrderedDictionary<string, object?> clearLoad)
-    {
-        var (authType, errName, sensitive) = LoadAuth.PrepAuthInfo(clearLoad);
-        var check = authType == "user" ? UserAuth(clearLoad) : await ctx.LoadAuth.CheckAuthenticationAsync(clearLoad, authType);
-        return (check, authType, errName, sensitive);
-    }
-
     /// <summary>
     /// The common start of Salt's ClearFuncs.runner and .wheel: authenticate, then spec_check the function
     /// against the user's ACL for <paramref name="form"/>. A refusal is the reply to send.
     /// </summary>
     private async Task<(object? Refusal, string? Username, string AuthType)> AuthorizeAsync(OrderedDictionary<string, object?> clearLoad, string form)
     {
-        var (check, authType, errName, sensitive) = await AuthenticateClientAsync(clearLoad);
+        var (authType, errName, sensitive) = LoadAuth.PrepAuthInfo(clearLoad);
+        var check = authType == "user" ? UserAuth(clearLoad) : await ctx.LoadAuth.CheckAuthenticationAsync(clearLoad, authType);
         if (check.Error is not null)
         {
             return (Py.Map(("error", check.Error)), null, authType);
