@@ -37,17 +37,8 @@ internal sealed class TokenStore(string dir, string hashType)
     private string NewToken()
     {
         var random = RandomNumberGenerator.GetBytes(512);
-        var digest = hashType switch
-        {
-#pragma warning disable CA5350, CA5351 // token values only need to be random text of Salt's length, not a secure hash
-            "md5" => MD5.HashData(random),
-            "sha1" => SHA1.HashData(random),
-#pragma warning restore CA5350, CA5351
-            "sha384" => SHA384.HashData(random),
-            "sha512" => SHA512.HashData(random),
-            "sha224" => SHA256.HashData(random)[..28],
-            _ => SHA256.HashData(random),
-        };
+        // Token values only need to be random text of Salt's length (sha224's: 28 bytes), not a secure hash.
+        var digest = hashType == "sha224" ? SHA256.HashData(random)[..28] : HashType.Digest(hashType, random) ?? SHA256.HashData(random);
         return Convert.ToHexStringLower(digest);
     }
 
