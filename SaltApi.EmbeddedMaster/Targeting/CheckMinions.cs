@@ -99,68 +99,32 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
         return new(minions, missing);
     }
 
-    private List<string> Cache(string expr, string delimiter, bool regex, bool exact, bool pillar)
-    {
-        var result = new List<string>();
-        foreach (var id in registry.Accepted)
-        {
-            var grains = registry.Grains(id);
-            if (grains is null)
-            {
-                result.Add(id); // greedy: no cached data, keep it
-                continue;
-            }
-
-            var data = pillar ? Py.Map() : grains;
-            if (SubdictMatch.Match(data, expr, delimiter, regex, exact))
-            {
-                result.Add(id);
-            }
-        }
-
-        return result;
-    }
+    // Greedy: a minion without cached data (no grains) stays in the match.
+    private List<string> Cache(string expr, string delimiter, bool regex, bool exact, bool pillar) =>
+        registry.Accepted.Where(id => registry.Grains(id) is not { } grains || SubdictMatch.Match(pillar ? Py.Map() : grains, expr, delimiter, regex, exact)).ToList();
 
     private List<string> IpCidr(string expr)
     {
-        var result = new List<string>();
         IPNetwork? net = null;
         IPAddress? single = null;
         if (expr.Contains('/', StringComparison.Ordinal))
         {
             if (!IPNetwork.TryParse(expr, out var n))
             {
-                return result;
+                return [];
             }
 
             net = n;
         }
         else if (!IPAddress.TryParse(expr, out single))
         {
-            return result;
+            return [];
         }
 
-        foreach (var id in registry.Accepted)
-        {
-            var grains = registry.Grains(id);
-            if (grains is null)
-            {
-                result.Add(id);
-                continue;
-            }
-
-            var addrs = Py.AsList(grains.Get("ipv4")).Concat(Py.AsList(grains.Get("ipv6"))).Select(PyValue.Str);
-            foreach (var a in addrs)
-            {
-                if (IPAddress.TryParse(a, out var ip) && (net is { } nw ? nw.Contains(ip) : ip.Equals(single)))
-                {
-                    result.Add(id);
-                    break;
-                }
-            }
-        }
-
-        return result;
+        // Greedy as Cache: a minion without grains stays in the match.
+        return registry.Accepted.Where(id => registry.Grains(id) is not { } grains
+            || Py.AsList(grains.Get("ipv4")).Concat(Py.AsList(grains.Get("ipv6"))).Select(PyValue.Str)
+                .Any(a => IPAddress.TryParse(a, out var ip) && (net is { } nw ? nw.Contains(ip) : ip.Equals(single)))).ToList();
     }
 
     private string NodegroupExpression(string name, int depth)
@@ -377,43 +341,16 @@ internal static class SubdictMatch
                 }
             }
 
-            if (match is IEnumerable<KeyValuePair<string, object?>> dict)
+            var found = match switch
             {
-                if (matchstr == "*")
-                {
-                    return true;
-                }
-
                 // Salt matches the keys of a dict.
-                if (dict.Any(kv => One(kv.Key, matchstr, regex, exact)))
-                {
-                    return true;
-                }
-
-                continue;
-            }
-
-            if (match is List<object?> list)
-            {
-                foreach (var item in list)
-                {
-                    if (item is IEnumerable<KeyValuePair<string, object?>> m2 && m2 is OrderedDictionary<string, object?> od)
-                    {
-                        if (Match(od, matchstr, delimiter, regex, exact))
-                        {
-                            return true;
-                        }
-                    }
-                    else if (One(item, matchstr, regex, exact))
-                    {
-                        return true;
-                    }
-                }
-
-                continue;
-            }
-
-            if (One(match, matchstr, regex, exact))
+                IEnumerable<KeyValuePair<string, object?>> dict => matchstr == "*" || dict.Any(kv => One(kv.Key, matchstr, regex, exact)),
+                List<object?> list => list.Any(item => item is OrderedDictionary<string, object?> od
+                    ? Match(od, matchstr, delimiter, regex, exact)
+                    : One(item, matchstr, regex, exact)),
+                _ => One(match, matchstr, regex, exact),
+            };
+            if (found)
             {
                 return true;
             }
