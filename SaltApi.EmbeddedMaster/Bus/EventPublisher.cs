@@ -72,6 +72,13 @@ internal sealed partial class EventPublisher(ILogger log, int readerQueue, int m
         Publish(EventFrame.Encode(tag, data));
     }
 
+    /// <summary>Salt's fire_event, which mutates the data: <c>_stamp</c> is set (kept in place when it exists), then the event fired.</summary>
+    public void FireStamped(string tag, OrderedDictionary<string, object?> data)
+    {
+        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        Fire(tag, data);
+    }
+
     /// <summary>Fires events in order as one queue entry per reader (so, mostly, one socket write).</summary>
     public void Fire(params ReadOnlySpan<(string Tag, OrderedDictionary<string, object?> Data)> events)
     {

@@ -81,9 +81,8 @@ internal sealed partial class ClearFuncs
         var err = Py.Map(("error", Py.Map(("name", name), ("message", message))));
         var data = Credentials.Scrub(clearLoad);
         data["error"] = err["error"];
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
         var jidPart = clearLoad.TryGetValue("jid", out var j) ? PyValue.Str(j) : "";
-        ctx.Bus.Fire(EventTag.JobError(jidPart), data);
+        ctx.Bus.FireStamped(EventTag.JobError(jidPart), data);
         return err;
     }
 

@@ -90,20 +90,13 @@ internal sealed partial class ClearFuncs
         clearLoad.Remove("fun");
         var tag = EventTag.Wheel(jid);
         var data = Py.Map(("fun", $"wheel.{fun}"), ("jid", jid), ("tag", tag), ("user", username));
-        Fire(EventTag.New(tag), data);
+        ctx.Bus.FireStamped(EventTag.New(tag), data);
         var low = Py.Copy(clearLoad);
         low["full_return"] = true;
         var ret = await ClientLow.RunAsync(ctx, "wheel", fun, low);
         data["return"] = ret.Get("return");
         data["success"] = ret.Get("success");
-        Fire(EventTag.Ret(tag), data);
+        ctx.Bus.FireStamped(EventTag.Ret(tag), data);
         return Py.Map(("tag", tag), ("data", data));
-    }
-
-    // Salt's fire_event mutates the data: _stamp is set (kept in place when it exists) before each fire.
-    private void Fire(string tag, OrderedDictionary<string, object?> data)
-    {
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-        ctx.Bus.Fire(tag, data);
     }
 }
