@@ -78,11 +78,7 @@ internal sealed class TokenStore(string dir, string hashType)
 
             tdata = SaltMsgpack.Deserialize(bytes.AsMemory(0, read)) as OrderedDictionary<string, object?>;
         }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
@@ -92,19 +88,14 @@ internal sealed class TokenStore(string dir, string hashType)
             return null;
         }
 
-        if (tdata is null || tdata.Count == 0)
-        {
-            Remove(tok);
-            return null;
-        }
-
-        var expire = tdata.Get("expire") switch
+        // Not a map, empty, or expired: the file goes (a map without an expire time expired at 0).
+        var expire = tdata?.Get("expire") switch
         {
             double d => d,
             long l => l,
             _ => 0,
         };
-        if (expire < Now())
+        if (tdata is null || tdata.Count == 0 || expire < Now())
         {
             Remove(tok);
             return null;
@@ -120,10 +111,7 @@ internal sealed class TokenStore(string dir, string hashType)
         {
             File.Delete(Path.Combine(Dir, tok));
         }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
     }
