@@ -270,40 +270,29 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
             throw new TargetException();
         }
 
-        List<string> matched;
-        if (word.Length > 2 && word[1] == '@' && char.IsLetter(word[0]))
+        // An engine may carry its own delimiter: G@key|value with "G@|@" syntax is rare; use the job's.
+        var rest = word.Length > 2 && word[1] == '@' && char.IsLetter(word[0]) ? word[2..] : null;
+        var matched = rest is null ? Glob(word) : word[0] switch
         {
-            var engine = word[0];
-            var rest = word[2..];
-            // An engine may carry its own delimiter: G@key|value with "G@|@" syntax is rare; use the job's.
-            switch (engine)
-            {
-                case 'G': matched = Cache(rest, delimiter, false, false, false); break;
-                case 'P': matched = Cache(rest, delimiter, true, false, false); break;
-                case 'I': matched = Cache(rest, delimiter, false, false, true); break;
-                case 'J': matched = Cache(rest, delimiter, true, false, true); break;
-                case 'E': matched = Pcre(rest); break;
-                case 'S': matched = IpCidr(rest); break;
-                case 'L':
-                    var l = ListMatch(rest);
-                    missing.AddRange(l.Missing.Where(m => !missing.Contains(m)));
-                    matched = l.Minions;
-                    break;
-                case 'N':
-                    var n = Compound(NodegroupExpression(rest, depth), delimiter, depth + 1);
-                    missing.AddRange(n.Missing.Where(m => !missing.Contains(m)));
-                    matched = n.Minions;
-                    break;
-                case 'R': matched = []; break;
-                default: throw new TargetException();
-            }
-        }
-        else
-        {
-            matched = Glob(word);
-        }
-
+            'G' => Cache(rest, delimiter, false, false, false),
+            'P' => Cache(rest, delimiter, true, false, false),
+            'I' => Cache(rest, delimiter, false, false, true),
+            'J' => Cache(rest, delimiter, true, false, true),
+            'E' => Pcre(rest),
+            'S' => IpCidr(rest),
+            'L' => WithMissing(ListMatch(rest)),
+            'N' => WithMissing(Compound(NodegroupExpression(rest, depth), delimiter, depth + 1)),
+            'R' => [],
+            _ => throw new TargetException(),
+        };
         return new HashSet<string>(matched, StringComparer.Ordinal);
+
+        // A list's (or a nodegroup's) ids without a key join the missing ones, each once.
+        List<string> WithMissing(TargetResult r)
+        {
+            missing.AddRange(r.Missing.Where(m => !missing.Contains(m)));
+            return r.Minions;
+        }
     }
 
     private sealed class TargetException : Exception
