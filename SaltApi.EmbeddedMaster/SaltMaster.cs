@@ -80,7 +80,7 @@ public sealed class SaltMaster : IAsyncDisposable
         var master = new SaltMaster();
         try
         {
-            await master.StartCoreAsync(masterConfig, config, options, log);
+            master.StartCore(masterConfig, config, options, log);
         }
         catch
         {
@@ -91,7 +91,7 @@ public sealed class SaltMaster : IAsyncDisposable
         return master;
     }
 
-    private Task StartCoreAsync(IReadOnlyDictionary<string, object?> opts, MasterConfig config, EmbeddedOptions options, ILogger log)
+    private void StartCore(IReadOnlyDictionary<string, object?> opts, MasterConfig config, EmbeddedOptions options, ILogger log)
     {
         Directory.CreateDirectory(config.SockDir);
         Directory.CreateDirectory(config.CacheDir);
@@ -190,30 +190,16 @@ public sealed class SaltMaster : IAsyncDisposable
         {
             log.LogInformation("embedded master listening on tcp://{Interface}:{Port}, event bus in {SockDir}, {Count} simulated minions", config.Interface, RetPort, config.SockDir, options.Minions.Count);
         }
-
-        return Task.CompletedTask;
     }
 
     // Salt's SMaster.__prep_key: a fresh random key per trusted local user in {cachedir}/.{user}_key (0400).
     private Dictionary<string, string> WriteRootKeys(IReadOnlyDictionary<string, object?> opts, string cachedir)
     {
         var users = new HashSet<string>(StringComparer.Ordinal) { opts.Get("user") as string ?? "root", Environment.UserName };
-        foreach (var (u, _) in Py.AsMap(opts.Get("publisher_acl")) ?? Py.Map())
-        {
-            if (!u.Contains('*', StringComparison.Ordinal))
-            {
-                users.Add(u);
-            }
-        }
-
+        users.UnionWith((Py.AsMap(opts.Get("publisher_acl")) ?? Py.Map()).Keys.Where(u => !u.Contains('*', StringComparison.Ordinal)));
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var user in users)
+        foreach (var user in users.Where(EmbeddedOptions.ValidId))
         {
-            if (!EmbeddedOptions.ValidId(user))
-            {
-                continue;
-            }
-
             var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(56));
             var path = Path.Combine(cachedir, $".{user}_key");
             try
@@ -248,23 +234,15 @@ public sealed class SaltMaster : IAsyncDisposable
 
         await stop.CancelAsync();
         clock?.Dispose();
-        if (cleaner is not null)
+        foreach (var part in new IAsyncDisposable?[] { cleaner, presenceTimer, server })
         {
-            await cleaner.DisposeAsync();
-        }
-
-        if (presenceTimer is not null)
-        {
-            await presenceTimer.DisposeAsync();
-        }
-
-        if (server is not null)
-        {
-            await server.DisposeAsync();
+            if (part is not null)
+            {
+                await part.DisposeAsync();
+            }
         }
 
         Context?.Jobs.Complete();
-
         if (bus is not null)
         {
             await bus.DisposeAsync();

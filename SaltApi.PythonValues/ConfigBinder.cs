@@ -353,14 +353,9 @@ public sealed class ConfigBinder
             return null;
         }
 
-        if (v is IReadOnlyDictionary<string, object?> map)
+        if ((v as IReadOnlyDictionary<string, object?> ?? ToMap(v)) is { } map)
         {
             return map;
-        }
-
-        if (ToMap(v) is { } other)
-        {
-            return other;
         }
 
         Problem(key, $"expected a map, not {Show(v)}");

@@ -23,20 +23,8 @@ internal sealed class Acl(CheckMinions ckminions)
         }
 
         var argLists = Py.AsList(args);
-        if (funList.Count == 0)
-        {
-            return false;
-        }
-
-        for (var num = 0; num < funList.Count; num++)
-        {
-            if (!AuthCheckOne(authList, funList[num], num < argLists.Count ? argLists[num] : null, minions))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return funList.Count > 0
+            && Enumerable.Range(0, funList.Count).All(num => AuthCheckOne(authList, funList[num], num < argLists.Count ? argLists[num] : null, minions));
     }
 
     // auth_check's loop body for one function and its args.
@@ -175,59 +163,12 @@ internal sealed class Acl(CheckMinions ckminions)
     {
         foreach (var c in Py.AsList(valid))
         {
-            if (Py.AsMap(c) is not { } cond)
-            {
-                continue;
-            }
-
-            var good = true;
-            var condArgs = Py.AsList(cond.Get("args"));
-            for (var i = 0; i < condArgs.Count; i++)
-            {
-                if (args is null || args.Count <= i)
-                {
-                    good = false;
-                    break;
-                }
-
-                if (condArgs[i] is null)
-                {
-                    continue;
-                }
-
-                if (!MatchCheck(PyValue.Str(condArgs[i]), PyValue.Str(args[i])))
-                {
-                    good = false;
-                    break;
-                }
-            }
-
-            if (!good)
-            {
-                continue;
-            }
-
-            foreach (var (k, v) in Py.AsMap(cond.Get("kwargs")) ?? Py.Map())
-            {
-                if (kwargs is null || !kwargs.TryGetValue(k, out var actual))
-                {
-                    good = false;
-                    break;
-                }
-
-                if (v is null)
-                {
-                    continue;
-                }
-
-                if (!MatchCheck(PyValue.Str(v), PyValue.Str(actual)))
-                {
-                    good = false;
-                    break;
-                }
-            }
-
-            if (good)
+            // Each positional condition needs its argument, each keyword one its kwarg; a None condition matches any value.
+            if (Py.AsMap(c) is { } cond
+                && Py.AsList(cond.Get("args")).Select((want, i) => (want, i)).All(x =>
+                    args is not null && x.i < args.Count && (x.want is null || MatchCheck(PyValue.Str(x.want), PyValue.Str(args[x.i]))))
+                && (Py.AsMap(cond.Get("kwargs")) ?? Py.Map()).All(kv =>
+                    kwargs is not null && kwargs.TryGetValue(kv.Key, out var actual) && (kv.Value is null || MatchCheck(PyValue.Str(kv.Value), PyValue.Str(actual)))))
             {
                 return true;
             }

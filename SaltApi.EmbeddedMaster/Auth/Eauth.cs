@@ -157,19 +157,10 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, User
         _ => fallback,
     };
 
-#pragma warning disable CA5350, CA5351 // Salt's file eauth lets the operator choose md5/sha1 (hashutil.digest); we must read such files
+    // Salt's file eauth lets the operator choose md5/sha1 (hashutil.digest); we must read such files.
     private string? Digest(string password, string hashtype)
     {
-        var b = Encoding.UTF8.GetBytes(password);
-        byte[]? h = hashtype.ToLowerInvariant() switch
-        {
-            "md5" => MD5.HashData(b),
-            "sha1" => SHA1.HashData(b),
-            "sha256" => SHA256.HashData(b),
-            "sha384" => SHA384.HashData(b),
-            "sha512" => SHA512.HashData(b),
-            _ => null,
-        };
+        var h = HashType.Digest(hashtype.ToLowerInvariant(), Encoding.UTF8.GetBytes(password));
         if (h is null)
         {
             log.LogError("eauth file: ^hashtype {Type} is not supported", hashtype);
@@ -197,9 +188,8 @@ internal sealed class FileEauth(OrderedDictionary<string, object?> options, User
             var hash = line[(colon + 1)..].Trim();
             if (hash.StartsWith("{SHA}", StringComparison.Ordinal))
             {
-                return EauthModules.SecretEquals(hash[5..], Convert.ToBase64String(SHA1.HashData(Encoding.UTF8.GetBytes(password))));
+                return EauthModules.SecretEquals(hash[5..], Convert.ToBase64String(HashType.Digest("sha1", Encoding.UTF8.GetBytes(password))!));
             }
-#pragma warning restore CA5350, CA5351
 
             if (hash.StartsWith("$apr1$", StringComparison.Ordinal) || hash.StartsWith("$1$", StringComparison.Ordinal))
             {

@@ -37,17 +37,8 @@ internal sealed class TokenStore(string dir, string hashType)
     private string NewToken()
     {
         var random = RandomNumberGenerator.GetBytes(512);
-        var digest = hashType switch
-        {
-#pragma warning disable CA5350, CA5351 // token values only need to be random text of Salt's length, not a secure hash
-            "md5" => MD5.HashData(random),
-            "sha1" => SHA1.HashData(random),
-#pragma warning restore CA5350, CA5351
-            "sha384" => SHA384.HashData(random),
-            "sha512" => SHA512.HashData(random),
-            "sha224" => SHA256.HashData(random)[..28],
-            _ => SHA256.HashData(random),
-        };
+        // Token values only need to be random text of Salt's length (sha224's: 28 bytes), not a secure hash.
+        var digest = hashType == "sha224" ? SHA256.HashData(random)[..28] : HashType.Digest(hashType, random) ?? SHA256.HashData(random);
         return Convert.ToHexStringLower(digest);
     }
 
@@ -87,11 +78,7 @@ internal sealed class TokenStore(string dir, string hashType)
 
             tdata = SaltMsgpack.Deserialize(bytes.AsMemory(0, read)) as OrderedDictionary<string, object?>;
         }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
@@ -101,19 +88,14 @@ internal sealed class TokenStore(string dir, string hashType)
             return null;
         }
 
-        if (tdata is null || tdata.Count == 0)
-        {
-            Remove(tok);
-            return null;
-        }
-
-        var expire = tdata.Get("expire") switch
+        // Not a map, empty, or expired: the file goes (a map without an expire time expired at 0).
+        var expire = tdata?.Get("expire") switch
         {
             double d => d,
             long l => l,
             _ => 0,
         };
-        if (expire < Now())
+        if (tdata is null || tdata.Count == 0 || expire < Now())
         {
             Remove(tok);
             return null;
@@ -129,10 +111,7 @@ internal sealed class TokenStore(string dir, string hashType)
         {
             File.Delete(Path.Combine(Dir, tok));
         }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
     }

@@ -13,11 +13,12 @@ namespace SaltApi.EmbeddedMaster.Bus;
 /// queue; a reader that falls too far behind is disconnected instead of slowing the master.
 /// Deliberate difference: Salt buffers without limit for a slow reader (ipc_write_buffer 0).
 /// </summary>
-internal sealed partial class EventPublisher : IAsyncDisposable
+internal sealed partial class EventPublisher(ILogger log, int readerQueue, int maxReaders) : IAsyncDisposable
 {
-    private readonly ILogger log;
-    private readonly int readerQueue;
-    private readonly int maxReaders;
+    // The primary constructor parameters are in scope only in this part: the pull part uses the fields.
+    private readonly ILogger log = log;
+    private readonly int readerQueue = readerQueue;
+    private readonly int maxReaders = maxReaders;
     private readonly ConcurrentDictionary<long, Reader> readers = new();
     private readonly CancellationTokenSource stop = new();
     private readonly List<Task> loops = [];
@@ -25,13 +26,6 @@ internal sealed partial class EventPublisher : IAsyncDisposable
     private Socket? pullListener;
     private long nextReaderId;
     private int pullConnections;
-
-    public EventPublisher(ILogger log, int readerQueue, int maxReaders)
-    {
-        this.log = log;
-        this.readerQueue = readerQueue;
-        this.maxReaders = maxReaders;
-    }
 
     /// <summary>The number of connected readers.</summary>
     public int ReaderCount => readers.Count;
@@ -50,10 +44,7 @@ internal sealed partial class EventPublisher : IAsyncDisposable
 
     private static Socket Listen(string path, UnixFileMode mode)
     {
-        if (File.Exists(path))
-        {
-            File.Delete(path); // a stale socket file from a previous run
-        }
+        File.Delete(path); // a stale socket file from a previous run
 
         var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -79,6 +70,13 @@ internal sealed partial class EventPublisher : IAsyncDisposable
         }
 
         Publish(EventFrame.Encode(tag, data));
+    }
+
+    /// <summary>Salt's fire_event, which mutates the data: <c>_stamp</c> is set (kept in place when it exists), then the event fired.</summary>
+    public void FireStamped(string tag, OrderedDictionary<string, object?> data)
+    {
+        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
+        Fire(tag, data);
     }
 
     /// <summary>Fires events in order as one queue entry per reader (so, mostly, one socket write).</summary>
@@ -158,10 +156,7 @@ internal sealed partial class EventPublisher : IAsyncDisposable
             {
                 reader.Socket.Shutdown(SocketShutdown.Both);
             }
-            catch (SocketException)
-            {
-            }
-            catch (ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
             }
         }
@@ -292,8 +287,6 @@ internal sealed partial class EventPublisher : IAsyncDisposable
         catch (TimeoutException)
         {
         }
-
-
     }
 
     private readonly record struct Entry(byte[] Bytes, int Frames);

@@ -67,22 +67,11 @@ internal sealed partial class ClearFuncs
 
         var jid = PyValue.Truthy(clearLoad.Get("jid")) ? PyValue.Str(clearLoad.Get("jid")) : Jid.New();
         // One list each for the events, the job cache and the reply: they are only read.
-        var minionList = Values(minions);
-        var missingList = Values(missing);
+        List<object?> minionList = [.. minions];
+        List<object?> missingList = [.. missing];
         var pub = PrepPub(minions, minionList, missingList, jid, clearLoad, extra, delimiter);
         ctx.Executor.Publish(pub, minions, ctx.Stop);
         return Py.Map(("enc", "clear"), ("load", Py.Map(("jid", jid), ("minions", minionList), ("missing", missingList))));
-    }
-
-    private static List<object?> Values(List<string> ids)
-    {
-        var list = new List<object?>(ids.Count);
-        foreach (var id in ids)
-        {
-            list.Add(id);
-        }
-
-        return list;
     }
 
     // The failed publish fires salt/job/error (or salt/job/<jid>/error) with the load, as Salt does, but
@@ -92,9 +81,8 @@ internal sealed partial class ClearFuncs
         var err = Py.Map(("error", Py.Map(("name", name), ("message", message))));
         var data = Credentials.Scrub(clearLoad);
         data["error"] = err["error"];
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
         var jidPart = clearLoad.TryGetValue("jid", out var j) ? PyValue.Str(j) : "";
-        ctx.Bus.Fire(EventTag.JobError(jidPart), data);
+        ctx.Bus.FireStamped(EventTag.JobError(jidPart), data);
         return err;
     }
 

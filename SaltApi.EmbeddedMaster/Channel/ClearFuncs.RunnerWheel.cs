@@ -10,20 +10,14 @@ internal sealed partial class ClearFuncs
 {
     // ---------------------------------------------------------------- runner / wheel
 
-    private async Task<(AuthCheck Check, string AuthType, string ErrName, string[] Sensitive)> AuthenticateClientAsync(OrderedDictionary<string, object?> clearLoad)
-    {
-        var (authType, errName, sensitive) = LoadAuth.PrepAuthInfo(clearLoad);
-        var check = authType == "user" ? UserAuth(clearLoad) : await ctx.LoadAuth.CheckAuthenticationAsync(clearLoad, authType);
-        return (check, authType, errName, sensitive);
-    }
-
     /// <summary>
     /// The common start of Salt's ClearFuncs.runner and .wheel: authenticate, then spec_check the function
     /// against the user's ACL for <paramref name="form"/>. A refusal is the reply to send.
     /// </summary>
     private async Task<(object? Refusal, string? Username, string AuthType)> AuthorizeAsync(OrderedDictionary<string, object?> clearLoad, string form)
     {
-        var (check, authType, errName, sensitive) = await AuthenticateClientAsync(clearLoad);
+        var (authType, errName, sensitive) = LoadAuth.PrepAuthInfo(clearLoad);
+        var check = authType == "user" ? UserAuth(clearLoad) : await ctx.LoadAuth.CheckAuthenticationAsync(clearLoad, authType);
         if (check.Error is not null)
         {
             return (Py.Map(("error", check.Error)), null, authType);
@@ -96,20 +90,13 @@ internal sealed partial class ClearFuncs
         clearLoad.Remove("fun");
         var tag = EventTag.Wheel(jid);
         var data = Py.Map(("fun", $"wheel.{fun}"), ("jid", jid), ("tag", tag), ("user", username));
-        Fire(EventTag.New(tag), data);
+        ctx.Bus.FireStamped(EventTag.New(tag), data);
         var low = Py.Copy(clearLoad);
         low["full_return"] = true;
         var ret = await ClientLow.RunAsync(ctx, "wheel", fun, low);
         data["return"] = ret.Get("return");
         data["success"] = ret.Get("success");
-        Fire(EventTag.Ret(tag), data);
+        ctx.Bus.FireStamped(EventTag.Ret(tag), data);
         return Py.Map(("tag", tag), ("data", data));
-    }
-
-    // Salt's fire_event mutates the data: _stamp is set (kept in place when it exists) before each fire.
-    private void Fire(string tag, OrderedDictionary<string, object?> data)
-    {
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-        ctx.Bus.Fire(tag, data);
     }
 }

@@ -77,12 +77,6 @@ internal sealed partial class ClearFuncs
     {
         var username = load.Get("username") is string n ? n : "UNKNOWN";
         var ret = AuthenticateKey(load);
-        var msg = "Authentication failure of type \"user\" occurred";
-        if (ret is false)
-        {
-            return new([], username, Py.Map(("name", "UserAuthenticationError"), ("message", msg)));
-        }
-
         var authList = new List<object?>();
         if (ret is string user)
         {
@@ -94,13 +88,10 @@ internal sealed partial class ClearFuncs
                     authList.AddRange(Py.AsList(v));
                 }
             }
-
-            if (authList.Count == 0)
-            {
-                return new([], username, Py.Map(("name", "UserAuthenticationError"), ("message", msg)));
-            }
         }
 
-        return new(authList, username, null);
+        return ret is false || (ret is string && authList.Count == 0)
+            ? new([], username, Py.Map(("name", "UserAuthenticationError"), ("message", "Authentication failure of type \"user\" occurred")))
+            : new(authList, username, null);
     }
 }

@@ -70,7 +70,7 @@ internal static class ClientLow
             }
 
             data["fun_args"] = kwargs.Count > 0 ? [.. args, kwargs] : args;
-            Fire(ctx, EventTag.New(tag), data);
+            ctx.Bus.FireStamped(EventTag.New(tag), data);
             if (typeError is not null)
             {
                 data["return"] = $"\nPassed invalid arguments: {typeError}\n\nUsage:\n{doc}";
@@ -101,7 +101,7 @@ internal static class ClientLow
             StoreJob(ctx, jid, data);
         }
 
-        Fire(ctx, EventTag.Ret(tag), data);
+        ctx.Bus.FireStamped(EventTag.Ret(tag), data);
         return data;
     }
 
@@ -125,12 +125,6 @@ internal static class ClientLow
         job.AddReturn(masterId, Py.Map(("return", Py.Copy(data)), ("retcode", 0L), ("success", data.Get("success"))));
     }
 
-    private static void Fire(MasterContext ctx, string tag, OrderedDictionary<string, object?> data)
-    {
-        data["_stamp"] = EventFrame.Stamp(DateTime.UtcNow);
-        ctx.Bus.Fire(tag, data);
-    }
-
     // Salt's format_call: named parameters from the map, the rest to **kwargs or an error.
     private static (List<object?> Args, OrderedDictionary<string, object?> Kwargs, BoundArgs Bound) FormatCall(PySignature sig, OrderedDictionary<string, object?> low, string fullName)
     {
@@ -138,14 +132,7 @@ internal static class ClientLow
         var kwargs = Py.Map();
         foreach (var (name, def) in sig.Optional)
         {
-            if (data.Remove(name, out var v))
-            {
-                kwargs[name] = v;
-            }
-            else
-            {
-                kwargs[name] = def;
-            }
+            kwargs[name] = data.Remove(name, out var v) ? v : def;
         }
 
         var args = new List<object?>();
@@ -186,7 +173,6 @@ internal static class ClientLow
             throw new PyException("salt.exceptions.SaltInvocationError", $"{string.Join(", ", extra.Take(extra.Count - 1).Select(e => $"'{e.Key}'"))} and '{extra[^1].Key}' are invalid keyword arguments for '{fullName}'");
         }
 
-        var bound = sig.Bind(args, kwargs);
-        return (args, kwargs, bound);
+        return (args, kwargs, sig.Bind(args, kwargs));
     }
 }

@@ -93,13 +93,7 @@ internal sealed record EmbeddedOptions
             case null: break;
             case double or long: share = map.GetNumber("silent", 0, 0, 1); break;
             case string str: silent.Add(str); break;
-            case IEnumerable<object?> list:
-                foreach (var id in list)
-                {
-                    silent.Add(Convert.ToString(id, CultureInfo.InvariantCulture) ?? "");
-                }
-
-                break;
+            case IEnumerable<object?> list: silent.UnionWith(list.Select(id => Convert.ToString(id, CultureInfo.InvariantCulture) ?? "")); break;
             default: map.Problem("silent", "expected a list of minion ids or a share between 0 and 1"); break;
         }
 

@@ -212,16 +212,7 @@ internal sealed class JobCache
     public string JobDir(string jid)
     {
         var bytes = Encoding.UTF8.GetBytes(jid);
-#pragma warning disable CA5351, CA5350 // Salt's hash_type names the directory; not a security use
-        var h = Convert.ToHexStringLower(hashType switch
-        {
-            "md5" => MD5.HashData(bytes),
-            "sha1" => SHA1.HashData(bytes),
-            "sha512" => SHA512.HashData(bytes),
-            "sha384" => SHA384.HashData(bytes),
-            _ => SHA256.HashData(bytes),
-        });
-#pragma warning restore CA5351, CA5350
+        var h = Convert.ToHexStringLower(HashType.Digest(hashType, bytes) ?? SHA256.HashData(bytes));
         return Path.Combine(cachedir, "jobs", h[..2], h[2..]);
     }
 

@@ -233,7 +233,6 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventPubli
                     ret["return"] = missingText;
                 }
 
-                ret["success"] = false;
                 ret["retcode"] = 1L;
                 ret["out"] = "nested";
             }
@@ -276,21 +275,14 @@ internal sealed partial class MinionExecutor(MinionRegistry registry, EventPubli
             ret["retcode"] = retcode;
             ret["success"] = retcode == 0;
         }
-        catch (SaltInvocationError e)
+        catch (Exception e) when (e is PyException or PyTypeError)
         {
-            ret["return"] = $"ERROR executing '{fun}': {e.Message}";
-            ret["out"] = "nested";
-            ret["retcode"] = 1L;
-        }
-        catch (PyTypeError e)
-        {
-            ret["return"] = $"Passed invalid arguments to {fun}: {e.Message}\n{func.Doc}";
-            ret["out"] = "nested";
-            ret["retcode"] = 1L;
-        }
-        catch (PyException e)
-        {
-            ret["return"] = "The minion function caused an exception: " + Traceback(fun, e);
+            ret["return"] = e switch
+            {
+                SaltInvocationError => $"ERROR executing '{fun}': {e.Message}",
+                PyException py => "The minion function caused an exception: " + Traceback(fun, py),
+                _ => $"Passed invalid arguments to {fun}: {e.Message}\n{func.Doc}",
+            };
             ret["out"] = "nested";
             ret["retcode"] = 1L;
         }

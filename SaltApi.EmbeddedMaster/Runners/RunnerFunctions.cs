@@ -22,15 +22,7 @@ internal static class RunnerFunctions
 
         Add("test.arg", [], [], true, true, "Output the given args and kwargs\n\nKwargs will be filtered for 'private' keynames.\n", (_, a) =>
         {
-            var kw = Py.Map();
-            foreach (var (k, v) in a.VarKwargs)
-            {
-                if (!k.StartsWith("__", StringComparison.Ordinal))
-                {
-                    kw[k] = v;
-                }
-            }
-
+            var kw = Py.Copy(a.VarKwargs.Where(kv => !kv.Key.StartsWith("__", StringComparison.Ordinal)));
             return V(Py.Map(("args", a.VarArgs.ToList()), ("kwargs", kw)));
         });
         Add("test.raw_arg", [], [], true, true, "Output the given args and kwargs\n", (_, a) => V(Py.Map(("args", a.VarArgs.ToList()), ("kwargs", Py.Copy(a.VarKwargs)))));
@@ -94,18 +86,9 @@ internal static class RunnerFunctions
         Add("manage.present", [], [("subset", null), ("show_ip", false)], false, false, "Print a list of all minions that are up according to Salt's presence\ndetection (no commands will be sent to minions)\n", (c, a) =>
         {
             var present = c.Registry.Accepted.Where(id => c.Registry.Sim(id) is { Connected: true }).ToList();
-            if (PyValue.Truthy(a["show_ip"]))
-            {
-                var m = Py.Map();
-                foreach (var id in present)
-                {
-                    m[id] = Py.AsList(c.Registry.Grains(id)?.Get("ipv4")).LastOrDefault() ?? "";
-                }
-
-                return V(m);
-            }
-
-            return V(present.Cast<object?>().ToList());
+            return PyValue.Truthy(a["show_ip"])
+                ? V(Py.Copy(present.Select(id => KeyValuePair.Create(id, Py.AsList(c.Registry.Grains(id)?.Get("ipv4")).LastOrDefault() ?? (object?)""))))
+                : V(present.Cast<object?>().ToList());
         });
         Add("manage.not_present", [], [("subset", null), ("show_ip", false)], false, false, "Print a list of all minions that are NOT up according to Salt's presence\ndetection (no commands will be sent)\n", (c, _) =>
             V(c.Registry.Accepted.Where(id => c.Registry.Sim(id) is not { Connected: true }).Cast<object?>().ToList()));
@@ -185,12 +168,9 @@ internal static class RunnerFunctions
 
         if (PyValue.Truthy(a["missing"]))
         {
-            foreach (var id in job.Minions)
+            foreach (var id in job.Minions.Where(id => !job.HasReturn(id)))
             {
-                if (!job.HasReturn(id))
-                {
-                    ret[id] = "Minion did not return";
-                }
+                ret[id] = "Minion did not return";
             }
         }
 
@@ -252,12 +232,8 @@ internal static class RunnerFunctions
                 }
             }
 
-            if (start is not null && job.Started < start)
-            {
-                continue;
-            }
-
-            if (end is not null && job.Started > end)
+            // A missing start_time or end_time (null) bounds nothing: a lifted comparison with null is false.
+            if (job.Started < start || job.Started > end)
             {
                 continue;
             }
@@ -267,8 +243,7 @@ internal static class RunnerFunctions
 
         if (limit > 0 && ret.Count > limit)
         {
-            var keep = ret.Skip(ret.Count - (int)limit).ToList();
-            ret = Py.Copy(keep);
+            ret = Py.Copy(ret.Skip(ret.Count - (int)limit).ToList());
         }
 
         return ret;
@@ -285,12 +260,9 @@ internal static class RunnerFunctions
         }
 
         var s = PyValue.Str(v);
-        if (DateTime.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t))
-        {
-            return t;
-        }
-
-        if (DateTime.TryParseExact(s, "yyyy, MMM dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out t))
+        const System.Globalization.DateTimeStyles Utc = System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal;
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (DateTime.TryParse(s, culture, Utc, out var t) || DateTime.TryParseExact(s, "yyyy, MMM dd HH:mm:ss.ffffff", culture, Utc, out t))
         {
             return t;
         }

@@ -99,68 +99,32 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
         return new(minions, missing);
     }
 
-    private List<string> Cache(string expr, string delimiter, bool regex, bool exact, bool pillar)
-    {
-        var result = new List<string>();
-        foreach (var id in registry.Accepted)
-        {
-            var grains = registry.Grains(id);
-            if (grains is null)
-            {
-                result.Add(id); // greedy: no cached data, keep it
-                continue;
-            }
-
-            var data = pillar ? Py.Map() : grains;
-            if (SubdictMatch.Match(data, expr, delimiter, regex, exact))
-            {
-                result.Add(id);
-            }
-        }
-
-        return result;
-    }
+    // Greedy: a minion without cached data (no grains) stays in the match.
+    private List<string> Cache(string expr, string delimiter, bool regex, bool exact, bool pillar) =>
+        registry.Accepted.Where(id => registry.Grains(id) is not { } grains || SubdictMatch.Match(pillar ? Py.Map() : grains, expr, delimiter, regex, exact)).ToList();
 
     private List<string> IpCidr(string expr)
     {
-        var result = new List<string>();
         IPNetwork? net = null;
         IPAddress? single = null;
         if (expr.Contains('/', StringComparison.Ordinal))
         {
             if (!IPNetwork.TryParse(expr, out var n))
             {
-                return result;
+                return [];
             }
 
             net = n;
         }
         else if (!IPAddress.TryParse(expr, out single))
         {
-            return result;
+            return [];
         }
 
-        foreach (var id in registry.Accepted)
-        {
-            var grains = registry.Grains(id);
-            if (grains is null)
-            {
-                result.Add(id);
-                continue;
-            }
-
-            var addrs = Py.AsList(grains.Get("ipv4")).Concat(Py.AsList(grains.Get("ipv6"))).Select(PyValue.Str);
-            foreach (var a in addrs)
-            {
-                if (IPAddress.TryParse(a, out var ip) && (net is { } nw ? nw.Contains(ip) : ip.Equals(single)))
-                {
-                    result.Add(id);
-                    break;
-                }
-            }
-        }
-
-        return result;
+        // Greedy as Cache: a minion without grains stays in the match.
+        return registry.Accepted.Where(id => registry.Grains(id) is not { } grains
+            || Py.AsList(grains.Get("ipv4")).Concat(Py.AsList(grains.Get("ipv6"))).Select(PyValue.Str)
+                .Any(a => IPAddress.TryParse(a, out var ip) && (net is { } nw ? nw.Contains(ip) : ip.Equals(single)))).ToList();
     }
 
     private string NodegroupExpression(string name, int depth)
@@ -306,40 +270,29 @@ internal sealed class CheckMinions(MinionRegistry registry, IReadOnlyDictionary<
             throw new TargetException();
         }
 
-        List<string> matched;
-        if (word.Length > 2 && word[1] == '@' && char.IsLetter(word[0]))
+        // An engine may carry its own delimiter: G@key|value with "G@|@" syntax is rare; use the job's.
+        var rest = word.Length > 2 && word[1] == '@' && char.IsLetter(word[0]) ? word[2..] : null;
+        var matched = rest is null ? Glob(word) : word[0] switch
         {
-            var engine = word[0];
-            var rest = word[2..];
-            // An engine may carry its own delimiter: G@key|value with "G@|@" syntax is rare; use the job's.
-            switch (engine)
-            {
-                case 'G': matched = Cache(rest, delimiter, false, false, false); break;
-                case 'P': matched = Cache(rest, delimiter, true, false, false); break;
-                case 'I': matched = Cache(rest, delimiter, false, false, true); break;
-                case 'J': matched = Cache(rest, delimiter, true, false, true); break;
-                case 'E': matched = Pcre(rest); break;
-                case 'S': matched = IpCidr(rest); break;
-                case 'L':
-                    var l = ListMatch(rest);
-                    missing.AddRange(l.Missing.Where(m => !missing.Contains(m)));
-                    matched = l.Minions;
-                    break;
-                case 'N':
-                    var n = Compound(NodegroupExpression(rest, depth), delimiter, depth + 1);
-                    missing.AddRange(n.Missing.Where(m => !missing.Contains(m)));
-                    matched = n.Minions;
-                    break;
-                case 'R': matched = []; break;
-                default: throw new TargetException();
-            }
-        }
-        else
-        {
-            matched = Glob(word);
-        }
-
+            'G' => Cache(rest, delimiter, false, false, false),
+            'P' => Cache(rest, delimiter, true, false, false),
+            'I' => Cache(rest, delimiter, false, false, true),
+            'J' => Cache(rest, delimiter, true, false, true),
+            'E' => Pcre(rest),
+            'S' => IpCidr(rest),
+            'L' => WithMissing(ListMatch(rest)),
+            'N' => WithMissing(Compound(NodegroupExpression(rest, depth), delimiter, depth + 1)),
+            'R' => [],
+            _ => throw new TargetException(),
+        };
         return new HashSet<string>(matched, StringComparer.Ordinal);
+
+        // A list's (or a nodegroup's) ids without a key join the missing ones, each once.
+        List<string> WithMissing(TargetResult r)
+        {
+            missing.AddRange(r.Missing.Where(m => !missing.Contains(m)));
+            return r.Minions;
+        }
     }
 
     private sealed class TargetException : Exception
@@ -377,43 +330,16 @@ internal static class SubdictMatch
                 }
             }
 
-            if (match is IEnumerable<KeyValuePair<string, object?>> dict)
+            var found = match switch
             {
-                if (matchstr == "*")
-                {
-                    return true;
-                }
-
                 // Salt matches the keys of a dict.
-                if (dict.Any(kv => One(kv.Key, matchstr, regex, exact)))
-                {
-                    return true;
-                }
-
-                continue;
-            }
-
-            if (match is List<object?> list)
-            {
-                foreach (var item in list)
-                {
-                    if (item is IEnumerable<KeyValuePair<string, object?>> m2 && m2 is OrderedDictionary<string, object?> od)
-                    {
-                        if (Match(od, matchstr, delimiter, regex, exact))
-                        {
-                            return true;
-                        }
-                    }
-                    else if (One(item, matchstr, regex, exact))
-                    {
-                        return true;
-                    }
-                }
-
-                continue;
-            }
-
-            if (One(match, matchstr, regex, exact))
+                IEnumerable<KeyValuePair<string, object?>> dict => matchstr == "*" || dict.Any(kv => One(kv.Key, matchstr, regex, exact)),
+                List<object?> list => list.Any(item => item is OrderedDictionary<string, object?> od
+                    ? Match(od, matchstr, delimiter, regex, exact)
+                    : One(item, matchstr, regex, exact)),
+                _ => One(match, matchstr, regex, exact),
+            };
+            if (found)
             {
                 return true;
             }

@@ -34,14 +34,9 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
     {
         foreach (var (state, dir) in Dirs)
         {
-            Directory.CreateDirectory(Path.Combine(PkiDir, dir));
-        }
-
-        foreach (var (state, dir) in Dirs)
-        {
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(PkiDir, dir)))
+            foreach (var file in Directory.CreateDirectory(Path.Combine(PkiDir, dir)).EnumerateFiles())
             {
-                var id = Path.GetFileName(file);
+                var id = file.Name;
                 if (EmbeddedOptions.ValidId(id) && !id.EndsWith(".tmp", StringComparison.Ordinal))
                 {
                     registry.SetState(id, state);
@@ -58,12 +53,10 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
     /// </summary>
     public OrderedDictionary<string, object?> GlobMatch(string match, bool full = false)
     {
-        var globs = match.Contains(',', StringComparison.Ordinal) ? match.Split(',') : [match];
-        bool Matches(string id) => globs.Any(g => PyValue.FnMatch(id, g));
         var ret = Py.Map();
         foreach (var (state, dir) in Dirs)
         {
-            var ids = registry.Keys.Where(k => k.Value == state && Matches(k.Key)).Select(k => k.Key).Order(StringComparer.Ordinal).Cast<object?>().ToList();
+            var ids = registry.Keys.Where(k => k.Value == state && Matches(k.Key, match)).Select(k => k.Key).Order(StringComparer.Ordinal).Cast<object?>().ToList();
             if (ids.Count > 0)
             {
                 ret[dir] = ids;
@@ -72,7 +65,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
 
         if (full)
         {
-            var local = new List<object?> { "master.pem", "master.pub" }.Where(n => Matches((string)n!)).ToList();
+            var local = new List<object?> { "master.pem", "master.pub" }.Where(n => Matches((string)n!, match)).ToList();
             if (local.Count > 0)
             {
                 ret["local"] = local;
@@ -81,6 +74,10 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
 
         return ret;
     }
+
+    // A comma-separated match is several globs.
+    private static bool Matches(string id, string match) =>
+        (match.Contains(',', StringComparison.Ordinal) ? match.Split(',') : [match]).Any(g => PyValue.FnMatch(id, g));
 
     /// <summary>Salt's list_keys: every list, always present.</summary>
     public OrderedDictionary<string, object?> ListAll()
@@ -101,21 +98,15 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
     /// </summary>
     public OrderedDictionary<string, object?> Move(string match, KeyState to, IReadOnlyCollection<KeyState> from, string act)
     {
-        var globs = match.Contains(',', StringComparison.Ordinal) ? match.Split(',') : [match];
         lock (gate)
         {
-            foreach (var (id, state) in registry.Keys.ToList())
+            foreach (var (id, state) in registry.Keys.Where(k => from.Contains(k.Value) && Matches(k.Key, match)).ToList())
             {
-                if (!from.Contains(state) || !globs.Any(g => PyValue.FnMatch(id, g)))
-                {
-                    continue;
-                }
-
                 var pub = ReadPub(id, state) ?? PublicPem(id);
                 DeleteFile(id, state);
                 WriteFile(Path.Combine(PkiDir, DirOf(to), id), pub);
                 registry.SetState(id, to);
-                bus.Fire(Protocol.Events.EventTag.Key, Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+                FireKey(act, id);
             }
         }
 
@@ -147,42 +138,33 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
         {
             DeleteFile(id, state);
             registry.Delete(id);
-            bus.Fire(Protocol.Events.EventTag.Key, Py.Map(("result", true), ("act", "delete"), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
+            FireKey("delete", id);
         }
     }
+
+    private void FireKey(string act, string id) =>
+        bus.Fire(Protocol.Events.EventTag.Key, Py.Map(("result", true), ("act", act), ("id", id), ("_stamp", Protocol.Events.EventFrame.Stamp(DateTime.UtcNow))));
 
     /// <summary>Fingerprints of matching keys, {dir: {id: finger}}.</summary>
-    public OrderedDictionary<string, object?> Finger(string match, string? sumType)
-    {
-        var ret = Py.Map();
-        foreach (var (dir, ids) in GlobMatch(match, full: true))
-        {
-            var m = Py.Map();
-            foreach (var id in Py.AsList(ids).Select(PyValue.Str))
-            {
-                var pem = dir == "local" ? (id == "master.pem" ? EnsureMaster().Priv : MasterPublicPem()) : ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
-                m[id] = PemFinger(pem, sumType ?? hashType);
-            }
-
-            ret[dir] = m;
-        }
-
-        return ret;
-    }
+    public OrderedDictionary<string, object?> Finger(string match, string? sumType) =>
+        ByDir(GlobMatch(match, full: true), (dir, id) => PemFinger(dir == "local" ? (id == "master.pem" ? EnsureMaster().Priv : MasterPublicPem()) : StoredPem(id), sumType ?? hashType));
 
     /// <summary>
     /// The public keys of matching minions, {dir: {id: pem}}. As salt.key.Key.key_str: name_match without
     /// the master's own keys, so master.pem (the private key) is never returned.
     /// </summary>
-    public OrderedDictionary<string, object?> KeyStr(string match)
+    public OrderedDictionary<string, object?> KeyStr(string match) => ByDir(GlobMatch(match), (_, id) => StoredPem(id));
+
+    // {dir: [ids]} → {dir: {id: value}}.
+    private static OrderedDictionary<string, object?> ByDir(OrderedDictionary<string, object?> matched, Func<string, string, string> value)
     {
         var ret = Py.Map();
-        foreach (var (dir, ids) in GlobMatch(match))
+        foreach (var (dir, ids) in matched)
         {
             var m = Py.Map();
             foreach (var id in Py.AsList(ids).Select(PyValue.Str))
             {
-                m[id] = ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
+                m[id] = value(dir, id);
             }
 
             ret[dir] = m;
@@ -190,6 +172,8 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
 
         return ret;
     }
+
+    private string StoredPem(string id) => ReadPub(id, registry.StateOf(id) ?? KeyState.Accepted) ?? PublicPem(id);
 
     public string MasterPublicPem() => EnsureMaster().Pub;
 
@@ -273,17 +257,7 @@ internal sealed class KeyStore(string pkiDir, MinionRegistry registry, EventPubl
         var lines = pem.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Where(l => l.Trim().Length > 0).ToList();
         var body = string.Concat(lines.Skip(1).Take(lines.Count - 2).Select(l => l + "\n"));
         var bytes = Encoding.ASCII.GetBytes(body);
-#pragma warning disable CA5350, CA5351 // Salt's fingerprints may use md5/sha1 (hash_type); display only
-        var digest = sumType switch
-        {
-            "md5" => MD5.HashData(bytes),
-            "sha1" => SHA1.HashData(bytes),
-            "sha384" => SHA384.HashData(bytes),
-            "sha512" => SHA512.HashData(bytes),
-            _ => SHA256.HashData(bytes),
-        };
-#pragma warning restore CA5350, CA5351
-        var hex = Convert.ToHexStringLower(digest);
+        var hex = Convert.ToHexStringLower(HashType.Digest(sumType, bytes) ?? SHA256.HashData(bytes));
         return string.Join(":", Enumerable.Range(0, hex.Length / 2).Select(i => hex.Substring(i * 2, 2)));
     }
 

@@ -37,35 +37,9 @@ internal static class WheelFunctions
         Add("key.name_match", "name_match", ["match"], [], false, "List all the keys based on a glob match\n", (c, a) => c.Keys.GlobMatch(PyValue.Str(a["match"])));
         Add("key.glob_match", "glob_match", ["match"], [], false, "List all the keys based on a glob match\n", (c, a) => c.Keys.GlobMatch(PyValue.Str(a["match"])));
         Add("key.accept", "accept", ["match"], [("include_rejected", false), ("include_denied", false)], false, "Accept keys based on a glob match.\n", (c, a) =>
-        {
-            var from = new List<KeyState> { KeyState.Pending };
-            if (PyValue.Truthy(a["include_rejected"]))
-            {
-                from.Add(KeyState.Rejected);
-            }
-
-            if (PyValue.Truthy(a["include_denied"]))
-            {
-                from.Add(KeyState.Denied);
-            }
-
-            return c.Keys.Move(PyValue.Str(a["match"]), KeyState.Accepted, from, "accept");
-        });
+            Move(c, a, KeyState.Accepted, "accept", ("include_rejected", KeyState.Rejected)));
         Add("key.reject", "reject", ["match"], [("include_accepted", false), ("include_denied", false)], false, "Reject keys based on a glob match.\n", (c, a) =>
-        {
-            var from = new List<KeyState> { KeyState.Pending };
-            if (PyValue.Truthy(a["include_accepted"]))
-            {
-                from.Add(KeyState.Accepted);
-            }
-
-            if (PyValue.Truthy(a["include_denied"]))
-            {
-                from.Add(KeyState.Denied);
-            }
-
-            return c.Keys.Move(PyValue.Str(a["match"]), KeyState.Rejected, from, "reject");
-        });
+            Move(c, a, KeyState.Rejected, "reject", ("include_accepted", KeyState.Accepted)));
         Add("key.delete", "delete", ["match"], [], false, "Delete keys based on a glob match.\n", (c, a) => c.Keys.DeleteMatching(PyValue.Str(a["match"])));
         Add("key.finger", "finger", ["match"], [("hash_type", null)], false, "Return the matching key fingerprints. Returns a dictionary.\n", (c, a) => c.Keys.Finger(PyValue.Str(a["match"]), a["hash_type"] as string));
         Add("key.finger_master", "finger_master", [], [("hash_type", null)], false, "Return the fingerprint of the master's public key\n", (c, a) =>
@@ -97,20 +71,28 @@ internal static class WheelFunctions
         Add("config.values", "values", [], [], false, "Return the raw values of the config file\n", (c, _) =>
         {
             // Deliberate difference: Salt returns every option; we leave out secrets (sharedsecret).
-            var m = Py.Map();
-            foreach (var (k, v) in c.Opts)
-            {
-                if (k != "sharedsecret")
-                {
-                    m[k] = v;
-                }
-            }
-
-            return m;
+            return Py.Copy(c.Opts.Where(kv => kv.Key != "sharedsecret"));
         });
         Add("minions.connected", "connected", [], [], false, "List all connected minions on a salt-master\n", (c, _) =>
             c.Registry.Accepted.Where(id => c.Registry.Sim(id) is { Connected: true }).Cast<object?>().ToList());
         return f;
+    }
+
+    // Salt's key.accept / key.reject: pending keys, plus those of the states their include_* arguments name.
+    private static OrderedDictionary<string, object?> Move(MasterContext c, BoundArgs a, KeyState to, string act, (string Arg, KeyState State) include)
+    {
+        var from = new List<KeyState> { KeyState.Pending };
+        if (PyValue.Truthy(a[include.Arg]))
+        {
+            from.Add(include.State);
+        }
+
+        if (PyValue.Truthy(a["include_denied"]))
+        {
+            from.Add(KeyState.Denied);
+        }
+
+        return c.Keys.Move(PyValue.Str(a["match"]), to, from, act);
     }
 
     private static int KeySize(object? v)

@@ -8,12 +8,20 @@ internal sealed class ConfigLocations
     /// <summary>Records (or replaces, when an include overrides it) a key's place.</summary>
     public void Set(string dottedKey, string file, int line) => byKey[dottedKey] = (file, line);
 
-    /// <summary>Forgets a key and everything under it (a shallow top-level merge replaced the block).</summary>
-    public void RemoveTree(string topKey)
+    /// <summary>
+    /// Replaces a key's tree (the key and everything under it) by <paramref name="other"/>'s: a shallow
+    /// top-level merge replaced the block.
+    /// </summary>
+    public void ReplaceTree(ConfigLocations other, string topKey)
     {
-        foreach (var key in byKey.Keys.Where(k => k == topKey || k.StartsWith(topKey + ".", StringComparison.Ordinal)).ToList())
+        foreach (var key in byKey.Keys.Where(k => InTree(k, topKey)).ToList())
         {
             byKey.Remove(key);
+        }
+
+        foreach (var (key, place) in other.byKey.Where(kv => InTree(kv.Key, topKey)))
+        {
+            byKey[key] = place;
         }
     }
 
@@ -26,14 +34,7 @@ internal sealed class ConfigLocations
         }
     }
 
-    /// <summary>Copies the locations of one top-level key tree of <paramref name="other"/>.</summary>
-    public void OverlayTree(ConfigLocations other, string topKey)
-    {
-        foreach (var (key, place) in other.byKey.Where(kv => kv.Key == topKey || kv.Key.StartsWith(topKey + ".", StringComparison.Ordinal)))
-        {
-            byKey[key] = place;
-        }
-    }
+    private static bool InTree(string key, string topKey) => key == topKey || key.StartsWith(topKey + ".", StringComparison.Ordinal);
 
     /// <summary>The place of a key, or of its nearest written parent; null when unknown (a default).</summary>
     public (string File, int Line)? Find(string dottedKey)

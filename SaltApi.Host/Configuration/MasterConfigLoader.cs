@@ -60,14 +60,9 @@ internal static partial class MasterConfigLoader
     /// </summary>
     public static string ResolveMainFile(string? configDir, Func<string, string?> env, string workingDirectory)
     {
-        if (!string.IsNullOrEmpty(configDir))
+        if ((string.IsNullOrEmpty(configDir) ? env("SALT_CONFIG_DIR") : configDir) is { Length: > 0 } dir)
         {
-            return Path.GetFullPath(Path.Combine(ExpandUser(configDir, env), "master"), workingDirectory);
-        }
-
-        if (env("SALT_CONFIG_DIR") is { Length: > 0 } saltConfigDir)
-        {
-            return Path.GetFullPath(Path.Combine(ExpandUser(saltConfigDir, env), "master"), workingDirectory);
+            return Path.GetFullPath(Path.Combine(ExpandUser(dir, env), "master"), workingDirectory);
         }
 
         var dev = Path.Combine(workingDirectory, DevConfigFile);
@@ -76,13 +71,9 @@ internal static partial class MasterConfigLoader
             return dev;
         }
 
-        var main = Path.Combine(DefaultConfigDir, "master");
-        if (env("SALT_MASTER_CONFIG") is { Length: > 0 } named && File.Exists(named))
-        {
-            return Path.GetFullPath(named, workingDirectory);
-        }
-
-        return main;
+        return env("SALT_MASTER_CONFIG") is { Length: > 0 } named && File.Exists(named)
+            ? Path.GetFullPath(named, workingDirectory)
+            : Path.Combine(DefaultConfigDir, "master");
     }
 
     /// <summary>Loads and merges the config; throws <see cref="ConfigFileException"/> with the file and line of an error.</summary>
@@ -94,9 +85,10 @@ internal static partial class MasterConfigLoader
         var errors = new List<string>();
 
         // salt.config.load_config: a missing file is not an error, the defaults apply.
-        var overrides = File.Exists(mainFile) ? SaltYaml.LoadFile(mainFile, locations) : [];
+        OrderedDictionary<string, object?> overrides = [];
         if (File.Exists(mainFile))
         {
+            overrides = SaltYaml.LoadFile(mainFile, locations);
             files.Add(mainFile);
         }
 
@@ -111,12 +103,7 @@ internal static partial class MasterConfigLoader
         {
             var includedLocations = new ConfigLocations();
             var included = IncludeConfig(spec, key, mainFile, verbose, includedLocations, locations, files, warnings, errors, env);
-            foreach (var (k, v) in included)
-            {
-                overrides[k] = v;
-                locations.RemoveTree(k);
-                locations.OverlayTree(includedLocations, k);
-            }
+            UpdateShallow(overrides, locations, included, includedLocations);
         }
 
         var opts = ApplyDefaults(overrides, Path.GetDirectoryName(mainFile) ?? "/", env);
@@ -126,13 +113,7 @@ internal static partial class MasterConfigLoader
         if (saltrc is not null && File.Exists(saltrc))
         {
             var rcLocations = new ConfigLocations();
-            foreach (var (k, v) in SaltYaml.LoadFile(saltrc, rcLocations))
-            {
-                opts[k] = v;
-                locations.RemoveTree(k);
-                locations.OverlayTree(rcLocations, k);
-            }
-
+            UpdateShallow(opts, locations, SaltYaml.LoadFile(saltrc, rcLocations), rcLocations);
             files.Add(saltrc);
         }
 
@@ -222,12 +203,8 @@ internal static partial class MasterConfigLoader
                 if (opts.TryGetValue("include", out var nested) && nested is not null && !(nested is string { Length: 0 }))
                 {
                     var nestedLocations = new ConfigLocations();
-                    foreach (var (k, v) in IncludeConfig(nested, "include", file, verbose, nestedLocations, fileLocations, files, warnings, errors, env))
-                    {
-                        opts[k] = v;
-                        fileLocations.RemoveTree(k);
-                        fileLocations.OverlayTree(nestedLocations, k);
-                    }
+                    var nestedOpts = IncludeConfig(nested, "include", file, verbose, nestedLocations, fileLocations, files, warnings, errors, env);
+                    UpdateShallow(opts, fileLocations, nestedOpts, nestedLocations);
                 }
 
                 DeepUpdate(configuration, opts);
@@ -236,6 +213,16 @@ internal static partial class MasterConfigLoader
         }
 
         return configuration;
+    }
+
+    /// <summary>A top-level <c>dict.update</c>; each key replaced takes its place (file, line) from the update.</summary>
+    private static void UpdateShallow(OrderedDictionary<string, object?> dest, ConfigLocations destLocations, OrderedDictionary<string, object?> upd, ConfigLocations updLocations)
+    {
+        foreach (var (k, v) in upd)
+        {
+            dest[k] = v;
+            destLocations.ReplaceTree(updLocations, k);
+        }
     }
 
     /// <summary>salt.utils.dictupdate.update(dest, upd, recursive_update=True, merge_lists=True).</summary>
@@ -296,12 +283,7 @@ internal static partial class MasterConfigLoader
     /// <summary>Salt's defaults for every option the API uses (spec/06 §3 table), then derived values.</summary>
     private static OrderedDictionary<string, object?> ApplyDefaults(OrderedDictionary<string, object?> overrides, string configDir, Func<string, string?> env)
     {
-        var opts = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var (k, v) in Defaults(env))
-        {
-            opts[k] = v;
-        }
-
+        var opts = new OrderedDictionary<string, object?>(Defaults(env), StringComparer.Ordinal);
         foreach (var (k, v) in overrides)
         {
             opts[k] = v;
@@ -342,12 +324,8 @@ internal static partial class MasterConfigLoader
             }
         }
 
-        if (opts[PluginDirsKey] is string oneDir)
-        {
-            opts[PluginDirsKey] = new List<object?> { oneDir };
-        }
-
-        if (opts[PluginDirsKey] is List<object?> dirs)
+        var pluginDirs = opts[PluginDirsKey] is string oneDir ? new List<object?> { oneDir } : opts[PluginDirsKey];
+        if (pluginDirs is List<object?> dirs)
         {
             opts[PluginDirsKey] = dirs.Select(d => d is string p ? RootPath(ExpandUser(p, env), "/", configDir) : d).ToList();
         }
@@ -398,7 +376,7 @@ internal static partial class MasterConfigLoader
             return named;
         }
 
-        var home = env("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var home = Home(env);
         if (string.IsNullOrEmpty(home))
         {
             return null;
@@ -413,10 +391,12 @@ internal static partial class MasterConfigLoader
     {
         if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
         {
-            var home = env("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            return home + path[1..];
+            return Home(env) + path[1..];
         }
 
         return path;
     }
+
+    private static string Home(Func<string, string?> env) =>
+        env("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 }

@@ -70,19 +70,20 @@ internal sealed record DaemonOptions
 
     private static DaemonOptions Bind(ConfigBinder b, CommandLine cli)
     {
-        var consoleLevelName = cli.LogLevel ?? b.GetString("log_level", MasterConfigLoader.DefaultLogLevel);
-        if (!SaltLogLevels.TryParse(consoleLevelName, out var consoleLevel))
+        LogLevel Level(string key, string name)
         {
-            b.Problem("log_level", $"unknown log level '{consoleLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
+            if (!SaltLogLevels.TryParse(name, out var level))
+            {
+                b.Problem(key, $"unknown log level '{name}' (one of {string.Join(", ", SaltLogLevels.Names)})");
+            }
+
+            return level;
         }
 
+        var consoleLevel = Level("log_level", cli.LogLevel ?? b.GetString("log_level", MasterConfigLoader.DefaultLogLevel));
         // log_level_logfile defaults to log_level: a wrong log_level is reported once, under its own key.
         var fileLevelName = cli.LogFileLevel ?? b.GetString("log_level_logfile");
-        var fileLevel = consoleLevel;
-        if (fileLevelName is not null && !SaltLogLevels.TryParse(fileLevelName, out fileLevel))
-        {
-            b.Problem("log_level_logfile", $"unknown log level '{fileLevelName}' (one of {string.Join(", ", SaltLogLevels.Names)})");
-        }
+        var fileLevel = fileLevelName is null ? consoleLevel : Level("log_level_logfile", fileLevelName);
 
         var granular = new Dictionary<string, LogLevel>(StringComparer.Ordinal);
         var granularSection = b.Section("log_granular_levels");

@@ -90,18 +90,7 @@ internal static partial class Daemonize
 
         _ = Close(writeFd);
         using var ready = new FileStream(new SafeFileHandle(readFd, ownsHandle: true), FileAccess.Read, 1);
-        var read = Task.Run(() =>
-        {
-            var buffer = new byte[16];
-            var text = new StringBuilder();
-            int n;
-            while ((n = ready.Read(buffer)) > 0)
-            {
-                text.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            }
-
-            return text.ToString();
-        });
+        var read = Task.Run(() => new StreamReader(ready, Encoding.ASCII).ReadToEnd());
         if (!read.Wait(ReadyBound))
         {
             error.WriteLine($"[ERROR   ] salt-api (pid {pid}) did not report its modules listening within {ReadyBound.TotalSeconds} s; stopping it (see its log file)");
@@ -136,20 +125,11 @@ internal static partial class Daemonize
         return command;
     }
 
-    private static List<string> ChildEnvironment(int readyFd)
-    {
-        var env = new List<string>();
-        foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables())
-        {
-            if ((string)e.Key != ReadyFdVariable)
-            {
-                env.Add($"{e.Key}={e.Value}");
-            }
-        }
-
-        env.Add($"{ReadyFdVariable}={readyFd.ToString(CultureInfo.InvariantCulture)}");
-        return env;
-    }
+    private static List<string> ChildEnvironment(int readyFd) =>
+    [
+        .. System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Where(e => (string)e.Key != ReadyFdVariable).Select(e => $"{e.Key}={e.Value}"),
+        $"{ReadyFdVariable}={readyFd.ToString(CultureInfo.InvariantCulture)}",
+    ];
 
     private static unsafe int Spawn(List<string> argv, List<string> envp, int writeFd, int target)
     {

@@ -121,8 +121,7 @@ internal sealed class SaltApiService(
 
         if (supervisor is not null)
         {
-            await supervisor.StopAsync();
-            await supervisor.DisposeAsync();
+            await supervisor.DisposeAsync(); // stops the modules first, as StopAsync
             supervisor = null;
         }
 

@@ -115,24 +115,10 @@ internal sealed class SaltLoggerProvider(ILogSink sink, LogLevel level, LogForma
 
     public ILogger CreateLogger(string categoryName) => new SaltLogger(this, categoryName, LevelFor(categoryName));
 
-    private LogLevel LevelFor(string name)
-    {
-        if (granular is null)
-        {
-            return Level;
-        }
-
-        string? best = null;
-        foreach (var key in granular.Keys)
-        {
-            if ((name == key || name.StartsWith(key + ".", StringComparison.Ordinal)) && (best is null || key.Length > best.Length))
-            {
-                best = key;
-            }
-        }
-
-        return best is null ? Level : granular[best];
-    }
+    private LogLevel LevelFor(string name) =>
+        granular?.Keys.Where(key => name == key || name.StartsWith(key + ".", StringComparison.Ordinal)).MaxBy(key => key.Length) is { } best
+            ? granular[best]
+            : Level;
 
     public void Dispose() => Sink.Dispose();
 

@@ -211,33 +211,15 @@ internal sealed class SyslogSink : ILogSink
             {
                 // As SysLogHandler._connect_unixsocket: a datagram socket, else a stream socket.
                 var path = new UnixDomainSocketEndPoint(target.Address);
-                var dgram = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
                 try
                 {
-                    await dgram.ConnectAsync(path, token);
-                    return new Connection(dgram, null, false);
+                    return await ConnectAsync(new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified), path, stream: false, token);
                 }
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.ProtocolType)
                 {
-                    dgram.Dispose();
-                }
-                catch
-                {
-                    dgram.Dispose();
-                    throw;
                 }
 
-                var unixStream = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await unixStream.ConnectAsync(path, token);
-                    return new Connection(unixStream, null, true);
-                }
-                catch
-                {
-                    unixStream.Dispose();
-                    throw;
-                }
+                return await ConnectAsync(new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), path, stream: true, token);
             }
 
             var addresses = await Dns.GetHostAddressesAsync(target.Address, token);
@@ -248,15 +230,20 @@ internal sealed class SyslogSink : ILogSink
                 return new Connection(new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp), endpoint, false);
             }
 
-            var tcp = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            return await ConnectAsync(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }, endpoint, stream: true, token);
+        }
+
+        // A connected socket sends without an address; one that fails to connect is closed.
+        private static async Task<Connection> ConnectAsync(Socket socket, EndPoint endpoint, bool stream, CancellationToken token)
+        {
             try
             {
-                await tcp.ConnectAsync(endpoint, token);
-                return new Connection(tcp, null, true);
+                await socket.ConnectAsync(endpoint, token);
+                return new Connection(socket, null, stream);
             }
             catch
             {
-                tcp.Dispose();
+                socket.Dispose();
                 throw;
             }
         }

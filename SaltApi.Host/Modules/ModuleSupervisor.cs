@@ -171,18 +171,9 @@ internal sealed class ModuleSupervisor(
     }
 
     /// <summary>Whether a module failed because its address is taken (Kestrel's bind, or a socket of its own).</summary>
-    internal static bool PortTaken(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    internal static bool PortTaken(Exception e) =>
+        e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+        || (e.InnerException is { } inner && PortTaken(inner));
 
     /// <summary>The section's <c>port</c> as written, for the start-up line.</summary>
     internal static string PortOf(IReadOnlyDictionary<string, object?> section) =>

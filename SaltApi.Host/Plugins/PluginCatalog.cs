@@ -46,7 +46,6 @@ internal sealed class PluginCatalog
 
     private readonly List<NetapiModuleType> modules = [];
     private readonly List<PluginFailure> failures = [];
-    private readonly List<AssemblyLoadContext> contexts = [];
 
     private PluginCatalog()
     {
@@ -159,7 +158,6 @@ internal sealed class PluginCatalog
             return;
         }
 
-        contexts.Add(context);
         var missing = MissingDependencies(assembly, context);
         if (missing.Count > 0)
         {
