@@ -378,7 +378,7 @@ public sealed partial class DaemonTests
         Assert.Contains("Received SIGHUP: reopened log file", File.ReadAllText(log), StringComparison.Ordinal);
         Assert.False(daemon.HasExited);
         daemon.Signal(2);
-        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"no exit within 30 s of SIGINT ({SignalMasks(daemon.Pid)}):\n{daemon.Output}");
         Assert.Equal(0, daemon.ExitCode);
         Assert.Contains("The salt-api is shutdown. salt-api received a SIGINT. Exited.", File.ReadAllText(log));
         Assert.False(File.Exists(pidFile));
