@@ -27,6 +27,7 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
 {
     private const int ReadChunk = 64 * 1024;
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
     private readonly ClientOptions options;
@@ -172,7 +173,7 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
             {
                 try
                 {
-                    socket = await ConnectAsync(stop.Token).ConfigureAwait(false);
+                    socket = await ConnectAsync(options.Master, stop.Token).ConfigureAwait(false);
                 }
                 catch (SocketException) when (justLost)
                 {
@@ -252,24 +253,33 @@ internal sealed partial class EventBusReader : IEventStream, IBusGauges, IAsyncD
         return (new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), new UnixDomainSocketEndPoint(pull ? master.EventPullPath : master.EventPubPath));
     }
 
-    private async Task<Socket> ConnectAsync(CancellationToken ct)
+    /// <summary>
+    /// Connects with a blocking connect on a thread of its own, bounded by SO_SNDTIMEO (5 s; Linux applies it to
+    /// connect). A socket connected asynchronously stays non-blocking in .NET, and each blocking receive on it is then
+    /// emulated through the runtime's epoll thread: two wake-ups of that thread, and a receive that finds nothing, per
+    /// event read. Connected this way the reader's thread sleeps in its receive.
+    /// </summary>
+    private static async Task<Socket> ConnectAsync(MasterConfig master, CancellationToken ct)
     {
-        var (socket, endpoint) = BusSocket(options.Master);
+        var (socket, endpoint) = BusSocket(master);
+        Task? connect = null;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            socket.SendTimeout = (int)ConnectTimeout.TotalMilliseconds;
+            connect = Task.Factory.StartNew(static s =>
+            {
+                var (so, ep) = ((Socket, EndPoint))s!;
+                so.Connect(ep);
+            }, (socket, endpoint), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await connect.WaitAsync(ct).ConfigureAwait(false);
+            socket.SendTimeout = 0;
             return socket;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new SocketException((int)SocketError.TimedOut);
         }
         catch
         {
+            // Also when stopping: a connect still blocked fails on the closed socket, on its own thread.
             socket.Dispose();
+            _ = connect?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
     }
