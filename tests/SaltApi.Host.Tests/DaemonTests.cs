@@ -326,15 +326,22 @@ public sealed partial class DaemonTests
     }
 
     /// <summary>
-    /// A daemon inherits an ignored SIGHUP (nohup, setsid wrappers), and then never sees one: say so plainly
-    /// rather than fail on a missing log line.
+    /// A daemon inherits an ignored SIGHUP (nohup, setsid wrappers) or SIGINT (a command a non-interactive shell ran
+    /// in the background with <c>&amp;</c>), and then never sees one: say so plainly rather than fail on a missing
+    /// log line or a daemon that does not exit.
     /// </summary>
     private static void SighupNotIgnoredHere()
     {
-        var ignored = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
-        if (ignored is not null && (Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16) & 1) != 0)
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        var ignored = line is null ? 0 : Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16);
+        if ((ignored & 1) != 0)
         {
             Assert.Fail("SIGHUP is ignored by the test process (started under nohup?): the daemons it starts inherit that; run the tests without nohup");
+        }
+
+        if ((ignored & 2) != 0)
+        {
+            Assert.Fail("SIGINT is ignored by the test process (started with & from a non-interactive shell?): the daemons it starts inherit that; run the tests in the foreground");
         }
     }
 

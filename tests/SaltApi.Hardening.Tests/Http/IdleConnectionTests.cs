@@ -81,6 +81,43 @@ public sealed class IdleConnectionTests(IdleConnectionFixture fixture, ITestOutp
         Assert.True(after > TimeSpan.FromSeconds(5), after.ToString());
     }
 
+    // The first of the sockets the server closes (end of stream or reset), or null if none is closed before the token.
+    private static async Task<Socket?> FirstClosedAsync(List<Socket> sockets, CancellationToken ct)
+    {
+        var reads = sockets.Select(async s =>
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                while (await s.ReceiveAsync(buffer, SocketFlags.None, ct) > 0)
+                {
+                }
+
+                return s;
+            }
+            catch (SocketException)
+            {
+                return s;
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }).ToList();
+        while (reads.Count > 0)
+        {
+            var done = await Task.WhenAny(reads);
+            if (await done is { } s)
+            {
+                return s;
+            }
+
+            reads.Remove(done);
+        }
+
+        return null;
+    }
+
     [Fact]
     public async Task One_address_cannot_take_every_connection()
     {
@@ -93,9 +130,14 @@ public sealed class IdleConnectionTests(IdleConnectionFixture fixture, ITestOutp
                 held.Add(await ConnectAsync(Daemon.WsgiPort, "127.0.0.3"));
             }
 
-            using (var extra = await ConnectAsync(Daemon.WsgiPort, "127.0.0.3"))
+            // One more: one of the address's connections is closed at once. Usually the newest, but connections are
+            // counted as the server takes them up, which need not be the order they were accepted in.
+            held.Add(await ConnectAsync(Daemon.WsgiPort, "127.0.0.3"));
+            using (var within = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
             {
-                Assert.True(await ClosedAfterAsync(extra, TimeSpan.FromSeconds(5)) < TimeSpan.FromSeconds(5));
+                var closed = await FirstClosedAsync(held, within.Token);
+                await within.CancelAsync(); // the other reads end
+                Assert.True(closed is not null, "none of the address's connections was closed within 5 s");
             }
 
             // Another address is served meanwhile.
